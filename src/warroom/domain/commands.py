@@ -1,0 +1,158 @@
+"""Writes a person can ask for. Each states an intent ("set item 3 to done"), never a toggle.
+
+Every command carries `id`, a client-made idempotency key: the server applies a command id once
+per user, however often it is retried. Commands that change a single field carry `expected`, the
+value the sender last saw; if it changed meanwhile the sender gets a conflict, not an overwrite.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warroom.domain.checklist import ItemState
+from warroom.domain.limits import (
+    MAX_TAGS,
+    CorrelationId,
+    EntryText,
+    Reason,
+    ServiceName,
+    Summary,
+    Tag,
+    Title,
+    UserName,
+)
+from warroom.domain.phase import Phase
+from warroom.domain.roles import Role
+from warroom.domain.severity import Severity
+from warroom.domain.timeline import EntryKind
+
+CommandId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: CommandId
+
+
+class _IncidentCommand(_Command):
+    incident_id: int = Field(ge=1)
+
+
+class DeclareIncident(_Command):
+    type: Literal["declare_incident"] = "declare_incident"
+    title: Title
+    severity: Severity
+    summary: Summary = ""
+
+
+class SetTitle(_IncidentCommand):
+    type: Literal["set_title"] = "set_title"
+    title: Title
+    expected: str
+
+
+class SetSummary(_IncidentCommand):
+    type: Literal["set_summary"] = "set_summary"
+    summary: Summary
+    expected: str
+
+
+class SetSeverity(_IncidentCommand):
+    type: Literal["set_severity"] = "set_severity"
+    severity: Severity
+    expected: Severity
+    reason: Reason
+
+
+class SetPhase(_IncidentCommand):
+    type: Literal["set_phase"] = "set_phase"
+    phase: Phase
+    expected: Phase
+    reason: Reason = ""
+
+
+class AssignRole(_IncidentCommand):
+    """Name someone CL, TL or Scribe; for IC this makes an offer the receiver must accept."""
+
+    type: Literal["assign_role"] = "assign_role"
+    role: Literal[Role.IC, Role.CL, Role.TL, Role.SCRIBE]
+    user: UserName
+    service: ServiceName | None = None
+
+
+class UnassignRole(_IncidentCommand):
+    type: Literal["unassign_role"] = "unassign_role"
+    role: Literal[Role.CL, Role.TL, Role.SCRIBE]
+    user: UserName
+
+
+class AcceptIc(_IncidentCommand):
+    type: Literal["accept_ic"] = "accept_ic"
+
+
+class DeclineIc(_IncidentCommand):
+    """The receiver declines an IC offer, or the IC withdraws it."""
+
+    type: Literal["decline_ic"] = "decline_ic"
+
+
+class AddEntry(_IncidentCommand):
+    type: Literal["add_entry"] = "add_entry"
+    kind: EntryKind = EntryKind.NOTE
+    text: EntryText
+    occurred_at: datetime | None = None
+    correlation_id: CorrelationId | None = None
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
+
+
+class AmendEntry(_IncidentCommand):
+    type: Literal["amend_entry"] = "amend_entry"
+    entry_id: int
+    text: EntryText
+
+
+class StrikeEntry(_IncidentCommand):
+    type: Literal["strike_entry"] = "strike_entry"
+    entry_id: int
+    reason: Reason = ""
+
+
+class AddChecklistItem(_IncidentCommand):
+    type: Literal["add_checklist_item"] = "add_checklist_item"
+    title: Title
+
+
+class SetItemState(_IncidentCommand):
+    type: Literal["set_item_state"] = "set_item_state"
+    item_id: int
+    state: ItemState
+    expected: ItemState
+
+
+class SetItemOwner(_IncidentCommand):
+    type: Literal["set_item_owner"] = "set_item_owner"
+    item_id: int
+    owner: UserName | None
+
+
+IncidentCommand = (
+    SetTitle
+    | SetSummary
+    | SetSeverity
+    | SetPhase
+    | AssignRole
+    | UnassignRole
+    | AcceptIc
+    | DeclineIc
+    | AddEntry
+    | AmendEntry
+    | StrikeEntry
+    | AddChecklistItem
+    | SetItemState
+    | SetItemOwner
+)
+Command = DeclareIncident | IncidentCommand

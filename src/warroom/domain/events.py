@@ -1,0 +1,174 @@
+"""The event log's vocabulary: every change to an incident is one of these, in sequence order.
+
+An event is a fact the server has already decided and committed. Replaying an incident's events in
+order through `projection.apply_event` gives its state; that is the only way state is made.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from warroom.domain.checklist import ItemState
+from warroom.domain.phase import Phase
+from warroom.domain.roles import Role
+from warroom.domain.severity import Severity
+from warroom.domain.timeline import EntryKind
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IncidentDeclared(_Body):
+    type: Literal["incident_declared"] = "incident_declared"
+    title: str
+    summary: str = ""
+    severity: Severity
+    channel: str
+    checklist: list[str]
+
+
+class TitleChanged(_Body):
+    type: Literal["title_changed"] = "title_changed"
+    title: str
+    previous: str
+
+
+class SummaryChanged(_Body):
+    type: Literal["summary_changed"] = "summary_changed"
+    summary: str
+
+
+class SeverityChanged(_Body):
+    type: Literal["severity_changed"] = "severity_changed"
+    severity: Severity
+    previous: Severity
+    reason: str
+
+
+class PhaseChanged(_Body):
+    type: Literal["phase_changed"] = "phase_changed"
+    phase: Phase
+    previous: Phase
+    reason: str = ""
+
+
+class RoleAssigned(_Body):
+    """A CL, TL or Scribe was named. The IC changes hands only through an accepted offer."""
+
+    type: Literal["role_assigned"] = "role_assigned"
+    role: Role
+    user: str
+    service: str | None = None
+
+
+class RoleUnassigned(_Body):
+    type: Literal["role_unassigned"] = "role_unassigned"
+    role: Role
+    user: str
+
+
+class IcOffered(_Body):
+    type: Literal["ic_offered"] = "ic_offered"
+    to_user: str
+
+
+class IcOfferClosed(_Body):
+    """The pending IC offer was declined by its receiver or withdrawn by the IC."""
+
+    type: Literal["ic_offer_closed"] = "ic_offer_closed"
+    to_user: str
+    declined: bool
+
+
+class IcAccepted(_Body):
+    type: Literal["ic_accepted"] = "ic_accepted"
+    user: str
+    previous: str
+
+
+class EntryAdded(_Body):
+    type: Literal["entry_added"] = "entry_added"
+    kind: EntryKind
+    text: str
+    occurred_at: datetime | None = None
+    correlation_id: str | None = None
+    tags: list[str] = []
+
+
+class EntryAmended(_Body):
+    type: Literal["entry_amended"] = "entry_amended"
+    entry_id: int
+    text: str
+
+
+class EntryStruck(_Body):
+    type: Literal["entry_struck"] = "entry_struck"
+    entry_id: int
+    reason: str = ""
+
+
+class ChecklistItemAdded(_Body):
+    type: Literal["checklist_item_added"] = "checklist_item_added"
+    item_id: int
+    title: str
+
+
+class ChecklistItemChanged(_Body):
+    type: Literal["checklist_item_changed"] = "checklist_item_changed"
+    item_id: int
+    state: ItemState
+    previous: ItemState
+
+
+class ChecklistItemOwnerSet(_Body):
+    type: Literal["checklist_item_owner_set"] = "checklist_item_owner_set"
+    item_id: int
+    owner: str | None
+
+
+EventBody = Annotated[
+    IncidentDeclared
+    | TitleChanged
+    | SummaryChanged
+    | SeverityChanged
+    | PhaseChanged
+    | RoleAssigned
+    | RoleUnassigned
+    | IcOffered
+    | IcOfferClosed
+    | IcAccepted
+    | EntryAdded
+    | EntryAmended
+    | EntryStruck
+    | ChecklistItemAdded
+    | ChecklistItemChanged
+    | ChecklistItemOwnerSet,
+    Field(discriminator="type"),
+]
+
+
+class Event(BaseModel):
+    """One committed change to one incident."""
+
+    model_config = ConfigDict(frozen=True)
+
+    incident_id: int
+    seq: int
+    """Gap-free per incident, starting at 1 with `incident_declared`."""
+    at: datetime
+    """Server time of the commit."""
+    actor: str
+    """The person whose token made the change, or `warroom` for the server's own events."""
+    command_id: str | None = None
+    """The client-made id of the write that caused it; retries with the same id apply once."""
+    body: EventBody
+
+
+EVENT_BODY_ADAPTER: TypeAdapter[EventBody] = TypeAdapter(EventBody)
+
+SERVER_ACTOR = "warroom"
+"""Actor name of events the server writes on its own (alerts, reminders)."""

@@ -1,0 +1,101 @@
+"""The projected state of one incident: what every pane of the war room shows."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from warroom.domain.checklist import ChecklistItem
+from warroom.domain.phase import Phase
+from warroom.domain.roles import Roster
+from warroom.domain.severity import Severity
+from warroom.domain.timeline import TimelineEntry
+
+POSTMORTEM_DUE_AFTER = timedelta(hours=48)
+"""Plan step 7: the blameless post-mortem is held within 48 hours of resolution."""
+
+
+class SeverityChange(BaseModel):
+    severity: Severity
+    at: datetime
+    by: str
+    reason: str = ""
+
+
+class PhaseChange(BaseModel):
+    phase: Phase
+    at: datetime
+    by: str
+    reason: str = ""
+
+
+class Incident(BaseModel):
+    """The incident's header fields."""
+
+    id: int
+    title: str
+    summary: str = ""
+    severity: Severity
+    phase: Phase = Phase.DECLARED
+    channel: str
+    declared_by: str
+    declared_at: datetime
+    mitigated_at: datetime | None = None
+    """When the team first moved to mitigation."""
+    resolved_at: datetime | None = None
+    postmortem_due: datetime | None = None
+    postmortem_done_at: datetime | None = None
+
+
+class IncidentSummary(BaseModel):
+    """One line of the incident list."""
+
+    id: int
+    title: str
+    severity: Severity
+    phase: Phase
+    channel: str
+    ic: str
+    declared_at: datetime
+    resolved_at: datetime | None = None
+    seq: int
+
+
+class IncidentState(BaseModel):
+    """Everything known about one incident after applying its events up to `seq`."""
+
+    incident: Incident
+    seq: int
+    roster: Roster
+    timeline: list[TimelineEntry] = []
+    checklist: list[ChecklistItem] = []
+    severity_history: list[SeverityChange] = []
+    phase_history: list[PhaseChange] = []
+
+    def entry(self, entry_id: int) -> TimelineEntry | None:
+        """The timeline entry with this id; ids are increasing so a binary search finds it."""
+        index = bisect_left(self.timeline, entry_id, key=lambda e: e.id)
+        if index < len(self.timeline) and self.timeline[index].id == entry_id:
+            return self.timeline[index]
+        return None
+
+    def item(self, item_id: int) -> ChecklistItem | None:
+        """The checklist item with this id."""
+        return next((i for i in self.checklist if i.id == item_id), None)
+
+    def summary(self) -> IncidentSummary:
+        """The incident's line in a list."""
+        inc = self.incident
+        return IncidentSummary(
+            id=inc.id,
+            title=inc.title,
+            severity=inc.severity,
+            phase=inc.phase,
+            channel=inc.channel,
+            ic=self.roster.ic,
+            declared_at=inc.declared_at,
+            resolved_at=inc.resolved_at,
+            seq=self.seq,
+        )

@@ -1,0 +1,268 @@
+"""Turns the event log into incident state: `apply_event` is the only writer of `IncidentState`.
+
+The server and every client run this same function over the same events, so they cannot disagree.
+Every change of severity, phase, role or checklist item also lands on the timeline as a `system`
+entry whose id is the event's sequence number.
+"""
+
+from __future__ import annotations
+
+from warroom.domain.checklist import ChecklistItem
+from warroom.domain.events import (
+    ChecklistItemAdded,
+    ChecklistItemChanged,
+    ChecklistItemOwnerSet,
+    EntryAdded,
+    EntryAmended,
+    EntryStruck,
+    Event,
+    IcAccepted,
+    IcOfferClosed,
+    IcOffered,
+    IncidentDeclared,
+    PhaseChanged,
+    RoleAssigned,
+    RoleUnassigned,
+    SeverityChanged,
+    SummaryChanged,
+    TitleChanged,
+)
+from warroom.domain.incident import (
+    POSTMORTEM_DUE_AFTER,
+    Incident,
+    IncidentState,
+    PhaseChange,
+    SeverityChange,
+)
+from warroom.domain.phase import Phase
+from warroom.domain.roles import IcOffer, Role, RoleTenure, Roster
+from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
+
+
+class ProjectionError(Exception):
+    """An event does not fit the state: a gap, a repeat, or a log that was not made by the rules."""
+
+
+def replay(events: list[Event]) -> IncidentState:
+    """Build an incident's state from its whole log."""
+    if not events:
+        raise ProjectionError("an incident log cannot be empty")
+    state = start_state(events[0])
+    for event in events[1:]:
+        apply_event(state, event)
+    return state
+
+
+def start_state(event: Event) -> IncidentState:
+    """The state right after the declaration, which is always event 1."""
+    body = event.body
+    if event.seq != 1 or not isinstance(body, IncidentDeclared):
+        raise ProjectionError(f"incident {event.incident_id} must start with incident_declared")
+    incident = Incident(
+        id=event.incident_id,
+        title=body.title,
+        summary=body.summary,
+        severity=body.severity,
+        channel=body.channel,
+        declared_by=event.actor,
+        declared_at=event.at,
+    )
+    roster = Roster(
+        ic=event.actor,
+        history=[RoleTenure(role=Role.IC, user=event.actor, assumed_at=event.at)],
+    )
+    state = IncidentState(
+        incident=incident,
+        seq=1,
+        roster=roster,
+        checklist=[ChecklistItem(id=n, title=t) for n, t in enumerate(body.checklist, start=1)],
+        severity_history=[SeverityChange(severity=body.severity, at=event.at, by=event.actor)],
+        phase_history=[PhaseChange(phase=Phase.DECLARED, at=event.at, by=event.actor)],
+    )
+    _system(state, event, f"{event.actor} declared the incident as {body.severity.label}")
+    return state
+
+
+def apply_event(state: IncidentState, event: Event) -> None:
+    """Apply one committed event in place. Events must arrive in sequence, without gaps."""
+    if event.seq != state.seq + 1:
+        raise ProjectionError(f"expected seq {state.seq + 1}, got {event.seq}")
+    state.seq = event.seq
+    body = event.body
+    inc = state.incident
+    match body:
+        case EntryAdded():
+            state.timeline.append(
+                TimelineEntry(
+                    id=event.seq,
+                    kind=body.kind,
+                    text=body.text,
+                    author=event.actor,
+                    at=event.at,
+                    occurred_at=body.occurred_at,
+                    correlation_id=body.correlation_id,
+                    tags=list(body.tags),
+                    mentions=find_mentions(body.text),
+                )
+            )
+        case EntryAmended():
+            entry = _entry(state, body.entry_id)
+            entry.revisions.append(
+                EntryRevision(text=entry.text, changed_by=event.actor, changed_at=event.at)
+            )
+            entry.text = body.text
+            entry.mentions = find_mentions(body.text)
+        case EntryStruck():
+            entry = _entry(state, body.entry_id)
+            entry.struck = True
+            entry.struck_reason = body.reason
+            entry.revisions.append(
+                EntryRevision(text=entry.text, changed_by=event.actor, changed_at=event.at)
+            )
+        case SeverityChanged():
+            inc.severity = body.severity
+            state.severity_history.append(
+                SeverityChange(
+                    severity=body.severity, at=event.at, by=event.actor, reason=body.reason
+                )
+            )
+            _system(
+                state,
+                event,
+                f"Severity {body.previous.label} -> {body.severity.label}"
+                + (f": {body.reason}" if body.reason else ""),
+            )
+        case PhaseChanged():
+            _apply_phase(state, event, body)
+        case TitleChanged():
+            inc.title = body.title
+            _system(state, event, f"Title changed to {body.title!r}")
+        case SummaryChanged():
+            inc.summary = body.summary
+            _system(state, event, "Summary updated")
+        case RoleAssigned():
+            _assign(state.roster, event, body)
+            detail = f" ({body.service})" if body.service else ""
+            _system(state, event, f"{body.user} is {body.role.full_name}{detail}")
+        case RoleUnassigned():
+            _unassign(state.roster, event, body)
+            _system(state, event, f"{body.user} is no longer {body.role.full_name}")
+        case IcOffered():
+            state.roster.ic_offer = IcOffer(to_user=body.to_user, by=event.actor, at=event.at)
+            _system(state, event, f"{event.actor} offered the IC role to {body.to_user}")
+        case IcOfferClosed():
+            state.roster.ic_offer = None
+            text = (
+                f"{body.to_user} declined the IC role"
+                if body.declined
+                else f"IC offer to {body.to_user} withdrawn"
+            )
+            _system(state, event, text)
+        case IcAccepted():
+            roster = state.roster
+            _close_tenure(roster, Role.IC, body.previous, event)
+            roster.ic = body.user
+            roster.ic_offer = None
+            roster.history.append(RoleTenure(role=Role.IC, user=body.user, assumed_at=event.at))
+            _system(
+                state, event, f"{body.user} took over as Incident Commander from {body.previous}"
+            )
+        case ChecklistItemAdded():
+            state.checklist.append(ChecklistItem(id=body.item_id, title=body.title, custom=True))
+            _system(state, event, f"Checklist item {body.item_id} added: {body.title}")
+        case ChecklistItemChanged():
+            item = _item(state, body.item_id)
+            item.state = body.state
+            item.changed_by = event.actor
+            item.changed_at = event.at
+            _system(state, event, f"Checklist {body.item_id} '{item.title}': {body.state.value}")
+        case ChecklistItemOwnerSet():
+            item = _item(state, body.item_id)
+            item.owner = body.owner
+            item.changed_by = event.actor
+            item.changed_at = event.at
+            who = body.owner or "nobody"
+            _system(state, event, f"Checklist {body.item_id} '{item.title}' owned by {who}")
+        case IncidentDeclared():
+            raise ProjectionError("incident_declared can only be event 1")
+
+
+def _apply_phase(state: IncidentState, event: Event, body: PhaseChanged) -> None:
+    inc = state.incident
+    inc.phase = body.phase
+    if body.phase is Phase.MITIGATING and inc.mitigated_at is None:
+        inc.mitigated_at = event.at
+    if body.phase is Phase.RESOLVED:
+        inc.resolved_at = event.at
+        inc.postmortem_due = event.at + POSTMORTEM_DUE_AFTER
+    if body.phase is Phase.INVESTIGATING and body.previous is Phase.RESOLVED:
+        inc.resolved_at = None  # reopened: the incident is no longer resolved
+        inc.postmortem_due = None
+    if body.phase is Phase.POSTMORTEM_DONE:
+        inc.postmortem_done_at = event.at
+    state.phase_history.append(
+        PhaseChange(phase=body.phase, at=event.at, by=event.actor, reason=body.reason)
+    )
+    reason = f": {body.reason}" if body.reason else ""
+    _system(state, event, f"Phase {body.previous.value} -> {body.phase.value}{reason}")
+
+
+def _assign(roster: Roster, event: Event, body: RoleAssigned) -> None:
+    if body.role is Role.CL:
+        if roster.cl:
+            _close_tenure(roster, Role.CL, roster.cl, event)
+        roster.cl = body.user
+    elif body.role is Role.SCRIBE:
+        if roster.scribe:
+            _close_tenure(roster, Role.SCRIBE, roster.scribe, event)
+        roster.scribe = body.user
+    elif body.role is Role.TL:
+        if body.user in roster.tls:
+            _close_tenure(roster, Role.TL, body.user, event)
+        roster.tls[body.user] = body.service
+    else:
+        raise ProjectionError(f"role {body.role} cannot be assigned directly")
+    roster.history.append(
+        RoleTenure(role=body.role, user=body.user, service=body.service, assumed_at=event.at)
+    )
+
+
+def _unassign(roster: Roster, event: Event, body: RoleUnassigned) -> None:
+    _close_tenure(roster, body.role, body.user, event)
+    if body.role is Role.CL:
+        roster.cl = None
+    elif body.role is Role.SCRIBE:
+        roster.scribe = None
+    elif body.role is Role.TL:
+        roster.tls.pop(body.user, None)
+    else:
+        raise ProjectionError(f"role {body.role} cannot be unassigned")
+
+
+def _close_tenure(roster: Roster, role: Role, user: str, event: Event) -> None:
+    for tenure in reversed(roster.history):
+        if tenure.role is role and tenure.user == user and tenure.renounced_at is None:
+            tenure.renounced_at = event.at
+            return
+
+
+def _system(state: IncidentState, event: Event, text: str) -> None:
+    state.timeline.append(
+        TimelineEntry(
+            id=event.seq, kind=EntryKind.SYSTEM, text=text, author=event.actor, at=event.at
+        )
+    )
+
+
+def _entry(state: IncidentState, entry_id: int) -> TimelineEntry:
+    entry = state.entry(entry_id)
+    if entry is None:
+        raise ProjectionError(f"no timeline entry {entry_id}")
+    return entry
+
+
+def _item(state: IncidentState, item_id: int) -> ChecklistItem:
+    item = state.item(item_id)
+    if item is None:
+        raise ProjectionError(f"no checklist item {item_id}")
+    return item

@@ -1,0 +1,236 @@
+"""The rules: decide which event a command becomes, or refuse it with a `DomainError`.
+
+Only the server runs these; clients learn the outcome from the events it broadcasts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from datetime import datetime
+
+from warroom.domain.checklist import PLAN_MITIGATIONS
+from warroom.domain.commands import (
+    AcceptIc,
+    AddChecklistItem,
+    AddEntry,
+    AmendEntry,
+    AssignRole,
+    DeclareIncident,
+    DeclineIc,
+    IncidentCommand,
+    SetItemOwner,
+    SetItemState,
+    SetPhase,
+    SetSeverity,
+    SetSummary,
+    SetTitle,
+    StrikeEntry,
+    UnassignRole,
+)
+from warroom.domain.errors import DomainError, ErrorCode
+from warroom.domain.events import (
+    ChecklistItemAdded,
+    ChecklistItemChanged,
+    ChecklistItemOwnerSet,
+    EntryAdded,
+    EntryAmended,
+    EntryStruck,
+    EventBody,
+    IcAccepted,
+    IcOfferClosed,
+    IcOffered,
+    IncidentDeclared,
+    PhaseChanged,
+    RoleAssigned,
+    RoleUnassigned,
+    SeverityChanged,
+    SummaryChanged,
+    TitleChanged,
+)
+from warroom.domain.incident import IncidentState
+from warroom.domain.limits import MAX_CHECKLIST_ITEMS
+from warroom.domain.naming import channel_name
+from warroom.domain.permissions import Permission, allows
+from warroom.domain.phase import PHASE_TRANSITIONS, Phase
+from warroom.domain.roles import Role
+from warroom.domain.timeline import USER_KINDS, EntryKind, TimelineEntry
+
+
+def decide_declaration(command: DeclareIncident, now: datetime) -> IncidentDeclared:
+    """Anyone may declare; the declarer becomes IC (applied by the projection)."""
+    return IncidentDeclared(
+        title=command.title,
+        summary=command.summary,
+        severity=command.severity,
+        channel=channel_name(now.date(), command.title),
+        checklist=list(PLAN_MITIGATIONS),
+    )
+
+
+def decide(
+    state: IncidentState, command: IncidentCommand, actor: str, users: Container[str]
+) -> EventBody:
+    """The event `command` from `actor` becomes, given the incident as it stands.
+
+    Args:
+        state: the incident after every committed (or already accepted) event.
+        command: what the person asked for.
+        actor: the authenticated user name; never taken from the command.
+        users: the names of known users, to refuse roles for people who do not exist.
+    """
+    roles = state.roster.roles_of(actor)
+    match command:
+        case SetSeverity():
+            _require(roles, Permission.CHANGE_SEVERITY, "change the severity")
+            _expect(state.incident.severity, command.expected, "severity")
+            if command.severity == state.incident.severity:
+                raise DomainError(
+                    ErrorCode.INVALID, f"severity is already {command.severity.label}"
+                )
+            return SeverityChanged(
+                severity=command.severity, previous=state.incident.severity, reason=command.reason
+            )
+        case SetPhase():
+            return _decide_phase(state, command, roles)
+        case SetTitle():
+            _require(roles, Permission.EDIT_DETAILS, "change the title")
+            _expect(state.incident.title, command.expected, "title")
+            return TitleChanged(title=command.title, previous=state.incident.title)
+        case SetSummary():
+            _require(roles, Permission.EDIT_DETAILS, "change the summary")
+            _expect(state.incident.summary, command.expected, "summary")
+            return SummaryChanged(summary=command.summary)
+        case AssignRole():
+            return _decide_assign(state, command, roles, users)
+        case UnassignRole():
+            _require(roles, Permission.ASSIGN_ROLES, "change roles")
+            if command.user not in state.roster.holders(command.role):
+                raise DomainError(
+                    ErrorCode.INVALID, f"{command.user} is not {command.role.full_name}"
+                )
+            return RoleUnassigned(role=command.role, user=command.user)
+        case AcceptIc():
+            offer = state.roster.ic_offer
+            if offer is None or offer.to_user != actor:
+                raise DomainError(ErrorCode.FORBIDDEN, "there is no IC offer for you to accept")
+            return IcAccepted(user=actor, previous=state.roster.ic)
+        case DeclineIc():
+            offer = state.roster.ic_offer
+            if offer is None:
+                raise DomainError(ErrorCode.INVALID, "there is no pending IC offer")
+            if actor not in {offer.to_user, state.roster.ic}:
+                raise DomainError(
+                    ErrorCode.FORBIDDEN, "only the receiver or the IC can close an IC offer"
+                )
+            return IcOfferClosed(to_user=offer.to_user, declined=actor == offer.to_user)
+        case AddEntry():
+            _decide_entry_kind(command.kind, roles)
+            return EntryAdded(
+                kind=command.kind,
+                text=command.text,
+                occurred_at=command.occurred_at,
+                correlation_id=command.correlation_id,
+                tags=list(command.tags),
+            )
+        case AmendEntry():
+            entry = _editable_entry(state, command.entry_id, actor, roles)
+            return EntryAmended(entry_id=entry.id, text=command.text)
+        case StrikeEntry():
+            entry = _editable_entry(state, command.entry_id, actor, roles)
+            if entry.struck:
+                raise DomainError(ErrorCode.INVALID, f"entry {entry.id} is already struck")
+            return EntryStruck(entry_id=entry.id, reason=command.reason)
+        case AddChecklistItem():
+            _require(roles, Permission.CHANGE_CHECKLIST, "change the checklist")
+            if len(state.checklist) >= MAX_CHECKLIST_ITEMS:
+                raise DomainError(ErrorCode.TOO_LARGE, "the checklist is full")
+            next_id = max((i.id for i in state.checklist), default=0) + 1
+            return ChecklistItemAdded(item_id=next_id, title=command.title)
+        case SetItemState():
+            _require(roles, Permission.CHANGE_CHECKLIST, "change the checklist")
+            item = state.item(command.item_id)
+            if item is None:
+                raise DomainError(ErrorCode.UNKNOWN_ITEM, f"no checklist item {command.item_id}")
+            _expect(item.state, command.expected, f"item {item.id}")
+            if command.state == item.state:
+                raise DomainError(ErrorCode.INVALID, f"item {item.id} is already {item.state}")
+            return ChecklistItemChanged(item_id=item.id, state=command.state, previous=item.state)
+        case SetItemOwner():
+            _require(roles, Permission.CHANGE_CHECKLIST, "change the checklist")
+            item = state.item(command.item_id)
+            if item is None:
+                raise DomainError(ErrorCode.UNKNOWN_ITEM, f"no checklist item {command.item_id}")
+            if command.owner is not None and command.owner not in users:
+                raise DomainError(ErrorCode.UNKNOWN_USER, f"no user named {command.owner}")
+            return ChecklistItemOwnerSet(item_id=item.id, owner=command.owner)
+
+
+def _require(roles: frozenset[Role], permission: Permission, doing: str) -> None:
+    if not allows(roles, permission):
+        held = ", ".join(sorted(r.value for r in roles))
+        raise DomainError(ErrorCode.FORBIDDEN, f"your role ({held}) may not {doing}")
+
+
+def _expect(current: object, expected: object, field: str) -> None:
+    if current != expected:
+        raise DomainError(
+            ErrorCode.CONFLICT,
+            f"{field} was changed by someone else meanwhile",
+            current=current,
+        )
+
+
+def _decide_phase(state: IncidentState, command: SetPhase, roles: frozenset[Role]) -> PhaseChanged:
+    doing = "resolve the incident" if command.phase is Phase.RESOLVED else "change the phase"
+    _require(roles, Permission.CHANGE_PHASE, doing)
+    current = state.incident.phase
+    _expect(current, command.expected, "phase")
+    if command.phase not in PHASE_TRANSITIONS[current]:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION,
+            f"cannot move from {current.value} to {command.phase.value}",
+            current=current,
+        )
+    return PhaseChanged(phase=command.phase, previous=current, reason=command.reason)
+
+
+def _decide_assign(
+    state: IncidentState, command: AssignRole, roles: frozenset[Role], users: Container[str]
+) -> EventBody:
+    _require(roles, Permission.ASSIGN_ROLES, "assign roles")
+    if command.user not in users:
+        raise DomainError(ErrorCode.UNKNOWN_USER, f"no user named {command.user}")
+    roster = state.roster
+    if command.role is Role.IC:
+        if command.user == roster.ic:
+            raise DomainError(ErrorCode.INVALID, f"{command.user} is already the IC")
+        return IcOffered(to_user=command.user)
+    if command.user in roster.holders(command.role) and command.role is not Role.TL:
+        raise DomainError(ErrorCode.INVALID, f"{command.user} is already {command.role.full_name}")
+    return RoleAssigned(role=command.role, user=command.user, service=command.service)
+
+
+def _decide_entry_kind(kind: EntryKind, roles: frozenset[Role]) -> None:
+    if kind not in USER_KINDS:
+        raise DomainError(
+            ErrorCode.INVALID, f"{kind.value} entries are written by warroom, not posted directly"
+        )
+    if kind is EntryKind.STATUS:
+        _require(roles, Permission.POST_STATUS, "post status updates")
+    else:
+        _require(roles, Permission.WRITE_TIMELINE, "write to the timeline")
+
+
+def _editable_entry(
+    state: IncidentState, entry_id: int, actor: str, roles: frozenset[Role]
+) -> TimelineEntry:
+    entry = state.entry(entry_id)
+    if entry is None:
+        raise DomainError(ErrorCode.UNKNOWN_ENTRY, f"no timeline entry {entry_id}")
+    if entry.kind is EntryKind.SYSTEM:
+        raise DomainError(ErrorCode.INVALID, "system entries cannot be changed")
+    if entry.author != actor and not allows(roles, Permission.EDIT_ANY_ENTRY):
+        raise DomainError(
+            ErrorCode.FORBIDDEN, "only the author, the Scribe or the IC may change an entry"
+        )
+    return entry

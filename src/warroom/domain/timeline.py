@@ -1,0 +1,76 @@
+"""Timeline entries: what the Scribe records and what the server writes for every change."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class EntryKind(StrEnum):
+    """What a timeline entry records."""
+
+    NOTE = "note"
+    DECISION = "decision"
+    ACTION = "action"
+    STATUS = "status"
+    """An internal status update from the CL or IC."""
+    EXTERNAL = "external"
+    """A public update, written only through the IC's approval."""
+    TODO = "todo"
+    ALERT = "alert"
+    METRICS = "metrics"
+    SYSTEM = "system"
+    """Written by the server for every change of severity, phase, role or checklist item."""
+
+
+USER_KINDS = frozenset(
+    {EntryKind.NOTE, EntryKind.DECISION, EntryKind.ACTION, EntryKind.STATUS, EntryKind.TODO}
+)
+"""Kinds a person may post directly; the others come from workflows on the server."""
+
+
+class EntryRevision(BaseModel):
+    """An earlier wording of an entry, kept when it is amended or struck."""
+
+    text: str
+    changed_by: str
+    changed_at: datetime
+
+
+class TimelineEntry(BaseModel):
+    """One line of the incident's record; its id is the seq of the event that made it."""
+
+    id: int
+    kind: EntryKind
+    text: str
+    author: str
+    at: datetime
+    """Server time when the entry was recorded."""
+    occurred_at: datetime | None = None
+    """When it happened, if the Scribe back-dated it."""
+    correlation_id: str | None = None
+    tags: list[str] = []
+    mentions: list[str] = []
+    struck: bool = False
+    struck_reason: str | None = None
+    revisions: list[EntryRevision] = []
+    """Earlier texts, oldest first; never deleted."""
+
+    @property
+    def when(self) -> datetime:
+        """The time the entry is about: back-dated time if given, else when it was recorded."""
+        return self.occurred_at or self.at
+
+
+_MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9._-]{0,31})")
+
+
+def find_mentions(text: str) -> list[str]:
+    """Names mentioned as `@name`, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for match in _MENTION.finditer(text):
+        seen.setdefault(match.group(1).rstrip("."), None)
+    return list(seen)
