@@ -1,0 +1,1 @@
+"""The wire protocol: JSON frames over websockets, defined once as pydantic models."""
