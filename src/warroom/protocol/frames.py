@@ -59,6 +59,14 @@ class Unsubscribe(_Frame):
     incident_id: int = Field(ge=1)
 
 
+class ReadLog(_Frame):
+    """The incident's whole event log, for exports; answered with one `events` frame."""
+
+    type: Literal["read_log"] = "read_log"
+    id: CommandId
+    incident_id: int = Field(ge=1)
+
+
 class ListIncidents(_Frame):
     type: Literal["list_incidents"] = "list_incidents"
     id: CommandId
@@ -68,6 +76,7 @@ ClientFrame = Annotated[
     Subscribe
     | Unsubscribe
     | ListIncidents
+    | ReadLog
     | DeclareIncident
     | SetTitle
     | SetSummary

@@ -1,0 +1,29 @@
+"""The `warroom` command: the TUI by default, the server, and one subcommand per action."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from warroom.cli.parser import build_parser
+from warroom.client.session import ClientError
+from warroom.store.base import StoreError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result: int = asyncio.run(args.run(args))
+    except (ClientError, StoreError) as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result

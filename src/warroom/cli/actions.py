@@ -1,0 +1,206 @@
+"""What each subcommand does: short coroutines over the client, the store and the server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warroom.client.session import ClientError, WarroomClient, new_id
+from warroom.domain.checklist import ItemState
+from warroom.domain.commands import (
+    AcceptIc,
+    AddEntry,
+    AssignRole,
+    DeclareIncident,
+    SetItemState,
+    SetSeverity,
+)
+from warroom.domain.roles import Role
+from warroom.domain.severity import Severity
+from warroom.domain.timeline import EntryKind
+from warroom.export.json_export import export_json
+from warroom.paths import default_db, local_token_file
+from warroom.server.app import ServerSettings, WarroomServer, serve_until_signalled
+from warroom.server.tokens import hash_token, new_token
+from warroom.store.base import User
+from warroom.store.sqlite import SqliteStore
+
+
+async def serve(args: argparse.Namespace) -> int:
+    async def announce(server: WarroomServer) -> None:
+        print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
+
+    settings = ServerSettings(host=args.host, port=args.port)
+    await serve_until_signalled(args.db or default_db(), settings, ready=announce)
+    return 0
+
+
+async def add_user(args: argparse.Namespace) -> int:
+    token = await create_user(args.db or default_db(), args.name)
+    print(token)
+    return 0
+
+
+async def create_user(db: Path, name: str) -> str:
+    """Add a user to the database at `db` and return their token (shown once, stored hashed)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from warroom.domain.limits import UserName
+
+    try:
+        TypeAdapter(UserName).validate_python(name)
+    except ValidationError:
+        raise ClientError(
+            f"invalid user name {name!r}: use 1-32 lower-case letters, digits, '.', '_' or '-'"
+        ) from None
+    store = await SqliteStore.open(db)
+    try:
+        token = new_token()
+        await store.add_user(
+            User(name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
+        )
+    finally:
+        await store.close()
+    return token
+
+
+@asynccontextmanager
+async def connected(args: argparse.Namespace) -> AsyncIterator[WarroomClient]:
+    """A client for one CLI action: connects once, never retries, fails with one clear line."""
+    token = args.token or _local_token()
+    if not token:
+        raise ClientError(
+            "no token: pass --token or set WARROOM_TOKEN (an admin creates one with "
+            "`warroom user add NAME`)"
+        )
+    client = WarroomClient(args.server, token, reconnect=False)
+    await client.start()
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def _local_token() -> str | None:
+    path = local_token_file()
+    return path.read_text().strip() if path.exists() else None
+
+
+async def declare(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        command = DeclareIncident(
+            id=new_id(), title=args.title, severity=Severity(args.sev), summary=args.summary
+        )
+        ack = await client.execute(command)
+    print(ack.incident_id)
+    return 0
+
+
+async def log_entry(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        command = AddEntry(
+            id=new_id(),
+            incident_id=args.incident,
+            kind=EntryKind(args.kind),
+            text=args.text,
+            correlation_id=args.correlation_id,
+        )
+        ack = await client.execute(command)
+    print(ack.seq)
+    return 0
+
+
+async def set_severity(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        state = await client.follow(args.incident)
+        command = SetSeverity(
+            id=new_id(),
+            incident_id=args.incident,
+            severity=Severity(args.level),
+            expected=state.incident.severity,
+            reason=args.reason,
+        )
+        await client.execute(command)
+    return 0
+
+
+async def assign(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        command = AssignRole(
+            id=new_id(),
+            incident_id=args.incident,
+            role=Role(args.role),
+            user=args.user,
+            service=args.service,
+        )
+        await client.execute(command)
+    if args.role == "ic":
+        print(f"offered the IC role to {args.user}; it takes effect when they accept")
+    return 0
+
+
+async def accept(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        await client.execute(AcceptIc(id=new_id(), incident_id=args.incident))
+    return 0
+
+
+async def check(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        state = await client.follow(args.incident)
+        item = state.item(args.item)
+        if item is None:
+            raise ClientError(f"incident {args.incident} has no checklist item {args.item}")
+        command = SetItemState(
+            id=new_id(),
+            incident_id=args.incident,
+            item_id=args.item,
+            state=ItemState(args.state),
+            expected=item.state,
+        )
+        await client.execute(command)
+    return 0
+
+
+async def list_incidents(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        incidents = await client.list_incidents()
+    for inc in incidents:
+        declared = inc.declared_at.strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{inc.id}\t{inc.severity.label}\t{inc.phase.value}\t{declared}\tIC {inc.ic}\t"
+            f"{_printable(inc.title)}"
+        )
+    return 0
+
+
+async def export(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        events = await client.read_log(args.incident)
+    document = export_json(events)
+    if args.output:
+        args.output.write_text(document, encoding="utf-8")
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
+def _printable(text: str) -> str:
+    # Titles are validated free of control characters, but a terminal is no place to trust that.
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+async def run_tui(args: argparse.Namespace) -> int:
+    from warroom.tui.launch import launch_tui
+
+    return await launch_tui(args, demo=False)
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    from warroom.tui.launch import launch_tui
+
+    return await launch_tui(args, demo=True)

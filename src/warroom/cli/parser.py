@@ -1,0 +1,115 @@
+"""The argument parser: every subcommand, its options and the coroutine that runs it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from warroom import __version__
+from warroom.cli import actions
+from warroom.domain.checklist import ItemState
+from warroom.domain.timeline import USER_KINDS
+from warroom.paths import DEFAULT_SERVER
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warroom",
+        description="A terminal war room for incident response.",
+    )
+    parser.add_argument("--version", action="version", version=f"warroom {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    _client_options(parser)
+    parser.add_argument("--incident", type=int, help="open this incident directly")
+    parser.add_argument("--theme", help="theme name (see themes/)")
+    parser.set_defaults(run=actions.run_tui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the shared server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    _db_option(serve)
+    serve.set_defaults(run=actions.serve)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(metavar="ACTION")
+    add = user.add_parser("add", help="add a user and print their token once")
+    add.add_argument("name")
+    _db_option(add)
+    add.set_defaults(run=actions.add_user)
+
+    demo = sub.add_parser("demo", help="open the TUI on a realistic SEV1 incident")
+    _client_options(demo)
+    demo.add_argument("--theme", help="theme name")
+    demo.set_defaults(run=actions.run_demo)
+
+    declare = _client_command(sub, "declare", "declare an incident; prints its id")
+    declare.add_argument("--title", required=True)
+    declare.add_argument("--sev", type=int, choices=[1, 2, 3], required=True)
+    declare.add_argument("--summary", default="")
+    declare.set_defaults(run=actions.declare)
+
+    log = _client_command(sub, "log", "append a timeline entry")
+    log.add_argument("incident", type=int)
+    log.add_argument("text")
+    log.add_argument("--kind", default="note", choices=sorted(k.value for k in USER_KINDS))
+    log.add_argument("--correlation-id")
+    log.set_defaults(run=actions.log_entry)
+
+    severity = _client_command(sub, "severity", "change the severity (IC)")
+    severity.add_argument("incident", type=int)
+    severity.add_argument("level", type=int, choices=[1, 2, 3])
+    severity.add_argument("--reason", required=True)
+    severity.set_defaults(run=actions.set_severity)
+
+    assign = _client_command(sub, "assign", "assign a role (IC); for ic this offers a handoff")
+    assign.add_argument("incident", type=int)
+    assign.add_argument("role", choices=["ic", "cl", "tl", "scribe"])
+    assign.add_argument("user")
+    assign.add_argument("--service", help="the service a TL owns")
+    assign.set_defaults(run=actions.assign)
+
+    accept = _client_command(sub, "accept", "accept the IC role offered to you")
+    accept.add_argument("incident", type=int)
+    accept.set_defaults(run=actions.accept)
+
+    check = _client_command(sub, "check", "set a checklist item's state (IC, TL)")
+    check.add_argument("incident", type=int)
+    check.add_argument("item", type=int)
+    check.add_argument("--state", required=True, choices=[s.value for s in ItemState])
+    check.set_defaults(run=actions.check)
+
+    incidents = _client_command(sub, "incidents", "list incidents")
+    incidents.set_defaults(run=actions.list_incidents)
+
+    export = _client_command(sub, "export", "export an incident")
+    export.add_argument("incident", type=int)
+    export.add_argument("--format", choices=["json"], default="json")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.set_defaults(run=actions.export)
+    return parser
+
+
+def _client_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    command = sub.add_parser(name, help=help_text, description=help_text)
+    _client_options(command)
+    return command
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("WARROOM_SERVER", DEFAULT_SERVER),
+        help="server URL (env WARROOM_SERVER, default %(default)s)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("WARROOM_TOKEN"),
+        help="your token (env WARROOM_TOKEN; default: the local user's token)",
+    )
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, help="SQLite file (default: in the user data dir)")

@@ -1,0 +1,1 @@
+"""The client side of the protocol: a reconnecting connection that mirrors incidents locally."""

@@ -1,0 +1,380 @@
+"""`WarroomClient`: one reconnecting websocket that keeps local copies of followed incidents.
+
+Writes are never lost to a dropped connection: every write keeps its id until the server answers,
+is resent with the same id after a reconnect (the server applies an id once), and is journalled in
+the outbox when one is given. Followed incidents resume from their last seen sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from warroom.client.outbox import Outbox
+from warroom.client.updates import (
+    ClientUpdate,
+    ConnectionStatus,
+    EventsApplied,
+    PresenceChanged,
+    StateReplaced,
+    StatusChanged,
+    WriteRefused,
+)
+from warroom.domain.commands import Command
+from warroom.domain.errors import ErrorCode
+from warroom.domain.events import Event
+from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.projection import apply_event
+from warroom.protocol.frames import (
+    SERVER_FRAME_ADAPTER,
+    Ack,
+    ErrorFrame,
+    Events,
+    IncidentList,
+    ListIncidents,
+    Presence,
+    PresenceUser,
+    ReadLog,
+    Snapshot,
+    Subscribe,
+    Unsubscribe,
+    Unsubscribed,
+    Welcome,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ClientError(Exception):
+    """Something a person using the client should be told about, in one line."""
+
+
+class AuthError(ClientError):
+    pass
+
+
+class Unreachable(ClientError):
+    pass
+
+
+class CommandRefused(ClientError):
+    def __init__(self, code: ErrorCode, message: str, current: Any = None) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+        self.current = current
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class WarroomClient:
+    """A connection to a warroom server, mirroring the incidents it follows."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        outbox: Outbox | None = None,
+        reconnect: bool = True,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.user: str | None = None
+        self.status = ConnectionStatus.CONNECTING
+        self.states: dict[int, IncidentState] = {}
+        self.presence: dict[int, list[PresenceUser]] = {}
+        self._token = token
+        self._outbox = outbox
+        self._reconnect = reconnect
+        self._max_backoff = max_backoff
+        self._listeners: list[Callable[[ClientUpdate], None]] = []
+        self._ws: ClientConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._first_contact: asyncio.Future[None] | None = None
+        self._followed: set[int] = set()
+        self._follow_waiters: dict[int, list[asyncio.Future[IncidentState]]] = {}
+        self._writes: dict[str, tuple[dict[str, Any], asyncio.Future[Ack] | None]] = {}
+        self._reads: dict[str, tuple[BaseModel, asyncio.Future[Any]]] = {}
+        self._subscribe_ids: dict[str, int] = {}
+        self._send_lock = asyncio.Lock()
+        if outbox is not None:
+            for frame in outbox.pending:
+                self._writes[frame["id"]] = (frame, None)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[ClientUpdate], None]) -> None:
+        self._listeners.append(listener)
+
+    async def start(self, wait: bool = True) -> None:
+        """Start connecting. With `wait`, return once connected, or raise `AuthError` /
+        `Unreachable` if the first attempt fails; without it, keep trying in the background."""
+        self._first_contact = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(), name=f"warroom-client {self.url}")
+        if wait:
+            await self._first_contact
+
+    async def close(self) -> None:
+        self._reconnect = False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._set_status(ConnectionStatus.CLOSED)
+
+    @property
+    def unsent(self) -> int:
+        return len(self._writes)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    async def list_incidents(self) -> list[IncidentSummary]:
+        reply = await self._read(ListIncidents(id=new_id()))
+        assert isinstance(reply, IncidentList)
+        return reply.incidents
+
+    async def read_log(self, incident_id: int) -> list[Event]:
+        """Every event of an incident, in order."""
+        reply = await self._read(ReadLog(id=new_id(), incident_id=incident_id))
+        assert isinstance(reply, Events)
+        return reply.events
+
+    async def follow(self, incident_id: int) -> IncidentState:
+        """Subscribe to an incident and return its state once it is current."""
+        waiter: asyncio.Future[IncidentState] = asyncio.get_running_loop().create_future()
+        self._follow_waiters.setdefault(incident_id, []).append(waiter)
+        if incident_id not in self._followed:
+            self._followed.add(incident_id)
+            await self._subscribe(incident_id)
+        elif incident_id in self.states:
+            waiter.set_result(self.states[incident_id])
+        return await waiter
+
+    async def unfollow(self, incident_id: int) -> None:
+        self._followed.discard(incident_id)
+        self.states.pop(incident_id, None)
+        self.presence.pop(incident_id, None)
+        await self._send_json(Unsubscribe(id=new_id(), incident_id=incident_id).model_dump_json())
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def submit(self, command: Command) -> asyncio.Future[Ack]:
+        """Queue a write; it is sent now or as soon as the connection is back."""
+        frame = command.model_dump(mode="json")
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._writes[command.id] = (frame, future)
+        if self._outbox is not None:
+            self._outbox.add(frame)
+        self._emit(StatusChanged(self.status, self.unsent))
+        if self._ws is not None and self.status is ConnectionStatus.CONNECTED:
+            task = asyncio.create_task(self._send_json(command.model_dump_json()))
+            future.add_done_callback(lambda _: task)  # keep a reference until answered
+        return future
+
+    async def execute(self, command: Command) -> Ack:
+        """Send a write and wait for the server's commit.
+
+        Raises:
+            CommandRefused: the server refused it; nothing changed.
+        """
+        return await self.submit(command)
+
+    # --- connection loop ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                async with connect(
+                    self.url,
+                    additional_headers={"Authorization": f"Bearer {self._token}"},
+                    max_size=None,  # a snapshot of a long incident is large; the server is trusted
+                    open_timeout=10,
+                ) as ws:
+                    self._ws = ws
+                    attempt = 0
+                    async for raw in ws:
+                        await self._dispatch(raw)
+            except InvalidStatus as exc:
+                if exc.response.status_code == 401:
+                    self._give_up(AuthError("the server refused the token (401)"))
+                    return
+                self._first_failure(Unreachable(f"{self.url}: {exc}"))
+            except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
+                self._first_failure(Unreachable(f"cannot reach {self.url}: {exc}"))
+            finally:
+                self._ws = None
+            if not self._reconnect:
+                self._give_up(Unreachable(f"connection to {self.url} closed"))
+                return
+            self._set_status(ConnectionStatus.RECONNECTING)
+            delay = min(self._max_backoff, 0.05 * 2**attempt) * (0.5 + random.random() / 2)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _first_failure(self, error: ClientError) -> None:
+        if self._first_contact is not None and not self._first_contact.done():
+            self._first_contact.set_exception(error)
+            self._reconnect = False
+
+    def _give_up(self, error: ClientError) -> None:
+        self._first_failure(error)
+        self._set_status(ConnectionStatus.CLOSED)
+        for _, future in self._writes.values():
+            if future is not None and not future.done():
+                future.set_exception(error)
+        for _, read_future in self._reads.values():
+            if not read_future.done():
+                read_future.set_exception(error)
+        for waiters in self._follow_waiters.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(error)
+
+    async def _on_welcome(self, welcome: Welcome) -> None:
+        self.user = welcome.user
+        self._set_status(ConnectionStatus.CONNECTED)
+        if self._first_contact is not None and not self._first_contact.done():
+            self._first_contact.set_result(None)
+        # Resume: followed incidents from their last seq, then pending writes in their order.
+        async with self._send_lock:
+            for incident_id in sorted(self._followed):
+                await self._send_unlocked(self._subscribe_frame(incident_id))
+            for frame, _ in list(self._writes.values()):
+                await self._send_unlocked(json.dumps(frame))
+            for read, _ in list(self._reads.values()):
+                await self._send_unlocked(read.model_dump_json())
+
+    async def _dispatch(self, raw: str | bytes) -> None:
+        frame = SERVER_FRAME_ADAPTER.validate_json(raw)
+        if isinstance(frame, Events | IncidentList | Unsubscribed) and frame.id in self._reads:
+            _, future = self._reads.pop(frame.id)
+            if not future.done():
+                future.set_result(frame)
+            return
+        match frame:
+            case Events():
+                self._on_events(frame)
+            case Ack():
+                self._settle_write(frame.id, frame, None)
+            case ErrorFrame():
+                self._on_error(frame)
+            case Snapshot():
+                self._subscribe_ids.pop(frame.id or "", None)
+                self.states[frame.incident_id] = frame.state
+                self._emit(StateReplaced(frame.incident_id))
+                self._resolve_follow(frame.incident_id)
+            case Presence():
+                self.presence[frame.incident_id] = frame.users
+                self._emit(PresenceChanged(frame.incident_id))
+            case Welcome():
+                await self._on_welcome(frame)
+
+    def _on_events(self, frame: Events) -> None:
+        state = self.states.get(frame.incident_id)
+        if state is None or frame.incident_id not in self._followed:
+            return
+        applied: list[Event] = []
+        for event in frame.events:
+            if event.seq <= state.seq:
+                continue
+            apply_event(state, event)
+            applied.append(event)
+        if applied:
+            self._emit(EventsApplied(frame.incident_id, applied))
+        if frame.id is not None:
+            self._subscribe_ids.pop(frame.id, None)
+            self._resolve_follow(frame.incident_id)
+
+    def _on_error(self, frame: ErrorFrame) -> None:
+        if frame.id is None:
+            log.warning("server error: %s %s", frame.code, frame.message)
+            return
+        refused = CommandRefused(frame.code, frame.message, frame.current)
+        if frame.id in self._writes:
+            self._settle_write(frame.id, None, refused)
+            self._emit(WriteRefused(frame.id, frame.code, frame.message))
+        elif frame.id in self._reads:
+            _, future = self._reads.pop(frame.id)
+            if not future.done():
+                future.set_exception(refused)
+        elif frame.id in self._subscribe_ids:
+            incident_id = self._subscribe_ids.pop(frame.id)
+            self._followed.discard(incident_id)
+            for waiter in self._follow_waiters.pop(incident_id, []):
+                if not waiter.done():
+                    waiter.set_exception(refused)
+
+    def _settle_write(self, frame_id: str, ack: Ack | None, error: CommandRefused | None) -> None:
+        entry = self._writes.pop(frame_id, None)
+        if entry is None:
+            return
+        if self._outbox is not None:
+            self._outbox.done(frame_id)
+        future = entry[1]
+        if future is not None and not future.done():
+            if ack is not None:
+                future.set_result(ack)
+            else:
+                assert error is not None
+                future.set_exception(error)
+        self._emit(StatusChanged(self.status, self.unsent))
+
+    def _resolve_follow(self, incident_id: int) -> None:
+        state = self.states.get(incident_id)
+        if state is None:
+            return
+        for waiter in self._follow_waiters.pop(incident_id, []):
+            if not waiter.done():
+                waiter.set_result(state)
+
+    async def _subscribe(self, incident_id: int) -> None:
+        await self._send_json(self._subscribe_frame(incident_id))
+
+    def _subscribe_frame(self, incident_id: int) -> str:
+        state = self.states.get(incident_id)
+        since = state.seq if state is not None else None
+        frame = Subscribe(id=new_id(), incident_id=incident_id, since=since)
+        self._subscribe_ids[frame.id] = incident_id
+        return frame.model_dump_json()
+
+    async def _read(self, frame: ListIncidents | ReadLog) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._reads[frame.id] = (frame, future)
+        await self._send_json(frame.model_dump_json())
+        return await future
+
+    async def _send_json(self, data: str) -> None:
+        # One lock orders every send after the resends of a fresh connection, so the server sees
+        # writes in the order they were made.
+        async with self._send_lock:
+            await self._send_unlocked(data)
+
+    async def _send_unlocked(self, data: str) -> None:
+        ws = self._ws
+        if ws is None or self.status is not ConnectionStatus.CONNECTED:
+            return  # resent from the pending tables once the connection is back
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(data)
+
+    def _set_status(self, status: ConnectionStatus) -> None:
+        if status is not self.status:
+            self.status = status
+            self._emit(StatusChanged(status, self.unsent))
+
+    def _emit(self, update: ClientUpdate) -> None:
+        for listener in self._listeners:
+            listener(update)

@@ -1,0 +1,1 @@
+"""The shared websocket server: authentication, sequencing of writes, fan-out to consoles."""

@@ -1,0 +1,177 @@
+"""The websocket server: handshake (health check, bearer tokens), per-connection loop, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Self
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from warroom import __version__
+from warroom.domain.errors import DomainError, ErrorCode
+from warroom.domain.limits import MAX_FRAME_BYTES
+from warroom.protocol.frames import Welcome
+from warroom.protocol.parse import frame_id, parse_client_frame
+from warroom.server.auth import Authenticator
+from warroom.server.connection import Connection
+from warroom.server.hub import Clock, Hub, error_frame, utc_now
+from warroom.server.ratelimit import TokenBucket
+from warroom.store.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How the server listens and how much it lets one console do."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    """0 picks a free port; `WarroomServer.port` tells which."""
+    rate: float = 50.0
+    """Messages per second one connection may send on average."""
+    burst: int = 200
+    send_queue: int = 4_096
+    """Frames queued for one console before it is considered stuck and dropped."""
+
+
+class WarroomServer:
+    """A running server bound to one database. Use `async with WarroomServer.start(...)`."""
+
+    def __init__(self, store: SqliteStore, hub: Hub, auth: Authenticator, settings: ServerSettings):
+        self.store = store
+        self.hub = hub
+        self.auth = auth
+        self.settings = settings
+        self._identities: dict[ServerConnection, str] = {}
+        self._server: Server | None = None
+        self._hub_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(
+        cls, db_path: Path, settings: ServerSettings | None = None, clock: Clock = utc_now
+    ) -> Self:
+        """Open the database, rebuild the incidents and start listening."""
+        settings = settings or ServerSettings()
+        store = await SqliteStore.open(db_path)
+        try:
+            auth = Authenticator(store)
+            await auth.refresh()
+            hub = Hub(store, auth, clock)
+            await hub.load()
+        except BaseException:
+            await store.close()
+            raise
+        self = cls(store, hub, auth, settings)
+        self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
+        self._server = await serve(
+            self._handle,
+            settings.host,
+            settings.port,
+            process_request=self._process_request,
+            max_size=MAX_FRAME_BYTES,
+            server_header=f"warroom/{__version__}",
+        )
+        log.info("warroom server listening on %s", self.url)
+        return self
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        port: int = next(iter(self._server.sockets)).getsockname()[1]
+        return port
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.settings.host}:{self.port}"
+
+    async def close(self) -> None:
+        """Stop accepting, close every connection (1001 going away), let the sequencer finish its
+        turn, then close the database."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._hub_task is not None:
+            self._hub_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._hub_task
+        await self.store.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
+        if request.path == "/healthz":
+            return conn.respond(HTTPStatus.OK, "ok\n")
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        peer = str(conn.remote_address[0]) if conn.remote_address else "?"
+        user = await self.auth.identify(token.strip() if scheme.lower() == "bearer" else None, peer)
+        if user is None:
+            response = conn.respond(HTTPStatus.UNAUTHORIZED, "missing or invalid bearer token\n")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
+            return response
+        self._identities[conn] = user
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        user = self._identities.pop(ws)
+        bucket = TokenBucket(self.settings.rate, self.settings.burst)
+        conn = Connection(ws, user, self.settings.send_queue, bucket)
+        sender = asyncio.create_task(conn.run_sender())
+        conn.send(Welcome(server=f"warroom/{__version__}", user=user).model_dump_json())
+        try:
+            async for raw in ws:
+                self._receive(conn, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.hub.disconnect(conn)
+            sender.cancel()
+
+    def _receive(self, conn: Connection, raw: str | bytes) -> None:
+        if not conn.bucket.take():
+            limit = DomainError(
+                ErrorCode.RATE_LIMITED,
+                f"more than {conn.bucket.rate:g} messages per second; this one was not processed",
+            )
+            conn.send(error_frame(frame_id(raw), limit))
+            return
+        try:
+            frame = parse_client_frame(raw)
+        except DomainError as exc:
+            conn.send(error_frame(frame_id(raw), exc))
+            return
+        self.hub.submit(conn, frame)
+
+
+async def serve_until_signalled(
+    db_path: Path,
+    settings: ServerSettings,
+    ready: Callable[[WarroomServer], Awaitable[None]] | None = None,
+) -> None:
+    """Run a server until SIGTERM or SIGINT, then shut down cleanly."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    server = await WarroomServer.start(db_path, settings)
+    try:
+        if ready is not None:
+            await ready(server)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await server.close()

@@ -1,0 +1,328 @@
+"""The sequencer: the one place where writes are decided, numbered, committed and fanned out.
+
+All requests go through one queue and one task. Each turn takes every request waiting (group
+commit), decides them against the in-memory incident state, commits the resulting events in one
+durable transaction, and only then broadcasts them and acknowledges their senders. Reads
+(subscribe, list) are answered after the turn's commit, so nobody ever sees an uncommitted event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from warroom.domain.commands import AssignRole, DeclareIncident, SetItemOwner
+from warroom.domain.errors import DomainError, ErrorCode
+from warroom.domain.events import Event
+from warroom.domain.incident import IncidentState
+from warroom.domain.projection import apply_event, replay, start_state
+from warroom.domain.rules import decide, decide_declaration
+from warroom.protocol.frames import (
+    Ack,
+    ClientFrame,
+    ErrorFrame,
+    IncidentList,
+    ListIncidents,
+    Presence,
+    PresenceUser,
+    ReadLog,
+    Subscribe,
+    Unsubscribe,
+    Unsubscribed,
+)
+from warroom.server.auth import Authenticator
+from warroom.server.connection import Connection
+from warroom.store.base import EventStore, StoreError
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+BATCH_LIMIT = 512
+"""Most requests decided and committed in one turn; bounds the latency of a single commit."""
+
+
+_READS = (Subscribe, Unsubscribe, ListIncidents, ReadLog)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def error_frame(frame_id: str | None, error: DomainError) -> str:
+    return ErrorFrame(
+        id=frame_id, code=error.code, message=error.message, current=error.current
+    ).model_dump_json()
+
+
+@dataclass(eq=False)
+class _Incident:
+    """An incident held in memory: its state, its committed events as JSON, its followers."""
+
+    state: IncidentState
+    frames: list[str] = field(default_factory=list)
+    """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
+    subscribers: dict[Connection, None] = field(default_factory=dict)
+    snapshot: tuple[int, str] | None = None
+    """The state as JSON at a seq, so fresh consoles do not each serialise the whole incident."""
+
+    def state_json(self) -> str:
+        if self.snapshot is None or self.snapshot[0] != self.state.seq:
+            self.snapshot = (self.state.seq, self.state.model_dump_json())
+        return self.snapshot[1]
+
+
+@dataclass
+class _Request:
+    conn: Connection
+    frame: ClientFrame
+
+
+@dataclass
+class _Write:
+    """A decided write waiting for its commit."""
+
+    conn: Connection
+    frame_id: str
+    event: Event
+    duplicate: bool
+
+
+class Hub:
+    """Holds every incident in memory and serialises all changes to them."""
+
+    def __init__(self, store: EventStore, auth: Authenticator, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._auth = auth
+        self._clock = clock
+        self._incidents: dict[int, _Incident] = {}
+        self._commands: dict[tuple[str, str], tuple[int, int]] = {}
+        self._queue: asyncio.Queue[_Request] = asyncio.Queue()
+        self._turn_events: dict[tuple[str, str], Event] = {}
+
+    async def load(self) -> None:
+        """Rebuild every incident from the log."""
+        by_incident: dict[int, list[Event]] = {}
+        for event in await self._store.load_events():
+            by_incident.setdefault(event.incident_id, []).append(event)
+        for incident_id, events in by_incident.items():
+            record = _Incident(state=replay(events))
+            record.frames = [e.model_dump_json() for e in events]
+            self._incidents[incident_id] = record
+            for e in events:
+                if e.command_id is not None:
+                    self._commands[(e.actor, e.command_id)] = (incident_id, e.seq)
+        log.info("loaded %d incidents", len(self._incidents))
+
+    def submit(self, conn: Connection, frame: ClientFrame) -> None:
+        self._queue.put_nowait(_Request(conn, frame))
+
+    def disconnect(self, conn: Connection) -> None:
+        """Forget a console that went away and tell the others."""
+        conn.closed = True
+        for incident_id in conn.subscriptions:
+            record = self._incidents.get(incident_id)
+            if record is not None and record.subscribers.pop(conn, False) is None:
+                self._broadcast_presence(incident_id, record)
+        conn.subscriptions.clear()
+
+    async def run(self) -> None:
+        """Process requests until cancelled."""
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH_LIMIT and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._turn(batch)
+            except Exception:  # the sequencer must outlive any single bad turn
+                log.exception("unexpected failure while processing %d requests", len(batch))
+                for request in batch:
+                    request.conn.send(
+                        error_frame(
+                            getattr(request.frame, "id", None),
+                            DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed"),
+                        )
+                    )
+
+    async def _turn(self, batch: list[_Request]) -> None:
+        if any(self._names_unknown_user(r.frame) for r in batch):
+            await self._auth.refresh()
+        self._turn_events.clear()
+        writes: list[_Write] = []
+        reads: list[_Request] = []
+        before = {iid: rec.state.seq for iid, rec in self._incidents.items()}
+        for request in batch:
+            frame = request.frame
+            if isinstance(frame, _READS):
+                reads.append(request)
+                continue
+            try:
+                writes.append(self._decide(request.conn, frame))
+            except DomainError as exc:
+                request.conn.send(error_frame(frame.id, exc))
+        new_events = [w.event for w in writes if not w.duplicate]
+        if new_events:
+            try:
+                await self._store.append(new_events)
+            except StoreError as exc:
+                log.error("write refused: %s", exc)
+                self._roll_back(new_events, before)
+                refusal = DomainError(ErrorCode.UNAVAILABLE, f"not saved: {exc}")
+                for w in writes:
+                    w.conn.send(
+                        error_frame(w.frame_id, refusal) if not w.duplicate else self._ack(w)
+                    )
+                writes = []
+                new_events = []
+        self._publish(new_events)
+        for w in writes:
+            w.conn.send(self._ack(w))
+        for request in reads:
+            self._answer_read(request)
+
+    def _decide(self, conn: Connection, frame: ClientFrame) -> _Write:
+        assert not isinstance(frame, _READS)
+        now = self._clock()
+        known = self._commands.get((conn.user, frame.id))
+        if known is not None:
+            incident_id, seq = known
+            frames = self._incidents[incident_id].frames
+            # A retry can arrive in the same turn as the original, before its commit.
+            event = (
+                Event.model_validate_json(frames[seq - 1])
+                if seq <= len(frames)
+                else self._turn_events[(conn.user, frame.id)]
+            )
+            return _Write(conn, frame.id, event, duplicate=True)
+        if isinstance(frame, DeclareIncident):
+            incident_id = max(self._incidents, default=0) + 1
+            declared = decide_declaration(frame, now)
+            event = Event(
+                incident_id=incident_id,
+                seq=1,
+                at=now,
+                actor=conn.user,
+                command_id=frame.id,
+                body=declared,
+            )
+            self._incidents[incident_id] = _Incident(state=start_state(event))
+        else:
+            record = self._incidents.get(frame.incident_id)
+            if record is None:
+                raise DomainError(ErrorCode.UNKNOWN_INCIDENT, f"no incident {frame.incident_id}")
+            body = decide(record.state, frame, conn.user, self._auth.user_names)
+            event = Event(
+                incident_id=frame.incident_id,
+                seq=record.state.seq + 1,
+                at=now,
+                actor=conn.user,
+                command_id=frame.id,
+                body=body,
+            )
+            apply_event(record.state, event)
+        self._commands[(conn.user, frame.id)] = (event.incident_id, event.seq)
+        self._turn_events[(conn.user, frame.id)] = event
+        return _Write(conn, frame.id, event, duplicate=False)
+
+    def _names_unknown_user(self, frame: ClientFrame) -> bool:
+        names = self._auth.user_names
+        if isinstance(frame, AssignRole):
+            return frame.user not in names
+        if isinstance(frame, SetItemOwner):
+            return frame.owner is not None and frame.owner not in names
+        return False
+
+    def _roll_back(self, events: list[Event], before: dict[int, int]) -> None:
+        """Undo a turn whose commit failed: memory goes back to exactly what is on disk."""
+        for event in events:
+            self._commands.pop((event.actor, event.command_id or ""), None)
+        for incident_id in {e.incident_id for e in events}:
+            if incident_id not in before:
+                del self._incidents[incident_id]
+                continue
+            record = self._incidents[incident_id]
+            record.state = replay([Event.model_validate_json(f) for f in record.frames])
+
+    def _publish(self, events: list[Event]) -> None:
+        """Record committed events and send each incident's batch to its followers once."""
+        batches: dict[int, list[str]] = {}
+        for event in events:
+            data = event.model_dump_json()
+            self._incidents[event.incident_id].frames.append(data)
+            batches.setdefault(event.incident_id, []).append(data)
+        for incident_id, frames in batches.items():
+            record = self._incidents[incident_id]
+            message = _events_frame(None, incident_id, frames)
+            for conn in list(record.subscribers):
+                conn.send(message)
+
+    def _ack(self, write: _Write) -> str:
+        return Ack(
+            id=write.frame_id,
+            incident_id=write.event.incident_id,
+            seq=write.event.seq,
+            duplicate=write.duplicate,
+        ).model_dump_json()
+
+    def _answer_read(self, request: _Request) -> None:
+        conn, frame = request.conn, request.frame
+        if conn.closed:
+            return
+        if isinstance(frame, ListIncidents):
+            summaries = [r.state.summary() for _, r in sorted(self._incidents.items())]
+            conn.send(IncidentList(id=frame.id, incidents=summaries).model_dump_json())
+            return
+        assert isinstance(frame, Subscribe | Unsubscribe | ReadLog)
+        record = self._incidents.get(frame.incident_id)
+        if record is None:
+            error = DomainError(ErrorCode.UNKNOWN_INCIDENT, f"no incident {frame.incident_id}")
+            conn.send(error_frame(frame.id, error))
+            return
+        if isinstance(frame, ReadLog):
+            conn.send(_events_frame(frame.id, frame.incident_id, record.frames))
+            return
+        if isinstance(frame, Unsubscribe):
+            record.subscribers.pop(conn, None)
+            conn.subscriptions.discard(frame.incident_id)
+            conn.send(Unsubscribed(id=frame.id, incident_id=frame.incident_id).model_dump_json())
+            self._broadcast_presence(frame.incident_id, record)
+            return
+        conn.send(self._catch_up(frame, record))
+        record.subscribers[conn] = None
+        conn.subscriptions.add(frame.incident_id)
+        self._broadcast_presence(frame.incident_id, record)
+
+    def _catch_up(self, frame: Subscribe, record: _Incident) -> str:
+        """Exactly the missed events, or a snapshot when the client knows nothing (or claims to
+        know more than the server has) or when the missed events outweigh the state."""
+        seq = record.state.seq
+        since = frame.since
+        if since is not None and since <= seq and seq - since <= max(1_000, seq // 2):
+            return _events_frame(frame.id, frame.incident_id, record.frames[since:seq])
+        return (
+            f'{{"type":"snapshot","id":{json.dumps(frame.id)},"incident_id":{frame.incident_id},'
+            f'"seq":{seq},"state":{record.state_json()}}}'
+        )
+
+    def _broadcast_presence(self, incident_id: int, record: _Incident) -> None:
+        counts: dict[str, int] = {}
+        for conn in record.subscribers:
+            counts[conn.user] = counts.get(conn.user, 0) + 1
+        message = Presence(
+            incident_id=incident_id,
+            users=[PresenceUser(user=u, connections=n) for u, n in sorted(counts.items())],
+        ).model_dump_json()
+        for conn in list(record.subscribers):
+            conn.send(message)
+
+
+def _events_frame(frame_id: str | None, incident_id: int, frames: list[str]) -> str:
+    # Events are serialised once, at commit; every frame that carries them reuses that JSON.
+    return (
+        f'{{"type":"events","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
+        f'"events":[{",".join(frames)}]}}'
+    )

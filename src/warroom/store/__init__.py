@@ -1,0 +1,1 @@
+"""Persistence of the event log and users, behind the narrow `EventStore` interface."""

@@ -1,0 +1,50 @@
+"""The narrow storage interface the server depends on; nothing above it knows it is SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from warroom.domain.events import Event
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked (disk full, file locked or read-only, corrupt file).
+
+    The message is meant for a person: it says what is wrong and where.
+    """
+
+
+class User(BaseModel):
+    """A person who can connect. Only a hash of their token is ever stored."""
+
+    name: str
+    token_hash: str
+    created_at: datetime
+
+
+class EventStore(Protocol):
+    """An append-only, durable event log per incident, plus the user table."""
+
+    async def close(self) -> None: ...
+
+    async def load_events(self) -> list[Event]:
+        """Every event of every incident, ordered by incident then sequence."""
+        ...
+
+    async def append(self, events: Sequence[Event]) -> None:
+        """Commit `events` in one durable transaction: all of them or none.
+
+        Raises:
+            StoreError: nothing was written.
+        """
+        ...
+
+    async def add_user(self, user: User) -> None:
+        """Add a user. Raises StoreError if the name is taken."""
+        ...
+
+    async def users(self) -> list[User]: ...

@@ -1,0 +1,31 @@
+"""The SQLite schema as numbered migrations; `PRAGMA user_version` records how far a file is."""
+
+from typing import Final
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 1: the event log and users.
+    (
+        """
+        CREATE TABLE events (
+            incident_id INTEGER NOT NULL,
+            seq         INTEGER NOT NULL,
+            at          TEXT    NOT NULL,
+            actor       TEXT    NOT NULL,
+            command_id  TEXT,
+            type        TEXT    NOT NULL,
+            body        TEXT    NOT NULL,
+            PRIMARY KEY (incident_id, seq)
+        ) WITHOUT ROWID
+        """,
+        # A retried write is applied once: the (actor, command id) pair can appear only once.
+        "CREATE UNIQUE INDEX events_command ON events (actor, command_id) "
+        "WHERE command_id IS NOT NULL",
+        """
+        CREATE TABLE users (
+            name       TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        )
+        """,
+    ),
+)

@@ -1,0 +1,179 @@
+"""SQLite implementation of the event store: WAL, `synchronous=FULL`, one writer, migrations.
+
+Rows become models here and nowhere else. Writes run in `BEGIN IMMEDIATE` transactions so a second
+process (for example `warroom user add` while a server runs) waits for the lock instead of failing
+half-way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+
+from warroom.domain.events import EVENT_BODY_ADAPTER, Event
+from warroom.store.base import StoreError, User
+from warroom.store.migrations import MIGRATIONS
+
+_INSERT_EVENT = (
+    "INSERT INTO events (incident_id, seq, at, actor, command_id, type, body) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class SqliteStore:
+    """An `EventStore` in one SQLite file."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        """Open (creating if needed) the database at `path`, readable by its owner only.
+
+        Raises:
+            StoreError: the file is not a warroom database, is corrupt, or cannot be opened.
+        """
+        try:
+            path = await asyncio.to_thread(_create_private_file, path)
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from None
+        store = cls(db, path)
+        try:
+            await store._configure()
+            await store._migrate()
+        except sqlite3.DatabaseError as exc:
+            await db.close()
+            raise StoreError(
+                f"{path} is not a usable warroom database ({exc}); "
+                "restore it from a backup or move it aside to start fresh"
+            ) from None
+        return store
+
+    async def _configure(self) -> None:
+        await self._db.execute("PRAGMA busy_timeout = 5000")
+        async with self._db.execute("PRAGMA quick_check") as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] != "ok":
+            raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else 'no answer'}")
+        await self._db.execute("PRAGMA journal_mode = WAL")
+        # FULL: an acknowledged write survives power loss, not only a process crash.
+        await self._db.execute("PRAGMA synchronous = FULL")
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise sqlite3.DatabaseError(
+                f"schema version {version} is newer than this warroom ({len(MIGRATIONS)})"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script:
+                    await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def load_events(self) -> list[Event]:
+        try:
+            async with self._db.execute(
+                "SELECT incident_id, seq, at, actor, command_id, body FROM events "
+                "ORDER BY incident_id, seq"
+            ) as cursor:
+                rows = await cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read events from {self.path}: {exc}") from None
+        return [_event_from_row(tuple(row)) for row in rows]
+
+    async def append(self, events: Sequence[Event]) -> None:
+        rows = [
+            (
+                e.incident_id,
+                e.seq,
+                e.at.isoformat(),
+                e.actor,
+                e.command_id,
+                e.body.type,
+                e.body.model_dump_json(),
+            )
+            for e in events
+        ]
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"database {self.path} is busy or unwritable: {exc}") from None
+        try:
+            await self._db.executemany(_INSERT_EVENT, rows)
+            await self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StoreError(f"could not write to {self.path}: {exc}") from None
+
+    async def _rollback(self) -> None:
+        # SQLite may already have rolled back (e.g. on SQLITE_FULL); then nothing is left to undo.
+        with contextlib.suppress(sqlite3.Error):
+            await self._db.execute("ROLLBACK")
+
+    async def add_user(self, user: User) -> None:
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            await self._db.execute(
+                "INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?)",
+                (user.name, user.token_hash, user.created_at.isoformat()),
+            )
+            await self._db.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            await self._rollback()
+            raise StoreError(f"a user named {user.name} already exists") from None
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StoreError(f"could not add user to {self.path}: {exc}") from None
+
+    async def users(self) -> list[User]:
+        try:
+            async with self._db.execute(
+                "SELECT name, token_hash, created_at FROM users ORDER BY name"
+            ) as cursor:
+                rows = await cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read users from {self.path}: {exc}") from None
+        return [
+            User(name=r[0], token_hash=r[1], created_at=datetime.fromisoformat(r[2])) for r in rows
+        ]
+
+
+def _create_private_file(path: Path) -> Path:
+    """Create the database file ourselves so it is never briefly readable by others; SQLite gives
+    the -wal and -shm files the same permissions as the database file."""
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    return path
+
+
+def _event_from_row(row: tuple[object, ...]) -> Event:
+    incident_id, seq, at, actor, command_id, body = row
+    return Event(
+        incident_id=int(str(incident_id)),
+        seq=int(str(seq)),
+        at=datetime.fromisoformat(str(at)),
+        actor=str(actor),
+        command_id=None if command_id is None else str(command_id),
+        body=EVENT_BODY_ADAPTER.validate_json(str(body)),
+    )

@@ -1,0 +1,1 @@
+"""The Textual war-room console. The only package that imports textual."""
