@@ -1,0 +1,45 @@
+"""Shared fixtures: a real warroom server on 127.0.0.1 with a real SQLite file, and its users."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from warroom.cli.actions import create_user
+from warroom.server.app import ServerSettings, WarroomServer
+
+# Generous limits: the tests drive hundreds of writes per connection on purpose.
+TEST_SETTINGS = ServerSettings(port=0, rate=100_000, burst=100_000)
+
+
+@pytest.fixture(autouse=True)
+def warroom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep every test's data dir, outboxes and tokens out of the real home directory."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("WARROOM_HOME", str(home))
+    monkeypatch.delenv("WARROOM_TOKEN", raising=False)
+    monkeypatch.delenv("WARROOM_SERVER", raising=False)
+    return home
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "warroom.db"
+
+
+@pytest.fixture
+async def server(db_path: Path) -> AsyncIterator[WarroomServer]:
+    async with await WarroomServer.start(db_path, TEST_SETTINGS) as running:
+        yield running
+
+
+@pytest.fixture
+def add_user(db_path: Path) -> Callable[[str], Awaitable[str]]:
+    """Create a user in the server's database and return their token."""
+
+    async def add(name: str) -> str:
+        return await create_user(db_path, name)
+
+    return add
