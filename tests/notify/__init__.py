@@ -1,0 +1,1 @@
+"""Tests for outbound notifications against a real local HTTP server."""
