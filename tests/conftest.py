@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from warroom.cli.actions import create_user
 from warroom.server.app import ServerSettings, WarroomServer
+from warroom.users import create_user
 
 # Generous limits: the tests drive hundreds of writes per connection on purpose.
 TEST_SETTINGS = ServerSettings(port=0, rate=100_000, burst=100_000)

@@ -11,9 +11,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.core.wire import Peer
-from warroom.cli.actions import create_user
 from warroom.domain.limits import MAX_ENTRY_TEXT, MAX_FRAME_BYTES
 from warroom.server.app import ServerSettings, WarroomServer
+from warroom.users import create_user
 
 AddUser = Callable[[str], Awaitable[str]]
 

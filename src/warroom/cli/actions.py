@@ -6,8 +6,6 @@ import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from pathlib import Path
 
 from warroom.client.session import ClientError, WarroomClient, new_id
 from warroom.domain.checklist import ItemState
@@ -23,11 +21,10 @@ from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.export.json_export import export_json
-from warroom.paths import default_db, local_token_file
+from warroom.local import saved_local_token
+from warroom.paths import default_db
 from warroom.server.app import ServerSettings, WarroomServer, serve_until_signalled
-from warroom.server.tokens import hash_token, new_token
-from warroom.store.base import User
-from warroom.store.sqlite import SqliteStore
+from warroom.users import create_user
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -45,33 +42,10 @@ async def add_user(args: argparse.Namespace) -> int:
     return 0
 
 
-async def create_user(db: Path, name: str) -> str:
-    """Add a user to the database at `db` and return their token (shown once, stored hashed)."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from warroom.domain.limits import UserName
-
-    try:
-        TypeAdapter(UserName).validate_python(name)
-    except ValidationError:
-        raise ClientError(
-            f"invalid user name {name!r}: use 1-32 lower-case letters, digits, '.', '_' or '-'"
-        ) from None
-    store = await SqliteStore.open(db)
-    try:
-        token = new_token()
-        await store.add_user(
-            User(name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
-        )
-    finally:
-        await store.close()
-    return token
-
-
 @asynccontextmanager
 async def connected(args: argparse.Namespace) -> AsyncIterator[WarroomClient]:
     """A client for one CLI action: connects once, never retries, fails with one clear line."""
-    token = args.token or _local_token()
+    token = args.token or saved_local_token()
     if not token:
         raise ClientError(
             "no token: pass --token or set WARROOM_TOKEN (an admin creates one with "
@@ -83,11 +57,6 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[WarroomClient]:
         yield client
     finally:
         await client.close()
-
-
-def _local_token() -> str | None:
-    path = local_token_file()
-    return path.read_text().strip() if path.exists() else None
 
 
 async def declare(args: argparse.Namespace) -> int:

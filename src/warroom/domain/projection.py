@@ -87,7 +87,12 @@ def apply_event(state: IncidentState, event: Event) -> None:
     """Apply one committed event in place. Events must arrive in sequence, without gaps."""
     if event.seq != state.seq + 1:
         raise ProjectionError(f"expected seq {state.seq + 1}, got {event.seq}")
+    _apply_body(state, event)
+    # Last, so an event that does not fit (unknown entry or item) leaves the state untouched.
     state.seq = event.seq
+
+
+def _apply_body(state: IncidentState, event: Event) -> None:
     body = event.body
     inc = state.incident
     match body:

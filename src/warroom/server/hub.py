@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 
 from warroom.domain.commands import AssignRole, DeclareIncident, SetItemOwner
 from warroom.domain.errors import DomainError, ErrorCode
-from warroom.domain.events import Event
+from warroom.domain.events import SERVER_ACTOR, Event, EventBody
 from warroom.domain.incident import IncidentState
-from warroom.domain.projection import apply_event, replay, start_state
+from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.domain.rules import decide, decide_declaration
 from warroom.protocol.frames import (
     Ack,
@@ -83,6 +83,15 @@ class _Request:
 
 
 @dataclass
+class _ServerWrite:
+    """An event the server writes on its own behalf (alerts, reminders, metrics pins)."""
+
+    incident_id: int
+    body: EventBody
+    done: asyncio.Future[int]
+
+
+@dataclass
 class _Write:
     """A decided write waiting for its commit."""
 
@@ -101,7 +110,7 @@ class Hub:
         self._clock = clock
         self._incidents: dict[int, _Incident] = {}
         self._commands: dict[tuple[str, str], tuple[int, int]] = {}
-        self._queue: asyncio.Queue[_Request] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Request | _ServerWrite] = asyncio.Queue()
         self._turn_events: dict[tuple[str, str], Event] = {}
 
     async def load(self) -> None:
@@ -120,6 +129,22 @@ class Hub:
 
     def submit(self, conn: Connection, frame: ClientFrame) -> None:
         self._queue.put_nowait(_Request(conn, frame))
+
+    async def record(self, incident_id: int, body: EventBody) -> int:
+        """Append an event as the server itself, in sequence with everyone's writes; returns its
+        seq once committed.
+
+        Raises:
+            DomainError: unknown incident, an event that does not fit, or a failed commit.
+        """
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_ServerWrite(incident_id, body, done))
+        return await done
+
+    def incident_state(self, incident_id: int) -> IncidentState | None:
+        """The committed state of an incident, for server-side features; do not mutate it."""
+        record = self._incidents.get(incident_id)
+        return record.state if record is not None else None
 
     def disconnect(self, conn: Connection) -> None:
         """Forget a console that went away and tell the others."""
@@ -140,22 +165,29 @@ class Hub:
                 await self._turn(batch)
             except Exception:  # the sequencer must outlive any single bad turn
                 log.exception("unexpected failure while processing %d requests", len(batch))
+                internal = DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed")
                 for request in batch:
-                    request.conn.send(
-                        error_frame(
-                            getattr(request.frame, "id", None),
-                            DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed"),
-                        )
-                    )
+                    if isinstance(request, _ServerWrite):
+                        if not request.done.done():
+                            request.done.set_exception(internal)
+                    else:
+                        request.conn.send(error_frame(getattr(request.frame, "id", None), internal))
 
-    async def _turn(self, batch: list[_Request]) -> None:
-        if any(self._names_unknown_user(r.frame) for r in batch):
+    async def _turn(self, batch: list[_Request | _ServerWrite]) -> None:
+        if any(isinstance(r, _Request) and self._names_unknown_user(r.frame) for r in batch):
             await self._auth.refresh()
         self._turn_events.clear()
         writes: list[_Write] = []
         reads: list[_Request] = []
+        server_writes: list[tuple[_ServerWrite, Event]] = []
         before = {iid: rec.state.seq for iid, rec in self._incidents.items()}
         for request in batch:
+            if isinstance(request, _ServerWrite):
+                try:
+                    server_writes.append((request, self._decide_server_write(request)))
+                except DomainError as exc:
+                    request.done.set_exception(exc)
+                continue
             frame = request.frame
             if isinstance(frame, _READS):
                 reads.append(request)
@@ -164,7 +196,12 @@ class Hub:
                 writes.append(self._decide(request.conn, frame))
             except DomainError as exc:
                 request.conn.send(error_frame(frame.id, exc))
-        new_events = [w.event for w in writes if not w.duplicate]
+        # Keep the turn's events in seq order per incident: client writes and server writes were
+        # decided in batch order, so sort by (incident, seq) to commit and publish them in order.
+        new_events = sorted(
+            [w.event for w in writes if not w.duplicate] + [e for _, e in server_writes],
+            key=lambda e: (e.incident_id, e.seq),
+        )
         if new_events:
             try:
                 await self._store.append(new_events)
@@ -227,6 +264,23 @@ class Hub:
         self._commands[(conn.user, frame.id)] = (event.incident_id, event.seq)
         self._turn_events[(conn.user, frame.id)] = event
         return _Write(conn, frame.id, event, duplicate=False)
+
+    def _decide_server_write(self, request: _ServerWrite) -> Event:
+        record = self._incidents.get(request.incident_id)
+        if record is None:
+            raise DomainError(ErrorCode.UNKNOWN_INCIDENT, f"no incident {request.incident_id}")
+        event = Event(
+            incident_id=request.incident_id,
+            seq=record.state.seq + 1,
+            at=self._clock(),
+            actor=SERVER_ACTOR,
+            body=request.body,
+        )
+        try:
+            apply_event(record.state, event)
+        except ProjectionError as exc:
+            raise DomainError(ErrorCode.INVALID, str(exc)) from None
+        return event
 
     def _names_unknown_user(self, frame: ClientFrame) -> bool:
         names = self._auth.user_names

@@ -1,11 +1,64 @@
-"""Starts the TUI from the command line (placeholder until the console lands)."""
+"""Starts the console from the command line: finds or embeds a server, then runs the app."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import tempfile
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from warroom.client.outbox import Outbox
+from warroom.client.session import ClientError, WarroomClient
+from warroom.demo import seed_demo
+from warroom.local import (
+    ensure_local_token,
+    is_local,
+    local_user_name,
+    saved_local_token,
+    server_answers,
+    start_embedded,
+)
+from warroom.paths import default_db, outbox_file
+from warroom.server.app import ServerSettings, WarroomServer
+from warroom.tui.app import make_app
+from warroom.users import create_user
 
 
 async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
-    print("warroom: the TUI is not built yet; see `warroom --help`", file=sys.stderr)
-    return 2
+    """Run the console until the user quits; returns the exit status."""
+    async with AsyncExitStack() as stack:
+        incident_id: int | None = getattr(args, "incident", None)
+        if demo:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
+            db = workdir / "demo.db"
+            server = await WarroomServer.start(db, ServerSettings(port=0))
+            stack.push_async_callback(server.close)
+            you = local_user_name()
+            token = await create_user(db, you)
+            incident_id = await seed_demo(server, db, you, token)
+            url = server.url
+            reachable = True
+        else:
+            url = args.server
+            reachable = await server_answers(url)
+            token = args.token
+            if not reachable and is_local(url):
+                embedded = await start_embedded(url, default_db())
+                stack.push_async_callback(embedded.close)
+                token = token or await ensure_local_token(default_db())
+                reachable = True
+            token = token or saved_local_token()
+            if not token:
+                raise ClientError(
+                    f"no token for {url}: pass --token or set WARROOM_TOKEN "
+                    "(the server's admin creates one with `warroom user add NAME`)"
+                )
+        client = WarroomClient(url, token, outbox=Outbox(outbox_file(url, token)))
+        # With a server answering, a bad token should fail now with one clear line; without one,
+        # the console opens anyway and works offline until the server is back.
+        await client.start(wait=reachable)
+        stack.push_async_callback(client.close)
+        app = make_app(client, incident_id=incident_id, theme=args.theme)
+        await app.run_async()
+        return app.return_code or 0
+    return 0

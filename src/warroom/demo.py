@@ -1,0 +1,180 @@
+"""`warroom demo`: a realistic SEV1 (payment processing down) so a newcomer sees every pane alive.
+
+The demo runs on its own throw-away database, never on a real one. Each person's writes go
+through their own client, exactly as on a real call; alerts and the metrics pin are written by the
+server itself, as the Alertmanager and Prometheus integrations do.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from warroom.client.session import WarroomClient, new_id
+from warroom.domain.checklist import ItemState
+from warroom.domain.commands import (
+    AddChecklistItem,
+    AddEntry,
+    AssignRole,
+    Command,
+    DeclareIncident,
+    SetItemOwner,
+    SetItemState,
+    SetPhase,
+)
+from warroom.domain.events import EntryAdded
+from warroom.domain.phase import Phase
+from warroom.domain.roles import Role
+from warroom.domain.severity import Severity
+from warroom.domain.timeline import EntryKind
+from warroom.server.app import WarroomServer
+from warroom.users import create_user
+
+CAST = {"dana": Role.CL, "sam": Role.TL, "lee": Role.TL, "riley": Role.SCRIBE}
+SERVICES = {"sam": "payments-api", "lee": "api-gateway"}
+
+METRICS_PIN = """\
+service        p50     p99      5xx rate  traffic   cpu
+payments-api   840ms   9.8s     61.7%     212 rps   94%
+api-gateway    120ms   10.0s    54.2%     1.9k rps  41%
+(Prometheus, read 14:06 UTC)"""
+
+
+async def seed_demo(server: WarroomServer, db: Path, you: str, your_token: str) -> int:
+    """Fill a SEV1 incident with roles, alerts, timeline, metrics and checklist; return its id."""
+    tokens = {name: await create_user(db, name) for name in CAST}
+    clients = {you: WarroomClient(server.url, your_token)}
+    clients.update({name: WarroomClient(server.url, t) for name, t in tokens.items()})
+    for client in clients.values():
+        await client.start()
+    try:
+        return await _script(server, clients, you)
+    finally:
+        for client in clients.values():
+            await client.close()
+
+
+async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you: str) -> int:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+
+    async def do(who: str, command: Command) -> int:
+        return (await clients[who].execute(command)).seq
+
+    ack = await clients[you].execute(
+        DeclareIncident(
+            id=new_id(),
+            title="Payment processing down",
+            severity=Severity.SEV1,
+            summary="Card payments fail at checkout for most users since the 13:58 deploy.",
+        )
+    )
+    inc = ack.incident_id
+
+    async def alert(text: str, minutes_ago: int) -> None:
+        await server.hub.record(
+            inc,
+            EntryAdded(
+                kind=EntryKind.ALERT, text=text, occurred_at=now - timedelta(minutes=minutes_ago)
+            ),
+        )
+
+    def entry(kind: EntryKind, text: str, minutes_ago: int, cid: str | None = None) -> AddEntry:
+        return AddEntry(
+            id=new_id(),
+            incident_id=inc,
+            kind=kind,
+            text=text,
+            occurred_at=now - timedelta(minutes=minutes_ago),
+            correlation_id=cid,
+        )
+
+    await alert("FIRING PaymentsHighErrorRate: payments-api 5xx ratio 61% (severity=critical)", 14)
+    await alert("FIRING ApiGatewayHigh5xx: 54% of /v1/checkout requests failing", 13)
+    for name, role in CAST.items():
+        await do(
+            you,
+            AssignRole(
+                id=new_id(), incident_id=inc, role=role, user=name, service=SERVICES.get(name)
+            ),
+        )
+    await do("riley", entry(EntryKind.NOTE, "Bridge open; @dana owns comms", 12))
+    await do(
+        "sam",
+        entry(
+            EntryKind.ACTION,
+            "payments-api v2.14.0 deployed at 13:58; errors began two minutes later",
+            11,
+            "pay-7f3a9c21",
+        ),
+    )
+    await do(
+        "lee",
+        entry(
+            EntryKind.NOTE,
+            "Gateway 5xx are upstream timeouts from payments-api, not the gateway",
+            10,
+            "gw-19be2240",
+        ),
+    )
+    await do(
+        you,
+        SetPhase(
+            id=new_id(),
+            incident_id=inc,
+            phase=Phase.INVESTIGATING,
+            expected=Phase.DECLARED,
+            reason="team assembled",
+        ),
+    )
+    await do(you, entry(EntryKind.DECISION, "Roll back payments-api to v2.13.4", 8))
+    await do(you, SetItemOwner(id=new_id(), incident_id=inc, item_id=1, owner="sam"))
+    await do(
+        "sam",
+        SetItemState(
+            id=new_id(),
+            incident_id=inc,
+            item_id=1,
+            state=ItemState.IN_PROGRESS,
+            expected=ItemState.TODO,
+        ),
+    )
+    await do(
+        "sam",
+        SetItemState(
+            id=new_id(),
+            incident_id=inc,
+            item_id=4,
+            state=ItemState.NOT_APPLICABLE,
+            expected=ItemState.TODO,
+        ),
+    )
+    await do("sam", AddChecklistItem(id=new_id(), incident_id=inc, title="Drain retry queue"))
+    await do(
+        "dana",
+        entry(
+            EntryKind.STATUS,
+            "Card payments failing for ~60% of checkouts. Rolling back the 13:58 deploy. "
+            "Next update in 15 minutes.",
+            6,
+        ),
+    )
+    await server.hub.record(
+        inc,
+        EntryAdded(
+            kind=EntryKind.METRICS, text=METRICS_PIN, occurred_at=now - timedelta(minutes=5)
+        ),
+    )
+    await do(
+        you,
+        SetPhase(
+            id=new_id(),
+            incident_id=inc,
+            phase=Phase.MITIGATING,
+            expected=Phase.INVESTIGATING,
+            reason="rollback running",
+        ),
+    )
+    await do("lee", entry(EntryKind.TODO, "Add a canary gate to the payments-api pipeline", 3))
+    await do("riley", entry(EntryKind.TODO, "Alert on payment success rate, not only 5xx", 2))
+    await do("sam", entry(EntryKind.ACTION, "Rollback 60% complete; error rate falling", 1))
+    return inc

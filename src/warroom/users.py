@@ -1,0 +1,36 @@
+"""People on the server: adding a user prints their token once and stores only its hash."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from warroom.domain.events import SERVER_ACTOR
+from warroom.domain.limits import UserName
+from warroom.server.tokens import hash_token, new_token
+from warroom.store.base import StoreError, User
+from warroom.store.sqlite import SqliteStore
+
+
+async def create_user(db: Path, name: str) -> str:
+    """Add a user to the database at `db` and return their token (shown once, stored hashed)."""
+    try:
+        TypeAdapter(UserName).validate_python(name)
+        if name == SERVER_ACTOR:
+            raise ValueError("reserved")
+    except (ValidationError, ValueError):
+        raise StoreError(
+            f"invalid user name {name!r}: use 1-32 lower-case letters, digits, '.', '_' or '-' "
+            f"(and not {SERVER_ACTOR!r}, which is the server's own name)"
+        ) from None
+    store = await SqliteStore.open(db)
+    try:
+        token = new_token()
+        await store.add_user(
+            User(name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
+        )
+    finally:
+        await store.close()
+    return token
