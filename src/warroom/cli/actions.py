@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from warroom.client.session import ClientError, WarroomClient, new_id
 from warroom.domain.checklist import ItemState
@@ -17,10 +18,13 @@ from warroom.domain.commands import (
     SetItemState,
     SetSeverity,
 )
+from warroom.domain.projection import replay
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
+from warroom.export.html import render_html
 from warroom.export.json_export import export_json
+from warroom.export.markdown import render_markdown
 from warroom.local import saved_local_token
 from warroom.paths import default_db
 from warroom.server.app import ServerSettings, WarroomServer, serve_until_signalled
@@ -150,7 +154,11 @@ async def list_incidents(args: argparse.Namespace) -> int:
 async def export(args: argparse.Namespace) -> int:
     async with connected(args) as client:
         events = await client.read_log(args.incident)
-    document = export_json(events)
+    if args.format == "json":
+        document = export_json(events)
+    else:
+        render = render_markdown if args.format == "markdown" else render_html
+        document = render(replay(events), events, generated_at=datetime.now(UTC))
     if args.output:
         args.output.write_text(document, encoding="utf-8")
     else:

@@ -82,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     incidents = _client_command(sub, "incidents", "list incidents")
     incidents.set_defaults(run=actions.list_incidents)
 
-    export = _client_command(sub, "export", "export an incident")
+    export = _client_command(sub, "export", "export an incident (json log, post-mortem draft)")
     export.add_argument("incident", type=int)
-    export.add_argument("--format", choices=["json"], default="json")
+    export.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(run=actions.export)
     return parser
