@@ -13,7 +13,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from warroom.domain.checklist import ItemState
+from warroom.domain.communications import PublicState
 from warroom.domain.limits import (
+    MAX_REASON,
     MAX_TAGS,
     CorrelationId,
     EntryText,
@@ -139,6 +141,38 @@ class SetItemOwner(_IncidentCommand):
     owner: UserName | None
 
 
+class PostStatusUpdate(_IncidentCommand):
+    """The structured internal update the plan asks the CL for on the clock."""
+
+    type: Literal["post_status_update"] = "post_status_update"
+    status: EntryText
+    impact: Summary = ""
+    actions: Summary = ""
+    next_update_at: datetime | None = None
+
+
+class DraftExternalUpdate(_IncidentCommand):
+    """A public update for the status page; it waits for the IC's approval."""
+
+    type: Literal["draft_external_update"] = "draft_external_update"
+    title: Title | None = None
+    """Public name of the incident; defaults to the incident's title."""
+    text: EntryText
+    state: PublicState
+    components: Annotated[list[ServiceName], Field(max_length=MAX_TAGS)] = []
+
+
+class ApproveExternalUpdate(_IncidentCommand):
+    type: Literal["approve_external_update"] = "approve_external_update"
+    draft_id: int
+
+
+class RejectExternalUpdate(_IncidentCommand):
+    type: Literal["reject_external_update"] = "reject_external_update"
+    draft_id: int
+    comment: Annotated[str, Field(min_length=1, max_length=MAX_REASON)]
+
+
 IncidentCommand = (
     SetTitle
     | SetSummary
@@ -154,5 +188,9 @@ IncidentCommand = (
     | AddChecklistItem
     | SetItemState
     | SetItemOwner
+    | PostStatusUpdate
+    | DraftExternalUpdate
+    | ApproveExternalUpdate
+    | RejectExternalUpdate
 )
 Command = DeclareIncident | IncidentCommand

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from warroom.domain.checklist import ItemState
+from warroom.domain.communications import PublicState
 from warroom.domain.phase import Phase
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
@@ -111,6 +112,39 @@ class EntryStruck(_Body):
     reason: str = ""
 
 
+class StatusUpdatePosted(_Body):
+    """A structured internal update from the CL or IC; restarts the update clock."""
+
+    type: Literal["status_update_posted"] = "status_update_posted"
+    status: str
+    impact: str = ""
+    actions: str = ""
+    next_update_at: datetime | None = None
+
+
+class ExternalDrafted(_Body):
+    """A public update drafted for the IC's approval; its id is this event's seq."""
+
+    type: Literal["external_drafted"] = "external_drafted"
+    title: str
+    text: str
+    state: PublicState
+    components: list[str] = []
+
+
+class ExternalApproved(_Body):
+    """The IC approved a draft; it is published."""
+
+    type: Literal["external_approved"] = "external_approved"
+    draft_id: int
+
+
+class ExternalRejected(_Body):
+    type: Literal["external_rejected"] = "external_rejected"
+    draft_id: int
+    comment: str
+
+
 class ChecklistItemAdded(_Body):
     type: Literal["checklist_item_added"] = "checklist_item_added"
     item_id: int
@@ -146,7 +180,11 @@ EventBody = Annotated[
     | EntryStruck
     | ChecklistItemAdded
     | ChecklistItemChanged
-    | ChecklistItemOwnerSet,
+    | ChecklistItemOwnerSet
+    | StatusUpdatePosted
+    | ExternalDrafted
+    | ExternalApproved
+    | ExternalRejected,
     Field(discriminator="type"),
 ]
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from warroom.domain.checklist import ChecklistItem
+from warroom.domain.communications import ExternalUpdate
 from warroom.domain.phase import Phase
 from warroom.domain.roles import Roster
 from warroom.domain.severity import Severity
@@ -73,6 +74,7 @@ class IncidentState(BaseModel):
     checklist: list[ChecklistItem] = []
     severity_history: list[SeverityChange] = []
     phase_history: list[PhaseChange] = []
+    external_updates: list[ExternalUpdate] = []
 
     def entry(self, entry_id: int) -> TimelineEntry | None:
         """The timeline entry with this id; ids are increasing so a binary search finds it."""
@@ -80,6 +82,10 @@ class IncidentState(BaseModel):
         if index < len(self.timeline) and self.timeline[index].id == entry_id:
             return self.timeline[index]
         return None
+
+    def external_update(self, draft_id: int) -> ExternalUpdate | None:
+        """The public update drafted by event `draft_id`."""
+        return next((u for u in self.external_updates if u.id == draft_id), None)
 
     def item(self, item_id: int) -> ChecklistItem | None:
         """The checklist item with this id."""

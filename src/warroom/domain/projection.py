@@ -8,6 +8,7 @@ entry whose id is the event's sequence number.
 from __future__ import annotations
 
 from warroom.domain.checklist import ChecklistItem
+from warroom.domain.communications import DraftStatus, ExternalUpdate, compose_status_text
 from warroom.domain.events import (
     ChecklistItemAdded,
     ChecklistItemChanged,
@@ -16,6 +17,9 @@ from warroom.domain.events import (
     EntryAmended,
     EntryStruck,
     Event,
+    ExternalApproved,
+    ExternalDrafted,
+    ExternalRejected,
     IcAccepted,
     IcOfferClosed,
     IcOffered,
@@ -24,6 +28,7 @@ from warroom.domain.events import (
     RoleAssigned,
     RoleUnassigned,
     SeverityChanged,
+    StatusUpdatePosted,
     SummaryChanged,
     TitleChanged,
 )
@@ -188,6 +193,56 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             item.changed_at = event.at
             who = body.owner or "nobody"
             _system(state, event, f"Checklist {body.item_id} '{item.title}' owned by {who}")
+        case StatusUpdatePosted():
+            text = compose_status_text(body.status, body.impact, body.actions, body.next_update_at)
+            state.timeline.append(
+                TimelineEntry(
+                    id=event.seq, kind=EntryKind.STATUS, text=text, author=event.actor, at=event.at
+                )
+            )
+        case ExternalDrafted():
+            state.external_updates.append(
+                ExternalUpdate(
+                    id=event.seq,
+                    title=body.title,
+                    text=body.text,
+                    state=body.state,
+                    components=list(body.components),
+                    drafted_by=event.actor,
+                    drafted_at=event.at,
+                )
+            )
+            _system(
+                state,
+                event,
+                f"{event.actor} drafted public update #{event.seq} ({body.state.value}) "
+                "for the IC's approval",
+            )
+        case ExternalApproved():
+            draft = _draft(state, body.draft_id)
+            draft.status = DraftStatus.APPROVED
+            draft.decided_by = event.actor
+            draft.decided_at = event.at
+            # The timeline records the public text exactly as it was published.
+            state.timeline.append(
+                TimelineEntry(
+                    id=event.seq,
+                    kind=EntryKind.EXTERNAL,
+                    text=draft.text,
+                    author=draft.drafted_by,
+                    at=event.at,
+                    tags=[f"approved-by:{event.actor}", f"state:{draft.state.value}"],
+                )
+            )
+        case ExternalRejected():
+            draft = _draft(state, body.draft_id)
+            draft.status = DraftStatus.REJECTED
+            draft.decided_by = event.actor
+            draft.decided_at = event.at
+            draft.comment = body.comment
+            _system(
+                state, event, f"{event.actor} sent back public update #{draft.id}: {body.comment}"
+            )
         case IncidentDeclared():
             raise ProjectionError("incident_declared can only be event 1")
 
@@ -264,6 +319,13 @@ def _entry(state: IncidentState, entry_id: int) -> TimelineEntry:
     if entry is None:
         raise ProjectionError(f"no timeline entry {entry_id}")
     return entry
+
+
+def _draft(state: IncidentState, draft_id: int) -> ExternalUpdate:
+    draft = state.external_update(draft_id)
+    if draft is None:
+        raise ProjectionError(f"no public update draft {draft_id}")
+    return draft
 
 
 def _item(state: IncidentState, item_id: int) -> ChecklistItem:

@@ -14,10 +14,14 @@ from warroom.domain.commands import (
     AddChecklistItem,
     AddEntry,
     AmendEntry,
+    ApproveExternalUpdate,
     AssignRole,
     DeclareIncident,
     DeclineIc,
+    DraftExternalUpdate,
     IncidentCommand,
+    PostStatusUpdate,
+    RejectExternalUpdate,
     SetItemOwner,
     SetItemState,
     SetPhase,
@@ -27,6 +31,7 @@ from warroom.domain.commands import (
     StrikeEntry,
     UnassignRole,
 )
+from warroom.domain.communications import DraftStatus
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import (
     ChecklistItemAdded,
@@ -36,6 +41,9 @@ from warroom.domain.events import (
     EntryAmended,
     EntryStruck,
     EventBody,
+    ExternalApproved,
+    ExternalDrafted,
+    ExternalRejected,
     IcAccepted,
     IcOfferClosed,
     IcOffered,
@@ -44,6 +52,7 @@ from warroom.domain.events import (
     RoleAssigned,
     RoleUnassigned,
     SeverityChanged,
+    StatusUpdatePosted,
     SummaryChanged,
     TitleChanged,
 )
@@ -163,6 +172,42 @@ def decide(
             if command.owner is not None and command.owner not in users:
                 raise DomainError(ErrorCode.UNKNOWN_USER, f"no user named {command.owner}")
             return ChecklistItemOwnerSet(item_id=item.id, owner=command.owner)
+        case PostStatusUpdate():
+            _require(roles, Permission.POST_STATUS, "post status updates")
+            return StatusUpdatePosted(
+                status=command.status,
+                impact=command.impact,
+                actions=command.actions,
+                next_update_at=command.next_update_at,
+            )
+        case DraftExternalUpdate():
+            _require(roles, Permission.DRAFT_EXTERNAL, "draft public updates")
+            return ExternalDrafted(
+                title=command.title or state.incident.title,
+                text=command.text,
+                state=command.state,
+                components=list(command.components),
+            )
+        case ApproveExternalUpdate():
+            _require(roles, Permission.APPROVE_EXTERNAL, "approve public updates")
+            _pending_draft(state, command.draft_id)
+            return ExternalApproved(draft_id=command.draft_id)
+        case RejectExternalUpdate():
+            _require(roles, Permission.APPROVE_EXTERNAL, "send back public updates")
+            _pending_draft(state, command.draft_id)
+            return ExternalRejected(draft_id=command.draft_id, comment=command.comment)
+
+
+def _pending_draft(state: IncidentState, draft_id: int) -> None:
+    draft = state.external_update(draft_id)
+    if draft is None:
+        raise DomainError(ErrorCode.UNKNOWN_ENTRY, f"no public update draft {draft_id}")
+    if draft.status is not DraftStatus.PENDING:
+        raise DomainError(
+            ErrorCode.CONFLICT,
+            f"draft {draft_id} was already {draft.status.value}",
+            current=draft.status.value,
+        )
 
 
 def _require(roles: frozenset[Role], permission: Permission, doing: str) -> None:

@@ -16,10 +16,14 @@ from warroom.domain.commands import (
     AddChecklistItem,
     AddEntry,
     AmendEntry,
+    ApproveExternalUpdate,
     AssignRole,
     CommandId,
     DeclareIncident,
     DeclineIc,
+    DraftExternalUpdate,
+    PostStatusUpdate,
+    RejectExternalUpdate,
     SetItemOwner,
     SetItemState,
     SetPhase,
@@ -91,7 +95,11 @@ ClientFrame = Annotated[
     | StrikeEntry
     | AddChecklistItem
     | SetItemState
-    | SetItemOwner,
+    | SetItemOwner
+    | PostStatusUpdate
+    | DraftExternalUpdate
+    | ApproveExternalUpdate
+    | RejectExternalUpdate,
     Field(discriminator="type"),
 ]
 CLIENT_FRAME_ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)

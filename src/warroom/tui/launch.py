@@ -28,6 +28,7 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
     """Run the console until the user quits; returns the exit status."""
     async with AsyncExitStack() as stack:
         incident_id: int | None = getattr(args, "incident", None)
+        token: str | None
         if demo:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
             db = workdir / "demo.db"
@@ -53,6 +54,7 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
                     f"no token for {url}: pass --token or set WARROOM_TOKEN "
                     "(the server's admin creates one with `warroom user add NAME`)"
                 )
+        assert token is not None
         client = WarroomClient(url, token, outbox=Outbox(outbox_file(url, token)))
         # With a server answering, a bad token should fail now with one clear line; without one,
         # the console opens anyway and works offline until the server is back.
