@@ -6,18 +6,26 @@ import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from warroom.client.session import ClientError, WarroomClient, new_id
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     AcceptIc,
     AddEntry,
+    ApproveExternalUpdate,
     AssignRole,
+    Command,
     DeclareIncident,
+    DraftExternalUpdate,
+    PostStatusUpdate,
+    RejectExternalUpdate,
     SetItemState,
+    SetPhase,
     SetSeverity,
 )
+from warroom.domain.communications import PublicState
+from warroom.domain.phase import Phase
 from warroom.domain.projection import replay
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
@@ -136,6 +144,72 @@ async def check(args: argparse.Namespace) -> int:
             expected=item.state,
         )
         await client.execute(command)
+    return 0
+
+
+async def post_update(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        command: Command
+        if args.internal is not None:
+            next_at = (
+                datetime.now(UTC) + timedelta(minutes=args.next) if args.next is not None else None
+            )
+            command = PostStatusUpdate(
+                id=new_id(),
+                incident_id=args.incident,
+                status=args.internal,
+                impact=args.impact,
+                actions=args.actions,
+                next_update_at=next_at,
+            )
+        else:
+            command = DraftExternalUpdate(
+                id=new_id(),
+                incident_id=args.incident,
+                title=args.title,
+                text=args.external,
+                state=PublicState(args.state),
+                components=args.component,
+            )
+        ack = await client.execute(command)
+    if args.external is not None:
+        print(ack.seq)  # the draft's id, for `warroom approve`
+    return 0
+
+
+async def approve(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        await client.execute(
+            ApproveExternalUpdate(id=new_id(), incident_id=args.incident, draft_id=args.draft)
+        )
+    return 0
+
+
+async def reject(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        await client.execute(
+            RejectExternalUpdate(
+                id=new_id(), incident_id=args.incident, draft_id=args.draft, comment=args.comment
+            )
+        )
+    return 0
+
+
+async def resolve(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        state = await client.follow(args.incident)
+        await client.execute(
+            SetPhase(
+                id=new_id(),
+                incident_id=args.incident,
+                phase=Phase.RESOLVED,
+                expected=state.incident.phase,
+                reason=args.reason,
+            )
+        )
+        due = state.incident.postmortem_due
+    if due is not None:
+        print(f"post-mortem due {due.strftime('%Y-%m-%d %H:%M UTC')}")
     return 0
 
 

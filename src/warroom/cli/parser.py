@@ -9,6 +9,7 @@ from pathlib import Path
 from warroom import __version__
 from warroom.cli import actions
 from warroom.domain.checklist import ItemState
+from warroom.domain.communications import PublicState
 from warroom.domain.timeline import USER_KINDS
 from warroom.paths import DEFAULT_SERVER
 
@@ -78,6 +79,40 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("item", type=int)
     check.add_argument("--state", required=True, choices=[s.value for s in ItemState])
     check.set_defaults(run=actions.check)
+
+    update = _client_command(sub, "update", "post an internal update or draft a public one")
+    update.add_argument("incident", type=int)
+    kind = update.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--internal", metavar="TEXT", help="internal status update (CL, IC)")
+    kind.add_argument("--external", metavar="TEXT", help="public update draft for IC approval")
+    update.add_argument("--impact", default="", help="internal: who is affected and how")
+    update.add_argument("--actions", default="", help="internal: what is being done")
+    update.add_argument("--next", type=int, metavar="MINUTES", help="internal: next update in")
+    update.add_argument(
+        "--state",
+        choices=[s.value for s in PublicState],
+        default="investigating",
+        help="external: the stage the update announces",
+    )
+    update.add_argument("--component", action="append", default=[], help="external: affected")
+    update.add_argument("--title", help="external: public incident name (default: its title)")
+    update.set_defaults(run=actions.post_update)
+
+    approve = _client_command(sub, "approve", "approve and publish a public update (IC)")
+    approve.add_argument("incident", type=int)
+    approve.add_argument("draft", type=int)
+    approve.set_defaults(run=actions.approve)
+
+    reject = _client_command(sub, "reject", "send a public update draft back (IC)")
+    reject.add_argument("incident", type=int)
+    reject.add_argument("draft", type=int)
+    reject.add_argument("--comment", required=True)
+    reject.set_defaults(run=actions.reject)
+
+    resolve = _client_command(sub, "resolve", "declare the incident resolved (IC)")
+    resolve.add_argument("incident", type=int)
+    resolve.add_argument("--reason", default="")
+    resolve.set_defaults(run=actions.resolve)
 
     incidents = _client_command(sub, "incidents", "list incidents")
     incidents.set_defaults(run=actions.list_incidents)

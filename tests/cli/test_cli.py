@@ -1,0 +1,149 @@
+"""The `warroom` command line against a real server, run as a real child process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from warroom.server.app import WarroomServer
+
+AddUser = Callable[[str], Awaitable[str]]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+async def warroom(*args: str, server: WarroomServer | None = None, token: str = "") -> Result:
+    argv = list(args)
+    if server is not None:
+        argv += ["--server", server.url, "--token", token]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "warroom",
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return Result(proc.returncode, out.decode(), err.decode())
+
+
+async def test_user_add_prints_only_the_token(db_path: Path) -> None:
+    result = await warroom("user", "add", "alice", "--db", str(db_path))
+    assert result.code == 0
+    assert result.out.startswith("wr_")
+    assert result.out.count("\n") == 1
+    again = await warroom("user", "add", "alice", "--db", str(db_path))
+    assert again.code == 1
+    assert again.err == "warroom: a user named alice already exists\n"
+
+
+async def test_declare_log_severity_check_and_export(
+    server: WarroomServer, add_user: AddUser, tmp_path: Path
+) -> None:
+    alice = await add_user("alice")
+    declared = await warroom(
+        "declare", "--title", "API outage", "--sev", "2", server=server, token=alice
+    )
+    assert declared.code == 0, declared.err
+    incident = declared.out.strip()
+    assert incident == "1"
+    logged = await warroom(
+        "log", incident, "rolled back [red]v2[/red]", "--kind", "action",
+        "--correlation-id", "req-42", server=server, token=alice,
+    )  # fmt: skip
+    assert logged.code == 0, logged.err
+    assert (
+        await warroom("severity", incident, "1", "--reason", "payments", server=server, token=alice)
+    ).code == 0
+    assert (
+        await warroom("check", incident, "1", "--state", "done", server=server, token=alice)
+    ).code == 0
+    listing = await warroom("incidents", server=server, token=alice)
+    assert listing.out.split("\t")[:3] == ["1", "SEV1", "declared"]
+
+    out = tmp_path / "incident.json"
+    exported = await warroom(
+        "export", incident, "--format", "json", "-o", str(out), server=server, token=alice
+    )
+    assert exported.code == 0, exported.err
+    document = json.loads(out.read_text())
+    assert document["state"]["incident"]["severity"] == 1
+    action = next(e for e in document["state"]["timeline"] if e["kind"] == "action")
+    assert (action["text"], action["correlation_id"]) == ("rolled back [red]v2[/red]", "req-42")
+    assert [e["seq"] for e in document["events"]] == list(range(1, len(document["events"]) + 1))
+
+    markdown = await warroom("export", incident, "--format", "markdown", server=server, token=alice)
+    assert markdown.code == 0
+    assert markdown.out.startswith("# ")
+    assert "## Timeline" in markdown.out
+
+
+async def test_errors_are_one_line_on_stderr(server: WarroomServer, add_user: AddUser) -> None:
+    alice, bob = await add_user("alice"), await add_user("bob")
+    incident = (
+        await warroom("declare", "--title", "x", "--sev", "3", server=server, token=alice)
+    ).out.strip()
+    refused = await warroom("severity", incident, "1", "--reason", "r", server=server, token=bob)
+    assert refused.code == 1
+    assert refused.err == "warroom: forbidden: your role (observer) may not change the severity\n"
+    bad = await warroom("incidents", server=server, token="wr_wrong")
+    assert (bad.code, bad.err) == (1, "warroom: the server refused the token (401)\n")
+    missing = await warroom("log", "99", "hello", server=server, token=alice)
+    assert (missing.code, missing.err) == (1, "warroom: unknown_incident: no incident 99\n")
+    nowhere = await warroom("incidents", "--server", "ws://127.0.0.1:1", "--token", alice)
+    assert nowhere.code == 1
+    assert nowhere.err.startswith("warroom: cannot reach ws://127.0.0.1:1")
+    assert nowhere.err.count("\n") == 1
+
+
+async def test_ic_handoff_from_the_command_line(server: WarroomServer, add_user: AddUser) -> None:
+    alice, bob = await add_user("alice"), await add_user("bob")
+    incident = (
+        await warroom("declare", "--title", "x", "--sev", "2", server=server, token=alice)
+    ).out.strip()
+    offered = await warroom("assign", incident, "ic", "bob", server=server, token=alice)
+    assert offered.code == 0
+    assert (await warroom("accept", incident, server=server, token=bob)).code == 0
+    listing = await warroom("incidents", server=server, token=bob)
+    assert "\tIC bob\t" in listing.out
+
+
+async def test_public_update_needs_the_ics_approval(
+    server: WarroomServer, add_user: AddUser
+) -> None:
+    alice, dana = await add_user("alice"), await add_user("dana")
+    incident = (
+        await warroom("declare", "--title", "x", "--sev", "1", server=server, token=alice)
+    ).out.strip()
+    await warroom("assign", incident, "cl", "dana", server=server, token=alice)
+    internal = await warroom(
+        "update", incident, "--internal", "Checkout failing", "--impact", "60% of users",
+        "--next", "15", server=server, token=dana,
+    )  # fmt: skip
+    assert internal.code == 0, internal.err
+    draft = await warroom(
+        "update", incident, "--external", "We are investigating checkout errors.",
+        "--state", "investigating", "--component", "Checkout", server=server, token=dana,
+    )  # fmt: skip
+    assert draft.code == 0, draft.err
+    draft_id = draft.out.strip()
+    cl_approves = await warroom("approve", incident, draft_id, server=server, token=dana)
+    assert cl_approves.code == 1
+    assert "forbidden" in cl_approves.err
+    assert (await warroom("approve", incident, draft_id, server=server, token=alice)).code == 0
+    twice = await warroom("approve", incident, draft_id, server=server, token=alice)
+    assert "already approved" in twice.err
+    resolved = await warroom("resolve", incident, server=server, token=alice)
+    assert resolved.code == 0, resolved.err
+    assert resolved.out.startswith("post-mortem due ")
