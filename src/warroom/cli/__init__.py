@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from warroom.cli.parser import build_parser
 from warroom.client.session import ClientError
+from warroom.config import ConfigError
 from warroom.store.base import StoreError
 
 
@@ -21,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         result: int = asyncio.run(args.run(args))
-    except (ClientError, StoreError) as exc:
+    except (ClientError, StoreError, ConfigError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from warroom.client.session import ClientError, WarroomClient, new_id
+from warroom.config import load_config
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     AcceptIc,
@@ -44,7 +45,8 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
 
     settings = ServerSettings(host=args.host, port=args.port)
-    await serve_until_signalled(args.db or default_db(), settings, ready=announce)
+    config = load_config(args.config)
+    await serve_until_signalled(args.db or default_db(), settings, config, ready=announce)
     return 0
 
 

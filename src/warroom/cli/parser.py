@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     _db_option(serve)
+    serve.add_argument("--config", type=Path, help="server config file (TOML)")
     serve.set_defaults(run=actions.serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(metavar="ACTION")

@@ -17,8 +17,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from warroom import __version__
+from warroom.config import ServerConfig
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
+from warroom.integrations.setup import Integrations
 from warroom.protocol.frames import Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server.auth import Authenticator
@@ -47,21 +49,34 @@ class ServerSettings:
 class WarroomServer:
     """A running server bound to one database. Use `async with WarroomServer.start(...)`."""
 
-    def __init__(self, store: SqliteStore, hub: Hub, auth: Authenticator, settings: ServerSettings):
+    def __init__(
+        self,
+        store: SqliteStore,
+        hub: Hub,
+        auth: Authenticator,
+        settings: ServerSettings,
+        integrations: Integrations,
+    ):
         self.store = store
         self.hub = hub
         self.auth = auth
         self.settings = settings
+        self.integrations = integrations
         self._identities: dict[ServerConnection, str] = {}
         self._server: Server | None = None
         self._hub_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(
-        cls, db_path: Path, settings: ServerSettings | None = None, clock: Clock = utc_now
+        cls,
+        db_path: Path,
+        settings: ServerSettings | None = None,
+        clock: Clock = utc_now,
+        config: ServerConfig | None = None,
     ) -> Self:
-        """Open the database, rebuild the incidents and start listening."""
+        """Open the database, rebuild the incidents, start the integrations and listen."""
         settings = settings or ServerSettings()
+        config = config or ServerConfig()
         store = await SqliteStore.open(db_path)
         try:
             auth = Authenticator(store)
@@ -71,7 +86,8 @@ class WarroomServer:
         except BaseException:
             await store.close()
             raise
-        self = cls(store, hub, auth, settings)
+        integrations = Integrations.start(hub, config, clock)
+        self = cls(store, hub, auth, settings, integrations)
         self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
         self._server = await serve(
             self._handle,
@@ -100,6 +116,7 @@ class WarroomServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        await self.integrations.close()
         if self._hub_task is not None:
             self._hub_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -160,6 +177,7 @@ class WarroomServer:
 async def serve_until_signalled(
     db_path: Path,
     settings: ServerSettings,
+    config: ServerConfig,
     ready: Callable[[WarroomServer], Awaitable[None]] | None = None,
 ) -> None:
     """Run a server until SIGTERM or SIGINT, then shut down cleanly."""
@@ -167,7 +185,7 @@ async def serve_until_signalled(
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    server = await WarroomServer.start(db_path, settings)
+    server = await WarroomServer.start(db_path, settings, config=config)
     try:
         if ready is not None:
             await ready(server)

@@ -112,6 +112,7 @@ class Hub:
         self._commands: dict[tuple[str, str], tuple[int, int]] = {}
         self._queue: asyncio.Queue[_Request | _ServerWrite] = asyncio.Queue()
         self._turn_events: dict[tuple[str, str], Event] = {}
+        self._observers: list[Callable[[list[Event]], None]] = []
 
     async def load(self) -> None:
         """Rebuild every incident from the log."""
@@ -129,6 +130,19 @@ class Hub:
 
     def submit(self, conn: Connection, frame: ClientFrame) -> None:
         self._queue.put_nowait(_Request(conn, frame))
+
+    def add_observer(self, observer: Callable[[list[Event]], None]) -> None:
+        """Call `observer` with every turn's committed events, after they are broadcast.
+
+        Observers (paging, status page, reminders) must only schedule work, never block: they
+        run inside the sequencer's turn.
+        """
+        self._observers.append(observer)
+
+    @property
+    def states(self) -> list[IncidentState]:
+        """Every incident's committed state, in id order; read-only for callers."""
+        return [record.state for _, record in sorted(self._incidents.items())]
 
     async def record(self, incident_id: int, body: EventBody) -> int:
         """Append an event as the server itself, in sequence with everyone's writes; returns its
