@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.core.wire import Peer
+from tests.support.client_sync import seq_reached
 from warroom.client.outbox import Outbox
 from warroom.client.session import CommandRefused, WarroomClient, new_id
-from warroom.client.updates import ClientUpdate, EventsApplied
 from warroom.domain.commands import AddEntry, AssignRole, DeclareIncident, SetSeverity
 from warroom.domain.errors import ErrorCode
 from warroom.domain.projection import replay
@@ -20,20 +20,6 @@ from warroom.domain.severity import Severity
 from warroom.server.app import WarroomServer
 
 AddUser = Callable[[str], Awaitable[str]]
-
-
-def seq_reached(client: WarroomClient, incident_id: int, seq: int) -> asyncio.Event:
-    """An event set once `client`'s copy of the incident has reached `seq`."""
-    reached = asyncio.Event()
-
-    def check(update: ClientUpdate) -> None:
-        state = client.states.get(incident_id)
-        if state is not None and state.seq >= seq:
-            reached.set()
-
-    client.add_listener(check)
-    check(EventsApplied(incident_id, []))
-    return reached
 
 
 async def test_three_clients_interleaving_hundreds_of_writes_converge(

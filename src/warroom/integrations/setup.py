@@ -30,7 +30,11 @@ class Integrations:
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, hub: Hub, config: ServerConfig, clock: Callable[[], datetime]) -> Integrations:
+    def start(
+        cls, hub: Hub, config: ServerConfig, clock: Callable[[], datetime], *, timers: bool = True
+    ) -> Integrations:
+        """Start what `config` asks for. Without `timers` nothing runs on wall-clock time: the
+        caller drives the clock (tests call `reminders.tick()` themselves)."""
         http = httpx.AsyncClient()
         tasks = TaskSet()
         pagerduty = PagerDutyNotifier(http, config.pagerduty) if config.pagerduty else None
@@ -41,7 +45,8 @@ class Integrations:
             InternalUpdates(hub, tasks, SlackNotifier(http, config.slack_incidents))
         reminders = UpdateReminders(hub, config.updates, clock)
         running = cls(http, tasks, reminders)
-        running.background.append(asyncio.create_task(reminders.run(), name="update reminders"))
+        if timers:
+            running.background.append(asyncio.create_task(reminders.run(), name="update reminders"))
         return running
 
     async def idle(self) -> None:

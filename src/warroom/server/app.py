@@ -86,7 +86,8 @@ class WarroomServer:
         except BaseException:
             await store.close()
             raise
-        integrations = Integrations.start(hub, config, clock)
+        # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
+        integrations = Integrations.start(hub, config, clock, timers=clock is utc_now)
         self = cls(store, hub, auth, settings, integrations)
         self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
         self._server = await serve(

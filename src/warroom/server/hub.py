@@ -227,13 +227,24 @@ class Hub:
                     w.conn.send(
                         error_frame(w.frame_id, refusal) if not w.duplicate else self._ack(w)
                     )
+                for server_write, _ in server_writes:
+                    server_write.done.set_exception(refusal)
                 writes = []
+                server_writes = []
                 new_events = []
         self._publish(new_events)
+        for server_write, event in server_writes:
+            server_write.done.set_result(event.seq)
         for w in writes:
             w.conn.send(self._ack(w))
         for request in reads:
             self._answer_read(request)
+        if new_events:
+            for observer in self._observers:
+                try:
+                    observer(new_events)
+                except Exception:  # an integration's bug must never stop the war room
+                    log.exception("observer %r failed", observer)
 
     def _decide(self, conn: Connection, frame: ClientFrame) -> _Write:
         assert not isinstance(frame, _READS)
