@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from warroom.domain.update_clock import UpdateCadence
 from warroom.notify.pagerduty import PagerDutyConfig
 from warroom.notify.slack import SlackConfig
+from warroom.notify.statuspage import StatuspageConfig
 
 
 class ConfigError(Exception):
@@ -50,6 +51,8 @@ class ServerConfig(_Section):
     slack_team: SlackConfig | None = None
     """The owning team's channel: SEV3 incidents are announced here instead of paging."""
     status_page: StatusPageSettings = StatusPageSettings()
+    statuspage: StatuspageConfig | None = None
+    """An Atlassian Statuspage-compatible API that approved public updates are also sent to."""
     links: dict[str, ServiceLinks] = Field(default_factory=dict)
     """Per service; the key `default` applies to services without their own entry."""
 

@@ -14,9 +14,11 @@ from warroom.config import ServerConfig
 from warroom.integrations.internal_updates import InternalUpdates
 from warroom.integrations.mobilization import Mobilizer
 from warroom.integrations.reminders import UpdateReminders
+from warroom.integrations.status_publisher import StatusPublisher
 from warroom.integrations.tasks import TaskSet
 from warroom.notify.pagerduty import PagerDutyNotifier
 from warroom.notify.slack import SlackNotifier
+from warroom.notify.statuspage import StatuspageNotifier
 from warroom.server.hub import Hub
 
 
@@ -27,6 +29,7 @@ class Integrations:
     http: httpx.AsyncClient
     tasks: TaskSet
     reminders: UpdateReminders
+    status: StatusPublisher
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -44,7 +47,9 @@ class Integrations:
         if config.slack_incidents is not None:
             InternalUpdates(hub, tasks, SlackNotifier(http, config.slack_incidents))
         reminders = UpdateReminders(hub, config.updates, clock)
-        running = cls(http, tasks, reminders)
+        statuspage = StatuspageNotifier(http, config.statuspage) if config.statuspage else None
+        publisher = StatusPublisher(hub, tasks, clock, config.status_page.folder, statuspage)
+        running = cls(http, tasks, reminders, publisher)
         if timers:
             running.background.append(asyncio.create_task(reminders.run(), name="update reminders"))
         return running

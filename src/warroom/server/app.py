@@ -31,6 +31,8 @@ from warroom.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
+_STATUS_PAGES = frozenset({"/status", "/status/", "/status.json"})
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -133,6 +135,8 @@ class WarroomServer:
     async def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
         if request.path == "/healthz":
             return conn.respond(HTTPStatus.OK, "ok\n")
+        if request.path in _STATUS_PAGES:
+            return self._status_page(conn, request.path)
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         peer = str(conn.remote_address[0]) if conn.remote_address else "?"
@@ -143,6 +147,20 @@ class WarroomServer:
             return response
         self._identities[conn] = user
         return None
+
+    def _status_page(self, conn: ServerConnection, path: str) -> Response:
+        """The public status page: approved updates only, no token needed, read-only."""
+        status = self.integrations.status
+        is_json = path == "/status.json"
+        response = conn.respond(HTTPStatus.OK, status.json if is_json else status.html)
+        response.headers["Content-Type"] = (
+            "application/json" if is_json else "text/html; charset=utf-8"
+        )
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'"
+        )
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
     async def _handle(self, ws: ServerConnection) -> None:
         user = self._identities.pop(ws)

@@ -1,0 +1,83 @@
+"""Publishes IC-approved public updates: the server's own `/status` page, a folder, Statuspage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from warroom.domain.events import SERVER_ACTOR, EntryAdded, Event, ExternalApproved
+from warroom.domain.incident import IncidentState
+from warroom.domain.timeline import EntryKind
+from warroom.integrations.mobilization import outcome_text
+from warroom.integrations.tasks import TaskSet
+from warroom.notify.statuspage import StatuspageNotifier
+from warroom.server.hub import Hub
+from warroom.status_page import build_public_status, render_html, render_json, write_status_folder
+
+REMOTE_TAG = "statuspage:"
+"""Tag on the outcome entry that remembers the Statuspage incident id across restarts."""
+
+
+class StatusPublisher:
+    """Keeps the public page current. It reads only approved updates (see `status_page`)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        tasks: TaskSet,
+        clock: Callable[[], datetime],
+        folder: Path | None,
+        statuspage: StatuspageNotifier | None,
+    ) -> None:
+        self._hub = hub
+        self._tasks = tasks
+        self._clock = clock
+        self._folder = folder
+        self._statuspage = statuspage
+        self.html = ""
+        self.json = ""
+        self.refresh()
+        hub.add_observer(self.on_events_committed)
+
+    def refresh(self) -> None:
+        status = build_public_status(self._hub.states, generated_at=self._clock())
+        self.html = render_html(status)
+        self.json = render_json(status)
+        if self._folder is not None:
+            write_status_folder(self._folder, status)
+
+    def on_events_committed(self, events: list[Event]) -> None:
+        approvals = [e for e in events if isinstance(e.body, ExternalApproved)]
+        if not approvals:
+            return
+        self.refresh()
+        if self._statuspage is not None:
+            for event in approvals:
+                self._tasks.spawn(self._publish(event), f"statuspage #{event.incident_id}")
+
+    async def _publish(self, event: Event) -> None:
+        assert self._statuspage is not None
+        assert isinstance(event.body, ExternalApproved)
+        state = self._hub.incident_state(event.incident_id)
+        update = state.external_update(event.body.draft_id) if state is not None else None
+        if state is None or update is None:
+            return
+        outcome, remote_id = await self._statuspage.publish(
+            update.model_copy(), _remote_id(state), severity=state.incident.severity
+        )
+        text = outcome_text(f"Public update #{update.id} published to Statuspage", outcome)
+        tags = [f"{REMOTE_TAG}{remote_id}"] if remote_id else []
+        await self._hub.record(
+            event.incident_id, EntryAdded(kind=EntryKind.SYSTEM, text=text, tags=tags)
+        )
+
+
+def _remote_id(state: IncidentState) -> str | None:
+    for entry in reversed(state.timeline):
+        if entry.author != SERVER_ACTOR:
+            continue
+        for tag in entry.tags:
+            if tag.startswith(REMOTE_TAG):
+                return tag.removeprefix(REMOTE_TAG)
+    return None

@@ -1,0 +1,1 @@
+"""Tests for warroom.monitoring against real Prometheus and Alertmanager processes."""
