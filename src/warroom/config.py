@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from warroom.domain.links import ServiceLinks
 from warroom.domain.update_clock import UpdateCadence
 from warroom.notify.pagerduty import PagerDutyConfig
 from warroom.notify.slack import SlackConfig
@@ -23,14 +24,6 @@ class ConfigError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class ServiceLinks(_Section):
-    """URL templates for one service. Placeholders: {service}, {correlation_id}, {from}, {to}."""
-
-    dashboard: str | None = None
-    traces: str | None = None
-    logs: str | None = None
 
 
 class StatusPageSettings(_Section):

@@ -49,6 +49,8 @@ class DeclareIncident(_Command):
     title: Title
     severity: Severity
     summary: Summary = ""
+    triage_id: int | None = None
+    """Declare from this triage item: its alerts go to the new incident's timeline."""
 
 
 class SetTitle(_IncidentCommand):
@@ -141,6 +143,16 @@ class SetItemOwner(_IncidentCommand):
     owner: UserName | None
 
 
+class AddService(_IncidentCommand):
+    type: Literal["add_service"] = "add_service"
+    service: ServiceName
+
+
+class RemoveService(_IncidentCommand):
+    type: Literal["remove_service"] = "remove_service"
+    service: ServiceName
+
+
 class PostStatusUpdate(_IncidentCommand):
     """The structured internal update the plan asks the CL for on the clock."""
 
@@ -192,5 +204,7 @@ IncidentCommand = (
     | DraftExternalUpdate
     | ApproveExternalUpdate
     | RejectExternalUpdate
+    | AddService
+    | RemoveService
 )
 Command = DeclareIncident | IncidentCommand

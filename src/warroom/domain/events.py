@@ -17,6 +17,7 @@ from warroom.domain.phase import Phase
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
+from warroom.domain.triage import Detection
 
 
 class _Body(BaseModel):
@@ -30,6 +31,7 @@ class IncidentDeclared(_Body):
     severity: Severity
     channel: str
     checklist: list[str]
+    detection: Detection | None = None
 
 
 class TitleChanged(_Body):
@@ -112,6 +114,18 @@ class EntryStruck(_Body):
     reason: str = ""
 
 
+class ServiceAdded(_Body):
+    """The incident touches this service: its metrics are watched and its links offered."""
+
+    type: Literal["service_added"] = "service_added"
+    service: str
+
+
+class ServiceRemoved(_Body):
+    type: Literal["service_removed"] = "service_removed"
+    service: str
+
+
 class StatusUpdatePosted(_Body):
     """A structured internal update from the CL or IC; restarts the update clock."""
 
@@ -184,7 +198,9 @@ EventBody = Annotated[
     | StatusUpdatePosted
     | ExternalDrafted
     | ExternalApproved
-    | ExternalRejected,
+    | ExternalRejected
+    | ServiceAdded
+    | ServiceRemoved,
     Field(discriminator="type"),
 ]
 

@@ -13,6 +13,7 @@ from warroom.domain.phase import Phase
 from warroom.domain.roles import Roster
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import TimelineEntry
+from warroom.domain.triage import Detection
 
 POSTMORTEM_DUE_AFTER = timedelta(hours=48)
 """Plan step 7: the blameless post-mortem is held within 48 hours of resolution."""
@@ -48,6 +49,10 @@ class Incident(BaseModel):
     resolved_at: datetime | None = None
     postmortem_due: datetime | None = None
     postmortem_done_at: datetime | None = None
+    services: list[str] = []
+    """Services the incident touches; their metrics are polled and their links offered."""
+    detection: Detection | None = None
+    """Set when the incident was declared from an alert's triage item."""
 
 
 class IncidentSummary(BaseModel):

@@ -12,6 +12,7 @@
 | draft_external    | x  | x  |    |        |          |
 | edit_any_entry    | x  |    |    | x      |          |
 | change_checklist  | x  |    | x  |        |          |
+| edit_services     | x  |    | x  |        |          |
 
 Everyone authenticated may read, declare a new incident (becoming its IC) and accept or decline an
 IC role offered to them. Authors may amend or strike their own entries.
@@ -36,6 +37,7 @@ class Permission(StrEnum):
     DRAFT_EXTERNAL = "draft_external"
     EDIT_ANY_ENTRY = "edit_any_entry"
     CHANGE_CHECKLIST = "change_checklist"
+    EDIT_SERVICES = "edit_services"
 
 
 _IC = frozenset({Role.IC})
@@ -50,6 +52,7 @@ PERMISSION_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.DRAFT_EXTERNAL: frozenset({Role.IC, Role.CL}),
     Permission.EDIT_ANY_ENTRY: frozenset({Role.IC, Role.SCRIBE}),
     Permission.CHANGE_CHECKLIST: frozenset({Role.IC, Role.TL}),
+    Permission.EDIT_SERVICES: frozenset({Role.IC, Role.TL}),
 }
 
 

@@ -27,6 +27,8 @@ from warroom.domain.events import (
     PhaseChanged,
     RoleAssigned,
     RoleUnassigned,
+    ServiceAdded,
+    ServiceRemoved,
     SeverityChanged,
     StatusUpdatePosted,
     SummaryChanged,
@@ -71,6 +73,7 @@ def start_state(event: Event) -> IncidentState:
         channel=body.channel,
         declared_by=event.actor,
         declared_at=event.at,
+        detection=body.detection,
     )
     roster = Roster(
         ic=event.actor,
@@ -84,7 +87,8 @@ def start_state(event: Event) -> IncidentState:
         severity_history=[SeverityChange(severity=body.severity, at=event.at, by=event.actor)],
         phase_history=[PhaseChange(phase=Phase.DECLARED, at=event.at, by=event.actor)],
     )
-    _system(state, event, f"{event.actor} declared the incident as {body.severity.label}")
+    how = f" from alert {body.detection.alert_name}" if body.detection else ""
+    _system(state, event, f"{event.actor} declared the incident as {body.severity.label}{how}")
     return state
 
 
@@ -193,6 +197,14 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             item.changed_at = event.at
             who = body.owner or "nobody"
             _system(state, event, f"Checklist {body.item_id} '{item.title}' owned by {who}")
+        case ServiceAdded():
+            inc.services.append(body.service)
+            _system(state, event, f"Service {body.service} added")
+        case ServiceRemoved():
+            if body.service not in inc.services:
+                raise ProjectionError(f"service {body.service} is not listed")
+            inc.services.remove(body.service)
+            _system(state, event, f"Service {body.service} removed")
         case StatusUpdatePosted():
             text = compose_status_text(body.status, body.impact, body.actions, body.next_update_at)
             state.timeline.append(

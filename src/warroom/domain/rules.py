@@ -13,6 +13,7 @@ from warroom.domain.commands import (
     AcceptIc,
     AddChecklistItem,
     AddEntry,
+    AddService,
     AmendEntry,
     ApproveExternalUpdate,
     AssignRole,
@@ -22,6 +23,7 @@ from warroom.domain.commands import (
     IncidentCommand,
     PostStatusUpdate,
     RejectExternalUpdate,
+    RemoveService,
     SetItemOwner,
     SetItemState,
     SetPhase,
@@ -51,6 +53,8 @@ from warroom.domain.events import (
     PhaseChanged,
     RoleAssigned,
     RoleUnassigned,
+    ServiceAdded,
+    ServiceRemoved,
     SeverityChanged,
     StatusUpdatePosted,
     SummaryChanged,
@@ -63,9 +67,12 @@ from warroom.domain.permissions import Permission, allows
 from warroom.domain.phase import PHASE_TRANSITIONS, Phase
 from warroom.domain.roles import Role
 from warroom.domain.timeline import USER_KINDS, EntryKind, TimelineEntry
+from warroom.domain.triage import Detection
 
 
-def decide_declaration(command: DeclareIncident, now: datetime) -> IncidentDeclared:
+def decide_declaration(
+    command: DeclareIncident, now: datetime, detection: Detection | None = None
+) -> IncidentDeclared:
     """Anyone may declare; the declarer becomes IC (applied by the projection)."""
     return IncidentDeclared(
         title=command.title,
@@ -73,6 +80,7 @@ def decide_declaration(command: DeclareIncident, now: datetime) -> IncidentDecla
         severity=command.severity,
         channel=channel_name(now.date(), command.title),
         checklist=list(PLAN_MITIGATIONS),
+        detection=detection,
     )
 
 
@@ -172,6 +180,16 @@ def decide(
             if command.owner is not None and command.owner not in users:
                 raise DomainError(ErrorCode.UNKNOWN_USER, f"no user named {command.owner}")
             return ChecklistItemOwnerSet(item_id=item.id, owner=command.owner)
+        case AddService():
+            _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
+            if command.service in state.incident.services:
+                raise DomainError(ErrorCode.INVALID, f"{command.service} is already listed")
+            return ServiceAdded(service=command.service)
+        case RemoveService():
+            _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
+            if command.service not in state.incident.services:
+                raise DomainError(ErrorCode.INVALID, f"{command.service} is not listed")
+            return ServiceRemoved(service=command.service)
         case PostStatusUpdate():
             _require(roles, Permission.POST_STATUS, "post status updates")
             return StatusUpdatePosted(

@@ -15,6 +15,7 @@ from warroom.domain.commands import (
     AcceptIc,
     AddChecklistItem,
     AddEntry,
+    AddService,
     AmendEntry,
     ApproveExternalUpdate,
     AssignRole,
@@ -24,6 +25,7 @@ from warroom.domain.commands import (
     DraftExternalUpdate,
     PostStatusUpdate,
     RejectExternalUpdate,
+    RemoveService,
     SetItemOwner,
     SetItemState,
     SetPhase,
@@ -36,6 +38,10 @@ from warroom.domain.commands import (
 from warroom.domain.errors import ErrorCode
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.limits import MAX_REASON
+from warroom.domain.links import ServiceLinks
+from warroom.domain.triage import AlertSourceStatus, TriageItem
+from warroom.monitoring.signals import MetricsSnapshot
 
 PROTOCOL_VERSION = 1
 """Bumped on any change a client written against the previous version would misread."""
@@ -76,11 +82,47 @@ class ListIncidents(_Frame):
     id: CommandId
 
 
+class SubscribeTriage(_Frame):
+    """Follow the triage list; answered with a `triage` frame, then one on every change."""
+
+    type: Literal["subscribe_triage"] = "subscribe_triage"
+    id: CommandId
+
+
+class DismissTriage(_Frame):
+    """Dismiss a triage item as noise; the reason is kept."""
+
+    type: Literal["dismiss_triage"] = "dismiss_triage"
+    id: CommandId
+    triage_id: int
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON)]
+
+
+class GetMetrics(_Frame):
+    """The incident's latest metrics snapshot (taken now if there is none yet)."""
+
+    type: Literal["get_metrics"] = "get_metrics"
+    id: CommandId
+    incident_id: int = Field(ge=1)
+
+
+class PinMetrics(_Frame):
+    """Write the latest snapshot's values and queries into the timeline as a `metrics` entry."""
+
+    type: Literal["pin_metrics"] = "pin_metrics"
+    id: CommandId
+    incident_id: int = Field(ge=1)
+
+
 ClientFrame = Annotated[
     Subscribe
     | Unsubscribe
     | ListIncidents
     | ReadLog
+    | SubscribeTriage
+    | DismissTriage
+    | GetMetrics
+    | PinMetrics
     | DeclareIncident
     | SetTitle
     | SetSummary
@@ -99,7 +141,9 @@ ClientFrame = Annotated[
     | PostStatusUpdate
     | DraftExternalUpdate
     | ApproveExternalUpdate
-    | RejectExternalUpdate,
+    | RejectExternalUpdate
+    | AddService
+    | RemoveService,
     Field(discriminator="type"),
 ]
 CLIENT_FRAME_ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
@@ -115,6 +159,8 @@ class Welcome(_Frame):
     protocol: int = PROTOCOL_VERSION
     server: str
     user: str
+    links: dict[str, ServiceLinks] = {}
+    """Investigation URL templates per service (key `default` for the rest)."""
 
 
 class Ack(_Frame):
@@ -182,8 +228,45 @@ class Unsubscribed(_Frame):
     incident_id: int
 
 
+class Done(_Frame):
+    """A request that changes no incident (e.g. a triage dismissal) was carried out."""
+
+    type: Literal["done"] = "done"
+    id: str
+
+
+class TriageList(_Frame):
+    """Every open triage item plus recent decisions, and whether Alertmanager is answering."""
+
+    type: Literal["triage"] = "triage"
+    id: str | None = None
+    items: list[TriageItem]
+    source: AlertSourceStatus
+
+
+class MetricsReport(_Frame):
+    """The latest metrics snapshot of an incident (None until one was taken)."""
+
+    type: Literal["metrics"] = "metrics"
+    id: str | None = None
+    incident_id: int
+    snapshot: MetricsSnapshot | None = None
+    error: str | None = None
+    """Why there is no snapshot (e.g. Prometheus is not configured)."""
+
+
 ServerFrame = Annotated[
-    Welcome | Ack | ErrorFrame | Snapshot | Events | Presence | IncidentList | Unsubscribed,
+    Welcome
+    | Ack
+    | ErrorFrame
+    | Snapshot
+    | Events
+    | Presence
+    | IncidentList
+    | Unsubscribed
+    | Done
+    | TriageList
+    | MetricsReport,
     Field(discriminator="type"),
 ]
 SERVER_FRAME_ADAPTER: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)

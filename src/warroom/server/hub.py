@@ -14,13 +14,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Protocol, get_args
 
-from warroom.domain.commands import AssignRole, DeclareIncident, SetItemOwner
+from warroom.domain.commands import AssignRole, DeclareIncident, IncidentCommand, SetItemOwner
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import SERVER_ACTOR, Event, EventBody
 from warroom.domain.incident import IncidentState
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.domain.rules import decide, decide_declaration
+from warroom.domain.triage import Detection
 from warroom.protocol.frames import (
     Ack,
     ClientFrame,
@@ -47,6 +49,19 @@ BATCH_LIMIT = 512
 
 
 _READS = (Subscribe, Unsubscribe, ListIncidents, ReadLog)
+
+_WRITES = (DeclareIncident, *get_args(IncidentCommand))
+
+ReadHandler = Callable[[Connection, Any], None]
+"""Answers a frame the hub routes to a feature (triage, metrics) after the turn's commit."""
+
+
+class DeclarationClaims(Protocol):
+    """Where a declaration from a triage item gets its detection details (the triage desk)."""
+
+    def claim(self, triage_id: int) -> Detection:
+        """The detection for an open triage item; raises DomainError if it cannot be declared."""
+        ...
 
 
 def utc_now() -> datetime:
@@ -88,6 +103,7 @@ class _ServerWrite:
 
     incident_id: int
     body: EventBody
+    actor: str
     done: asyncio.Future[int]
 
 
@@ -113,6 +129,10 @@ class Hub:
         self._queue: asyncio.Queue[_Request | _ServerWrite] = asyncio.Queue()
         self._turn_events: dict[tuple[str, str], Event] = {}
         self._observers: list[Callable[[list[Event]], None]] = []
+        self._subscribe_hooks: list[Callable[[Connection, int], None]] = []
+        self._readers: dict[type[Any], ReadHandler] = {}
+        self._claims: DeclarationClaims | None = None
+        self._turn_triage: set[int] = set()
 
     async def load(self) -> None:
         """Rebuild every incident from the log."""
@@ -139,12 +159,30 @@ class Hub:
         """
         self._observers.append(observer)
 
+    def route(self, frame_type: type[Any], handler: ReadHandler) -> None:
+        """Answer frames of `frame_type` with `handler`, in order with everyone's writes."""
+        self._readers[frame_type] = handler
+
+    def on_subscribe(self, hook: Callable[[Connection, int], None]) -> None:
+        """Call `hook` after a console subscribed to an incident and got its state."""
+        self._subscribe_hooks.append(hook)
+
+    def accept_declarations_from(self, claims: DeclarationClaims) -> None:
+        self._claims = claims
+
+    def send_to_followers(self, incident_id: int, frame: str) -> None:
+        """Send a frame to every console following the incident."""
+        record = self._incidents.get(incident_id)
+        if record is not None:
+            for conn in list(record.subscribers):
+                conn.send(frame)
+
     @property
     def states(self) -> list[IncidentState]:
         """Every incident's committed state, in id order; read-only for callers."""
         return [record.state for _, record in sorted(self._incidents.items())]
 
-    async def record(self, incident_id: int, body: EventBody) -> int:
+    async def record(self, incident_id: int, body: EventBody, actor: str = SERVER_ACTOR) -> int:
         """Append an event as the server itself, in sequence with everyone's writes; returns its
         seq once committed.
 
@@ -152,7 +190,7 @@ class Hub:
             DomainError: unknown incident, an event that does not fit, or a failed commit.
         """
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_ServerWrite(incident_id, body, done))
+        self._queue.put_nowait(_ServerWrite(incident_id, body, actor, done))
         return await done
 
     def incident_state(self, incident_id: int) -> IncidentState | None:
@@ -191,6 +229,7 @@ class Hub:
         if any(isinstance(r, _Request) and self._names_unknown_user(r.frame) for r in batch):
             await self._auth.refresh()
         self._turn_events.clear()
+        self._turn_triage.clear()
         writes: list[_Write] = []
         reads: list[_Request] = []
         server_writes: list[tuple[_ServerWrite, Event]] = []
@@ -203,7 +242,7 @@ class Hub:
                     request.done.set_exception(exc)
                 continue
             frame = request.frame
-            if isinstance(frame, _READS):
+            if not isinstance(frame, _WRITES):
                 reads.append(request)
                 continue
             try:
@@ -247,7 +286,7 @@ class Hub:
                     log.exception("observer %r failed", observer)
 
     def _decide(self, conn: Connection, frame: ClientFrame) -> _Write:
-        assert not isinstance(frame, _READS)
+        assert isinstance(frame, _WRITES)
         now = self._clock()
         known = self._commands.get((conn.user, frame.id))
         if known is not None:
@@ -262,7 +301,7 @@ class Hub:
             return _Write(conn, frame.id, event, duplicate=True)
         if isinstance(frame, DeclareIncident):
             incident_id = max(self._incidents, default=0) + 1
-            declared = decide_declaration(frame, now)
+            declared = decide_declaration(frame, now, self._claim(frame.triage_id))
             event = Event(
                 incident_id=incident_id,
                 seq=1,
@@ -290,6 +329,17 @@ class Hub:
         self._turn_events[(conn.user, frame.id)] = event
         return _Write(conn, frame.id, event, duplicate=False)
 
+    def _claim(self, triage_id: int | None) -> Detection | None:
+        if triage_id is None:
+            return None
+        if self._claims is None:
+            raise DomainError(ErrorCode.UNKNOWN_ENTRY, "this server has no alert triage")
+        if triage_id in self._turn_triage:
+            raise DomainError(ErrorCode.CONFLICT, f"triage item {triage_id} is being declared")
+        detection = self._claims.claim(triage_id)
+        self._turn_triage.add(triage_id)
+        return detection
+
     def _decide_server_write(self, request: _ServerWrite) -> Event:
         record = self._incidents.get(request.incident_id)
         if record is None:
@@ -298,7 +348,7 @@ class Hub:
             incident_id=request.incident_id,
             seq=record.state.seq + 1,
             at=self._clock(),
-            actor=SERVER_ACTOR,
+            actor=request.actor,
             body=request.body,
         )
         try:
@@ -351,6 +401,16 @@ class Hub:
         conn, frame = request.conn, request.frame
         if conn.closed:
             return
+        handler = self._readers.get(type(frame))
+        if handler is not None:
+            handler(conn, frame)
+            return
+        if not isinstance(frame, _READS):
+            missing = DomainError(
+                ErrorCode.UNKNOWN_TYPE, f"this server does not offer {frame.type}"
+            )
+            conn.send(error_frame(frame.id, missing))
+            return
         if isinstance(frame, ListIncidents):
             summaries = [r.state.summary() for _, r in sorted(self._incidents.items())]
             conn.send(IncidentList(id=frame.id, incidents=summaries).model_dump_json())
@@ -374,6 +434,8 @@ class Hub:
         record.subscribers[conn] = None
         conn.subscriptions.add(frame.incident_id)
         self._broadcast_presence(frame.incident_id, record)
+        for hook in self._subscribe_hooks:
+            hook(conn, frame.incident_id)
 
     def _catch_up(self, frame: Subscribe, record: _Incident) -> str:
         """Exactly the missed events, or a snapshot when the client knows nothing (or claims to
