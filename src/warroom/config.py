@@ -12,7 +12,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from warroom.domain.links import ServiceLinks
+from warroom.domain.severity import Severity
 from warroom.domain.update_clock import UpdateCadence
+from warroom.monitoring.alertmanager import DEFAULT_SEVERITY_MAP
+from warroom.monitoring.signals import MetricsConfig
 from warroom.notify.pagerduty import PagerDutyConfig
 from warroom.notify.slack import SlackConfig
 from warroom.notify.statuspage import StatuspageConfig
@@ -24,6 +27,23 @@ class ConfigError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class AlertmanagerSettings(_Section):
+    """Where alerts come from: Alertmanager's API v2, alerts routed to one receiver."""
+
+    url: str
+    receiver: str = "warroom"
+    poll_seconds: float = Field(default=10.0, gt=0)
+    severity_map: dict[str, Severity] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
+    """Alert `severity` label value -> proposed SEV, e.g. `critical = 1`."""
+
+
+class PrometheusSettings(_Section):
+    url: str
+    poll_seconds: float = Field(default=15.0, gt=0)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    """PromQL templates per signal (`{service}`, `{window}`) and their thresholds."""
 
 
 class StatusPageSettings(_Section):
@@ -46,6 +66,8 @@ class ServerConfig(_Section):
     status_page: StatusPageSettings = StatusPageSettings()
     statuspage: StatuspageConfig | None = None
     """An Atlassian Statuspage-compatible API that approved public updates are also sent to."""
+    alertmanager: AlertmanagerSettings | None = None
+    prometheus: PrometheusSettings | None = None
     links: dict[str, ServiceLinks] = Field(default_factory=dict)
     """Per service; the key `default` applies to services without their own entry."""
 

@@ -14,6 +14,7 @@ from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     AcceptIc,
     AddEntry,
+    AddService,
     ApproveExternalUpdate,
     AssignRole,
     Command,
@@ -21,6 +22,7 @@ from warroom.domain.commands import (
     DraftExternalUpdate,
     PostStatusUpdate,
     RejectExternalUpdate,
+    RemoveService,
     SetItemState,
     SetPhase,
     SetSeverity,
@@ -31,6 +33,7 @@ from warroom.domain.projection import replay
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
+from warroom.domain.triage import TriageStatus
 from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
@@ -213,6 +216,81 @@ async def resolve(args: argparse.Namespace) -> int:
     if due is not None:
         print(f"post-mortem due {due.strftime('%Y-%m-%d %H:%M UTC')}")
     return 0
+
+
+async def list_triage(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        triage = await client.follow_triage()
+    if not triage.source.configured:
+        print(
+            "warroom: this server reads no alerts (no [alertmanager] in its config)",
+            file=sys.stderr,
+        )
+    elif not triage.source.ok:
+        print(f"warroom: Alertmanager unavailable: {triage.source.error}", file=sys.stderr)
+    now = datetime.now(UTC)
+    for item in triage.items:
+        if item.status is not TriageStatus.OPEN:
+            continue
+        age = _age(now - item.starts_at)
+        name = item.labels.get("alertname", "?")
+        print(f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{_printable(item.title)}")
+    return 0
+
+
+async def declare_triage(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        triage = await client.follow_triage()
+        item = next((i for i in triage.items if i.id == args.triage_id), None)
+        if item is None:
+            raise ClientError(f"no triage item {args.triage_id}")
+        command = DeclareIncident(
+            id=new_id(),
+            title=item.title,
+            severity=Severity(args.sev) if args.sev else item.proposed_severity,
+            summary=item.annotations.get("description", ""),
+            triage_id=item.id,
+        )
+        ack = await client.execute(command)
+    print(ack.incident_id)
+    return 0
+
+
+async def dismiss_triage(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        await client.dismiss_triage(args.triage_id, args.reason)
+    return 0
+
+
+async def show_metrics(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        report = await client.get_metrics(args.incident)
+        if report.snapshot is None:
+            raise ClientError(report.error or "no metrics snapshot")
+        if args.pin:
+            await client.pin_metrics(args.incident)
+    print(_printable_block(report.snapshot.to_text()))
+    return 0
+
+
+async def change_service(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        command: Command = (
+            AddService(id=new_id(), incident_id=args.incident, service=args.name)
+            if args.action == "add"
+            else RemoveService(id=new_id(), incident_id=args.incident, service=args.name)
+        )
+        await client.execute(command)
+    return 0
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def _printable_block(text: str) -> str:
+    return "\n".join(_printable(line) for line in text.splitlines())
 
 
 async def list_incidents(args: argparse.Namespace) -> int:

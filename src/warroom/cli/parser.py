@@ -115,6 +115,31 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--reason", default="")
     resolve.set_defaults(run=actions.resolve)
 
+    triage = _client_command(sub, "triage", "list alert triage items (id, alert, SEV, age)")
+    triage.set_defaults(run=actions.list_triage)
+    triage_sub = triage.add_subparsers(metavar="ACTION")
+    triage_declare = triage_sub.add_parser("declare", help="declare an incident from an item")
+    _client_options(triage_declare)
+    triage_declare.add_argument("triage_id", type=int)
+    triage_declare.add_argument("--sev", type=int, choices=[1, 2, 3], help="default: proposed")
+    triage_declare.set_defaults(run=actions.declare_triage)
+    triage_dismiss = triage_sub.add_parser("dismiss", help="dismiss an item as noise")
+    _client_options(triage_dismiss)
+    triage_dismiss.add_argument("triage_id", type=int)
+    triage_dismiss.add_argument("--reason", required=True)
+    triage_dismiss.set_defaults(run=actions.dismiss_triage)
+
+    metrics = _client_command(sub, "metrics", "print the incident's metrics snapshot")
+    metrics.add_argument("incident", type=int)
+    metrics.add_argument("--pin", action="store_true", help="also pin it to the timeline")
+    metrics.set_defaults(run=actions.show_metrics)
+
+    service = _client_command(sub, "service", "add or remove a service the incident touches")
+    service.add_argument("incident", type=int)
+    service.add_argument("action", choices=["add", "remove"])
+    service.add_argument("name")
+    service.set_defaults(run=actions.change_service)
+
     incidents = _client_command(sub, "incidents", "list incidents")
     incidents.set_defaults(run=actions.list_incidents)
 

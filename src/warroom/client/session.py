@@ -25,28 +25,39 @@ from warroom.client.updates import (
     ClientUpdate,
     ConnectionStatus,
     EventsApplied,
+    MetricsChanged,
     PresenceChanged,
     StateReplaced,
     StatusChanged,
+    TriageChanged,
     WriteRefused,
 )
 from warroom.domain.commands import Command
 from warroom.domain.errors import ErrorCode
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.links import ServiceLinks
 from warroom.domain.projection import apply_event
+from warroom.monitoring.signals import MetricsSnapshot
 from warroom.protocol.frames import (
     SERVER_FRAME_ADAPTER,
     Ack,
+    DismissTriage,
+    Done,
     ErrorFrame,
     Events,
+    GetMetrics,
     IncidentList,
     ListIncidents,
+    MetricsReport,
+    PinMetrics,
     Presence,
     PresenceUser,
     ReadLog,
     Snapshot,
     Subscribe,
+    SubscribeTriage,
+    TriageList,
     Unsubscribe,
     Unsubscribed,
     Welcome,
@@ -96,6 +107,11 @@ class WarroomClient:
         self.status = ConnectionStatus.CONNECTING
         self.states: dict[int, IncidentState] = {}
         self.presence: dict[int, list[PresenceUser]] = {}
+        self.links: dict[str, ServiceLinks] = {}
+        self.triage: TriageList | None = None
+        """The triage list, once `follow_triage` was called; kept current by the server."""
+        self.metrics: dict[int, MetricsSnapshot] = {}
+        """The latest metrics snapshot per followed incident."""
         self._token = token
         self._outbox = outbox
         self._reconnect = reconnect
@@ -151,6 +167,26 @@ class WarroomClient:
         reply = await self._read(ReadLog(id=new_id(), incident_id=incident_id))
         assert isinstance(reply, Events)
         return reply.events
+
+    async def follow_triage(self) -> TriageList:
+        """Subscribe to the triage list; `self.triage` stays current afterwards."""
+        reply = await self._read(SubscribeTriage(id=new_id()))
+        assert isinstance(reply, TriageList)
+        return reply
+
+    async def dismiss_triage(self, triage_id: int, reason: str) -> None:
+        await self._read(DismissTriage(id=new_id(), triage_id=triage_id, reason=reason))
+
+    async def get_metrics(self, incident_id: int) -> MetricsReport:
+        reply = await self._read(GetMetrics(id=new_id(), incident_id=incident_id))
+        assert isinstance(reply, MetricsReport)
+        return reply
+
+    async def pin_metrics(self, incident_id: int) -> Ack:
+        """Write the incident's latest metrics into its timeline; returns the entry's ack."""
+        reply = await self._read(PinMetrics(id=new_id(), incident_id=incident_id))
+        assert isinstance(reply, Ack)
+        return reply
 
     async def follow(self, incident_id: int) -> IncidentState:
         """Subscribe to an incident and return its state once it is current."""
@@ -246,6 +282,7 @@ class WarroomClient:
 
     async def _on_welcome(self, welcome: Welcome) -> None:
         self.user = welcome.user
+        self.links = welcome.links
         self._set_status(ConnectionStatus.CONNECTED)
         if self._first_contact is not None and not self._first_contact.done():
             self._first_contact.set_result(None)
@@ -260,10 +297,14 @@ class WarroomClient:
 
     async def _dispatch(self, raw: str | bytes) -> None:
         frame = SERVER_FRAME_ADAPTER.validate_json(raw)
-        if isinstance(frame, Events | IncidentList | Unsubscribed) and frame.id in self._reads:
+        replies = Events | IncidentList | Unsubscribed | TriageList | MetricsReport | Done | Ack
+        if isinstance(frame, replies) and frame.id is not None and frame.id in self._reads:
             _, future = self._reads.pop(frame.id)
             if not future.done():
                 future.set_result(frame)
+            if isinstance(frame, TriageList):
+                self.triage = frame
+                self._emit(TriageChanged())
             return
         match frame:
             case Events():
@@ -282,6 +323,13 @@ class WarroomClient:
                 self._emit(PresenceChanged(frame.incident_id))
             case Welcome():
                 await self._on_welcome(frame)
+            case TriageList():
+                self.triage = frame
+                self._emit(TriageChanged())
+            case MetricsReport():
+                if frame.snapshot is not None:
+                    self.metrics[frame.incident_id] = frame.snapshot
+                self._emit(MetricsChanged(frame.incident_id))
 
     def _on_events(self, frame: Events) -> None:
         state = self.states.get(frame.incident_id)
@@ -351,7 +399,10 @@ class WarroomClient:
         self._subscribe_ids[frame.id] = incident_id
         return frame.model_dump_json()
 
-    async def _read(self, frame: ListIncidents | ReadLog) -> Any:
+    async def _read(
+        self,
+        frame: ListIncidents | ReadLog | SubscribeTriage | DismissTriage | GetMetrics | PinMetrics,
+    ) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._reads[frame.id] = (frame, future)
         await self._send_json(frame.model_dump_json())

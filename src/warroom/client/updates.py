@@ -50,4 +50,22 @@ class WriteRefused:
     message: str
 
 
-ClientUpdate = StatusChanged | StateReplaced | EventsApplied | PresenceChanged | WriteRefused
+@dataclass(frozen=True)
+class TriageChanged:
+    """The triage list or the alert source's status changed (see `WarroomClient.triage`)."""
+
+
+@dataclass(frozen=True)
+class MetricsChanged:
+    incident_id: int
+
+
+ClientUpdate = (
+    StatusChanged
+    | StateReplaced
+    | EventsApplied
+    | PresenceChanged
+    | WriteRefused
+    | TriageChanged
+    | MetricsChanged
+)

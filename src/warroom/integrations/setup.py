@@ -10,16 +10,23 @@ from datetime import datetime
 
 import httpx
 
-from warroom.config import ServerConfig
+from warroom.config import AlertmanagerSettings, ServerConfig
 from warroom.integrations.internal_updates import InternalUpdates
+from warroom.integrations.metrics import MetricsDesk
 from warroom.integrations.mobilization import Mobilizer
 from warroom.integrations.reminders import UpdateReminders
 from warroom.integrations.status_publisher import StatusPublisher
 from warroom.integrations.tasks import TaskSet
+from warroom.integrations.triage import TriageDesk
+from warroom.monitoring.alertmanager import DEFAULT_SEVERITY_MAP, AlertmanagerClient
+from warroom.monitoring.poller import Poller, PollFailed, PollOutcome
+from warroom.monitoring.prometheus import PrometheusClient
+from warroom.monitoring.signals import MetricsConfig
 from warroom.notify.pagerduty import PagerDutyNotifier
 from warroom.notify.slack import SlackNotifier
 from warroom.notify.statuspage import StatuspageNotifier
 from warroom.server.hub import Hub
+from warroom.store.base import EventStore
 
 
 @dataclass
@@ -30,14 +37,23 @@ class Integrations:
     tasks: TaskSet
     reminders: UpdateReminders
     status: StatusPublisher
+    triage: TriageDesk
+    metrics: MetricsDesk
+    alert_poller: Poller[None] | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def start(
-        cls, hub: Hub, config: ServerConfig, clock: Callable[[], datetime], *, timers: bool = True
+    async def start(
+        cls,
+        hub: Hub,
+        store: EventStore,
+        config: ServerConfig,
+        clock: Callable[[], datetime],
+        *,
+        timers: bool = True,
     ) -> Integrations:
         """Start what `config` asks for. Without `timers` nothing runs on wall-clock time: the
-        caller drives the clock (tests call `reminders.tick()` themselves)."""
+        caller drives the clock and polls (tests call `reminders.tick()` themselves)."""
         http = httpx.AsyncClient()
         tasks = TaskSet()
         pagerduty = PagerDutyNotifier(http, config.pagerduty) if config.pagerduty else None
@@ -49,7 +65,33 @@ class Integrations:
         reminders = UpdateReminders(hub, config.updates, clock)
         statuspage = StatuspageNotifier(http, config.statuspage) if config.statuspage else None
         publisher = StatusPublisher(hub, tasks, clock, config.status_page.folder, statuspage)
-        running = cls(http, tasks, reminders, publisher)
+        triage = TriageDesk(
+            hub,
+            store,
+            tasks,
+            clock,
+            configured=config.alertmanager is not None,
+            severity_map=(
+                config.alertmanager.severity_map if config.alertmanager else DEFAULT_SEVERITY_MAP
+            ),
+        )
+        await triage.load()
+        prom = config.prometheus
+        metrics = MetricsDesk(
+            hub,
+            tasks,
+            clock,
+            PrometheusClient(prom.url, http=http) if prom else None,
+            prom.metrics if prom else MetricsConfig(),
+            interval=prom.poll_seconds if prom else 60.0,
+            timers=timers,
+        )
+        running = cls(http, tasks, reminders, publisher, triage, metrics)
+        metrics.start()
+        am = config.alertmanager
+        if am is not None and timers:
+            running.alert_poller = alert_poller(triage, AlertmanagerClient(am.url, http=http), am)
+            running.alert_poller.start(name="alertmanager")
         if timers:
             running.background.append(asyncio.create_task(reminders.run(), name="update reminders"))
         return running
@@ -59,9 +101,27 @@ class Integrations:
         await self.tasks.drain()
 
     async def close(self) -> None:
+        if self.alert_poller is not None:
+            await self.alert_poller.stop()
+        await self.metrics.stop()
         for task in self.background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.tasks.cancel()
         await self.http.aclose()
+
+
+def alert_poller(
+    triage: TriageDesk, client: AlertmanagerClient, settings: AlertmanagerSettings
+) -> Poller[None]:
+    """Poll Alertmanager, finish, reschedule: a slow Alertmanager never piles up requests."""
+
+    async def poll() -> None:
+        await triage.reconcile(await client.alert_groups(settings.receiver))
+
+    def polled(outcome: PollOutcome[None]) -> None:
+        if isinstance(outcome, PollFailed):
+            triage.source_failed(str(outcome.error))
+
+    return Poller(poll, polled, interval=settings.poll_seconds)

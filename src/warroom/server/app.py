@@ -58,12 +58,14 @@ class WarroomServer:
         auth: Authenticator,
         settings: ServerSettings,
         integrations: Integrations,
+        config: ServerConfig,
     ):
         self.store = store
         self.hub = hub
         self.auth = auth
         self.settings = settings
         self.integrations = integrations
+        self.config = config
         self._identities: dict[ServerConnection, str] = {}
         self._server: Server | None = None
         self._hub_task: asyncio.Task[None] | None = None
@@ -89,8 +91,8 @@ class WarroomServer:
             await store.close()
             raise
         # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
-        integrations = Integrations.start(hub, config, clock, timers=clock is utc_now)
-        self = cls(store, hub, auth, settings, integrations)
+        integrations = await Integrations.start(hub, store, config, clock, timers=clock is utc_now)
+        self = cls(store, hub, auth, settings, integrations, config)
         self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
         self._server = await serve(
             self._handle,
@@ -167,7 +169,8 @@ class WarroomServer:
         bucket = TokenBucket(self.settings.rate, self.settings.burst)
         conn = Connection(ws, user, self.settings.send_queue, bucket)
         sender = asyncio.create_task(conn.run_sender())
-        conn.send(Welcome(server=f"warroom/{__version__}", user=user).model_dump_json())
+        welcome = Welcome(server=f"warroom/{__version__}", user=user, links=self.config.links)
+        conn.send(welcome.model_dump_json())
         try:
             async for raw in ws:
                 self._receive(conn, raw)

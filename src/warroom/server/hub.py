@@ -104,6 +104,8 @@ class _ServerWrite:
     incident_id: int
     body: EventBody
     actor: str
+    command_id: str | None
+    """Set when a person's request caused it, so a retried request is applied once."""
     done: asyncio.Future[int]
 
 
@@ -182,7 +184,13 @@ class Hub:
         """Every incident's committed state, in id order; read-only for callers."""
         return [record.state for _, record in sorted(self._incidents.items())]
 
-    async def record(self, incident_id: int, body: EventBody, actor: str = SERVER_ACTOR) -> int:
+    async def record(
+        self,
+        incident_id: int,
+        body: EventBody,
+        actor: str = SERVER_ACTOR,
+        command_id: str | None = None,
+    ) -> int:
         """Append an event as the server itself, in sequence with everyone's writes; returns its
         seq once committed.
 
@@ -190,7 +198,7 @@ class Hub:
             DomainError: unknown incident, an event that does not fit, or a failed commit.
         """
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_ServerWrite(incident_id, body, actor, done))
+        self._queue.put_nowait(_ServerWrite(incident_id, body, actor, command_id, done))
         return await done
 
     def incident_state(self, incident_id: int) -> IncidentState | None:
@@ -236,6 +244,10 @@ class Hub:
         before = {iid: rec.state.seq for iid, rec in self._incidents.items()}
         for request in batch:
             if isinstance(request, _ServerWrite):
+                known = self._commands.get((request.actor, request.command_id or ""))
+                if request.command_id is not None and known is not None:
+                    request.done.set_result(known[1])
+                    continue
                 try:
                     server_writes.append((request, self._decide_server_write(request)))
                 except DomainError as exc:
@@ -349,12 +361,15 @@ class Hub:
             seq=record.state.seq + 1,
             at=self._clock(),
             actor=request.actor,
+            command_id=request.command_id,
             body=request.body,
         )
         try:
             apply_event(record.state, event)
         except ProjectionError as exc:
             raise DomainError(ErrorCode.INVALID, str(exc)) from None
+        if request.command_id is not None:
+            self._commands[(request.actor, request.command_id)] = (event.incident_id, event.seq)
         return event
 
     def _names_unknown_user(self, frame: ClientFrame) -> bool:

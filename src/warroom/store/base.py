@@ -9,6 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from warroom.domain.events import Event
+from warroom.domain.triage import TriageItem
 
 
 class StoreError(Exception):
@@ -48,3 +49,9 @@ class EventStore(Protocol):
         ...
 
     async def users(self) -> list[User]: ...
+
+    async def save_triage(self, item: TriageItem) -> None:
+        """Insert or replace one triage item."""
+        ...
+
+    async def load_triage(self) -> list[TriageItem]: ...

@@ -28,4 +28,14 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )
         """,
     ),
+    # 2: alert triage items (not incidents: no event log of their own, one row each).
+    (
+        """
+        CREATE TABLE triage_items (
+            id        INTEGER PRIMARY KEY,
+            group_key TEXT NOT NULL,
+            body      TEXT NOT NULL
+        )
+        """,
+    ),
 )

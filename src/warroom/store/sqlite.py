@@ -18,6 +18,7 @@ from pathlib import Path
 import aiosqlite
 
 from warroom.domain.events import EVENT_BODY_ADAPTER, Event
+from warroom.domain.triage import TriageItem
 from warroom.store.base import StoreError, User
 from warroom.store.migrations import MIGRATIONS
 
@@ -33,6 +34,9 @@ class SqliteStore:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        # One connection serves every caller; a transaction spans several awaits, so writers
+        # take turns or one's statements would land inside another's transaction.
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -102,6 +106,10 @@ class SqliteStore:
         return [_event_from_row(tuple(row)) for row in rows]
 
     async def append(self, events: Sequence[Event]) -> None:
+        async with self._write_lock:
+            await self._append(events)
+
+    async def _append(self, events: Sequence[Event]) -> None:
         rows = [
             (
                 e.incident_id,
@@ -131,6 +139,10 @@ class SqliteStore:
             await self._db.execute("ROLLBACK")
 
     async def add_user(self, user: User) -> None:
+        async with self._write_lock:
+            await self._add_user(user)
+
+    async def _add_user(self, user: User) -> None:
         try:
             await self._db.execute("BEGIN IMMEDIATE")
             await self._db.execute(
@@ -156,6 +168,27 @@ class SqliteStore:
         return [
             User(name=r[0], token_hash=r[1], created_at=datetime.fromisoformat(r[2])) for r in rows
         ]
+
+    async def save_triage(self, item: TriageItem) -> None:
+        async with self._write_lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                await self._db.execute(
+                    "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)",
+                    (item.id, item.group_key, item.model_dump_json()),
+                )
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"could not save triage item to {self.path}: {exc}") from None
+
+    async def load_triage(self) -> list[TriageItem]:
+        try:
+            async with self._db.execute("SELECT body FROM triage_items ORDER BY id") as cursor:
+                rows = await cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read triage items from {self.path}: {exc}") from None
+        return [TriageItem.model_validate_json(str(row[0])) for row in rows]
 
 
 def _create_private_file(path: Path) -> Path:
