@@ -59,11 +59,26 @@ def detection(ctx: Context) -> list[Block]:
             Paragraph(inline("Detected by an automated alert:")),
             BulletList([entry_line(clock, e) for e in alerts]),
         ]
-    else:
+    elif inc.detection is None:
         by = f"Declared manually by {inc.declared_by} at {clock.stamp(inc.declared_at)}."
         how = [Paragraph(inline(by))]
+    else:
+        how = []
     declared = as_utc(inc.declared_at)
     first = as_utc(alerts[0].when) if alerts else None
+    if inc.detection is not None:
+        # Declared from triage: the alert's own start time is the truth, whatever was logged.
+        first = as_utc(inc.detection.alert_started_at)
+        how.insert(
+            0,
+            Paragraph(
+                inline(
+                    f"Declared by {inc.declared_by} at {clock.stamp(inc.declared_at)} from the "
+                    f"triage of alert {inc.detection.alert_name}, which started at "
+                    f"{clock.stamp(inc.detection.alert_started_at)}."
+                )
+            ),
+        )
     triggers = [as_utc(e.when) for e in ctx.entries(tag="trigger")]
     detect = em("To be established in the review: when did the impact start?")
     if first and triggers and triggers[0] <= first:

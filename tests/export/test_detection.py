@@ -1,0 +1,43 @@
+"""An incident declared from an alert's triage says so, with its time to declare."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from warroom.domain.events import Event, IncidentDeclared
+from warroom.domain.projection import replay
+from warroom.domain.severity import Severity
+from warroom.domain.triage import Detection
+from warroom.export.markdown import render_markdown
+
+T0 = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
+
+
+def test_time_to_declare_comes_from_the_alert_start() -> None:
+    detection = Detection(
+        triage_id=7,
+        alert_name="HighErrorRate <b>",
+        alert_started_at=T0 - timedelta(minutes=6),
+        triage_opened_at=T0 - timedelta(minutes=5),
+    )
+    declared = Event(
+        incident_id=1,
+        seq=1,
+        at=T0,
+        actor="oncall",
+        body=IncidentDeclared(
+            title="Ledger errors",
+            severity=Severity.SEV1,
+            channel="#incident-2026-11-29-ledger-errors",
+            checklist=[],
+            detection=detection,
+        ),
+    )
+    state = replay([declared])
+    text = render_markdown(state, [declared], tz=UTC, generated_at=T0)
+    assert (
+        "Declared by oncall at 2026-11-29 14:00:00 UTC from the triage of alert "
+        "HighErrorRate &lt;b&gt;, which started at 2026-11-29 13:54:00 UTC." in text
+    )
+    assert "Declared manually" not in text
+    assert "- **Time to declare:** 6 min from the first alert to the declaration" in text
