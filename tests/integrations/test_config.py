@@ -1,0 +1,56 @@
+"""The server configuration file: the shipped example loads, mistakes are named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from warroom.config import ConfigError, load_config
+from warroom.domain.links import links_for
+from warroom.domain.severity import Severity
+
+EXAMPLE = Path(__file__).parents[2] / "server" / "warroom.example.toml"
+
+
+def test_the_example_config_loads() -> None:
+    config = load_config(EXAMPLE)
+    assert config.alertmanager is not None
+    assert config.alertmanager.severity_map["critical"] is Severity.SEV1
+    assert config.prometheus is not None
+    assert config.prometheus.metrics.signals["saturation"].critical == 0.95
+    assert "error_rate" in config.prometheus.metrics.signals  # defaults kept
+    assert config.call_link_for(3, "#incident-2026-11-29-x") == (
+        "https://meet.example.com/incident-2026-11-29-x"
+    )
+
+
+def test_links_are_filled_per_service_with_escaped_values() -> None:
+    config = load_config(EXAMPLE)
+    links = links_for(config.links, "checkout", correlation_id="req 42&x")
+    assert links.traces is not None
+    assert links.traces.endswith("%40correlation_id%3Areq%2042%26x")
+    assert (
+        links_for(config.links, "payments-api").dashboard
+        == "https://grafana.example.com/d/payments"
+    )
+    assert links_for(config.links, "checkout").traces is None  # no Correlation-ID, no trace link
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[updates]\nsev2_minutes = 90\n", "updates.sev2_minutes"),
+        ("[pagerduty]\n", "pagerduty.routing_key"),
+        ("nonsense = [", "is not valid TOML"),
+        ("[alertmanager]\nurl = 'http://x'\nextra = 1\n", "alertmanager.extra"),
+    ],
+)
+def test_bad_config_is_refused_with_the_field_named(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert message in str(refused.value)
