@@ -34,3 +34,13 @@ async def create_user(db: Path, name: str) -> str:
     finally:
         await store.close()
     return token
+
+
+async def revoke_user(db: Path, name: str) -> None:
+    """Remove a user: their token is refused from the next connection on."""
+    store = await SqliteStore.open(db)
+    try:
+        if not await store.remove_user(name):
+            raise StoreError(f"no user named {name}")
+    finally:
+        await store.close()

@@ -147,3 +147,21 @@ async def test_public_update_needs_the_ics_approval(
     resolved = await warroom("resolve", incident, server=server, token=alice)
     assert resolved.code == 0, resolved.err
     assert resolved.out.startswith("post-mortem due ")
+
+
+async def test_server_and_token_work_before_the_subcommand_too(
+    server: WarroomServer, add_user: AddUser
+) -> None:
+    alice = await add_user("alice")
+    result = await warroom(
+        "--server", server.url, "--token", alice, "declare", "--title", "x", "--sev", "3"
+    )
+    assert (result.code, result.out) == (0, "1\n")
+
+
+async def test_user_revoke(db_path: Path) -> None:
+    await warroom("user", "add", "bob", "--db", str(db_path))
+    revoked = await warroom("user", "revoke", "bob", "--db", str(db_path))
+    assert revoked.code == 0
+    unknown = await warroom("user", "revoke", "bob", "--db", str(db_path))
+    assert (unknown.code, unknown.err) == (1, "warroom: no user named bob\n")

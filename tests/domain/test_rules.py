@@ -221,3 +221,49 @@ def test_projection_refuses_gaps_and_leaves_state_untouched() -> None:
 
 def test_mentions_are_found_once_each() -> None:
     assert find_mentions("@sam and @lee, ping @sam. mail a@b.c") == ["sam", "lee"]
+
+
+def test_published_and_recorded_entries_cannot_be_changed() -> None:
+    from warroom.domain.commands import AmendEntry, StrikeEntry
+
+    log = Log()
+    for kind in (EntryKind.EXTERNAL, EntryKind.ALERT, EntryKind.METRICS):
+        entry = log.add("ic", EntryAdded(kind=kind, text="as published"))
+        for command in (
+            AmendEntry(id="a", incident_id=1, entry_id=entry.seq, text="rewritten"),
+            StrikeEntry(id="s", incident_id=1, entry_id=entry.seq),
+        ):
+            with pytest.raises(DomainError) as refused:
+                decide(log.state, command, "ic", USERS)
+            assert refused.value.code is ErrorCode.INVALID
+
+
+def test_struck_entries_cannot_be_amended() -> None:
+    from warroom.domain.commands import AmendEntry
+
+    log = Log()
+    entry = log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text="wrong"))
+    log.add("scribe", EntryStruck(entry_id=entry.seq, reason="wrong"))
+    with pytest.raises(DomainError):
+        decide(
+            log.state,
+            AmendEntry(id="a", incident_id=1, entry_id=entry.seq, text="quietly fixed"),
+            "scribe",
+            USERS,
+        )
+
+
+def test_times_without_a_zone_are_refused() -> None:
+    from pydantic import ValidationError
+
+    from warroom.domain.commands import PostStatusUpdate
+
+    with pytest.raises(ValidationError):
+        AddEntry(id="a", incident_id=1, text="t", occurred_at="2026-11-29T14:02:00")
+    update = PostStatusUpdate(
+        id="u", incident_id=1, status="ok", next_update_at="2026-11-29T18:15:00+02:00"
+    )
+    from warroom.domain.communications import compose_status_text
+
+    text = compose_status_text(update.status, "", "", update.next_update_at)
+    assert text.endswith("Next update: 16:15 UTC")

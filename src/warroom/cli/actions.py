@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+from warroom import users
 from warroom.client.session import ClientError, WarroomClient, new_id
 from warroom.config import load_config
 from warroom.domain.checklist import ItemState
@@ -56,6 +57,12 @@ async def serve(args: argparse.Namespace) -> int:
 async def add_user(args: argparse.Namespace) -> int:
     token = await create_user(args.db or default_db(), args.name)
     print(token)
+    return 0
+
+
+async def revoke_user(args: argparse.Namespace) -> int:
+    await users.revoke_user(args.db or default_db(), args.name)
+    print(f"revoked {args.name}; their token is refused from the next connection on")
     return 0
 
 

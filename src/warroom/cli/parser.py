@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"warroom {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    _client_options(parser)
+    _client_options(parser, top=True)
     parser.add_argument("--incident", type=int, help="open this incident directly")
     parser.add_argument("--theme", help="theme name (see themes/)")
     parser.set_defaults(run=actions.run_tui)
@@ -39,10 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     _db_option(add)
     add.set_defaults(run=actions.add_user)
+    revoke = user.add_parser("revoke", help="remove a user; their token stops working")
+    revoke.add_argument("name")
+    _db_option(revoke)
+    revoke.set_defaults(run=actions.revoke_user)
 
     demo = sub.add_parser("demo", help="open the TUI on a realistic SEV1 incident")
     _client_options(demo)
-    demo.add_argument("--theme", help="theme name")
+    demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
     demo.set_defaults(run=actions.run_demo)
 
     declare = _client_command(sub, "declare", "declare an incident; prints its id")
@@ -159,15 +163,19 @@ def _client_command(
     return command
 
 
-def _client_options(parser: argparse.ArgumentParser) -> None:
+def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # Only the top-level parser holds the defaults; a subcommand's own copy of an option is
+    # SUPPRESSed unless given, so `warroom --server X log ...` and `warroom log --server X ...`
+    # mean the same thing.
+    server_default = os.environ.get("WARROOM_SERVER", DEFAULT_SERVER)
     parser.add_argument(
         "--server",
-        default=os.environ.get("WARROOM_SERVER", DEFAULT_SERVER),
-        help="server URL (env WARROOM_SERVER, default %(default)s)",
+        default=server_default if top else argparse.SUPPRESS,
+        help=f"server URL (env WARROOM_SERVER, default {server_default})",
     )
     parser.add_argument(
         "--token",
-        default=os.environ.get("WARROOM_TOKEN"),
+        default=os.environ.get("WARROOM_TOKEN") if top else argparse.SUPPRESS,
         help="your token (env WARROOM_TOKEN; default: the local user's token)",
     )
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -40,6 +40,7 @@ from warroom.domain.links import ServiceLinks
 from warroom.domain.projection import apply_event
 from warroom.monitoring.signals import MetricsSnapshot
 from warroom.protocol.frames import (
+    PROTOCOL_VERSION,
     SERVER_FRAME_ADAPTER,
     Ack,
     DismissTriage,
@@ -101,6 +102,7 @@ class WarroomClient:
         outbox: Outbox | None = None,
         reconnect: bool = True,
         max_backoff: float = 5.0,
+        rate_limit_pause: float = 1.0,
     ) -> None:
         self.url = url
         self.user: str | None = None
@@ -126,6 +128,9 @@ class WarroomClient:
         self._reads: dict[str, tuple[BaseModel, asyncio.Future[Any]]] = {}
         self._subscribe_ids: dict[str, int] = {}
         self._send_lock = asyncio.Lock()
+        self._retries: set[asyncio.Task[None]] = set()
+        self._rate_limit_pause = rate_limit_pause
+        self._follows_triage = False
         if outbox is not None:
             for frame in outbox.pending:
                 self._writes[frame["id"]] = (frame, None)
@@ -170,6 +175,7 @@ class WarroomClient:
 
     async def follow_triage(self) -> TriageList:
         """Subscribe to the triage list; `self.triage` stays current afterwards."""
+        self._follows_triage = True
         reply = await self._read(SubscribeTriage(id=new_id()))
         assert isinstance(reply, TriageList)
         return reply
@@ -281,6 +287,17 @@ class WarroomClient:
                     waiter.set_exception(error)
 
     async def _on_welcome(self, welcome: Welcome) -> None:
+        if welcome.protocol != PROTOCOL_VERSION:
+            self._give_up(
+                ClientError(
+                    f"the server speaks protocol {welcome.protocol}, this client "
+                    f"{PROTOCOL_VERSION}; upgrade warroom"
+                )
+            )
+            self._reconnect = False
+            if self._ws is not None:
+                await self._ws.close()
+            return
         self.user = welcome.user
         self.links = welcome.links
         self._set_status(ConnectionStatus.CONNECTED)
@@ -294,9 +311,19 @@ class WarroomClient:
                 await self._send_unlocked(json.dumps(frame))
             for read, _ in list(self._reads.values()):
                 await self._send_unlocked(read.model_dump_json())
+            if self._follows_triage and not any(
+                isinstance(read, SubscribeTriage) for read, _ in self._reads.values()
+            ):
+                await self._send_unlocked(SubscribeTriage(id=new_id()).model_dump_json())
 
     async def _dispatch(self, raw: str | bytes) -> None:
-        frame = SERVER_FRAME_ADAPTER.validate_json(raw)
+        try:
+            frame = SERVER_FRAME_ADAPTER.validate_json(raw)
+        except ValidationError as exc:
+            # A newer server may send frames this client does not know; they are skipped,
+            # as docs/protocol.md asks of every client, rather than ending the connection.
+            log.warning("skipped a frame this client does not understand: %s", exc.errors()[0])
+            return
         replies = Events | IncidentList | Unsubscribed | TriageList | MetricsReport | Done | Ack
         if isinstance(frame, replies) and frame.id is not None and frame.id in self._reads:
             _, future = self._reads.pop(frame.id)
@@ -352,7 +379,14 @@ class WarroomClient:
             log.warning("server error: %s %s", frame.code, frame.message)
             return
         refused = CommandRefused(frame.code, frame.message, frame.current)
-        if frame.id in self._writes:
+        if frame.code is ErrorCode.RATE_LIMITED and frame.id in self._writes:
+            # Not a refusal of the request itself: it stays pending and goes out again shortly.
+            self._retry_later(json.dumps(self._writes[frame.id][0]))
+        elif frame.code is ErrorCode.RATE_LIMITED and frame.id in self._reads:
+            self._retry_later(self._reads[frame.id][0].model_dump_json())
+        elif frame.code is ErrorCode.RATE_LIMITED and frame.id in self._subscribe_ids:
+            self._retry_later_subscribe(self._subscribe_ids.pop(frame.id))
+        elif frame.id in self._writes:
             self._settle_write(frame.id, None, refused)
             self._emit(WriteRefused(frame.id, frame.code, frame.message))
         elif frame.id in self._reads:
@@ -365,6 +399,24 @@ class WarroomClient:
             for waiter in self._follow_waiters.pop(incident_id, []):
                 if not waiter.done():
                     waiter.set_exception(refused)
+
+    def _retry_later(self, data: str) -> None:
+        async def resend() -> None:
+            await asyncio.sleep(self._rate_limit_pause)
+            await self._send_json(data)
+
+        task = asyncio.create_task(resend())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    def _retry_later_subscribe(self, incident_id: int) -> None:
+        async def resubscribe() -> None:
+            await asyncio.sleep(self._rate_limit_pause)
+            await self._subscribe(incident_id)
+
+        task = asyncio.create_task(resubscribe())
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
     def _settle_write(self, frame_id: str, ack: Ack | None, error: CommandRefused | None) -> None:
         entry = self._writes.pop(frame_id, None)

@@ -7,10 +7,9 @@ value the sender last saw; if it changed meanwhile the sender gets a conflict, n
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from warroom.domain.checklist import ItemState
 from warroom.domain.communications import PublicState
@@ -108,7 +107,7 @@ class AddEntry(_IncidentCommand):
     type: Literal["add_entry"] = "add_entry"
     kind: EntryKind = EntryKind.NOTE
     text: EntryText
-    occurred_at: datetime | None = None
+    occurred_at: AwareDatetime | None = None
     correlation_id: CorrelationId | None = None
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
 
@@ -160,7 +159,7 @@ class PostStatusUpdate(_IncidentCommand):
     status: EntryText
     impact: Summary = ""
     actions: Summary = ""
-    next_update_at: datetime | None = None
+    next_update_at: AwareDatetime | None = None
 
 
 class DraftExternalUpdate(_IncidentCommand):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -75,5 +75,5 @@ def compose_status_text(
     if actions:
         lines.append(f"Actions: {actions}")
     if next_update_at is not None:
-        lines.append(f"Next update: {next_update_at.strftime('%H:%M UTC')}")
+        lines.append(f"Next update: {next_update_at.astimezone(UTC).strftime('%H:%M UTC')}")
     return "\n".join(lines)

@@ -150,7 +150,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             _apply_phase(state, event, body)
         case TitleChanged():
             inc.title = body.title
-            _system(state, event, f"Title changed to {body.title!r}")
+            _system(state, event, f'Title changed to "{body.title}"')
         case SummaryChanged():
             inc.summary = body.summary
             _system(state, event, "Summary updated")
@@ -209,7 +209,12 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             text = compose_status_text(body.status, body.impact, body.actions, body.next_update_at)
             state.timeline.append(
                 TimelineEntry(
-                    id=event.seq, kind=EntryKind.STATUS, text=text, author=event.actor, at=event.at
+                    id=event.seq,
+                    kind=EntryKind.STATUS,
+                    text=text,
+                    author=event.actor,
+                    at=event.at,
+                    mentions=find_mentions(text),
                 )
             )
         case ExternalDrafted():

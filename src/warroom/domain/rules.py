@@ -284,14 +284,22 @@ def _decide_entry_kind(kind: EntryKind, roles: frozenset[Role]) -> None:
         _require(roles, Permission.WRITE_TIMELINE, "write to the timeline")
 
 
+_RECORDS = frozenset({EntryKind.SYSTEM, EntryKind.EXTERNAL, EntryKind.ALERT, EntryKind.METRICS})
+"""Entries that record what happened outside the room (published text, alerts, numbers)."""
+
+
 def _editable_entry(
     state: IncidentState, entry_id: int, actor: str, roles: frozenset[Role]
 ) -> TimelineEntry:
     entry = state.entry(entry_id)
     if entry is None:
         raise DomainError(ErrorCode.UNKNOWN_ENTRY, f"no timeline entry {entry_id}")
-    if entry.kind is EntryKind.SYSTEM:
-        raise DomainError(ErrorCode.INVALID, "system entries cannot be changed")
+    if entry.kind in _RECORDS:
+        raise DomainError(
+            ErrorCode.INVALID, f"{entry.kind.value} entries are a record and cannot be changed"
+        )
+    if entry.struck:
+        raise DomainError(ErrorCode.INVALID, f"entry {entry.id} is struck and cannot be changed")
     if entry.author != actor and not allows(roles, Permission.EDIT_ANY_ENTRY):
         raise DomainError(
             ErrorCode.FORBIDDEN, "only the author, the Scribe or the IC may change an entry"

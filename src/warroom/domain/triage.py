@@ -49,6 +49,8 @@ class TriageItem(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     dismiss_reason: str = ""
+    dismiss_request: str | None = None
+    """The id of the frame that dismissed it, so a resent dismissal is answered, not refused."""
     incident_id: int | None = None
     note: str = ""
     """Context for the engineer, e.g. that the same alerts were dismissed before."""

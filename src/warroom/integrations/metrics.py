@@ -119,6 +119,10 @@ class MetricsDesk:
             conn.send(MetricsReport(incident_id=incident_id, snapshot=snapshot).model_dump_json())
 
     def on_get_metrics(self, conn: Connection, frame: GetMetrics) -> None:
+        if self._hub.incident_state(frame.incident_id) is None:
+            missing = DomainError(ErrorCode.UNKNOWN_INCIDENT, f"no incident {frame.incident_id}")
+            conn.send(error_frame(frame.id, missing))
+            return
         self._tasks.spawn(self._answer(conn, frame), f"metrics for {conn.user}")
 
     async def _answer(self, conn: Connection, frame: GetMetrics) -> None:

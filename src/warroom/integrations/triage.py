@@ -96,6 +96,13 @@ class TriageDesk:
 
     def on_dismiss_triage(self, conn: Connection, frame: DismissTriage) -> None:
         item = self.items.get(frame.triage_id)
+        if (
+            item is not None
+            and item.status is TriageStatus.DISMISSED
+            and (item.decided_by, item.dismiss_request) == (conn.user, frame.id)
+        ):
+            conn.send(Done(id=frame.id).model_dump_json())  # a retry of the same dismissal
+            return
         try:
             self._require_open(item, frame.triage_id)
         except DomainError as exc:
@@ -108,6 +115,7 @@ class TriageDesk:
                 "decided_by": conn.user,
                 "decided_at": self._clock(),
                 "dismiss_reason": frame.reason,
+                "dismiss_request": frame.id,
             }
         )
         self._tasks.spawn(self._save_then_answer(dismissed, conn, frame.id), "dismiss triage")

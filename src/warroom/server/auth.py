@@ -38,10 +38,10 @@ class Authenticator:
     async def identify(self, token: str | None, peer: str) -> str | None:
         """The user owning `token`, or None. Repeated failures from one peer wait longer each time
         (up to two seconds), which turns guessing into a very slow business."""
+        # Re-read the (small) user table at every handshake, so `warroom user add` and
+        # `warroom user revoke` take effect on a running server at once.
+        await self.refresh()
         name = self._lookup(token)
-        if name is None and token:
-            await self.refresh()
-            name = self._lookup(token)
         if name is None:
             await asyncio.sleep(self._penalty(peer))
             return None

@@ -274,10 +274,11 @@ class Hub:
                 log.error("write refused: %s", exc)
                 self._roll_back(new_events, before)
                 refusal = DomainError(ErrorCode.UNAVAILABLE, f"not saved: {exc}")
+                lost = {(e.incident_id, e.seq) for e in new_events}
                 for w in writes:
-                    w.conn.send(
-                        error_frame(w.frame_id, refusal) if not w.duplicate else self._ack(w)
-                    )
+                    # A retry of a write from this very turn was not saved either.
+                    saved = w.duplicate and (w.event.incident_id, w.event.seq) not in lost
+                    w.conn.send(self._ack(w) if saved else error_frame(w.frame_id, refusal))
                 for server_write, _ in server_writes:
                     server_write.done.set_exception(refusal)
                 writes = []

@@ -157,6 +157,18 @@ class SqliteStore:
             await self._rollback()
             raise StoreError(f"could not add user to {self.path}: {exc}") from None
 
+    async def remove_user(self, name: str) -> bool:
+        """Delete a user; their token stops working at the next handshake. False if unknown."""
+        async with self._write_lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                cursor = await self._db.execute("DELETE FROM users WHERE name = ?", (name,))
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"could not remove user from {self.path}: {exc}") from None
+        return cursor.rowcount > 0
+
     async def users(self) -> list[User]:
         try:
             async with self._db.execute(
