@@ -59,3 +59,23 @@ async def test_revoked_token_is_refused_without_a_restart(
     again = WarroomClient(server.url, token, reconnect=False)
     with pytest.raises(AuthError):
         await again.start()
+
+
+async def test_console_started_offline_connects_when_the_server_appears(db_path: Path) -> None:
+    from tests.core.serverproc import free_port
+    from tests.support.client_sync import seq_reached
+    from warroom.client.outbox import Outbox
+
+    token = await create_user(db_path, "alice")
+    port = free_port()
+    client = WarroomClient(
+        f"ws://127.0.0.1:{port}", token, outbox=Outbox(db_path.parent / "o.jsonl"), max_backoff=0.2
+    )
+    await client.start(wait=False)  # nothing listens yet: the console opens offline
+    declared = client.submit(DeclareIncident(id=new_id(), title="Typed offline", severity=2))
+    async with await WarroomServer.start(db_path, ServerSettings(port=port)):
+        ack = await declared
+        state = await client.follow(ack.incident_id)
+        await seq_reached(client, ack.incident_id, 1).wait()
+        assert state.incident.title == "Typed offline"
+        await client.close()

@@ -122,6 +122,7 @@ class WarroomClient:
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._first_contact: asyncio.Future[None] | None = None
+        self._waiting_for_first_contact = True
         self._followed: set[int] = set()
         self._follow_waiters: dict[int, list[asyncio.Future[IncidentState]]] = {}
         self._writes: dict[str, tuple[dict[str, Any], asyncio.Future[Ack] | None]] = {}
@@ -144,6 +145,7 @@ class WarroomClient:
         """Start connecting. With `wait`, return once connected, or raise `AuthError` /
         `Unreachable` if the first attempt fails; without it, keep trying in the background."""
         self._first_contact = asyncio.get_running_loop().create_future()
+        self._waiting_for_first_contact = wait
         self._task = asyncio.create_task(self._run(), name=f"warroom-client {self.url}")
         if wait:
             await self._first_contact
@@ -268,12 +270,19 @@ class WarroomClient:
             await asyncio.sleep(delay)
 
     def _first_failure(self, error: ClientError) -> None:
+        # Only a caller waiting in `start` turns a failed first attempt into an error; a console
+        # started offline keeps trying until the server is back.
+        if not self._waiting_for_first_contact:
+            return
         if self._first_contact is not None and not self._first_contact.done():
             self._first_contact.set_exception(error)
             self._reconnect = False
 
     def _give_up(self, error: ClientError) -> None:
-        self._first_failure(error)
+        if self._first_contact is not None and not self._first_contact.done():
+            self._first_contact.set_exception(error)
+            if not self._waiting_for_first_contact:
+                self._first_contact.exception()  # nobody awaits it; mark it retrieved
         self._set_status(ConnectionStatus.CLOSED)
         for _, future in self._writes.values():
             if future is not None and not future.done():

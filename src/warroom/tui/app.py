@@ -1,0 +1,251 @@
+"""The war-room app and `make_app`, the one factory both the CLI and the tests build it with."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from textual import on, work
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from warroom.client.session import ClientError, CommandRefused, WarroomClient
+from warroom.client.updates import (
+    ClientUpdate,
+    EventsApplied,
+    PresenceChanged,
+    StateReplaced,
+    StatusChanged,
+    WriteRefused,
+)
+from warroom.domain.commands import AddEntry, Command
+from warroom.protocol.frames import Ack
+from warroom.tui.connection_state import ConnectionInfo
+from warroom.tui.messages import ConnectionUpdated, IncidentUpdated, PresenceUpdated, WriteFailed
+from warroom.tui.palette import IncidentCommands, ThemeCommands, WarroomCommands
+from warroom.tui.pending import PendingEntries, PendingEntry
+from warroom.tui.safe_text import clean
+from warroom.tui.screens.main import MainScreen
+from warroom.tui.screens.picker import PickerScreen
+from warroom.tui.theme_files import (
+    DEFAULT_THEME,
+    ThemeCatalog,
+    load_themes,
+    warroom_variable_defaults,
+)
+
+Clock = Callable[[], datetime]
+
+
+def local_now() -> datetime:
+    """Now, in the machine's local zone: the zone the panes show times in."""
+    return datetime.now(UTC).astimezone()
+
+
+class WarroomApp(App[None]):
+    """One console onto a warroom server: an incident screen, or the picker to choose one."""
+
+    TITLE = "warroom"
+    CSS_PATH = ["styles/app.tcss", "styles/main.tcss", "styles/picker.tcss", "styles/dialogs.tcss"]
+    COMMANDS = App.COMMANDS | {WarroomCommands, IncidentCommands, ThemeCommands}
+
+    def __init__(
+        self,
+        client: WarroomClient,
+        *,
+        catalog: ThemeCatalog,
+        incident_id: int | None,
+        theme: str | None,
+        keymap: dict[str, str] | None,
+        clock: Clock,
+    ) -> None:
+        # Read by `get_theme_variable_defaults` during `App.__init__`, so it is set first: Textual
+        # themes without severity colours (nord, gruvbox...) borrow the default theme's.
+        self._variable_defaults = warroom_variable_defaults(catalog)
+        super().__init__()
+        self.client = client
+        """The started client; the app never starts or closes it (the launcher owns it)."""
+        self.clock = clock
+        """Source of "now" for elapsed times, countdowns and back-dating; frozen in tests."""
+        self.pending = PendingEntries()
+        """Entries posted from this console and not yet committed."""
+        self.theme_descriptions: dict[str, str] = {}
+        """Loaded war-room themes by name, for the palette."""
+        self._start_incident = incident_id
+        self._warnings = list(catalog.problems)
+        for theme_file in catalog.themes.values():
+            self.register_theme(theme_file.to_theme())
+            self.theme_descriptions[theme_file.name] = theme_file.description
+        wanted = theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self._warnings.append(f"no theme named {wanted!r}; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        if keymap:
+            self.set_keymap(keymap)
+        client.add_listener(self._relay_client_update)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(getattr(self, "_variable_defaults", {}))
+
+    def on_mount(self) -> None:
+        for warning in self._warnings:
+            self.notify(clean(warning), title="Themes", severity="warning", markup=False)
+        self.set_interval(1.0, self._tick)
+        if self._start_incident is None:
+            self.show_incident_picker()
+        else:
+            self.open_incident(self._start_incident)
+
+    # --- client updates become messages -------------------------------------------------------
+
+    def _relay_client_update(self, update: ClientUpdate) -> None:
+        """Called by the client on this loop; posts a message and returns at once."""
+        match update:
+            case EventsApplied(incident_id=incident_id, events=events):
+                self.pending.settle(event.command_id for event in events)
+                self.post_message(IncidentUpdated(incident_id))
+            case StateReplaced(incident_id=incident_id):
+                self.post_message(IncidentUpdated(incident_id))
+            case PresenceChanged(incident_id=incident_id):
+                self.post_message(PresenceUpdated(incident_id))
+            case StatusChanged(status=status, unsent=unsent):
+                self.post_message(ConnectionUpdated(status, unsent))
+            case WriteRefused(frame_id=frame_id, code=code, message=message):
+                self.pending.settle([frame_id])
+                self.post_message(WriteFailed(frame_id, code, message))
+
+    def _incident_screens(self) -> list[MainScreen]:
+        return [s for s in self.screen_stack if isinstance(s, MainScreen)]
+
+    def on_incident_updated(self, message: IncidentUpdated) -> None:
+        for screen in self._incident_screens():
+            if screen.incident_id == message.incident_id:
+                screen.sync_from_client()
+
+    def on_presence_updated(self, message: PresenceUpdated) -> None:
+        for screen in self._incident_screens():
+            if screen.incident_id == message.incident_id:
+                screen.sync_presence()
+
+    def on_connection_updated(self, message: ConnectionUpdated) -> None:
+        info = ConnectionInfo(message.status, message.unsent)
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen | PickerScreen):
+                screen.connection = info
+
+    def on_write_failed(self, message: WriteFailed) -> None:
+        # Nothing changed on the server, and state only changes through its events, so showing
+        # the refusal is all there is to do; the pending row (if any) disappears with the sync.
+        self.notify(
+            clean(message.message), title=f"Refused ({message.code})", severity="error",
+            markup=False,
+        )  # fmt: skip
+        for screen in self._incident_screens():
+            screen.sync_from_client()
+
+    def _tick(self) -> None:
+        now = self.clock()
+        for screen in self._incident_screens():
+            screen.now = now
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def send(self, command: Command) -> asyncio.Future[Ack]:
+        future = self.client.submit(command)
+        future.add_done_callback(self._report_send_failure)
+        return future
+
+    def _report_send_failure(self, future: asyncio.Future[Ack]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        # Refusals arrive as `WriteRefused` too and are shown there; this catches the client
+        # giving up (bad token, server gone for good).
+        if error is not None and not isinstance(error, CommandRefused):
+            self.notify(clean(str(error)), title="Not sent", severity="error", markup=False)
+
+    def post_entry(self, command: AddEntry) -> None:
+        author = self.client.user or "me"
+        self.pending.add(PendingEntry(command, submitted_at=self.clock(), author=author))
+        future = self.send(command)
+        future.add_done_callback(lambda _: self._settle_entry(command))
+        self.post_message(IncidentUpdated(command.incident_id))
+
+    def _settle_entry(self, command: AddEntry) -> None:
+        if self.pending.settle([command.id]):
+            self.post_message(IncidentUpdated(command.incident_id))
+
+    # --- incidents ----------------------------------------------------------------------------
+
+    def open_incident(self, incident_id: int) -> None:
+        screen = MainScreen(self, incident_id)
+        # Keep one incident screen at most: the one asked for replaces the picker and the old one.
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+        self.follow_incident(incident_id)
+
+    def show_incident_picker(self, *, declare: bool = False) -> None:
+        if isinstance(self.screen, PickerScreen):
+            if declare:
+                self.screen.action_focus_declare_form()
+            return
+        self.push_screen(PickerScreen(self, declare=declare))
+
+    @work(exclusive=True, group="follow", exit_on_error=False)
+    async def follow_incident(self, incident_id: int) -> None:
+        for followed in list(self.client.states):
+            if followed != incident_id:
+                await self.client.unfollow(followed)
+        try:
+            await self.client.follow(incident_id)
+        except CommandRefused as exc:
+            self.notify(clean(exc.message), title=f"Cannot open incident {incident_id}",
+                        severity="error", markup=False)  # fmt: skip
+            self.show_incident_picker()
+            return
+        self.post_message(IncidentUpdated(incident_id))
+        self.post_message(PresenceUpdated(incident_id))
+
+    @on(Worker.StateChanged)
+    def report_failed_worker(self, event: Worker.StateChanged) -> None:
+        """The one place a failed app worker is reported."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            words = str(error) if isinstance(error, ClientError) else repr(error)
+            self.notify(clean(words), title="Error", severity="error", markup=False)
+
+
+def make_app(
+    client: WarroomClient,
+    *,
+    incident_id: int | None = None,
+    theme: str | None = None,
+    keymap: dict[str, str] | None = None,
+    clock: Clock | None = None,
+) -> WarroomApp:
+    """Build the war-room app around an already started client.
+
+    Args:
+        client: A started client; it may be connected, reconnecting or offline.
+        incident_id: Open this incident; None shows the incident picker first.
+        theme: A theme name from the theme folders (default `warroom-dark`).
+        keymap: Binding id to keys, e.g. `{"severity.change": "ctrl+s"}` (see `commands_table`).
+        clock: Timezone-aware "now"; times are shown in its zone. Defaults to local time.
+
+    Returns:
+        The app, ready for `run_async()` or `run_test()`.
+    """
+    return WarroomApp(
+        client,
+        catalog=load_themes(),
+        incident_id=incident_id,
+        theme=theme,
+        keymap=keymap,
+        clock=clock or local_now,
+    )

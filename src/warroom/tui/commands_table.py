@@ -1,0 +1,192 @@
+"""The one table of user actions: key bindings, footer, command palette and role gating.
+
+Every binding in the TUI is built from a row here, so the footer, the palette and the keymap
+(`App.set_keymap({binding_id: key})`) cannot drift apart. Whether a row is offered to the user
+is decided by `is_offered`, which asks the domain's permission matrix, never a copy of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from textual.binding import Binding, BindingType
+
+from warroom.domain.incident import IncidentState
+from warroom.domain.permissions import Permission, allows
+
+
+class Scope(StrEnum):
+    """Which part of the screen handles a command; its bindings live on that widget."""
+
+    MAIN = "main"
+    """The incident screen as a whole: active wherever focus is, except in text inputs."""
+    TIMELINE = "timeline"
+    CHECKLIST = "checklist"
+    SCRIBE = "scribe"
+    PICKER = "picker"
+    DIALOG = "dialog"
+
+
+class Gate(StrEnum):
+    """Conditions beyond the permission matrix, read from the incident state."""
+
+    NONE = "none"
+    IC_OFFER_TO_ME = "ic_offer_to_me"
+    """Someone offered me the IC role (anyone may accept or decline an offer made to them)."""
+    IC_OFFER_PENDING = "ic_offer_pending"
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One user action."""
+
+    binding_id: str
+    """Stable id users remap in their keymap, e.g. `{"severity.change": "ctrl+s"}`."""
+    key: str
+    action: str
+    """Action name on the scope's widget (`change_severity` runs `action_change_severity`)."""
+    title: str
+    """Short text for the footer and the palette."""
+    help: str
+    """One sentence for the tooltip and the palette's help line."""
+    scope: Scope
+    permission: Permission | None = None
+    gate: Gate = Gate.NONE
+    show: bool = True
+    """Shown in the footer."""
+    in_palette: bool = True
+    key_display: str | None = None
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    # --- the incident screen ------------------------------------------------------------------
+    CommandSpec("scribe.focus", "i", "focus_scribe_input", "Write",
+                "Jump to the Scribe line to post a timeline entry", Scope.MAIN,
+                Permission.WRITE_TIMELINE),
+    CommandSpec("timeline.search", "slash", "focus_timeline_search", "Search",
+                "Search the timeline by text, author or Correlation-ID", Scope.MAIN,
+                show=False, key_display="/"),
+    CommandSpec("timeline.filter", "f", "focus_timeline_filter", "Filter",
+                "Show only one kind of timeline entry", Scope.MAIN, show=False),
+    CommandSpec("severity.change", "s", "change_severity", "Severity",
+                "Change the incident's severity, with a reason for the timeline", Scope.MAIN,
+                Permission.CHANGE_SEVERITY),
+    CommandSpec("phase.change", "p", "change_phase", "Phase",
+                "Move the incident to its next phase (investigating, mitigating, resolved...)",
+                Scope.MAIN, Permission.CHANGE_PHASE),
+    CommandSpec("roster.assign", "a", "assign_role", "Assign",
+                "Name the Communications Lead, a Technical Lead or the Scribe", Scope.MAIN,
+                Permission.ASSIGN_ROLES),
+    CommandSpec("ic.offer", "h", "offer_ic_handoff", "Hand off IC",
+                "Offer the Incident Commander role to someone; it moves when they accept",
+                Scope.MAIN, Permission.ASSIGN_ROLES),
+    CommandSpec("ic.withdraw", "w", "withdraw_ic_offer", "Withdraw offer",
+                "Withdraw the pending IC handoff offer", Scope.MAIN,
+                Permission.ASSIGN_ROLES, Gate.IC_OFFER_PENDING),
+    CommandSpec("ic.accept", "y", "accept_ic_role", "Accept IC",
+                "Accept the Incident Commander role offered to you", Scope.MAIN,
+                gate=Gate.IC_OFFER_TO_ME),
+    CommandSpec("ic.decline", "n", "decline_ic_role", "Decline IC",
+                "Decline the Incident Commander role offered to you", Scope.MAIN,
+                gate=Gate.IC_OFFER_TO_ME),
+    CommandSpec("incident.switch", "ctrl+o", "switch_incident", "Incidents",
+                "Open another incident from the list", Scope.MAIN, show=False),
+    CommandSpec("incident.declare", "ctrl+n", "declare_incident", "Declare",
+                "Declare a new incident", Scope.MAIN, show=False),
+    CommandSpec("theme.change", "ctrl+t", "app.change_theme", "Theme",
+                "Pick a colour theme (dark, light, high contrast...)", Scope.MAIN, show=False),
+    # --- timeline -----------------------------------------------------------------------------
+    CommandSpec("timeline.follow", "end", "follow_timeline", "Follow",
+                "Jump to the newest entry and keep following new ones", Scope.TIMELINE),
+    CommandSpec("timeline.show", "enter", "show_timeline_entry", "Details",
+                "Show the whole entry under the cursor with its history", Scope.TIMELINE,
+                show=False),
+    CommandSpec("timeline.up", "up", "cursor_up", "Up", "Previous entry", Scope.TIMELINE,
+                show=False, in_palette=False),
+    CommandSpec("timeline.down", "down", "cursor_down", "Down", "Next entry", Scope.TIMELINE,
+                show=False, in_palette=False),
+    CommandSpec("timeline.page-up", "pageup", "page_up", "Page up", "Scroll up a page",
+                Scope.TIMELINE, show=False, in_palette=False),
+    CommandSpec("timeline.page-down", "pagedown", "page_down", "Page down",
+                "Scroll down a page", Scope.TIMELINE, show=False, in_palette=False),
+    CommandSpec("timeline.first", "home", "first_entry", "First", "Jump to the first entry",
+                Scope.TIMELINE, show=False, in_palette=False),
+    # --- checklist ----------------------------------------------------------------------------
+    CommandSpec("checklist.advance", "space", "advance_checklist_item", "Advance",
+                "Move the selected mitigation on: to do -> in progress -> done",
+                Scope.CHECKLIST, Permission.CHANGE_CHECKLIST),
+    CommandSpec("checklist.done", "d", "tick_checklist_item", "Done",
+                "Mark the selected mitigation done", Scope.CHECKLIST,
+                Permission.CHANGE_CHECKLIST),
+    CommandSpec("checklist.reopen", "r", "reopen_checklist_item", "To do",
+                "Put the selected mitigation back to do", Scope.CHECKLIST,
+                Permission.CHANGE_CHECKLIST),
+    CommandSpec("checklist.skip", "x", "skip_checklist_item", "N/A",
+                "Mark the selected mitigation not applicable", Scope.CHECKLIST,
+                Permission.CHANGE_CHECKLIST),
+    # --- Scribe line --------------------------------------------------------------------------
+    CommandSpec("scribe.leave", "escape", "leave_scribe_input", "Leave",
+                "Leave the Scribe line (what you typed stays)", Scope.SCRIBE,
+                in_palette=False),
+    # --- incident picker ----------------------------------------------------------------------
+    CommandSpec("picker.declare", "ctrl+n", "focus_declare_form", "Declare",
+                "Fill in the form to declare a new incident", Scope.PICKER),
+    CommandSpec("picker.refresh", "ctrl+r", "refresh_incidents", "Refresh",
+                "Reload the list of incidents", Scope.PICKER),
+    CommandSpec("picker.close", "escape", "close_picker", "Back",
+                "Go back to the open incident", Scope.PICKER),
+    # --- dialogs ------------------------------------------------------------------------------
+    CommandSpec("dialog.cancel", "escape", "cancel_dialog", "Cancel",
+                "Close the dialog without changing anything", Scope.DIALOG, in_palette=False),
+)  # fmt: skip
+"""Every user action. Keys are defaults; `binding_id` is what a keymap refers to."""
+
+
+def commands_in(scope: Scope) -> tuple[CommandSpec, ...]:
+    return tuple(spec for spec in COMMANDS if spec.scope is scope)
+
+
+def bindings_for(scope: Scope) -> list[BindingType]:
+    """The `BINDINGS` of the widget that handles `scope`."""
+    return [
+        Binding(
+            spec.key,
+            spec.action,
+            spec.title,
+            show=spec.show,
+            key_display=spec.key_display,
+            tooltip=spec.help,
+            id=spec.binding_id,
+        )
+        for spec in commands_in(scope)
+    ]
+
+
+def command_for(scope: Scope, action: str) -> CommandSpec | None:
+    """The row behind `action` in `scope`, or None for actions that are not user commands."""
+    return next((s for s in COMMANDS if s.scope is scope and s.action == action), None)
+
+
+def is_offered(spec: CommandSpec, state: IncidentState | None, user: str | None) -> bool:
+    """Whether `user` may be offered `spec` in the incident as it stands.
+
+    Commands without a permission or gate are always offered; the others need a loaded incident
+    and a known user, because until then nobody can say what the user's roles are.
+    """
+    if spec.permission is None and spec.gate is Gate.NONE:
+        return True
+    if state is None or user is None:
+        return False
+    roster = state.roster
+    if spec.permission is not None and not allows(roster.roles_of(user), spec.permission):
+        return False
+    if spec.gate is Gate.IC_OFFER_TO_ME:
+        return roster.ic_offer is not None and roster.ic_offer.to_user == user
+    if spec.gate is Gate.IC_OFFER_PENDING:
+        return roster.ic_offer is not None
+    return True
+
+
+BINDING_IDS: frozenset[str] = frozenset(spec.binding_id for spec in COMMANDS)
+"""Every id a keymap may name; the launcher can warn about unknown ones in a user's config."""

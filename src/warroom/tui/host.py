@@ -1,0 +1,44 @@
+"""What the screens need from the app, as a protocol, so screens never import the app module."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from textual.widget import Widget
+
+from warroom.client.session import WarroomClient
+from warroom.domain.commands import AddEntry, Command
+from warroom.protocol.frames import Ack
+from warroom.tui.commands_table import Scope
+from warroom.tui.pending import PendingEntries
+
+
+class WarroomHost(Protocol):
+    """The app as the screens see it."""
+
+    client: WarroomClient
+    clock: Callable[[], datetime]
+    pending: PendingEntries
+
+    def send(self, command: Command) -> asyncio.Future[Ack]:
+        """Hand a write to the client (queued while offline); refusals are shown by the app,
+        so callers may ignore the future."""
+
+    def post_entry(self, command: AddEntry) -> None:
+        """Send a timeline entry and show it greyed until the server commits it."""
+
+    def open_incident(self, incident_id: int) -> None:
+        """Show the incident screen for `incident_id`, following it live."""
+
+    def show_incident_picker(self, *, declare: bool = False) -> None:
+        """Show the list of incidents (with the declaration form focused if `declare`)."""
+
+
+class CommandHost(Protocol):
+    """A screen that can say which widget handles each command scope (for the palette)."""
+
+    def command_target(self, scope: Scope) -> Widget | None:
+        """The widget whose actions implement `scope`, or None when the screen has none."""

@@ -1,0 +1,1 @@
+"""Screens and dialogs: the incident screen, the incident picker and the modal forms."""

@@ -1,0 +1,31 @@
+"""The shared frame of the small modal forms: a bordered box, an error line, Escape cancels."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from rich.text import Text
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from warroom.tui.commands_table import Scope, bindings_for
+from warroom.tui.safe_text import clean
+
+ResultT = TypeVar("ResultT")
+
+
+class FormDialog(ModalScreen[ResultT | None]):
+    """A modal form that returns its result, or None when cancelled."""
+
+    BINDINGS = bindings_for(Scope.DIALOG)
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog-screen")
+        self.error_line = Static("", classes="dialog-error")
+        """Where a form shows why it cannot be submitted yet."""
+
+    def show_error(self, message: str) -> None:
+        self.error_line.update(Text(clean(message)))
+
+    def action_cancel_dialog(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,189 @@
+"""The incident picker: every incident on the server, and the form to declare a new one."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.color import Color
+from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive, reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Footer, Input, Select, Static
+
+from warroom.client.session import ClientError, new_id
+from warroom.client.updates import ConnectionStatus
+from warroom.domain.commands import DeclareIncident
+from warroom.domain.incident import IncidentSummary
+from warroom.domain.limits import MAX_SUMMARY, MAX_TITLE
+from warroom.domain.severity import Severity
+from warroom.tui.commands_table import Scope, bindings_for
+from warroom.tui.connection_state import ConnectionInfo
+from warroom.tui.host import WarroomHost
+from warroom.tui.safe_text import clean
+from warroom.tui.time_format import day_and_time
+
+REFRESH_EVERY = 10.0
+"""Seconds between reloads of the list while the picker is open (the server does not push it)."""
+
+
+class PickerScreen(Screen[None]):
+    """Pick an incident to open, or declare one (the declarer becomes its IC)."""
+
+    BINDINGS = bindings_for(Scope.PICKER)
+
+    connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo())
+    """The link to the server, so an empty list is not mistaken for "no incidents"."""
+
+    def __init__(self, host: WarroomHost, *, declare: bool = False) -> None:
+        super().__init__(id="picker")
+        self.host = host
+        self._focus_form = declare
+        self._refresh_timer: Timer | None = None
+        self._status = Static(id="picker-status")
+        self._summary = "loading incidents…"
+        self._error = Static("", classes="dialog-error")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker-list", classes="pane") as box:
+            box.border_title = "Incidents"
+            yield DataTable[Text](id="incident-list", cursor_type="row", zebra_stripes=True)
+            yield self._status
+        with Vertical(id="declare-form", classes="pane") as form:
+            form.border_title = "Declare a new incident (you become its IC)"
+            yield Input(placeholder="Title, e.g. Payment processing down", id="declare-title",
+                        max_length=MAX_TITLE)  # fmt: skip
+            with Horizontal(id="declare-row"):
+                yield Select(
+                    [(f"{s.label} · {s.policy.title}", s) for s in Severity],
+                    value=Severity.SEV2,
+                    allow_blank=False,
+                    id="declare-severity",
+                )
+                yield Button("Declare", variant="error", id="declare")
+            yield Input(placeholder="Summary (optional)", id="declare-summary",
+                        max_length=MAX_SUMMARY)  # fmt: skip
+            yield self._error
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#incident-list", DataTable)
+        for label, key in (("#", "id"), ("SEV", "sev"), ("Phase", "phase"), ("Title", "title"),
+                           ("IC", "ic"), ("Declared", "declared")):  # fmt: skip
+            table.add_column(label, key=key)
+        self.connection = ConnectionInfo(self.host.client.status, self.host.client.unsent)
+        if self._focus_form:
+            self.action_focus_declare_form()
+        self.action_refresh_incidents()
+
+    def command_target(self, scope: Scope) -> Widget | None:
+        return self if scope is Scope.PICKER else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_picker":
+            # Only when an incident screen lies beneath to go back to.
+            return any(getattr(s, "incident_id", None) for s in self.app.screen_stack[:-1])
+        return True
+
+    def watch_connection(self) -> None:
+        self._show_status()
+
+    def _show_status(self) -> None:
+        self._status.update(Text(f"{self.connection.text}  ·  {self._summary}"))
+
+    # --- list ---------------------------------------------------------------------------------
+
+    def action_refresh_incidents(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+        self.load_incidents()
+
+    @work(exclusive=True, group="incidents", exit_on_error=False)
+    async def load_incidents(self) -> None:
+        if self.host.client.status is not ConnectionStatus.CONNECTED:
+            self._summary = "waiting for the server to list incidents…"
+            self._show_status()
+        try:
+            incidents = await self.host.client.list_incidents()
+        except ClientError as exc:
+            self._summary = f"cannot list incidents: {clean(str(exc))}"
+            self._show_status()
+            return
+        self._show_incidents(incidents)
+        # Poll, finish, reschedule: the next load starts only after this one answered.
+        self._refresh_timer = self.set_timer(REFRESH_EVERY, self.load_incidents)
+
+    def _show_incidents(self, incidents: list[IncidentSummary]) -> None:
+        table = self.query_one("#incident-list", DataTable)
+        selected = table.cursor_row
+        table.clear()
+        zone = self.host.clock().tzinfo
+        for inc in sorted(incidents, key=lambda i: (i.resolved_at is not None, -i.id)):
+            sev = Text(inc.severity.label, style=self._severity_style(inc.severity))
+            table.add_row(
+                Text(str(inc.id)),
+                sev,
+                Text(inc.phase.value.replace("_", " ")),
+                Text(clean(inc.title)),
+                Text(clean(inc.ic)),
+                Text(day_and_time(inc.declared_at, zone)),
+                key=str(inc.id),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(max(selected, 0), table.row_count - 1))
+        self._summary = (
+            f"{len(incidents)} incidents · Enter opens one"
+            if incidents
+            else "no incidents yet: declare one below"
+        )
+        self._show_status()
+
+    def _severity_style(self, severity: Severity) -> Style:
+        # Table cells are Rich text, so the theme's severity colour is read from its variables.
+        value = self.app.theme_variables.get(f"sev{severity.value}")
+        if value is None:
+            return Style(bold=True)
+        return Style(bold=True, color=Color.parse(value).rich_color)
+
+    @on(DataTable.RowSelected, "#incident-list")
+    def open_selected_incident(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.host.open_incident(int(event.row_key.value))
+
+    def action_close_picker(self) -> None:
+        self.app.pop_screen()
+
+    # --- declaring ----------------------------------------------------------------------------
+
+    def action_focus_declare_form(self) -> None:
+        self.query_one("#declare-title", Input).focus()
+
+    @on(Button.Pressed, "#declare")
+    @on(Input.Submitted, "#declare-title, #declare-summary")
+    def declare_incident(self) -> None:
+        severity = self.query_one("#declare-severity", Select).value
+        try:
+            command = DeclareIncident(
+                id=new_id(),
+                title=self.query_one("#declare-title", Input).value.strip(),
+                severity=severity if isinstance(severity, Severity) else Severity.SEV2,
+                summary=self.query_one("#declare-summary", Input).value.strip(),
+            )
+        except ValidationError:
+            self._error.update(Text("Give the incident a one-line title (up to 200 characters)."))
+            return
+        self._error.update(Text("Declaring… (sent as soon as the server answers)"))
+        self.send_declaration(command)
+
+    @work(group="declare", exit_on_error=False)
+    async def send_declaration(self, command: DeclareIncident) -> None:
+        try:
+            ack = await self.host.send(command)
+        except ClientError:
+            self._error.update(Text("Not declared; see the message above."))
+            return
+        self.host.open_incident(ack.incident_id)

@@ -1,0 +1,89 @@
+"""The Scribe line: one input that turns `/kind 14:02 text cid:ID` into a timeline entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import on
+from textual.message import Message
+from textual.reactive import Reactive, reactive
+from textual.widgets import Input
+
+from warroom.domain.incident import IncidentState
+from warroom.domain.limits import MAX_ENTRY_TEXT
+from warroom.domain.permissions import Permission, allows
+from warroom.domain.timeline import EntryKind
+from warroom.tui.commands_table import Scope, bindings_for
+from warroom.tui.entry_syntax import EntrySyntaxError, ParsedEntry, parse_entry
+
+PLACEHOLDER = (
+    "Write to the timeline: /decision /action /todo /status · 14:02 back-dates · "
+    "cid:ID · @name · Enter posts"
+)
+READ_ONLY_PLACEHOLDER = "Observers read the timeline; the IC can give you a role."
+
+
+class ScribeInput(Input):
+    """Typing here is never blocked by the network: Enter hands the entry to the client's outbox
+    and clears the line at once."""
+
+    BINDINGS = bindings_for(Scope.SCRIBE)
+
+    @dataclass
+    class EntryRequested(Message):
+        """A line parsed into an entry the user's role may post."""
+
+        entry: ParsedEntry
+
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
+    """The incident written to; its roster decides whether this user may write."""
+    me: Reactive[str | None] = reactive(None)
+    """The user this console is signed in as."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        # The domain's limit plus room for the prefix, time and cid: the parser checks the text.
+        super().__init__(placeholder=PLACEHOLDER, id="scribe", max_length=MAX_ENTRY_TEXT + 200)
+        self._clock = clock
+
+    def _roles_allow(self, permission: Permission) -> bool:
+        state, me = self.state, self.me
+        return (
+            state is not None and me is not None and allows(state.roster.roles_of(me), permission)
+        )
+
+    def watch_state(self) -> None:
+        self._offer_writing()
+
+    def watch_me(self) -> None:
+        self._offer_writing()
+
+    def _offer_writing(self) -> None:
+        may_write = self._roles_allow(Permission.WRITE_TIMELINE)
+        self.disabled = not may_write
+        self.placeholder = PLACEHOLDER if may_write else READ_ONLY_PLACEHOLDER
+
+    @on(Input.Submitted)
+    def post_line(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value.strip():
+            return
+        try:
+            entry = parse_entry(event.value, self._clock())
+        except EntrySyntaxError as exc:
+            self.notify(str(exc), title="Not posted", severity="warning", markup=False)
+            return  # the line stays as typed, to fix and resend
+        if entry.kind is EntryKind.STATUS and not self._roles_allow(Permission.POST_STATUS):
+            self.notify(
+                "Only the IC and the CL post status updates; post it as a note or ask them.",
+                title="Not posted",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.post_message(self.EntryRequested(entry))
+        self.value = ""
+
+    def action_leave_scribe_input(self) -> None:
+        self.screen.query_one("#timeline-view").focus()

@@ -1,0 +1,80 @@
+"""The timeline pane: a kind filter and a search box above the virtualised timeline."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive, reactive
+from textual.widgets import Input, Select
+
+from warroom.domain.incident import IncidentState
+from warroom.domain.timeline import EntryKind
+from warroom.tui.pending import PendingEntry
+from warroom.tui.timeline_format import filter_entries
+from warroom.tui.widgets.timeline_view import TimelineView
+
+
+class TimelinePane(Vertical):
+    """Everything recorded about the incident, newest at the bottom."""
+
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
+    """The incident shown; None while it loads."""
+    pending: Reactive[tuple[PendingEntry, ...]] = reactive(())
+    """Entries this console posted that the server has not committed yet."""
+
+    def __init__(self, zone: tzinfo | None) -> None:
+        super().__init__(id="timeline-pane", classes="pane")
+        self.border_title = "Timeline"
+        self.view = TimelineView(zone)
+        """The lines themselves."""
+        self._kind: EntryKind | None = None
+        self._needle = ""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="timeline-filters"):
+            yield Select(
+                [(kind.value, kind) for kind in EntryKind],
+                prompt="all kinds",
+                id="timeline-kind",
+                compact=True,
+            )
+            yield Input(
+                placeholder="search text, author or cid", id="timeline-search", compact=True
+            )
+        yield self.view
+
+    def watch_state(self) -> None:
+        self._show()
+
+    def watch_pending(self) -> None:
+        self._show()
+
+    def _show(self, *, jump_to_end: bool = False) -> None:
+        entries = self.state.timeline if self.state is not None else []
+        shown = filter_entries(entries, self._kind, self._needle)
+        self.view.show_rows(shown, self.pending, jump_to_end=jump_to_end)
+        filtered = self._kind is not None or bool(self._needle)
+        count = f"{len(shown):,} of {len(entries):,}" if filtered else f"{len(entries):,}"
+        self.border_title = f"Timeline · {count} entries"
+
+    @on(Select.Changed, "#timeline-kind")
+    def filter_by_kind(self, event: Select.Changed) -> None:
+        self._kind = event.value if isinstance(event.value, EntryKind) else None
+        self._show(jump_to_end=True)
+
+    @on(Input.Changed, "#timeline-search")
+    def search_timeline(self, event: Input.Changed) -> None:
+        self._needle = event.value.strip()
+        self._show(jump_to_end=True)
+
+    @on(Input.Submitted, "#timeline-search")
+    def go_to_results(self) -> None:
+        self.view.focus()
+
+    @on(TimelineView.FollowChanged)
+    def show_follow_state(self, event: TimelineView.FollowChanged) -> None:
+        # The subtitle is our own words only: border titles are parsed as markup.
+        self.border_subtitle = f"↓ {event.unseen} new below · End follows" if event.unseen else ""

@@ -1,0 +1,225 @@
+"""The timeline as one virtualised widget: only the visible lines are ever rendered.
+
+Each entry is one line (the detail view shows the whole entry). The widget holds a reference to
+the incident's entry list, not a copy, so a 10,000-entry timeline costs the same to redraw as a
+ten-entry one: the lines on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from rich.style import Style
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import Reactive, reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.tui.commands_table import Scope, bindings_for
+from warroom.tui.pending import PendingEntry
+from warroom.tui.screens.entry_detail import EntryDetailScreen
+from warroom.tui.timeline_format import TimelineStyles, entry_line, pending_line
+
+_KIND_CLASSES = {kind: f"timeline--kind-{kind.value}" for kind in EntryKind}
+
+
+class TimelineView(ScrollView, can_focus=True):
+    """Timeline lines, newest at the bottom; follows new entries while the cursor is on the last
+    line and the view is at the bottom, and stays put once the reader moves up."""
+
+    BINDINGS = bindings_for(Scope.TIMELINE)
+
+    COMPONENT_CLASSES = {
+        "timeline--time",
+        "timeline--author",
+        "timeline--correlation",
+        "timeline--note",
+        "timeline--struck",
+        "timeline--pending",
+        "timeline--cursor",
+        *_KIND_CLASSES.values(),
+    }
+
+    @dataclass
+    class FollowChanged(Message):
+        """Whether the view follows new entries, and how many arrived below while it did not."""
+
+        following: bool
+        unseen: int
+
+    cursor: Reactive[int] = reactive(-1)
+    """Row of the highlighted line; -1 when the timeline is empty."""
+
+    def __init__(self, zone: tzinfo | None) -> None:
+        super().__init__(id="timeline-view")
+        self._zone = zone
+        self._entries: Sequence[TimelineEntry] = ()
+        self._pending: Sequence[PendingEntry] = ()
+        self._lines: LRUCache[int, Strip] = LRUCache(1024)
+        self._styles: TimelineStyles | None = None
+        self._unseen = 0
+        self._shown = 0
+        """Rows at the last `show_rows`. The entry list is the client's own and grows in place,
+        so its length already includes new entries by the time the view hears of them."""
+
+    @property
+    def row_count(self) -> int:
+        return len(self._entries) + len(self._pending)
+
+    @property
+    def entry_under_cursor(self) -> TimelineEntry | None:
+        return self._entries[self.cursor] if 0 <= self.cursor < len(self._entries) else None
+
+    @property
+    def is_following(self) -> bool:
+        at_bottom = self.max_scroll_y == 0 or self.is_vertical_scroll_end
+        return self.cursor >= self._shown - 1 and at_bottom
+
+    def show_rows(
+        self,
+        entries: Sequence[TimelineEntry],
+        pending: Sequence[PendingEntry],
+        *,
+        jump_to_end: bool = False,
+    ) -> None:
+        """Show these rows (committed entries, then this console's pending ones)."""
+        following = jump_to_end or self.is_following
+        before = self._shown
+        self._entries, self._pending = entries, pending
+        # Entries are amended and struck in place, so cached lines cannot be trusted after an
+        # update; only the visible lines are rendered again, which is cheap.
+        self._lines.clear()
+        count = self._shown = self.row_count
+        self.virtual_size = Size(self.scrollable_content_region.width, count)
+        if following:
+            self._unseen = 0
+            self.cursor = count - 1
+            self._stick_to_end()
+            # Before the first layout the height is unknown; stick again once it is.
+            self.call_after_refresh(self._stick_to_end)
+        else:
+            self._unseen += max(0, count - before)
+            self.cursor = min(self.cursor, count - 1)
+        self.post_message(self.FollowChanged(following, self._unseen))
+        self.refresh()
+
+    def _stick_to_end(self) -> None:
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._lines.clear()
+
+    def on_resize(self) -> None:
+        self._lines.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        _, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.scrollable_content_region.width
+        if not 0 <= row < self.row_count:
+            return Strip.blank(width, self.rich_style)
+        if row == self.cursor and self.has_focus:
+            return self._render_row(row, width, cursor=True)
+        line = self._lines.get(row)
+        if line is None:
+            line = self._render_row(row, width, cursor=False)
+            self._lines[row] = line
+        return line
+
+    def _render_row(self, row: int, width: int, *, cursor: bool) -> Strip:
+        styles = self._resolve_styles()
+        if row < len(self._entries):
+            text = entry_line(self._entries[row], self._zone, styles)
+        else:
+            text = pending_line(self._pending[row - len(self._entries)], self._zone, styles)
+        text.style = self.rich_style
+        text.truncate(width, overflow="ellipsis", pad=True)
+        if cursor:
+            text.stylize(self.get_component_rich_style("timeline--cursor"))
+        segments = list(text.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, self.rich_style)
+
+    def _resolve_styles(self) -> TimelineStyles:
+        if self._styles is None:
+
+            def style(name: str) -> Style:
+                return self.get_component_rich_style(name)
+
+            self._styles = TimelineStyles(
+                time=style("timeline--time"),
+                author=style("timeline--author"),
+                correlation=style("timeline--correlation"),
+                note=style("timeline--note"),
+                struck=style("timeline--struck"),
+                pending=style("timeline--pending"),
+                kinds={kind: style(name) for kind, name in _KIND_CLASSES.items()},
+            )
+        return self._styles
+
+    # --- cursor and scrolling ---------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        if new >= 0:
+            self._scroll_cursor_into_view(new)
+        self.refresh()
+
+    def _scroll_cursor_into_view(self, row: int) -> None:
+        top = round(self.scroll_y)
+        height = self.scrollable_content_region.height
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif height and row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+
+    def _move_cursor(self, row: int) -> None:
+        if self.row_count:
+            self.cursor = max(0, min(row, self.row_count - 1))
+            if self.is_following and self._unseen:
+                self._unseen = 0
+                self.post_message(self.FollowChanged(True, 0))
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._move_cursor(self.cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_down(self) -> None:
+        self._move_cursor(self.cursor + max(1, self.scrollable_content_region.height - 1))
+
+    def action_first_entry(self) -> None:
+        self._move_cursor(0)
+
+    def action_follow_timeline(self) -> None:
+        self._move_cursor(self.row_count - 1)
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._unseen = 0
+        self.post_message(self.FollowChanged(True, 0))
+
+    def action_show_timeline_entry(self) -> None:
+        entry = self.entry_under_cursor
+        if entry is not None:
+            self.app.push_screen(EntryDetailScreen(entry, self._zone))
+
+    def on_click(self, event: events.Click) -> None:
+        self._move_cursor(round(self.scroll_y) + event.y)

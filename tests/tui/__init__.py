@@ -1,0 +1,1 @@
+"""Tests of the Textual war-room console against a real server."""

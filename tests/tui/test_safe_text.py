@@ -1,0 +1,57 @@
+"""Unit tests for the one helper that makes user text safe to draw."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from warroom.tui.safe_text import clean, for_markup, literal
+
+HOSTILE = (
+    "[red]alarm[/red] [link=http://x]y[/link] "
+    "\x1b[2J\x1b[31mred\x1b[0m "
+    "\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ "
+    "\x9b31m \x07 \x7f "
+    "\u202eevil\u202c \u2066iso\u2069 \u200f"
+)
+
+
+def test_clean_leaves_no_control_or_bidi_character() -> None:
+    cleaned = clean(HOSTILE)
+    for char in cleaned:
+        code = ord(char)
+        assert code >= 0x20, repr(char)
+        assert not 0x7F <= code < 0xA0, repr(char)
+        assert not 0x202A <= code <= 0x202E, repr(char)
+        assert not 0x2066 <= code <= 0x2069, repr(char)
+    assert "\u241b[31mred" in cleaned  # ESC shows as a visible symbol, the rest stays readable
+    assert "[red]alarm[/red]" in cleaned
+
+
+def test_line_breaks_are_visible_in_one_line_fields_and_kept_in_multi_line_panes() -> None:
+    assert clean("a\nb") == "a \u23ce b"
+    assert clean("a\r\nb\tc", keep_newlines=True) == "a\nb    c"
+
+
+def test_plain_text_is_unchanged() -> None:
+    assert clean("Roll back payments-api to v2.3.1 (@carol) — 50%") == (
+        "Roll back payments-api to v2.3.1 (@carol) — 50%"
+    )
+
+
+@pytest.mark.parametrize("text", [HOSTILE, "[bold]b[/bold]", "[/]", "\\[escaped]"])
+def test_literal_renders_exactly_the_cleaned_characters(text: str) -> None:
+    console = Console(width=400, force_terminal=True, color_system="truecolor")
+    with console.capture() as capture:
+        console.print(literal(text), end="")
+    output = capture.get()
+    # Styles the console adds are its own; the text inside is exactly the cleaned input.
+    assert literal(text).plain == clean(text)
+    assert "\x1b]8;" not in output
+    assert literal(text).spans == []
+
+
+def test_for_markup_survives_textual_markup_parsing() -> None:
+    from textual.content import Content
+
+    assert Content.from_markup(for_markup("[red]x[/red]")).plain == "[red]x[/red]"
