@@ -1,0 +1,91 @@
+"""The whole console in a real terminal: `warroom demo` under tmux, type an entry, see it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+COLUMNS, ROWS = 160, 45
+
+
+class Terminal:
+    """A detached tmux session running one command, read with capture-pane."""
+
+    def __init__(self, command: str) -> None:
+        self.name = f"warroom-e2e-{uuid.uuid4().hex[:8]}"
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(COLUMNS),
+                "-y",
+                str(ROWS),
+                command,
+            ],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        result = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return result.stdout
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> str:
+        """Poll the screen until `text` shows (a terminal has no event to await), bounded."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)  # poll interval of the bounded wait above
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Terminal]:
+    env = f"WARROOM_HOME={shlex.quote(str(tmp_path))} TERM=xterm-256color"
+    # No redirection: Textual draws on stderr, so the terminal must keep it.
+    terminal = Terminal(f"env {env} {shlex.quote(sys.executable)} -m warroom demo")
+    yield terminal
+    terminal.close()
+
+
+def test_demo_opens_and_a_typed_entry_appears(demo: Terminal) -> None:
+    screen = demo.wait_for("Payment processing down")
+    assert "SEV1" in screen
+    assert "Mitigation checklist" in screen
+    assert "connected" in screen
+
+    demo.keys("i")
+    marker = f"e2e-{os.getpid()}"
+    demo.type(f"/decision fail over to eu-west [red]{marker}[/red]")
+    demo.keys("Enter")
+    screen = demo.wait_for(marker)
+    line = next(row for row in screen.splitlines() if marker in row)
+    assert "DECISION" in line
+    assert f"[red]{marker}[/red]" in line  # markup shows literally, it does not style
