@@ -76,10 +76,10 @@ def demo(tmp_path: Path) -> Iterator[Terminal]:
 
 
 def test_demo_opens_and_a_typed_entry_appears(demo: Terminal) -> None:
-    screen = demo.wait_for("Payment processing down")
+    demo.wait_for("Payment processing down")
+    screen = demo.wait_for("● connected")  # the client is live and the bindings are mounted
     assert "SEV1" in screen
     assert "Mitigation checklist" in screen
-    assert "connected" in screen
 
     demo.keys("i")
     marker = f"e2e-{os.getpid()}"
