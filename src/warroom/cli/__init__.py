@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from warroom.cli.parser import build_parser
 from warroom.client.session import ClientError
 from warroom.config import ConfigError
+from warroom.console_config import ConsoleConfigError
 from warroom.store.base import StoreError
 
 
@@ -22,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         result: int = asyncio.run(args.run(args))
-    except (ClientError, StoreError, ConfigError) as exc:
+    except (ClientError, StoreError, ConfigError, ConsoleConfigError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,6 +9,11 @@ from pathlib import Path
 
 from warroom.client.outbox import Outbox
 from warroom.client.session import ClientError, WarroomClient
+from warroom.console_config import (
+    ConsoleConfigError,
+    console_config_file,
+    load_console_config,
+)
 from warroom.demo import seed_demo
 from warroom.local import (
     ensure_local_token,
@@ -18,14 +23,22 @@ from warroom.local import (
     server_answers,
     start_embedded,
 )
-from warroom.paths import default_db, outbox_file
+from warroom.paths import DEFAULT_SERVER, default_db, outbox_file
 from warroom.server.app import ServerSettings, WarroomServer
 from warroom.tui.app import make_app
+from warroom.tui.commands_table import BINDING_IDS
 from warroom.users import create_user
 
 
 async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
     """Run the console until the user quits; returns the exit status."""
+    settings = load_console_config()
+    unknown = set(settings.keys) - BINDING_IDS
+    if unknown:
+        raise ConsoleConfigError(
+            f"{console_config_file()}: unknown key binding ids {sorted(unknown)}; "
+            f"known ids: {', '.join(sorted(BINDING_IDS))}"
+        )
     async with AsyncExitStack() as stack:
         incident_id: int | None = getattr(args, "incident", None)
         token: str | None
@@ -40,7 +53,8 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
             url = server.url
             reachable = True
         else:
-            url = args.server
+            # The command line wins, then the user's console config, then the default.
+            url = args.server if args.server != DEFAULT_SERVER else settings.server or args.server
             reachable = await server_answers(url)
             token = args.token
             if not reachable and is_local(url):
@@ -60,7 +74,12 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
         # the console opens anyway and works offline until the server is back.
         await client.start(wait=reachable)
         stack.push_async_callback(client.close)
-        app = make_app(client, incident_id=incident_id, theme=args.theme)
+        app = make_app(
+            client,
+            incident_id=incident_id,
+            theme=getattr(args, "theme", None) or settings.theme,
+            keymap=settings.keys,
+        )
         await app.run_async()
         return app.return_code or 0
     return 0
