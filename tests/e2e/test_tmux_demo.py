@@ -56,6 +56,18 @@ class Terminal:
             time.sleep(0.2)  # poll interval of the bounded wait above
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
 
+    def focus_scribe_line(self) -> None:
+        """Press `i` until the footer shows the input's own keys ("esc Leave"): a key sent while
+        the app is still mounting its screen can be dropped, and a terminal cannot tell."""
+        for _ in range(5):
+            self.keys("i")
+            try:
+                self.wait_for("esc Leave", timeout=5)
+                return
+            except AssertionError:
+                continue
+        raise AssertionError(f"the Scribe line never took focus:\n{self.screen()}")
+
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
@@ -81,7 +93,7 @@ def test_demo_opens_and_a_typed_entry_appears(demo: Terminal) -> None:
     assert "SEV1" in screen
     assert "Mitigation checklist" in screen
 
-    demo.keys("i")
+    demo.focus_scribe_line()
     marker = f"e2e-{os.getpid()}"
     demo.type(f"/decision fail over to eu-west [red]{marker}[/red]")
     demo.keys("Enter")

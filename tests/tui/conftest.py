@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from warroom.config import ServerConfig
+
 from .harness import Warroom, seed_incident, start_warroom
 
 
@@ -18,8 +20,15 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def warroom(tmp_path: Path) -> AsyncIterator[Warroom]:
-    running = await start_warroom(tmp_path)
+def server_config() -> ServerConfig:
+    """The server's configuration; a test module overrides this fixture to configure link
+    templates or Prometheus."""
+    return ServerConfig()
+
+
+@pytest.fixture
+async def warroom(tmp_path: Path, server_config: ServerConfig) -> AsyncIterator[Warroom]:
+    running = await start_warroom(tmp_path, config=server_config)
     try:
         yield running
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,9 +11,11 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerFailed
 
 from warroom.client.outbox import Outbox
 from warroom.client.session import WarroomClient, new_id
+from warroom.config import ServerConfig
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     AddEntry,
@@ -50,6 +53,10 @@ class StepClock:
         self._now += timedelta(seconds=1)
         return self._now
 
+    def jump_to(self, moment: datetime) -> None:
+        """Continue from `moment` (for events that should happen "now" on the app's clock)."""
+        self._now = moment
+
 
 @dataclass
 class Warroom:
@@ -62,6 +69,7 @@ class Warroom:
     server: WarroomServer
     clients: list[WarroomClient] = field(default_factory=list)
     clock: StepClock = field(default_factory=StepClock)
+    config: ServerConfig = field(default_factory=ServerConfig)
 
     async def client(self, user: str, *, outbox: bool = True) -> WarroomClient:
         """A started, connected client for `user`, with its own outbox file unless `outbox` is
@@ -85,7 +93,9 @@ class Warroom:
 
     async def restart(self) -> None:
         """Start the server again on the same database and port."""
-        self.server = await WarroomServer.start(self.db, self.settings, clock=self.clock)
+        self.server = await WarroomServer.start(
+            self.db, self.settings, clock=self.clock, config=self.config
+        )
 
     async def close(self) -> None:
         for client in self.clients:
@@ -93,17 +103,24 @@ class Warroom:
         await self.server.close()
 
 
-async def start_warroom(tmp: Path, settings: ServerSettings | None = None) -> Warroom:
+async def start_warroom(
+    tmp: Path, settings: ServerSettings | None = None, config: ServerConfig | None = None
+) -> Warroom:
+    """A server with the cast. The injected clock turns the integrations' timers off, so
+    nothing polls Prometheus or Alertmanager on its own: tests drive them."""
     db = tmp / "warroom.db"
     tokens = {name: await create_user(db, name) for name in CAST}
     clock = StepClock()
-    server = await WarroomServer.start(db, settings or ServerSettings(port=0), clock=clock)
+    config = config or ServerConfig()
+    server = await WarroomServer.start(
+        db, settings or ServerSettings(port=0), clock=clock, config=config
+    )
     # Pin the port so a restart comes back where the clients reconnect to.
     pinned = ServerSettings(
         host=server.settings.host, port=server.port, rate=server.settings.rate,
         burst=server.settings.burst,
     )  # fmt: skip
-    return Warroom(tmp, db, tokens, pinned, server, clock=clock)
+    return Warroom(tmp, db, tokens, pinned, server, clock=clock, config=config)
 
 
 async def seed_incident(client: WarroomClient) -> int:
@@ -166,6 +183,15 @@ async def until_state(
 async def settle(pilot: Pilot[None]) -> None:
     """Let the app handle what the client posted and repaint."""
     await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def settle_refused(pilot: Pilot[None]) -> None:
+    """Like `settle`, when a worker is expected to fail: the server refused its request, and the
+    app's worker handler is what shows it."""
+    with contextlib.suppress(WorkerFailed):
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
 

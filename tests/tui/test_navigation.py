@@ -116,8 +116,26 @@ async def test_the_ic_is_offered_the_ic_actions(warroom: Warroom, incident: int)
         await settle(pilot)
         titles = await palette_titles(app.screen)
         assert {"Severity", "Phase", "Assign", "Hand off IC", "Write"} <= set(titles)
+        assert {"Resolve", "Update", "Public", "Comms", "Pin metrics", "Add service"} <= set(titles)
         assert "Accept IC" not in titles
+        assert "Remove service" not in titles  # the incident lists none yet
         assert {"change_severity", "assign_role", "focus_scribe_input"} <= footer_keys(app)
+
+
+async def test_the_cl_is_offered_updates_but_not_the_ics_decisions(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("bob", incident)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        titles = set(await palette_titles(app.screen))
+        assert {"Update", "Public", "Comms", "Pin metrics", "Triage", "Export"} <= titles
+        assert not {"Resolve", "Severity", "Add service"} & titles
+        await pilot.press("c")
+        await settle(pilot)
+        comms = set(await palette_titles(app.screen))
+        assert {"Public", "Update", "Back"} <= comms
+        assert not {"Approve", "Send back"} & comms
 
 
 async def test_the_scribe_may_write_but_not_change_severity(
@@ -149,8 +167,11 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
         assert spec.help, spec.binding_id
         assert spec.title, spec.binding_id
     # Each action is defined on the widget that owns its scope.
+    from warroom.tui.screens.comms import CommsScreen
     from warroom.tui.screens.dialog_base import FormDialog
+    from warroom.tui.screens.triage import TriageScreen
     from warroom.tui.widgets.checklist_pane import ChecklistPane
+    from warroom.tui.widgets.link_list import LinkList
     from warroom.tui.widgets.timeline_view import TimelineView
 
     owners = {
@@ -159,6 +180,9 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
         Scope.CHECKLIST: ChecklistPane,
         Scope.SCRIBE: ScribeInput,
         Scope.PICKER: PickerScreen,
+        Scope.TRIAGE: TriageScreen,
+        Scope.COMMS: CommsScreen,
+        Scope.LINKS: LinkList,
         Scope.DIALOG: FormDialog,
     }
     for spec in COMMANDS:

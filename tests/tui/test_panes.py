@@ -122,12 +122,20 @@ async def test_metrics_pane_says_plainly_when_there_is_no_snapshot(
     app = await warroom.app("alice", incident)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        assert static_text(app, "#metrics-text") == NO_SNAPSHOT
-        # Metrics entries are written by the server's poller; give the pane a state that has one.
+        # No Prometheus on this server: the pane says why, and which services it would watch.
+        assert static_text(app, "#metrics-text").splitlines() == [
+            NO_SNAPSHOT,
+            "",
+            "this server has no Prometheus configured",
+            "",
+            "payments-api",
+        ]
+        # Without a live snapshot the latest pinned one stands in; give the pane a state that
+        # has two, the newest with text that must stay literal.
         pane = app.screen.query_one(MetricsPane)
         state = app.client.states[incident].model_copy(deep=True)
         at = state.timeline[-1].at
-        for text in ("p99 2.1s [red]", "error rate 41%\np99 3.4s"):
+        for text in ("p99 2.1s", "error rate 41% [red]\np99 3.4s"):
             state.timeline.append(
                 TimelineEntry(id=state.seq + 1, kind=EntryKind.METRICS, text=text,
                               author="warroom", at=at)
@@ -135,8 +143,13 @@ async def test_metrics_pane_says_plainly_when_there_is_no_snapshot(
             state.seq += 1
         pane.state = state
         await pilot.pause()
-        assert static_text(app, "#metrics-text") == "error rate 41%\np99 3.4s"
-        assert pane.border_subtitle == f"as of {hhmmss(at)}"
+        assert static_text(app, "#metrics-text").splitlines() == [
+            "error rate 41% [red]",
+            "p99 3.4s",
+            "",
+            "payments-api",
+        ]
+        assert pane.border_subtitle == f"pinned {hhmmss(at)}"
 
 
 async def test_checklist_shows_state_owner_and_who_changed_it_when(

@@ -8,32 +8,36 @@ from datetime import UTC, datetime
 
 from textual import on, work
 from textual.app import App
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
-from warroom.client.session import ClientError, CommandRefused, WarroomClient
-from warroom.client.updates import (
-    ClientUpdate,
-    EventsApplied,
-    PresenceChanged,
-    StateReplaced,
-    StatusChanged,
-    WriteRefused,
-)
+from warroom.client.session import CommandRefused, WarroomClient
+from warroom.client.updates import ClientUpdate
 from warroom.domain.commands import AddEntry, Command
 from warroom.protocol.frames import Ack
 from warroom.tui.connection_state import ConnectionInfo
-from warroom.tui.messages import ConnectionUpdated, IncidentUpdated, PresenceUpdated, WriteFailed
+from warroom.tui.messages import (
+    ConnectionUpdated,
+    IncidentUpdated,
+    MetricsUpdated,
+    PresenceUpdated,
+    TriageUpdated,
+    WriteFailed,
+)
 from warroom.tui.palette import IncidentCommands, ThemeCommands, WarroomCommands
 from warroom.tui.pending import PendingEntries, PendingEntry
+from warroom.tui.relay import message_for
 from warroom.tui.safe_text import clean
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
+from warroom.tui.screens.triage import TriageScreen
 from warroom.tui.theme_files import (
     DEFAULT_THEME,
     ThemeCatalog,
     load_themes,
     warroom_variable_defaults,
 )
+from warroom.tui.triage_format import open_count
+from warroom.tui.worker_errors import report_failed_worker
 
 Clock = Callable[[], datetime]
 
@@ -47,7 +51,13 @@ class WarroomApp(App[None]):
     """One console onto a warroom server: an incident screen, or the picker to choose one."""
 
     TITLE = "warroom"
-    CSS_PATH = ["styles/app.tcss", "styles/main.tcss", "styles/picker.tcss", "styles/dialogs.tcss"]
+    CSS_PATH = [
+        "styles/app.tcss",
+        "styles/main.tcss",
+        "styles/picker.tcss",
+        "styles/dialogs.tcss",
+        "styles/views.tcss",
+    ]
     COMMANDS = App.COMMANDS | {WarroomCommands, IncidentCommands, ThemeCommands}
 
     def __init__(
@@ -93,6 +103,7 @@ class WarroomApp(App[None]):
         for warning in self._warnings:
             self.notify(clean(warning), title="Themes", severity="warning", markup=False)
         self.set_interval(1.0, self._tick)
+        self.follow_triage()
         if self._start_incident is None:
             self.show_incident_picker()
         else:
@@ -102,32 +113,38 @@ class WarroomApp(App[None]):
 
     def _relay_client_update(self, update: ClientUpdate) -> None:
         """Called by the client on this loop; posts a message and returns at once."""
-        match update:
-            case EventsApplied(incident_id=incident_id, events=events):
-                self.pending.settle(event.command_id for event in events)
-                self.post_message(IncidentUpdated(incident_id))
-            case StateReplaced(incident_id=incident_id):
-                self.post_message(IncidentUpdated(incident_id))
-            case PresenceChanged(incident_id=incident_id):
-                self.post_message(PresenceUpdated(incident_id))
-            case StatusChanged(status=status, unsent=unsent):
-                self.post_message(ConnectionUpdated(status, unsent))
-            case WriteRefused(frame_id=frame_id, code=code, message=message):
-                self.pending.settle([frame_id])
-                self.post_message(WriteFailed(frame_id, code, message))
+        message = message_for(update, self.pending)
+        if message is not None:
+            self.post_message(message)
 
-    def _incident_screens(self) -> list[MainScreen]:
-        return [s for s in self.screen_stack if isinstance(s, MainScreen)]
+    def _incident_screens(self, incident_id: int | None = None) -> list[MainScreen]:
+        """The incident screens in the stack (only those showing `incident_id`, if given)."""
+        return [
+            s
+            for s in self.screen_stack
+            if isinstance(s, MainScreen) and incident_id in (None, s.incident_id)
+        ]
 
     def on_incident_updated(self, message: IncidentUpdated) -> None:
-        for screen in self._incident_screens():
-            if screen.incident_id == message.incident_id:
-                screen.sync_from_client()
+        for screen in self._incident_screens(message.incident_id):
+            screen.sync_from_client()
 
     def on_presence_updated(self, message: PresenceUpdated) -> None:
-        for screen in self._incident_screens():
-            if screen.incident_id == message.incident_id:
-                screen.sync_presence()
+        for screen in self._incident_screens(message.incident_id):
+            screen.sync_presence()
+
+    def on_metrics_updated(self, message: MetricsUpdated) -> None:
+        for screen in self._incident_screens(message.incident_id):
+            screen.sync_metrics()
+
+    def on_triage_updated(self, _message: TriageUpdated) -> None:
+        triage = self.client.triage
+        waiting = open_count(triage)
+        for screen in self.screen_stack:
+            if isinstance(screen, TriageScreen):
+                screen.triage = triage
+            elif isinstance(screen, PickerScreen):
+                screen.open_alerts = waiting
 
     def on_connection_updated(self, message: ConnectionUpdated) -> None:
         info = ConnectionInfo(message.status, message.unsent)
@@ -147,8 +164,9 @@ class WarroomApp(App[None]):
 
     def _tick(self) -> None:
         now = self.clock()
-        for screen in self._incident_screens():
-            screen.now = now
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen | TriageScreen):
+                screen.now = now
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -197,6 +215,16 @@ class WarroomApp(App[None]):
             return
         self.push_screen(PickerScreen(self, declare=declare))
 
+    def show_triage(self) -> None:
+        if not isinstance(self.screen, TriageScreen):
+            self.push_screen(TriageScreen(self))
+
+    @work(exclusive=True, group="triage", exit_on_error=False)
+    async def follow_triage(self) -> None:
+        """Follow the triage list for this console's lifetime (the client resubscribes after a
+        reconnect), so the picker can count waiting alerts and the view opens filled."""
+        await self.client.follow_triage()
+
     @work(exclusive=True, group="follow", exit_on_error=False)
     async def follow_incident(self, incident_id: int) -> None:
         for followed in list(self.client.states):
@@ -214,11 +242,7 @@ class WarroomApp(App[None]):
 
     @on(Worker.StateChanged)
     def report_failed_worker(self, event: Worker.StateChanged) -> None:
-        """The one place a failed app worker is reported."""
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            words = str(error) if isinstance(error, ClientError) else repr(error)
-            self.notify(clean(words), title="Error", severity="error", markup=False)
+        report_failed_worker(self, event)
 
 
 def make_app(

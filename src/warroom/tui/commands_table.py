@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 from warroom.domain.incident import IncidentState
 from warroom.domain.permissions import Permission, allows
@@ -25,6 +26,12 @@ class Scope(StrEnum):
     CHECKLIST = "checklist"
     SCRIBE = "scribe"
     PICKER = "picker"
+    TRIAGE = "triage"
+    """The triage view: open alerts to declare or dismiss."""
+    COMMS = "comms"
+    """The communications view: public drafts and the IC's decisions."""
+    LINKS = "links"
+    """A list of investigation links (entry details, dashboards)."""
     DIALOG = "dialog"
 
 
@@ -35,6 +42,10 @@ class Gate(StrEnum):
     IC_OFFER_TO_ME = "ic_offer_to_me"
     """Someone offered me the IC role (anyone may accept or decline an offer made to them)."""
     IC_OFFER_PENDING = "ic_offer_pending"
+    INCIDENT_OPEN = "incident_open"
+    """The incident is still being worked (declared, investigating or mitigating)."""
+    HAS_SERVICES = "has_services"
+    """The incident lists at least one service."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,37 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "Declare a new incident", Scope.MAIN, show=False),
     CommandSpec("theme.change", "ctrl+t", "app.change_theme", "Theme",
                 "Pick a colour theme (dark, light, high contrast...)", Scope.MAIN, show=False),
+    CommandSpec("triage.show", "t", "show_triage", "Triage",
+                "Open the triage view: alerts waiting to be declared or dismissed", Scope.MAIN,
+                show=False),
+    # --- investigation ------------------------------------------------------------------------
+    CommandSpec("metrics.pin", "m", "pin_metrics", "Pin metrics",
+                "Write the current metrics snapshot (values and queries) into the timeline",
+                Scope.MAIN, Permission.WRITE_TIMELINE),
+    CommandSpec("service.add", "plus", "add_service", "Add service",
+                "Add a service the incident touches; its metrics are watched", Scope.MAIN,
+                Permission.EDIT_SERVICES, show=False, key_display="+"),
+    CommandSpec("service.remove", "minus", "remove_service", "Remove service",
+                "Remove a service from the incident", Scope.MAIN, Permission.EDIT_SERVICES,
+                Gate.HAS_SERVICES, show=False, key_display="-"),
+    CommandSpec("links.show", "l", "show_links", "Links",
+                "List the services' dashboard links to open or copy", Scope.MAIN, show=False),
+    # --- communications and resolution --------------------------------------------------------
+    CommandSpec("comms.internal", "u", "post_internal_update", "Update",
+                "Post the internal status update (status, impact, actions, next update)",
+                Scope.MAIN, Permission.POST_STATUS),
+    CommandSpec("comms.public", "e", "draft_public_update", "Public",
+                "Draft a public status-page update for the IC to approve", Scope.MAIN,
+                Permission.DRAFT_EXTERNAL),
+    CommandSpec("comms.show", "c", "show_comms", "Comms",
+                "Open the communications view: public drafts, approvals, update clock",
+                Scope.MAIN),
+    CommandSpec("incident.resolve", "ctrl+r", "resolve_incident", "Resolve",
+                "Resolve the incident once user-facing impact is gone (post-mortem due in 48 h)",
+                Scope.MAIN, Permission.CHANGE_PHASE, Gate.INCIDENT_OPEN),
+    CommandSpec("incident.export", "ctrl+e", "export_postmortem", "Export",
+                "Write the post-mortem draft (Markdown and HTML) to a file", Scope.MAIN,
+                show=False),
     # --- timeline -----------------------------------------------------------------------------
     CommandSpec("timeline.follow", "end", "follow_timeline", "Follow",
                 "Jump to the newest entry and keep following new ones", Scope.TIMELINE),
@@ -136,6 +178,34 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "Reload the list of incidents", Scope.PICKER),
     CommandSpec("picker.close", "escape", "close_picker", "Back",
                 "Go back to the open incident", Scope.PICKER),
+    CommandSpec("picker.triage", "ctrl+l", "show_triage", "Triage",
+                "Open the triage view: alerts waiting to be declared or dismissed",
+                Scope.PICKER),
+    # --- triage view --------------------------------------------------------------------------
+    CommandSpec("triage.declare", "d", "declare_triage_item", "Declare",
+                "Declare the selected alert as an incident; you become its IC", Scope.TRIAGE),
+    CommandSpec("triage.dismiss", "x", "dismiss_triage_item", "Dismiss",
+                "Dismiss the selected alert as noise, with a reason", Scope.TRIAGE),
+    CommandSpec("triage.close", "escape", "close_triage", "Back",
+                "Leave the triage view", Scope.TRIAGE),
+    # --- communications view ------------------------------------------------------------------
+    CommandSpec("comms-view.approve", "a", "approve_public_update", "Approve",
+                "Approve the selected public update: it is published", Scope.COMMS,
+                Permission.APPROVE_EXTERNAL),
+    CommandSpec("comms-view.reject", "r", "reject_public_update", "Send back",
+                "Send the selected public update back to its author with a comment",
+                Scope.COMMS, Permission.APPROVE_EXTERNAL),
+    CommandSpec("comms-view.public", "e", "draft_public_update", "Public",
+                "Draft a public status-page update for the IC to approve", Scope.COMMS,
+                Permission.DRAFT_EXTERNAL),
+    CommandSpec("comms-view.internal", "u", "post_internal_update", "Update",
+                "Post the internal status update (status, impact, actions, next update)",
+                Scope.COMMS, Permission.POST_STATUS),
+    CommandSpec("comms-view.close", "escape", "close_comms", "Back",
+                "Go back to the incident screen", Scope.COMMS),
+    # --- link lists ---------------------------------------------------------------------------
+    CommandSpec("links.copy", "c", "copy_link", "Copy link",
+                "Copy the highlighted link to the clipboard", Scope.LINKS),
     # --- dialogs ------------------------------------------------------------------------------
     CommandSpec("dialog.cancel", "escape", "cancel_dialog", "Cancel",
                 "Close the dialog without changing anything", Scope.DIALOG, in_palette=False),
@@ -185,8 +255,22 @@ def is_offered(spec: CommandSpec, state: IncidentState | None, user: str | None)
         return roster.ic_offer is not None and roster.ic_offer.to_user == user
     if spec.gate is Gate.IC_OFFER_PENDING:
         return roster.ic_offer is not None
+    if spec.gate is Gate.INCIDENT_OPEN:
+        return state.incident.phase.is_open
+    if spec.gate is Gate.HAS_SERVICES:
+        return bool(state.incident.services)
     return True
 
 
 BINDING_IDS: frozenset[str] = frozenset(spec.binding_id for spec in COMMANDS)
 """Every id a keymap may name; the launcher can warn about unknown ones in a user's config."""
+
+
+def key_hint(node: DOMNode, binding_id: str) -> str:
+    """The key for `binding_id` on `node`'s screen as the footer shows it, after the user's
+    keymap; for sentences such as "press u to post one"."""
+    for active in node.screen.active_bindings.values():
+        if active.binding.id == binding_id:
+            return node.app.get_key_display(active.binding)
+    spec = next(spec for spec in COMMANDS if spec.binding_id == binding_id)
+    return spec.key_display or spec.key

@@ -36,6 +36,9 @@ class WarroomHost(Protocol):
     def show_incident_picker(self, *, declare: bool = False) -> None:
         """Show the list of incidents (with the declaration form focused if `declare`)."""
 
+    def show_triage(self) -> None:
+        """Show the triage view: alerts waiting to be declared or dismissed."""
+
 
 class CommandHost(Protocol):
     """A screen that can say which widget handles each command scope (for the palette)."""

@@ -54,3 +54,21 @@ class WriteFailed(Message, bubble=False):
     frame_id: str
     code: ErrorCode
     message: str
+
+
+@dataclass
+class TriageUpdated(Message, bubble=False):
+    """The triage list or the alert source's status changed (read `client.triage`)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TriageUpdated)
+
+
+@dataclass
+class MetricsUpdated(Message, bubble=False):
+    """The server pushed a metrics snapshot for a followed incident (read `client.metrics`)."""
+
+    incident_id: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, MetricsUpdated) and message.incident_id == self.incident_id

@@ -1,7 +1,9 @@
-"""Shows one timeline entry in full: text, times, Correlation-ID, tags and earlier wordings."""
+"""Shows one timeline entry in full: text, times, Correlation-ID, tags, earlier wordings, and the
+trace and log links its Correlation-ID leads to."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 
 from rich.text import Text
@@ -12,8 +14,10 @@ from textual.widgets import Static
 
 from warroom.domain.timeline import TimelineEntry
 from warroom.tui.commands_table import Scope, bindings_for
+from warroom.tui.links import LinkItem
 from warroom.tui.safe_text import clean
 from warroom.tui.time_format import day_and_time
+from warroom.tui.widgets.link_list import LinkList
 
 
 def describe_entry(entry: TimelineEntry, zone: tzinfo | None) -> Text:
@@ -49,14 +53,18 @@ def describe_entry(entry: TimelineEntry, zone: tzinfo | None) -> Text:
 
 
 class EntryDetailScreen(ModalScreen[None]):
-    """A read-only view of one entry; Escape closes it."""
+    """A read-only view of one entry; Escape closes it. Links, when there are any, are listed
+    below the entry, focused, so `c` copies the highlighted one at once."""
 
     BINDINGS = bindings_for(Scope.DIALOG)
 
-    def __init__(self, entry: TimelineEntry, zone: tzinfo | None) -> None:
+    def __init__(
+        self, entry: TimelineEntry, zone: tzinfo | None, links: Sequence[LinkItem] = ()
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self._entry = entry
         self._zone = zone
+        self._links = tuple(links)
 
     def action_cancel_dialog(self) -> None:
         self.dismiss(None)
@@ -65,3 +73,13 @@ class EntryDetailScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog", id="entry-detail") as box:
             box.border_title = "Timeline entry"
             yield Static(describe_entry(self._entry, self._zone))
+            if self._links:
+                yield Static(
+                    Text("\nInvestigation links (click to open, c copies)", style="bold"),
+                    classes="links-heading",
+                )
+                yield LinkList(self._links, id="entry-links")
+
+    def on_mount(self) -> None:
+        if self._links:
+            self.query_one(LinkList).focus()

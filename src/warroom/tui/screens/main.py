@@ -1,14 +1,15 @@
-"""The incident screen: lays out the panes, keeps them fed, and turns actions into commands."""
+"""The incident screen: lays out the panes, keeps them fed, and turns actions into commands.
+
+Actions by area live in mixins: `InvestigationActions` (triage, metrics, services, links) and
+`CommsActions` (updates, approvals, resolving, the post-mortem); the roles, severity and phase
+actions stay here.
+"""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.reactive import Reactive, reactive
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Select
 
@@ -22,12 +23,13 @@ from warroom.domain.commands import (
     SetPhase,
     SetSeverity,
 )
-from warroom.domain.incident import IncidentState
 from warroom.domain.roles import Role
 from warroom.tui.commands_table import Scope, bindings_for, command_for, is_offered
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.host import WarroomHost
-from warroom.tui.pending import PendingEntry
+from warroom.tui.links import incident_services
+from warroom.tui.screens.comms_actions import CommsActions
+from warroom.tui.screens.investigation_actions import InvestigationActions
 from warroom.tui.screens.phase_dialog import PhaseChoice, PhaseDialog
 from warroom.tui.screens.role_dialog import ASSIGNABLE_ROLES, RoleChoice, RoleDialog
 from warroom.tui.screens.severity_dialog import SeverityChoice, SeverityDialog
@@ -41,40 +43,31 @@ from warroom.tui.widgets.timeline_pane import TimelinePane
 from warroom.tui.widgets.timeline_view import TimelineView
 
 
-class MainScreen(Screen[None]):
+class MainScreen(InvestigationActions, CommsActions):
     """One incident, live: header, severity, roles, metrics, timeline, checklist, Scribe line."""
 
     BINDINGS = bindings_for(Scope.MAIN)
 
-    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
-    """The incident as the client holds it now; set again on every update."""
-    pending: Reactive[tuple[PendingEntry, ...]] = reactive(())
-    """This console's entries on their way to the server."""
-    online: Reactive[frozenset[str]] = reactive(frozenset())
-    """Users connected to the incident now."""
-    me: Reactive[str | None] = reactive(None)
-    """The signed-in user (None until the server has said who the token belongs to)."""
-    now: Reactive[datetime | None] = reactive(None)
-    """The app clock, ticking every second."""
-    connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo())
-    """The link to the server."""
-
     def __init__(self, host: WarroomHost, incident_id: int) -> None:
-        super().__init__(id=f"incident-{incident_id}")
-        self.host = host
-        self.incident_id = incident_id
-        """The incident this screen follows."""
-        self._zone = host.clock().tzinfo
+        super().__init__(host, incident_id)
         self._offered_for: tuple[object, ...] | None = None
+        self._services: tuple[str, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        zone = self._zone
-        yield IncidentHeader().data_bind(MainScreen.state, MainScreen.now, MainScreen.connection)
+        zone, clock = self.zone, self.host.clock
+        yield IncidentHeader(zone).data_bind(
+            MainScreen.state, MainScreen.now, MainScreen.connection, MainScreen.me
+        )
         with Horizontal(id="body"):
             with Vertical(id="side"):
                 yield SeverityPane(zone).data_bind(MainScreen.state)
                 yield RosterPane().data_bind(MainScreen.state, MainScreen.online, MainScreen.me)
-                yield MetricsPane(zone).data_bind(MainScreen.state)
+                yield MetricsPane(zone, clock).data_bind(
+                    MainScreen.state,
+                    snapshot=MainScreen.metrics,
+                    note=MainScreen.metrics_note,
+                    links=MainScreen.links,
+                )
             with Vertical(id="work"):
                 yield TimelinePane(zone).data_bind(MainScreen.state, MainScreen.pending)
                 yield ChecklistPane(zone).data_bind(MainScreen.state, MainScreen.me)
@@ -85,6 +78,7 @@ class MainScreen(Screen[None]):
         self.now = self.host.clock()
         self.sync_from_client()
         self.sync_presence()
+        self.sync_metrics()
         self.query_one("#timeline-view").focus()
 
     # --- fed by the app -----------------------------------------------------------------------
@@ -93,9 +87,17 @@ class MainScreen(Screen[None]):
         """Show the incident as the client holds it now (called once per coalesced update)."""
         client = self.host.client
         self.me = client.user
+        self.links = client.links
         self.pending = self.host.pending.for_incident(self.incident_id)
-        self.state = client.states.get(self.incident_id)
+        self.state = state = client.states.get(self.incident_id)
         self.connection = ConnectionInfo(client.status, client.unsent)
+        if state is not None:
+            self.announce_new_drafts(state)
+            services = tuple(incident_services(state))
+            if services != self._services:
+                # New services mean new signals to read; the first sync asks for the snapshot.
+                self._services = services
+                self.refresh_metrics()
         # The footer rebuilds itself on every bindings refresh, so refresh only when what is
         # offered may have changed: the user or their roles, not every timeline event.
         roles = self._roles_key()
@@ -107,9 +109,11 @@ class MainScreen(Screen[None]):
         state = self.state
         if state is None:
             return (self.me,)
-        roster = state.roster
+        roster, incident = state.roster, state.incident
         offer = roster.ic_offer.to_user if roster.ic_offer is not None else None
-        return (self.me, roster.roles_of(self.me) if self.me else None, offer)
+        roles = roster.roles_of(self.me) if self.me else None
+        # The gates of the command table: an offer, an open incident, listed services.
+        return (self.me, roles, offer, incident.phase.is_open, bool(incident.services))
 
     def sync_presence(self) -> None:
         users = self.host.client.presence.get(self.incident_id, [])

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pydantic import ValidationError
-from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
@@ -21,11 +19,13 @@ from warroom.domain.commands import DeclareIncident
 from warroom.domain.incident import IncidentSummary
 from warroom.domain.limits import MAX_SUMMARY, MAX_TITLE
 from warroom.domain.severity import Severity
-from warroom.tui.commands_table import Scope, bindings_for
+from warroom.tui.commands_table import Scope, bindings_for, key_hint
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.host import WarroomHost
 from warroom.tui.safe_text import clean
+from warroom.tui.severity_colors import severity_style
 from warroom.tui.time_format import day_and_time
+from warroom.tui.triage_format import open_count
 
 REFRESH_EVERY = 10.0
 """Seconds between reloads of the list while the picker is open (the server does not push it)."""
@@ -38,6 +38,8 @@ class PickerScreen(Screen[None]):
 
     connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo())
     """The link to the server, so an empty list is not mistaken for "no incidents"."""
+    open_alerts: Reactive[int] = reactive(0)
+    """Alerts waiting in triage, so the on-call engineer sees them from here."""
 
     def __init__(self, host: WarroomHost, *, declare: bool = False) -> None:
         super().__init__(id="picker")
@@ -76,6 +78,7 @@ class PickerScreen(Screen[None]):
                            ("IC", "ic"), ("Declared", "declared")):  # fmt: skip
             table.add_column(label, key=key)
         self.connection = ConnectionInfo(self.host.client.status, self.host.client.unsent)
+        self.open_alerts = open_count(self.host.client.triage)
         if self._focus_form:
             self.action_focus_declare_form()
         self.action_refresh_incidents()
@@ -92,8 +95,17 @@ class PickerScreen(Screen[None]):
     def watch_connection(self) -> None:
         self._show_status()
 
+    def watch_open_alerts(self) -> None:
+        self._show_status()
+
     def _show_status(self) -> None:
-        self._status.update(Text(f"{self.connection.text}  ·  {self._summary}"))
+        status = Text(f"{self.connection.text}  ·  {self._summary}")
+        if self.open_alerts:
+            alerts = "1 alert waits" if self.open_alerts == 1 else f"{self.open_alerts} alerts wait"
+            status.append("  ·  ")
+            key = key_hint(self, "picker.triage")
+            status.append(f" ⚑ {alerts} in triage ({key}) ", style="bold reverse")
+        self._status.update(status)
 
     # --- list ---------------------------------------------------------------------------------
 
@@ -122,8 +134,10 @@ class PickerScreen(Screen[None]):
         selected = table.cursor_row
         table.clear()
         zone = self.host.clock().tzinfo
+        # Table cells are Rich text, so the theme's severity colour is read from its variables.
+        variables = self.app.theme_variables
         for inc in sorted(incidents, key=lambda i: (i.resolved_at is not None, -i.id)):
-            sev = Text(inc.severity.label, style=self._severity_style(inc.severity))
+            sev = Text(inc.severity.label, style=severity_style(variables, inc.severity))
             table.add_row(
                 Text(str(inc.id)),
                 sev,
@@ -142,13 +156,6 @@ class PickerScreen(Screen[None]):
         )
         self._show_status()
 
-    def _severity_style(self, severity: Severity) -> Style:
-        # Table cells are Rich text, so the theme's severity colour is read from its variables.
-        value = self.app.theme_variables.get(f"sev{severity.value}")
-        if value is None:
-            return Style(bold=True)
-        return Style(bold=True, color=Color.parse(value).rich_color)
-
     @on(DataTable.RowSelected, "#incident-list")
     def open_selected_incident(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
@@ -156,6 +163,9 @@ class PickerScreen(Screen[None]):
 
     def action_close_picker(self) -> None:
         self.app.pop_screen()
+
+    def action_show_triage(self) -> None:
+        self.host.show_triage()
 
     # --- declaring ----------------------------------------------------------------------------
 

@@ -1,19 +1,24 @@
-"""The header: SEV badge, title, phase, channel, elapsed time, update countdown, connection."""
+"""The header: SEV badge, title, phase, channel, waiting drafts, elapsed time, update countdown
+(or the post-mortem's due time once resolved), connection."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import Reactive, reactive
 
+from warroom.domain.communications import DraftStatus
 from warroom.domain.incident import IncidentState
+from warroom.domain.permissions import Permission, allows
 from warroom.domain.update_clock import next_update_due
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.safe_text import clean
-from warroom.tui.time_format import duration
+from warroom.tui.time_format import day_and_time, duration
 from warroom.tui.widgets.quiet_static import QuietStatic
 
 SEVERITY_CLASSES = ("sev1", "sev2", "sev3")
@@ -22,15 +27,24 @@ SEVERITY_CLASSES = ("sev1", "sev2", "sev3")
 class IncidentHeader(Horizontal):
     """Two lines across the top that say what is burning and whether updates are owed."""
 
+    @dataclass
+    class UpdateOverdue(Message):
+        """The internal update owed at `due_at` is now overdue (posted once per deadline)."""
+
+        due_at: datetime
+
     state: Reactive[IncidentState | None] = reactive(None, always_update=True)
     """The incident shown; None while it loads."""
     now: Reactive[datetime | None] = reactive(None)
     """The app clock's current time, ticking every second."""
     connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo())
     """The link to the server and the number of unsent writes."""
+    me: Reactive[str | None] = reactive(None)
+    """The signed-in user: the CL and the IC see an overdue update in full alarm colours."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone: tzinfo | None) -> None:
         super().__init__(id="header")
+        self._zone = zone
         self._badge = QuietStatic(id="sev-badge")
         self._title = QuietStatic(id="header-title")
         self._meta = QuietStatic(id="header-meta")
@@ -39,6 +53,7 @@ class IncidentHeader(Horizontal):
         self._connection = QuietStatic(id="header-connection")
         self._due_key: tuple[int, int] | None = None
         self._due: datetime | None = None
+        self._warned_for: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield self._badge
@@ -55,6 +70,9 @@ class IncidentHeader(Horizontal):
         self._show_clock()
 
     def watch_now(self) -> None:
+        self._show_clock()
+
+    def watch_me(self) -> None:
         self._show_clock()
 
     def watch_connection(self, connection: ConnectionInfo) -> None:
@@ -85,12 +103,22 @@ class IncidentHeader(Horizontal):
         title.append(clean(incident.title), style="bold")
         self._title.show(title)
         meta = Text(no_wrap=True, overflow="ellipsis")
+        waiting = sum(1 for d in state.external_updates if d.status is DraftStatus.PENDING)
+        if waiting:
+            # First on the line, so a long channel name cannot push it out of sight.
+            drafts = "1 public draft awaits" if waiting == 1 else f"{waiting} public drafts await"
+            meta.append(f" ✉ {drafts} the IC ", style="bold reverse")
+            meta.append("  ")
         meta.append(incident.phase.value.replace("_", " "), style="italic")
         meta.append("  ·  ")
         meta.append(clean(incident.channel))
         meta.append("  ·  IC ")
         meta.append(clean(state.roster.ic), style="bold")
         self._meta.show(meta)
+
+    def _owes_updates(self, state: IncidentState) -> bool:
+        me = self.me
+        return me is not None and allows(state.roster.roles_of(me), Permission.POST_STATUS)
 
     def _show_clock(self) -> None:
         state, now = self.state, self.now
@@ -106,7 +134,9 @@ class IncidentHeader(Horizontal):
             self._elapsed.show(Text(f"elapsed {duration(now - incident.declared_at)}"))
         due_at = self._due_at(state)
         overdue = due_at is not None and now >= due_at
-        if due_at is None:
+        if incident.postmortem_due is not None and incident.postmortem_done_at is None:
+            words = f"post-mortem due {day_and_time(incident.postmortem_due, self._zone)}"
+        elif due_at is None:
             words = "no internal updates owed" if incident.phase.is_open else "no updates owed"
         elif overdue:
             words = f"⚠ UPDATE OVERDUE by {duration(now - due_at)}"
@@ -114,3 +144,8 @@ class IncidentHeader(Horizontal):
             words = f"next update in {duration(due_at - now)}"
         self._update.show(Text(words))
         self._update.set_class(overdue, "-overdue")
+        self.set_class(overdue and self._owes_updates(state), "-update-yours")
+        if overdue and due_at != self._warned_for:
+            self._warned_for = due_at
+            assert due_at is not None
+            self.post_message(self.UpdateOverdue(due_at))

@@ -1,8 +1,10 @@
-"""The metrics pane: the latest metrics snapshot the incident's timeline holds, or says none."""
+"""The metrics pane: the live snapshot the server pushes, else the latest pinned one, else why
+there is none; each service with its dashboard link."""
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from collections.abc import Callable
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,12 +12,19 @@ from textual.containers import ScrollableContainer
 from textual.reactive import Reactive, reactive
 
 from warroom.domain.incident import IncidentState
+from warroom.domain.links import ServiceLinks
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.monitoring.signals import Level, MetricsSnapshot
+from warroom.tui.links import dashboard_links, incident_services
+from warroom.tui.metrics_format import MetricsStyles, services_text, snapshot_text
 from warroom.tui.safe_text import clean
 from warroom.tui.time_format import clock_time
 from warroom.tui.widgets.quiet_static import QuietStatic
 
 NO_SNAPSHOT = "No metrics snapshot yet."
+NO_SERVICES_HINT = "The incident lists no services: the IC or a TL adds one with +."
+
+_LEVEL_CLASSES = {level: f"metrics--{level.value.replace('_', '-')}" for level in Level}
 
 
 def latest_metrics(state: IncidentState) -> TimelineEntry | None:
@@ -27,29 +36,95 @@ def latest_metrics(state: IncidentState) -> TimelineEntry | None:
 
 
 class MetricsPane(ScrollableContainer):
-    """Service metrics as last captured on the timeline (the Prometheus poller writes them).
+    """Service metrics: the server's live snapshot (values against thresholds, a trend, when it
+    was read), falling back to the snapshot last pinned on the timeline.
 
-    Snapshots are column-aligned tables, so lines are never wrapped: the pane scrolls sideways.
+    Lines are never wrapped (they are column-aligned): the pane scrolls sideways instead.
     """
+
+    COMPONENT_CLASSES = {
+        "metrics--service",
+        "metrics--link",
+        "metrics--muted",
+        *_LEVEL_CLASSES.values(),
+    }
 
     state: Reactive[IncidentState | None] = reactive(None, always_update=True)
     """The incident shown; None while it loads."""
+    snapshot: Reactive[MetricsSnapshot | None] = reactive(None)
+    """The latest snapshot the server sent for this incident, if any."""
+    note: Reactive[str] = reactive("")
+    """Why the server has no snapshot (e.g. no Prometheus configured), when it said so."""
+    links: Reactive[dict[str, ServiceLinks]] = reactive(dict)
+    """The server's link templates per service, for the dashboard links."""
 
-    def __init__(self, zone: tzinfo | None) -> None:
+    def __init__(self, zone: tzinfo | None, clock: Callable[[], datetime]) -> None:
         super().__init__(id="metrics-pane", classes="pane")
         self.border_title = "Metrics"
         self._zone = zone
+        self._clock = clock
+        self._styles: MetricsStyles | None = None
         self.text = QuietStatic(id="metrics-text")
         """The snapshot as shown."""
 
     def compose(self) -> ComposeResult:
         yield self.text
 
-    def watch_state(self, state: IncidentState | None) -> None:
-        entry = latest_metrics(state) if state is not None else None
-        if entry is None:
-            self.border_subtitle = ""
-            self.text.show(Text(NO_SNAPSHOT, style="italic"))
+    def watch_state(self) -> None:
+        self._show()
+
+    def watch_snapshot(self) -> None:
+        self._show()
+
+    def watch_note(self) -> None:
+        self._show()
+
+    def watch_links(self) -> None:
+        self._show()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        # A new theme means new level colours: resolve them again and redraw.
+        self._styles = None
+        if self.is_mounted:
+            self._show()
+
+    def _resolve_styles(self) -> MetricsStyles:
+        if self._styles is None:
+            style = self.get_component_rich_style
+            self._styles = MetricsStyles(
+                levels={level: style(name) for level, name in _LEVEL_CLASSES.items()},
+                service=style("metrics--service"),
+                link=style("metrics--link"),
+                muted=style("metrics--muted"),
+            )
+        return self._styles
+
+    def _show(self) -> None:
+        state = self.state
+        if state is None:
+            self.text.show(Text("…"))
             return
-        self.border_subtitle = f"as of {clock_time(entry.when, self._zone)}"
-        self.text.show(Text(clean(entry.text, keep_newlines=True)))
+        styles = self._resolve_styles()
+        services = incident_services(state)
+        dashboards = dashboard_links(state, self.links, self._clock())
+        snapshot = self.snapshot
+        if snapshot is not None:
+            self.border_subtitle = f"read {clock_time(snapshot.read_at, self._zone)}"
+            self.text.show(snapshot_text(snapshot, services, dashboards, styles))
+            return
+        parts: list[Text] = []
+        entry = latest_metrics(state)
+        if entry is not None:
+            self.border_subtitle = f"pinned {clock_time(entry.when, self._zone)}"
+            parts.append(Text(clean(entry.text, keep_newlines=True)))
+        else:
+            self.border_subtitle = ""
+            parts.append(Text(NO_SNAPSHOT, style="italic"))
+            if self.note and services:
+                parts.append(Text(clean(self.note), style=styles.muted))
+        if not services:
+            parts.append(Text(NO_SERVICES_HINT, style=styles.muted))
+        else:
+            parts.append(services_text(services, dashboards, styles))
+        self.text.show(Text("\n\n").join(parts))

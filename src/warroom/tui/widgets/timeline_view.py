@@ -23,7 +23,6 @@ from textual.strip import Strip
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.pending import PendingEntry
-from warroom.tui.screens.entry_detail import EntryDetailScreen
 from warroom.tui.timeline_format import TimelineStyles, entry_line, pending_line
 
 _KIND_CLASSES = {kind: f"timeline--kind-{kind.value}" for kind in EntryKind}
@@ -52,6 +51,12 @@ class TimelineView(ScrollView, can_focus=True):
 
         following: bool
         unseen: int
+
+    @dataclass
+    class EntryOpened(Message):
+        """The reader asked to see an entry in full (the screen adds its investigation links)."""
+
+        entry: TimelineEntry
 
     cursor: Reactive[int] = reactive(-1)
     """Row of the highlighted line; -1 when the timeline is empty."""
@@ -219,7 +224,7 @@ class TimelineView(ScrollView, can_focus=True):
     def action_show_timeline_entry(self) -> None:
         entry = self.entry_under_cursor
         if entry is not None:
-            self.app.push_screen(EntryDetailScreen(entry, self._zone))
+            self.post_message(self.EntryOpened(entry))
 
     def on_click(self, event: events.Click) -> None:
         self._move_cursor(round(self.scroll_y) + event.y)

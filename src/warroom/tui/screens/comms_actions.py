@@ -1,0 +1,148 @@
+"""The incident screen's communication and closing actions: internal and public updates, the
+communications view, resolving, and exporting the post-mortem draft."""
+
+from __future__ import annotations
+
+from textual import on, work
+
+from warroom.client.session import new_id
+from warroom.domain.commands import SetPhase
+from warroom.domain.communications import DraftStatus
+from warroom.domain.incident import POSTMORTEM_DUE_AFTER, IncidentState
+from warroom.domain.permissions import Permission, allows
+from warroom.domain.phase import Phase
+from warroom.tui.commands_table import key_hint
+from warroom.tui.links import incident_services
+from warroom.tui.postmortem_export import export_postmortem
+from warroom.tui.safe_text import clean
+from warroom.tui.screens.comms import CommsScreen
+from warroom.tui.screens.export_dialog import ExportChoice, ExportDialog
+from warroom.tui.screens.incident_base import IncidentScreenBase
+from warroom.tui.screens.prompt_dialog import PromptDialog
+from warroom.tui.screens.public_update_dialog import PublicUpdateDialog
+from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
+from warroom.tui.widgets.header import IncidentHeader
+
+_POSTMORTEM_HOURS = int(POSTMORTEM_DUE_AFTER.total_seconds() // 3600)
+
+
+class CommsActions(IncidentScreenBase):
+    """Actions of the communications area; mixed into `MainScreen`."""
+
+    _announced_drafts: set[int] | None = None
+    """Drafts the IC was already told about; None until the first state arrives."""
+
+    def action_post_internal_update(self) -> None:
+        state = self.state
+        if state is not None:
+            dialog = StatusUpdateDialog(self.incident_id, state.incident.severity, self.host.clock)
+            self.app.push_screen(dialog, self.send_command)
+
+    def action_draft_public_update(self) -> None:
+        state = self.state
+        if state is not None:
+            incident = state.incident
+            dialog = PublicUpdateDialog(
+                self.incident_id, incident.title, incident.phase, incident_services(state)
+            )
+            self.app.push_screen(dialog, self.send_command)
+
+    def action_show_comms(self) -> None:
+        self.app.push_screen(CommsScreen(self, self.host, self.incident_id))
+
+    def announce_new_drafts(self, state: IncidentState) -> None:
+        """Tell the IC, once, about each public draft that waits for their approval."""
+        pending = {d.id for d in state.external_updates if d.status is DraftStatus.PENDING}
+        new = pending - (self._announced_drafts or set())
+        self._announced_drafts = pending | (self._announced_drafts or set())
+        if new and self.me is not None and state.roster.ic == self.me:
+            count = "A public update waits" if len(new) == 1 else f"{len(new)} public updates wait"
+            self.notify(
+                f"{count} for your approval: press {key_hint(self, 'comms.show')} to review.",
+                title="Approval needed",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
+
+    @on(IncidentHeader.UpdateOverdue)
+    def warn_update_overdue(self, event: IncidentHeader.UpdateOverdue) -> None:
+        state = self.state
+        if state is None or self.me is None:
+            return
+        if allows(state.roster.roles_of(self.me), Permission.POST_STATUS):
+            self.notify(
+                f"The internal update is overdue: press {key_hint(self, 'comms.internal')} to "
+                "post one.",
+                title=f"{state.incident.severity.label} update overdue",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+
+    # --- resolving and the post-mortem --------------------------------------------------------
+
+    def action_resolve_incident(self) -> None:
+        state = self.state
+        if state is None or not state.incident.phase.is_open:
+            return
+        dialog = PromptDialog(
+            f"Resolve incident #{self.incident_id}",
+            "Resolve once user-facing impact is gone. The on-call page is resolved too, and "
+            f"the blameless post-mortem is due within {_POSTMORTEM_HOURS} hours.",
+            "Reason (optional, goes to the timeline)",
+            submit="Resolve",
+            required=False,
+            placeholder="e.g. rollback complete, error rate back to baseline",
+            variant="error",
+            dialog_id="resolve-dialog",
+        )
+        phase = state.incident.phase
+        self.app.push_screen(dialog, lambda reason: self._resolve(phase, reason))
+
+    def _resolve(self, seen: Phase, reason: str | None) -> None:
+        if reason is not None:
+            self.send_command(
+                SetPhase(
+                    id=new_id(),
+                    incident_id=self.incident_id,
+                    phase=Phase.RESOLVED,
+                    expected=seen,
+                    reason=reason,
+                )
+            )
+
+    def action_export_postmortem(self) -> None:
+        self.app.push_screen(ExportDialog(self.incident_id), self._export)
+
+    def _export(self, choice: ExportChoice | None) -> None:
+        if choice is not None:
+            self.write_postmortem(choice)
+
+    @work(group="export", exit_on_error=False)
+    async def write_postmortem(self, choice: ExportChoice) -> None:
+        try:
+            written = await export_postmortem(
+                self.host.client,
+                self.incident_id,
+                choice.markdown,
+                html=choice.html,
+                generated_at=self.host.clock(),
+                zone=self.zone,
+            )
+        except OSError as exc:
+            where = clean(str(exc.filename or choice.markdown))
+            self.notify(
+                f"{clean(exc.strerror or str(exc))}: {where}",
+                title="Post-mortem not written",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.notify(
+            # The full path: the console's working folder is not always where people think.
+            clean(" and ".join(str(path.resolve()) for path in written)),
+            title="Post-mortem draft written",
+            timeout=15,
+            markup=False,
+        )

@@ -1,0 +1,27 @@
+"""What a failed worker shows: the one place that decides, whichever screen ran the worker.
+
+`Worker.StateChanged` does not bubble, so the app and each screen that runs workers hand the
+message to `report_failed_worker`.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from warroom.client.session import ClientError, CommandRefused
+from warroom.tui.safe_text import clean
+
+
+def report_failed_worker(app: App[None], event: Worker.StateChanged) -> None:
+    """Notify the user of a worker that ended in error; other state changes are ignored."""
+    if event.state is not WorkerState.ERROR or event.worker.error is None:
+        return
+    error = event.worker.error
+    if isinstance(error, CommandRefused):
+        # The server said no and changed nothing (a request such as a pin or a dismissal).
+        app.notify(clean(error.message), title=f"Refused ({error.code.value})",
+                   severity="error", markup=False)  # fmt: skip
+        return
+    words = str(error) if isinstance(error, ClientError) else repr(error)
+    app.notify(clean(words), title="Error", severity="error", markup=False)
