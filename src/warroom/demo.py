@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warroom.client.session import WarroomClient, new_id
+from warroom.demo_data import metrics_snapshot, waiting_alert
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     AddChecklistItem,
@@ -18,10 +19,12 @@ from warroom.domain.commands import (
     AssignRole,
     Command,
     DeclareIncident,
+    DraftExternalUpdate,
     SetItemOwner,
     SetItemState,
     SetPhase,
 )
+from warroom.domain.communications import PublicState, fill_template
 from warroom.domain.events import EntryAdded
 from warroom.domain.phase import Phase
 from warroom.domain.roles import Role
@@ -32,12 +35,6 @@ from warroom.users import create_user
 
 CAST = {"dana": Role.CL, "sam": Role.TL, "lee": Role.TL, "riley": Role.SCRIBE}
 SERVICES = {"sam": "payments-api", "lee": "api-gateway"}
-
-METRICS_PIN = """\
-service        p50     p99      5xx rate  traffic   cpu
-payments-api   840ms   9.8s     61.7%     212 rps   94%
-api-gateway    120ms   10.0s    54.2%     1.9k rps  41%
-(Prometheus, read 14:06 UTC)"""
 
 
 async def seed_demo(server: WarroomServer, db: Path, you: str, your_token: str) -> int:
@@ -158,10 +155,13 @@ async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you:
             6,
         ),
     )
+    snapshot = metrics_snapshot(now)
     await server.hub.record(
         inc,
         EntryAdded(
-            kind=EntryKind.METRICS, text=METRICS_PIN, occurred_at=now - timedelta(minutes=5)
+            kind=EntryKind.METRICS,
+            text=snapshot.to_text(include_queries=False),
+            occurred_at=now - timedelta(minutes=5),
         ),
     )
     await do(
@@ -177,4 +177,18 @@ async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you:
     await do("lee", entry(EntryKind.TODO, "Add a canary gate to the payments-api pipeline", 3))
     await do("riley", entry(EntryKind.TODO, "Alert on payment success rate, not only 5xx", 2))
     await do("sam", entry(EntryKind.ACTION, "Rollback 60% complete; error rate falling", 1))
+    await do(
+        "dana",
+        DraftExternalUpdate(
+            id=new_id(),
+            incident_id=inc,
+            title="Card payments failing",
+            text=fill_template(PublicState.IDENTIFIED, ["Checkout", "Card payments"]),
+            state=PublicState.IDENTIFIED,
+            components=["Checkout", "Card payments"],
+        ),
+    )
+    # What Prometheus and Alertmanager would have sent by now (see demo_data).
+    server.integrations.metrics.latest[inc] = snapshot
+    await server.integrations.triage.reconcile([waiting_alert(now)])
     return inc

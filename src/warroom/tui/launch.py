@@ -9,12 +9,14 @@ from pathlib import Path
 
 from warroom.client.outbox import Outbox
 from warroom.client.session import ClientError, WarroomClient
+from warroom.config import ServerConfig
 from warroom.console_config import (
     ConsoleConfigError,
     console_config_file,
     load_console_config,
 )
 from warroom.demo import seed_demo
+from warroom.demo_data import DEMO_LINKS
 from warroom.local import (
     ensure_local_token,
     is_local,
@@ -45,7 +47,8 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
         if demo:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
             db = workdir / "demo.db"
-            server = await WarroomServer.start(db, ServerSettings(port=0))
+            demo_config = ServerConfig(links=DEMO_LINKS)
+            server = await WarroomServer.start(db, ServerSettings(port=0), config=demo_config)
             stack.push_async_callback(server.close)
             you = local_user_name()
             token = await create_user(db, you)
