@@ -1,0 +1,51 @@
+"""Launcher: the warroom server in its own process with the per-connection rate limit lifted."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import logging
+import signal
+from pathlib import Path
+
+from warroom.server.app import ServerSettings, WarroomServer
+
+UNLIMITED = 1_000_000_000
+"""The default 50 msg/s per connection would throttle the burst writers, not the server."""
+
+
+async def serve(db: Path, settings: ServerSettings) -> None:
+    """Serve until SIGTERM, announcing the port on stdout once listening."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with await WarroomServer.start(db, settings) as server:
+        print(f"READY {server.port}", flush=True)
+        await stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--profile", type=Path, help="write cProfile stats here on exit")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    settings = ServerSettings(host="127.0.0.1", port=args.port, rate=UNLIMITED, burst=UNLIMITED)
+    run = serve(args.db, settings)
+    if args.profile is None:
+        asyncio.run(run)
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        asyncio.run(run)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+
+
+if __name__ == "__main__":
+    main()
