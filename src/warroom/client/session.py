@@ -246,6 +246,9 @@ class WarroomClient:
                     self.url,
                     additional_headers={"Authorization": f"Bearer {self._token}"},
                     max_size=None,  # a snapshot of a long incident is large; the server is trusted
+                    # Read everything the server sends: with a bounded queue a busy moment stops
+                    # reading, and then even the closing handshake waits for its timeout.
+                    max_queue=None,
                     open_timeout=10,
                 ) as ws:
                     self._ws = ws

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class PublicState(StrEnum):
@@ -50,7 +50,7 @@ class ExternalUpdate(BaseModel):
     title: str
     text: str
     state: PublicState
-    components: list[str] = []
+    components: list[str] = Field(default_factory=list)
     drafted_by: str
     drafted_at: datetime
     status: DraftStatus = DraftStatus.PENDING

@@ -99,7 +99,7 @@ class EntryAdded(_Body):
     text: str
     occurred_at: datetime | None = None
     correlation_id: str | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
 
 
 class EntryAmended(_Body):
@@ -143,7 +143,7 @@ class ExternalDrafted(_Body):
     title: str
     text: str
     state: PublicState
-    components: list[str] = []
+    components: list[str] = Field(default_factory=list)
 
 
 class ExternalApproved(_Body):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from warroom.domain.checklist import ChecklistItem
 from warroom.domain.communications import ExternalUpdate
@@ -49,7 +49,7 @@ class Incident(BaseModel):
     resolved_at: datetime | None = None
     postmortem_due: datetime | None = None
     postmortem_done_at: datetime | None = None
-    services: list[str] = []
+    services: list[str] = Field(default_factory=list)
     """Services the incident touches; their metrics are polled and their links offered."""
     detection: Detection | None = None
     """Set when the incident was declared from an alert's triage item."""
@@ -75,11 +75,14 @@ class IncidentState(BaseModel):
     incident: Incident
     seq: int
     roster: Roster
-    timeline: list[TimelineEntry] = []
-    checklist: list[ChecklistItem] = []
-    severity_history: list[SeverityChange] = []
-    phase_history: list[PhaseChange] = []
-    external_updates: list[ExternalUpdate] = []
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+    severity_history: list[SeverityChange] = Field(default_factory=list)
+    phase_history: list[PhaseChange] = Field(default_factory=list)
+    external_updates: list[ExternalUpdate] = Field(default_factory=list)
+    last_status_at: datetime | None = None
+    """When the latest internal status update (not struck) was recorded; kept by the projection
+    so the update clock never has to scan the timeline."""
 
     def entry(self, entry_id: int) -> TimelineEntry | None:
         """The timeline entry with this id; ids are increasing so a binary search finds it."""

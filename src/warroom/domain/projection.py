@@ -106,6 +106,8 @@ def _apply_body(state: IncidentState, event: Event) -> None:
     inc = state.incident
     match body:
         case EntryAdded():
+            if body.kind is EntryKind.STATUS:
+                state.last_status_at = event.at
             state.timeline.append(
                 TimelineEntry(
                     id=event.seq,
@@ -133,6 +135,8 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             entry.revisions.append(
                 EntryRevision(text=entry.text, changed_by=event.actor, changed_at=event.at)
             )
+            if entry.kind is EntryKind.STATUS:
+                _refresh_last_status(state)  # rare: only a struck status update rescans
         case SeverityChanged():
             inc.severity = body.severity
             state.severity_history.append(
@@ -206,6 +210,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             inc.services.remove(body.service)
             _system(state, event, f"Service {body.service} removed")
         case StatusUpdatePosted():
+            state.last_status_at = event.at
             text = compose_status_text(body.status, body.impact, body.actions, body.next_update_at)
             state.timeline.append(
                 TimelineEntry(
@@ -262,6 +267,13 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             )
         case IncidentDeclared():
             raise ProjectionError("incident_declared can only be event 1")
+
+
+def _refresh_last_status(state: IncidentState) -> None:
+    state.last_status_at = next(
+        (e.at for e in reversed(state.timeline) if e.kind is EntryKind.STATUS and not e.struck),
+        None,
+    )
 
 
 def _apply_phase(state: IncidentState, event: Event, body: PhaseChanged) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Role(StrEnum):
@@ -55,11 +55,11 @@ class Roster(BaseModel):
 
     ic: str
     cl: str | None = None
-    tls: dict[str, str | None] = {}
+    tls: dict[str, str | None] = Field(default_factory=dict)
     """Technical leads, each with the service they own (or None)."""
     scribe: str | None = None
     ic_offer: IcOffer | None = None
-    history: list[RoleTenure] = []
+    history: list[RoleTenure] = Field(default_factory=list)
 
     def roles_of(self, user: str) -> frozenset[Role]:
         """Every role `user` holds; observers hold none of the four."""

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class EntryKind(StrEnum):
@@ -52,11 +52,11 @@ class TimelineEntry(BaseModel):
     occurred_at: datetime | None = None
     """When it happened, if the Scribe back-dated it."""
     correlation_id: str | None = None
-    tags: list[str] = []
-    mentions: list[str] = []
+    tags: list[str] = Field(default_factory=list)
+    mentions: list[str] = Field(default_factory=list)
     struck: bool = False
     struck_reason: str | None = None
-    revisions: list[EntryRevision] = []
+    revisions: list[EntryRevision] = Field(default_factory=list)
     """Earlier texts, oldest first; never deleted."""
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from warroom.domain.severity import Severity
 
@@ -26,7 +26,7 @@ class TriageAlert(BaseModel):
     fingerprint: str
     name: str
     labels: dict[str, str]
-    annotations: dict[str, str] = {}
+    annotations: dict[str, str] = Field(default_factory=dict)
     starts_at: datetime
     firing: bool = True
     times_fired: int = 1
@@ -40,11 +40,11 @@ class TriageItem(BaseModel):
     """Receiver plus the group's labels: alerts of one group land on one item."""
     title: str
     labels: dict[str, str]
-    annotations: dict[str, str] = {}
+    annotations: dict[str, str] = Field(default_factory=dict)
     starts_at: datetime
     opened_at: datetime
     proposed_severity: Severity
-    alerts: dict[str, TriageAlert] = {}
+    alerts: dict[str, TriageAlert] = Field(default_factory=dict)
     status: TriageStatus = TriageStatus.OPEN
     decided_by: str | None = None
     decided_at: datetime | None = None

@@ -34,7 +34,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from warroom.domain.incident import IncidentState
 from warroom.domain.phase import Phase
 from warroom.domain.severity import Severity
-from warroom.domain.timeline import EntryKind
 
 OVERDUE_REMINDER_TEXT = "Internal update overdue"
 """Opening words of the system entry the server writes when a deadline passes unmet."""
@@ -91,9 +90,8 @@ def clock_started_at(state: IncidentState) -> datetime:
     """When the clock last restarted: the latest declaration, status update, severity change or
     reopening."""
     starts = [state.incident.declared_at]
-    starts.extend(
-        entry.at for entry in state.timeline if entry.kind is EntryKind.STATUS and not entry.struck
-    )
+    if state.last_status_at is not None:
+        starts.append(state.last_status_at)
     starts.extend(change.at for change in state.severity_history)
     starts.extend(
         later.at

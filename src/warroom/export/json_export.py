@@ -19,4 +19,6 @@ def export_json(events: list[Event]) -> str:
         "state": state.model_dump(mode="json"),
         "events": [e.model_dump(mode="json") for e in events],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # ASCII only: every control, C1 and bidi character becomes a \uXXXX escape, so printing the
+    # export to a terminal cannot move its cursor or reorder its text.
+    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"

@@ -25,6 +25,8 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
         data = json.loads(raw)
     except ValueError as exc:
         raise DomainError(ErrorCode.BAD_FRAME, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise DomainError(ErrorCode.BAD_FRAME, "JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise DomainError(ErrorCode.BAD_FRAME, "a frame must be a JSON object")
     try:
@@ -37,13 +39,22 @@ def frame_id(raw: str | bytes) -> str | None:
     """The client's `id` in a frame that failed to parse, so the error can answer it."""
     try:
         data: Any = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(data, dict):
         value = data.get("id")
-        if isinstance(value, str) and len(value) <= 64:
+        # Echo the id only if the reply can carry it: a lone surrogate cannot be encoded.
+        if isinstance(value, str) and len(value) <= 64 and _encodable(value):
             return value
     return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refusal(exc: ValidationError) -> DomainError:

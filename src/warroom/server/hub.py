@@ -135,6 +135,7 @@ class Hub:
         self._readers: dict[type[Any], ReadHandler] = {}
         self._claims: DeclarationClaims | None = None
         self._turn_triage: set[int] = set()
+        self._presence_dirty: set[int] = set()
 
     async def load(self) -> None:
         """Rebuild every incident from the log."""
@@ -142,7 +143,11 @@ class Hub:
         for event in await self._store.load_events():
             by_incident.setdefault(event.incident_id, []).append(event)
         for incident_id, events in by_incident.items():
-            record = _Incident(state=replay(events))
+            try:
+                state = replay(events)
+            except ProjectionError as exc:
+                raise ProjectionError(f"incident {incident_id}: {exc}") from None
+            record = _Incident(state=state)
             record.frames = [e.model_dump_json() for e in events]
             self._incidents[incident_id] = record
             for e in events:
@@ -466,6 +471,20 @@ class Hub:
         )
 
     def _broadcast_presence(self, incident_id: int, record: _Incident) -> None:
+        """Presence is sent once per incident per loop iteration, however many consoles joined:
+        200 consoles joining at once would otherwise cost 200 x 200 frames."""
+        if not self._presence_dirty:
+            asyncio.get_running_loop().call_soon(self._flush_presence)
+        self._presence_dirty.add(incident_id)
+
+    def _flush_presence(self) -> None:
+        dirty, self._presence_dirty = self._presence_dirty, set()
+        for incident_id in sorted(dirty):
+            record = self._incidents.get(incident_id)
+            if record is not None:
+                self._send_presence(incident_id, record)
+
+    def _send_presence(self, incident_id: int, record: _Incident) -> None:
         counts: dict[str, int] = {}
         for conn in record.subscribers:
             counts[conn.user] = counts.get(conn.user, 0) + 1

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
+from pydantic import ValidationError
 
 from warroom.domain.events import EVENT_BODY_ADAPTER, Event
 from warroom.domain.triage import TriageItem
@@ -103,7 +104,22 @@ class SqliteStore:
                 rows = await cursor.fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read events from {self.path}: {exc}") from None
-        return [_event_from_row(tuple(row)) for row in rows]
+        events = []
+        for row in rows:
+            try:
+                events.append(_event_from_row(tuple(row)))
+            except ValidationError as exc:
+                problem = exc.errors(include_url=False)[0]["msg"]
+                raise StoreError(
+                    f"{self.path} is not a usable warroom database (event {row[0]}/{row[1]}: "
+                    f"{problem}); restore it from a backup"
+                ) from None
+            except ValueError as exc:
+                raise StoreError(
+                    f"{self.path} is not a usable warroom database (event {row[0]}/{row[1]}: "
+                    f"{exc}); restore it from a backup"
+                ) from None
+        return events
 
     async def append(self, events: Sequence[Event]) -> None:
         async with self._write_lock:
