@@ -38,6 +38,7 @@ from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.links import ServiceLinks
 from warroom.domain.projection import apply_event
+from warroom.gc_pause import LARGE_FRAME, paused_gc
 from warroom.monitoring.signals import MetricsSnapshot
 from warroom.protocol.frames import (
     PROTOCOL_VERSION,
@@ -329,6 +330,10 @@ class WarroomClient:
                 await self._send_unlocked(SubscribeTriage(id=new_id()).model_dump_json())
 
     async def _dispatch(self, raw: str | bytes) -> None:
+        with paused_gc(len(raw) >= LARGE_FRAME):
+            await self._dispatch_frame(raw)
+
+    async def _dispatch_frame(self, raw: str | bytes) -> None:
         try:
             frame = SERVER_FRAME_ADAPTER.validate_json(raw)
         except ValidationError as exc:

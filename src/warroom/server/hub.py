@@ -23,6 +23,7 @@ from warroom.domain.incident import IncidentState
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.domain.rules import decide, decide_declaration
 from warroom.domain.triage import Detection
+from warroom.gc_pause import paused_gc
 from warroom.protocol.frames import (
     Ack,
     ClientFrame,
@@ -139,6 +140,10 @@ class Hub:
 
     async def load(self) -> None:
         """Rebuild every incident from the log."""
+        with paused_gc():
+            await self._load()
+
+    async def _load(self) -> None:
         by_incident: dict[int, list[Event]] = {}
         for event in await self._store.load_events():
             by_incident.setdefault(event.incident_id, []).append(event)

@@ -1,0 +1,29 @@
+"""Pausing Python's cyclic garbage collector while a large batch of objects is built.
+
+Parsing a snapshot or a long catch-up creates tens of thousands of long-lived objects; each
+automatic collection walks all of them again, which measured as two thirds of the time to load
+10,000 events. Nothing built in such a batch is cyclic garbage, so the collector waits until the
+batch is done.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+LARGE_FRAME = 64 * 1024
+"""Frames at least this long (in characters) are parsed and applied with the collector paused."""
+
+
+@contextmanager
+def paused_gc(pause: bool = True) -> Iterator[None]:
+    """Run the block with automatic collection off (if `pause`), restoring it afterwards."""
+    was_enabled = gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
