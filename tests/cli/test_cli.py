@@ -59,9 +59,16 @@ async def test_declare_log_severity_check_and_export(
     incident = declared.out.strip()
     assert incident == "1"
     logged = await warroom(
-        "log", incident, "rolled back [red]v2[/red]", "--kind", "action",
-        "--correlation-id", "req-42", server=server, token=alice,
-    )  # fmt: skip
+        "log",
+        incident,
+        "rolled back [red]v2[/red]",
+        "--kind",
+        "action",
+        "--correlation-id",
+        "req-42",
+        server=server,
+        token=alice,
+    )
     assert logged.code == 0, logged.err
     assert (
         await warroom("severity", incident, "1", "--reason", "payments", server=server, token=alice)
@@ -128,14 +135,30 @@ async def test_public_update_needs_the_ics_approval(
     ).out.strip()
     await warroom("assign", incident, "cl", "dana", server=server, token=alice)
     internal = await warroom(
-        "update", incident, "--internal", "Checkout failing", "--impact", "60% of users",
-        "--next", "15", server=server, token=dana,
-    )  # fmt: skip
+        "update",
+        incident,
+        "--internal",
+        "Checkout failing",
+        "--impact",
+        "60% of users",
+        "--next",
+        "15",
+        server=server,
+        token=dana,
+    )
     assert internal.code == 0, internal.err
     draft = await warroom(
-        "update", incident, "--external", "We are investigating checkout errors.",
-        "--state", "investigating", "--component", "Checkout", server=server, token=dana,
-    )  # fmt: skip
+        "update",
+        incident,
+        "--external",
+        "We are investigating checkout errors.",
+        "--state",
+        "investigating",
+        "--component",
+        "Checkout",
+        server=server,
+        token=dana,
+    )
     assert draft.code == 0, draft.err
     draft_id = draft.out.strip()
     cl_approves = await warroom("approve", incident, draft_id, server=server, token=dana)
@@ -165,3 +188,46 @@ async def test_user_revoke(db_path: Path) -> None:
     assert revoked.code == 0
     unknown = await warroom("user", "revoke", "bob", "--db", str(db_path))
     assert (unknown.code, unknown.err) == (1, "warroom: no user named bob\n")
+
+
+async def test_phase_roles_entries_and_checklist_items_from_the_command_line(
+    server: WarroomServer, add_user: AddUser
+) -> None:
+    alice, bob = await add_user("alice"), await add_user("bob")
+    incident = (
+        await warroom("declare", "--title", "x", "--sev", "2", server=server, token=alice)
+    ).out.strip()
+    moved = await warroom(
+        "phase", incident, "investigating", "--reason", "on it", server=server, token=alice
+    )
+    assert moved.code == 0, moved.err
+    assert (await warroom("assign", incident, "tl", "bob", server=server, token=alice)).code == 0
+    added = await warroom("item", incident, "add", "Purge the CDN", server=server, token=bob)
+    assert (added.code, added.out) == (0, "5\n")
+    owned = await warroom("item", incident, "owner", "5", "bob", server=server, token=bob)
+    assert owned.code == 0, owned.err
+    entry = (await warroom("log", incident, "typo hre", server=server, token=bob)).out.strip()
+    assert (
+        await warroom("amend", incident, entry, "typo here", server=server, token=bob)
+    ).code == 0
+    assert (
+        await warroom("strike", incident, entry, "--reason", "wrong", server=server, token=bob)
+    ).code == 0
+    assert (await warroom("unassign", incident, "tl", "bob", server=server, token=alice)).code == 0
+    assert (await warroom("assign", incident, "ic", "bob", server=server, token=alice)).code == 0
+    assert (await warroom("decline", incident, server=server, token=bob)).code == 0
+
+    exported = await warroom("export", incident, server=server, token=alice)
+    state = json.loads(exported.out)["state"]
+    assert state["incident"]["phase"] == "investigating"
+    assert state["checklist"][-1] | {"changed_at": None} == state["checklist"][-1] | {
+        "id": 5,
+        "title": "Purge the CDN",
+        "owner": "bob",
+        "changed_at": None,
+    }
+    struck = next(e for e in state["timeline"] if e["id"] == int(entry))
+    assert (struck["text"], struck["struck"]) == ("typo here", True)
+    assert state["roster"]["tls"] == {}
+    assert state["roster"]["ic"] == "alice"
+    assert state["roster"]["ic_offer"] is None

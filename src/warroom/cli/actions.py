@@ -14,19 +14,25 @@ from warroom.config import load_config
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     AcceptIc,
+    AddChecklistItem,
     AddEntry,
     AddService,
+    AmendEntry,
     ApproveExternalUpdate,
     AssignRole,
     Command,
     DeclareIncident,
+    DeclineIc,
     DraftExternalUpdate,
     PostStatusUpdate,
     RejectExternalUpdate,
     RemoveService,
+    SetItemOwner,
     SetItemState,
     SetPhase,
     SetSeverity,
+    StrikeEntry,
+    UnassignRole,
 )
 from warroom.domain.communications import PublicState
 from warroom.domain.phase import Phase
@@ -139,6 +145,74 @@ async def assign(args: argparse.Namespace) -> int:
 async def accept(args: argparse.Namespace) -> int:
     async with connected(args) as client:
         await client.execute(AcceptIc(id=new_id(), incident_id=args.incident))
+    return 0
+
+
+async def set_phase(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        state = await client.follow(args.incident)
+        await client.execute(
+            SetPhase(
+                id=new_id(),
+                incident_id=args.incident,
+                phase=Phase(args.phase),
+                expected=state.incident.phase,
+                reason=args.reason,
+            )
+        )
+    return 0
+
+
+async def unassign(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        await client.execute(
+            UnassignRole(
+                id=new_id(), incident_id=args.incident, role=Role(args.role), user=args.user
+            )
+        )
+    return 0
+
+
+async def decline(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        await client.execute(DeclineIc(id=new_id(), incident_id=args.incident))
+    return 0
+
+
+async def amend(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        await client.execute(
+            AmendEntry(id=new_id(), incident_id=args.incident, entry_id=args.entry, text=args.text)
+        )
+    return 0
+
+
+async def strike(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        await client.execute(
+            StrikeEntry(
+                id=new_id(), incident_id=args.incident, entry_id=args.entry, reason=args.reason
+            )
+        )
+    return 0
+
+
+async def change_item(args: argparse.Namespace) -> int:
+    async with connected(args) as client:
+        # Following first means the new item is in our copy by the time the write is acked.
+        state = await client.follow(args.incident)
+        command: Command
+        if args.action == "add":
+            command = AddChecklistItem(id=new_id(), incident_id=args.incident, title=args.value)
+        else:
+            if not args.value.isdigit():
+                raise ClientError(f"item owner takes the item's number, not {args.value!r}")
+            command = SetItemOwner(
+                id=new_id(), incident_id=args.incident, item_id=int(args.value), owner=args.owner
+            )
+        await client.execute(command)
+    if args.action == "add":
+        print(state.checklist[-1].id)  # the new item's number, for `warroom check`
     return 0
 
 

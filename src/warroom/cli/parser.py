@@ -10,6 +10,7 @@ from warroom import __version__
 from warroom.cli import actions
 from warroom.domain.checklist import ItemState
 from warroom.domain.communications import PublicState
+from warroom.domain.phase import Phase
 from warroom.domain.timeline import USER_KINDS
 from warroom.paths import DEFAULT_SERVER
 
@@ -78,6 +79,41 @@ def build_parser() -> argparse.ArgumentParser:
     accept = _client_command(sub, "accept", "accept the IC role offered to you")
     accept.add_argument("incident", type=int)
     accept.set_defaults(run=actions.accept)
+
+    phase = _client_command(sub, "phase", "move the incident to another phase (IC)")
+    phase.add_argument("incident", type=int)
+    phase.add_argument("phase", choices=[p.value for p in Phase])
+    phase.add_argument("--reason", default="")
+    phase.set_defaults(run=actions.set_phase)
+
+    unassign = _client_command(sub, "unassign", "take a CL, TL or Scribe role away (IC)")
+    unassign.add_argument("incident", type=int)
+    unassign.add_argument("role", choices=["cl", "tl", "scribe"])
+    unassign.add_argument("user")
+    unassign.set_defaults(run=actions.unassign)
+
+    decline = _client_command(sub, "decline", "decline the IC role offered to you (or withdraw it)")
+    decline.add_argument("incident", type=int)
+    decline.set_defaults(run=actions.decline)
+
+    amend = _client_command(sub, "amend", "rewrite a timeline entry (history is kept)")
+    amend.add_argument("incident", type=int)
+    amend.add_argument("entry", type=int)
+    amend.add_argument("text")
+    amend.set_defaults(run=actions.amend)
+
+    strike = _client_command(sub, "strike", "strike a timeline entry through (never deleted)")
+    strike.add_argument("incident", type=int)
+    strike.add_argument("entry", type=int)
+    strike.add_argument("--reason", default="")
+    strike.set_defaults(run=actions.strike)
+
+    item = _client_command(sub, "item", "add a checklist item or set its owner (IC, TL)")
+    item.add_argument("incident", type=int)
+    item.add_argument("action", choices=["add", "owner"])
+    item.add_argument("value", help="add: the item's title; owner: the item's number")
+    item.add_argument("owner", nargs="?", help="owner: the user (omit to clear)")
+    item.set_defaults(run=actions.change_item)
 
     check = _client_command(sub, "check", "set a checklist item's state (IC, TL)")
     check.add_argument("incident", type=int)
