@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
-from warroom.domain.commands import DeclareIncident, PostStatusUpdate, SetSeverity
+from warroom.domain.commands import Command, DeclareIncident, PostStatusUpdate, SetSeverity
 from warroom.domain.events import SERVER_ACTOR
 from warroom.domain.update_clock import OVERDUE_REMINDER_TEXT
 from warroom.server.app import WarroomServer
@@ -29,102 +33,94 @@ class FrozenClock:
         self.now = T0 + timedelta(minutes=minutes)
 
 
-def reminders(server: WarroomServer, incident_id: int) -> list[str]:
-    state = server.hub.incident_state(incident_id)
-    assert state is not None
-    return [
-        e.text
-        for e in state.timeline
-        if e.author == SERVER_ACTOR and e.text.startswith(OVERDUE_REMINDER_TEXT)
-    ]
+@dataclass
+class Room:
+    """A server on a frozen clock and the IC's client."""
+
+    server: WarroomServer
+    client: WarroomClient
+    clock: FrozenClock
+
+    async def declare(self, severity: int) -> int:
+        ack = await self.client.execute(
+            DeclareIncident(id=new_id(), title="Payments", severity=severity)
+        )
+        return ack.incident_id
+
+    async def do(self, command: Command) -> None:
+        await self.client.execute(command)
+
+    async def tick_at(self, minutes: float) -> int:
+        """Move the clock and let the reminders look; returns how many were written."""
+        self.clock.at(minutes)
+        return await self.server.integrations.reminders.tick()
+
+    def reminders(self, incident_id: int) -> list[str]:
+        state = self.server.hub.incident_state(incident_id)
+        assert state is not None
+        return [
+            e.text
+            for e in state.timeline
+            if e.author == SERVER_ACTOR and e.text.startswith(OVERDUE_REMINDER_TEXT)
+        ]
+
+
+@pytest.fixture
+async def room(db_path: Path) -> AsyncIterator[Room]:
+    clock = FrozenClock()
+    token = await create_user(db_path, "alice")
+    async with await WarroomServer.start(db_path, TEST_SETTINGS, clock=clock) as server:
+        client = WarroomClient(server.url, token)
+        await client.start()
+        yield Room(server, client, clock)
+        await client.close()
 
 
 async def test_sev1_overdue_fires_once_at_fifteen_minutes_and_restarts_on_update(
-    db_path: Path,
+    room: Room,
 ) -> None:
-    clock = FrozenClock()
-    token = await create_user(db_path, "alice")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, clock=clock) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        incident = (
-            await client.execute(DeclareIncident(id=new_id(), title="Payments", severity=1))
-        ).incident_id
-        tick = server.integrations.reminders.tick
+    incident = await room.declare(1)
+    assert await room.tick_at(14.99) == 0
+    assert await room.tick_at(15) == 1
+    assert room.reminders(incident) == [
+        "Internal update overdue: SEV1 update was due at 14:15 UTC (every 15 min)"
+    ]
+    assert await room.tick_at(20) == 0  # once per missed deadline
 
-        clock.at(14.99)
-        assert await tick() == 0
-        clock.at(15)
-        assert await tick() == 1
-        assert reminders(server, incident) == [
-            "Internal update overdue: SEV1 update was due at 14:15 UTC (every 15 min)"
-        ]
-        clock.at(20)
-        assert await tick() == 0  # once per missed deadline
-
-        clock.at(21)
-        await client.execute(PostStatusUpdate(id=new_id(), incident_id=incident, status="ok"))
-        clock.at(35.9)
-        assert await tick() == 0
-        clock.at(36)
-        assert await tick() == 1
-        assert reminders(server, incident)[-1].endswith("was due at 14:36 UTC (every 15 min)")
-        await client.close()
+    room.clock.at(21)
+    await room.do(PostStatusUpdate(id=new_id(), incident_id=incident, status="ok"))
+    assert await room.tick_at(35.9) == 0
+    assert await room.tick_at(36) == 1
+    assert room.reminders(incident)[-1].endswith("was due at 14:36 UTC (every 15 min)")
 
 
-async def test_sev2_cadence_is_thirty_minutes_and_follows_escalation(db_path: Path) -> None:
-    clock = FrozenClock()
-    token = await create_user(db_path, "alice")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, clock=clock) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        incident = (
-            await client.execute(DeclareIncident(id=new_id(), title="Login", severity=2))
-        ).incident_id
-        tick = server.integrations.reminders.tick
-        clock.at(29)
-        assert await tick() == 0
-        clock.at(30)
-        assert await tick() == 1
-        clock.at(32)
-        await client.execute(
-            SetSeverity(id=new_id(), incident_id=incident, severity=1, expected=2, reason="worse")
-        )
-        clock.at(46)
-        assert await tick() == 0
-        clock.at(47)
-        assert await tick() == 1
-        assert reminders(server, incident)[-1].startswith(
-            "Internal update overdue: SEV1 update was due at 14:47"
-        )
-        await client.close()
+async def test_sev2_cadence_is_thirty_minutes_and_follows_escalation(room: Room) -> None:
+    incident = await room.declare(2)
+    assert await room.tick_at(29) == 0
+    assert await room.tick_at(30) == 1
+    room.clock.at(32)
+    await room.do(
+        SetSeverity(id=new_id(), incident_id=incident, severity=1, expected=2, reason="worse")
+    )
+    assert await room.tick_at(46) == 0
+    assert await room.tick_at(47) == 1
+    assert room.reminders(incident)[-1].startswith(
+        "Internal update overdue: SEV1 update was due at 14:47"
+    )
 
 
-async def test_sev3_owes_no_updates(db_path: Path) -> None:
-    clock = FrozenClock()
-    token = await create_user(db_path, "alice")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, clock=clock) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        await client.execute(DeclareIncident(id=new_id(), title="Slow job", severity=3))
-        clock.at(600)
-        assert await server.integrations.reminders.tick() == 0
-        await client.close()
+async def test_sev3_owes_no_updates(room: Room) -> None:
+    await room.declare(3)
+    assert await room.tick_at(600) == 0
 
 
-async def test_reminder_is_not_repeated_after_a_server_restart(db_path: Path) -> None:
-    clock = FrozenClock()
-    token = await create_user(db_path, "alice")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, clock=clock) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        incident = (
-            await client.execute(DeclareIncident(id=new_id(), title="Payments", severity=1))
-        ).incident_id
-        await client.close()
-        clock.at(16)
-        assert await server.integrations.reminders.tick() == 1
+async def test_reminder_is_not_repeated_after_a_server_restart(room: Room, db_path: Path) -> None:
+    incident = await room.declare(1)
+    assert await room.tick_at(16) == 1
+    await room.client.close()
+    await room.server.close()
+    clock = room.clock
     async with await WarroomServer.start(db_path, TEST_SETTINGS, clock=clock) as restarted:
-        clock.at(17)
-        assert await restarted.integrations.reminders.tick() == 0
-        assert len(reminders(restarted, incident)) == 1
+        again = Room(restarted, room.client, clock)
+        assert await again.tick_at(17) == 0
+        assert len(again.reminders(incident)) == 1
