@@ -5,7 +5,7 @@ Only the server runs these; clients learn the outcome from the events it broadca
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from datetime import datetime
 
 from warroom.domain.checklist import PLAN_MITIGATIONS
@@ -66,7 +66,7 @@ from warroom.domain.naming import channel_name
 from warroom.domain.permissions import Permission, allows
 from warroom.domain.phase import PHASE_TRANSITIONS, Phase
 from warroom.domain.roles import Role
-from warroom.domain.timeline import USER_KINDS, EntryKind, TimelineEntry
+from warroom.domain.timeline import RECORD_KINDS, USER_KINDS, EntryKind, TimelineEntry
 from warroom.domain.triage import Detection
 
 
@@ -284,8 +284,26 @@ def _decide_entry_kind(kind: EntryKind, roles: frozenset[Role]) -> None:
         _require(roles, Permission.WRITE_TIMELINE, "write to the timeline")
 
 
-_RECORDS = frozenset({EntryKind.SYSTEM, EntryKind.EXTERNAL, EntryKind.ALERT, EntryKind.METRICS})
-"""Entries that record what happened outside the room (published text, alerts, numbers)."""
+def entry_change_refusal(
+    entry: TimelineEntry, actor: str, roles: Iterable[Role]
+) -> DomainError | None:
+    """Why `actor` may not amend or strike `entry`, or None if they may. The server refuses with
+    it; the console asks it before offering the keys."""
+    if entry.kind in RECORD_KINDS:
+        return DomainError(
+            ErrorCode.INVALID, f"{entry.kind.value} entries are a record and cannot be changed"
+        )
+    if entry.struck:
+        return DomainError(ErrorCode.INVALID, f"entry {entry.id} is struck and cannot be changed")
+    if entry.author != actor and not allows(roles, Permission.EDIT_ANY_ENTRY):
+        return DomainError(
+            ErrorCode.FORBIDDEN, "only the author, the Scribe or the IC may change an entry"
+        )
+    return None
+
+
+def may_change_entry(entry: TimelineEntry, actor: str, roles: Iterable[Role]) -> bool:
+    return entry_change_refusal(entry, actor, roles) is None
 
 
 def _editable_entry(
@@ -294,14 +312,7 @@ def _editable_entry(
     entry = state.entry(entry_id)
     if entry is None:
         raise DomainError(ErrorCode.UNKNOWN_ENTRY, f"no timeline entry {entry_id}")
-    if entry.kind in _RECORDS:
-        raise DomainError(
-            ErrorCode.INVALID, f"{entry.kind.value} entries are a record and cannot be changed"
-        )
-    if entry.struck:
-        raise DomainError(ErrorCode.INVALID, f"entry {entry.id} is struck and cannot be changed")
-    if entry.author != actor and not allows(roles, Permission.EDIT_ANY_ENTRY):
-        raise DomainError(
-            ErrorCode.FORBIDDEN, "only the author, the Scribe or the IC may change an entry"
-        )
+    refusal = entry_change_refusal(entry, actor, roles)
+    if refusal is not None:
+        raise refusal
     return entry

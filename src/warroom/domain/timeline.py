@@ -32,6 +32,11 @@ USER_KINDS = frozenset(
 """Kinds a person may post directly; the others come from workflows on the server."""
 
 
+RECORD_KINDS = frozenset({EntryKind.SYSTEM, EntryKind.EXTERNAL, EntryKind.ALERT, EntryKind.METRICS})
+"""Entries that record what happened outside the room (published text, alerts, numbers): they
+are never amended or struck."""
+
+
 class EntryRevision(BaseModel):
     """An earlier wording of an entry, kept when it is amended or struck."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -239,6 +240,21 @@ class WarroomApp(App[None]):
             return
         self.post_message(IncidentUpdated(incident_id))
         self.post_message(PresenceUpdated(incident_id))
+        # After the incident is drawn, not before: the collection below takes a moment.
+        self.call_after_refresh(self._freeze_long_lived)
+
+    def _freeze_long_lived(self) -> None:
+        """Move everything alive now out of reach of the cyclic garbage collector.
+
+        A followed incident is tens of thousands of objects that live as long as the screen.
+        Every automatic full collection walked all of them again: 75 ms with 10,000 entries, a
+        frozen console in the middle of a burst of events. Frozen objects are still freed by
+        reference counting; the unfreeze and collection first let what the previous incident
+        left in cycles (its screen and widgets) go before the rest is frozen.
+        """
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     @on(Worker.StateChanged)
     def report_failed_worker(self, event: Worker.StateChanged) -> None:

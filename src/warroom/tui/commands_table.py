@@ -15,6 +15,8 @@ from textual.dom import DOMNode
 
 from warroom.domain.incident import IncidentState
 from warroom.domain.permissions import Permission, allows
+from warroom.domain.rules import may_change_entry
+from warroom.domain.timeline import TimelineEntry
 
 
 class Scope(StrEnum):
@@ -32,6 +34,8 @@ class Scope(StrEnum):
     """The communications view: public drafts and the IC's decisions."""
     LINKS = "links"
     """A list of investigation links (entry details, dashboards)."""
+    ENTRY = "entry"
+    """The detail view of one timeline entry: amending and striking it."""
     DIALOG = "dialog"
 
 
@@ -46,6 +50,8 @@ class Gate(StrEnum):
     """The incident is still being worked (declared, investigating or mitigating)."""
     HAS_SERVICES = "has_services"
     """The incident lists at least one service."""
+    ENTRY_EDITABLE = "entry_editable"
+    """The entry shown may still be changed, and by me: I wrote it or may edit any entry."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("checklist.skip", "x", "skip_checklist_item", "N/A",
                 "Mark the selected mitigation not applicable", Scope.CHECKLIST,
                 Permission.CHANGE_CHECKLIST),
+    CommandSpec("checklist.add", "plus", "add_checklist_item", "Add item",
+                "Add a mitigation of your own to the checklist", Scope.CHECKLIST,
+                Permission.CHANGE_CHECKLIST, key_display="+"),
+    CommandSpec("checklist.owner", "o", "set_checklist_item_owner", "Owner",
+                "Name who owns the selected mitigation, or clear its owner", Scope.CHECKLIST,
+                Permission.CHANGE_CHECKLIST),
     # --- Scribe line --------------------------------------------------------------------------
     CommandSpec("scribe.leave", "escape", "leave_scribe_input", "Leave",
                 "Leave the Scribe line (what you typed stays)", Scope.SCRIBE,
@@ -206,6 +218,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     # --- link lists ---------------------------------------------------------------------------
     CommandSpec("links.copy", "c", "copy_link", "Copy link",
                 "Copy the highlighted link to the clipboard", Scope.LINKS),
+    # --- entry detail -------------------------------------------------------------------------
+    CommandSpec("entry.amend", "e", "amend_entry", "Amend",
+                "Rewrite this entry; the earlier wording stays in its history", Scope.ENTRY,
+                gate=Gate.ENTRY_EDITABLE),
+    CommandSpec("entry.strike", "x", "strike_entry", "Strike",
+                "Strike this entry through with a reason; it is never deleted", Scope.ENTRY,
+                gate=Gate.ENTRY_EDITABLE),
     # --- dialogs ------------------------------------------------------------------------------
     CommandSpec("dialog.cancel", "escape", "cancel_dialog", "Cancel",
                 "Close the dialog without changing anything", Scope.DIALOG, in_palette=False),
@@ -238,11 +257,22 @@ def command_for(scope: Scope, action: str) -> CommandSpec | None:
     return next((s for s in COMMANDS if s.scope is scope and s.action == action), None)
 
 
-def is_offered(spec: CommandSpec, state: IncidentState | None, user: str | None) -> bool:
+def is_offered(
+    spec: CommandSpec,
+    state: IncidentState | None,
+    user: str | None,
+    entry: TimelineEntry | None = None,
+) -> bool:
     """Whether `user` may be offered `spec` in the incident as it stands.
 
     Commands without a permission or gate are always offered; the others need a loaded incident
     and a known user, because until then nobody can say what the user's roles are.
+
+    Args:
+        spec: The command.
+        state: The incident, or None while it loads.
+        user: Who is signed in, or None until the server said.
+        entry: The timeline entry the command acts on, for commands of `Scope.ENTRY`.
     """
     if spec.permission is None and spec.gate is Gate.NONE:
         return True
@@ -259,6 +289,8 @@ def is_offered(spec: CommandSpec, state: IncidentState | None, user: str | None)
         return state.incident.phase.is_open
     if spec.gate is Gate.HAS_SERVICES:
         return bool(state.incident.services)
+    if spec.gate is Gate.ENTRY_EDITABLE:
+        return entry is not None and may_change_entry(entry, user, roster.roles_of(user))
     return True
 
 

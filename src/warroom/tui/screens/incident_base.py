@@ -23,23 +23,26 @@ from warroom.tui.worker_errors import report_failed_worker
 class IncidentScreenBase(Screen[None]):
     """One followed incident's live state; `MainScreen` lays it out."""
 
-    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
+    # None of these draws anything itself (`repaint=False`): the panes bound to them redraw what
+    # changed, where a repaint of the screen would redraw every pane on every applied batch.
+
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True, repaint=False)
     """The incident as the client holds it now; set again on every update."""
-    pending: Reactive[tuple[PendingEntry, ...]] = reactive(())
+    pending: Reactive[tuple[PendingEntry, ...]] = reactive((), repaint=False)
     """This console's entries on their way to the server."""
-    online: Reactive[frozenset[str]] = reactive(frozenset())
+    online: Reactive[frozenset[str]] = reactive(frozenset(), repaint=False)
     """Users connected to the incident now."""
-    me: Reactive[str | None] = reactive(None)
+    me: Reactive[str | None] = reactive(None, repaint=False)
     """The signed-in user (None until the server has said who the token belongs to)."""
-    now: Reactive[datetime | None] = reactive(None)
+    now: Reactive[datetime | None] = reactive(None, repaint=False)
     """The app clock, ticking every second."""
-    connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo())
+    connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo(), repaint=False)
     """The link to the server."""
-    metrics: Reactive[MetricsSnapshot | None] = reactive(None)
+    metrics: Reactive[MetricsSnapshot | None] = reactive(None, repaint=False)
     """The latest metrics snapshot the server sent for this incident."""
-    metrics_note: Reactive[str] = reactive("")
+    metrics_note: Reactive[str] = reactive("", repaint=False)
     """Why the server has no metrics snapshot, when it said so."""
-    links: Reactive[dict[str, ServiceLinks]] = reactive(dict)
+    links: Reactive[dict[str, ServiceLinks]] = reactive(dict, repaint=False)
     """The server's investigation link templates per service."""
 
     def __init__(self, host: WarroomHost, incident_id: int) -> None:

@@ -29,6 +29,7 @@ from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.host import WarroomHost
 from warroom.tui.links import incident_services
 from warroom.tui.screens.comms_actions import CommsActions
+from warroom.tui.screens.entry_actions import EntryActions
 from warroom.tui.screens.investigation_actions import InvestigationActions
 from warroom.tui.screens.phase_dialog import PhaseChoice, PhaseDialog
 from warroom.tui.screens.role_dialog import ASSIGNABLE_ROLES, RoleChoice, RoleDialog
@@ -43,7 +44,7 @@ from warroom.tui.widgets.timeline_pane import TimelinePane
 from warroom.tui.widgets.timeline_view import TimelineView
 
 
-class MainScreen(InvestigationActions, CommsActions):
+class MainScreen(InvestigationActions, CommsActions, EntryActions):
     """One incident, live: header, severity, roles, metrics, timeline, checklist, Scribe line."""
 
     BINDINGS = bindings_for(Scope.MAIN)

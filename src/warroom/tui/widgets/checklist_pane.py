@@ -1,4 +1,5 @@
-"""The mitigation checklist: items with state, owner and who changed them when; keys tick them."""
+"""The mitigation checklist: items with state, owner and who changed them when; keys tick them,
+add items and name their owners."""
 
 from __future__ import annotations
 
@@ -49,6 +50,16 @@ class ChecklistPane(DataTable[Text]):
         item_id: int
         state: ItemState
         expected: ItemState
+
+    @dataclass
+    class ItemAddRequested(Message):
+        """The user asked to add a mitigation of their own."""
+
+    @dataclass
+    class OwnerChangeRequested(Message):
+        """The user asked to name (or clear) the owner of `item`."""
+
+        item: ChecklistItem
 
     state: Reactive[IncidentState | None] = reactive(None, always_update=True)
     """The incident shown; None while it loads."""
@@ -107,9 +118,15 @@ class ChecklistPane(DataTable[Text]):
         spec = command_for(Scope.CHECKLIST, action)
         if spec is None:
             return True
-        item = self.selected_item
-        if item is None or not is_offered(spec, self.state, self.me):
+        if not is_offered(spec, self.state, self.me):
             return False
+        if action == "add_checklist_item":
+            return True  # needs no selection: an empty checklist can be started
+        item = self.selected_item
+        if item is None:
+            return False
+        if action == "set_checklist_item_owner":
+            return True
         # Offered but meaningless for this item (already done): shown dimmed, not hidden.
         return True if target_state(action, item.state) is not None else None
 
@@ -124,6 +141,14 @@ class ChecklistPane(DataTable[Text]):
 
     def action_skip_checklist_item(self) -> None:
         self._request("skip_checklist_item")
+
+    def action_add_checklist_item(self) -> None:
+        self.post_message(self.ItemAddRequested())
+
+    def action_set_checklist_item_owner(self) -> None:
+        item = self.selected_item
+        if item is not None:
+            self.post_message(self.OwnerChangeRequested(item))
 
     def _request(self, action: str) -> None:
         item = self.selected_item

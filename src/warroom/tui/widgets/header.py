@@ -33,13 +33,15 @@ class IncidentHeader(Horizontal):
 
         due_at: datetime
 
-    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
+    # The pane draws through its child widgets, which redraw when their text changes; a
+    # repaint of the whole pane on every update would redraw all of them (`repaint=False`).
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True, repaint=False)
     """The incident shown; None while it loads."""
-    now: Reactive[datetime | None] = reactive(None)
+    now: Reactive[datetime | None] = reactive(None, repaint=False)
     """The app clock's current time, ticking every second."""
-    connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo())
+    connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo(), repaint=False)
     """The link to the server and the number of unsent writes."""
-    me: Reactive[str | None] = reactive(None)
+    me: Reactive[str | None] = reactive(None, repaint=False)
     """The signed-in user: the CL and the IC see an overdue update in full alarm colours."""
 
     def __init__(self, zone: tzinfo | None) -> None:

@@ -27,12 +27,48 @@ NO_SERVICES_HINT = "The incident lists no services: the IC or a TL adds one with
 _LEVEL_CLASSES = {level: f"metrics--{level.value.replace('_', '-')}" for level in Level}
 
 
+def _is_pinned_metrics(entry: TimelineEntry) -> bool:
+    return entry.kind is EntryKind.METRICS and not entry.struck
+
+
 def latest_metrics(state: IncidentState) -> TimelineEntry | None:
     """The newest metrics entry that has not been struck."""
     for entry in reversed(state.timeline):
-        if entry.kind is EntryKind.METRICS and not entry.struck:
+        if _is_pinned_metrics(entry):
             return entry
     return None
+
+
+class LatestMetrics:
+    """`latest_metrics`, kept up to date without scanning the whole timeline on every update.
+
+    The timeline only grows at the end; entries change in place only by being amended (kind
+    unchanged) or struck. So the entries seen last time need no second look unless the one found
+    was struck since, and a burst of events costs a scan of the new entries only.
+    """
+
+    def __init__(self) -> None:
+        self._timeline: list[TimelineEntry] | None = None
+        self._seen = 0
+        self._found: TimelineEntry | None = None
+
+    def __call__(self, state: IncidentState) -> TimelineEntry | None:
+        timeline = state.timeline
+        found = self._found
+        if (
+            timeline is not self._timeline
+            or len(timeline) < self._seen
+            or (found is not None and found.struck)
+        ):
+            # Another incident, a replaced snapshot, or the pinned entry struck: look again.
+            self._timeline, found = timeline, latest_metrics(state)
+        else:
+            for entry in reversed(timeline[self._seen :]):
+                if _is_pinned_metrics(entry):
+                    found = entry
+                    break
+        self._seen, self._found = len(timeline), found
+        return found
 
 
 class MetricsPane(ScrollableContainer):
@@ -49,13 +85,15 @@ class MetricsPane(ScrollableContainer):
         *_LEVEL_CLASSES.values(),
     }
 
-    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
+    # The pane draws through its child widgets, which redraw when their text changes; a
+    # repaint of the whole pane on every update would redraw all of them (`repaint=False`).
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True, repaint=False)
     """The incident shown; None while it loads."""
-    snapshot: Reactive[MetricsSnapshot | None] = reactive(None)
+    snapshot: Reactive[MetricsSnapshot | None] = reactive(None, repaint=False)
     """The latest snapshot the server sent for this incident, if any."""
-    note: Reactive[str] = reactive("")
+    note: Reactive[str] = reactive("", repaint=False)
     """Why the server has no snapshot (e.g. no Prometheus configured), when it said so."""
-    links: Reactive[dict[str, ServiceLinks]] = reactive(dict)
+    links: Reactive[dict[str, ServiceLinks]] = reactive(dict, repaint=False)
     """The server's link templates per service, for the dashboard links."""
 
     def __init__(self, zone: tzinfo | None, clock: Callable[[], datetime]) -> None:
@@ -64,6 +102,7 @@ class MetricsPane(ScrollableContainer):
         self._zone = zone
         self._clock = clock
         self._styles: MetricsStyles | None = None
+        self._latest_metrics = LatestMetrics()
         self.text = QuietStatic(id="metrics-text")
         """The snapshot as shown."""
 
@@ -114,7 +153,7 @@ class MetricsPane(ScrollableContainer):
             self.text.show(snapshot_text(snapshot, services, dashboards, styles))
             return
         parts: list[Text] = []
-        entry = latest_metrics(state)
+        entry = self._latest_metrics(state)
         if entry is not None:
             self.border_subtitle = f"pinned {clock_time(entry.when, self._zone)}"
             parts.append(Text(clean(entry.text, keep_newlines=True)))

@@ -20,9 +20,11 @@ from warroom.tui.widgets.timeline_view import TimelineView
 class TimelinePane(Vertical):
     """Everything recorded about the incident, newest at the bottom."""
 
-    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
+    # The pane draws through its child widgets, which redraw when their text changes; a
+    # repaint of the whole pane on every update would redraw all of them (`repaint=False`).
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True, repaint=False)
     """The incident shown; None while it loads."""
-    pending: Reactive[tuple[PendingEntry, ...]] = reactive(())
+    pending: Reactive[tuple[PendingEntry, ...]] = reactive((), repaint=False)
     """Entries this console posted that the server has not committed yet."""
 
     def __init__(self, zone: tzinfo | None) -> None:

@@ -66,7 +66,9 @@ class TimelineView(ScrollView, can_focus=True):
         self._zone = zone
         self._entries: Sequence[TimelineEntry] = ()
         self._pending: Sequence[PendingEntry] = ()
-        self._lines: LRUCache[int, Strip] = LRUCache(1024)
+        self._lines: LRUCache[int, tuple[object, int, Strip]] = LRUCache(1024)
+        """Rendered lines by row, each with the row it was drawn from and that row's revision
+        count, so a line is drawn again only when its row changed (see `_line_key`)."""
         self._styles: TimelineStyles | None = None
         self._unseen = 0
         self._shown = 0
@@ -97,9 +99,8 @@ class TimelineView(ScrollView, can_focus=True):
         following = jump_to_end or self.is_following
         before = self._shown
         self._entries, self._pending = entries, pending
-        # Entries are amended and struck in place, so cached lines cannot be trusted after an
-        # update; only the visible lines are rendered again, which is cheap.
-        self._lines.clear()
+        # Cached lines stay: each is checked against its row when drawn (`_line_key`), so a burst
+        # of appended entries renders only the new lines, not every visible one again.
         count = self._shown = self.row_count
         self.virtual_size = Size(self.scrollable_content_region.width, count)
         if following:
@@ -142,11 +143,23 @@ class TimelineView(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         if row == self.cursor and self.has_focus:
             return self._render_row(row, width, cursor=True)
-        line = self._lines.get(row)
-        if line is None:
-            line = self._render_row(row, width, cursor=False)
-            self._lines[row] = line
+        source, version = self._line_key(row)
+        cached = self._lines.get(row)
+        if cached is not None and cached[0] is source and cached[1] == version:
+            return cached[2]
+        line = self._render_row(row, width, cursor=False)
+        self._lines[row] = (source, version, line)
         return line
+
+    def _line_key(self, row: int) -> tuple[object, int]:
+        """What the line at `row` is drawn from, and its version. Entries are amended and struck
+        in place, and both add a revision, so the revision count says whether a cached line is
+        stale; a filter or a settled pending entry puts another object at the row."""
+        entries = self._entries
+        if row < len(entries):
+            entry = entries[row]
+            return entry, len(entry.revisions)
+        return self._pending[row - len(entries)], 0
 
     def _render_row(self, row: int, width: int, *, cursor: bool) -> Strip:
         styles = self._resolve_styles()
@@ -154,12 +167,14 @@ class TimelineView(ScrollView, can_focus=True):
             text = entry_line(self._entries[row], self._zone, styles)
         else:
             text = pending_line(self._pending[row - len(self._entries)], self._zone, styles)
-        text.style = self.rich_style
+        # Worked out once for the pair: `rich_style` walks every ancestor's styles.
+        base = self.rich_style
+        text.style = base
         text.truncate(width, overflow="ellipsis", pad=True)
         if cursor:
             text.stylize(self.get_component_rich_style("timeline--cursor"))
         segments = list(text.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, self.rich_style)
+        return Strip(segments).crop_extend(0, width, base)
 
     def _resolve_styles(self) -> TimelineStyles:
         if self._styles is None:
