@@ -36,6 +36,15 @@ class Terminal:
             ],
             check=True,
         )
+        # A tmux server that was already running may size new windows by its own rules (80
+        # columns); pin this window to the size the test reads.
+        subprocess.run(
+            ["tmux", "set-option", "-t", self.name, "window-size", "manual"], check=False
+        )
+        subprocess.run(
+            ["tmux", "resize-window", "-t", self.name, "-x", str(COLUMNS), "-y", str(ROWS)],
+            check=False,
+        )
 
     def screen(self) -> str:
         result = subprocess.run(
@@ -80,7 +89,12 @@ class Terminal:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Terminal]:
-    env = f"WARROOM_HOME={shlex.quote(str(tmp_path))} TERM=xterm-256color"
+    # COLUMNS/LINES as well: started from inside pytest, the console was seen to size itself at
+    # 80 columns although the pane had 160, and shutil (which Textual asks) reads these first.
+    env = (
+        f"WARROOM_HOME={shlex.quote(str(tmp_path))} TERM=xterm-256color "
+        f"COLUMNS={COLUMNS} LINES={ROWS}"
+    )
     # No redirection: Textual draws on stderr, so the terminal must keep it.
     terminal = Terminal(f"env {env} {shlex.quote(sys.executable)} -m warroom demo")
     yield terminal
