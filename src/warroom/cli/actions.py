@@ -46,6 +46,7 @@ from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
 from warroom.local import saved_local_token
 from warroom.paths import default_db
+from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings, WarroomServer, serve_until_signalled
 from warroom.users import create_user
 
@@ -70,6 +71,12 @@ async def revoke_user(args: argparse.Namespace) -> int:
     await users.revoke_user(args.db or default_db(), args.name)
     print(f"revoked {args.name}; their token is refused from the next connection on")
     return 0
+
+
+async def execute(args: argparse.Namespace, command: Command) -> Ack:
+    """Connect, send one write, wait for its commit, disconnect."""
+    async with connected(args) as client:
+        return await client.execute(command)
 
 
 @asynccontextmanager
@@ -143,8 +150,7 @@ async def assign(args: argparse.Namespace) -> int:
 
 
 async def accept(args: argparse.Namespace) -> int:
-    async with connected(args) as client:
-        await client.execute(AcceptIc(id=new_id(), incident_id=args.incident))
+    await execute(args, AcceptIc(id=new_id(), incident_id=args.incident))
     return 0
 
 
@@ -164,36 +170,33 @@ async def set_phase(args: argparse.Namespace) -> int:
 
 
 async def unassign(args: argparse.Namespace) -> int:
-    async with connected(args) as client:
-        await client.execute(
-            UnassignRole(
-                id=new_id(), incident_id=args.incident, role=Role(args.role), user=args.user
-            )
-        )
+    await execute(
+        args,
+        UnassignRole(id=new_id(), incident_id=args.incident, role=Role(args.role), user=args.user),
+    )
     return 0
 
 
 async def decline(args: argparse.Namespace) -> int:
-    async with connected(args) as client:
-        await client.execute(DeclineIc(id=new_id(), incident_id=args.incident))
+    await execute(args, DeclineIc(id=new_id(), incident_id=args.incident))
     return 0
 
 
 async def amend(args: argparse.Namespace) -> int:
-    async with connected(args) as client:
-        await client.execute(
-            AmendEntry(id=new_id(), incident_id=args.incident, entry_id=args.entry, text=args.text)
-        )
+    await execute(
+        args,
+        AmendEntry(id=new_id(), incident_id=args.incident, entry_id=args.entry, text=args.text),
+    )
     return 0
 
 
 async def strike(args: argparse.Namespace) -> int:
-    async with connected(args) as client:
-        await client.execute(
-            StrikeEntry(
-                id=new_id(), incident_id=args.incident, entry_id=args.entry, reason=args.reason
-            )
-        )
+    await execute(
+        args,
+        StrikeEntry(
+            id=new_id(), incident_id=args.incident, entry_id=args.entry, reason=args.reason
+        ),
+    )
     return 0
 
 
@@ -264,20 +267,19 @@ async def post_update(args: argparse.Namespace) -> int:
 
 
 async def approve(args: argparse.Namespace) -> int:
-    async with connected(args) as client:
-        await client.execute(
-            ApproveExternalUpdate(id=new_id(), incident_id=args.incident, draft_id=args.draft)
-        )
+    await execute(
+        args, ApproveExternalUpdate(id=new_id(), incident_id=args.incident, draft_id=args.draft)
+    )
     return 0
 
 
 async def reject(args: argparse.Namespace) -> int:
-    async with connected(args) as client:
-        await client.execute(
-            RejectExternalUpdate(
-                id=new_id(), incident_id=args.incident, draft_id=args.draft, comment=args.comment
-            )
-        )
+    await execute(
+        args,
+        RejectExternalUpdate(
+            id=new_id(), incident_id=args.incident, draft_id=args.draft, comment=args.comment
+        ),
+    )
     return 0
 
 
