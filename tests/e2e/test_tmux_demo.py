@@ -65,6 +65,16 @@ class Terminal:
             time.sleep(0.2)  # poll interval of the bounded wait above
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
 
+    def wait_for_line(self, *parts: str, timeout: float = 60.0) -> str:
+        """Poll the screen until one row holds every one of `parts`, bounded."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if any(all(p in row for p in parts) for row in screen.splitlines()):
+                return screen
+            time.sleep(0.2)  # poll interval of the bounded wait above
+        raise AssertionError(f"no row with {parts!r}; the screen was:\n{self.screen()}")
+
     def focus_scribe_line(self) -> None:
         """Press `i` until the footer shows the input's own keys ("esc Leave"): a key sent while
         the app is still mounting its screen can be dropped, and a terminal cannot tell."""
@@ -111,7 +121,9 @@ def test_demo_opens_and_a_typed_entry_appears(demo: Terminal) -> None:
     marker = f"e2e-{os.getpid()}"
     demo.type(f"/decision fail over to eu-west [red]{marker}[/red]")
     demo.keys("Enter")
-    screen = demo.wait_for(marker)
-    line = next(row for row in screen.splitlines() if marker in row)
+    # The typed text is on screen in the Scribe line before Enter is handled: wait for the
+    # timeline row, which is the one that carries the kind.
+    screen = demo.wait_for_line(marker, "DECISION")
+    line = next(row for row in screen.splitlines() if marker in row and "DECISION" in row)
     assert "DECISION" in line
     assert f"[red]{marker}[/red]" in line  # markup shows literally, it does not style
