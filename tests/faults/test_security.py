@@ -153,6 +153,68 @@ async def test_repeated_bad_tokens_wait_longer_each_time(
         await store.close()
 
 
+async def test_thousands_of_failures_from_one_address_keep_a_capped_wait(
+    db_path: Path, recorded_waits: list[float]
+) -> None:
+    # 0.05 * 2**count overflowed a float after ~1,000 failures: every later handshake got a 500.
+    store = await SqliteStore.open(db_path)
+    auth = Authenticator(store)
+    try:
+        for n in range(2_000):
+            assert await auth.identify(f"wr_guess{n}", "203.0.113.9") is None
+        assert len(recorded_waits) == 2_000
+        assert max(recorded_waits) == 2.0
+        assert recorded_waits[-1] == 2.0
+    finally:
+        await store.close()
+
+
+async def test_the_failure_table_stays_bounded_when_many_addresses_guess(
+    db_path: Path, recorded_waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth_module, "MAX_TRACKED_PEERS", 50)
+    store = await SqliteStore.open(db_path)
+    auth = Authenticator(store)
+    try:
+        for n in range(500):
+            assert await auth.identify("wr_nope", f"10.0.{n // 256}.{n % 256}") is None
+        assert auth.tracked_peers == 50
+        # The latest guessers are the ones remembered: a repeat from the last one waits.
+        recorded_waits.clear()
+        assert await auth.identify("wr_nope", "10.0.1.243") is None
+        assert recorded_waits == [0.1]
+    finally:
+        await store.close()
+
+
+async def test_concurrent_bad_handshakes_all_get_401_and_share_user_table_reads(
+    db_path: Path, recorded_waits: list[float]
+) -> None:
+    good = await create_user(db_path, "alice")
+    async with await WarroomServer.start(db_path, ServerSettings(port=0)) as server:
+        reads = 0
+        users = server.store.users
+
+        async def counted_users() -> Any:
+            nonlocal reads
+            reads += 1
+            return await users()
+
+        server.store.users = counted_users  # type: ignore[method-assign]  # count, then delegate
+
+        async def guess(n: int) -> int:
+            with pytest.raises(InvalidStatus) as refused:
+                await connect(server.url, additional_headers={"Authorization": f"Bearer x{n}"})
+            return refused.value.response.status_code
+
+        statuses = await asyncio.gather(*(guess(n) for n in range(300)))
+        assert set(statuses) == {401}
+        assert reads < 300, "concurrent handshakes share one read of the user table"
+        assert max(recorded_waits) == 2.0
+        peer = await Peer.open(server.url, good)  # and the real owner still gets in
+        await peer.close()
+
+
 async def test_bad_tokens_at_the_handshake_are_refused_and_slowed_down(
     db_path: Path, recorded_waits: list[float]
 ) -> None:

@@ -11,7 +11,14 @@ from warroom.server.tokens import hash_token
 from warroom.store.base import EventStore
 
 _MAX_DELAY = 2.0
+"""The longest a failed handshake waits before its 401."""
+_MAX_DOUBLINGS = 6
+"""0.05 s doubled six times passes `_MAX_DELAY`; more doublings would only overflow a float."""
 _FORGET_AFTER = 300.0
+"""Seconds without a failure after which an address starts again with no penalty."""
+MAX_TRACKED_PEERS = 10_000
+"""Addresses whose failures are remembered; past this the stalest are forgotten first, so a
+flood from many addresses cannot grow the table without bound."""
 
 
 class Authenticator:
@@ -23,17 +30,32 @@ class Authenticator:
         self._by_hash: dict[str, str] = {}
         self._failures: dict[str, tuple[int, float]] = {}
         self._monotonic = monotonic
-        self._refresh_lock = asyncio.Lock()
+        self._refreshing: asyncio.Future[None] | None = None
 
     @property
     def user_names(self) -> set[str]:
         return set(self._by_hash.values())
 
     async def refresh(self) -> None:
-        """Reload the user table."""
-        async with self._refresh_lock:
+        """Reload the user table. Callers that arrive while a reload is running share it, so a
+        thousand handshakes at once cost one read, not a thousand queued ones."""
+        if self._refreshing is not None:
+            await asyncio.shield(self._refreshing)
+            return
+        self._refreshing = asyncio.get_running_loop().create_future()
+        try:
             users = await self._store.users()
             self._by_hash = {u.token_hash: u.name for u in users}
+        except BaseException as exc:
+            self._refreshing.set_exception(exc)
+            # Mark it retrieved: the waiters (if any) re-raise it, the future itself must not
+            # log "exception was never retrieved".
+            self._refreshing.exception()
+            raise
+        else:
+            self._refreshing.set_result(None)
+        finally:
+            self._refreshing = None
 
     async def identify(self, token: str | None, peer: str) -> str | None:
         """The user owning `token`, or None. Repeated failures from one peer wait longer each time
@@ -62,8 +84,22 @@ class Authenticator:
 
     def _penalty(self, peer: str) -> float:
         now = self._monotonic()
-        count, last = self._failures.get(peer, (0, now))
+        count, last = self._failures.pop(peer, (0, now))
         if now - last > _FORGET_AFTER:
             count = 0
+        # Re-inserted at the end: the dict stays ordered from stalest to latest failure.
         self._failures[peer] = (count + 1, now)
-        return min(_MAX_DELAY, 0.05 * (2**count)) if count else 0.0
+        if len(self._failures) > MAX_TRACKED_PEERS:
+            self._forget_stalest(now)
+        return min(_MAX_DELAY, 0.05 * 2 ** min(count, _MAX_DOUBLINGS)) if count else 0.0
+
+    def _forget_stalest(self, now: float) -> None:
+        for peer, (_, last) in list(self._failures.items()):
+            if len(self._failures) <= MAX_TRACKED_PEERS and now - last <= _FORGET_AFTER:
+                break
+            del self._failures[peer]
+
+    @property
+    def tracked_peers(self) -> int:
+        """How many addresses the throttle remembers (bounded by `MAX_TRACKED_PEERS`)."""
+        return len(self._failures)
