@@ -49,6 +49,11 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
 
     BINDINGS = bindings_for(Scope.MAIN)
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (200, "-wide")]
+    """Width classes for `main.tcss`: below 110 columns the side column folds away."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    """Height classes for `main.tcss`: a short terminal keeps its rows for the timeline."""
+
     def __init__(self, host: WarroomHost, incident_id: int) -> None:
         super().__init__(host, incident_id)
         self._offered_for: tuple[object, ...] | None = None
@@ -141,6 +146,10 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
 
     def action_focus_scribe_input(self) -> None:
         self.query_one(ScribeInput).focus()
+
+    def action_toggle_side_panes(self) -> None:
+        # One class flips the default of the size: hidden when narrow, shown when wider.
+        self.toggle_class("-side-toggled")
 
     def action_focus_timeline_search(self) -> None:
         self.query_one("#timeline-search", Input).focus()
