@@ -83,7 +83,7 @@ async def test_the_status_update_form_reaches_its_button_at_80x24(
         assert submit.region.bottom <= 24
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+@pytest.mark.parametrize("size", [(80, 24), (240, 60)], ids=["80x24", "240x60"])
 async def test_incident_screen_layout(
     warroom: Warroom, incident: int, size: tuple[int, int], svg_snapshot: SnapshotAssertion
 ) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
+from textual.dom import DOMNode
 from textual.widgets import Footer, Input, Select
 
 from warroom.client.session import new_id
@@ -49,7 +49,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
 
     BINDINGS = bindings_for(Scope.MAIN)
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (200, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (220, "-wide")]
     """Width classes for `main.tcss`: below 110 columns the side column folds away."""
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     """Height classes for `main.tcss`: a short terminal keeps its rows for the timeline."""
@@ -127,7 +127,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
 
     # --- which actions are offered ------------------------------------------------------------
 
-    def command_target(self, scope: Scope) -> Widget | None:
+    def command_target(self, scope: Scope) -> DOMNode | None:
         targets: dict[Scope, str] = {
             Scope.TIMELINE: "#timeline-view",
             Scope.CHECKLIST: "#checklist-pane",
@@ -135,6 +135,8 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
         }
         if scope is Scope.MAIN:
             return self
+        if scope is Scope.APP:
+            return self.app
         selector = targets.get(scope)
         return self.query_one(selector) if selector is not None else None
 
