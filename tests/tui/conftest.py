@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from warroom.config import ServerConfig
+from warroom.tui.app import WarroomApp
 
 from .harness import Warroom, seed_incident, start_warroom
 
@@ -39,3 +41,35 @@ async def warroom(tmp_path: Path, server_config: ServerConfig) -> AsyncIterator[
 async def incident(warroom: Warroom) -> int:
     alice = await warroom.client("alice")
     return await seed_incident(alice)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification the console showed."""
+
+    title: str
+    message: str
+    severity: str
+
+
+@pytest.fixture
+def notices(monkeypatch: pytest.MonkeyPatch) -> list[Notice]:
+    """Every notification any `WarroomApp` shows during the test, in order; they are still
+    shown (the toast is drawn as users see it)."""
+    seen: list[Notice] = []
+    show = WarroomApp.notify
+
+    def record(
+        self: WarroomApp,
+        message: str,
+        *,
+        title: str = "",
+        severity: str = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        seen.append(Notice(title, message, severity))
+        show(self, message, title=title, severity=severity, timeout=timeout, markup=markup)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(WarroomApp, "notify", record)
+    return seen

@@ -167,15 +167,19 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
         assert spec.help, spec.binding_id
         assert spec.title, spec.binding_id
     # Each action is defined on the widget that owns its scope.
+    from warroom.tui.app import WarroomApp
     from warroom.tui.screens.comms import CommsScreen
     from warroom.tui.screens.dialog_base import FormDialog
     from warroom.tui.screens.entry_detail import EntryDetailScreen
     from warroom.tui.screens.triage import TriageScreen
     from warroom.tui.widgets.checklist_pane import ChecklistPane
     from warroom.tui.widgets.link_list import LinkList
+    from warroom.tui.widgets.timeline_pane import SearchInput
     from warroom.tui.widgets.timeline_view import TimelineView
 
-    owners = {
+    owners: dict[Scope, type] = {
+        Scope.APP: WarroomApp,
+        Scope.SEARCH: SearchInput,
         Scope.MAIN: MainScreen,
         Scope.TIMELINE: TimelineView,
         Scope.CHECKLIST: ChecklistPane,

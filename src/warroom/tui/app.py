@@ -6,7 +6,9 @@ import asyncio
 import gc
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
+from platformdirs import user_downloads_path
 from textual import on, work
 from textual.app import App
 from textual.worker import Worker
@@ -15,6 +17,7 @@ from warroom.client.session import CommandRefused, WarroomClient
 from warroom.client.updates import ClientUpdate
 from warroom.domain.commands import AddEntry, Command
 from warroom.protocol.frames import Ack
+from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.messages import (
     ConnectionUpdated,
@@ -28,6 +31,7 @@ from warroom.tui.palette import IncidentCommands, ThemeCommands, WarroomCommands
 from warroom.tui.pending import PendingEntries, PendingEntry
 from warroom.tui.relay import message_for
 from warroom.tui.safe_text import clean
+from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
 from warroom.tui.screens.triage import TriageScreen
@@ -60,6 +64,7 @@ class WarroomApp(App[None]):
         "styles/views.tcss",
     ]
     COMMANDS = App.COMMANDS | {WarroomCommands, IncidentCommands, ThemeCommands}
+    BINDINGS = bindings_for(Scope.APP)
 
     def __init__(
         self,
@@ -168,6 +173,29 @@ class WarroomApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen | TriageScreen):
                 screen.now = now
+
+    # --- keys of every screen -----------------------------------------------------------------
+
+    def action_show_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self.exit()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        # Textual saves to ~/Downloads and fails where there is none (servers, containers):
+        # fall back to the current directory, and say where the file went.
+        folder = Path(path) if path else user_downloads_path()
+        if not folder.is_dir():
+            folder = Path.cwd()
+        try:
+            saved = self.save_screenshot(filename, str(folder))
+        except OSError as exc:
+            self.notify(clean(str(exc)), title="Screenshot not saved", severity="error",
+                        markup=False)  # fmt: skip
+            return
+        self.notify(clean(saved), title="Screenshot saved", markup=False)
 
     # --- writes -------------------------------------------------------------------------------
 

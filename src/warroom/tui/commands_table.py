@@ -22,11 +22,15 @@ from warroom.domain.timeline import TimelineEntry
 class Scope(StrEnum):
     """Which part of the screen handles a command; its bindings live on that widget."""
 
+    APP = "app"
+    """Anywhere in the console, on every screen (except while typing in a text field)."""
     MAIN = "main"
     """The incident screen as a whole: active wherever focus is, except in text inputs."""
     TIMELINE = "timeline"
     CHECKLIST = "checklist"
     SCRIBE = "scribe"
+    SEARCH = "search"
+    """The timeline's search box."""
     PICKER = "picker"
     TRIAGE = "triage"
     """The triage view: open alerts to declare or dismiss."""
@@ -77,6 +81,16 @@ class CommandSpec:
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
+    # --- anywhere -----------------------------------------------------------------------------
+    CommandSpec("app.help", "question_mark,f1", "show_help", "Help",
+                "List every key of the console and what it does", Scope.APP,
+                key_display="?"),
+    CommandSpec("app.quit", "q", "quit", "Quit",
+                "Quit the console (unsent entries are kept and sent next time)", Scope.APP,
+                key_display="q", in_palette=False),  # Textual's "Quit" is in the palette
+    CommandSpec("app.quit-anywhere", "ctrl+q", "quit", "Quit",
+                "Quit the console, even while typing in a text field", Scope.APP, show=False,
+                in_palette=False),
     # --- the incident screen ------------------------------------------------------------------
     CommandSpec("scribe.focus", "i", "focus_scribe_input", "Write",
                 "Jump to the Scribe line to post a timeline entry", Scope.MAIN,
@@ -86,6 +100,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 show=False, key_display="/"),
     CommandSpec("timeline.filter", "f", "focus_timeline_filter", "Filter",
                 "Show only one kind of timeline entry", Scope.MAIN, show=False),
+    CommandSpec("panes.side", "b", "toggle_side_panes", "Side panes",
+                "Show or hide the side column (severity, roles, metrics)", Scope.MAIN,
+                show=False),
     CommandSpec("severity.change", "s", "change_severity", "Severity",
                 "Change the incident's severity, with a reason for the timeline", Scope.MAIN,
                 Permission.CHANGE_SEVERITY),
@@ -97,7 +114,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 Permission.ASSIGN_ROLES),
     CommandSpec("ic.offer", "h", "offer_ic_handoff", "Hand off IC",
                 "Offer the Incident Commander role to someone; it moves when they accept",
-                Scope.MAIN, Permission.ASSIGN_ROLES),
+                Scope.MAIN, Permission.ASSIGN_ROLES, show=False),
     CommandSpec("ic.withdraw", "w", "withdraw_ic_offer", "Withdraw offer",
                 "Withdraw the pending IC handoff offer", Scope.MAIN,
                 Permission.ASSIGN_ROLES, Gate.IC_OFFER_PENDING),
@@ -112,7 +129,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("incident.declare", "ctrl+n", "declare_incident", "Declare",
                 "Declare a new incident", Scope.MAIN, show=False),
     CommandSpec("theme.change", "ctrl+t", "app.change_theme", "Theme",
-                "Pick a colour theme (dark, light, high contrast...)", Scope.MAIN, show=False),
+                "Pick a colour theme (dark, light, high contrast...)", Scope.MAIN, show=False,
+                # Textual's own "Theme" command is in the palette already.
+                in_palette=False),
     CommandSpec("triage.show", "t", "show_triage", "Triage",
                 "Open the triage view: alerts waiting to be declared or dismissed", Scope.MAIN,
                 show=False),
@@ -150,10 +169,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("timeline.show", "enter", "show_timeline_entry", "Details",
                 "Show the whole entry under the cursor with its history", Scope.TIMELINE,
                 show=False),
-    CommandSpec("timeline.up", "up", "cursor_up", "Up", "Previous entry", Scope.TIMELINE,
-                show=False, in_palette=False),
-    CommandSpec("timeline.down", "down", "cursor_down", "Down", "Next entry", Scope.TIMELINE,
-                show=False, in_palette=False),
+    CommandSpec("timeline.up", "up,k", "cursor_up", "Up", "Previous entry", Scope.TIMELINE,
+                show=False, in_palette=False, key_display="↑/k"),
+    CommandSpec("timeline.down", "down,j", "cursor_down", "Down", "Next entry",
+                Scope.TIMELINE, show=False, in_palette=False, key_display="↓/j"),
     CommandSpec("timeline.page-up", "pageup", "page_up", "Page up", "Scroll up a page",
                 Scope.TIMELINE, show=False, in_palette=False),
     CommandSpec("timeline.page-down", "pagedown", "page_down", "Page down",
@@ -161,6 +180,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("timeline.first", "home", "first_entry", "First", "Jump to the first entry",
                 Scope.TIMELINE, show=False, in_palette=False),
     # --- checklist ----------------------------------------------------------------------------
+    CommandSpec("checklist.up", "k", "cursor_up", "Up", "Previous mitigation",
+                Scope.CHECKLIST, show=False, in_palette=False, key_display="↑/k"),
+    CommandSpec("checklist.down", "j", "cursor_down", "Down", "Next mitigation",
+                Scope.CHECKLIST, show=False, in_palette=False, key_display="↓/j"),
     CommandSpec("checklist.advance", "space", "advance_checklist_item", "Advance",
                 "Move the selected mitigation on: to do -> in progress -> done",
                 Scope.CHECKLIST, Permission.CHANGE_CHECKLIST),
@@ -182,6 +205,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     # --- Scribe line --------------------------------------------------------------------------
     CommandSpec("scribe.leave", "escape", "leave_scribe_input", "Leave",
                 "Leave the Scribe line (what you typed stays)", Scope.SCRIBE,
+                in_palette=False),
+    # --- timeline search box ------------------------------------------------------------------
+    CommandSpec("search.leave", "escape", "leave_timeline_search", "Leave",
+                "Back to the timeline (the search stays applied)", Scope.SEARCH,
                 in_palette=False),
     # --- incident picker ----------------------------------------------------------------------
     CommandSpec("picker.declare", "ctrl+n", "focus_declare_form", "Declare",

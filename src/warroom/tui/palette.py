@@ -8,7 +8,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
-from textual.widget import Widget
+from textual.dom import DOMNode
 
 from warroom.client.session import ClientError, WarroomClient
 from warroom.domain.incident import IncidentSummary
@@ -30,11 +30,11 @@ class WarroomCommands(Provider):
         for spec in COMMANDS:
             if not spec.in_palette:
                 continue
-            target: Widget | None = command_target(spec.scope)
+            target: DOMNode | None = command_target(spec.scope)
             # The same check the bindings use: role, permission and (for items) selection.
             if target is None or target.check_action(spec.action, ()) is not True:
                 continue
-            offered.append((spec, partial(target.run_action, spec.action)))
+            offered.append((spec, partial(self.app.run_action, spec.action, target)))
         return offered
 
     async def discover(self) -> Hits:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static, TextArea
 
 from warroom.client.session import new_id
@@ -24,7 +24,7 @@ class AmendDialog(FormDialog[AmendEntry]):
         self._entry = entry
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="amend-dialog") as box:
+        with VerticalScroll(classes="dialog", id="amend-dialog") as box:
             # Border titles are markup; the author's name is user text.
             box.border_title = for_markup(f"Amend entry #{self._entry.id} by {self._entry.author}")
             yield Static("The earlier wording stays in the entry's history.", markup=False)

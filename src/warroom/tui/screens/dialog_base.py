@@ -19,6 +19,9 @@ class FormDialog(ModalScreen[ResultT | None]):
 
     BINDINGS = bindings_for(Scope.DIALOG)
 
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    """Height classes for `dialogs.tcss`: a short terminal gets tighter forms."""
+
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")
         self.error_line = Static("", classes="dialog-error")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from warroom.tui.postmortem_export import default_path, shown_path
@@ -30,7 +30,7 @@ class ExportDialog(FormDialog[ExportChoice]):
         self._default = default_path(incident_id)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="export-dialog") as box:
+        with VerticalScroll(classes="dialog", id="export-dialog") as box:
             box.border_title = "Export the post-mortem draft"
             yield Static(
                 "A blameless draft from the timeline: summary, impact, detection, response, "

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -30,7 +30,7 @@ class LinksDialog(ModalScreen[None]):
         self._items = tuple(items)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="links-dialog") as box:
+        with VerticalScroll(classes="dialog", id="links-dialog") as box:
             box.border_title = "Dashboards"
             if self._items:
                 yield Static(Text("Click a link to open it; c copies the highlighted one."))

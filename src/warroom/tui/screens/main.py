@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
+from textual.dom import DOMNode
 from textual.widgets import Footer, Input, Select
 
 from warroom.client.session import new_id
@@ -48,6 +48,11 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
     """One incident, live: header, severity, roles, metrics, timeline, checklist, Scribe line."""
 
     BINDINGS = bindings_for(Scope.MAIN)
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-medium"), (220, "-wide")]
+    """Width classes for `main.tcss`: below 110 columns the side column folds away."""
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    """Height classes for `main.tcss`: a short terminal keeps its rows for the timeline."""
 
     def __init__(self, host: WarroomHost, incident_id: int) -> None:
         super().__init__(host, incident_id)
@@ -122,7 +127,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
 
     # --- which actions are offered ------------------------------------------------------------
 
-    def command_target(self, scope: Scope) -> Widget | None:
+    def command_target(self, scope: Scope) -> DOMNode | None:
         targets: dict[Scope, str] = {
             Scope.TIMELINE: "#timeline-view",
             Scope.CHECKLIST: "#checklist-pane",
@@ -130,6 +135,8 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
         }
         if scope is Scope.MAIN:
             return self
+        if scope is Scope.APP:
+            return self.app
         selector = targets.get(scope)
         return self.query_one(selector) if selector is not None else None
 
@@ -141,6 +148,10 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
 
     def action_focus_scribe_input(self) -> None:
         self.query_one(ScribeInput).focus()
+
+    def action_toggle_side_panes(self) -> None:
+        # One class flips the default of the size: hidden when narrow, shown when wider.
+        self.toggle_class("-side-toggled")
 
     def action_focus_timeline_search(self) -> None:
         self.query_one("#timeline-search", Input).focus()

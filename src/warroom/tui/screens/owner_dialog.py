@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -31,7 +31,7 @@ class OwnerDialog(FormDialog[SetItemOwner]):
         self._known = sorted(set(known_users) | ({item.owner} if item.owner else set()))
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="owner-dialog") as box:
+        with VerticalScroll(classes="dialog", id="owner-dialog") as box:
             box.border_title = for_markup(f"Owner of item {self._item.id}")
             yield Static(Text(clean(self._item.title)))
             yield OptionList(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select
 
 from warroom.domain.limits import MAX_REASON
@@ -36,7 +36,7 @@ class PhaseDialog(FormDialog[PhaseChoice]):
         self._choices = sorted(PHASE_TRANSITIONS[current], key=list(Phase).index)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="phase-dialog") as box:
+        with VerticalScroll(classes="dialog", id="phase-dialog") as box:
             box.border_title = f"Change phase (now {phase_words(self._current)})"
             if not self._choices:
                 yield Label("This incident is closed; its phase cannot change any more.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive, reactive
@@ -59,6 +59,8 @@ class PickerScreen(Screen[None]):
             form.border_title = "Declare a new incident (you become its IC)"
             yield Input(placeholder="Title, e.g. Payment processing down", id="declare-title",
                         max_length=MAX_TITLE)  # fmt: skip
+            # Tab follows the DOM: title, severity, summary, then the button. The button sits
+            # right of the error line, clear of the severity dropdown when it opens.
             with Horizontal(id="declare-row"):
                 yield Select(
                     [(f"{s.label} · {s.policy.title}", s) for s in Severity],
@@ -66,10 +68,11 @@ class PickerScreen(Screen[None]):
                     allow_blank=False,
                     id="declare-severity",
                 )
+                yield Input(placeholder="Summary (optional)", id="declare-summary",
+                            max_length=MAX_SUMMARY)  # fmt: skip
+            with Horizontal(id="declare-buttons"):
+                yield self._error
                 yield Button("Declare", variant="error", id="declare")
-            yield Input(placeholder="Summary (optional)", id="declare-summary",
-                        max_length=MAX_SUMMARY)  # fmt: skip
-            yield self._error
         yield Footer()
 
     def on_mount(self) -> None:
@@ -149,6 +152,8 @@ class PickerScreen(Screen[None]):
             )
         if table.row_count:
             table.move_cursor(row=min(max(selected, 0), table.row_count - 1))
+        if not incidents and self.focused is not None and self.focused.id == "incident-list":
+            self.action_focus_declare_form()
         self._summary = (
             f"{len(incidents)} incidents · Enter opens one"
             if incidents
@@ -168,6 +173,20 @@ class PickerScreen(Screen[None]):
         self.host.show_triage()
 
     # --- declaring ----------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        # "Declare one below" takes typing at once: a printable key on the list starts the
+        # title rather than being lost.
+        if (
+            event.is_printable
+            and event.character
+            and self.focused is self.query_one("#incident-list")
+        ):
+            title = self.query_one("#declare-title", Input)
+            title.focus()
+            title.insert_text_at_cursor(event.character)
+            event.stop()
+            event.prevent_default()
 
     def action_focus_declare_form(self) -> None:
         self.query_one("#declare-title", Input).focus()

@@ -7,7 +7,7 @@ from typing import Literal
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from warroom.domain.limits import MAX_REASON
@@ -43,7 +43,7 @@ class PromptDialog(FormDialog[str]):
         self._dialog_id = dialog_id
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id=self._dialog_id) as box:
+        with VerticalScroll(classes="dialog", id=self._dialog_id) as box:
             # Border titles are markup: user text in them (an alert's name) is cleaned first.
             box.border_title = for_markup(self._title)
             yield Static(Text(clean(self._message, keep_newlines=True)))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from warroom.client.session import new_id
@@ -46,7 +46,7 @@ class PublicUpdateDialog(FormDialog[DraftExternalUpdate]):
         self._filled = fill_template(self._stage, self._services)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="public-update-dialog") as box:
+        with VerticalScroll(classes="dialog", id="public-update-dialog") as box:
             box.border_title = "Public status-page update"
             yield Static("Nothing is published until the IC approves this draft.", markup=False)
             yield Label("Stage")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter, ValidationError
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select
 
@@ -44,7 +44,7 @@ class RoleDialog(FormDialog[RoleChoice]):
         return self._roles == (Role.IC,)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="role-dialog") as box:
+        with VerticalScroll(classes="dialog", id="role-dialog") as box:
             box.border_title = "Hand off Incident Commander" if self.is_handoff else "Assign a role"
             if self.is_handoff:
                 yield Label("The role moves only when they accept it.")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import TypeAdapter, ValidationError
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select
 
@@ -26,7 +26,7 @@ class AddServiceDialog(FormDialog[str]):
         self._known = sorted(set(known) - self._listed)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="service-dialog") as box:
+        with VerticalScroll(classes="dialog", id="service-dialog") as box:
             box.border_title = "Add a service"
             yield Label("Service name (as in Prometheus' `service` label)")
             yield Input(
@@ -70,7 +70,7 @@ class RemoveServiceDialog(FormDialog[str]):
         self._listed = list(listed)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="service-dialog") as box:
+        with VerticalScroll(classes="dialog", id="service-dialog") as box:
             box.border_title = "Remove a service"
             yield Label("Service")
             yield Select(

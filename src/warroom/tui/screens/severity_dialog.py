@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select
 
 from warroom.domain.limits import MAX_REASON
@@ -31,7 +31,7 @@ class SeverityDialog(FormDialog[SeverityChoice]):
         self._current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="severity-dialog") as box:
+        with VerticalScroll(classes="dialog", id="severity-dialog") as box:
             box.border_title = f"Change severity (now {self._current.label})"
             yield Label("New level")
             yield Select(

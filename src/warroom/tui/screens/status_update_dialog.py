@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Static
 
 from warroom.client.session import new_id
@@ -32,7 +32,7 @@ class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
         self._severity = severity
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="status-update-dialog") as box:
+        with VerticalScroll(classes="dialog", id="status-update-dialog") as box:
             box.border_title = "Internal status update"
             yield Static(
                 "Goes to the timeline as a status entry (and to #incidents when Slack is set up); "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from warroom.client.session import new_id
@@ -27,7 +27,7 @@ class TriageDeclareDialog(FormDialog[DeclareIncident]):
 
     def compose(self) -> ComposeResult:
         item = self._item
-        with Vertical(classes="dialog", id="triage-declare-dialog") as box:
+        with VerticalScroll(classes="dialog", id="triage-declare-dialog") as box:
             box.border_title = f"Declare {for_markup(alert_name(item))} as an incident"
             yield Static(
                 f"You become the IC. Proposed {item.proposed_severity.label} from the alert's "

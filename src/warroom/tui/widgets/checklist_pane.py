@@ -116,7 +116,7 @@ class ChecklistPane(DataTable[Text]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         spec = command_for(Scope.CHECKLIST, action)
-        if spec is None:
+        if spec is None or action in ("cursor_up", "cursor_down"):
             return True
         if not is_offered(spec, self.state, self.me):
             return False

@@ -12,9 +12,20 @@ from textual.widgets import Input, Select
 
 from warroom.domain.incident import IncidentState
 from warroom.domain.timeline import EntryKind
+from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.pending import PendingEntry
 from warroom.tui.timeline_format import filter_entries
 from warroom.tui.widgets.timeline_view import TimelineView
+
+
+class SearchInput(Input):
+    """The timeline's search box; Escape hands the keys back to the timeline, so the next
+    hotkey is a command again rather than more search text."""
+
+    BINDINGS = bindings_for(Scope.SEARCH)
+
+    def action_leave_timeline_search(self) -> None:
+        self.screen.query_one(TimelineView).focus()
 
 
 class TimelinePane(Vertical):
@@ -43,7 +54,7 @@ class TimelinePane(Vertical):
                 id="timeline-kind",
                 compact=True,
             )
-            yield Input(
+            yield SearchInput(
                 placeholder="search text, author or cid", id="timeline-search", compact=True
             )
         yield self.view

@@ -1,0 +1,60 @@
+"""The help screen (`?`, F1): every key of the console, read from the command table."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from warroom.tui.commands_table import COMMANDS, CommandSpec, Scope
+from warroom.tui.screens.dialog_base import FormDialog
+
+SCOPE_TITLES: dict[Scope, str] = {
+    Scope.APP: "Anywhere",
+    Scope.MAIN: "Incident screen",
+    Scope.TIMELINE: "Timeline",
+    Scope.SEARCH: "Timeline search box",
+    Scope.CHECKLIST: "Mitigation checklist",
+    Scope.SCRIBE: "Scribe line",
+    Scope.PICKER: "Incident list",
+    Scope.TRIAGE: "Triage view",
+    Scope.COMMS: "Communications view",
+    Scope.LINKS: "Link lists",
+    Scope.ENTRY: "Entry details",
+    Scope.DIALOG: "Dialogs",
+}
+"""Section headings, in the order the sections are listed."""
+
+
+class HelpScreen(FormDialog[None]):
+    """Lists the bindings by the part of the screen they work in; Escape closes it."""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog", id="help-dialog") as box:
+            box.border_title = "Keys"
+            for scope, title in SCOPE_TITLES.items():
+                specs = [spec for spec in COMMANDS if spec.scope is scope]
+                if specs:
+                    yield Static(Text(title, style="bold"), classes="help-heading")
+                    yield Static(self._table(specs), classes="help-table")
+
+    def _table(self, specs: list[CommandSpec]) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(min_width=10, style="bold")
+        table.add_column()
+        for spec in specs:
+            table.add_row(Text(self._keys(spec)), Text(spec.help))
+        return table
+
+    def _keys(self, spec: CommandSpec) -> str:
+        """The keys as the footer shows them, after the user's keymap."""
+        keymap = getattr(self.app, "_keymap", {})
+        keys = keymap.get(spec.binding_id, spec.key)
+        if spec.key_display is not None and keys == spec.key:
+            return spec.key_display
+        return "/".join(
+            self.app.get_key_display(Binding(key.strip(), spec.action)) for key in keys.split(",")
+        )
