@@ -15,6 +15,7 @@ from warroom.tui.screens.picker import PickerScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
+from .conftest import Notice
 from .harness import APP_NOW, Warroom, settle, static_text, until
 
 
@@ -198,12 +199,10 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
 
 
 async def test_an_unknown_incident_says_so_and_shows_the_picker(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     app = await warroom.app("alice", 99)
-    notices: list[str] = []
-    app.notify = lambda message, **_: notices.append(message)  # type: ignore[method-assign]
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, PickerScreen)
-        assert notices == ["no incident 99"]
+        assert [n.message for n in notices] == ["no incident 99"]

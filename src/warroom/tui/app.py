@@ -29,6 +29,7 @@ from warroom.tui.messages import (
 )
 from warroom.tui.palette import IncidentCommands, ThemeCommands, WarroomCommands
 from warroom.tui.pending import PendingEntries, PendingEntry
+from warroom.tui.refusals import describe_refusal
 from warroom.tui.relay import message_for
 from warroom.tui.safe_text import clean
 from warroom.tui.screens.help_screen import HelpScreen
@@ -161,10 +162,8 @@ class WarroomApp(App[None]):
     def on_write_failed(self, message: WriteFailed) -> None:
         # Nothing changed on the server, and state only changes through its events, so showing
         # the refusal is all there is to do; the pending row (if any) disappears with the sync.
-        self.notify(
-            clean(message.message), title=f"Refused ({message.code})", severity="error",
-            markup=False,
-        )  # fmt: skip
+        notice = describe_refusal(message.code, message.message)
+        self.notify(notice.message, title=notice.title, severity="error", markup=False)
         for screen in self._incident_screens():
             screen.sync_from_client()
 

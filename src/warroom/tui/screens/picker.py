@@ -26,6 +26,7 @@ from warroom.tui.safe_text import clean
 from warroom.tui.severity_colors import severity_style
 from warroom.tui.time_format import day_and_time
 from warroom.tui.triage_format import open_count
+from warroom.tui.words import count
 
 REFRESH_EVERY = 10.0
 """Seconds between reloads of the list while the picker is open (the server does not push it)."""
@@ -104,7 +105,8 @@ class PickerScreen(Screen[None]):
     def _show_status(self) -> None:
         status = Text(f"{self.connection.text}  ·  {self._summary}")
         if self.open_alerts:
-            alerts = "1 alert waits" if self.open_alerts == 1 else f"{self.open_alerts} alerts wait"
+            waits = "waits" if self.open_alerts == 1 else "wait"
+            alerts = f"{count(self.open_alerts, 'alert')} {waits}"
             status.append("  ·  ")
             key = key_hint(self, "picker.triage")
             status.append(f" ⚑ {alerts} in triage ({key}) ", style="bold reverse")
@@ -155,7 +157,7 @@ class PickerScreen(Screen[None]):
         if not incidents and self.focused is not None and self.focused.id == "incident-list":
             self.action_focus_declare_form()
         self._summary = (
-            f"{len(incidents)} incidents · Enter opens one"
+            f"{count(len(incidents), 'incident')} · Enter opens one"
             if incidents
             else "no incidents yet: declare one below"
         )

@@ -62,10 +62,11 @@ class RoleDialog(FormDialog[RoleChoice]):
                 suggester=SuggestFromList(self._known, case_sensitive=False),
                 id="user",
             )
+            # Under the name it is about: the only field this form checks.
+            yield self.error_line
             if not self.is_handoff:
                 yield Label("Service (Technical Leads only)")
                 yield Input(placeholder="e.g. payments-api", max_length=MAX_SERVICE, id="service")
-            yield self.error_line
             with Horizontal(classes="dialog-buttons"):
                 label = "Offer IC role" if self.is_handoff else "Assign"
                 yield Button(label, variant="primary", id="submit")
