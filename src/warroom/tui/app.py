@@ -35,6 +35,7 @@ from warroom.tui.safe_text import clean
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
+from warroom.tui.screens.quit_dialog import QuitDialog
 from warroom.tui.screens.triage import TriageScreen
 from warroom.tui.theme_files import (
     DEFAULT_THEME,
@@ -180,7 +181,16 @@ class WarroomApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        self.exit()
+        unsent = self.client.unsent
+        # Asked once: the same key again, with the question open, quits.
+        if not unsent or isinstance(self.screen, QuitDialog):
+            self.exit()
+            return
+        self.push_screen(QuitDialog(unsent), self._quit_if_confirmed)
+
+    def _quit_if_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.exit()
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         # Textual saves to ~/Downloads and fails where there is none (servers, containers):
