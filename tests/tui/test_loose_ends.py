@@ -4,7 +4,7 @@ what it leaves behind."""
 
 from __future__ import annotations
 
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Select, Static
 
 from warroom.client.session import new_id
 from warroom.domain.checklist import ItemState
@@ -17,8 +17,10 @@ from warroom.domain.commands import (
 from warroom.domain.communications import PublicState
 from warroom.domain.errors import ErrorCode
 from warroom.domain.phase import Phase
+from warroom.domain.roles import Role
 from warroom.tui.refusals import REFUSALS, describe_refusal
 from warroom.tui.screens.comms import CommsScreen
+from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
 from warroom.tui.screens.prompt_dialog import PromptDialog
 from warroom.tui.screens.role_dialog import RoleDialog
@@ -195,3 +197,20 @@ async def test_resolving_with_nothing_left_open_has_no_warning(
         await pilot.pause()
         assert isinstance(app.screen, PromptDialog)
         assert not app.screen.query(".dialog-warning")
+
+
+async def test_the_assign_dialog_offers_the_roles_the_domain_names_and_cancel_closes_it(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        dialog = app.screen
+        assert isinstance(dialog, RoleDialog)
+        offered = [value for _, value in dialog.query_one("#role", Select)._options]
+        assert offered == [Role.CL, Role.TL, Role.SCRIBE]
+        # The Cancel button of every form is handled once, in `FormDialog`.
+        await pilot.click("#cancel")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)

@@ -32,7 +32,7 @@ from warroom.tui.screens.comms_actions import CommsActions
 from warroom.tui.screens.entry_actions import EntryActions
 from warroom.tui.screens.investigation_actions import InvestigationActions
 from warroom.tui.screens.phase_dialog import PhaseChoice, PhaseDialog
-from warroom.tui.screens.role_dialog import ASSIGNABLE_ROLES, RoleChoice, RoleDialog
+from warroom.tui.screens.role_dialog import RoleChoice, RoleDialog, named_roles
 from warroom.tui.screens.severity_dialog import SeverityChoice, SeverityDialog
 from warroom.tui.widgets.checklist_pane import ChecklistPane
 from warroom.tui.widgets.header import IncidentHeader
@@ -193,7 +193,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
             )
 
     def action_assign_role(self) -> None:
-        self.app.push_screen(RoleDialog(ASSIGNABLE_ROLES, self._known_users()), self._assign)
+        self.app.push_screen(RoleDialog(named_roles(), self._known_users()), self._assign)
 
     def action_offer_ic_handoff(self) -> None:
         self.app.push_screen(RoleDialog((Role.IC,), self._known_users()), self._assign)

@@ -61,10 +61,6 @@ class PromptDialog(FormDialog[str]):
     def on_mount(self) -> None:
         self.query_one("#answer", Input).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted, "#answer")
     def submit(self) -> None:
