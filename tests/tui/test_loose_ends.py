@@ -10,6 +10,7 @@ from warroom.client.session import new_id
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     ApproveExternalUpdate,
+    DeclareIncident,
     DraftExternalUpdate,
     SetItemState,
     SetPhase,
@@ -18,6 +19,7 @@ from warroom.domain.communications import PublicState
 from warroom.domain.errors import ErrorCode
 from warroom.domain.phase import Phase
 from warroom.domain.roles import Role
+from warroom.domain.severity import Severity
 from warroom.tui.refusals import REFUSALS, describe_refusal
 from warroom.tui.screens.comms import CommsScreen
 from warroom.tui.screens.main import MainScreen
@@ -214,3 +216,38 @@ async def test_the_assign_dialog_offers_the_roles_the_domain_names_and_cancel_cl
         await pilot.click("#cancel")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_the_summary_set_from_the_cli_shows_in_the_header_literally(
+    warroom: Warroom,
+) -> None:
+    alice = await warroom.client("alice")
+    # What `warroom declare --summary ...` sends.
+    ack = await alice.execute(
+        DeclareIncident(
+            id=new_id(),
+            title="Checkout slow",
+            severity=Severity.SEV2,
+            summary="[bold red]p99[/] over 2 s\x1b[2J for EU",
+        )
+    )
+    app = await warroom.app("alice", ack.incident_id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        title = static_text(app, "#header-title")
+        assert title == f"#{ack.incident_id} Checkout slow  ·  [bold red]p99[/] over 2 s␛[2J for EU"
+        tooltip = app.screen.query_one("#header-title").tooltip
+        assert str(tooltip) == "[bold red]p99[/] over 2 s␛[2J for EU"
+
+
+async def test_at_80x24_the_whole_summary_is_in_the_side_column(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("erin", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        pane = app.screen.query_one("#severity-pane")
+        drawn = [pane.render_line(y).text for y in range(pane.size.height)]
+        assert any("What is wrong: Card payments fail at checkout" in line for line in drawn)

@@ -106,6 +106,13 @@ class IncidentHeader(Horizontal):
             self._badge.set_class(css_class == f"sev{incident.severity.value}", css_class)
         title = Text(f"#{incident.id} ", style="bold", no_wrap=True, overflow="ellipsis")
         title.append(clean(incident.title), style="bold")
+        summary = clean(incident.summary)
+        if summary:
+            # Set when declaring (or from the CLI): what is wrong, in a sentence. The tooltip
+            # holds all of it where the line is cut.
+            title.append("  ·  ", style="dim")
+            title.append(summary, style="italic")
+        self._title.tooltip = Text(summary) if summary else None
         self._title.show(title)
         meta = Text(no_wrap=True, overflow="ellipsis")
         drafts = self._drafts_waiting(state)
