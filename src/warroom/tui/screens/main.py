@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
-from textual.widgets import Footer, Input, Select
+from textual.widgets import Input, Select
 
 from warroom.client.session import new_id
 from warroom.domain.commands import (
@@ -37,6 +37,7 @@ from warroom.tui.screens.severity_dialog import SeverityChoice, SeverityDialog
 from warroom.tui.widgets.checklist_pane import ChecklistPane
 from warroom.tui.widgets.header import IncidentHeader
 from warroom.tui.widgets.metrics_pane import MetricsPane
+from warroom.tui.widgets.role_footer import RoleFooter
 from warroom.tui.widgets.roster_pane import RosterPane
 from warroom.tui.widgets.scribe_input import ScribeInput
 from warroom.tui.widgets.severity_pane import SeverityPane
@@ -78,7 +79,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
                 yield TimelinePane(zone).data_bind(MainScreen.state, MainScreen.pending)
                 yield ChecklistPane(zone).data_bind(MainScreen.state, MainScreen.me)
         yield ScribeInput(self.host.clock).data_bind(MainScreen.state, MainScreen.me)
-        yield Footer()
+        yield RoleFooter()
 
     def on_mount(self) -> None:
         self.now = self.host.clock()

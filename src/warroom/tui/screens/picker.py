@@ -11,7 +11,7 @@ from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from warroom.client.session import ClientError, new_id
 from warroom.client.updates import ConnectionStatus
@@ -26,6 +26,7 @@ from warroom.tui.safe_text import clean
 from warroom.tui.severity_colors import severity_style
 from warroom.tui.time_format import day_and_time
 from warroom.tui.triage_format import open_count
+from warroom.tui.widgets.role_footer import RoleFooter
 from warroom.tui.words import count
 
 REFRESH_EVERY = 10.0
@@ -74,7 +75,7 @@ class PickerScreen(Screen[None]):
             with Horizontal(id="declare-buttons"):
                 yield self._error
                 yield Button("Declare", variant="error", id="declare")
-        yield Footer()
+        yield RoleFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#incident-list", DataTable)
