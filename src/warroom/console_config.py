@@ -7,12 +7,13 @@ Example:
     token_file = "~/.config/warroom/token"  # mode 0600; keeps the token off the command line
 
     [keys]                               # binding id = key(s), as Textual's keymaps take them
-    "timeline.write" = "w"
+    "scribe.focus" = "w"
     "severity.change" = "ctrl+s"
 
 The binding ids are those of the console's command table (`warroom.tui.commands_table`), listed
-in README.md. Every setting can be overridden by its environment variable (`WARROOM_THEME`,
-`WARROOM_SERVER`, `WARROOM_TOKEN_FILE`, `WARROOM_KEYS` as JSON); see `warroom.settings`.
+in README.md ("Key bindings"; a test keeps that list equal to the table). Every setting can be
+overridden by its environment variable (`WARROOM_THEME`, `WARROOM_SERVER`, `WARROOM_TOKEN_FILE`,
+`WARROOM_KEYS` as JSON); see `warroom.settings`.
 """
 
 from __future__ import annotations
