@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -18,9 +19,10 @@ TEST_SETTINGS = ServerSettings(port=0, rate=100_000, burst=100_000)
 def warroom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Keep every test's data dir, outboxes and tokens out of the real home directory."""
     home = tmp_path / "home"
+    # Every WARROOM_* variable is a setting (see warroom.settings): none of the tester's own.
+    for name in [name for name in os.environ if name.upper().startswith("WARROOM_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("WARROOM_HOME", str(home))
-    monkeypatch.delenv("WARROOM_TOKEN", raising=False)
-    monkeypatch.delenv("WARROOM_SERVER", raising=False)
     return home
 
 

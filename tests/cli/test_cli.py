@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +22,13 @@ class Result:
     err: str
 
 
-async def warroom(*args: str, server: WarroomServer | None = None, token: str = "") -> Result:
+async def warroom(
+    *args: str,
+    server: WarroomServer | None = None,
+    token: str = "",
+    env: dict[str, str] | None = None,
+) -> Result:
+    """Run `python -m warroom ARGS` (with `env` added to this process's environment)."""
     argv = list(args)
     if server is not None:
         argv += ["--server", server.url, "--token", token]
@@ -32,6 +39,7 @@ async def warroom(*args: str, server: WarroomServer | None = None, token: str = 
         *argv,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **env} if env is not None else None,
     )
     out, err = await proc.communicate()
     assert proc.returncode is not None

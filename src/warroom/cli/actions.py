@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from warroom import users
 from warroom.client.session import ClientError, WarroomClient, new_id
 from warroom.config import load_config
+from warroom.console_config import client_token, load_console_config
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     AcceptIc,
@@ -45,7 +46,7 @@ from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
 from warroom.local import saved_local_token
-from warroom.paths import default_db
+from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings, WarroomServer, serve_until_signalled
 from warroom.users import create_user
@@ -82,13 +83,15 @@ async def execute(args: argparse.Namespace, command: Command) -> Ack:
 @asynccontextmanager
 async def connected(args: argparse.Namespace) -> AsyncIterator[WarroomClient]:
     """A client for one CLI action: connects once, never retries, fails with one clear line."""
-    token = args.token or saved_local_token()
+    settings = load_console_config()
+    server = args.server or settings.server or DEFAULT_SERVER
+    token = client_token(args.token, args.token_file, settings) or saved_local_token()
     if not token:
         raise ClientError(
-            "no token: pass --token or set WARROOM_TOKEN (an admin creates one with "
-            "`warroom user add NAME`)"
+            "no token: pass --token-file FILE or set WARROOM_TOKEN_FILE (an admin creates "
+            "one with `warroom user add NAME`)"
         )
-    client = WarroomClient(args.server, token, reconnect=False)
+    client = WarroomClient(server, token, reconnect=False)
     await client.start()
     try:
         yield client
