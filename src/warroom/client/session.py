@@ -37,9 +37,9 @@ from warroom.domain.errors import ErrorCode
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.links import ServiceLinks
+from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import apply_event
 from warroom.gc_pause import LARGE_FRAME, paused_gc
-from warroom.monitoring.signals import MetricsSnapshot
 from warroom.protocol.frames import (
     PROTOCOL_VERSION,
     SERVER_FRAME_ADAPTER,

@@ -14,11 +14,12 @@ from datetime import datetime
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import EntryAdded, Event
 from warroom.domain.incident import IncidentState
+from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.permissions import Permission, allows
 from warroom.domain.timeline import EntryKind
 from warroom.integrations.tasks import TaskSet
 from warroom.monitoring.poller import Poller, PollFailed, PollOutcome
-from warroom.monitoring.signals import MetricsConfig, MetricsSnapshot, PromQLClient, take_snapshot
+from warroom.monitoring.signals import MetricsConfig, PromQLClient, take_snapshot
 from warroom.protocol.frames import Ack, GetMetrics, MetricsReport, PinMetrics
 from warroom.server.connection import Connection
 from warroom.server.hub import Hub, error_frame

@@ -17,8 +17,8 @@ from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.limits import MAX_REASON
 from warroom.domain.links import ServiceLinks
+from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.triage import AlertSourceStatus, TriageItem
-from warroom.monitoring.signals import MetricsSnapshot
 
 PROTOCOL_VERSION = 1
 """Bumped on any change a client written against the previous version would misread."""
