@@ -21,7 +21,8 @@ from warroom.monitoring.poller import Poller, PollFailed, PollOutcome
 from warroom.monitoring.signals import MetricsConfig, PromQLClient, take_snapshot
 from warroom.protocol.frames import GetMetrics, MetricsReport
 from warroom.server.connection import Connection
-from warroom.server.hub import Hub, error_frame
+from warroom.server.hub import error_frame
+from warroom.server.sequencer import Sequencer
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class MetricsDesk:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sequencer,
         tasks: TaskSet,
         clock: Callable[[], datetime],
         prometheus: PromQLClient | None,

@@ -34,7 +34,7 @@ from warroom.monitoring.alertmanager import (
 )
 from warroom.protocol.frames import SubscribeTriage, TriageList
 from warroom.server.connection import Connection
-from warroom.server.hub import Hub
+from warroom.server.sequencer import Sequencer
 from warroom.store.base import EventStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class TriageDesk:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sequencer,
         store: EventStore,
         tasks: TaskSet,
         clock: Callable[[], datetime],

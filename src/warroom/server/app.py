@@ -22,8 +22,9 @@ from warroom.protocol.frames import Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server.auth import Authenticator
 from warroom.server.connection import Connection
-from warroom.server.hub import Hub, error_frame
+from warroom.server.hub import error_frame
 from warroom.server.ratelimit import TokenBucket
+from warroom.server.sequencer import Sequencer
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class WarroomServer:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sequencer,
         auth: Authenticator,
         settings: ServerSettings,
         *,

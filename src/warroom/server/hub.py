@@ -156,7 +156,8 @@ class _Write:
 
 
 class Hub:
-    """Holds every incident in memory and serialises all changes to them."""
+    """Holds every incident in memory and serialises all changes to them: the in-memory
+    `Sequencer` of a single node."""
 
     def __init__(self, store: EventStore, auth: Authenticator, clock: Clock = utc_now) -> None:
         self._store = store
