@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.node import WarroomNode, start_node
+from warroom.server.app import ServerSettings
 from warroom.users import create_user
 
 # Generous limits: the tests drive hundreds of writes per connection on purpose.
@@ -32,8 +33,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def server(db_path: Path) -> AsyncIterator[WarroomServer]:
-    async with await WarroomServer.start(db_path, TEST_SETTINGS) as running:
+async def server(db_path: Path) -> AsyncIterator[WarroomNode]:
+    async with await start_node(db_path, TEST_SETTINGS) as running:
         yield running
 
 

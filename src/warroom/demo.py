@@ -30,14 +30,14 @@ from warroom.domain.phase import Phase
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode
 from warroom.users import create_user
 
 CAST = {"dana": Role.CL, "sam": Role.TL, "lee": Role.TL, "riley": Role.SCRIBE}
 SERVICES = {"sam": "payments-api", "lee": "api-gateway"}
 
 
-async def seed_demo(server: WarroomServer, db: Path, you: str, your_token: str) -> int:
+async def seed_demo(server: WarroomNode, db: Path, you: str, your_token: str) -> int:
     """Fill a SEV1 incident with roles, alerts, timeline, metrics and checklist; return its id."""
     tokens = {name: await create_user(db, name) for name in CAST}
     clients = {you: WarroomClient(server.url, your_token)}
@@ -51,7 +51,7 @@ async def seed_demo(server: WarroomServer, db: Path, you: str, your_token: str) 
             await client.close()
 
 
-async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you: str) -> int:
+async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: str) -> int:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
 
     async def do(who: str, command: Command) -> int:

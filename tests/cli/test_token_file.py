@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.cli.test_cli import AddUser, warroom
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode
 
 
 def _token_file(folder: Path, token: str, mode: int = 0o600) -> Path:
@@ -17,7 +17,7 @@ def _token_file(folder: Path, token: str, mode: int = 0o600) -> Path:
 
 
 async def test_token_file_flag_connects_without_the_token_in_argv(
-    server: WarroomServer, add_user: AddUser, tmp_path: Path
+    server: WarroomNode, add_user: AddUser, tmp_path: Path
 ) -> None:
     alice = await add_user("alice")
     path = _token_file(tmp_path, alice)
@@ -28,7 +28,7 @@ async def test_token_file_flag_connects_without_the_token_in_argv(
 
 
 async def test_token_file_from_the_environment(
-    server: WarroomServer, add_user: AddUser, tmp_path: Path
+    server: WarroomNode, add_user: AddUser, tmp_path: Path
 ) -> None:
     alice = await add_user("alice")
     path = _token_file(tmp_path, alice)
@@ -39,7 +39,7 @@ async def test_token_file_from_the_environment(
 
 
 async def test_a_token_file_others_can_read_is_refused(
-    server: WarroomServer, add_user: AddUser, tmp_path: Path
+    server: WarroomNode, add_user: AddUser, tmp_path: Path
 ) -> None:
     alice = await add_user("alice")
     for mode in (0o640, 0o604, 0o660):
@@ -54,7 +54,7 @@ async def test_a_token_file_others_can_read_is_refused(
 
 
 async def test_a_missing_or_empty_token_file_is_one_clear_line(
-    server: WarroomServer, tmp_path: Path
+    server: WarroomNode, tmp_path: Path
 ) -> None:
     missing = await warroom(
         "incidents", "--server", server.url, "--token-file", str(tmp_path / "nope")
@@ -68,7 +68,7 @@ async def test_a_missing_or_empty_token_file_is_one_clear_line(
 
 
 async def test_console_toml_names_the_token_file(
-    server: WarroomServer, add_user: AddUser, tmp_path: Path, warroom_home: Path
+    server: WarroomNode, add_user: AddUser, tmp_path: Path, warroom_home: Path
 ) -> None:
     alice = await add_user("alice")
     path = _token_file(tmp_path, alice)

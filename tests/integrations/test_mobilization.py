@@ -22,7 +22,7 @@ from warroom.domain.commands import (
 from warroom.domain.events import SERVER_ACTOR
 from warroom.domain.phase import Phase
 from warroom.domain.severity import Severity
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
 FAST_RETRY = {"max_attempts": 3, "initial_delay": 0, "max_delay": 0}
@@ -52,7 +52,7 @@ async def wired(
     pagerduty: RecordingServer,
     slack_team: RecordingServer,
     slack_incidents: RecordingServer,
-) -> AsyncIterator[tuple[WarroomServer, WarroomClient]]:
+) -> AsyncIterator[tuple[WarroomNode, WarroomClient]]:
     config = ServerConfig.model_validate(
         {
             "call_link": "https://meet.example/{channel}",
@@ -67,7 +67,7 @@ async def wired(
     )
     token = await create_user(db_path, "alice")
     await create_user(db_path, "dana")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=config) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=config) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         yield server, client
@@ -88,7 +88,7 @@ async def declare(client: WarroomClient, severity: int) -> int:
 
 
 async def test_sev1_pages_on_call_with_channel_and_call_link(
-    wired: tuple[WarroomServer, WarroomClient], pagerduty: RecordingServer
+    wired: tuple[WarroomNode, WarroomClient], pagerduty: RecordingServer
 ) -> None:
     server, client = wired
     incident = await declare(client, 1)
@@ -106,7 +106,7 @@ async def test_sev1_pages_on_call_with_channel_and_call_link(
 
 
 async def test_sev3_notifies_the_owning_team_instead_of_paging(
-    wired: tuple[WarroomServer, WarroomClient],
+    wired: tuple[WarroomNode, WarroomClient],
     pagerduty: RecordingServer,
     slack_team: RecordingServer,
 ) -> None:
@@ -120,7 +120,7 @@ async def test_sev3_notifies_the_owning_team_instead_of_paging(
 
 
 async def test_escalation_pages_and_resolution_resolves_the_page(
-    wired: tuple[WarroomServer, WarroomClient], pagerduty: RecordingServer
+    wired: tuple[WarroomNode, WarroomClient], pagerduty: RecordingServer
 ) -> None:
     server, client = wired
     incident = await declare(client, 3)
@@ -144,7 +144,7 @@ async def test_escalation_pages_and_resolution_resolves_the_page(
 
 
 async def test_failed_page_is_retried_and_the_failure_is_on_the_timeline(
-    wired: tuple[WarroomServer, WarroomClient], pagerduty: RecordingServer
+    wired: tuple[WarroomNode, WarroomClient], pagerduty: RecordingServer
 ) -> None:
     server, client = wired
     pagerduty.always(Reply(503, {"status": "unavailable"}))
@@ -156,7 +156,7 @@ async def test_failed_page_is_retried_and_the_failure_is_on_the_timeline(
 
 
 async def test_internal_update_goes_to_incidents_channel(
-    wired: tuple[WarroomServer, WarroomClient], slack_incidents: RecordingServer
+    wired: tuple[WarroomNode, WarroomClient], slack_incidents: RecordingServer
 ) -> None:
     server, client = wired
     incident = await declare(client, 2)

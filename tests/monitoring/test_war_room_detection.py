@@ -20,7 +20,7 @@ from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.domain.triage import TriageItem, TriageStatus
 from warroom.monitoring.signals import Level
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
 from .synthetic_traffic import SyntheticTraffic
@@ -51,10 +51,10 @@ def config(alertmanager_url: str, prometheus_url: str, **extra: object) -> Serve
 @pytest.fixture
 async def room(
     db_path: Path, alertmanager_url: str, prometheus_url: str
-) -> AsyncIterator[tuple[WarroomServer, WarroomClient]]:
+) -> AsyncIterator[tuple[WarroomNode, WarroomClient]]:
     token = await create_user(db_path, "oncall")
     settings = config(alertmanager_url, prometheus_url)
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=settings) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         yield server, client
@@ -85,7 +85,7 @@ def ledger_item(client: WarroomClient) -> TriageItem | None:
 
 
 async def test_alert_opens_triage_then_declared_incident_follows_the_alert(
-    room: tuple[WarroomServer, WarroomClient], failing_ledger: SyntheticTraffic
+    room: tuple[WarroomNode, WarroomClient], failing_ledger: SyntheticTraffic
 ) -> None:
     server, client = room
     await client.follow_triage()
@@ -141,7 +141,7 @@ async def test_dismissed_alert_is_recorded_with_its_reason(
 ) -> None:
     token = await create_user(db_path, "oncall")
     settings = config(alertmanager_url, prometheus_url)
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=settings) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         await client.follow_triage()
@@ -157,7 +157,7 @@ async def test_dismissed_alert_is_recorded_with_its_reason(
         )
         await client.close()
     # Kept across a restart: the item is in the database.
-    async with await WarroomServer.start(db_path, TEST_SETTINGS) as restarted:
+    async with await start_node(db_path, TEST_SETTINGS) as restarted:
         assert restarted.integrations.triage.items[item.id].status is TriageStatus.DISMISSED
 
 
@@ -169,7 +169,7 @@ async def test_metrics_snapshot_shows_the_error_rate_and_a_broken_query_alone(
         "signals": {"broken": {"title": "Broken", "template": "sum(rate(oops[", "unit": "none"}}
     }
     settings = config(alertmanager_url, prometheus_url, **broken)
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=settings) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         incident = (
@@ -203,7 +203,7 @@ async def test_war_room_keeps_working_when_prometheus_and_alertmanager_are_down(
 ) -> None:
     token = await create_user(db_path, "ic")
     settings = config(unused_url, unused_url)
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=settings) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         await client.follow_triage()

@@ -6,7 +6,7 @@ import asyncio
 
 from warroom.client.session import WarroomClient
 from warroom.client.updates import ClientUpdate, EventsApplied
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode
 
 
 def seq_reached(client: WarroomClient, incident_id: int, seq: int) -> asyncio.Event:
@@ -23,7 +23,7 @@ def seq_reached(client: WarroomClient, incident_id: int, seq: int) -> asyncio.Ev
     return reached
 
 
-async def caught_up(client: WarroomClient, server: WarroomServer, incident_id: int) -> None:
+async def caught_up(client: WarroomClient, server: WarroomNode, incident_id: int) -> None:
     """Wait until the server's integrations are idle and `client` has every committed event."""
     await server.integrations.idle()
     state = server.hub.incident_state(incident_id)

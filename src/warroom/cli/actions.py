@@ -46,14 +46,15 @@ from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
 from warroom.local import saved_local_token
+from warroom.node import WarroomNode, serve_until_signalled
 from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack
-from warroom.server.app import ServerSettings, WarroomServer, serve_until_signalled
+from warroom.server.app import ServerSettings
 from warroom.users import create_user
 
 
 async def serve(args: argparse.Namespace) -> int:
-    async def announce(server: WarroomServer) -> None:
+    async def announce(server: WarroomNode) -> None:
         print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
 
     settings = ServerSettings(host=args.host, port=args.port)

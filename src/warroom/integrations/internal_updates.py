@@ -8,7 +8,7 @@ from warroom.domain.timeline import EntryKind
 from warroom.integrations.mobilization import outcome_text
 from warroom.integrations.tasks import TaskSet
 from warroom.notify.slack import SlackNotifier, escape_mrkdwn, slack_message
-from warroom.server.hub import Hub
+from warroom.server.sequencer import Sequencer
 
 
 def status_message(state: IncidentState, text: str, author: str) -> dict[str, object]:
@@ -23,7 +23,7 @@ def status_message(state: IncidentState, text: str, author: str) -> dict[str, ob
 class InternalUpdates:
     """Sends every internal status update to Slack and notes the outcome on the timeline."""
 
-    def __init__(self, hub: Hub, tasks: TaskSet, slack: SlackNotifier) -> None:
+    def __init__(self, hub: Sequencer, tasks: TaskSet, slack: SlackNotifier) -> None:
         self._hub = hub
         self._tasks = tasks
         self._slack = slack

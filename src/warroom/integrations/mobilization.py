@@ -24,7 +24,7 @@ from warroom.notify.slack import (
     incident_declared_message,
     incident_resolved_message,
 )
-from warroom.server.hub import Hub
+from warroom.server.sequencer import Sequencer
 
 
 def outcome_text(what: str, outcome: DeliveryOutcome) -> str:
@@ -41,7 +41,7 @@ class Mobilizer:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sequencer,
         config: ServerConfig,
         tasks: TaskSet,
         pagerduty: PagerDutyNotifier | None,

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from warroom.domain.events import EVENT_BODY_ADAPTER, Event
 from warroom.domain.triage import TriageItem
+from warroom.domain.triage_log import TriageDismissed, TriageRecord
 from warroom.store.base import StoreError, User
 from warroom.store.migrations import MIGRATIONS
 
@@ -217,6 +218,50 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read triage items from {self.path}: {exc}") from None
         return [TriageItem.model_validate_json(str(row[0])) for row in rows]
+
+    async def append_triage(
+        self, records: Sequence[TriageRecord], items: Sequence[TriageItem]
+    ) -> None:
+        """Commit triage log records and the items they changed in one transaction."""
+        async with self._write_lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                await self._db.executemany(
+                    "INSERT INTO triage_log (seq, at, actor, command_id, body) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (r.seq, r.at.isoformat(), r.actor, r.command_id, r.body.model_dump_json())
+                        for r in records
+                    ],
+                )
+                await self._db.executemany(
+                    "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)",
+                    [(i.id, i.group_key, i.model_dump_json()) for i in items],
+                )
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"could not write the triage log to {self.path}: {exc}") from None
+
+    async def load_triage_log(self) -> list[TriageRecord]:
+        """The whole triage log, oldest first."""
+        try:
+            async with self._db.execute(
+                "SELECT seq, at, actor, command_id, body FROM triage_log ORDER BY seq"
+            ) as cursor:
+                rows = await cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the triage log from {self.path}: {exc}") from None
+        return [
+            TriageRecord(
+                seq=int(str(seq)),
+                at=datetime.fromisoformat(str(at)),
+                actor=str(actor),
+                command_id=str(command_id),
+                body=TriageDismissed.model_validate_json(str(body)),
+            )
+            for seq, at, actor, command_id, body in rows
+        ]
 
 
 def _create_private_file(path: Path) -> Path:

@@ -21,8 +21,9 @@ from warroom.local import (
     server_answers,
     start_embedded,
 )
+from warroom.node import start_node
 from warroom.paths import DEFAULT_SERVER, default_db, outbox_file
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.server.app import ServerSettings
 from warroom.tui.app import make_app
 from warroom.tui.commands_table import BINDING_IDS
 from warroom.users import create_user
@@ -38,7 +39,7 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
             db = workdir / "demo.db"
             demo_config = ServerConfig(links=DEMO_LINKS)
-            server = await WarroomServer.start(db, ServerSettings(port=0), config=demo_config)
+            server = await start_node(db, ServerSettings(port=0), config=demo_config)
             stack.push_async_callback(server.close)
             you = local_user_name()
             token = await create_user(db, you)
