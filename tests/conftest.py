@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from warroom.server.app import ServerSettings, WarroomServer
+from tests.support.settings import TEST_SETTINGS
+from warroom.server.app import WarroomServer
 from warroom.users import create_user
-
-# Generous limits: the tests drive hundreds of writes per connection on purpose.
-TEST_SETTINGS = ServerSettings(port=0, rate=100_000, burst=100_000)
 
 
 @pytest.fixture(autouse=True)

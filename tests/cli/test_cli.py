@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.cli import warroom
 from warroom.server.app import WarroomServer
 
 AddUser = Callable[[str], Awaitable[str]]
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-async def warroom(*args: str, server: WarroomServer | None = None, token: str = "") -> Result:
-    argv = list(args)
-    if server is not None:
-        argv += ["--server", server.url, "--token", token]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "warroom",
-        *argv,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return Result(proc.returncode, out.decode(), err.decode())
 
 
 async def test_user_add_prints_only_the_token(db_path: Path) -> None:

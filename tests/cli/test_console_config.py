@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import warroom
+from tests.support.cli import warroom
 from warroom.console_config import ConsoleConfigError, load_console_config
 
 
