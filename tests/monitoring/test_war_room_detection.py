@@ -120,7 +120,7 @@ async def test_alert_opens_triage_then_declared_incident_follows_the_alert(
         what="the RESOLVED entry",
     )
     assert len([t for t in alert_entries() if t.startswith("FIRING")]) == 1
-    triage_view = next(i for i in client.triage.items if i.id == item.id)  # type: ignore[union-attr]
+    triage_view = next(i for i in client.triage.items if i.id == item.id)
     assert (triage_view.status, triage_view.incident_id) == (TriageStatus.DECLARED, incident)
     await caught_up(client, server, incident)
 
@@ -143,7 +143,8 @@ async def test_dismissed_alert_is_recorded_with_its_reason(
         item = ledger_item(client)
         assert item is not None
         await client.dismiss_triage(item.id, "load test in staging")
-        dismissed = next(i for i in client.triage.items if i.id == item.id)  # type: ignore[union-attr]
+        assert client.triage is not None
+        dismissed = next(i for i in client.triage.items if i.id == item.id)
         assert dismissed.status is TriageStatus.DISMISSED
         assert (dismissed.decided_by, dismissed.dismiss_reason) == (
             "oncall",
