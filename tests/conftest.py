@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.settings import TEST_SETTINGS
 from warroom.node import WarroomNode, start_node
-from warroom.server.app import ServerSettings
 from warroom.users import create_user
-
-# Generous limits: the tests drive hundreds of writes per connection on purpose.
-TEST_SETTINGS = ServerSettings(port=0, rate=100_000, burst=100_000)
 
 
 @pytest.fixture(autouse=True)

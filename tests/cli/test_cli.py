@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.cli import warroom
 from warroom.node import WarroomNode
 
 AddUser = Callable[[str], Awaitable[str]]
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-async def warroom(
-    *args: str,
-    server: WarroomNode | None = None,
-    token: str = "",
-    env: dict[str, str] | None = None,
-) -> Result:
-    """Run `python -m warroom ARGS` (with `env` added to this process's environment)."""
-    argv = list(args)
-    if server is not None:
-        argv += ["--server", server.url, "--token", token]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "warroom",
-        *argv,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **env} if env is not None else None,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return Result(proc.returncode, out.decode(), err.decode())
 
 
 async def test_user_add_prints_only_the_token(db_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import warroom
+from tests.support.cli import warroom
 from warroom.console_config import load_console_config
 from warroom.settings import ConfigError
 

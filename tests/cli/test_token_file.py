@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.test_cli import AddUser, warroom
+from tests.support.cli import AddUser, warroom
 from warroom.node import WarroomNode
 
 

@@ -33,7 +33,7 @@ async def test_rate_limited_writes_are_resent_not_lost(db_path: Path) -> None:
         acks = await asyncio.gather(*pending)
         assert len({a.seq for a in acks}) == 30
         log = await client.read_log(incident)
-        texts = [e.body.text for e in log if e.body.type == "entry_added"]  # type: ignore[union-attr]
+        texts = [e.body.text for e in log if e.body.type == "entry_added"]
         assert sorted(texts) == sorted(f"typed offline {n}" for n in range(30))
         await client.close()
 

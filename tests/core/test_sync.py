@@ -85,7 +85,7 @@ async def test_write_retried_after_dropped_connection_is_applied_once(
 async def test_client_resends_unacknowledged_writes_after_reconnect(
     db_path: Path, add_user: AddUser, tmp_path: Path
 ) -> None:
-    from tests.conftest import TEST_SETTINGS
+    from tests.support.settings import TEST_SETTINGS
 
     server = await start_node(db_path, TEST_SETTINGS)
     port = server.port
@@ -114,7 +114,7 @@ async def test_client_resends_unacknowledged_writes_after_reconnect(
 async def test_outbox_survives_a_client_restart(
     db_path: Path, add_user: AddUser, tmp_path: Path
 ) -> None:
-    from tests.conftest import TEST_SETTINGS
+    from tests.support.settings import TEST_SETTINGS
 
     token = await add_user("alice")
     async with await start_node(db_path, TEST_SETTINGS) as server:

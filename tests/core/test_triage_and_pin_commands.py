@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
 from tests.support.client_sync import caught_up
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import CommandRefused, WarroomClient, new_id
 from warroom.demo_data import metrics_snapshot, waiting_alert
 from warroom.domain.commands import DeclareIncident, DismissTriage, PinMetrics

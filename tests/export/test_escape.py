@@ -13,7 +13,6 @@ from warroom.export.escape import (
     escape_cell,
     escape_inline,
     show_controls,
-    strip_controls,
 )
 
 from .parsing import md_tables, md_tokens
@@ -37,10 +36,6 @@ from .scripted import HOSTILE
 )
 def test_show_controls_makes_controls_visible(raw: str, shown: str) -> None:
     assert show_controls(raw) == shown
-
-
-def test_strip_controls_removes_them() -> None:
-    assert strip_controls("\x1b[31mred\x07\u202e\x9b\r\nnext\tcol") == "[31mred\nnext\tcol"
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,7 @@ from warroom.export.html import render_html
 from warroom.export.markdown import render_markdown
 
 from .parsing import check_html, inline_children, lines_outside_fences, md_headings, md_tokens
-from .scripted import HOSTILE, METRICS_TABLE, T0, scripted_incident, with_entry
-from .test_markdown import EXPECTED_HEADINGS
+from .scripted import EXPECTED_HEADINGS, HOSTILE, METRICS_TABLE, T0, scripted_incident, with_entry
 
 Incident = tuple[IncidentState, list[Event]]
 GENERATED = T0.replace(hour=16)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -14,34 +14,9 @@ from warroom.export.markdown import render_markdown
 from warroom.export.postmortem.sections import SECTIONS
 
 from .parsing import inline_children, md_headings, md_tables
-from .scripted import T0, declared_only, scripted_incident
+from .scripted import CEST, EXPECTED_HEADINGS, T0, declared_only, scripted_incident
 
-CEST = timezone(timedelta(hours=2), "CEST")
 GENERATED = T0 + timedelta(hours=2)
-
-EXPECTED_HEADINGS = [
-    (1, "Post-mortem: Payments failing"),
-    (2, "Summary"),
-    (2, "Impact"),
-    (2, "Detection"),
-    (2, "Response"),
-    (3, "Who held each role"),
-    (3, "Phases"),
-    (2, "Timeline"),
-    (2, "Mitigation"),
-    (2, "Metrics"),
-    (2, "Communications"),
-    (3, "Internal updates"),
-    (3, "Public updates, as sent"),
-    (2, "Root cause"),
-    (2, "Trigger"),
-    (2, "Resolution"),
-    (2, "Action items"),
-    (2, "Lessons learned"),
-    (3, "What went well"),
-    (3, "What went wrong"),
-    (3, "Where we got lucky"),
-]
 
 
 @pytest.fixture(scope="module")

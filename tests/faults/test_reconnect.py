@@ -16,17 +16,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
 from tests.core.serverproc import free_port
 from tests.core.wire import Peer
-from tests.faults.support import (
-    ChaosProxy,
-    client_reached,
-    drained,
-    masked_text_frame,
-    raw_upgraded_socket,
-    seq_reached,
-)
+from tests.faults.support import ChaosProxy, masked_text_frame, raw_upgraded_socket
+from tests.support.client_sync import client_reached, drained, seq_reached
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.outbox import Outbox
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ClientUpdate, ConnectionStatus, StateReplaced, StatusChanged

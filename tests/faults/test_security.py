@@ -26,7 +26,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import warroom.server.auth as auth_module
 from tests.core.wire import Peer
-from tests.faults.support import handshake_request, seq_reached
+from tests.faults.support import handshake_request
+from tests.support.client_sync import seq_reached
 from warroom.client.outbox import Outbox
 from warroom.client.session import WarroomClient, new_id
 from warroom.domain.commands import AddEntry

@@ -35,10 +35,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
 from tests.core.serverproc import free_port
 from tests.core.wire import Peer
-from tests.faults.support import seq_reached
+from tests.support.client_sync import seq_reached
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient
 from warroom.domain.events import Event
 from warroom.domain.projection import replay

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.faults.support import seq_reached
+from tests.support.client_sync import seq_reached
 from warroom.client.session import CommandRefused, WarroomClient, new_id
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.faults.support import open_ws, recv_json, request, seq_reached
+from tests.faults.support import open_ws, recv_json, request
 from tests.fuzz.strategies import (
     CURRENT,
     DEEP_ARRAY,
@@ -33,6 +33,7 @@ from tests.fuzz.strategies import (
     Raw,
     ops,
 )
+from tests.support.client_sync import seq_reached
 from warroom.client.session import WarroomClient
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
 from tests.support.client_sync import caught_up
 from tests.support.recording_server import RecordingServer, Reply
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.config import ServerConfig
 from warroom.domain.commands import (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.domain.commands import Command, DeclareIncident, PostStatusUpdate, SetSeverity
 from warroom.domain.events import SERVER_ACTOR

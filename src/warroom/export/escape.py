@@ -44,11 +44,6 @@ def show_controls(text: str) -> str:
     return _CONTROL.sub(lambda m: _visible(m.group()), normalize_newlines(text))
 
 
-def strip_controls(text: str) -> str:
-    """Remove control characters (keeping tabs and line feeds) for places that cannot show them."""
-    return _CONTROL.sub("", normalize_newlines(text))
-
-
 def _escape_chars(line: str) -> str:
     line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _INLINE_SPECIAL.sub(r"\\\1", line)
