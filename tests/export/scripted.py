@@ -40,6 +40,7 @@ EXPECTED_HEADINGS = [
     (1, "Post-mortem: Payments failing"),
     (2, "Summary"),
     (2, "Impact"),
+    (2, "Key times"),
     (2, "Detection"),
     (2, "Response"),
     (3, "Who held each role"),

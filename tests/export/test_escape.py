@@ -48,14 +48,18 @@ def test_show_controls_makes_controls_visible(raw: str, shown: str) -> None:
         ("- item", "\\- item"),
         ("+ item", "\\+ item"),
         ("=====", "\\====="),
-        ("> quote", "&gt; quote"),
-        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("> quote", "\\> quote"),
+        ("<script>alert(1)</script>", "\\<script>alert(1)\\</script>"),
+        ("<http://evil>", "\\<http://evil>"),
+        ("SEV1 -> SEV2", "SEV1 -> SEV2"),
         ("[red]x[/red]", "\\[red\\]x\\[/red\\]"),
         ("![img](http://evil)", "!\\[img\\](http://evil)"),
         ("*a* _b_ `c` ~~d~~", "\\*a\\* \\_b\\_ \\`c\\` \\~\\~d\\~\\~"),
         ("a | b", "a \\| b"),
         ("back\\slash", "back\\\\slash"),
-        ("&amp; stays", "&amp;amp; stays"),
+        ("&amp; stays", "\\&amp; stays"),
+        ("&#60; &#x3C; too", "\\&#60; \\&#x3C; too"),
+        ("R&D & co", "R&D & co"),
         ("v1.2 - ok # mid", "v1.2 - ok # mid"),
     ],
 )
@@ -65,7 +69,7 @@ def test_escape_inline(raw: str, escaped: str) -> None:
 
 def test_escape_inline_keeps_every_line_from_starting_a_block() -> None:
     text = "first\n# heading\n   - item\n> quote"
-    assert escape_inline(text) == "first\\\n\\# heading\\\n\\- item\\\n&gt; quote"
+    assert escape_inline(text) == "first\\\n\\# heading\\\n\\- item\\\n\\> quote"
     assert escape_inline(text, line_break="\\\n  ").count("\n  ") == 3
 
 

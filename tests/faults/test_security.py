@@ -443,10 +443,11 @@ async def test_hostile_text_is_escaped_in_markdown_and_html_exports(
     document = render(replay(events), events, tz=UTC, generated_at=datetime.now(UTC))
     found = sorted({f"U+{ord(c):04X}" for c in _UNSAFE.findall(document)})
     assert found == [], f"raw control or bidi characters in the export: {found}"
-    lowered = document.lower()
+    # Markdown writes a typed "<" as "\\<", which renders as text: only a bare "<" opens a tag.
+    lowered = document.lower().replace("\\\\", "").replace("\\<", "")
     assert "<script" not in lowered
     assert "<img" not in lowered
-    assert "<!--" not in document
+    assert "<!--" not in lowered
     assert "PWNED" in document, "the text is still there, only inert"
 
 
