@@ -25,6 +25,7 @@ from warroom.domain.severity import Severity
 from warroom.server.app import WarroomServer
 from warroom.users import create_user
 
+ROUTING_KEY = "R0UT1NGKEY0000000000000000000001"
 FAST_RETRY = {"max_attempts": 3, "initial_delay": 0, "max_delay": 0}
 
 
@@ -57,7 +58,7 @@ async def wired(
         {
             "call_link": "https://meet.example/{channel}",
             "pagerduty": {
-                "routing_key": "R0UT1NG",
+                "routing_key": ROUTING_KEY,
                 "events_url": f"{pagerduty.url}/v2/enqueue",
                 "retry": FAST_RETRY,
             },
@@ -96,7 +97,7 @@ async def test_sev1_pages_on_call_with_channel_and_call_link(
     [page] = pagerduty.requests
     body = page.json()
     assert page.path == "/v2/enqueue"
-    assert (body["routing_key"], body["event_action"]) == ("R0UT1NG", "trigger")
+    assert (body["routing_key"], body["event_action"]) == (ROUTING_KEY, "trigger")
     assert body["payload"]["severity"] == "critical"
     assert "incident-" in str(body["payload"]["custom_details"])
     assert "https://meet.example/incident-" in str(body)
