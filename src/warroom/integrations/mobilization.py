@@ -21,6 +21,7 @@ from warroom.domain.events import (
     Event,
     IncidentDeclared,
     PhaseChanged,
+    ServiceAdded,
     SeverityChanged,
 )
 from warroom.domain.incident import IncidentState
@@ -82,6 +83,8 @@ class Mobilizer:
                 self._spawn(incident_id, self._stand_down(incident_id), "resolve")
             elif isinstance(body, PhaseChanged) and body.previous is Phase.DECLARED:
                 self._spawn(incident_id, self._acknowledge(incident_id), "acknowledge")
+            elif isinstance(body, ServiceAdded):
+                self._spawn(incident_id, self._tell_owner(incident_id, body.service), "owner")
 
     def _spawn(self, incident_id: int, work: Coroutine[Any, Any, None], what: str) -> None:
         async def in_order() -> None:
@@ -133,6 +136,31 @@ class Mobilizer:
                     f"{verb}: notified the owning team on Slack ({incident.channel})", outcome
                 ),
             )
+
+    async def _tell_owner(self, incident_id: int, service: str) -> None:
+        """A service added to an open SEV3 incident brings in the team that owns it.
+
+        A SEV3 declared by hand lists no service yet, so its declaration went to the default
+        team webhook; the owning team hears of it when its service is named.
+        """
+        state = self._hub.incident_state(incident_id)
+        if state is None or self._team_slack is None:
+            return
+        incident = state.incident.model_copy()
+        route = incident.severity.policy.route
+        if (
+            route is not NotificationRoute.NOTIFY_OWNING_TEAM
+            or not incident.phase.is_open
+            or not self._team_slack.has_own_webhook(service)
+        ):
+            return
+        call_link = self._config.call_link_for(incident.id, incident.channel)
+        message = incident_declared_message(incident, ic=state.roster.ic, call_link=call_link)
+        outcome = await self._team_slack.post(message, target="slack team", services=[service])
+        await self._note(
+            incident_id,
+            outcome_text(f"Service {service}: notified its owning team on Slack", outcome),
+        )
 
     async def _acknowledge(self, incident_id: int) -> None:
         """The phase left `declared`: the incident is being worked, so the page is acknowledged.

@@ -200,6 +200,10 @@ class SlackNotifier:
         self._config = config
         self._sleep = sleep
 
+    def has_own_webhook(self, service: str) -> bool:
+        """Whether messages about `service` go to a webhook of their own (its owning team's)."""
+        return service in self._config.service_webhooks
+
     async def post(
         self,
         message: Mapping[str, Any],
