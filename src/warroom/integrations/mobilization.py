@@ -88,8 +88,11 @@ class Mobilizer:
 
     def _spawn(self, incident_id: int, work: Coroutine[Any, Any, None], what: str) -> None:
         async def in_order() -> None:
-            async with self._order.setdefault(incident_id, asyncio.Lock()):
-                await work
+            try:
+                async with self._order.setdefault(incident_id, asyncio.Lock()):
+                    await work
+            finally:
+                work.close()  # cancelled while waiting its turn: never started, so no warning
 
         self._tasks.spawn(in_order(), f"{what} #{incident_id}")
 
@@ -104,7 +107,8 @@ class Mobilizer:
         state = self._hub.incident_state(incident_id)
         if state is None:
             return
-        incident = state.incident.model_copy()
+        # The severity this event set, even if a later change was committed before it is sent.
+        incident = state.incident.model_copy(update={"severity": severity})
         call_link = self._config.call_link_for(incident.id, incident.channel)
         verb = "Declaration" if previous is None else "Escalation"
         route = severity.policy.route
