@@ -9,7 +9,8 @@ import logging
 import signal
 from pathlib import Path
 
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.node import start_node
+from warroom.server.app import ServerSettings
 
 UNLIMITED = 1_000_000_000
 """The default 50 msg/s per connection would throttle the burst writers, not the server."""
@@ -21,7 +22,7 @@ async def serve(db: Path, settings: ServerSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with await WarroomServer.start(db, settings) as server:
+    async with await start_node(db, settings) as server:
         print(f"READY {server.port}", flush=True)
         await stop.wait()
 

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from warroom.server.app import ServerSettings, WarroomServer
+from tests.support.settings import TEST_SETTINGS
+from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
-
-# Generous limits: the tests drive hundreds of writes per connection on purpose.
-TEST_SETTINGS = ServerSettings(port=0, rate=100_000, burst=100_000)
 
 
 @pytest.fixture(autouse=True)
 def warroom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Keep every test's data dir, outboxes and tokens out of the real home directory."""
     home = tmp_path / "home"
+    # Every WARROOM_* variable is a setting (see warroom.settings): none of the tester's own.
+    for name in [name for name in os.environ if name.upper().startswith("WARROOM_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("WARROOM_HOME", str(home))
-    monkeypatch.delenv("WARROOM_TOKEN", raising=False)
-    monkeypatch.delenv("WARROOM_SERVER", raising=False)
     return home
 
 
@@ -30,8 +30,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def server(db_path: Path) -> AsyncIterator[WarroomServer]:
-    async with await WarroomServer.start(db_path, TEST_SETTINGS) as running:
+async def server(db_path: Path) -> AsyncIterator[WarroomNode]:
+    async with await start_node(db_path, TEST_SETTINGS) as running:
         yield running
 
 

@@ -1,15 +1,17 @@
 """The server's configuration file (TOML): integrations, cadences and link templates.
 
 Every section is optional; a server with no config file runs the war room alone. See
-`server/warroom.example.toml` for a complete example.
+`server/warroom.example.toml` for a complete example. Any key can also be set (or overridden)
+by a `WARROOM_*` environment variable, e.g. `WARROOM_PAGERDUTY__ROUTING_KEY` for a secret kept
+out of the file; see `warroom.settings`. Mistakes, including malformed URLs, stop the server at
+start with one line per problem.
 """
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from warroom.domain.links import ServiceLinks
 from warroom.domain.severity import Severity
@@ -19,10 +21,9 @@ from warroom.monitoring.signals import MetricsConfig
 from warroom.notify.pagerduty import PagerDutyConfig
 from warroom.notify.slack import SlackConfig
 from warroom.notify.statuspage import StatuspageConfig
+from warroom.settings import ConfigError, HttpUrlStr, WarroomSettings, check_http_url, load_settings
 
-
-class ConfigError(Exception):
-    """The configuration file cannot be used; the message says where and why."""
+__all__ = ["ConfigError", "ServerConfig", "load_config"]
 
 
 class _Section(BaseModel):
@@ -32,7 +33,7 @@ class _Section(BaseModel):
 class AlertmanagerSettings(_Section):
     """Where alerts come from: Alertmanager's API v2, alerts routed to one receiver."""
 
-    url: str
+    url: HttpUrlStr
     receiver: str = "warroom"
     poll_seconds: float = Field(default=10.0, gt=0)
     severity_map: dict[str, Severity] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
@@ -40,7 +41,7 @@ class AlertmanagerSettings(_Section):
 
 
 class PrometheusSettings(_Section):
-    url: str
+    url: HttpUrlStr
     poll_seconds: float = Field(default=15.0, gt=0)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     """PromQL templates per signal (`{service}`, `{window}`) and their thresholds."""
@@ -51,8 +52,8 @@ class StatusPageSettings(_Section):
     """Also write the public page (index.html, status.json) here after every publication."""
 
 
-class ServerConfig(_Section):
-    """Everything `warroom serve --config FILE` reads."""
+class ServerConfig(WarroomSettings):
+    """Everything `warroom serve --config FILE` reads (and `WARROOM_*` variables override)."""
 
     call_link: str | None = None
     """War-room call URL template, sent with pages; placeholders {incident_id}, {channel}."""
@@ -71,6 +72,34 @@ class ServerConfig(_Section):
     links: dict[str, ServiceLinks] = Field(default_factory=dict)
     """Per service; the key `default` applies to services without their own entry."""
 
+    @field_validator("call_link")
+    @classmethod
+    def _call_link_is_a_url_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                filled = value.format(incident_id=1, channel="incident")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"{value!r} is not a template with {{incident_id}} and {{channel}}: {exc!r}"
+                ) from None
+            check_http_url(filled)
+        return value
+
+    @field_validator("links")
+    @classmethod
+    def _links_are_urls(cls, value: dict[str, ServiceLinks]) -> dict[str, ServiceLinks]:
+        # Placeholders ({service}, {from}, ...) sit in the path or query; the scheme and the
+        # host are plain text and can be checked as they are.
+        for service, links in value.items():
+            for kind in ("dashboard", "traces", "logs"):
+                template = getattr(links, kind)
+                if template is not None:
+                    try:
+                        check_http_url(template)
+                    except ValueError as exc:
+                        raise ValueError(f"{service}.{kind}: {exc}") from None
+        return value
+
     def call_link_for(self, incident_id: int, channel: str) -> str | None:
         if self.call_link is None:
             return None
@@ -78,24 +107,10 @@ class ServerConfig(_Section):
 
 
 def load_config(path: Path | None) -> ServerConfig:
-    """Read and validate a config file; no path means defaults.
+    """Read and validate a config file with `WARROOM_*` overrides; no path: environment only.
 
     Raises:
-        ConfigError: unreadable, not TOML, or not valid; the message names the field.
+        ConfigError: unreadable, not TOML, or not valid; one line per problem, naming the file
+            or variable and the key.
     """
-    if path is None:
-        return ServerConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    try:
-        return ServerConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors(include_url=False, include_input=False)
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+    return load_settings(ServerConfig, path)

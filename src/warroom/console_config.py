@@ -1,53 +1,108 @@
-"""The console user's own settings: `<config dir>/console.toml` (theme, server, key remaps).
+"""The console user's own settings: `<config dir>/console.toml` (theme, server, token file, keys).
 
 Example:
 
-    theme = "warroom-contrast"        # for the projector
+    theme = "warroom-contrast"           # for the projector
     server = "wss://warroom.example.org"
+    token_file = "~/.config/warroom/token"  # mode 0600; keeps the token off the command line
 
-    [keys]                            # binding id = key(s), as Textual's keymaps take them
-    write = "w"
-    severity = "ctrl+s"
+    [keys]                               # binding id = key(s), as Textual's keymaps take them
+    "scribe.focus" = "w"
+    "severity.change" = "ctrl+s"
+
+The binding ids are those of the console's command table (`warroom.tui.commands_table`), listed
+in README.md ("Key bindings"; a test keeps that list equal to the table). Every setting can be
+overridden by its environment variable (`WARROOM_THEME`, `WARROOM_SERVER`, `WARROOM_TOKEN_FILE`,
+`WARROOM_KEYS` as JSON); see `warroom.settings`.
 """
 
 from __future__ import annotations
 
-import tomllib
+import stat
+from collections.abc import Collection
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from warroom.paths import config_dir, environment
+from warroom.settings import ConfigError, WarroomSettings, load_settings, problem_line
 
-from warroom.paths import config_dir
 
-
-class ConsoleConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConsoleConfig(WarroomSettings):
     theme: str | None = None
     server: str | None = None
+    token_file: Path | None = None
+    """A file holding the user's token, readable by the user alone (like ssh keys)."""
     keys: dict[str, str] = {}
-
-
-class ConsoleConfigError(Exception):
-    """The user's console config cannot be used; the message names the file and the field."""
+    """Binding id -> key(s); the ids are checked against the console's command table."""
 
 
 def console_config_file() -> Path:
     return config_dir() / "console.toml"
 
 
-def load_console_config(path: Path | None = None) -> ConsoleConfig:
-    """The user's settings, or defaults when the file does not exist."""
+def load_console_config(
+    path: Path | None = None, *, binding_ids: Collection[str] | None = None
+) -> ConsoleConfig:
+    """The user's settings (defaults when the file does not exist) with `WARROOM_*` overrides.
+
+    `binding_ids` are the ids the console knows (from its command table, which needs Textual
+    and so is passed in rather than imported here); a remap of any other id is refused.
+
+    Raises:
+        ConfigError: one line per problem, naming the file or variable and the key.
+    """
     path = path or console_config_file()
-    if not path.exists():
-        return ConsoleConfig()
+    settings = load_settings(ConsoleConfig, path if path.exists() else None)
+    if binding_ids is not None:
+        unknown = sorted(set(settings.keys) - set(binding_ids))
+        if unknown:
+            known = ", ".join(sorted(binding_ids))
+            raise ConfigError(
+                [
+                    problem_line(path, ("keys", binding), f"unknown binding id; known ids: {known}")
+                    for binding in unknown
+                ]
+            )
+    return settings
+
+
+def read_token_file(path: Path) -> str:
+    """The token in `path`, refused (like ssh refuses a key) if others may read the file.
+
+    Raises:
+        ConfigError: the file is missing, readable by group or others, or empty.
+    """
+    path = path.expanduser()
     try:
-        return ConsoleConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConsoleConfigError(f"cannot read {path}: {exc}") from None
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors(include_url=False, include_input=False)
-        )
-        raise ConsoleConfigError(f"{path}: {problems}") from None
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                [
+                    f"{path}: token file is accessible by others (mode "
+                    f"{stat.S_IMODE(mode):04o}); run `chmod 600 {path}`"
+                ]
+            )
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not text"
+        raise ConfigError([f"{path}: cannot read token file: {why}"]) from None
+    if not token:
+        raise ConfigError([f"{path}: token file is empty"])
+    return token
+
+
+def client_token(
+    flag_token: str | None, flag_token_file: Path | None, settings: ConsoleConfig
+) -> str | None:
+    """The token to connect with: `--token`, `--token-file`, `WARROOM_TOKEN`, then the token
+    file from `WARROOM_TOKEN_FILE` or console.toml; None leaves the local user's token to the
+    caller."""
+    if flag_token:
+        return flag_token
+    if flag_token_file is not None:
+        return read_token_file(flag_token_file)
+    env_token = environment().token
+    if env_token:
+        return env_token
+    if settings.token_file is not None:
+        return read_token_file(settings.token_file)
+    return None

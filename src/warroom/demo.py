@@ -30,14 +30,25 @@ from warroom.domain.phase import Phase
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode
 from warroom.users import create_user
 
 CAST = {"dana": Role.CL, "sam": Role.TL, "lee": Role.TL, "riley": Role.SCRIBE}
 SERVICES = {"sam": "payments-api", "lee": "api-gateway"}
 
+DEPLOY_MINUTES_AGO = 16
+"""The bad deploy, before the declaration; the first alert fires two minutes after it."""
+FIRST_ALERT_MINUTES_AGO = DEPLOY_MINUTES_AGO - 2
+"""The payments alert: errors began two minutes after the deploy, as the TL's entry says."""
 
-async def seed_demo(server: WarroomServer, db: Path, you: str, your_token: str) -> int:
+
+def deploy_time(now: datetime) -> str:
+    """The deploy's wall time as the demo's text names it ("13:58 UTC"), derived from `now` so
+    that the text always agrees with the times the demo's events carry."""
+    return f"{now - timedelta(minutes=DEPLOY_MINUTES_AGO):%H:%M} UTC"
+
+
+async def seed_demo(server: WarroomNode, db: Path, you: str, your_token: str) -> int:
     """Fill a SEV1 incident with roles, alerts, timeline, metrics and checklist; return its id."""
     tokens = {name: await create_user(db, name) for name in CAST}
     clients = {you: WarroomClient(server.url, your_token)}
@@ -51,7 +62,7 @@ async def seed_demo(server: WarroomServer, db: Path, you: str, your_token: str) 
             await client.close()
 
 
-async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you: str) -> int:
+async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: str) -> int:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
 
     async def do(who: str, command: Command) -> int:
@@ -62,7 +73,10 @@ async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you:
             id=new_id(),
             title="Payment processing down",
             severity=Severity.SEV1,
-            summary="Card payments fail at checkout for most users since the 13:58 deploy.",
+            summary=(
+                "Card payments fail at checkout for most users since the "
+                f"{deploy_time(now)} deploy."
+            ),
         )
     )
     inc = ack.incident_id
@@ -85,8 +99,14 @@ async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you:
             correlation_id=cid,
         )
 
-    await alert("FIRING PaymentsHighErrorRate: payments-api 5xx ratio 61% (severity=critical)", 14)
-    await alert("FIRING ApiGatewayHigh5xx: 54% of /v1/checkout requests failing", 13)
+    await alert(
+        "FIRING PaymentsHighErrorRate: payments-api 5xx ratio 61% (severity=critical)",
+        FIRST_ALERT_MINUTES_AGO,
+    )
+    await alert(
+        "FIRING ApiGatewayHigh5xx: 54% of /v1/checkout requests failing",
+        FIRST_ALERT_MINUTES_AGO - 1,
+    )
     for name, role in CAST.items():
         await do(
             you,
@@ -99,7 +119,7 @@ async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you:
         "sam",
         entry(
             EntryKind.ACTION,
-            "payments-api v2.14.0 deployed at 13:58; errors began two minutes later",
+            f"payments-api v2.14.0 deployed at {deploy_time(now)}; errors began two minutes later",
             11,
             "pay-7f3a9c21",
         ),
@@ -150,8 +170,8 @@ async def _script(server: WarroomServer, clients: dict[str, WarroomClient], you:
         "dana",
         entry(
             EntryKind.STATUS,
-            "Card payments failing for ~60% of checkouts. Rolling back the 13:58 deploy. "
-            "Next update in 15 minutes.",
+            "Card payments failing for ~60% of checkouts. "
+            f"Rolling back the {deploy_time(now)} deploy. Next update in 15 minutes.",
             6,
         ),
     )

@@ -57,7 +57,7 @@ def waiting_alert(now: datetime) -> AlertGroup:
                     },
                     "annotations": {
                         "summary": "Checkout p99 latency above 2s",
-                        "description": "p99 has been above 2 s for 5 minutes.",
+                        "description": "p99 above 2 s; the rule waits 5 minutes before firing.",
                         "runbook_url": "https://runbooks.example.com/checkout-latency",
                     },
                     "startsAt": started.isoformat(),

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from warroom.node import WarroomNode, start_node
 from warroom.paths import local_token_file
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.server.app import ServerSettings
 from warroom.store.base import StoreError
 from warroom.users import create_user
 
@@ -44,11 +45,11 @@ def is_local(server_url: str) -> bool:
     return urlsplit(server_url).hostname in _LOOPBACK
 
 
-async def start_embedded(server_url: str, db: Path) -> WarroomServer:
+async def start_embedded(server_url: str, db: Path) -> WarroomNode:
     """Serve `db` in this process on the host and port of `server_url`."""
     parts = urlsplit(server_url)
     settings = ServerSettings(host=parts.hostname or "127.0.0.1", port=parts.port or 8765)
-    return await WarroomServer.start(db, settings)
+    return await start_node(db, settings)
 
 
 def local_user_name() -> str:

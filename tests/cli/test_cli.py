@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from warroom.server.app import WarroomServer
+from tests.support.cli import warroom
+from warroom.node import WarroomNode
 
 AddUser = Callable[[str], Awaitable[str]]
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-async def warroom(*args: str, server: WarroomServer | None = None, token: str = "") -> Result:
-    argv = list(args)
-    if server is not None:
-        argv += ["--server", server.url, "--token", token]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "warroom",
-        *argv,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return Result(proc.returncode, out.decode(), err.decode())
 
 
 async def test_user_add_prints_only_the_token(db_path: Path) -> None:
@@ -49,7 +23,7 @@ async def test_user_add_prints_only_the_token(db_path: Path) -> None:
 
 
 async def test_declare_log_severity_check_and_export(
-    server: WarroomServer, add_user: AddUser, tmp_path: Path
+    server: WarroomNode, add_user: AddUser, tmp_path: Path
 ) -> None:
     alice = await add_user("alice")
     declared = await warroom(
@@ -96,7 +70,7 @@ async def test_declare_log_severity_check_and_export(
     assert "## Timeline" in markdown.out
 
 
-async def test_errors_are_one_line_on_stderr(server: WarroomServer, add_user: AddUser) -> None:
+async def test_errors_are_one_line_on_stderr(server: WarroomNode, add_user: AddUser) -> None:
     alice, bob = await add_user("alice"), await add_user("bob")
     incident = (
         await warroom("declare", "--title", "x", "--sev", "3", server=server, token=alice)
@@ -114,7 +88,7 @@ async def test_errors_are_one_line_on_stderr(server: WarroomServer, add_user: Ad
     assert nowhere.err.count("\n") == 1
 
 
-async def test_ic_handoff_from_the_command_line(server: WarroomServer, add_user: AddUser) -> None:
+async def test_ic_handoff_from_the_command_line(server: WarroomNode, add_user: AddUser) -> None:
     alice, bob = await add_user("alice"), await add_user("bob")
     incident = (
         await warroom("declare", "--title", "x", "--sev", "2", server=server, token=alice)
@@ -126,9 +100,7 @@ async def test_ic_handoff_from_the_command_line(server: WarroomServer, add_user:
     assert "\tIC bob\t" in listing.out
 
 
-async def test_public_update_needs_the_ics_approval(
-    server: WarroomServer, add_user: AddUser
-) -> None:
+async def test_public_update_needs_the_ics_approval(server: WarroomNode, add_user: AddUser) -> None:
     alice, dana = await add_user("alice"), await add_user("dana")
     incident = (
         await warroom("declare", "--title", "x", "--sev", "1", server=server, token=alice)
@@ -173,7 +145,7 @@ async def test_public_update_needs_the_ics_approval(
 
 
 async def test_server_and_token_work_before_the_subcommand_too(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     alice = await add_user("alice")
     result = await warroom(
@@ -191,7 +163,7 @@ async def test_user_revoke(db_path: Path) -> None:
 
 
 async def test_phase_roles_entries_and_checklist_items_from_the_command_line(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     alice, bob = await add_user("alice"), await add_user("bob")
     incident = (

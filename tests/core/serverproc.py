@@ -57,7 +57,8 @@ class ServerProcess:
             while loop.time() < deadline:
                 assert self.proc is not None
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()}")  # type: ignore[union-attr]
+                    assert self.proc.stderr is not None  # started with stderr=PIPE
+                    raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()}")
                 try:
                     if (await http.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200:
                         return

@@ -10,7 +10,8 @@ import pytest
 
 from warroom.client.session import AuthError, WarroomClient, new_id
 from warroom.domain.commands import AddEntry, DeclareIncident
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.node import WarroomNode, start_node
+from warroom.server.app import ServerSettings
 from warroom.users import create_user, revoke_user
 
 AddUser = Callable[[str], Awaitable[str]]
@@ -19,7 +20,7 @@ AddUser = Callable[[str], Awaitable[str]]
 async def test_rate_limited_writes_are_resent_not_lost(db_path: Path) -> None:
     token = await create_user(db_path, "alice")
     settings = ServerSettings(port=0, rate=20, burst=5)
-    async with await WarroomServer.start(db_path, settings) as server:
+    async with await start_node(db_path, settings) as server:
         client = WarroomClient(server.url, token, rate_limit_pause=0.05)
         await client.start()
         incident = (
@@ -32,14 +33,12 @@ async def test_rate_limited_writes_are_resent_not_lost(db_path: Path) -> None:
         acks = await asyncio.gather(*pending)
         assert len({a.seq for a in acks}) == 30
         log = await client.read_log(incident)
-        texts = [e.body.text for e in log if e.body.type == "entry_added"]  # type: ignore[union-attr]
+        texts = [e.body.text for e in log if e.body.type == "entry_added"]
         assert sorted(texts) == sorted(f"typed offline {n}" for n in range(30))
         await client.close()
 
 
-async def test_client_skips_frames_it_does_not_know(
-    server: WarroomServer, add_user: AddUser
-) -> None:
+async def test_client_skips_frames_it_does_not_know(server: WarroomNode, add_user: AddUser) -> None:
     client = WarroomClient(server.url, await add_user("alice"))
     await client.start()
     await client._dispatch('{"type": "from_the_future", "id": null}')
@@ -49,7 +48,7 @@ async def test_client_skips_frames_it_does_not_know(
 
 
 async def test_revoked_token_is_refused_without_a_restart(
-    server: WarroomServer, db_path: Path, add_user: AddUser
+    server: WarroomNode, db_path: Path, add_user: AddUser
 ) -> None:
     token = await add_user("mallory")
     first = WarroomClient(server.url, token, reconnect=False)
@@ -73,7 +72,7 @@ async def test_console_started_offline_connects_when_the_server_appears(db_path:
     )
     await client.start(wait=False)  # nothing listens yet: the console opens offline
     declared = client.submit(DeclareIncident(id=new_id(), title="Typed offline", severity=2))
-    async with await WarroomServer.start(db_path, ServerSettings(port=port)):
+    async with await start_node(db_path, ServerSettings(port=port)):
         ack = await declared
         state = await client.follow(ack.incident_id)
         await seq_reached(client, ack.incident_id, 1).wait()

@@ -18,7 +18,9 @@ WRITES_EACH = 400
 KILL_AFTER_ACKS = 150
 
 
-async def _burst(peer: Peer, incident: int, tag: str, acked: set[str], enough: asyncio.Event):
+async def _burst(
+    peer: Peer, incident: int, tag: str, acked: set[str], enough: asyncio.Event
+) -> None:
     """Pipeline writes as fast as the socket takes them; record acks until the server dies."""
 
     async def send_all() -> None:

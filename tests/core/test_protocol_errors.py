@@ -12,20 +12,21 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.core.wire import Peer
 from warroom.domain.limits import MAX_ENTRY_TEXT, MAX_FRAME_BYTES
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.node import WarroomNode, start_node
+from warroom.server.app import ServerSettings
 from warroom.users import create_user
 
 AddUser = Callable[[str], Awaitable[str]]
 
 
-async def test_connection_without_token_is_refused_at_handshake(server: WarroomServer) -> None:
+async def test_connection_without_token_is_refused_at_handshake(server: WarroomNode) -> None:
     with pytest.raises(InvalidStatus) as refused:
         await connect(server.url)
     assert refused.value.response.status_code == 401
 
 
 async def test_connection_with_bad_token_is_refused_at_handshake(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     await add_user("alice")
     with pytest.raises(InvalidStatus) as refused:
@@ -34,7 +35,7 @@ async def test_connection_with_bad_token_is_refused_at_handshake(
 
 
 async def test_identity_comes_from_the_token_not_from_the_frame(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     peer = await Peer.open(server.url, await add_user("alice"))
     incident = await peer.declare()
@@ -46,7 +47,7 @@ async def test_identity_comes_from_the_token_not_from_the_frame(
     assert {e["actor"] for e in log["events"]} == {"alice"}
 
 
-async def test_health_check_answers_plain_http(server: WarroomServer) -> None:
+async def test_health_check_answers_plain_http(server: WarroomNode) -> None:
     import httpx
 
     async with httpx.AsyncClient() as http:
@@ -83,7 +84,7 @@ async def test_health_check_answers_plain_http(server: WarroomServer) -> None:
     ],
 )
 async def test_malformed_frames_get_errors_and_the_connection_stays_usable(
-    server: WarroomServer, add_user: AddUser, raw: str, code: str
+    server: WarroomNode, add_user: AddUser, raw: str, code: str
 ) -> None:
     peer = await Peer.open(server.url, await add_user("alice"))
     await peer.ws.send(raw)
@@ -95,14 +96,14 @@ async def test_malformed_frames_get_errors_and_the_connection_stays_usable(
     assert listing == {"type": "incidents", "id": listing["id"], "incidents": []}
 
 
-async def test_binary_frame_is_refused(server: WarroomServer, add_user: AddUser) -> None:
+async def test_binary_frame_is_refused(server: WarroomNode, add_user: AddUser) -> None:
     peer = await Peer.open(server.url, await add_user("alice"))
     await peer.ws.send(b'{"type": "list_incidents", "id": "x"}')
     assert (await peer.recv())["code"] == "bad_frame"
 
 
 async def test_oversized_frame_closes_only_that_connection(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     token = await add_user("alice")
     bystander = await Peer.open(server.url, token)
@@ -118,7 +119,7 @@ async def test_oversized_frame_closes_only_that_connection(
 
 async def test_flood_is_rate_limited_per_connection(db_path: Path) -> None:
     settings = ServerSettings(port=0, rate=1, burst=5)
-    async with await WarroomServer.start(db_path, settings) as limited_server:
+    async with await start_node(db_path, settings) as limited_server:
         token = await create_user(db_path, "alice")
         flooder = await Peer.open(limited_server.url, token)
         calm = await Peer.open(limited_server.url, token)

@@ -17,13 +17,13 @@ from warroom.domain.errors import ErrorCode
 from warroom.domain.projection import replay
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode, start_node
 
 AddUser = Callable[[str], Awaitable[str]]
 
 
 async def test_three_clients_interleaving_hundreds_of_writes_converge(
-    server: WarroomServer, add_user: AddUser, tmp_path: Path
+    server: WarroomNode, add_user: AddUser, tmp_path: Path
 ) -> None:
     names = ["alice", "bob", "carol"]
     clients = [WarroomClient(server.url, await add_user(n)) for n in names]
@@ -64,7 +64,7 @@ async def test_three_clients_interleaving_hundreds_of_writes_converge(
 
 
 async def test_write_retried_after_dropped_connection_is_applied_once(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     token = await add_user("alice")
     first = await Peer.open(server.url, token)
@@ -85,9 +85,9 @@ async def test_write_retried_after_dropped_connection_is_applied_once(
 async def test_client_resends_unacknowledged_writes_after_reconnect(
     db_path: Path, add_user: AddUser, tmp_path: Path
 ) -> None:
-    from tests.conftest import TEST_SETTINGS
+    from tests.support.settings import TEST_SETTINGS
 
-    server = await WarroomServer.start(db_path, TEST_SETTINGS)
+    server = await start_node(db_path, TEST_SETTINGS)
     port = server.port
     token = await add_user("alice")
     client = WarroomClient(server.url, token, outbox=Outbox(tmp_path / "outbox.jsonl"))
@@ -102,7 +102,7 @@ async def test_client_resends_unacknowledged_writes_after_reconnect(
     ]
     assert client.unsent == 3
     settings = TEST_SETTINGS.__class__(port=port, rate=TEST_SETTINGS.rate, burst=100_000)
-    async with await WarroomServer.start(db_path, settings):
+    async with await start_node(db_path, settings):
         acks = await asyncio.gather(*pending)
         await seq_reached(client, ack.incident_id, max(a.seq for a in acks)).wait()
         texts = [e.text for e in client.states[ack.incident_id].timeline]
@@ -114,10 +114,10 @@ async def test_client_resends_unacknowledged_writes_after_reconnect(
 async def test_outbox_survives_a_client_restart(
     db_path: Path, add_user: AddUser, tmp_path: Path
 ) -> None:
-    from tests.conftest import TEST_SETTINGS
+    from tests.support.settings import TEST_SETTINGS
 
     token = await add_user("alice")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS) as server:
+    async with await start_node(db_path, TEST_SETTINGS) as server:
         setup = WarroomClient(server.url, token)
         await setup.start()
         incident_id = (
@@ -134,7 +134,7 @@ async def test_outbox_survives_a_client_restart(
 
     port = int(url.rsplit(":", 1)[1])
     settings = TEST_SETTINGS.__class__(port=port, rate=100_000, burst=100_000)
-    async with await WarroomServer.start(db_path, settings):
+    async with await start_node(db_path, settings):
         outbox = Outbox(outbox_path)
         assert [f["id"] for f in outbox.pending] == ["typed-offline"]
         revived = WarroomClient(url, token, outbox=outbox)
@@ -148,7 +148,7 @@ async def test_outbox_survives_a_client_restart(
 
 
 async def test_reconnect_with_last_seen_seq_gets_exactly_the_missed_events(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     token = await add_user("alice")
     writer = await Peer.open(server.url, token)
@@ -179,7 +179,7 @@ async def test_reconnect_with_last_seen_seq_gets_exactly_the_missed_events(
 
 
 async def test_subscribe_when_current_returns_no_events(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     peer = await Peer.open(server.url, await add_user("alice"))
     incident = await peer.declare()
@@ -189,7 +189,7 @@ async def test_subscribe_when_current_returns_no_events(
 
 
 async def test_two_simultaneous_severity_changes_one_wins_one_conflicts(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     token = await add_user("alice")
     one, two = await Peer.open(server.url, token), await Peer.open(server.url, token)
@@ -206,7 +206,7 @@ async def test_two_simultaneous_severity_changes_one_wins_one_conflicts(
 
 
 async def test_conflict_is_reported_through_the_client_with_the_current_value(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     client = WarroomClient(server.url, await add_user("alice"))
     await client.start()

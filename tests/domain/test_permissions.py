@@ -25,7 +25,7 @@ from warroom.domain.commands import (
     UnassignRole,
 )
 from warroom.domain.errors import DomainError, ErrorCode
-from warroom.domain.events import EntryAdded, IcOffered
+from warroom.domain.events import EntryAdded, IcOfferClosed, IcOffered
 from warroom.domain.rules import decide
 from warroom.domain.timeline import EntryKind
 
@@ -142,7 +142,8 @@ def test_ic_offer_is_closed_only_by_its_receiver_or_the_ic(role: str) -> None:
     log.add("ic", IcOffered(to_user="cl"))
     if role in {"cl", "ic"}:
         body = decide(log.state, DeclineIc(id="d", incident_id=1), role, USERS)
-        assert body.declined is (role == "cl")  # type: ignore[union-attr]
+        assert isinstance(body, IcOfferClosed)
+        assert body.declined is (role == "cl")
     else:
         with pytest.raises(DomainError) as refused:
             decide(log.state, DeclineIc(id="d", incident_id=1), role, USERS)

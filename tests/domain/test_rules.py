@@ -9,6 +9,7 @@ import pytest
 from tests.domain.factories import USERS, Log
 from warroom.domain.commands import (
     AddEntry,
+    AmendEntry,
     AssignRole,
     DeclareIncident,
     SetItemState,
@@ -155,10 +156,8 @@ def test_system_entries_cannot_be_amended() -> None:
     assert refused.value.code is ErrorCode.INVALID
 
 
-def _amend(entry_id: int) -> AddEntry:
-    from warroom.domain.commands import AmendEntry
-
-    return AmendEntry(id="a", incident_id=1, entry_id=entry_id, text="x")  # type: ignore[return-value]
+def _amend(entry_id: int) -> AmendEntry:
+    return AmendEntry(id="a", incident_id=1, entry_id=entry_id, text="x")
 
 
 def test_checklist_change_with_stale_expectation_conflicts() -> None:

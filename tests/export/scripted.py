@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from warroom.domain.checklist import PLAN_MITIGATIONS, ItemState
 from warroom.domain.events import (
@@ -32,6 +32,35 @@ from warroom.domain.timeline import EntryKind
 
 T0 = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
 """When the incident is declared."""
+
+CEST = timezone(timedelta(hours=2), "CEST")
+"""The zone the rendering tests show local times in."""
+
+EXPECTED_HEADINGS = [
+    (1, "Post-mortem: Payments failing"),
+    (2, "Summary"),
+    (2, "Impact"),
+    (2, "Key times"),
+    (2, "Detection"),
+    (2, "Response"),
+    (3, "Who held each role"),
+    (3, "Phases"),
+    (2, "Timeline"),
+    (2, "Mitigation"),
+    (2, "Metrics"),
+    (2, "Communications"),
+    (3, "Internal updates"),
+    (3, "Public updates, as sent"),
+    (2, "Root cause"),
+    (2, "Trigger"),
+    (2, "Resolution"),
+    (2, "Action items"),
+    (2, "Lessons learned"),
+    (3, "What went well"),
+    (3, "What went wrong"),
+    (3, "Where we got lucky"),
+]
+"""The headings of a full post-mortem, in order, as (level, text)."""
 
 HOSTILE = (
     "# Heading\n| a | b |\n<script>alert(1)</script> [red]x[/red] "

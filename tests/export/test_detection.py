@@ -37,7 +37,38 @@ def test_time_to_declare_comes_from_the_alert_start() -> None:
     text = render_markdown(state, [declared], tz=UTC, generated_at=T0)
     assert (
         "Declared by oncall at 2026-11-29 14:00:00 UTC from the triage of alert "
-        "HighErrorRate &lt;b&gt;, which started at 2026-11-29 13:54:00 UTC." in text
+        "HighErrorRate \\<b>, which started at 2026-11-29 13:54:00 UTC." in text
     )
     assert "Declared manually" not in text
-    assert "- **Time to declare:** 6 min from the first alert to the declaration" in text
+    assert "- **Time to detect:** 1 min\n" in text
+    assert "- **Time to declare:** 6 min\n" in text
+    assert "- **Time to mitigate:** _not yet_\n" in text
+    assert "**Duration:** 6 min from the first alert so far, not resolved" in text
+
+
+def test_time_to_declare_is_the_domains_measure() -> None:
+    """The export shows `Detection.time_to_declare`, the one place that computes it."""
+    detection = Detection(
+        triage_id=1,
+        alert_name="Slow",
+        alert_started_at=T0 - timedelta(minutes=95),
+        triage_opened_at=T0 - timedelta(minutes=90),
+    )
+    declared = Event(
+        incident_id=1,
+        seq=1,
+        at=T0,
+        actor="oncall",
+        body=IncidentDeclared(
+            title="Slow",
+            severity=Severity.SEV2,
+            channel="#incident-2026-11-29-slow",
+            checklist=[],
+            detection=detection,
+        ),
+    )
+    state = replay([declared])
+    took = detection.time_to_declare(T0)
+    assert took == timedelta(minutes=95)
+    text = render_markdown(state, [declared], tz=UTC, generated_at=T0)
+    assert "- **Time to declare:** 1 h 35 min\n" in text

@@ -13,7 +13,6 @@ from warroom.export.escape import (
     escape_cell,
     escape_inline,
     show_controls,
-    strip_controls,
 )
 
 from .parsing import md_tables, md_tokens
@@ -39,10 +38,6 @@ def test_show_controls_makes_controls_visible(raw: str, shown: str) -> None:
     assert show_controls(raw) == shown
 
 
-def test_strip_controls_removes_them() -> None:
-    assert strip_controls("\x1b[31mred\x07\u202e\x9b\r\nnext\tcol") == "[31mred\nnext\tcol"
-
-
 @pytest.mark.parametrize(
     ("raw", "escaped"),
     [
@@ -53,14 +48,18 @@ def test_strip_controls_removes_them() -> None:
         ("- item", "\\- item"),
         ("+ item", "\\+ item"),
         ("=====", "\\====="),
-        ("> quote", "&gt; quote"),
-        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("> quote", "\\> quote"),
+        ("<script>alert(1)</script>", "\\<script>alert(1)\\</script>"),
+        ("<http://evil>", "\\<http://evil>"),
+        ("SEV1 -> SEV2", "SEV1 -> SEV2"),
         ("[red]x[/red]", "\\[red\\]x\\[/red\\]"),
         ("![img](http://evil)", "!\\[img\\](http://evil)"),
         ("*a* _b_ `c` ~~d~~", "\\*a\\* \\_b\\_ \\`c\\` \\~\\~d\\~\\~"),
         ("a | b", "a \\| b"),
         ("back\\slash", "back\\\\slash"),
-        ("&amp; stays", "&amp;amp; stays"),
+        ("&amp; stays", "\\&amp; stays"),
+        ("&#60; &#x3C; too", "\\&#60; \\&#x3C; too"),
+        ("R&D & co", "R&D & co"),
         ("v1.2 - ok # mid", "v1.2 - ok # mid"),
     ],
 )
@@ -70,7 +69,7 @@ def test_escape_inline(raw: str, escaped: str) -> None:
 
 def test_escape_inline_keeps_every_line_from_starting_a_block() -> None:
     text = "first\n# heading\n   - item\n> quote"
-    assert escape_inline(text) == "first\\\n\\# heading\\\n\\- item\\\n&gt; quote"
+    assert escape_inline(text) == "first\\\n\\# heading\\\n\\- item\\\n\\> quote"
     assert escape_inline(text, line_break="\\\n  ").count("\n  ") == 3
 
 

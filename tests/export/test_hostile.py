@@ -13,8 +13,9 @@ from warroom.export.html import render_html
 from warroom.export.markdown import render_markdown
 
 from .parsing import check_html, inline_children, lines_outside_fences, md_headings, md_tokens
-from .scripted import HOSTILE, METRICS_TABLE, T0, scripted_incident, with_entry
-from .test_markdown import EXPECTED_HEADINGS
+from .scripted import EXPECTED_HEADINGS, HOSTILE, METRICS_TABLE, T0, scripted_incident, with_entry
+
+MOMENTS = ("Start", "Detected", "Declared", "Mitigated", "Resolved")
 
 Incident = tuple[IncidentState, list[Event]]
 GENERATED = T0.replace(hour=16)
@@ -74,10 +75,11 @@ def test_table_rows_keep_their_cell_count(hostile: Incident) -> None:
                 tables.append([])
             tables[-1].append(re.sub(r"\\.", "", line).count("|"))  # escaped pipes are text
         previous = line
-    # Roles, phases, timeline and mitigation: one more pipe than columns on every row.
-    assert [set(widths) for widths in tables] == [{6}, {5}, {8}, {5}]
+    # Key times, roles, phases, timeline and mitigation: one more pipe than columns on every row.
+    assert [set(widths) for widths in tables] == [{4}, {6}, {5}, {8}, {5}]
     state = hostile[0]
     rows = [
+        len(MOMENTS),
         len(state.roster.history),
         len(state.phase_history),
         len(state.timeline),
@@ -89,8 +91,11 @@ def test_table_rows_keep_their_cell_count(hostile: Incident) -> None:
 def test_no_markup_html_or_control_codes_get_through(hostile: Incident) -> None:
     markdown = markdown_of(hostile)
     outside = "\n".join(lines_outside_fences(markdown))
-    assert "<script" not in outside
-    assert "<" not in outside.replace("<br>", "")
+    # Every "<" of user text is escaped: the only unescaped one opens the renderer's own <br>.
+    assert re.findall(r"(?<!\\)<\w*", outside.replace("\\\\", "")) == ["<br"] * outside.count(
+        "<br>"
+    )
+    assert not re.search(r"(?<!\\)&(lt|gt|amp);", outside), "Markdown escapes, not entities"
     assert not _CONTROLS.search(markdown)
     html_inline = {c.content for c in inline_children(markdown) if c.type == "html_inline"}
     assert html_inline == {"<br>"}

@@ -13,8 +13,7 @@ from warroom.export.html import render_html
 from warroom.export.markdown import render_markdown
 
 from .parsing import check_html, md_headings
-from .scripted import T0, scripted_incident
-from .test_markdown import CEST
+from .scripted import CEST, T0, scripted_incident
 
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "section", "h1", "h2", "h3",

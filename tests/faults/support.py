@@ -1,5 +1,5 @@
 """Tools for breaking things on purpose: a server process to SIGKILL, a TCP proxy that cuts and
-truncates connections, raw websocket frames, and waits that await events instead of sleeping."""
+truncates connections, and raw websocket frames."""
 
 from __future__ import annotations
 
@@ -15,15 +15,11 @@ import sqlite3
 import struct
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
-
-from warroom.client.session import WarroomClient
-from warroom.client.updates import ClientUpdate, StatusChanged
 
 
 async def open_ws(url: str, token: str, **options: Any) -> ClientConnection:
@@ -45,40 +41,6 @@ async def request(ws: ClientConnection, frame: dict[str, Any]) -> dict[str, Any]
         if reply.get("id") == frame["id"]:
             return reply
     raise AssertionError(f"no reply to {frame['id']} within 10,000 frames")
-
-
-def client_reached(client: WarroomClient, condition: Callable[[], bool]) -> asyncio.Event:
-    """An event set as soon as `condition()` holds, re-checked on every client update."""
-    reached = asyncio.Event()
-
-    def check(_: ClientUpdate | None = None) -> None:
-        if condition():
-            reached.set()
-
-    client.add_listener(check)
-    check()
-    return reached
-
-
-def seq_reached(client: WarroomClient, incident_id: int, seq: int) -> asyncio.Event:
-    def current() -> bool:
-        state = client.states.get(incident_id)
-        return state is not None and state.seq >= seq
-
-    return client_reached(client, current)
-
-
-def drained(client: WarroomClient) -> asyncio.Event:
-    """Set once the client has no write waiting for the server."""
-    done = asyncio.Event()
-
-    def check(update: ClientUpdate | None = None) -> None:
-        if client.unsent == 0 and (update is None or isinstance(update, StatusChanged)):
-            done.set()
-
-    client.add_listener(check)
-    check()
-    return done
 
 
 def read_command_ids(db: Path, incident_id: int) -> list[tuple[int, str | None]]:

@@ -16,31 +16,26 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
 from tests.core.serverproc import free_port
 from tests.core.wire import Peer
-from tests.faults.support import (
-    ChaosProxy,
-    client_reached,
-    drained,
-    masked_text_frame,
-    raw_upgraded_socket,
-    seq_reached,
-)
+from tests.faults.support import ChaosProxy, masked_text_frame, raw_upgraded_socket
+from tests.support.client_sync import client_reached, drained, seq_reached
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.outbox import Outbox
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ClientUpdate, ConnectionStatus, StateReplaced, StatusChanged
 from warroom.domain.commands import AddEntry, DeclareIncident
 from warroom.domain.events import Event
 from warroom.domain.projection import replay
+from warroom.node import WarroomNode, start_node
 from warroom.protocol.frames import Ack
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.server.app import ServerSettings
 
 AddUser = Callable[[str], Awaitable[str]]
 
 
 @pytest.fixture
-async def proxy(server: WarroomServer) -> AsyncIterator[ChaosProxy]:
+async def proxy(server: WarroomNode) -> AsyncIterator[ChaosProxy]:
     chaos = ChaosProxy(server.port)
     await chaos.start()
     yield chaos
@@ -80,7 +75,7 @@ def texts(client: WarroomClient, incident_id: int) -> list[str]:
 
 
 async def test_write_whose_ack_is_lost_is_resent_and_applied_once(
-    server: WarroomServer, proxy: ChaosProxy, add_user: AddUser
+    server: WarroomNode, proxy: ChaosProxy, add_user: AddUser
 ) -> None:
     token = await add_user("alice")
     client, incident = await connected_client(proxy.url, token)
@@ -101,7 +96,7 @@ async def test_write_whose_ack_is_lost_is_resent_and_applied_once(
 
 
 async def test_half_written_frame_is_discarded_and_the_write_resent_once(
-    server: WarroomServer, proxy: ChaosProxy, add_user: AddUser
+    server: WarroomNode, proxy: ChaosProxy, add_user: AddUser
 ) -> None:
     token = await add_user("alice")
     client, incident = await connected_client(proxy.url, token)
@@ -122,7 +117,7 @@ async def test_half_written_frame_is_discarded_and_the_write_resent_once(
     ["half frame then FIN", "half frame then RST", "header claims 1 TB", "header only"],
 )
 async def test_raw_broken_frame_on_a_socket_changes_nothing_and_server_keeps_serving(
-    server: WarroomServer, add_user: AddUser, damage: str
+    server: WarroomNode, add_user: AddUser, damage: str
 ) -> None:
     token = await add_user("alice")
     peer = await Peer.open(server.url, token)
@@ -156,7 +151,7 @@ async def test_raw_broken_frame_on_a_socket_changes_nothing_and_server_keeps_ser
 
 
 async def test_reconnect_delays_grow_and_reset_after_success(
-    server: WarroomServer, proxy: ChaosProxy, add_user: AddUser, monkeypatch: pytest.MonkeyPatch
+    server: WarroomNode, proxy: ChaosProxy, add_user: AddUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The client's waits between attempts are recorded instead of slept (no real waiting)."""
     real_sleep = asyncio.sleep
@@ -209,7 +204,7 @@ async def test_reconnect_delays_grow_and_reset_after_success(
 async def test_server_restart_client_reconnects_resends_and_resumes_by_seq(
     db_path: Path, add_user: AddUser, tmp_path: Path
 ) -> None:
-    first = await WarroomServer.start(db_path, TEST_SETTINGS)
+    first = await start_node(db_path, TEST_SETTINGS)
     port = first.port
     token = await add_user("alice")
     client, incident = await connected_client(
@@ -222,7 +217,7 @@ async def test_server_restart_client_reconnects_resends_and_resumes_by_seq(
     async with asyncio.timeout(20):
         offline = client.submit(AddEntry(id="during", incident_id=incident, text="during"))
         settings = ServerSettings(port=port, rate=TEST_SETTINGS.rate, burst=TEST_SETTINGS.burst)
-        async with await WarroomServer.start(db_path, settings) as second:
+        async with await start_node(db_path, settings) as second:
             ack = await offline
             assert not ack.duplicate
             peer = await Peer.open(second.url, token)
@@ -247,7 +242,7 @@ async def test_client_started_while_server_is_down_connects_when_it_comes_up(
     must keep trying in the background until the server is back, then send what was typed."""
     token = await add_user("alice")
     port = free_port()
-    async with await WarroomServer.start(db_path, ServerSettings(port=port)) as setup:
+    async with await start_node(db_path, ServerSettings(port=port)) as setup:
         peer = await Peer.open(setup.url, token)
         incident = await peer.declare()
         await peer.close()
@@ -264,14 +259,14 @@ async def test_client_started_while_server_is_down_connects_when_it_comes_up(
             f"after one failed attempt the client is {client.status.value}; "
             "it gave up instead of retrying in the background"
         )
-        async with await WarroomServer.start(db_path, ServerSettings(port=port)):
+        async with await start_node(db_path, ServerSettings(port=port)):
             ack = await typed
             assert ack.seq == 2
     await client.close()
 
 
 async def test_network_flapping_during_bursts_from_two_clients_loses_and_repeats_nothing(
-    server: WarroomServer, proxy: ChaosProxy, add_user: AddUser, tmp_path: Path
+    server: WarroomNode, proxy: ChaosProxy, add_user: AddUser, tmp_path: Path
 ) -> None:
     tokens = [await add_user("alice"), await add_user("bob")]
     alice, incident = await connected_client(
@@ -325,7 +320,7 @@ async def test_network_flapping_during_bursts_from_two_clients_loses_and_repeats
 
 
 async def test_client_close_is_prompt_even_with_unread_frames_waiting(
-    server: WarroomServer, add_user: AddUser
+    server: WarroomNode, add_user: AddUser
 ) -> None:
     """Quitting a console in a busy moment must not hang: frames it will never read now sit in
     front of the server's close frame (and reading pauses once 16 wait), so a graceful close

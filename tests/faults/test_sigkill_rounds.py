@@ -13,13 +13,8 @@ from pathlib import Path
 
 from tests.core.serverproc import free_port
 from tests.core.wire import Peer
-from tests.faults.support import (
-    ServerProc,
-    client_reached,
-    drained,
-    read_command_ids,
-    seq_reached,
-)
+from tests.faults.support import ServerProc, read_command_ids
+from tests.support.client_sync import client_reached, drained, seq_reached
 from warroom.client.outbox import Outbox
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ClientUpdate, ConnectionStatus

@@ -14,7 +14,8 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.faults.support import open_ws, recv_json, request, small_receive_buffer_socket
 from warroom.domain.limits import MAX_ENTRY_TEXT
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.node import start_node
+from warroom.server.app import ServerSettings
 from warroom.server.connection import CLOSE_TOO_SLOW, Connection
 from warroom.users import create_user
 
@@ -59,7 +60,7 @@ async def test_stuck_console_is_dropped_without_delaying_others_and_resumes_with
     monkeypatch.setattr(Connection, "drop", record_drop)
     tokens = {n: await create_user(db_path, n) for n in ("alice", "bob", "sleepy")}
     settings = ServerSettings(port=0, rate=100_000, burst=100_000, send_queue=8)
-    async with asyncio.timeout(60), await WarroomServer.start(db_path, settings) as server:
+    async with asyncio.timeout(60), await start_node(db_path, settings) as server:
         writer = await open_ws(server.url, tokens["alice"])
         assert (await recv_json(writer))["type"] == "welcome"
         declared = await request(

@@ -35,14 +35,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
 from tests.core.serverproc import free_port
 from tests.core.wire import Peer
-from tests.faults.support import seq_reached
+from tests.support.client_sync import seq_reached
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient
 from warroom.domain.events import Event
 from warroom.domain.projection import replay
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode, start_node
 from warroom.store.base import StoreError
 from warroom.users import create_user
 
@@ -65,7 +65,7 @@ def _immutable_flag_works(directory: Path) -> bool:
 class Fault:
     """Something wrong with the database file, made and then undone while the server runs."""
 
-    def __init__(self, server: WarroomServer, db: Path) -> None:
+    def __init__(self, server: WarroomNode, db: Path) -> None:
         self.server = server
         self.db = db
 
@@ -130,7 +130,7 @@ if _immutable_flag_works(Path(tempfile.gettempdir())):
 
 
 @pytest.fixture
-async def alice(server: WarroomServer, add_user: AddUser) -> AsyncIterator[Peer]:
+async def alice(server: WarroomNode, add_user: AddUser) -> AsyncIterator[Peer]:
     peer = await Peer.open(server.url, await add_user("alice"))
     yield peer
     await peer.close()
@@ -138,7 +138,7 @@ async def alice(server: WarroomServer, add_user: AddUser) -> AsyncIterator[Peer]
 
 @pytest.mark.parametrize("fault_name", list(FAULTS))
 async def test_writes_refused_while_storage_fails_and_accepted_once_it_recovers(
-    server: WarroomServer, db_path: Path, alice: Peer, add_user: AddUser, fault_name: str
+    server: WarroomNode, db_path: Path, alice: Peer, add_user: AddUser, fault_name: str
 ) -> None:
     incident = await alice.declare(severity=1)
     follower = WarroomClient(server.url, await add_user("bob"))
@@ -200,7 +200,7 @@ async def test_acknowledged_writes_survive_a_storage_fault_and_a_restart(
     db_path: Path, add_user: AddUser
 ) -> None:
     token = await add_user("alice")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS) as server:
+    async with await start_node(db_path, TEST_SETTINGS) as server:
         peer = await Peer.open(server.url, token)
         incident = await peer.declare()
         await peer.request(
@@ -213,7 +213,7 @@ async def test_acknowledged_writes_survive_a_storage_fault_and_a_restart(
         )
         assert refused["code"] == "unavailable"
         await peer.close()
-    async with await WarroomServer.start(db_path, TEST_SETTINGS) as again:
+    async with await start_node(db_path, TEST_SETTINGS) as again:
         peer = await Peer.open(again.url, token)
         log = await peer.request({"type": "read_log", "incident_id": incident})
         assert [e["command_id"] for e in log["events"]][1:] == ["kept"]
@@ -230,7 +230,7 @@ def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     async def build() -> None:
         token = await create_user(db, "alice")
-        async with await WarroomServer.start(db, TEST_SETTINGS) as server:
+        async with await start_node(db, TEST_SETTINGS) as server:
             peer = await Peer.open(server.url, token)
             incident = await peer.declare()
             for _ in range(200):
@@ -291,7 +291,7 @@ async def test_corrupt_database_is_refused_at_start_with_a_store_error(
     db = tmp_path / "corrupt.db"
     corrupt(kind, real_db, db)
     with pytest.raises(StoreError) as refused:
-        await WarroomServer.start(db, TEST_SETTINGS)
+        await start_node(db, TEST_SETTINGS)
     assert str(db) in str(refused.value)
 
 

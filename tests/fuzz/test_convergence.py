@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.faults.support import seq_reached
+from tests.support.client_sync import seq_reached
 from warroom.client.session import CommandRefused, WarroomClient, new_id
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
@@ -30,8 +30,8 @@ from warroom.domain.errors import ErrorCode
 from warroom.domain.projection import replay
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
+from warroom.node import WarroomNode
 from warroom.protocol.frames import Ack
-from warroom.server.app import WarroomServer
 
 AddUser = Callable[[str], Awaitable[str]]
 PEOPLE = ("alice", "bob", "carol")
@@ -102,7 +102,7 @@ async def tokens(add_user: AddUser) -> list[str]:
 
 
 @asynccontextmanager
-async def consoles(server: WarroomServer, tokens: list[str]) -> AsyncIterator[list[WarroomClient]]:
+async def consoles(server: WarroomNode, tokens: list[str]) -> AsyncIterator[list[WarroomClient]]:
     """Fresh consoles for each example, so that examples do not share client state."""
     clients = [WarroomClient(server.url, token) for token in tokens]
     try:
@@ -132,7 +132,7 @@ async def new_incident(clients: list[WarroomClient]) -> int:
 )
 @given(schedule=schedules())
 async def test_any_interleaving_of_the_same_writes_converges_on_every_console(
-    server: WarroomServer, tokens: list[str], schedule: tuple[list[Write], list[bool]]
+    server: WarroomNode, tokens: list[str], schedule: tuple[list[Write], list[bool]]
 ) -> None:
     order, flushes = schedule
     async with asyncio.timeout(30), consoles(server, tokens) as clients:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.faults.support import open_ws, recv_json, request, seq_reached
+from tests.faults.support import open_ws, recv_json, request
 from tests.fuzz.strategies import (
     CURRENT,
     DEEP_ARRAY,
@@ -33,13 +33,14 @@ from tests.fuzz.strategies import (
     Raw,
     ops,
 )
+from tests.support.client_sync import seq_reached
 from warroom.client.session import WarroomClient
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.projection import replay
 from warroom.domain.roles import Role
+from warroom.node import WarroomNode
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER
-from warroom.server.app import WarroomServer
 
 AddUser = Callable[[str], Awaitable[str]]
 _ids = itertools.count()
@@ -116,7 +117,7 @@ class Line:
 class Scenario:
     """Turns generated frames into bytes on the wire for one example's incident."""
 
-    def __init__(self, server: WarroomServer, incident_id: int) -> None:
+    def __init__(self, server: WarroomNode, incident_id: int) -> None:
         self.server = server
         self.incident_id = incident_id
 
@@ -171,7 +172,7 @@ async def tokens(add_user: AddUser) -> dict[str, str]:
     return {name: await add_user(name) for name in USERS}
 
 
-async def open_line(server: WarroomServer, user: str, token: str) -> Line:
+async def open_line(server: WarroomNode, user: str, token: str) -> Line:
     ws = await open_ws(server.url, token)
     welcome = await recv_json(ws)
     assert welcome["type"] == "welcome"
@@ -194,7 +195,7 @@ async def new_incident(lines: dict[str, Line]) -> int:
     return incident_id
 
 
-async def check_oversized(server: WarroomServer, token: str) -> None:
+async def check_oversized(server: WarroomNode, token: str) -> None:
     ws = await open_ws(server.url, token)
     await recv_json(ws)
     await ws.send(OVERSIZED.data)
@@ -216,7 +217,7 @@ def check_log(events: list[Event], state: IncidentState | None) -> IncidentState
     return replayed
 
 
-async def assert_server_alive(server: WarroomServer, token: str) -> None:
+async def assert_server_alive(server: WarroomNode, token: str) -> None:
     async with httpx.AsyncClient(timeout=5) as http:
         health = await http.get(f"http://127.0.0.1:{server.port}/healthz")
     assert health.status_code == 200
@@ -238,7 +239,7 @@ async def assert_server_alive(server: WarroomServer, token: str) -> None:
 @given(sequence=ops)
 @example(sequence=[(2, OVERSIZED)])
 async def test_random_frames_from_every_role_keep_the_server_and_its_invariants(
-    server: WarroomServer,
+    server: WarroomNode,
     tokens: dict[str, str],
     sequence: list[tuple[int, dict[str, Any] | Raw]],
 ) -> None:
@@ -333,7 +334,7 @@ async def test_random_frames_from_every_role_keep_the_server_and_its_invariants(
     ids=["deep array", "deep object", "deep field"],
 )
 async def test_deeply_nested_json_gets_bad_frame_and_the_connection_stays_usable(
-    server: WarroomServer, tokens: dict[str, str], raw: str
+    server: WarroomNode, tokens: dict[str, str], raw: str
 ) -> None:
     ws = await open_ws(server.url, tokens["alice"])
     await recv_json(ws)
@@ -357,7 +358,7 @@ async def test_deeply_nested_json_gets_bad_frame_and_the_connection_stays_usable
     ],
 )
 async def test_unencodable_frame_id_gets_an_error_and_the_connection_stays_usable(
-    server: WarroomServer, tokens: dict[str, str], raw: str
+    server: WarroomNode, tokens: dict[str, str], raw: str
 ) -> None:
     """A lone surrogate in `id` parses as JSON but cannot be written back as UTF-8."""
     ws = await open_ws(server.url, tokens["alice"])

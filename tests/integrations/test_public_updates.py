@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import TEST_SETTINGS
 from tests.support.client_sync import caught_up
 from tests.support.recording_server import RecordingServer, Reply
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import CommandRefused, WarroomClient, new_id
 from warroom.config import ServerConfig
 from warroom.domain.commands import (
@@ -22,7 +22,7 @@ from warroom.domain.commands import (
     RejectExternalUpdate,
 )
 from warroom.domain.errors import ErrorCode
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
 
@@ -35,7 +35,7 @@ def statuspage() -> Iterator[RecordingServer]:
 @pytest.fixture
 async def room(
     db_path: Path, tmp_path: Path, statuspage: RecordingServer
-) -> AsyncIterator[tuple[WarroomServer, WarroomClient, WarroomClient, int]]:
+) -> AsyncIterator[tuple[WarroomNode, WarroomClient, WarroomClient, int]]:
     config = ServerConfig.model_validate(
         {
             "status_page": {"folder": str(tmp_path / "public")},
@@ -49,7 +49,7 @@ async def room(
     )
     ic_token = await create_user(db_path, "alice")
     cl_token = await create_user(db_path, "dana")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=config) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=config) as server:
         ic, cl = WarroomClient(server.url, ic_token), WarroomClient(server.url, cl_token)
         await ic.start()
         await cl.start()
@@ -65,7 +65,7 @@ async def room(
         await cl.close()
 
 
-async def status_page(server: WarroomServer, path: str = "/status") -> httpx.Response:
+async def status_page(server: WarroomNode, path: str = "/status") -> httpx.Response:
     async with httpx.AsyncClient(trust_env=False) as http:
         return await http.get(f"http://127.0.0.1:{server.port}{path}")
 
@@ -82,7 +82,7 @@ def draft(incident: int, text: str) -> DraftExternalUpdate:
 
 
 async def test_cl_drafts_but_cannot_publish(
-    room: tuple[WarroomServer, WarroomClient, WarroomClient, int],
+    room: tuple[WarroomNode, WarroomClient, WarroomClient, int],
 ) -> None:
     server, _, cl, incident = room
     draft_id = (await cl.execute(draft(incident, "We are looking into failed payments."))).seq
@@ -98,7 +98,7 @@ async def test_cl_drafts_but_cannot_publish(
 
 
 async def test_approved_update_appears_and_rejected_never_does(
-    room: tuple[WarroomServer, WarroomClient, WarroomClient, int],
+    room: tuple[WarroomNode, WarroomClient, WarroomClient, int],
     tmp_path: Path,
     statuspage: RecordingServer,
 ) -> None:
@@ -137,7 +137,7 @@ async def test_approved_update_appears_and_rejected_never_does(
 
 
 async def test_second_approval_updates_the_same_statuspage_incident(
-    room: tuple[WarroomServer, WarroomClient, WarroomClient, int],
+    room: tuple[WarroomNode, WarroomClient, WarroomClient, int],
     statuspage: RecordingServer,
 ) -> None:
     server, ic, cl, incident = room
@@ -152,3 +152,15 @@ async def test_second_approval_updates_the_same_statuspage_incident(
         ("POST", "/v1/pages/page1/incidents"),
         ("PATCH", "/v1/pages/page1/incidents/sp-incident-1"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/status", "text/html; charset=utf-8"), ("/status.json", "application/json")],
+)
+async def test_status_pages_send_one_content_type(
+    room: tuple[WarroomNode, WarroomClient, WarroomClient, int], path: str, content_type: str
+) -> None:
+    server, *_ = room
+    page = await status_page(server, path)
+    assert page.headers.get_list("content-type") == [content_type]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.domain.commands import Command, DeclareIncident, PostStatusUpdate, SetSeverity
 from warroom.domain.events import SERVER_ACTOR
 from warroom.domain.update_clock import OVERDUE_REMINDER_TEXT
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
 T0 = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ class FrozenClock:
 class Room:
     """A server on a frozen clock and the IC's client."""
 
-    server: WarroomServer
+    server: WarroomNode
     client: WarroomClient
     clock: FrozenClock
 
@@ -69,7 +69,7 @@ class Room:
 async def room(db_path: Path) -> AsyncIterator[Room]:
     clock = FrozenClock()
     token = await create_user(db_path, "alice")
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, clock=clock) as server:
+    async with await start_node(db_path, TEST_SETTINGS, clock=clock) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         yield Room(server, client, clock)
@@ -120,7 +120,7 @@ async def test_reminder_is_not_repeated_after_a_server_restart(room: Room, db_pa
     await room.client.close()
     await room.server.close()
     clock = room.clock
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, clock=clock) as restarted:
+    async with await start_node(db_path, TEST_SETTINGS, clock=clock) as restarted:
         again = Room(restarted, room.client, clock)
         assert await again.tick_at(17) == 0
         assert len(again.reminders(incident)) == 1

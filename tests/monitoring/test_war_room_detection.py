@@ -3,16 +3,14 @@ makes an incident whose timeline follows the alert, and metrics snapshots are ta
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_SETTINGS
-from tests.support.client_sync import caught_up
+from tests.support.client_sync import caught_up, until
+from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import CommandRefused, WarroomClient, new_id
-from warroom.client.updates import ClientUpdate
 from warroom.config import ServerConfig
 from warroom.domain.commands import AddEntry, AddService, DeclareIncident
 from warroom.domain.errors import ErrorCode
@@ -20,12 +18,14 @@ from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.domain.triage import TriageItem, TriageStatus
 from warroom.monitoring.signals import Level
-from warroom.server.app import WarroomServer
+from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
 from .synthetic_traffic import SyntheticTraffic
 
 SERVICE = "ledger"  # this module's own service, so other tests' load changes do not reach it
+ALERT_WAIT = 30.0
+"""Seconds: an alert travels through scrapes, rule evaluation and Alertmanager's group wait."""
 
 
 @pytest.fixture
@@ -51,32 +51,14 @@ def config(alertmanager_url: str, prometheus_url: str, **extra: object) -> Serve
 @pytest.fixture
 async def room(
     db_path: Path, alertmanager_url: str, prometheus_url: str
-) -> AsyncIterator[tuple[WarroomServer, WarroomClient]]:
+) -> AsyncIterator[tuple[WarroomNode, WarroomClient]]:
     token = await create_user(db_path, "oncall")
     settings = config(alertmanager_url, prometheus_url)
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=settings) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         yield server, client
         await client.close()
-
-
-async def until(client: WarroomClient, check: Callable[[], bool], what: str) -> None:
-    """Wait for a client update after which `check` holds (bounded: 30 s)."""
-    changed = asyncio.Event()
-
-    def listener(update: ClientUpdate) -> None:
-        if check():
-            changed.set()
-
-    client.add_listener(listener)
-    if check():
-        return
-    try:
-        async with asyncio.timeout(30):
-            await changed.wait()
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def ledger_item(client: WarroomClient) -> TriageItem | None:
@@ -85,11 +67,16 @@ def ledger_item(client: WarroomClient) -> TriageItem | None:
 
 
 async def test_alert_opens_triage_then_declared_incident_follows_the_alert(
-    room: tuple[WarroomServer, WarroomClient], failing_ledger: SyntheticTraffic
+    room: tuple[WarroomNode, WarroomClient], failing_ledger: SyntheticTraffic
 ) -> None:
     server, client = room
     await client.follow_triage()
-    await until(client, lambda: ledger_item(client) is not None, "a triage item for ledger")
+    await until(
+        client,
+        lambda: ledger_item(client) is not None,
+        timeout=ALERT_WAIT,
+        what="a triage item for ledger",
+    )
     item = ledger_item(client)
     assert item is not None
     assert item.status is TriageStatus.OPEN
@@ -122,16 +109,18 @@ async def test_alert_opens_triage_then_declared_incident_follows_the_alert(
     await until(
         client,
         lambda: any(t.startswith("FIRING HighErrorRate") for t in alert_entries()),
-        "the FIRING entry",
+        timeout=ALERT_WAIT,
+        what="the FIRING entry",
     )
     failing_ledger.set_load(SERVICE, error_ratio=0.0)
     await until(
         client,
         lambda: any(t.startswith("RESOLVED HighErrorRate") for t in alert_entries()),
-        "the RESOLVED entry",
+        timeout=ALERT_WAIT,
+        what="the RESOLVED entry",
     )
     assert len([t for t in alert_entries() if t.startswith("FIRING")]) == 1
-    triage_view = next(i for i in client.triage.items if i.id == item.id)  # type: ignore[union-attr]
+    triage_view = next(i for i in client.triage.items if i.id == item.id)
     assert (triage_view.status, triage_view.incident_id) == (TriageStatus.DECLARED, incident)
     await caught_up(client, server, incident)
 
@@ -141,15 +130,21 @@ async def test_dismissed_alert_is_recorded_with_its_reason(
 ) -> None:
     token = await create_user(db_path, "oncall")
     settings = config(alertmanager_url, prometheus_url)
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=settings) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         await client.follow_triage()
-        await until(client, lambda: ledger_item(client) is not None, "a triage item")
+        await until(
+            client,
+            lambda: ledger_item(client) is not None,
+            timeout=ALERT_WAIT,
+            what="a triage item",
+        )
         item = ledger_item(client)
         assert item is not None
         await client.dismiss_triage(item.id, "load test in staging")
-        dismissed = next(i for i in client.triage.items if i.id == item.id)  # type: ignore[union-attr]
+        assert client.triage is not None
+        dismissed = next(i for i in client.triage.items if i.id == item.id)
         assert dismissed.status is TriageStatus.DISMISSED
         assert (dismissed.decided_by, dismissed.dismiss_reason) == (
             "oncall",
@@ -157,7 +152,7 @@ async def test_dismissed_alert_is_recorded_with_its_reason(
         )
         await client.close()
     # Kept across a restart: the item is in the database.
-    async with await WarroomServer.start(db_path, TEST_SETTINGS) as restarted:
+    async with await start_node(db_path, TEST_SETTINGS) as restarted:
         assert restarted.integrations.triage.items[item.id].status is TriageStatus.DISMISSED
 
 
@@ -169,7 +164,7 @@ async def test_metrics_snapshot_shows_the_error_rate_and_a_broken_query_alone(
         "signals": {"broken": {"title": "Broken", "template": "sum(rate(oops[", "unit": "none"}}
     }
     settings = config(alertmanager_url, prometheus_url, **broken)
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=settings) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         incident = (
@@ -182,7 +177,9 @@ async def test_metrics_snapshot_shows_the_error_rate_and_a_broken_query_alone(
             snapshot = client.metrics.get(incident)
             return snapshot.reading(SERVICE, "error_rate").value if snapshot else None
 
-        await until(client, lambda: (error_rate() or 0) > 0.5, "a high error rate")
+        await until(
+            client, lambda: (error_rate() or 0) > 0.5, timeout=ALERT_WAIT, what="a high error rate"
+        )
         snapshot = client.metrics[incident]
         assert snapshot.reading(SERVICE, "error_rate").level is Level.CRITICAL
         assert snapshot.reading(SERVICE, "broken").error
@@ -203,14 +200,15 @@ async def test_war_room_keeps_working_when_prometheus_and_alertmanager_are_down(
 ) -> None:
     token = await create_user(db_path, "ic")
     settings = config(unused_url, unused_url)
-    async with await WarroomServer.start(db_path, TEST_SETTINGS, config=settings) as server:
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
         client = WarroomClient(server.url, token)
         await client.start()
         await client.follow_triage()
         await until(
             client,
             lambda: client.triage is not None and not client.triage.source.ok,
-            "the alert source marked unavailable",
+            timeout=ALERT_WAIT,
+            what="the alert source marked unavailable",
         )
         assert client.triage is not None
         assert client.triage.source.error

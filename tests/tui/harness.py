@@ -29,7 +29,8 @@ from warroom.domain.incident import IncidentState
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.node import WarroomNode, start_node
+from warroom.server.app import ServerSettings
 from warroom.tui.app import WarroomApp, make_app
 from warroom.tui.widgets.timeline_view import TimelineView
 from warroom.users import create_user
@@ -66,7 +67,7 @@ class Warroom:
     db: Path
     tokens: dict[str, str]
     settings: ServerSettings
-    server: WarroomServer
+    server: WarroomNode
     clients: list[WarroomClient] = field(default_factory=list)
     clock: StepClock = field(default_factory=StepClock)
     config: ServerConfig = field(default_factory=ServerConfig)
@@ -93,9 +94,7 @@ class Warroom:
 
     async def restart(self) -> None:
         """Start the server again on the same database and port."""
-        self.server = await WarroomServer.start(
-            self.db, self.settings, clock=self.clock, config=self.config
-        )
+        self.server = await start_node(self.db, self.settings, clock=self.clock, config=self.config)
 
     async def close(self) -> None:
         for client in self.clients:
@@ -112,9 +111,7 @@ async def start_warroom(
     tokens = {name: await create_user(db, name) for name in CAST}
     clock = StepClock()
     config = config or ServerConfig()
-    server = await WarroomServer.start(
-        db, settings or ServerSettings(port=0), clock=clock, config=config
-    )
+    server = await start_node(db, settings or ServerSettings(port=0), clock=clock, config=config)
     # Pin the port so a restart comes back where the clients reconnect to.
     pinned = ServerSettings(
         host=server.settings.host, port=server.port, rate=server.settings.rate,

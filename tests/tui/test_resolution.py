@@ -20,6 +20,7 @@ from .harness import Warroom, settle, static_text, until_state
 SECTIONS = [
     "Summary",
     "Impact",
+    "Key times",
     "Detection",
     "Response",
     "Timeline",

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from rich.console import Console
-
-from warroom.tui.safe_text import clean, for_markup, literal
+from warroom.tui.safe_text import clean, for_markup
 
 HOSTILE = (
     "[red]alarm[/red] [link=http://x]y[/link] "
@@ -37,18 +34,6 @@ def test_plain_text_is_unchanged() -> None:
     assert clean("Roll back payments-api to v2.3.1 (@carol) — 50%") == (
         "Roll back payments-api to v2.3.1 (@carol) — 50%"
     )
-
-
-@pytest.mark.parametrize("text", [HOSTILE, "[bold]b[/bold]", "[/]", "\\[escaped]"])
-def test_literal_renders_exactly_the_cleaned_characters(text: str) -> None:
-    console = Console(width=400, force_terminal=True, color_system="truecolor")
-    with console.capture() as capture:
-        console.print(literal(text), end="")
-    output = capture.get()
-    # Styles the console adds are its own; the text inside is exactly the cleaned input.
-    assert literal(text).plain == clean(text)
-    assert "\x1b]8;" not in output
-    assert literal(text).spans == []
 
 
 def test_for_markup_survives_textual_markup_parsing() -> None:

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 
 from warroom.cli.parser import build_parser
 from warroom.client.session import ClientError
-from warroom.config import ConfigError
-from warroom.console_config import ConsoleConfigError
+from warroom.settings import ConfigError
 from warroom.store.base import StoreError
 
 
@@ -23,7 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         result: int = asyncio.run(args.run(args))
-    except (ClientError, StoreError, ConfigError, ConsoleConfigError) as exc:
+    except ConfigError as exc:
+        # One line per problem, each one a complete sentence a reader can act on.
+        for problem in exc.problems:
+            print(f"warroom: {problem}", file=sys.stderr)
+        return 1
+    except (ClientError, StoreError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from warroom import users
 from warroom.client.session import ClientError, WarroomClient, new_id
 from warroom.config import load_config
+from warroom.console_config import client_token, load_console_config
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
     AcceptIc,
@@ -35,6 +38,7 @@ from warroom.domain.commands import (
     UnassignRole,
 )
 from warroom.domain.communications import PublicState
+from warroom.domain.instants import as_stored, in_zone
 from warroom.domain.phase import Phase
 from warroom.domain.projection import replay
 from warroom.domain.roles import Role
@@ -45,14 +49,15 @@ from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
 from warroom.local import saved_local_token
-from warroom.paths import default_db
+from warroom.node import WarroomNode, serve_until_signalled
+from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack
-from warroom.server.app import ServerSettings, WarroomServer, serve_until_signalled
+from warroom.server.app import ServerSettings
 from warroom.users import create_user
 
 
 async def serve(args: argparse.Namespace) -> int:
-    async def announce(server: WarroomServer) -> None:
+    async def announce(server: WarroomNode) -> None:
         print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
 
     settings = ServerSettings(host=args.host, port=args.port)
@@ -82,13 +87,15 @@ async def execute(args: argparse.Namespace, command: Command) -> Ack:
 @asynccontextmanager
 async def connected(args: argparse.Namespace) -> AsyncIterator[WarroomClient]:
     """A client for one CLI action: connects once, never retries, fails with one clear line."""
-    token = args.token or saved_local_token()
+    settings = load_console_config()
+    server = args.server or settings.server or DEFAULT_SERVER
+    token = client_token(args.token, args.token_file, settings) or saved_local_token()
     if not token:
         raise ClientError(
-            "no token: pass --token or set WARROOM_TOKEN (an admin creates one with "
-            "`warroom user add NAME`)"
+            "no token: pass --token-file FILE or set WARROOM_TOKEN_FILE (an admin creates "
+            "one with `warroom user add NAME`)"
         )
-    client = WarroomClient(args.server, token, reconnect=False)
+    client = WarroomClient(server, token, reconnect=False)
     await client.start()
     try:
         yield client
@@ -297,7 +304,7 @@ async def resolve(args: argparse.Namespace) -> int:
         )
         due = state.incident.postmortem_due
     if due is not None:
-        print(f"post-mortem due {due.strftime('%Y-%m-%d %H:%M UTC')}")
+        print(f"post-mortem due {_utc_text(due)}")
     return 0
 
 
@@ -380,7 +387,7 @@ async def list_incidents(args: argparse.Namespace) -> int:
     async with connected(args) as client:
         incidents = await client.list_incidents()
     for inc in incidents:
-        declared = inc.declared_at.strftime("%Y-%m-%d %H:%M")
+        declared = _utc_text(inc.declared_at)
         print(
             f"{inc.id}\t{inc.severity.label}\t{inc.phase.value}\t{declared}\tIC {inc.ic}\t"
             f"{_printable(inc.title)}"
@@ -397,10 +404,26 @@ async def export(args: argparse.Namespace) -> int:
         render = render_markdown if args.format == "markdown" else render_html
         document = render(replay(events), events, generated_at=datetime.now(UTC))
     if args.output:
-        args.output.write_text(document, encoding="utf-8")
+        _write_private(args.output, document)
     else:
         sys.stdout.write(document)
     return 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by its owner only (0600), as every file warroom makes: a
+    post-mortem draft holds the whole internal record of an incident."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    # The mode given to open applies only to a new file; an existing one is narrowed too.
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def _utc_text(when: datetime) -> str:
+    """ "2024-05-01 14:03 UTC"; a stored time out of range is printed as stored, marked."""
+    utc = in_zone(when, UTC)
+    return f"{utc.replace(tzinfo=None).isoformat(' ', 'minutes')} UTC" if utc else as_stored(when)
 
 
 def _printable(text: str) -> str:

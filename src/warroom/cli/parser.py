@@ -1,18 +1,32 @@
-"""The argument parser: every subcommand, its options and the coroutine that runs it."""
+"""The argument parser: every subcommand, its options and the coroutine that runs it.
+
+Choices come from the domain (severity levels, assignable roles, phases, entry kinds), never a
+copy of them, so the parser cannot offer what the server refuses or miss what it accepts.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING, get_args
 
 from warroom import __version__
 from warroom.cli import actions
 from warroom.domain.checklist import ItemState
+from warroom.domain.commands import AssignRole, UnassignRole
 from warroom.domain.communications import PublicState
 from warroom.domain.phase import Phase
+from warroom.domain.severity import Severity
 from warroom.domain.timeline import USER_KINDS
 from warroom.paths import DEFAULT_SERVER
+
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+SEVERITIES = [int(level) for level in Severity]
+ASSIGNABLE_ROLES = [str(role) for role in get_args(AssignRole.model_fields["role"].annotation)]
+"""The roles `assign` takes: read from the command's own type, which the server validates."""
+UNASSIGNABLE_ROLES = [str(role) for role in get_args(UnassignRole.model_fields["role"].annotation)]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", help="theme name (see themes/)")
     parser.set_defaults(run=actions.run_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _server_commands(sub)
+    _incident_commands(sub)
+    _role_commands(sub)
+    _timeline_commands(sub)
+    _update_commands(sub)
+    _triage_commands(sub)
+    _reading_commands(sub)
+    return parser
 
+
+def _server_commands(sub: Commands) -> None:
+    """Running the server, its users, and the demo."""
     serve = sub.add_parser("serve", help="run the shared server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
@@ -50,28 +75,44 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
     demo.set_defaults(run=actions.run_demo)
 
+
+def _incident_commands(sub: Commands) -> None:
+    """Declaring an incident and moving it through its severity, phases and services."""
     declare = _client_command(sub, "declare", "declare an incident; prints its id")
     declare.add_argument("--title", required=True)
-    declare.add_argument("--sev", type=int, choices=[1, 2, 3], required=True)
+    declare.add_argument("--sev", type=int, choices=SEVERITIES, required=True)
     declare.add_argument("--summary", default="")
     declare.set_defaults(run=actions.declare)
 
-    log = _client_command(sub, "log", "append a timeline entry")
-    log.add_argument("incident", type=int)
-    log.add_argument("text")
-    log.add_argument("--kind", default="note", choices=sorted(k.value for k in USER_KINDS))
-    log.add_argument("--correlation-id")
-    log.set_defaults(run=actions.log_entry)
-
     severity = _client_command(sub, "severity", "change the severity (IC)")
     severity.add_argument("incident", type=int)
-    severity.add_argument("level", type=int, choices=[1, 2, 3])
+    severity.add_argument("level", type=int, choices=SEVERITIES)
     severity.add_argument("--reason", required=True)
     severity.set_defaults(run=actions.set_severity)
 
+    phase = _client_command(sub, "phase", "move the incident to another phase (IC)")
+    phase.add_argument("incident", type=int)
+    phase.add_argument("phase", choices=[p.value for p in Phase])
+    phase.add_argument("--reason", default="")
+    phase.set_defaults(run=actions.set_phase)
+
+    resolve = _client_command(sub, "resolve", "declare the incident resolved (IC)")
+    resolve.add_argument("incident", type=int)
+    resolve.add_argument("--reason", default="")
+    resolve.set_defaults(run=actions.resolve)
+
+    service = _client_command(sub, "service", "add or remove a service the incident touches")
+    service.add_argument("incident", type=int)
+    service.add_argument("action", choices=["add", "remove"])
+    service.add_argument("name")
+    service.set_defaults(run=actions.change_service)
+
+
+def _role_commands(sub: Commands) -> None:
+    """Who holds which role, and the IC handoff."""
     assign = _client_command(sub, "assign", "assign a role (IC); for ic this offers a handoff")
     assign.add_argument("incident", type=int)
-    assign.add_argument("role", choices=["ic", "cl", "tl", "scribe"])
+    assign.add_argument("role", choices=ASSIGNABLE_ROLES)
     assign.add_argument("user")
     assign.add_argument("--service", help="the service a TL owns")
     assign.set_defaults(run=actions.assign)
@@ -80,21 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
     accept.add_argument("incident", type=int)
     accept.set_defaults(run=actions.accept)
 
-    phase = _client_command(sub, "phase", "move the incident to another phase (IC)")
-    phase.add_argument("incident", type=int)
-    phase.add_argument("phase", choices=[p.value for p in Phase])
-    phase.add_argument("--reason", default="")
-    phase.set_defaults(run=actions.set_phase)
-
     unassign = _client_command(sub, "unassign", "take a CL, TL or Scribe role away (IC)")
     unassign.add_argument("incident", type=int)
-    unassign.add_argument("role", choices=["cl", "tl", "scribe"])
+    unassign.add_argument("role", choices=UNASSIGNABLE_ROLES)
     unassign.add_argument("user")
     unassign.set_defaults(run=actions.unassign)
 
     decline = _client_command(sub, "decline", "decline the IC role offered to you (or withdraw it)")
     decline.add_argument("incident", type=int)
     decline.set_defaults(run=actions.decline)
+
+
+def _timeline_commands(sub: Commands) -> None:
+    """The timeline's entries and the checklist."""
+    log = _client_command(sub, "log", "append a timeline entry")
+    log.add_argument("incident", type=int)
+    log.add_argument("text")
+    log.add_argument("--kind", default="note", choices=sorted(k.value for k in USER_KINDS))
+    log.add_argument("--correlation-id")
+    log.set_defaults(run=actions.log_entry)
 
     amend = _client_command(sub, "amend", "rewrite a timeline entry (history is kept)")
     amend.add_argument("incident", type=int)
@@ -121,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--state", required=True, choices=[s.value for s in ItemState])
     check.set_defaults(run=actions.check)
 
+
+def _update_commands(sub: Commands) -> None:
+    """Status updates: internal ones, and public drafts the IC approves or sends back."""
     update = _client_command(sub, "update", "post an internal update or draft a public one")
     update.add_argument("incident", type=int)
     kind = update.add_mutually_exclusive_group(required=True)
@@ -150,18 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("--comment", required=True)
     reject.set_defaults(run=actions.reject)
 
-    resolve = _client_command(sub, "resolve", "declare the incident resolved (IC)")
-    resolve.add_argument("incident", type=int)
-    resolve.add_argument("--reason", default="")
-    resolve.set_defaults(run=actions.resolve)
 
+def _triage_commands(sub: Commands) -> None:
+    """Alerts waiting for a decision: list, declare from one, or dismiss one as noise."""
     triage = _client_command(sub, "triage", "list alert triage items (id, alert, SEV, age)")
     triage.set_defaults(run=actions.list_triage)
     triage_sub = triage.add_subparsers(metavar="ACTION")
     triage_declare = triage_sub.add_parser("declare", help="declare an incident from an item")
     _client_options(triage_declare)
     triage_declare.add_argument("triage_id", type=int)
-    triage_declare.add_argument("--sev", type=int, choices=[1, 2, 3], help="default: proposed")
+    triage_declare.add_argument("--sev", type=int, choices=SEVERITIES, help="default: proposed")
     triage_declare.set_defaults(run=actions.declare_triage)
     triage_dismiss = triage_sub.add_parser("dismiss", help="dismiss an item as noise")
     _client_options(triage_dismiss)
@@ -169,16 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     triage_dismiss.add_argument("--reason", required=True)
     triage_dismiss.set_defaults(run=actions.dismiss_triage)
 
+
+def _reading_commands(sub: Commands) -> None:
+    """Reading what the war room holds: incidents, metrics and exports."""
     metrics = _client_command(sub, "metrics", "print the incident's metrics snapshot")
     metrics.add_argument("incident", type=int)
     metrics.add_argument("--pin", action="store_true", help="also pin it to the timeline")
     metrics.set_defaults(run=actions.show_metrics)
-
-    service = _client_command(sub, "service", "add or remove a service the incident touches")
-    service.add_argument("incident", type=int)
-    service.add_argument("action", choices=["add", "remove"])
-    service.add_argument("name")
-    service.set_defaults(run=actions.change_service)
 
     incidents = _client_command(sub, "incidents", "list incidents")
     incidents.set_defaults(run=actions.list_incidents)
@@ -188,12 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(run=actions.export)
-    return parser
 
 
-def _client_command(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
-) -> argparse.ArgumentParser:
+def _client_command(sub: Commands, name: str, help_text: str) -> argparse.ArgumentParser:
     command = sub.add_parser(name, help=help_text, description=help_text)
     _client_options(command)
     return command
@@ -202,17 +242,26 @@ def _client_command(
 def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     # Only the top-level parser holds the defaults; a subcommand's own copy of an option is
     # SUPPRESSed unless given, so `warroom --server X log ...` and `warroom log --server X ...`
-    # mean the same thing.
-    server_default = os.environ.get("WARROOM_SERVER", DEFAULT_SERVER)
+    # mean the same thing. Unset options fall back to the settings (environment, console.toml),
+    # resolved where the connection is made (`warroom.console_config`).
+    default = None if top else argparse.SUPPRESS
     parser.add_argument(
         "--server",
-        default=server_default if top else argparse.SUPPRESS,
-        help=f"server URL (env WARROOM_SERVER, default {server_default})",
+        default=default,
+        help=f"server URL (env WARROOM_SERVER, console.toml `server`; default {DEFAULT_SERVER})",
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="file holding your token, mode 0600 (env WARROOM_TOKEN_FILE, console.toml "
+        "`token_file`; default: the local user's token)",
     )
     parser.add_argument(
         "--token",
-        default=os.environ.get("WARROOM_TOKEN") if top else argparse.SUPPRESS,
-        help="your token (env WARROOM_TOKEN; default: the local user's token)",
+        default=default,
+        help="your token, for scripts only: other users see it in `ps` (env WARROOM_TOKEN)",
     )
 
 

@@ -32,27 +32,24 @@ from warroom.client.updates import (
     TriageChanged,
     WriteRefused,
 )
-from warroom.domain.commands import Command
+from warroom.domain.commands import Command, DismissTriage, PinMetrics
 from warroom.domain.errors import ErrorCode
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.links import ServiceLinks
+from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import apply_event
 from warroom.gc_pause import LARGE_FRAME, paused_gc
-from warroom.monitoring.signals import MetricsSnapshot
 from warroom.protocol.frames import (
     PROTOCOL_VERSION,
     SERVER_FRAME_ADAPTER,
     Ack,
-    DismissTriage,
-    Done,
     ErrorFrame,
     Events,
     GetMetrics,
     IncidentList,
     ListIncidents,
     MetricsReport,
-    PinMetrics,
     Presence,
     PresenceUser,
     ReadLog,
@@ -183,8 +180,14 @@ class WarroomClient:
         assert isinstance(reply, TriageList)
         return reply
 
-    async def dismiss_triage(self, triage_id: int, reason: str) -> None:
-        await self._read(DismissTriage(id=new_id(), triage_id=triage_id, reason=reason))
+    async def dismiss_triage(self, triage_id: int, reason: str) -> Ack:
+        """Dismiss a triage item as noise; a write like any other (outbox, retries), acknowledged
+        with its seq in the triage log.
+
+        Raises:
+            CommandRefused: the item is unknown or already decided; nothing changed.
+        """
+        return await self.execute(DismissTriage(id=new_id(), triage_id=triage_id, reason=reason))
 
     async def get_metrics(self, incident_id: int) -> MetricsReport:
         reply = await self._read(GetMetrics(id=new_id(), incident_id=incident_id))
@@ -192,10 +195,12 @@ class WarroomClient:
         return reply
 
     async def pin_metrics(self, incident_id: int) -> Ack:
-        """Write the incident's latest metrics into its timeline; returns the entry's ack."""
-        reply = await self._read(PinMetrics(id=new_id(), incident_id=incident_id))
-        assert isinstance(reply, Ack)
-        return reply
+        """Write the incident's latest metrics into its timeline; returns the entry's ack.
+
+        Raises:
+            CommandRefused: the role may not, or the server has no snapshot yet.
+        """
+        return await self.execute(PinMetrics(id=new_id(), incident_id=incident_id))
 
     async def follow(self, incident_id: int) -> IncidentState:
         """Subscribe to an incident and return its state once it is current."""
@@ -341,7 +346,7 @@ class WarroomClient:
             # as docs/protocol.md asks of every client, rather than ending the connection.
             log.warning("skipped a frame this client does not understand: %s", exc.errors()[0])
             return
-        replies = Events | IncidentList | Unsubscribed | TriageList | MetricsReport | Done | Ack
+        replies = Events | IncidentList | Unsubscribed | TriageList | MetricsReport
         if isinstance(frame, replies) and frame.id is not None and frame.id in self._reads:
             _, future = self._reads.pop(frame.id)
             if not future.done():
@@ -470,7 +475,7 @@ class WarroomClient:
 
     async def _read(
         self,
-        frame: ListIncidents | ReadLog | SubscribeTriage | DismissTriage | GetMetrics | PinMetrics,
+        frame: ListIncidents | ReadLog | SubscribeTriage | GetMetrics,
     ) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._reads[frame.id] = (frame, future)

@@ -52,6 +52,14 @@ class DeclareIncident(_Command):
     """Declare from this triage item: its alerts go to the new incident's timeline."""
 
 
+class DismissTriage(_Command):
+    """Dismiss a triage item as noise; the reason is kept in the triage log."""
+
+    type: Literal["dismiss_triage"] = "dismiss_triage"
+    triage_id: int
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON)]
+
+
 class SetTitle(_IncidentCommand):
     type: Literal["set_title"] = "set_title"
     title: Title
@@ -184,6 +192,12 @@ class RejectExternalUpdate(_IncidentCommand):
     comment: Annotated[str, Field(min_length=1, max_length=MAX_REASON)]
 
 
+class PinMetrics(_IncidentCommand):
+    """Write the latest metrics snapshot's values and queries into the timeline."""
+
+    type: Literal["pin_metrics"] = "pin_metrics"
+
+
 IncidentCommand = (
     SetTitle
     | SetSummary
@@ -205,5 +219,6 @@ IncidentCommand = (
     | RejectExternalUpdate
     | AddService
     | RemoveService
+    | PinMetrics
 )
-Command = DeclareIncident | IncidentCommand
+Command = DeclareIncident | DismissTriage | IncidentCommand

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from warroom.domain.instants import as_stored, in_zone
+
 
 class PublicState(StrEnum):
     """The stage a public update announces; the usual status-page vocabulary."""
@@ -75,5 +77,8 @@ def compose_status_text(
     if actions:
         lines.append(f"Actions: {actions}")
     if next_update_at is not None:
-        lines.append(f"Next update: {next_update_at.astimezone(UTC).strftime('%H:%M UTC')}")
+        utc = in_zone(next_update_at, UTC)
+        # A stored time out of range is shown as stored: replaying the log must never fail.
+        when = f"{utc:%H:%M UTC}" if utc else as_stored(next_update_at)
+        lines.append(f"Next update: {when}")
     return "\n".join(lines)

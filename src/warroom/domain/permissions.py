@@ -8,6 +8,7 @@
 | assign_roles      | x  |    |    |        |          |
 | approve_external  | x  |    |    |        |          |
 | write_timeline    | x  | x  | x  | x      |          |
+| pin_metrics       | x  | x  | x  | x      |          |
 | post_status       | x  | x  |    |        |          |
 | draft_external    | x  | x  |    |        |          |
 | edit_any_entry    | x  |    |    | x      |          |
@@ -15,7 +16,8 @@
 | edit_services     | x  |    | x  |        |          |
 
 Everyone authenticated may read, declare a new incident (becoming its IC) and accept or decline an
-IC role offered to them. Authors may amend or strike their own entries.
+IC role offered to them, and dismiss a triage item as noise (the triage log keeps who and why).
+Authors may amend or strike their own entries.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Permission(StrEnum):
     ASSIGN_ROLES = "assign_roles"
     APPROVE_EXTERNAL = "approve_external"
     WRITE_TIMELINE = "write_timeline"
+    PIN_METRICS = "pin_metrics"
     POST_STATUS = "post_status"
     DRAFT_EXTERNAL = "draft_external"
     EDIT_ANY_ENTRY = "edit_any_entry"
@@ -48,6 +51,7 @@ PERMISSION_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.ASSIGN_ROLES: _IC,
     Permission.APPROVE_EXTERNAL: _IC,
     Permission.WRITE_TIMELINE: frozenset({Role.IC, Role.CL, Role.TL, Role.SCRIBE}),
+    Permission.PIN_METRICS: frozenset({Role.IC, Role.CL, Role.TL, Role.SCRIBE}),
     Permission.POST_STATUS: frozenset({Role.IC, Role.CL}),
     Permission.DRAFT_EXTERNAL: frozenset({Role.IC, Role.CL}),
     Permission.EDIT_ANY_ENTRY: frozenset({Role.IC, Role.SCRIBE}),

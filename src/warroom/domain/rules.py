@@ -19,8 +19,10 @@ from warroom.domain.commands import (
     AssignRole,
     DeclareIncident,
     DeclineIc,
+    DismissTriage,
     DraftExternalUpdate,
     IncidentCommand,
+    PinMetrics,
     PostStatusUpdate,
     RejectExternalUpdate,
     RemoveService,
@@ -62,12 +64,14 @@ from warroom.domain.events import (
 )
 from warroom.domain.incident import IncidentState
 from warroom.domain.limits import MAX_CHECKLIST_ITEMS
+from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.naming import channel_name
 from warroom.domain.permissions import Permission, allows
 from warroom.domain.phase import PHASE_TRANSITIONS, Phase
 from warroom.domain.roles import Role
 from warroom.domain.timeline import RECORD_KINDS, USER_KINDS, EntryKind, TimelineEntry
-from warroom.domain.triage import Detection
+from warroom.domain.triage import Detection, TriageItem, TriageStatus
+from warroom.domain.triage_log import TriageDismissed
 
 
 def decide_declaration(
@@ -84,8 +88,17 @@ def decide_declaration(
     )
 
 
+NO_SNAPSHOT = "there is no metrics snapshot to pin yet"
+
+
 def decide(
-    state: IncidentState, command: IncidentCommand, actor: str, users: Container[str]
+    state: IncidentState,
+    command: IncidentCommand,
+    actor: str,
+    users: Container[str],
+    metrics: MetricsSnapshot | None = None,
+    *,
+    no_metrics: str = NO_SNAPSHOT,
 ) -> EventBody:
     """The event `command` from `actor` becomes, given the incident as it stands.
 
@@ -94,8 +107,62 @@ def decide(
         command: what the person asked for.
         actor: the authenticated user name; never taken from the command.
         users: the names of known users, to refuse roles for people who do not exist.
+        metrics: the incident's latest metrics snapshot, which `PinMetrics` writes down; the
+            server takes snapshots, the rules only read the one they are given.
+        no_metrics: why there is no snapshot, told to someone pinning without one.
     """
     roles = state.roster.roles_of(actor)
+    match command:
+        case SetSeverity() | SetPhase() | SetTitle() | SetSummary():
+            return _decide_details(state, command, roles)
+        case AssignRole() | UnassignRole() | AcceptIc() | DeclineIc():
+            return _decide_roster(state, command, actor, roles, users)
+        case AddEntry() | AmendEntry() | StrikeEntry():
+            return _decide_timeline(state, command, actor, roles)
+        case PinMetrics():
+            _require(roles, Permission.PIN_METRICS, "pin metrics to the timeline")
+            if metrics is None:
+                raise DomainError(ErrorCode.INVALID, no_metrics)
+            return EntryAdded(kind=EntryKind.METRICS, text=metrics.to_text())
+        case AddChecklistItem() | SetItemState() | SetItemOwner():
+            return _decide_checklist(state, command, roles, users)
+        case AddService():
+            _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
+            if command.service in state.incident.services:
+                raise DomainError(ErrorCode.INVALID, f"{command.service} is already listed")
+            return ServiceAdded(service=command.service)
+        case RemoveService():
+            _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
+            if command.service not in state.incident.services:
+                raise DomainError(ErrorCode.INVALID, f"{command.service} is not listed")
+            return ServiceRemoved(service=command.service)
+        case (
+            PostStatusUpdate()
+            | DraftExternalUpdate()
+            | ApproveExternalUpdate()
+            | RejectExternalUpdate()
+        ):
+            return _decide_communications(state, command, roles)
+
+
+def decide_dismissal(item: TriageItem | None, command: DismissTriage) -> TriageDismissed:
+    """Anyone may dismiss an open triage item as noise; the reason goes into the triage log."""
+    if item is None:
+        raise DomainError(ErrorCode.UNKNOWN_ENTRY, f"no triage item {command.triage_id}")
+    if item.status is not TriageStatus.OPEN:
+        raise DomainError(
+            ErrorCode.CONFLICT,
+            f"triage item {item.id} was already {item.status.value}",
+            current=item.status.value,
+        )
+    return TriageDismissed(triage_id=item.id, reason=command.reason)
+
+
+def _decide_details(
+    state: IncidentState,
+    command: SetSeverity | SetPhase | SetTitle | SetSummary,
+    roles: frozenset[Role],
+) -> EventBody:
     match command:
         case SetSeverity():
             _require(roles, Permission.CHANGE_SEVERITY, "change the severity")
@@ -117,6 +184,16 @@ def decide(
             _require(roles, Permission.EDIT_DETAILS, "change the summary")
             _expect(state.incident.summary, command.expected, "summary")
             return SummaryChanged(summary=command.summary)
+
+
+def _decide_roster(
+    state: IncidentState,
+    command: AssignRole | UnassignRole | AcceptIc | DeclineIc,
+    actor: str,
+    roles: frozenset[Role],
+    users: Container[str],
+) -> EventBody:
+    match command:
         case AssignRole():
             return _decide_assign(state, command, roles, users)
         case UnassignRole():
@@ -140,6 +217,15 @@ def decide(
                     ErrorCode.FORBIDDEN, "only the receiver or the IC can close an IC offer"
                 )
             return IcOfferClosed(to_user=offer.to_user, declined=actor == offer.to_user)
+
+
+def _decide_timeline(
+    state: IncidentState,
+    command: AddEntry | AmendEntry | StrikeEntry,
+    actor: str,
+    roles: frozenset[Role],
+) -> EventBody:
+    match command:
         case AddEntry():
             _decide_entry_kind(command.kind, roles)
             return EntryAdded(
@@ -157,39 +243,39 @@ def decide(
             if entry.struck:
                 raise DomainError(ErrorCode.INVALID, f"entry {entry.id} is already struck")
             return EntryStruck(entry_id=entry.id, reason=command.reason)
-        case AddChecklistItem():
-            _require(roles, Permission.CHANGE_CHECKLIST, "change the checklist")
-            if len(state.checklist) >= MAX_CHECKLIST_ITEMS:
-                raise DomainError(ErrorCode.TOO_LARGE, "the checklist is full")
-            next_id = max((i.id for i in state.checklist), default=0) + 1
-            return ChecklistItemAdded(item_id=next_id, title=command.title)
-        case SetItemState():
-            _require(roles, Permission.CHANGE_CHECKLIST, "change the checklist")
-            item = state.item(command.item_id)
-            if item is None:
-                raise DomainError(ErrorCode.UNKNOWN_ITEM, f"no checklist item {command.item_id}")
-            _expect(item.state, command.expected, f"item {item.id}")
-            if command.state == item.state:
-                raise DomainError(ErrorCode.INVALID, f"item {item.id} is already {item.state}")
-            return ChecklistItemChanged(item_id=item.id, state=command.state, previous=item.state)
-        case SetItemOwner():
-            _require(roles, Permission.CHANGE_CHECKLIST, "change the checklist")
-            item = state.item(command.item_id)
-            if item is None:
-                raise DomainError(ErrorCode.UNKNOWN_ITEM, f"no checklist item {command.item_id}")
-            if command.owner is not None and command.owner not in users:
-                raise DomainError(ErrorCode.UNKNOWN_USER, f"no user named {command.owner}")
-            return ChecklistItemOwnerSet(item_id=item.id, owner=command.owner)
-        case AddService():
-            _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
-            if command.service in state.incident.services:
-                raise DomainError(ErrorCode.INVALID, f"{command.service} is already listed")
-            return ServiceAdded(service=command.service)
-        case RemoveService():
-            _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
-            if command.service not in state.incident.services:
-                raise DomainError(ErrorCode.INVALID, f"{command.service} is not listed")
-            return ServiceRemoved(service=command.service)
+
+
+def _decide_checklist(
+    state: IncidentState,
+    command: AddChecklistItem | SetItemState | SetItemOwner,
+    roles: frozenset[Role],
+    users: Container[str],
+) -> EventBody:
+    _require(roles, Permission.CHANGE_CHECKLIST, "change the checklist")
+    if isinstance(command, AddChecklistItem):
+        if len(state.checklist) >= MAX_CHECKLIST_ITEMS:
+            raise DomainError(ErrorCode.TOO_LARGE, "the checklist is full")
+        next_id = max((i.id for i in state.checklist), default=0) + 1
+        return ChecklistItemAdded(item_id=next_id, title=command.title)
+    item = state.item(command.item_id)
+    if item is None:
+        raise DomainError(ErrorCode.UNKNOWN_ITEM, f"no checklist item {command.item_id}")
+    if isinstance(command, SetItemState):
+        _expect(item.state, command.expected, f"item {item.id}")
+        if command.state == item.state:
+            raise DomainError(ErrorCode.INVALID, f"item {item.id} is already {item.state}")
+        return ChecklistItemChanged(item_id=item.id, state=command.state, previous=item.state)
+    if command.owner is not None and command.owner not in users:
+        raise DomainError(ErrorCode.UNKNOWN_USER, f"no user named {command.owner}")
+    return ChecklistItemOwnerSet(item_id=item.id, owner=command.owner)
+
+
+def _decide_communications(
+    state: IncidentState,
+    command: PostStatusUpdate | DraftExternalUpdate | ApproveExternalUpdate | RejectExternalUpdate,
+    roles: frozenset[Role],
+) -> EventBody:
+    match command:
         case PostStatusUpdate():
             _require(roles, Permission.POST_STATUS, "post status updates")
             return StatusUpdatePosted(

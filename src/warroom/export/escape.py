@@ -2,6 +2,8 @@
 
 Every string a person typed (titles, entries, reasons, tags, names) goes through these functions
 before it is placed in Markdown; the HTML renderer uses `show_controls` and `html.escape`.
+Markdown gets Markdown escapes (`\\<`), never HTML entities: the file is read as plain text too,
+where `&lt;` would be noise, and a backslash escape is just as inert when it is rendered.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2
 # C0 controls except tab and line feed, DEL, C1 controls, and the bidi controls.
 _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 _LINE_ENDING = re.compile("\r\n|[\r\u2028\u2029]")
-# Characters that open inline syntax anywhere on a line: code, emphasis, links, tables, strike.
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-# Line starts that open a block: heading, list items, setext underline, ordered list.
-_BLOCK_START = re.compile(r"^([ \t]*)(?:([#+=-])|(\d{1,9})([.)]))")
+# Characters that open inline syntax anywhere on a line: code, emphasis, links, tables, strike,
+# and raw HTML or autolinks (`<`); an `&` only where it would start an entity reference. A `>`
+# means nothing inside a line, so "SEV1 -> SEV2" stays as typed.
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]|~<]|&(?=#?\w+;))")
+# Line starts that open a block: heading, quote, list items, setext underline, ordered list.
+_BLOCK_START = re.compile(r"^([ \t]*)(?:([#>+=-])|(\d{1,9})([.)]))")
 
 
 def _visible(char: str) -> str:
@@ -44,13 +48,7 @@ def show_controls(text: str) -> str:
     return _CONTROL.sub(lambda m: _visible(m.group()), normalize_newlines(text))
 
 
-def strip_controls(text: str) -> str:
-    """Remove control characters (keeping tabs and line feeds) for places that cannot show them."""
-    return _CONTROL.sub("", normalize_newlines(text))
-
-
 def _escape_chars(line: str) -> str:
-    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _INLINE_SPECIAL.sub(r"\\\1", line)
 
 
@@ -62,9 +60,9 @@ def _escape_line(line: str) -> str:
 def escape_inline(text: str, *, line_break: str = "\\\n") -> str:
     """User text as Markdown inline content that renders as exactly the text typed.
 
-    Controls are made visible, HTML is written as entities, inline syntax is backslash-escaped
-    and each line is kept from starting a block (heading, list, quote). Line breaks become
-    `line_break`: a hard break by default; a list item passes one followed by its indent.
+    Controls are made visible, inline syntax and HTML are backslash-escaped, and each line is
+    kept from starting a block (heading, list, quote). Line breaks become `line_break`: a hard
+    break by default; a list item passes one followed by its indent.
     """
     lines = show_controls(text).split("\n")
     # Leading whitespace on a continuation line means nothing in Markdown except an indented code

@@ -1,5 +1,6 @@
 """The metrics desk: one Prometheus poller per open incident however many people watch, results
-pushed to its followers, and "pin snapshot" writing the numbers into the timeline.
+pushed to its followers, and the latest snapshot held for `pin_metrics` to write into the
+timeline (the sequencer decides and commits the pin like any other command).
 
 Plan step 4 (service dashboards: latency, error rate, saturation). A failing query shows as an
 error on that signal only; Prometheus being down shows as errors, never as a stuck war room.
@@ -12,16 +13,16 @@ from collections.abc import Callable
 from datetime import datetime
 
 from warroom.domain.errors import DomainError, ErrorCode
-from warroom.domain.events import EntryAdded, Event
+from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState
-from warroom.domain.permissions import Permission, allows
-from warroom.domain.timeline import EntryKind
+from warroom.domain.metrics import MetricsSnapshot
 from warroom.integrations.tasks import TaskSet
 from warroom.monitoring.poller import Poller, PollFailed, PollOutcome
-from warroom.monitoring.signals import MetricsConfig, MetricsSnapshot, PromQLClient, take_snapshot
-from warroom.protocol.frames import Ack, GetMetrics, MetricsReport, PinMetrics
+from warroom.monitoring.signals import MetricsConfig, PromQLClient, take_snapshot
+from warroom.protocol.frames import GetMetrics, MetricsReport
 from warroom.server.connection import Connection
-from warroom.server.hub import Hub, error_frame
+from warroom.server.hub import error_frame
+from warroom.server.sequencer import Sequencer
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class MetricsDesk:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sequencer,
         tasks: TaskSet,
         clock: Callable[[], datetime],
         prometheus: PromQLClient | None,
@@ -56,7 +57,7 @@ class MetricsDesk:
         self.latest: dict[int, MetricsSnapshot] = {}
         self._pollers: dict[int, Poller[MetricsSnapshot | None]] = {}
         hub.route(GetMetrics, self.on_get_metrics)
-        hub.route(PinMetrics, self.on_pin_metrics)
+        hub.attach_metrics(self)
         hub.on_subscribe(self.on_subscribed)
         hub.add_observer(self.on_events_committed)
 
@@ -132,37 +133,16 @@ class MetricsDesk:
                 id=frame.id,
                 incident_id=frame.incident_id,
                 snapshot=snapshot,
-                error=None if snapshot else self._why_none(frame.incident_id),
+                error=None if snapshot else self.why_none(frame.incident_id),
             ).model_dump_json()
         )
 
-    def on_pin_metrics(self, conn: Connection, frame: PinMetrics) -> None:
-        state = self._hub.incident_state(frame.incident_id)
-        if state is None:
-            missing = DomainError(ErrorCode.UNKNOWN_INCIDENT, f"no incident {frame.incident_id}")
-            conn.send(error_frame(frame.id, missing))
-            return
-        if not allows(state.roster.roles_of(conn.user), Permission.WRITE_TIMELINE):
-            refused = DomainError(ErrorCode.FORBIDDEN, "your role may not write to the timeline")
-            conn.send(error_frame(frame.id, refused))
-            return
-        self._tasks.spawn(self._pin(conn, frame), f"pin metrics #{frame.incident_id}")
+    # --- what the sequencer reads when someone pins -----------------------------------------
 
-    async def _pin(self, conn: Connection, frame: PinMetrics) -> None:
-        snapshot = self.latest.get(frame.incident_id) or await self.refresh(frame.incident_id)
-        if snapshot is None:
-            reason = DomainError(ErrorCode.INVALID, self._why_none(frame.incident_id))
-            conn.send(error_frame(frame.id, reason))
-            return
-        body = EntryAdded(kind=EntryKind.METRICS, text=snapshot.to_text())
-        try:
-            seq = await self._hub.record(frame.incident_id, body, conn.user, frame.id)
-        except DomainError as exc:
-            conn.send(error_frame(frame.id, exc))
-            return
-        conn.send(Ack(id=frame.id, incident_id=frame.incident_id, seq=seq).model_dump_json())
+    def latest_snapshot(self, incident_id: int) -> MetricsSnapshot | None:
+        return self.latest.get(incident_id)
 
-    def _why_none(self, incident_id: int) -> str:
+    def why_none(self, incident_id: int) -> str:
         if self._prometheus is None:
             return "this server has no Prometheus configured"
         return "the incident lists no services yet; add one to watch its metrics"

@@ -17,7 +17,7 @@ from warroom.domain.update_clock import (
     next_update_due,
     overdue_reminder_text,
 )
-from warroom.server.hub import Hub
+from warroom.server.sequencer import Sequencer
 
 _LONGEST_NAP = timedelta(seconds=60)
 
@@ -29,7 +29,9 @@ class UpdateReminders:
     whenever committed events may have moved one (tests call `tick` with a frozen clock).
     """
 
-    def __init__(self, hub: Hub, cadence: UpdateCadence, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, hub: Sequencer, cadence: UpdateCadence, clock: Callable[[], datetime]
+    ) -> None:
         self._hub = hub
         self._cadence = cadence
         self._clock = clock

@@ -25,7 +25,7 @@ from warroom.monitoring.signals import MetricsConfig
 from warroom.notify.pagerduty import PagerDutyNotifier
 from warroom.notify.slack import SlackNotifier
 from warroom.notify.statuspage import StatuspageNotifier
-from warroom.server.hub import Hub
+from warroom.server.sequencer import Sequencer
 from warroom.store.base import EventStore
 
 
@@ -45,7 +45,7 @@ class Integrations:
     @classmethod
     async def start(
         cls,
-        hub: Hub,
+        hub: Sequencer,
         store: EventStore,
         config: ServerConfig,
         clock: Callable[[], datetime],

@@ -12,7 +12,7 @@ from warroom.domain.timeline import EntryKind
 from warroom.integrations.mobilization import outcome_text
 from warroom.integrations.tasks import TaskSet
 from warroom.notify.statuspage import StatuspageNotifier
-from warroom.server.hub import Hub
+from warroom.server.sequencer import Sequencer
 from warroom.status_page import build_public_status, render_html, render_json, write_status_folder
 
 REMOTE_TAG = "statuspage:"
@@ -24,7 +24,7 @@ class StatusPublisher:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sequencer,
         tasks: TaskSet,
         clock: Callable[[], datetime],
         folder: Path | None,

@@ -32,9 +32,9 @@ from warroom.monitoring.alertmanager import (
     AlertGroup,
     propose_severity_for_alerts,
 )
-from warroom.protocol.frames import DismissTriage, Done, SubscribeTriage, TriageList
+from warroom.protocol.frames import SubscribeTriage, TriageList
 from warroom.server.connection import Connection
-from warroom.server.hub import Hub, error_frame
+from warroom.server.sequencer import Sequencer
 from warroom.store.base import EventStore, StoreError
 
 log = logging.getLogger(__name__)
@@ -60,11 +60,11 @@ def alert_line(verb: str, alert: TriageAlert) -> str:
 
 class TriageDesk:
     """Holds the triage items, reconciles them with Alertmanager's groups, answers the triage
-    frames and gives the hub the detection details when an item is declared."""
+    list frames, and is the book the sequencer decides declarations and dismissals against."""
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sequencer,
         store: EventStore,
         tasks: TaskSet,
         clock: Callable[[], datetime],
@@ -81,8 +81,7 @@ class TriageDesk:
         self.source = AlertSourceStatus(configured=configured)
         self._followers: dict[Connection, None] = {}
         hub.route(SubscribeTriage, self.on_subscribe_triage)
-        hub.route(DismissTriage, self.on_dismiss_triage)
-        hub.accept_declarations_from(self)
+        hub.attach_triage(self)
         hub.add_observer(self.on_events_committed)
 
     async def load(self) -> None:
@@ -94,40 +93,15 @@ class TriageDesk:
         self._followers[conn] = None
         conn.send(self._list_frame(frame.id))
 
-    def on_dismiss_triage(self, conn: Connection, frame: DismissTriage) -> None:
-        item = self.items.get(frame.triage_id)
-        if (
-            item is not None
-            and item.status is TriageStatus.DISMISSED
-            and (item.decided_by, item.dismiss_request) == (conn.user, frame.id)
-        ):
-            conn.send(Done(id=frame.id).model_dump_json())  # a retry of the same dismissal
-            return
-        try:
-            self._require_open(item, frame.triage_id)
-        except DomainError as exc:
-            conn.send(error_frame(frame.id, exc))
-            return
-        assert item is not None
-        dismissed = item.model_copy(
-            update={
-                "status": TriageStatus.DISMISSED,
-                "decided_by": conn.user,
-                "decided_at": self._clock(),
-                "dismiss_reason": frame.reason,
-                "dismiss_request": frame.id,
-            }
-        )
-        self._tasks.spawn(self._save_then_answer(dismissed, conn, frame.id), "dismiss triage")
+    # --- what the sequencer reads and tells ----------------------------------------------------
 
-    async def _save_then_answer(self, item: TriageItem, conn: Connection, frame_id: str) -> None:
-        try:
-            await self._store.save_triage(item)
-        except StoreError as exc:
-            conn.send(error_frame(frame_id, DomainError(ErrorCode.UNAVAILABLE, str(exc))))
-            return
-        self.items[item.id] = item
-        conn.send(Done(id=frame_id).model_dump_json())
+    def item(self, triage_id: int) -> TriageItem | None:
+        return self.items.get(triage_id)
+
+    def decided(self, items: list[TriageItem]) -> None:
+        """Items a committed triage log record changed (dismissals): already saved with it."""
+        for item in items:
+            self.items[item.id] = item
         self._broadcast()
 
     # --- declaring ------------------------------------------------------------------------------

@@ -1,12 +1,17 @@
-"""Shared HTTP plumbing for the monitoring clients: one GET, one error taxonomy."""
+"""Shared HTTP plumbing for the monitoring clients: the client lifetime, one GET, one error
+taxonomy."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 import httpx
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds; long enough for a busy Prometheus, short enough that a console never looks frozen."""
 
 
 class FetchErrorKind(StrEnum):
@@ -44,6 +49,47 @@ class MonitoringError(Exception):
 
 
 E = TypeVar("E", bound=MonitoringError)
+
+
+class MonitoringClient:
+    """The lifetime of a monitoring API client's HTTP connection pool, shared by both clients.
+
+    Either give it a base URL (it then owns an `httpx.AsyncClient` and closes it in `aclose`)
+    or inject a client, e.g. one with auth headers or a mock transport, which stays yours.
+    """
+
+    def __init__(
+        self,
+        base_url: str = "",
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Args:
+        base_url: the server's root URL; may be empty when `http` has a base URL.
+        http: a client to use instead of creating one.
+        timeout: seconds per request.
+        """
+        self._base_url = base_url.rstrip("/")
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.AsyncClient()
+        self.timeout = timeout
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
 async def fetch(

@@ -6,8 +6,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from types import TracebackType
-from typing import Self
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -15,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from warroom.domain.severity import Severity
 from warroom.monitoring._http import (
     FetchErrorKind,
+    MonitoringClient,
     MonitoringError,
     decode_json,
     fetch,
@@ -38,9 +37,6 @@ __all__ = [
 
 DEFAULT_RECEIVER = "warroom"
 """The Alertmanager receiver whose alerts the war room shows unless configured otherwise."""
-
-DEFAULT_TIMEOUT = 5.0
-"""Seconds per request."""
 
 DEFAULT_SEVERITY_MAP: Mapping[str, Severity] = {
     "critical": Severity.SEV1,
@@ -145,29 +141,8 @@ class AlertGroup(BaseModel):
 _GROUPS = TypeAdapter(list[AlertGroup])
 
 
-class AlertmanagerClient:
-    """Reads alerts from one Alertmanager.
-
-    Either give it a base URL (it then owns an `httpx.AsyncClient` and closes it in `aclose`)
-    or inject a client, which stays yours.
-    """
-
-    def __init__(
-        self,
-        base_url: str = "",
-        *,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        """Args:
-        base_url: e.g. "http://alertmanager:9093"; may be empty when `http` has a base URL.
-        http: a client to use instead of creating one.
-        timeout: seconds per request.
-        """
-        self._base_url = base_url.rstrip("/")
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
-        self.timeout = timeout
+class AlertmanagerClient(MonitoringClient):
+    """Reads alerts from one Alertmanager, e.g. `AlertmanagerClient("http://alertmanager:9093")`."""
 
     async def alert_groups(
         self,
@@ -222,22 +197,6 @@ class AlertmanagerClient:
             raise AlertmanagerError(
                 FetchErrorKind.RESPONSE, f"unexpected alert group shape: {exc}"
             ) from exc
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def propose_severity(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
-import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from warroom.monitoring._http import (
     FetchErrorKind,
+    MonitoringClient,
     MonitoringError,
     decode_json,
     fetch,
@@ -28,9 +27,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_TIMEOUT = 5.0
-"""Seconds; long enough for a busy Prometheus, short enough that a console never looks frozen."""
 
 
 class PrometheusError(MonitoringError):
@@ -102,29 +98,11 @@ _MATRIX = TypeAdapter(list[_MatrixItem])
 _SCALAR = TypeAdapter(_WirePair)
 
 
-class PrometheusClient:
-    """Runs PromQL against one Prometheus server.
+class PrometheusClient(MonitoringClient):
+    """Runs PromQL against one Prometheus server, e.g. `PrometheusClient("http://prometheus:9090")`.
 
-    Either give it a base URL (it then owns an `httpx.AsyncClient` and closes it in `aclose`)
-    or inject a client, e.g. one with auth headers or a mock transport, which stays yours.
+    The timeout is also sent to Prometheus with each query, so it stops evaluating too.
     """
-
-    def __init__(
-        self,
-        base_url: str = "",
-        *,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        """Args:
-        base_url: e.g. "http://prometheus:9090"; may be empty when `http` has a base URL.
-        http: a client to use instead of creating one.
-        timeout: seconds per request, also sent to Prometheus so it stops evaluating too.
-        """
-        self._base_url = base_url.rstrip("/")
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
-        self.timeout = timeout
 
     async def query(self, promql: str, *, at: datetime | None = None) -> list[Sample]:
         """Evaluate `promql` at one instant (default: Prometheus' now).
@@ -187,22 +165,6 @@ class PrometheusClient:
             ]
         except (ValidationError, ValueError) as exc:
             raise _bad_shape(exc) from exc
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _get(self, path: str, params: dict[str, str]) -> _Data:
         response = await fetch(

@@ -15,12 +15,11 @@ from warroom.domain.commands import Command, CommandId
 from warroom.domain.errors import ErrorCode
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
-from warroom.domain.limits import MAX_REASON
 from warroom.domain.links import ServiceLinks
+from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.triage import AlertSourceStatus, TriageItem
-from warroom.monitoring.signals import MetricsSnapshot
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 """Bumped on any change a client written against the previous version would misread."""
 
 
@@ -66,27 +65,10 @@ class SubscribeTriage(_Frame):
     id: CommandId
 
 
-class DismissTriage(_Frame):
-    """Dismiss a triage item as noise; the reason is kept."""
-
-    type: Literal["dismiss_triage"] = "dismiss_triage"
-    id: CommandId
-    triage_id: int
-    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON)]
-
-
 class GetMetrics(_Frame):
     """The incident's latest metrics snapshot (taken now if there is none yet)."""
 
     type: Literal["get_metrics"] = "get_metrics"
-    id: CommandId
-    incident_id: int = Field(ge=1)
-
-
-class PinMetrics(_Frame):
-    """Write the latest snapshot's values and queries into the timeline as a `metrics` entry."""
-
-    type: Literal["pin_metrics"] = "pin_metrics"
     id: CommandId
     incident_id: int = Field(ge=1)
 
@@ -97,9 +79,7 @@ ClientFrame = Annotated[
     | ListIncidents
     | ReadLog
     | SubscribeTriage
-    | DismissTriage
     | GetMetrics
-    | PinMetrics
     # Every write is a domain command; the list of them lives in domain/commands.py only.
     | Command,
     Field(discriminator="type"),
@@ -122,7 +102,8 @@ class Welcome(_Frame):
 
 
 class Ack(_Frame):
-    """A write was committed durably as event `seq` of `incident_id`."""
+    """A write was committed durably as event `seq` of `incident_id`. A triage command's ack
+    names the triage log (`incident_id` 0, `TRIAGE_LOG`) and its record's `seq` there."""
 
     type: Literal["ack"] = "ack"
     id: str
@@ -186,13 +167,6 @@ class Unsubscribed(_Frame):
     incident_id: int
 
 
-class Done(_Frame):
-    """A request that changes no incident (e.g. a triage dismissal) was carried out."""
-
-    type: Literal["done"] = "done"
-    id: str
-
-
 class TriageList(_Frame):
     """Every open triage item plus recent decisions, and whether Alertmanager is answering."""
 
@@ -222,7 +196,6 @@ ServerFrame = Annotated[
     | Presence
     | IncidentList
     | Unsubscribed
-    | Done
     | TriageList
     | MetricsReport,
     Field(discriminator="type"),

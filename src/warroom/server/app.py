@@ -1,35 +1,30 @@
-"""The websocket server: handshake (health check, bearer tokens), per-connection loop, shutdown."""
+"""The websocket server: handshake (health check, status page, bearer tokens), per-connection
+loop, shutdown of the listener."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from pathlib import Path
-from typing import Self
+from typing import Protocol
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from warroom import __version__
-from warroom.config import ServerConfig
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
-from warroom.domain.projection import ProjectionError
-from warroom.integrations.setup import Integrations
+from warroom.domain.links import ServiceLinks
 from warroom.protocol.frames import Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server.auth import Authenticator
 from warroom.server.connection import Connection
-from warroom.server.hub import Clock, Hub, error_frame, utc_now
+from warroom.server.hub import error_frame
 from warroom.server.ratelimit import TokenBucket
-from warroom.store.base import StoreError
-from warroom.store.sqlite import SqliteStore
+from warroom.server.sequencer import Sequencer
 
 log = logging.getLogger(__name__)
 
@@ -56,60 +51,42 @@ class AuthenticatedConnection(ServerConnection):
     user: str | None = None
 
 
+class StatusPages(Protocol):
+    """The public status page as the server serves it (the status publisher keeps it current)."""
+
+    @property
+    def html(self) -> str: ...
+
+    @property
+    def json(self) -> str: ...
+
+
 class WarroomServer:
-    """A running server bound to one database. Use `async with WarroomServer.start(...)`."""
+    """The websocket front of one node: it authenticates consoles and hands their frames to the
+    sequencer. It builds nothing itself; `warroom.node` wires it to the hub and integrations."""
 
     def __init__(
         self,
-        store: SqliteStore,
-        hub: Hub,
+        hub: Sequencer,
         auth: Authenticator,
         settings: ServerSettings,
-        integrations: Integrations,
-        config: ServerConfig,
+        *,
+        links: Mapping[str, ServiceLinks] | None = None,
+        status_pages: StatusPages | None = None,
     ):
-        self.store = store
         self.hub = hub
         self.auth = auth
         self.settings = settings
-        self.integrations = integrations
-        self.config = config
+        self._links = dict(links or {})
+        self._status_pages = status_pages
         self._server: Server | None = None
-        self._hub_task: asyncio.Task[None] | None = None
 
-    @classmethod
-    async def start(
-        cls,
-        db_path: Path,
-        settings: ServerSettings | None = None,
-        clock: Clock = utc_now,
-        config: ServerConfig | None = None,
-    ) -> Self:
-        """Open the database, rebuild the incidents, start the integrations and listen."""
-        settings = settings or ServerSettings()
-        config = config or ServerConfig()
-        store = await SqliteStore.open(db_path)
-        try:
-            auth = Authenticator(store)
-            await auth.refresh()
-            hub = Hub(store, auth, clock)
-            await hub.load()
-        except ProjectionError as exc:
-            await store.close()
-            raise StoreError(
-                f"{db_path} holds a damaged event log ({exc}); restore it from a backup"
-            ) from None
-        except BaseException:
-            await store.close()
-            raise
-        # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
-        integrations = await Integrations.start(hub, store, config, clock, timers=clock is utc_now)
-        self = cls(store, hub, auth, settings, integrations, config)
-        self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
+    async def listen(self) -> None:
+        """Start accepting connections on `settings.host` and `settings.port`."""
         self._server = await serve(
             self._handle,
-            settings.host,
-            settings.port,
+            self.settings.host,
+            self.settings.port,
             process_request=self._process_request,
             create_connection=AuthenticatedConnection,
             max_size=MAX_FRAME_BYTES,
@@ -120,7 +97,6 @@ class WarroomServer:
             server_header=f"warroom/{__version__}",
         )
         log.info("warroom server listening on %s", self.url)
-        return self
 
     @property
     def port(self) -> int:
@@ -133,29 +109,16 @@ class WarroomServer:
         return f"ws://{self.settings.host}:{self.port}"
 
     async def close(self) -> None:
-        """Stop accepting, close every connection (1001 going away), let the sequencer finish its
-        turn, then close the database."""
+        """Stop accepting and close every connection (1001 going away)."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        await self.integrations.close()
-        if self._hub_task is not None:
-            self._hub_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._hub_task
-        await self.store.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
         if request.path == "/healthz":
             return conn.respond(HTTPStatus.OK, "ok\n")
-        if request.path in _STATUS_PAGES:
-            return self._status_page(conn, request.path)
+        if request.path in _STATUS_PAGES and self._status_pages is not None:
+            return self._status_page(conn, self._status_pages, request.path)
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         peer = str(conn.remote_address[0]) if conn.remote_address else "?"
@@ -170,11 +133,12 @@ class WarroomServer:
         conn.user = user
         return None
 
-    def _status_page(self, conn: ServerConnection, path: str) -> Response:
+    def _status_page(self, conn: ServerConnection, status: StatusPages, path: str) -> Response:
         """The public status page: approved updates only, no token needed, read-only."""
-        status = self.integrations.status
         is_json = path == "/status.json"
         response = conn.respond(HTTPStatus.OK, status.json if is_json else status.html)
+        # `respond` already set text/plain; headers are a multi-map, so replace, not add.
+        del response.headers["Content-Type"]
         response.headers["Content-Type"] = (
             "application/json" if is_json else "text/html; charset=utf-8"
         )
@@ -191,7 +155,7 @@ class WarroomServer:
         bucket = TokenBucket(self.settings.rate, self.settings.burst)
         conn = Connection(ws, user, self.settings.send_queue, bucket)
         sender = asyncio.create_task(conn.run_sender())
-        welcome = Welcome(server=f"warroom/{__version__}", user=user, links=self.config.links)
+        welcome = Welcome(server=f"warroom/{__version__}", user=user, links=self._links)
         conn.send(welcome.model_dump_json())
         try:
             async for raw in ws:
@@ -224,24 +188,3 @@ class WarroomServer:
             conn.send(error_frame(frame_id(raw), exc))
             return
         self.hub.submit(conn, frame)
-
-
-async def serve_until_signalled(
-    db_path: Path,
-    settings: ServerSettings,
-    config: ServerConfig,
-    ready: Callable[[WarroomServer], Awaitable[None]] | None = None,
-) -> None:
-    """Run a server until SIGTERM or SIGINT, then shut down cleanly."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    server = await WarroomServer.start(db_path, settings, config=config)
-    try:
-        if ready is not None:
-            await ready(server)
-        await stop.wait()
-        log.info("shutting down")
-    finally:
-        await server.close()

@@ -16,13 +16,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, get_args
 
-from warroom.domain.commands import AssignRole, DeclareIncident, IncidentCommand, SetItemOwner
+from warroom.domain.commands import (
+    AssignRole,
+    DeclareIncident,
+    DismissTriage,
+    IncidentCommand,
+    PinMetrics,
+    SetItemOwner,
+)
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import SERVER_ACTOR, Event, EventBody
 from warroom.domain.incident import IncidentState
+from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
-from warroom.domain.rules import decide, decide_declaration
-from warroom.domain.triage import Detection
+from warroom.domain.rules import NO_SNAPSHOT, decide, decide_declaration, decide_dismissal
+from warroom.domain.triage import Detection, TriageItem
+from warroom.domain.triage_log import TRIAGE_LOG, TriageRecord, apply_triage_record
 from warroom.gc_pause import paused_gc
 from warroom.protocol.frames import (
     Ack,
@@ -51,17 +60,37 @@ BATCH_LIMIT = 512
 
 _READS = (Subscribe, Unsubscribe, ListIncidents, ReadLog)
 
-_WRITES = (DeclareIncident, *get_args(IncidentCommand))
+_WRITES = (DeclareIncident, DismissTriage, *get_args(IncidentCommand))
 
 ReadHandler = Callable[[Connection, Any], None]
 """Answers a frame the hub routes to a feature (triage, metrics) after the turn's commit."""
 
 
-class DeclarationClaims(Protocol):
-    """Where a declaration from a triage item gets its detection details (the triage desk)."""
+class TriageBook(Protocol):
+    """The triage items the sequencer decides triage commands and declarations against (the
+    triage desk keeps them)."""
 
     def claim(self, triage_id: int) -> Detection:
         """The detection for an open triage item; raises DomainError if it cannot be declared."""
+        ...
+
+    def item(self, triage_id: int) -> TriageItem | None:
+        """The item as it stands now; callers do not mutate it."""
+        ...
+
+    def decided(self, items: list[TriageItem]) -> None:
+        """Items changed by committed triage log records: keep them and tell the followers."""
+        ...
+
+
+class MetricsSource(Protocol):
+    """Where a `pin_metrics` command finds the snapshot it writes down (the metrics desk). Only
+    what is already at hand: deciding never waits for Prometheus."""
+
+    def latest_snapshot(self, incident_id: int) -> MetricsSnapshot | None: ...
+
+    def why_none(self, incident_id: int) -> str:
+        """Why there is no snapshot to pin, in words for the person who asked."""
         ...
 
 
@@ -112,16 +141,23 @@ class _ServerWrite:
 
 @dataclass
 class _Write:
-    """A decided write waiting for its commit."""
+    """A decided write waiting for its commit: an incident event or a triage log record."""
 
     conn: Connection
     frame_id: str
-    event: Event
+    stream: int
+    """The incident id, or `TRIAGE_LOG`."""
+    seq: int
     duplicate: bool
+    event: Event | None = None
+    record: TriageRecord | None = None
+    item: TriageItem | None = None
+    """The triage item as `record` leaves it."""
 
 
 class Hub:
-    """Holds every incident in memory and serialises all changes to them."""
+    """Holds every incident in memory and serialises all changes to them: the in-memory
+    `Sequencer` of a single node."""
 
     def __init__(self, store: EventStore, auth: Authenticator, clock: Clock = utc_now) -> None:
         self._store = store
@@ -130,11 +166,12 @@ class Hub:
         self._incidents: dict[int, _Incident] = {}
         self._commands: dict[tuple[str, str], tuple[int, int]] = {}
         self._queue: asyncio.Queue[_Request | _ServerWrite] = asyncio.Queue()
-        self._turn_events: dict[tuple[str, str], Event] = {}
         self._observers: list[Callable[[list[Event]], None]] = []
         self._subscribe_hooks: list[Callable[[Connection, int], None]] = []
         self._readers: dict[type[Any], ReadHandler] = {}
-        self._claims: DeclarationClaims | None = None
+        self._triage: TriageBook | None = None
+        self._metrics: MetricsSource | None = None
+        self._triage_seq = 0
         self._turn_triage: set[int] = set()
         self._presence_dirty: set[int] = set()
 
@@ -158,6 +195,9 @@ class Hub:
             for e in events:
                 if e.command_id is not None:
                     self._commands[(e.actor, e.command_id)] = (incident_id, e.seq)
+        for entry in await self._store.load_triage_log():
+            self._commands[(entry.actor, entry.command_id)] = (TRIAGE_LOG, entry.seq)
+            self._triage_seq = entry.seq
         log.info("loaded %d incidents", len(self._incidents))
 
     def submit(self, conn: Connection, frame: ClientFrame) -> None:
@@ -179,8 +219,13 @@ class Hub:
         """Call `hook` after a console subscribed to an incident and got its state."""
         self._subscribe_hooks.append(hook)
 
-    def accept_declarations_from(self, claims: DeclarationClaims) -> None:
-        self._claims = claims
+    def attach_triage(self, book: TriageBook) -> None:
+        """Decide declarations from triage items and triage commands against `book`."""
+        self._triage = book
+
+    def attach_metrics(self, source: MetricsSource) -> None:
+        """Pin the snapshots `source` holds."""
+        self._metrics = source
 
     def send_to_followers(self, incident_id: int, frame: str) -> None:
         """Send a frame to every console following the incident."""
@@ -246,7 +291,6 @@ class Hub:
     async def _turn(self, batch: list[_Request | _ServerWrite]) -> None:
         if any(isinstance(r, _Request) and self._names_unknown_user(r.frame) for r in batch):
             await self._auth.refresh()
-        self._turn_events.clear()
         self._turn_triage.clear()
         writes: list[_Write] = []
         reads: list[_Request] = []
@@ -274,9 +318,11 @@ class Hub:
         # Keep the turn's events in seq order per incident: client writes and server writes were
         # decided in batch order, so sort by (incident, seq) to commit and publish them in order.
         new_events = sorted(
-            [w.event for w in writes if not w.duplicate] + [e for _, e in server_writes],
+            [w.event for w in writes if w.event is not None] + [e for _, e in server_writes],
             key=lambda e: (e.incident_id, e.seq),
         )
+        triage = [w for w in writes if w.record is not None]
+        refused: dict[tuple[int, int], DomainError] = {}  # unsaved writes by (stream, seq)
         if new_events:
             try:
                 await self._store.append(new_events)
@@ -284,21 +330,27 @@ class Hub:
                 log.error("write refused: %s", exc)
                 self._roll_back(new_events, before)
                 refusal = DomainError(ErrorCode.UNAVAILABLE, f"not saved: {exc}")
-                lost = {(e.incident_id, e.seq) for e in new_events}
-                for w in writes:
-                    # A retry of a write from this very turn was not saved either.
-                    saved = w.duplicate and (w.event.incident_id, w.event.seq) not in lost
-                    w.conn.send(self._ack(w) if saved else error_frame(w.frame_id, refusal))
+                refused.update({(e.incident_id, e.seq): refusal for e in new_events})
                 for server_write, _ in server_writes:
                     server_write.done.set_exception(refusal)
-                writes = []
                 server_writes = []
                 new_events = []
+        if triage:
+            try:
+                await self._commit_triage(triage)
+            except StoreError as exc:
+                log.error("triage write refused: %s", exc)
+                refusal = DomainError(ErrorCode.UNAVAILABLE, f"not saved: {exc}")
+                refused.update({(TRIAGE_LOG, w.seq): refusal for w in triage})
         self._publish(new_events)
         for server_write, event in server_writes:
             server_write.done.set_result(event.seq)
         for w in writes:
-            w.conn.send(self._ack(w))
+            # A retry of a write from this very turn was not saved either.
+            refusal_of_w = refused.get((w.stream, w.seq))
+            w.conn.send(
+                self._ack(w) if refusal_of_w is None else error_frame(w.frame_id, refusal_of_w)
+            )
         for request in reads:
             self._answer_read(request)
         if new_events:
@@ -308,20 +360,30 @@ class Hub:
                 except Exception:  # an integration's bug must never stop the war room
                     log.exception("observer %r failed", observer)
 
+    async def _commit_triage(self, writes: list[_Write]) -> None:
+        """Commit the turn's triage log records with the items they change, then hand the items
+        to the triage desk; on failure, forget the records as if never decided."""
+        records = [w.record for w in writes if w.record is not None]
+        items = [w.item for w in writes if w.item is not None]
+        try:
+            await self._store.append_triage(records, items)
+        except StoreError:
+            for record in records:
+                self._commands.pop((record.actor, record.command_id), None)
+            self._triage_seq = records[0].seq - 1
+            raise
+        if self._triage is not None:
+            self._triage.decided(items)
+
     def _decide(self, conn: Connection, frame: ClientFrame) -> _Write:
         assert isinstance(frame, _WRITES)
         now = self._clock()
         known = self._commands.get((conn.user, frame.id))
         if known is not None:
-            incident_id, seq = known
-            frames = self._incidents[incident_id].frames
-            # A retry can arrive in the same turn as the original, before its commit.
-            event = (
-                Event.model_validate_json(frames[seq - 1])
-                if seq <= len(frames)
-                else self._turn_events[(conn.user, frame.id)]
-            )
-            return _Write(conn, frame.id, event, duplicate=True)
+            # Also a retry that arrives in the same turn as the original, before its commit.
+            return _Write(conn, frame.id, *known, duplicate=True)
+        if isinstance(frame, DismissTriage):
+            return self._decide_dismissal(conn, frame, now)
         if isinstance(frame, DeclareIncident):
             incident_id = max(self._incidents, default=0) + 1
             declared = decide_declaration(frame, now, self._claim(frame.triage_id))
@@ -338,7 +400,15 @@ class Hub:
             record = self._incidents.get(frame.incident_id)
             if record is None:
                 raise DomainError(ErrorCode.UNKNOWN_INCIDENT, f"no incident {frame.incident_id}")
-            body = decide(record.state, frame, conn.user, self._auth.user_names)
+            metrics, no_metrics = self._metrics_for(frame)
+            body = decide(
+                record.state,
+                frame,
+                conn.user,
+                self._auth.user_names,
+                metrics,
+                no_metrics=no_metrics,
+            )
             event = Event(
                 incident_id=frame.incident_id,
                 seq=record.state.seq + 1,
@@ -349,17 +419,46 @@ class Hub:
             )
             apply_event(record.state, event)
         self._commands[(conn.user, frame.id)] = (event.incident_id, event.seq)
-        self._turn_events[(conn.user, frame.id)] = event
-        return _Write(conn, frame.id, event, duplicate=False)
+        return _Write(conn, frame.id, event.incident_id, event.seq, duplicate=False, event=event)
+
+    def _metrics_for(self, frame: IncidentCommand) -> tuple[MetricsSnapshot | None, str]:
+        if not isinstance(frame, PinMetrics) or self._metrics is None:
+            return None, NO_SNAPSHOT
+        snapshot = self._metrics.latest_snapshot(frame.incident_id)
+        return snapshot, NO_SNAPSHOT if snapshot else self._metrics.why_none(frame.incident_id)
+
+    def _decide_dismissal(self, conn: Connection, frame: DismissTriage, now: datetime) -> _Write:
+        if self._triage is None:
+            raise DomainError(ErrorCode.UNKNOWN_ENTRY, "this server has no alert triage")
+        if frame.triage_id in self._turn_triage:
+            raise DomainError(ErrorCode.CONFLICT, f"triage item {frame.triage_id} is being decided")
+        item = self._triage.item(frame.triage_id)
+        body = decide_dismissal(item, frame)
+        assert item is not None  # decide_dismissal refuses a missing item
+        self._triage_seq += 1
+        record = TriageRecord(
+            seq=self._triage_seq, at=now, actor=conn.user, command_id=frame.id, body=body
+        )
+        self._turn_triage.add(frame.triage_id)
+        self._commands[(conn.user, frame.id)] = (TRIAGE_LOG, record.seq)
+        return _Write(
+            conn,
+            frame.id,
+            TRIAGE_LOG,
+            record.seq,
+            duplicate=False,
+            record=record,
+            item=apply_triage_record(item, record),
+        )
 
     def _claim(self, triage_id: int | None) -> Detection | None:
         if triage_id is None:
             return None
-        if self._claims is None:
+        if self._triage is None:
             raise DomainError(ErrorCode.UNKNOWN_ENTRY, "this server has no alert triage")
         if triage_id in self._turn_triage:
             raise DomainError(ErrorCode.CONFLICT, f"triage item {triage_id} is being declared")
-        detection = self._claims.claim(triage_id)
+        detection = self._triage.claim(triage_id)
         self._turn_triage.add(triage_id)
         return detection
 
@@ -417,10 +516,7 @@ class Hub:
 
     def _ack(self, write: _Write) -> str:
         return Ack(
-            id=write.frame_id,
-            incident_id=write.event.incident_id,
-            seq=write.event.seq,
-            duplicate=write.duplicate,
+            id=write.frame_id, incident_id=write.stream, seq=write.seq, duplicate=write.duplicate
         ).model_dump_json()
 
     def _answer_read(self, request: _Request) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from warroom.domain.communications import DraftStatus, ExternalUpdate, PublicState
 from warroom.domain.incident import IncidentState
+from warroom.domain.instants import order_key
 from warroom.domain.severity import Severity
 
 
@@ -86,7 +87,9 @@ def build_public_status(states: Iterable[IncidentState], *, generated_at: dateti
         if public is not None:
             incidents.append(public)
             severities[public.id] = state.incident.severity
-    incidents.sort(key=lambda i: (i.active, i.updates[0].published_at, i.id), reverse=True)
+    incidents.sort(
+        key=lambda i: (i.active, order_key(i.updates[0].published_at), i.id), reverse=True
+    )
     active = [severities[i.id] for i in incidents if i.active]
     if Severity.SEV1 in active:
         overall = OverallStatus.MAJOR_OUTAGE
@@ -104,7 +107,7 @@ def public_incident(state: IncidentState) -> PublicIncident | None:
         return None
     updates = sorted(
         ((_published_at(u), u.id, u) for u in approved),
-        key=lambda item: (item[0], item[1]),
+        key=lambda item: (order_key(item[0]), item[1]),
         reverse=True,
     )
     latest = updates[0][2]

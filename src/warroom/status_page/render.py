@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from warroom.domain.communications import PublicState
+from warroom.domain.instants import as_stored, in_zone
 from warroom.export.escape import show_controls
 from warroom.status_page.model import OverallStatus, PublicIncident, PublicStatus, PublicUpdate
 
@@ -115,8 +116,12 @@ def _components(components: list[str]) -> str:
 
 def _time(at: datetime) -> str:
     # A naive time is taken as UTC, the server's clock; the page always shows UTC.
-    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return f'<time datetime="{utc.isoformat()}">{utc:%Y-%m-%d %H:%M} UTC</time>'
+    utc = in_zone(at, UTC)
+    if utc is None:
+        # Out of range: shown as stored, with no machine-readable datetime to mislead a reader.
+        return f"<time>{_text(as_stored(at))}</time>"
+    shown = utc.replace(tzinfo=None).isoformat(" ", "minutes")
+    return f'<time datetime="{utc.isoformat()}">{shown} UTC</time>'
 
 
 def _text(text: str) -> str:

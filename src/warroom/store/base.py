@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from warroom.domain.events import Event
 from warroom.domain.triage import TriageItem
+from warroom.domain.triage_log import TriageRecord
 
 
 class StoreError(Exception):
@@ -57,3 +58,17 @@ class EventStore(Protocol):
         ...
 
     async def load_triage(self) -> list[TriageItem]: ...
+
+    async def append_triage(
+        self, records: Sequence[TriageRecord], items: Sequence[TriageItem]
+    ) -> None:
+        """Commit triage log records and the items they changed in one transaction.
+
+        Raises:
+            StoreError: nothing was written.
+        """
+        ...
+
+    async def load_triage_log(self) -> list[TriageRecord]:
+        """The whole triage log, oldest first."""
+        ...

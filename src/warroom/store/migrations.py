@@ -38,4 +38,17 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )
         """,
     ),
+    # 3: the triage log: who dismissed which triage item, when, why, by which command.
+    (
+        """
+        CREATE TABLE triage_log (
+            seq        INTEGER PRIMARY KEY,
+            at         TEXT    NOT NULL,
+            actor      TEXT    NOT NULL,
+            command_id TEXT    NOT NULL,
+            body       TEXT    NOT NULL,
+            UNIQUE (actor, command_id)
+        )
+        """,
+    ),
 )

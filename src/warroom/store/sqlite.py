@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from warroom.domain.events import EVENT_BODY_ADAPTER, Event
 from warroom.domain.triage import TriageItem
+from warroom.domain.triage_log import TriageDismissed, TriageRecord
 from warroom.store.base import StoreError, User
 from warroom.store.migrations import MIGRATIONS
 
@@ -61,6 +62,9 @@ class SqliteStore:
                 f"{path} is not a usable warroom database ({exc}); "
                 "restore it from a backup or move it aside to start fresh"
             ) from None
+        except StoreError:
+            await db.close()
+            raise
         return store
 
     async def _configure(self) -> None:
@@ -82,15 +86,43 @@ class SqliteStore:
                 f"schema version {version} is newer than this warroom ({len(MIGRATIONS)})"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
+            async with self._transaction("migrate the schema of"):
                 for statement in script:
                     await self._db.execute(statement)
                 await self._db.execute(f"PRAGMA user_version = {number}")
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, action: str) -> AsyncIterator[None]:
+        """Run the block as one `BEGIN IMMEDIATE` write transaction, committed when it ends.
+
+        Any exception rolls the transaction back; a SQLite error becomes a `StoreError`.
+
+        Args:
+            action: what the block does, worded for "could not {action} {path}: {error}".
+
+        Raises:
+            StoreError: the database is locked by another process, or a statement or the commit
+                failed.
+        """
+        async with self._write_lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"database {self.path} is busy or unwritable: {exc}") from None
+            try:
+                yield
                 await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"could not {action} {self.path}: {exc}") from None
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._rollback()
                 raise
+
+    async def _rollback(self) -> None:
+        # SQLite may already have rolled back (e.g. on SQLITE_FULL); then nothing is left to undo.
+        with contextlib.suppress(sqlite3.Error):
+            await self._db.execute("ROLLBACK")
 
     async def close(self) -> None:
         await self._db.close()
@@ -122,10 +154,6 @@ class SqliteStore:
         return events
 
     async def append(self, events: Sequence[Event]) -> None:
-        async with self._write_lock:
-            await self._append(events)
-
-    async def _append(self, events: Sequence[Event]) -> None:
         rows = [
             (
                 e.incident_id,
@@ -138,51 +166,23 @@ class SqliteStore:
             )
             for e in events
         ]
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"database {self.path} is busy or unwritable: {exc}") from None
-        try:
+        async with self._transaction("write to"):
             await self._db.executemany(_INSERT_EVENT, rows)
-            await self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            await self._rollback()
-            raise StoreError(f"could not write to {self.path}: {exc}") from None
-
-    async def _rollback(self) -> None:
-        # SQLite may already have rolled back (e.g. on SQLITE_FULL); then nothing is left to undo.
-        with contextlib.suppress(sqlite3.Error):
-            await self._db.execute("ROLLBACK")
 
     async def add_user(self, user: User) -> None:
-        async with self._write_lock:
-            await self._add_user(user)
-
-    async def _add_user(self, user: User) -> None:
-        try:
-            await self._db.execute("BEGIN IMMEDIATE")
-            await self._db.execute(
-                "INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?)",
-                (user.name, user.token_hash, user.created_at.isoformat()),
-            )
-            await self._db.execute("COMMIT")
-        except sqlite3.IntegrityError:
-            await self._rollback()
-            raise StoreError(f"a user named {user.name} already exists") from None
-        except sqlite3.Error as exc:
-            await self._rollback()
-            raise StoreError(f"could not add user to {self.path}: {exc}") from None
+        async with self._transaction("add user to"):
+            try:
+                await self._db.execute(
+                    "INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?)",
+                    (user.name, user.token_hash, user.created_at.isoformat()),
+                )
+            except sqlite3.IntegrityError:
+                raise StoreError(f"a user named {user.name} already exists") from None
 
     async def remove_user(self, name: str) -> bool:
         """Delete a user; their token stops working at the next handshake. False if unknown."""
-        async with self._write_lock:
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                cursor = await self._db.execute("DELETE FROM users WHERE name = ?", (name,))
-                await self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                await self._rollback()
-                raise StoreError(f"could not remove user from {self.path}: {exc}") from None
+        async with self._transaction("remove user from"):
+            cursor = await self._db.execute("DELETE FROM users WHERE name = ?", (name,))
         return cursor.rowcount > 0
 
     async def users(self) -> list[User]:
@@ -198,17 +198,11 @@ class SqliteStore:
         ]
 
     async def save_triage(self, item: TriageItem) -> None:
-        async with self._write_lock:
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                await self._db.execute(
-                    "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)",
-                    (item.id, item.group_key, item.model_dump_json()),
-                )
-                await self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                await self._rollback()
-                raise StoreError(f"could not save triage item to {self.path}: {exc}") from None
+        async with self._transaction("save triage item to"):
+            await self._db.execute(
+                "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)",
+                (item.id, item.group_key, item.model_dump_json()),
+            )
 
     async def load_triage(self) -> list[TriageItem]:
         try:
@@ -217,6 +211,50 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read triage items from {self.path}: {exc}") from None
         return [TriageItem.model_validate_json(str(row[0])) for row in rows]
+
+    async def append_triage(
+        self, records: Sequence[TriageRecord], items: Sequence[TriageItem]
+    ) -> None:
+        """Commit triage log records and the items they changed in one transaction."""
+        async with self._write_lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                await self._db.executemany(
+                    "INSERT INTO triage_log (seq, at, actor, command_id, body) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (r.seq, r.at.isoformat(), r.actor, r.command_id, r.body.model_dump_json())
+                        for r in records
+                    ],
+                )
+                await self._db.executemany(
+                    "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)",
+                    [(i.id, i.group_key, i.model_dump_json()) for i in items],
+                )
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"could not write the triage log to {self.path}: {exc}") from None
+
+    async def load_triage_log(self) -> list[TriageRecord]:
+        """The whole triage log, oldest first."""
+        try:
+            async with self._db.execute(
+                "SELECT seq, at, actor, command_id, body FROM triage_log ORDER BY seq"
+            ) as cursor:
+                rows = await cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the triage log from {self.path}: {exc}") from None
+        return [
+            TriageRecord(
+                seq=int(str(seq)),
+                at=datetime.fromisoformat(str(at)),
+                actor=str(actor),
+                command_id=str(command_id),
+                body=TriageDismissed.model_validate_json(str(body)),
+            )
+            for seq, at, actor, command_id, body in rows
+        ]
 
 
 def _create_private_file(path: Path) -> Path:

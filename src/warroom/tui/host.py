@@ -7,12 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from textual.widget import Widget
-
 from warroom.client.session import WarroomClient
 from warroom.domain.commands import AddEntry, Command
 from warroom.protocol.frames import Ack
-from warroom.tui.commands_table import Scope
 from warroom.tui.pending import PendingEntries
 
 
@@ -38,10 +35,3 @@ class WarroomHost(Protocol):
 
     def show_triage(self) -> None:
         """Show the triage view: alerts waiting to be declared or dismissed."""
-
-
-class CommandHost(Protocol):
-    """A screen that can say which widget handles each command scope (for the palette)."""
-
-    def command_target(self, scope: Scope) -> Widget | None:
-        """The widget whose actions implement `scope`, or None when the screen has none."""

@@ -10,11 +10,7 @@ from pathlib import Path
 from warroom.client.outbox import Outbox
 from warroom.client.session import ClientError, WarroomClient
 from warroom.config import ServerConfig
-from warroom.console_config import (
-    ConsoleConfigError,
-    console_config_file,
-    load_console_config,
-)
+from warroom.console_config import client_token, load_console_config
 from warroom.demo import seed_demo
 from warroom.demo_data import DEMO_LINKS
 from warroom.local import (
@@ -25,8 +21,9 @@ from warroom.local import (
     server_answers,
     start_embedded,
 )
+from warroom.node import start_node
 from warroom.paths import DEFAULT_SERVER, default_db, outbox_file
-from warroom.server.app import ServerSettings, WarroomServer
+from warroom.server.app import ServerSettings
 from warroom.tui.app import make_app
 from warroom.tui.commands_table import BINDING_IDS
 from warroom.users import create_user
@@ -34,13 +31,7 @@ from warroom.users import create_user
 
 async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
     """Run the console until the user quits; returns the exit status."""
-    settings = load_console_config()
-    unknown = set(settings.keys) - BINDING_IDS
-    if unknown:
-        raise ConsoleConfigError(
-            f"{console_config_file()}: unknown key binding ids {sorted(unknown)}; "
-            f"known ids: {', '.join(sorted(BINDING_IDS))}"
-        )
+    settings = load_console_config(binding_ids=BINDING_IDS)
     async with AsyncExitStack() as stack:
         incident_id: int | None = getattr(args, "incident", None)
         token: str | None
@@ -48,7 +39,7 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
             db = workdir / "demo.db"
             demo_config = ServerConfig(links=DEMO_LINKS)
-            server = await WarroomServer.start(db, ServerSettings(port=0), config=demo_config)
+            server = await start_node(db, ServerSettings(port=0), config=demo_config)
             stack.push_async_callback(server.close)
             you = local_user_name()
             token = await create_user(db, you)
@@ -56,10 +47,10 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
             url = server.url
             reachable = True
         else:
-            # The command line wins, then the user's console config, then the default.
-            url = args.server if args.server != DEFAULT_SERVER else settings.server or args.server
+            # The command line wins, then WARROOM_SERVER, then console.toml, then the default.
+            url = args.server or settings.server or DEFAULT_SERVER
             reachable = await server_answers(url)
-            token = args.token
+            token = client_token(args.token, args.token_file, settings)
             if not reachable and is_local(url):
                 embedded = await start_embedded(url, default_db())
                 stack.push_async_callback(embedded.close)
@@ -68,7 +59,7 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
             token = token or saved_local_token()
             if not token:
                 raise ClientError(
-                    f"no token for {url}: pass --token or set WARROOM_TOKEN "
+                    f"no token for {url}: pass --token-file FILE or set WARROOM_TOKEN_FILE "
                     "(the server's admin creates one with `warroom user add NAME`)"
                 )
         assert token is not None

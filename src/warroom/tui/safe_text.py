@@ -8,8 +8,6 @@ reaching the terminal.
 
 from __future__ import annotations
 
-from rich.style import Style
-from rich.text import Text
 from textual.markup import escape as escape_markup
 
 _BIDI_CONTROLS = frozenset(
@@ -63,17 +61,6 @@ def clean(text: str, *, keep_newlines: bool = False) -> str:
         Text that is safe to put in a `rich.text.Text` and draw.
     """
     return text.translate(_MULTI_LINE if keep_newlines else _ONE_LINE)
-
-
-def literal(text: str, style: str | Style = "", *, keep_newlines: bool = False) -> Text:
-    """A `Text` that shows `text` exactly, never interpreting markup in it."""
-    return Text(clean(text, keep_newlines=keep_newlines), style=style)
-
-
-def append_literal(target: Text, text: str, style: str | Style = "") -> Text:
-    """Append user text to `target` as plain characters; returns `target` for chaining."""
-    target.append(clean(text), style=style)
-    return target
 
 
 def for_markup(text: str) -> str:

@@ -13,17 +13,17 @@ A theme file holds Textual's base colours plus the three severity colours the wa
 
 Files are read from these folders, later ones overriding earlier ones by theme name:
 
-1. the copies shipped inside the package (`warroom/tui/themes/`), so an installed warroom works;
-2. the top-level `themes/` folder of a source checkout, the canonical copies people edit;
-3. `<config dir>/themes/`, where a user drops their own;
-4. `$WARROOM_THEMES_DIR`, for a team's shared folder or for tests.
+1. the shipped themes: the top-level `themes/` folder of the source tree, installed as the package
+   data `warroom.themes` and found with `importlib.resources` (checkout, editable or wheel alike);
+2. `<config dir>/themes/`, where a user drops their own;
+3. `$WARROOM_THEMES_DIR`, for a team's shared folder or for tests.
 """
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -31,14 +31,22 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from warroom.paths import config_dir
+from warroom.paths import config_dir, environment
 
 DEFAULT_THEME = "warroom-dark"
 """The theme used when none is asked for, or the one asked for does not exist."""
 
 THEMES_DIR_ENV = "WARROOM_THEMES_DIR"
 
-_PACKAGE_THEMES = Path(__file__).parent / "themes"
+
+def shipped_themes_dir() -> Path:
+    """The folder of the themes shipped with warroom (the package data `warroom.themes`)."""
+    root = files("warroom.themes")
+    # Installed from a wheel or in editable mode the package data is a plain folder; warroom
+    # is never imported from a zip (Textual reads its stylesheets by path as well).
+    if not isinstance(root, Path):
+        raise RuntimeError(f"warroom's themes are not in a folder: {root}")
+    return root
 
 
 def _color(value: str) -> str:
@@ -125,7 +133,7 @@ def warroom_variable_defaults(catalog: ThemeCatalog) -> dict[str, str]:
     The shipped copy fills any gap, so a user's replacement default theme that leaves a
     variable out cannot make the stylesheet fail to parse.
     """
-    variables = load_theme_file(_PACKAGE_THEMES / "dark.toml").to_theme().variables
+    variables = load_theme_file(shipped_themes_dir() / "dark.toml").to_theme().variables
     default = catalog.themes.get(DEFAULT_THEME)
     if default is not None:
         variables = {**variables, **default.to_theme().variables}
@@ -141,25 +149,12 @@ class ThemeCatalog:
     """One line per rejected file, to show the user once the app is up."""
 
 
-def checkout_themes_dir() -> Path | None:
-    """The top-level `themes/` of a source checkout this package runs from, if any."""
-    root = Path(__file__).resolve().parents[3]
-    # pyproject.toml next to it tells a checkout apart from a stray folder in site-packages.
-    if (root / "pyproject.toml").is_file() and (root / "themes").is_dir():
-        return root / "themes"
-    return None
-
-
 def theme_dirs() -> list[Path]:
     """Folders searched for theme files, lowest precedence first."""
-    dirs = [_PACKAGE_THEMES]
-    checkout = checkout_themes_dir()
-    if checkout is not None:
-        dirs.append(checkout)
-    dirs.append(config_dir() / "themes")
-    env = os.environ.get(THEMES_DIR_ENV)
-    if env:
-        dirs.append(Path(env))
+    dirs = [shipped_themes_dir(), config_dir() / "themes"]
+    shared = environment().themes_dir
+    if shared is not None:
+        dirs.append(shared)
     return dirs
 
 

@@ -1,8 +1,15 @@
-"""Formats durations and clock times for the panes (pure; no textual)."""
+"""Formats durations and clock times for the panes (pure; no textual).
+
+Times come from the server's log, and a client may have stored one that has no value in the
+display zone (`0001-01-01T00:00:00+14:00`): such a time is shown as it was stored, marked, and a
+pane never crashes on it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+
+from warroom.domain.instants import as_stored, in_zone
 
 
 def duration(span: timedelta) -> str:
@@ -17,11 +24,16 @@ def duration(span: timedelta) -> str:
 
 def clock_time(moment: datetime, zone: tzinfo | None, *, seconds: bool = True) -> str:
     """`14:02:05` in the display zone (the zone of the app's clock)."""
-    local = moment.astimezone(zone)
+    local = in_zone(moment, zone)
+    if local is None:
+        return as_stored(moment)
     return f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
 
 
 def day_and_time(moment: datetime, zone: tzinfo | None, *, seconds: bool = False) -> str:
     """`2024-05-02 14:02` in the display zone, for lists that span days."""
-    local = moment.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M:%S}" if seconds else f"{local:%Y-%m-%d %H:%M}"
+    local = in_zone(moment, zone)
+    if local is None:
+        return as_stored(moment)
+    # isoformat, not %Y: strftime writes year 2 as "2" on some platforms and "0002" on others.
+    return local.replace(tzinfo=None).isoformat(" ", "seconds" if seconds else "minutes")

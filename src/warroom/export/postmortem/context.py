@@ -9,9 +9,10 @@ from functools import cached_property
 
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState
+from warroom.domain.instants import order_key
 from warroom.domain.phase import Phase
 from warroom.domain.timeline import EntryKind, TimelineEntry
-from warroom.export.postmortem.clock import Clock, as_utc
+from warroom.export.postmortem.clock import Clock
 from warroom.export.postmortem.document import Block, Paragraph, em, inline
 
 TO_BE_WRITTEN = "To be written in the review."
@@ -31,7 +32,7 @@ class Context:
     @cached_property
     def timeline(self) -> list[TimelineEntry]:
         """Every entry in the order things happened; sorted once, read by many sections."""
-        return sorted(self.state.timeline, key=lambda e: (as_utc(e.when), e.id))
+        return sorted(self.state.timeline, key=lambda e: (order_key(e.when), e.id))
 
     def entries(self, kind: EntryKind | None = None, tag: str | None = None) -> list[TimelineEntry]:
         """Entries not struck, of one kind and/or one tag, in the order things happened."""

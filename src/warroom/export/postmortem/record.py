@@ -4,14 +4,14 @@ mitigation and metrics."""
 from __future__ import annotations
 
 from warroom.domain.events import ChecklistItemChanged, ChecklistItemOwnerSet
+from warroom.domain.instants import span
 from warroom.domain.timeline import EntryKind
-from warroom.export.postmortem.clock import as_utc, duration_text
+from warroom.export.postmortem.clock import duration_text
 from warroom.export.postmortem.context import Context, phase_label, prompt
 from warroom.export.postmortem.document import (
     Block,
     BulletList,
     Code,
-    Inline,
     Paragraph,
     Section,
     Span,
@@ -21,6 +21,7 @@ from warroom.export.postmortem.document import (
     strong,
 )
 from warroom.export.postmortem.entries import entry_cell, entry_head, entry_line, entry_notes
+from warroom.export.postmortem.milestones import milestones
 
 
 def header(ctx: Context) -> list[Block]:
@@ -31,15 +32,19 @@ def header(ctx: Context) -> list[Block]:
         + (f" ({c.reason.strip()})" if c.reason.strip() else "")
         for c in ctx.state.severity_history
     )
-    end = as_utc(inc.resolved_at or ctx.generated_at)
-    duration = duration_text(end - as_utc(inc.declared_at))
+    marks = milestones(ctx)
+    start = marks.start.at or inc.declared_at
+    resolved = marks.resolved.at
+    took = duration_text(span(start, resolved or ctx.generated_at))
+    since = "the first alert" if marks.alerted else "the declaration"
+    duration = f"{took} from {since}" + ("" if resolved else " so far, not resolved")
     fields: list[tuple[str, str | Span]] = [
         ("Incident", f"#{inc.id} in {inc.channel}"),
         ("Status", phase_label(inc.phase)),
         ("Severity", severity),
         ("Declared", f"{clock.stamp(inc.declared_at)} by {inc.declared_by}"),
         ("Resolved", clock.stamp(inc.resolved_at) if inc.resolved_at else em("not yet")),
-        ("Duration", duration if inc.resolved_at else f"{duration} so far, not resolved"),
+        ("Duration", duration),
         ("Owner (Incident Commander)", ctx.state.roster.ic),
         ("Review due", clock.stamp(inc.postmortem_due) if inc.postmortem_due else em("not set")),
     ]
@@ -64,43 +69,23 @@ def detection(ctx: Context) -> list[Block]:
         how = [Paragraph(inline(by))]
     else:
         how = []
-    declared = as_utc(inc.declared_at)
-    first = as_utc(alerts[0].when) if alerts else None
     if inc.detection is not None:
-        # Declared from triage: the alert's own start time is the truth, whatever was logged.
-        first = as_utc(inc.detection.alert_started_at)
+        found = inc.detection
         how.insert(
             0,
             Paragraph(
                 inline(
                     f"Declared by {inc.declared_by} at {clock.stamp(inc.declared_at)} from the "
-                    f"triage of alert {inc.detection.alert_name}, which started at "
-                    f"{clock.stamp(inc.detection.alert_started_at)}."
+                    f"triage of alert {found.alert_name}, which started at "
+                    f"{clock.stamp(found.alert_started_at)}."
                 )
             ),
         )
-    triggers = [as_utc(e.when) for e in ctx.entries(tag="trigger")]
-    detect = em("To be established in the review: when did the impact start?")
-    if first and triggers and triggers[0] <= first:
-        detect = Span(f"{duration_text(first - triggers[0])} from the trigger to the first alert")
-    declare = em("Not derivable: no alert came before the declaration.")
-    if first and first <= declared:
-        declare = Span(f"{duration_text(declared - first)} from the first alert to the declaration")
-    times = [
-        inline(strong("Time to detect:"), " ", detect),
-        inline(strong("Time to declare:"), " ", declare),
-    ]
-    return [*how, BulletList(times)]
+    return how
 
 
 def response(ctx: Context) -> list[Block]:
-    inc, clock = ctx.state.incident, ctx.clock
-    times: list[Inline] = []
-    for label, until in (("mitigate", inc.mitigated_at), ("resolve", inc.resolved_at)):
-        took = em("not reached")
-        if until:
-            took = Span(f"{duration_text(as_utc(until) - as_utc(inc.declared_at))} after declaring")
-        times.append(inline(strong(f"Time to {label}:"), " ", took))
+    clock = ctx.clock
     roles = [
         (
             inline(t.role.full_name),
@@ -116,7 +101,6 @@ def response(ctx: Context) -> list[Block]:
         for p in ctx.state.phase_history
     ]
     return [
-        BulletList(times),
         Section(
             "Who held each role", [Table(("Role", "Person", "Service", "From", "Until"), roles)]
         ),

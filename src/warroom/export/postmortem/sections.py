@@ -25,6 +25,7 @@ from warroom.export.postmortem.document import (
     inline,
 )
 from warroom.export.postmortem.entries import entry_line, entry_text
+from warroom.export.postmortem.milestones import key_times
 
 
 def _tagged(tag: str) -> Builder:
@@ -84,6 +85,7 @@ def _action_items(ctx: Context) -> list[Block]:
 SECTIONS: tuple[tuple[str, Builder], ...] = (
     ("Summary", _summary),
     ("Impact", _impact),
+    ("Key times", key_times),
     ("Detection", record.detection),
     ("Response", record.response),
     ("Timeline", record.timeline),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual import on, work
 
-from warroom.client.session import new_id
+from warroom.client.session import CommandRefused, new_id
 from warroom.domain.commands import AddService, RemoveService
 from warroom.domain.links import DEFAULT_KEY
 from warroom.tui.links import dashboard_items, dashboard_links, entry_links
@@ -44,9 +44,12 @@ class InvestigationActions(IncidentScreenBase):
 
     @work(group="pin", exit_on_error=False)
     async def pin_metrics(self) -> None:
-        # A refusal (no snapshot, no services, no Prometheus) raises `CommandRefused`, which the
-        # app's worker handler shows; nothing was written.
-        await self.host.client.pin_metrics(self.incident_id)
+        # Pinning is a write: a refusal (no snapshot, no services, no Prometheus) is shown by the
+        # app like any refused write (`WriteRefused`); nothing was written.
+        try:
+            await self.host.client.pin_metrics(self.incident_id)
+        except CommandRefused:
+            return
         self.notify("The current metrics are on the timeline.", title="Metrics pinned")
 
     # --- services -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ alert source's status; the on-call engineer declares or dismisses from here."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.worker import Worker
 
-from warroom.client.session import ClientError
+from warroom.client.session import ClientError, CommandRefused
 from warroom.domain.commands import DeclareIncident
 from warroom.domain.triage import TriageItem, TriageStatus
 from warroom.protocol.frames import TriageList
@@ -218,8 +219,10 @@ class TriageScreen(Screen[None]):
 
     @work(group="dismiss", exit_on_error=False)
     async def send_dismissal(self, triage_id: int, reason: str) -> None:
-        # A refusal (already declared by someone else) raises; the app's worker handler shows it.
-        await self.host.client.dismiss_triage(triage_id, reason)
+        # Dismissing is a write: a refusal (already declared by someone else) is shown by the app
+        # like any refused write (`WriteRefused`).
+        with contextlib.suppress(CommandRefused):
+            await self.host.client.dismiss_triage(triage_id, reason)
 
     @on(Worker.StateChanged)
     def report_failed_worker(self, event: Worker.StateChanged) -> None:

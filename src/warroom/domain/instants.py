@@ -1,0 +1,61 @@
+"""Stored times as every renderer reads them: checked before they are converted or subtracted.
+
+A time a client sent, such as `0001-01-01T00:00:00+14:00`, is a valid `datetime` but has no UTC
+value (it falls in year 0), and `0001-01-01T00:00:00Z` has no value in any zone west of UTC:
+converting either raises `OverflowError`. Renderers ask here first, and show a time out of range
+as the text that was stored, marked, instead of crashing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+"""The first instant shown as a time: a day after the calendar's start, so it exists in every
+zone (UTC offsets are less than a day)."""
+LATEST = datetime(9999, 12, 30, 23, 59, 59, 999_999, tzinfo=UTC)
+"""The last instant shown as a time, a day before the calendar's end for the same reason."""
+OUT_OF_RANGE = "(out of range)"
+"""The mark after a stored time that cannot be shown as a time."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _aware(when: datetime) -> datetime:
+    # A naive time is taken to be UTC, which is how the server records time.
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def in_range(when: datetime) -> bool:
+    """True if `when` can be converted to any zone without overflowing."""
+    # Comparing aware datetimes works on their offsets and never builds a datetime in year 0.
+    return EARLIEST <= _aware(when) <= LATEST
+
+
+def in_zone(when: datetime, zone: tzinfo | None) -> datetime | None:
+    """`when` in `zone` (None: this machine's zone), or None when it is out of range."""
+    if not in_range(when):
+        return None
+    try:
+        return _aware(when).astimezone(zone)
+    except (OverflowError, ValueError, OSError):
+        # The machine's zone is read from the C library, which may reject very old times.
+        return None
+
+
+def as_stored(when: datetime) -> str:
+    """A time out of range as the honest text it was stored as: `0001-01-01T00:00:00+14:00 (out
+    of range)`."""
+    return f"{when.isoformat()} {OUT_OF_RANGE}"
+
+
+def order_key(when: datetime) -> timedelta:
+    """A sort key that orders any stored times by the instant they name, in range or not."""
+    return _aware(when) - _EPOCH
+
+
+def span(start: datetime, end: datetime) -> timedelta | None:
+    """`end - start`, or None (unknown) when either end is out of range."""
+    if not (in_range(start) and in_range(end)):
+        return None
+    return _aware(end) - _aware(start)

@@ -1,0 +1,78 @@
+"""The seam around the sequencer: what handlers and integrations may ask of it, and nothing about
+how it decides, numbers, commits and publishes.
+
+`Hub` is the in-memory implementation for one node. A shared-database implementation (several
+stateless nodes on one PostgreSQL, a per-incident row or advisory lock around decide-and-commit,
+LISTEN/NOTIFY to fan committed events out to every node's followers) can take its place without
+touching the websocket server or the integrations, which only see this protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from warroom.domain.events import SERVER_ACTOR, Event, EventBody
+from warroom.domain.incident import IncidentState
+from warroom.protocol.frames import ClientFrame
+from warroom.server.connection import Connection
+from warroom.server.hub import MetricsSource, ReadHandler, TriageBook
+
+
+class Sequencer(Protocol):
+    """Decides, commits and publishes every write, in one order per incident."""
+
+    # --- the websocket server's side ------------------------------------------------------------
+
+    def submit(self, conn: Connection, frame: ClientFrame) -> None:
+        """Queue a console's frame; its reply goes back through `conn`."""
+        ...
+
+    def disconnect(self, conn: Connection) -> None:
+        """Forget a console that went away."""
+        ...
+
+    # --- the integrations' side -----------------------------------------------------------------
+
+    async def record(
+        self,
+        incident_id: int,
+        body: EventBody,
+        actor: str = SERVER_ACTOR,
+        command_id: str | None = None,
+    ) -> int:
+        """Append an event as the server itself; returns its seq once committed."""
+        ...
+
+    def incident_state(self, incident_id: int) -> IncidentState | None:
+        """The committed state of an incident; do not mutate it."""
+        ...
+
+    @property
+    def states(self) -> list[IncidentState]:
+        """Every incident's committed state, in id order."""
+        ...
+
+    def add_observer(self, observer: Callable[[list[Event]], None]) -> None:
+        """Call `observer` with every batch of committed events; it must only schedule work."""
+        ...
+
+    def send_to_followers(self, incident_id: int, frame: str) -> None:
+        """Send a frame to every console following the incident (on this node)."""
+        ...
+
+    def route(self, frame_type: type[Any], handler: ReadHandler) -> None:
+        """Answer reads of `frame_type` with `handler`."""
+        ...
+
+    def on_subscribe(self, hook: Callable[[Connection, int], None]) -> None:
+        """Call `hook` after a console subscribed to an incident and got its state."""
+        ...
+
+    def attach_triage(self, book: TriageBook) -> None:
+        """Decide declarations from triage items and triage commands against `book`."""
+        ...
+
+    def attach_metrics(self, source: MetricsSource) -> None:
+        """Pin the snapshots `source` holds."""
+        ...
