@@ -15,7 +15,7 @@ from warroom.tui.app import WarroomApp
 from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
-from .harness import Warroom, settle, static_text, timeline_lines, until
+from .harness import Warroom, settle, timeline_lines, until
 
 
 @pytest.fixture

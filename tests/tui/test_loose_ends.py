@@ -176,7 +176,7 @@ async def test_resolving_lists_mitigations_in_progress_and_drafts_not_approved(
         assert "Roll back the last deployment for the failing service" in warning
         assert "1 public draft not approved" in warning
         assert "Payment processing down — bob" in warning
-        assert dialog.query_one("#submit", Button).label.plain == "Resolve"
+        assert str(dialog.query_one("#submit", Button).label) == "Resolve"
 
 
 async def test_resolving_with_nothing_left_open_has_no_warning(
