@@ -64,6 +64,7 @@ class WarroomApp(App[None]):
         "styles/picker.tcss",
         "styles/dialogs.tcss",
         "styles/views.tcss",
+        "styles/projector.tcss",
     ]
     COMMANDS = App.COMMANDS | {WarroomCommands, IncidentCommands, ThemeCommands}
     BINDINGS = bindings_for(Scope.APP)

@@ -32,6 +32,7 @@ from warroom.tui.screens.comms_actions import CommsActions
 from warroom.tui.screens.entry_actions import EntryActions
 from warroom.tui.screens.investigation_actions import InvestigationActions
 from warroom.tui.screens.phase_dialog import PhaseChoice, PhaseDialog
+from warroom.tui.screens.projector import ProjectorScreen
 from warroom.tui.screens.role_dialog import RoleChoice, RoleDialog, named_roles
 from warroom.tui.screens.severity_dialog import SeverityChoice, SeverityDialog
 from warroom.tui.widgets.checklist_pane import ChecklistPane
@@ -153,6 +154,9 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
     def action_toggle_side_panes(self) -> None:
         # One class flips the default of the size: hidden when narrow, shown when wider.
         self.toggle_class("-side-toggled")
+
+    def action_show_projector(self) -> None:
+        self.app.push_screen(ProjectorScreen(self))
 
     def action_focus_timeline_search(self) -> None:
         self.query_one("#timeline-search", Input).focus()

@@ -30,6 +30,7 @@ MOST_USED: tuple[str, ...] = (
     "close_comms",
     "close_triage",
     "close_picker",
+    "close_projector",
     "declare_triage_item",
     "dismiss_triage_item",
     "focus_declare_form",
