@@ -91,10 +91,8 @@ async def test_the_cl_drafts_a_public_update_and_the_ic_approves_it(
         assert draft.state is PublicState.IDENTIFIED
         assert draft.components == ["Card payments", "Checkout"]
         assert draft.title == "Payment processing down"
-        assert static_text(bob_app, "#header-meta").startswith(" ✉ 1 public draft awaits the IC ")
-        assert static_text(alice_app, "#header-meta").startswith(
-            " ✉ 1 public draft awaits your approval: press c "
-        )
+        assert static_text(bob_app, "#header-meta").startswith(" ✉ 1 draft awaits the IC ")
+        assert static_text(alice_app, "#header-meta").startswith(" ✉ 1 draft to approve (c) ")
 
         # The CL sees the draft waiting, but is not offered the IC's decision.
         await bob.press("c")

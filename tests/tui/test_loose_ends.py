@@ -56,9 +56,7 @@ async def test_the_approval_call_shows_on_the_incident_screen_until_the_ic_decid
         draft_id = await _draft(warroom, incident)
         await until_state(alice.client, incident, lambda s: bool(s.external_updates))
         await settle(pilot)
-        assert static_text(alice, "#header-meta").startswith(
-            " ✉ 1 public draft awaits your approval: press c "
-        )
+        assert static_text(alice, "#header-meta").startswith(" ✉ 1 draft to approve (c) ")
         # Said in the header of the incident screen, not in a toast that outlives the draft.
         assert not [n for n in notices if "approval" in n.message.lower()]
 
@@ -81,7 +79,7 @@ async def test_others_see_the_draft_await_the_ic_until_the_incident_is_resolved(
     carol = await warroom.app("carol", incident)
     async with carol.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert static_text(carol, "#header-meta").startswith(" ✉ 1 public draft awaits the IC ")
+        assert static_text(carol, "#header-meta").startswith(" ✉ 1 draft awaits the IC ")
         alice = await warroom.client("alice")
         state = await alice.follow(incident)
         await alice.execute(

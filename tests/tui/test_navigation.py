@@ -12,6 +12,7 @@ from warroom.tui.commands_table import BINDING_IDS, COMMANDS, Scope
 from warroom.tui.palette import WarroomCommands
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
+from warroom.tui.screens.projector import ProjectorScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
@@ -191,6 +192,7 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
         Scope.LINKS: LinkList,
         Scope.DIALOG: FormDialog,
         Scope.ENTRY: EntryDetailScreen,
+        Scope.PROJECTOR: ProjectorScreen,
     }
     for spec in COMMANDS:
         if spec.action.startswith("app."):

@@ -108,7 +108,10 @@ async def test_an_alert_opens_a_triage_item_that_is_declared_as_an_incident(
         assert state.roster.ic == "alice"
         assert state.incident.detection is not None
         assert state.incident.detection.triage_id == 1
-        assert static_text(app, "#header-title").endswith("High error rate on payments")
+        # The alert's summary follows the title, literally.
+        assert static_text(app, "#header-title").endswith(
+            "High error rate on payments  ·  41% of requests fail. [b]not markup[/b]"
+        )
         await until(alice, lambda: statuses(alice) == [TriageStatus.DECLARED])
 
         # Back in the triage view the item is among the recent decisions.

@@ -138,11 +138,12 @@ class IncidentHeader(Horizontal):
         waiting = sum(1 for d in state.external_updates if d.status is DraftStatus.PENDING)
         if not waiting:
             return ""
-        drafts = f"{count(waiting, 'public draft')} {'awaits' if waiting == 1 else 'await'}"
+        # Short: at 80 columns the line has under thirty cells before the clock.
+        drafts = count(waiting, "draft")
         me = self.me
         if me is not None and allows(state.roster.roles_of(me), Permission.APPROVE_EXTERNAL):
-            return f"{drafts} your approval: press {key_hint(self, 'comms.show')}"
-        return f"{drafts} the IC"
+            return f"{drafts} to approve ({key_hint(self, 'comms.show')})"
+        return f"{drafts} {'awaits' if waiting == 1 else 'await'} the IC"
 
     def _owes_updates(self, state: IncidentState) -> bool:
         me = self.me
