@@ -127,8 +127,10 @@ async def start_node(
         )
         hub = Hub(store, auth, clock, cache=cache)
         await hub.load()
-    except ProjectionError as exc:
+    except (ProjectionError, StoreError) as exc:
         await store.close()
+        if isinstance(exc, StoreError) and str(db_path) in str(exc):
+            raise
         raise StoreError(
             f"{db_path} holds a damaged event log ({exc}); restore it from a backup"
         ) from None

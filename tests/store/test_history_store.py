@@ -146,3 +146,21 @@ async def test_appending_a_summary_with_events_is_all_or_nothing(db_path: Path) 
         assert [s.seq for s in summaries] == [2]
     finally:
         await store.close()
+
+
+async def test_a_gap_hidden_behind_a_snapshot_is_refused_as_damage(db_path: Path) -> None:
+    events = Log().events
+    store = await SqliteStore.open(db_path)
+    try:
+        await store.append(events)  # with a snapshot at the last seq
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as db:
+        db.execute("DELETE FROM events WHERE seq = 2")
+    store = await SqliteStore.open(db_path)
+    try:
+        assert await store.load_snapshot(1) is not None
+        with pytest.raises(StoreError, match="incident 1 has a damaged log"):
+            await IncidentCache(store).load(1)
+    finally:
+        await store.close()

@@ -134,7 +134,10 @@ class IncidentCache:
         frames = await self._store.events_json(incident_id)
         try:
             record = self._rebuild(incident_id, snapshot, frames)
-        except (ProjectionError, ValidationError, ValueError) as exc:
+        except ValidationError as exc:
+            problem = exc.errors(include_url=False)[0]["msg"]
+            raise StoreError(f"incident {incident_id} has a damaged log: {problem}") from None
+        except (ProjectionError, ValueError) as exc:
             raise StoreError(f"incident {incident_id} has a damaged log: {exc}") from None
         record.used_at = self._clock()
         self.loaded[incident_id] = record
@@ -154,6 +157,11 @@ class IncidentCache:
     ) -> LoadedIncident:
         if not frames:
             raise ProjectionError("no events")
+        # Rows come in seq order and seqs are unique: first 1 and last len(frames) means no gap,
+        # also among the events a snapshot stands for.
+        first, last = Event.model_validate_json(frames[0]), Event.model_validate_json(frames[-1])
+        if first.seq != 1 or last.seq != len(frames):
+            raise ProjectionError(f"{len(frames)} events numbered {first.seq} to {last.seq}")
         state: IncidentState | None = None
         start = 0
         if snapshot is not None and snapshot.seq <= len(frames):
