@@ -328,3 +328,29 @@ def test_repeated_log_lines_are_let_through_a_few_per_window() -> None:
     later = record("socket.accept() out of system resource")
     assert repeat.filter(later)
     assert "[9995 identical lines suppressed]" in later.getMessage()
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def test_limits_and_trusted_proxies_are_read_from_the_config_file(tmp_path: Path) -> None:
+    from ipaddress import ip_network
+
+    from warroom.config import ConfigError, load_config
+
+    path = tmp_path / "warroom.toml"
+    path.write_text(
+        'trusted_proxies = ["127.0.0.1", "10.0.0.0/24"]\n'
+        "[limits]\nconnections_per_user = 4\nsend_buffer_bytes = 1048576\n"
+    )
+    config = load_config(path)
+    assert config.limits.connections_per_user == 4
+    assert config.limits.send_buffer_bytes == 1024 * 1024
+    assert config.trusted_proxies == [ip_network("127.0.0.1/32"), ip_network("10.0.0.0/24")]
+    path.write_text('trusted_proxies = ["proxy.example"]\n[limits]\nconnections_per_user = 0\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    lines = refused.value.problems
+    assert len(lines) == 2
+    assert any("limits.connections_per_user" in line for line in lines)
+    assert any("trusted_proxies.0" in line for line in lines)
