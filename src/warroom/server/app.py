@@ -55,6 +55,11 @@ without parsing the frame."""
 _PARSE_FOR_ID = 4_096
 """A refused frame up to this size is parsed for its id anyway: that costs microseconds."""
 
+_TURN_BYTES = 64 * 1024
+"""Bytes of frames (parse cost grows with them) one connection handles before others' turn."""
+_FRAME_OVERHEAD = 1024
+"""What a frame counts for beyond its bytes, so a stream of tiny frames also takes turns."""
+
 Network = IPv4Network | IPv6Network
 
 
@@ -320,11 +325,17 @@ class WarroomServer:
             else:
                 welcome = Welcome(server=f"warroom/{__version__}", user=user, links=self._links)
                 conn.send(welcome.model_dump_json())
+            since_turn = 0
             async for raw in ws:
                 self._receive(conn, raw)
-                # Frames already buffered are returned without a pause: yield after each one,
-                # so a connection that sends many (or costly) frames takes turns with the rest.
-                await asyncio.sleep(0)
+                # Frames already buffered are returned without a pause, so a connection that
+                # sent many (or large, costly) frames would keep the loop to itself: give the
+                # others a turn after every `_TURN_BYTES` of frames. Not after every frame: the
+                # sequencer commits what arrived together as one group.
+                since_turn += len(raw) + _FRAME_OVERHEAD
+                if since_turn >= _TURN_BYTES:
+                    since_turn = 0
+                    await asyncio.sleep(0)
         except ConnectionClosed:
             pass
         finally:
