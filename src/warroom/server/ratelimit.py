@@ -38,7 +38,9 @@ class TokenBucket:
 
 
 class FrameBudget:
-    """A connection's allowance: `rate` frames and `bytes_per_second` bytes per second."""
+    """A connection's allowance: `rate` frames and `bytes_per_second` bytes per second, with
+    bursts of `burst` frames and `burst_bytes` bytes. One clock read per frame: it runs for every
+    frame every console sends."""
 
     def __init__(
         self,
@@ -48,19 +50,26 @@ class FrameBudget:
         burst_bytes: int,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.frames = TokenBucket(rate, burst, monotonic)
-        self.bytes = TokenBucket(bytes_per_second, burst_bytes, monotonic)
-
-    @property
-    def rate(self) -> float:
-        return self.frames.rate
+        self.rate = rate
+        self.burst = burst
+        self.bytes_per_second = bytes_per_second
+        self.burst_bytes = burst_bytes
+        self._frames = float(burst)
+        self._bytes = float(burst_bytes)
+        self._monotonic = monotonic
+        self._last = monotonic()
 
     def take(self, size: int) -> str | None:
         """Charge one frame of `size` bytes; None if allowed, else why not (nothing is charged)."""
-        if not self.frames.can_take():
-            return f"more than {self.frames.rate:g} messages per second"
-        if not self.bytes.can_take(size):
-            return f"more than {self.bytes.rate:g} bytes per second"
-        self.frames.take()
-        self.bytes.take(size)
+        now = self._monotonic()
+        elapsed = now - self._last
+        self._last = now
+        self._frames = min(self.burst, self._frames + elapsed * self.rate)
+        self._bytes = min(self.burst_bytes, self._bytes + elapsed * self.bytes_per_second)
+        if self._frames < 1:
+            return f"more than {self.rate:g} messages per second"
+        if self._bytes < size:
+            return f"more than {self.bytes_per_second:g} bytes per second"
+        self._frames -= 1
+        self._bytes -= size
         return None
