@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
 
 from warroom.domain.links import ServiceLinks
 from warroom.domain.severity import Severity
@@ -21,6 +21,7 @@ from warroom.monitoring.signals import MetricsConfig
 from warroom.notify.pagerduty import PagerDutyConfig
 from warroom.notify.slack import SlackConfig
 from warroom.notify.statuspage import StatuspageConfig
+from warroom.server.limits import ServerLimits
 from warroom.settings import ConfigError, HttpUrlStr, WarroomSettings, check_http_url, load_settings
 
 __all__ = ["ConfigError", "ServerConfig", "load_config"]
@@ -85,6 +86,11 @@ class ServerConfig(WarroomSettings):
     links: dict[str, ServiceLinks] = Field(default_factory=dict)
     """Per service; the key `default` applies to services without their own entry."""
     history: HistorySettings = HistorySettings()
+    limits: ServerLimits = ServerLimits()
+    """What one connection, one user and the whole server may take (see server/README.md)."""
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks) whose `X-Forwarded-For` header names the client,
+    for the handshake throttle; from anyone else the header is ignored."""
 
     @field_validator("call_link")
     @classmethod

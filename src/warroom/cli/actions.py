@@ -61,8 +61,13 @@ async def serve(args: argparse.Namespace) -> int:
     async def announce(server: WarroomNode) -> None:
         print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
 
-    settings = ServerSettings(host=args.host, port=args.port)
     config = load_config(args.config)
+    settings = ServerSettings(
+        host=args.host,
+        port=args.port,
+        limits=config.limits,
+        trusted_proxies=tuple(config.trusted_proxies),
+    )
     await serve_until_signalled(args.db or default_db(), settings, config, ready=announce)
     return 0
 

@@ -58,6 +58,8 @@ Clock = Callable[[], datetime]
 
 BATCH_LIMIT = 512
 """Most requests decided and committed in one turn; bounds the latency of a single commit."""
+READ_LOG_PAGE_BYTES = 512 * 1024
+"""Largest `read_log` reply (one event larger than this is sent alone); see docs/protocol.md."""
 
 
 _READS = (Subscribe, Unsubscribe, ListIncidents, ReadLog)
@@ -597,7 +599,7 @@ class Hub:
             conn.send(error_frame(frame.id, error))
             return
         if isinstance(frame, ReadLog):
-            conn.send(_events_frame(frame.id, frame.incident_id, record.frames))
+            conn.send(_log_page(frame, record.frames))
             return
         if isinstance(frame, Unsubscribe):
             record.subscribers.pop(conn, None)
@@ -648,6 +650,19 @@ class Hub:
         ).model_dump_json()
         for conn in list(record.subscribers):
             conn.send(message)
+
+
+def _log_page(frame: ReadLog, frames: list[str]) -> str:
+    """One page of the log: the events after `frame.after`, as many as fit in
+    `READ_LOG_PAGE_BYTES` (at least one), so no reply is ever a copy of a whole large log."""
+    start = end = min(frame.after, len(frames))
+    size = 0
+    while end < len(frames) and (end == start or size + len(frames[end]) <= READ_LOG_PAGE_BYTES):
+        size += len(frames[end]) + 1  # and its comma
+        end += 1
+    page = _events_frame(frame.id, frame.incident_id, frames[start:end])
+    # The events frame ends with its closing brace; `more` goes just before it.
+    return f'{page[:-1]},"more":{"true" if end < len(frames) else "false"}}}'
 
 
 def _events_frame(frame_id: str | None, incident_id: int, frames: list[str]) -> str:

@@ -122,6 +122,11 @@ class EventStore(Protocol):
 
     async def users(self) -> list[User]: ...
 
+    async def users_version(self) -> int:
+        """A number that changes whenever the user table may have changed, also when another
+        process changed it (`warroom user revoke`). Cheap: the server asks every second."""
+        ...
+
     async def save_triage(self, item: TriageItem) -> None:
         """Insert or replace one triage item."""
         ...

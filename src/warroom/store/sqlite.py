@@ -369,6 +369,18 @@ class SqliteStore:
             User(name=r[0], token_hash=r[1], created_at=datetime.fromisoformat(r[2])) for r in rows
         ]
 
+    async def users_version(self) -> int:
+        # Changes whenever another connection commits to the database; only the user commands
+        # do (the server is the only writer of everything else), and a spurious change costs
+        # one re-read of a small table.
+        try:
+            async with self._db.execute("PRAGMA data_version") as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
+        assert row is not None
+        return int(row[0])
+
     async def save_triage(self, item: TriageItem) -> None:
         async with self._transaction("save triage item to"):
             await self._db.execute(
