@@ -104,10 +104,6 @@ class PublicUpdateDialog(FormDialog[DraftExternalUpdate]):
         self._offered_title = default_public_title(components)
         title.value = self._offered_title
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)
     def submit(self) -> None:
