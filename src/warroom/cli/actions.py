@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -41,6 +43,7 @@ from warroom.domain.communications import PublicState
 from warroom.domain.instants import as_stored, in_zone
 from warroom.domain.phase import Phase
 from warroom.domain.projection import replay
+from warroom.domain.public_side import ClosingReminder, closing_reminder
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
@@ -322,10 +325,53 @@ async def resolve(args: argparse.Namespace) -> int:
                 reason=args.reason,
             )
         )
-        due = state.incident.postmortem_due
+        reminder = await _public_side_after_resolving(client, args.incident)
+        due = client.states[args.incident].incident.postmortem_due
     if due is not None:
         print(f"post-mortem due {_utc_text(due)}")
+    if reminder is not None:
+        print(_closing_words(args.incident, reminder))
     return 0
+
+
+PUBLIC_SIDE_WAIT = 10.0
+"""Seconds `resolve` waits for the server's prepared "resolved" public update."""
+
+
+async def _public_side_after_resolving(
+    client: WarroomClient, incident_id: int
+) -> ClosingReminder | None:
+    """What is left to do on the public side once the resolve committed: nothing (None), or
+    the resolved draft the server prepares for the IC, awaited as it arrives."""
+
+    def waiting_for_draft() -> bool:
+        state = client.states.get(incident_id)
+        reminder = closing_reminder(state) if state is not None else None
+        return reminder is not None and reminder.draft_id is None
+
+    if waiting_for_draft():
+        # The server writes the draft right after the resolve commits; should it not come, the
+        # IC is still told what the page says, which is as true.
+        arrived = asyncio.Event()
+        client.add_listener(lambda _update: None if waiting_for_draft() else arrived.set())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), PUBLIC_SIDE_WAIT)
+    state = client.states.get(incident_id)
+    return closing_reminder(state) if state is not None else None
+
+
+def _closing_words(incident_id: int, reminder: ClosingReminder) -> str:
+    told = reminder.public_state.value
+    if reminder.draft_id is None:
+        return (
+            f"the status page still says {told}: draft a resolved update with "
+            f"`warroom update {incident_id} --external TEXT --state resolved`"
+        )
+    return (
+        f"the status page still says {told}: public update #{reminder.draft_id} (resolved) "
+        f"waits for approval: `warroom approve {incident_id} {reminder.draft_id}`, or "
+        f"`warroom reject {incident_id} {reminder.draft_id} --comment WHY` to leave it as it is"
+    )
 
 
 async def list_triage(args: argparse.Namespace) -> int:

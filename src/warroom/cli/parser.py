@@ -202,7 +202,11 @@ def _update_commands(sub: Commands) -> None:
         help="external: the stage the update announces",
     )
     update.add_argument("--component", action="append", default=[], help="external: affected")
-    update.add_argument("--title", help="external: public incident name (default: its title)")
+    update.add_argument(
+        "--title",
+        help="external: the public title (required for the first public update, then kept "
+        "unless given again; the incident's own title is never published)",
+    )
     update.set_defaults(run=actions.post_update)
 
     approve = _client_command(sub, "approve", "approve and publish a public update (IC)")

@@ -175,7 +175,8 @@ class DraftExternalUpdate(_IncidentCommand):
 
     type: Literal["draft_external_update"] = "draft_external_update"
     title: Title | None = None
-    """Public name of the incident; defaults to the incident's title."""
+    """Public name of the incident. Required until an update was published; then None keeps
+    the published one. The incident's own title is never used."""
     text: EntryText
     state: PublicState
     components: Annotated[list[ServiceName], Field(max_length=MAX_TAGS)] = []

@@ -35,7 +35,7 @@ from warroom.domain.commands import (
     StrikeEntry,
     UnassignRole,
 )
-from warroom.domain.communications import DraftStatus
+from warroom.domain.communications import DraftStatus, draft_title
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import (
     ChecklistItemAdded,
@@ -291,7 +291,8 @@ def _decide_communications(
         case DraftExternalUpdate():
             _require(roles, Permission.DRAFT_EXTERNAL, "draft public updates")
             return ExternalDrafted(
-                title=command.title or state.incident.title,
+                # Never the incident's title: that one is written for the war room only.
+                title=draft_title(state.external_updates, command.title, command.components),
                 text=command.text,
                 state=command.state,
                 components=list(command.components),

@@ -101,6 +101,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
         self.connection = ConnectionInfo(client.status, client.unsent)
         if state is not None:
             self.announce_new_drafts(state)
+            self.remind_to_close_public_side()
             services = tuple(incident_services(state))
             if services != self._services:
                 # New services mean new signals to read; the first sync asks for the snapshot.
