@@ -66,7 +66,7 @@ async def test_offline_entries_wait_in_the_outbox_and_are_stored_once(
         await warroom.server.close()
         await until(client, lambda: client.status is not ConnectionStatus.CONNECTED)
         await settle(pilot)
-        assert static_text(app, "#header-connection").startswith("○ reconnecting")
+        assert static_text(app, "#header-connection").startswith("○ cannot reach")
 
         await pilot.press("i")
         scribe = app.screen.query_one(ScribeInput)
@@ -79,7 +79,7 @@ async def test_offline_entries_wait_in_the_outbox_and_are_stored_once(
         assert [line[8:] for line in timeline_lines(app)[-3:]] == [
             f"  NOTE     dave         offline note {n}  (sending…)" for n in (1, 2, 3)
         ]
-        assert static_text(app, "#header-connection") == "○ reconnecting…\n3 unsent"
+        assert static_text(app, "#header-connection") == "○ cannot reach\n3 unsent"
 
         await warroom.restart()
         await until_state(
@@ -136,7 +136,7 @@ async def test_the_app_opens_while_the_server_is_down_and_catches_up(
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
         assert static_text(app, "#header-title") == "Loading incident…"
-        assert static_text(app, "#header-connection") == "○ reconnecting…"
+        assert static_text(app, "#header-connection") == "○ cannot reach\nthe server"
         assert app.screen.query_one(ScribeInput).disabled  # roles unknown until it loads
         await warroom.restart()
         await until_state(client, incident, lambda s: s.seq > 0, timeout=20)

@@ -8,9 +8,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve, unix_serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -18,6 +19,7 @@ from warroom import __version__
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.links import ServiceLinks
+from warroom.protocol.endpoint import unix_url
 from warroom.protocol.frames import Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server.auth import Authenticator
@@ -43,6 +45,9 @@ class ServerSettings:
     burst: int = 200
     send_queue: int = 4_096
     """Frames queued for one console before it is considered stuck and dropped."""
+    unix_socket: Path | None = None
+    """Listen on this Unix socket instead of `host` and `port`: the private endpoint of the
+    local mode, reachable only through its owner's 0700 directory (`warroom.paths`)."""
 
 
 class AuthenticatedConnection(ServerConnection):
@@ -82,11 +87,9 @@ class WarroomServer:
         self._server: Server | None = None
 
     async def listen(self) -> None:
-        """Start accepting connections on `settings.host` and `settings.port`."""
-        self._server = await serve(
-            self._handle,
-            self.settings.host,
-            self.settings.port,
+        """Start accepting connections on `settings.unix_socket`, or else on `settings.host` and
+        `settings.port`."""
+        options: dict[str, Any] = dict(
             process_request=self._process_request,
             create_connection=AuthenticatedConnection,
             max_size=MAX_FRAME_BYTES,
@@ -96,16 +99,28 @@ class WarroomServer:
             compression=None,
             server_header=f"warroom/{__version__}",
         )
+        if self.settings.unix_socket is not None:
+            self._server = await unix_serve(self._handle, self.settings.unix_socket, **options)
+        else:
+            self._server = await serve(
+                self._handle, self.settings.host, self.settings.port, **options
+            )
         log.info("warroom server listening on %s", self.url)
 
     @property
     def port(self) -> int:
+        """The TCP port listened on; 0 on a Unix socket."""
         assert self._server is not None
+        if self.settings.unix_socket is not None:
+            return 0
         port: int = next(iter(self._server.sockets)).getsockname()[1]
         return port
 
     @property
     def url(self) -> str:
+        """Where clients connect: `ws://host:port`, or `unix:/path` for a Unix socket."""
+        if self.settings.unix_socket is not None:
+            return unix_url(self.settings.unix_socket)
         return f"ws://{self.settings.host}:{self.port}"
 
     async def close(self) -> None:

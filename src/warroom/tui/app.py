@@ -153,7 +153,7 @@ class WarroomApp(App[None]):
                 screen.open_alerts = waiting
 
     def on_connection_updated(self, message: ConnectionUpdated) -> None:
-        info = ConnectionInfo(message.status, message.unsent)
+        info = ConnectionInfo(message.status, message.unsent, self.client.url)
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen | PickerScreen):
                 screen.connection = info
