@@ -116,6 +116,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
                     author=event.actor,
                     at=event.at,
                     occurred_at=body.occurred_at,
+                    typed_at=body.typed_at,
                     correlation_id=body.correlation_id,
                     tags=list(body.tags),
                     mentions=find_mentions(body.text),

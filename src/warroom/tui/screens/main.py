@@ -75,7 +75,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
                     links=MainScreen.links,
                 )
             with Vertical(id="work"):
-                yield TimelinePane(zone).data_bind(MainScreen.state, MainScreen.pending)
+                yield TimelinePane(zone, clock).data_bind(MainScreen.state, MainScreen.pending)
                 yield ChecklistPane(zone).data_bind(MainScreen.state, MainScreen.me)
         yield ScribeInput(self.host.clock).data_bind(MainScreen.state, MainScreen.me)
         yield Footer()
@@ -251,6 +251,9 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
                 text=entry.text,
                 occurred_at=entry.occurred_at,
                 correlation_id=entry.correlation_id,
+                # Time is evidence: an entry typed while the server is unreachable keeps the
+                # moment it was typed, not the moment the outbox delivered it.
+                typed_at=self.host.clock(),
             )
         )
 
