@@ -77,7 +77,7 @@ async def test_offline_entries_wait_in_the_outbox_and_are_stored_once(
         await settle(pilot)
         # Greyed in the timeline and counted in the header until the server has them.
         assert [line[8:] for line in timeline_lines(app)[-3:]] == [
-            f"  NOTE     dave         offline note {n}  (sending…)" for n in (1, 2, 3)
+            f"  NOTE     dave         offline note {n}  (not sent yet)" for n in (1, 2, 3)
         ]
         assert static_text(app, "#header-connection") == "○ cannot reach\n3 unsent"
 
@@ -88,7 +88,7 @@ async def test_offline_entries_wait_in_the_outbox_and_are_stored_once(
         await until(client, lambda: client.unsent == 0)
         await settle(pilot)
         assert static_text(app, "#header-connection") == "● connected"
-        assert "(sending…)" not in "\n".join(timeline_lines(app))
+        assert "(not sent yet)" not in "\n".join(timeline_lines(app))
 
     log = await client.read_log(incident)
     texts = [e.body.text for e in log if isinstance(e.body, EntryAdded)]

@@ -161,6 +161,12 @@ class WarroomClient:
     def unsent(self) -> int:
         return len(self._writes)
 
+    @property
+    def pending_frames(self) -> list[dict[str, Any]]:
+        """Writes not yet acknowledged, in their order, as sent (including those the outbox kept
+        from an earlier run), so a console can show them before the server has them."""
+        return [frame for frame, _ in self._writes.values()]
+
     # --- reading --------------------------------------------------------------------------------
 
     async def list_incidents(self) -> list[IncidentSummary]:
