@@ -60,6 +60,8 @@ class TimelineEntry(BaseModel):
     """When it happened, if the Scribe back-dated it."""
     typed_at: datetime | None = None
     """When it was typed, by the writer's clock; earlier than `at` when it waited in an outbox."""
+    next_update_at: datetime | None = None
+    """On an internal status update: when it promised the next one."""
     correlation_id: str | None = None
     tags: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)
