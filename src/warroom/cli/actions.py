@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warroom import users
-from warroom.client.session import ClientError, WarroomClient, new_id
+from warroom.client.session import ClientError, Unreachable, WarroomClient, new_id
 from warroom.config import load_config
 from warroom.console_config import client_token, load_console_config
 from warroom.domain.checklist import ItemState
@@ -51,9 +51,9 @@ from warroom.domain.triage import TriageStatus
 from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
-from warroom.local import saved_local_token
+from warroom.local import choose_server, saved_local_token
 from warroom.node import WarroomNode, serve_until_signalled
-from warroom.paths import DEFAULT_SERVER, default_db
+from warroom.paths import default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
 from warroom.store.sqlite import SqliteStore
@@ -70,6 +70,7 @@ async def serve(args: argparse.Namespace) -> int:
         port=args.port,
         limits=config.limits,
         trusted_proxies=tuple(config.trusted_proxies),
+        unix_socket=args.unix,
     )
     await serve_until_signalled(args.db or default_db(), settings, config, ready=announce)
     return 0
@@ -111,15 +112,22 @@ async def execute(args: argparse.Namespace, command: Command) -> Ack:
 async def connected(args: argparse.Namespace) -> AsyncIterator[WarroomClient]:
     """A client for one CLI action: connects once, never retries, fails with one clear line."""
     settings = load_console_config()
-    server = args.server or settings.server or DEFAULT_SERVER
-    token = client_token(args.token, args.token_file, settings) or saved_local_token()
+    choice = choose_server(args.server, settings.server)
+    token = client_token(args.token, args.token_file, settings)
+    if not choice.named:
+        token = token or saved_local_token()  # the local token goes to the local server only
     if not token:
         raise ClientError(
-            "no token: pass --token-file FILE or set WARROOM_TOKEN_FILE (an admin creates "
-            "one with `warroom user add NAME`)"
+            f"no token for {choice.url}: pass --token-file FILE or set WARROOM_TOKEN_FILE (an "
+            "admin creates one with `warroom user add NAME`)"
         )
-    client = WarroomClient(server, token, reconnect=False)
-    await client.start()
+    client = WarroomClient(choice.url, token, reconnect=False)
+    try:
+        await client.start()
+    except Unreachable as exc:
+        if choice.named:
+            raise
+        raise ClientError(f"{exc}; no local server is running: start one with `warroom`") from None
     try:
         yield client
     finally:

@@ -19,7 +19,6 @@ from warroom.domain.communications import PublicState
 from warroom.domain.phase import Phase
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import USER_KINDS
-from warroom.paths import DEFAULT_SERVER
 
 if TYPE_CHECKING:
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -57,6 +56,12 @@ def _server_commands(sub: Commands) -> None:
     serve = sub.add_parser("serve", help="run the shared server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--unix",
+        type=Path,
+        metavar="SOCKET",
+        help="listen on this Unix socket instead of --host/--port (clients use unix:SOCKET)",
+    )
     _db_option(serve)
     serve.add_argument("--config", type=Path, help="server config file (TOML)")
     serve.set_defaults(run=actions.serve)
@@ -270,7 +275,8 @@ def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> No
     parser.add_argument(
         "--server",
         default=default,
-        help=f"server URL (env WARROOM_SERVER, console.toml `server`; default {DEFAULT_SERVER})",
+        help="server URL, ws:// or unix:PATH (env WARROOM_SERVER, console.toml `server`; default: "
+        "your private local server)",
     )
     parser.add_argument(
         "--token-file",

@@ -238,6 +238,7 @@ def _decide_timeline(
                 occurred_at=command.occurred_at,
                 correlation_id=command.correlation_id,
                 tags=list(command.tags),
+                typed_at=command.typed_at,
             )
         case AmendEntry():
             entry = _editable_entry(state, command.entry_id, actor, roles)

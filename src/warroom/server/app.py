@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from ipaddress import IPv4Network, IPv6Network, ip_address
+from pathlib import Path
 from typing import Any, Protocol, get_args
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve, unix_serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -23,6 +24,7 @@ from warroom.domain.commands import DeclareIncident, DismissTriage, IncidentComm
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.links import ServiceLinks
+from warroom.protocol.endpoint import unix_url
 from warroom.protocol.frames import Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server import logthrottle
@@ -79,6 +81,9 @@ class ServerSettings:
     limits: ServerLimits = field(default_factory=ServerLimits)
     trusted_proxies: tuple[Network, ...] = ()
     """Reverse proxies whose `X-Forwarded-For` names the client (see server/README.md)."""
+    unix_socket: Path | None = None
+    """Listen on this Unix socket instead of `host` and `port`: the private endpoint of the
+    local mode, reachable only through its owner's 0700 directory (`warroom.paths`)."""
 
 
 class ConnectionGate:
@@ -209,11 +214,9 @@ class WarroomServer:
         self._unthrottle_log: Callable[[], None] | None = None
 
     async def listen(self) -> None:
-        """Start accepting connections on `settings.host` and `settings.port`."""
-        self._server = await serve(
-            self._handle,
-            self.settings.host,
-            self.settings.port,
+        """Start accepting connections on `settings.unix_socket`, or else on `settings.host` and
+        `settings.port`."""
+        options: dict[str, Any] = dict(
             process_request=self._process_request,
             create_connection=_gated(self.gate),
             max_size=MAX_FRAME_BYTES,
@@ -225,18 +228,30 @@ class WarroomServer:
             compression=None,
             server_header=f"warroom/{__version__}",
         )
+        if self.settings.unix_socket is not None:
+            self._server = await unix_serve(self._handle, self.settings.unix_socket, **options)
+        else:
+            self._server = await serve(
+                self._handle, self.settings.host, self.settings.port, **options
+            )
         self._unthrottle_log = logthrottle.install()
         self._watcher = asyncio.create_task(self._watch_users(), name="warroom-user-watch")
         log.info("warroom server listening on %s", self.url)
 
     @property
     def port(self) -> int:
+        """The TCP port listened on; 0 on a Unix socket."""
         assert self._server is not None
+        if self.settings.unix_socket is not None:
+            return 0
         port: int = next(iter(self._server.sockets)).getsockname()[1]
         return port
 
     @property
     def url(self) -> str:
+        """Where clients connect: `ws://host:port`, or `unix:/path` for a Unix socket."""
+        if self.settings.unix_socket is not None:
+            return unix_url(self.settings.unix_socket)
         return f"ws://{self.settings.host}:{self.port}"
 
     async def close(self) -> None:
