@@ -49,20 +49,33 @@ from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
 from warroom.local import saved_local_token
-from warroom.node import WarroomNode, serve_until_signalled
+from warroom.node import ListenError, WarroomNode, serve_until_signalled
 from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
+from warroom.server.http_endpoints import HttpSettings
 from warroom.users import create_user
 
 
 async def serve(args: argparse.Namespace) -> int:
     async def announce(server: WarroomNode) -> None:
-        print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
+        http = f", http on {server.http.url}" if server.http is not None else ""
+        print(
+            f"warroom server on {server.url}{http} (database {server.store.path})",
+            file=sys.stderr,
+        )
 
     settings = ServerSettings(host=args.host, port=args.port)
+    http = HttpSettings(host=args.host, port=args.http_port) if args.http_port >= 0 else None
     config = load_config(args.config)
-    await serve_until_signalled(args.db or default_db(), settings, config, ready=announce)
+    try:
+        await serve_until_signalled(
+            args.db or default_db(), settings, config, ready=announce, http=http
+        )
+    except ListenError as exc:
+        # One line and a failure status, so systemd's Restart=on-failure takes over.
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -338,7 +351,7 @@ async def declare_triage(args: argparse.Namespace) -> int:
             id=new_id(),
             title=item.title,
             severity=Severity(args.sev) if args.sev else item.proposed_severity,
-            summary=item.annotations.get("description", ""),
+            summary="",  # the server fills it in from the alert's annotations
             triage_id=item.id,
         )
         ack = await client.execute(command)

@@ -19,6 +19,7 @@ from warroom.domain.phase import Phase
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import USER_KINDS
 from warroom.paths import DEFAULT_SERVER
+from warroom.server.observability import LOG_FORMATS
 
 if TYPE_CHECKING:
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -56,8 +57,18 @@ def _server_commands(sub: Commands) -> None:
     serve = sub.add_parser("serve", help="run the shared server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--http-port",
+        type=int,
+        default=8766,
+        help="plain-HTTP port for /alertmanager/webhook, /metrics, /healthz, /readyz "
+        "(same host; -1 turns it off)",
+    )
     _db_option(serve)
     serve.add_argument("--config", type=Path, help="server config file (TOML)")
+    serve.add_argument(
+        "--log-format", choices=LOG_FORMATS, default="text", help="json: one JSON object a line"
+    )
     serve.set_defaults(run=actions.serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(metavar="ACTION")

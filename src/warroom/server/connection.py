@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from warroom.server.ratelimit import TokenBucket
+
+LIVE: weakref.WeakSet[Connection] = weakref.WeakSet()
+"""Every console connection not yet garbage, for the node's gauges (read at scrape time only)."""
 
 CLOSE_TOO_SLOW = 1013
 """Close code ("try again later") for a console that stopped reading; it resumes with `since`."""
@@ -27,6 +31,12 @@ class Connection:
         self.closed = False
         self._queue: asyncio.Queue[str] = asyncio.Queue(queue_limit)
         self._closer: asyncio.Task[None] | None = None
+        LIVE.add(self)
+
+    @property
+    def queued(self) -> int:
+        """Frames waiting to be sent to this console."""
+        return self._queue.qsize()
 
     def send(self, frame: str) -> None:
         """Queue a frame; never blocks the caller."""
