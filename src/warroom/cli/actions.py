@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -44,7 +45,7 @@ from warroom.domain.projection import replay
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
-from warroom.domain.triage import TriageStatus
+from warroom.domain.triage import SourceState, TriageStatus
 from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
@@ -54,16 +55,21 @@ from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
 from warroom.server.http_endpoints import HttpSettings
+from warroom.server.observability import JsonLines
 from warroom.users import create_user
+
+log = logging.getLogger(__name__)
 
 
 async def serve(args: argparse.Namespace) -> int:
     async def announce(server: WarroomNode) -> None:
         http = f", http on {server.http.url}" if server.http is not None else ""
-        print(
-            f"warroom server on {server.url}{http} (database {server.store.path})",
-            file=sys.stderr,
-        )
+        line = f"warroom server on {server.url}{http} (database {server.store.path})"
+        if args.log_format == "json":
+            record = logging.makeLogRecord({"name": "warroom.serve", "levelname": "INFO"})
+            record.msg = line
+            line = JsonLines().format(record)
+        print(line, file=sys.stderr)
 
     settings = ServerSettings(host=args.host, port=args.port)
     http = HttpSettings(host=args.host, port=args.http_port) if args.http_port >= 0 else None
@@ -74,7 +80,10 @@ async def serve(args: argparse.Namespace) -> int:
         )
     except ListenError as exc:
         # One line and a failure status, so systemd's Restart=on-failure takes over.
-        print(f"warroom: {exc}", file=sys.stderr)
+        if args.log_format == "json":
+            log.error("%s", exc)
+        else:
+            print(f"warroom: {exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -322,23 +331,40 @@ async def resolve(args: argparse.Namespace) -> int:
 
 
 async def list_triage(args: argparse.Namespace) -> int:
+    """Open items, one a line: id, alert, SEV, age, alert state, title. Exits 1 when the alert
+    source is unreachable (the list is then only what was last known), 0 otherwise."""
     async with connected(args) as client:
         triage = await client.follow_triage()
-    if not triage.source.configured:
+    source = triage.source
+    status = 0
+    if not source.configured:
         print(
             "warroom: this server reads no alerts (no [alertmanager] in its config)",
             file=sys.stderr,
         )
-    elif not triage.source.ok:
-        print(f"warroom: Alertmanager unavailable: {triage.source.error}", file=sys.stderr)
+    elif not source.ok:
+        print(
+            f"warroom: Alertmanager unreachable: {_printable(source.error or 'no answer')}; "
+            "alert states below are as last known",
+            file=sys.stderr,
+        )
+        status = 1
+    elif source.state is SourceState.RESTARTED:
+        print(
+            "warroom: Alertmanager restarted; unconfirmed alerts wait for their source to "
+            "send them again",
+            file=sys.stderr,
+        )
     now = datetime.now(UTC)
     for item in triage.items:
         if item.status is not TriageStatus.OPEN:
             continue
         age = _age(now - item.starts_at)
         name = item.labels.get("alertname", "?")
-        print(f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{_printable(item.title)}")
-    return 0
+        state = item.state_words()
+        title = _printable(item.title)
+        print(f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{state}\t{title}")
+    return status
 
 
 async def declare_triage(args: argparse.Namespace) -> int:

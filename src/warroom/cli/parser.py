@@ -212,7 +212,9 @@ def _update_commands(sub: Commands) -> None:
 
 def _triage_commands(sub: Commands) -> None:
     """Alerts waiting for a decision: list, declare from one, or dismiss one as noise."""
-    triage = _client_command(sub, "triage", "list alert triage items (id, alert, SEV, age)")
+    triage = _client_command(
+        sub, "triage", "list alert triage items (id, alert, SEV, age, firing or resolved, title)"
+    )
     triage.set_defaults(run=actions.list_triage)
     triage_sub = triage.add_subparsers(metavar="ACTION")
     triage_declare = triage_sub.add_parser("declare", help="declare an incident from an item")
