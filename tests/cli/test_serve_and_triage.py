@@ -44,7 +44,7 @@ async def test_serve_on_a_busy_port_says_so_in_one_line_and_fails(
     busy_port: int, db_path: Path
 ) -> None:
     result = await asyncio.wait_for(
-        warroom("serve", "--port", str(busy_port), "--http-port", "-1", "--db", str(db_path)),
+        warroom("serve", "--port", str(busy_port), "--db", str(db_path)),
         timeout=60,
     )
     assert result.code == 1

@@ -72,7 +72,7 @@ async def serve(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
 
     settings = ServerSettings(host=args.host, port=args.port)
-    http = HttpSettings(host=args.host, port=args.http_port) if args.http_port >= 0 else None
+    http = HttpSettings(host=args.host, port=args.http_port) if args.http_port is not None else None
     config = load_config(args.config)
     try:
         await serve_until_signalled(

@@ -60,9 +60,8 @@ def _server_commands(sub: Commands) -> None:
     serve.add_argument(
         "--http-port",
         type=int,
-        default=8766,
-        help="plain-HTTP port for /alertmanager/webhook, /metrics, /healthz, /readyz "
-        "(same host; -1 turns it off)",
+        help="also serve /alertmanager/webhook, /metrics, /healthz and /readyz over plain HTTP "
+        "on this port (same host; 0 picks one); off when not given",
     )
     _db_option(serve)
     serve.add_argument("--config", type=Path, help="server config file (TOML)")
