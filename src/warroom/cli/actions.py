@@ -56,6 +56,7 @@ from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
 from warroom.server.http_endpoints import HttpSettings
 from warroom.server.observability import JsonLines
+from warroom.store.sqlite import SqliteStore
 from warroom.users import create_user
 
 log = logging.getLogger(__name__)
@@ -71,9 +72,14 @@ async def serve(args: argparse.Namespace) -> int:
             line = JsonLines().format(record)
         print(line, file=sys.stderr)
 
-    settings = ServerSettings(host=args.host, port=args.port)
-    http = HttpSettings(host=args.host, port=args.http_port) if args.http_port is not None else None
     config = load_config(args.config)
+    settings = ServerSettings(
+        host=args.host,
+        port=args.port,
+        limits=config.limits,
+        trusted_proxies=tuple(config.trusted_proxies),
+    )
+    http = HttpSettings(host=args.host, port=args.http_port) if args.http_port is not None else None
     try:
         await serve_until_signalled(
             args.db or default_db(), settings, config, ready=announce, http=http
@@ -97,6 +103,20 @@ async def add_user(args: argparse.Namespace) -> int:
 async def revoke_user(args: argparse.Namespace) -> int:
     await users.revoke_user(args.db or default_db(), args.name)
     print(f"revoked {args.name}; their token is refused from the next connection on")
+    return 0
+
+
+async def archive(args: argparse.Namespace) -> int:
+    store = await SqliteStore.open(args.db or default_db())
+    try:
+        moved = await store.archive(args.before)
+    finally:
+        await store.close()
+    if not moved:
+        print(f"no closed incident resolved before {_utc_text(args.before)} left to archive")
+    else:
+        ids = ", ".join(f"#{i}" for i in moved)
+        print(f"archived {len(moved)} closed incidents ({ids}); they stay readable and exportable")
     return 0
 
 

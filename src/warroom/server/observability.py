@@ -18,9 +18,11 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
 from warroom.domain.events import Event
+from warroom.domain.incident import IncidentSummary
 from warroom.notify import retry
 from warroom.notify.retry import DeliveryOutcome
 from warroom.server import connection
+from warroom.store.base import StoredSnapshot
 from warroom.store.sqlite import SqliteStore
 
 METRIC_NAMES = (
@@ -126,9 +128,14 @@ class TimedSqliteStore(SqliteStore):
 
     observe_commit: Callable[[float], None] | None = None
 
-    async def append(self, events: Sequence[Event]) -> None:
+    async def append(
+        self,
+        events: Sequence[Event],
+        summaries: Sequence[IncidentSummary] = (),
+        snapshots: Sequence[StoredSnapshot] = (),
+    ) -> None:
         started = time.perf_counter()
-        await super().append(events)
+        await super().append(events, summaries, snapshots)
         if self.observe_commit is not None:
             self.observe_commit(time.perf_counter() - started)
 
