@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from warroom.domain.links import ServiceLinks
 from warroom.domain.severity import Severity
@@ -32,13 +40,28 @@ class _Section(BaseModel):
 
 
 class AlertmanagerSettings(_Section):
-    """Where alerts come from: Alertmanager's API v2, alerts routed to one receiver."""
+    """Where alerts come from: alerts routed to one receiver, pushed by Alertmanager's webhook
+    and/or polled from its API v2 (the poll also reconciles what a delivery missed)."""
 
-    url: HttpUrlStr
+    url: HttpUrlStr | None = None
+    """API v2 base URL to poll; optional when only the webhook is used."""
+    webhook_token: SecretStr | None = Field(default=None, min_length=16)
+    """Bearer secret Alertmanager sends to `POST /alertmanager/webhook` (its webhook receiver's
+    `http_config.authorization.credentials`); without it the webhook is off."""
     receiver: str = "warroom"
     poll_seconds: float = Field(default=10.0, gt=0)
     severity_map: dict[str, Severity] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
     """Alert `severity` label value -> proposed SEV, e.g. `critical = 1`."""
+    group_by: list[str] | None = None
+    """Label names whose values put alerts on one triage item; unset: one item per alert."""
+    keep_resolved_minutes: float = Field(default=60.0, ge=0)
+    """How long an undeclared item whose alerts all resolved stays on the triage list."""
+
+    @model_validator(mode="after")
+    def _polls_or_listens(self) -> AlertmanagerSettings:
+        if self.url is None and self.webhook_token is None:
+            raise ValueError("set url (to poll), webhook_token (to receive the webhook), or both")
+        return self
 
 
 class PrometheusSettings(_Section):

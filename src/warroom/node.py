@@ -1,7 +1,7 @@
-"""The composition root: builds one warroom node (store, sequencer, integrations, websocket server),
-wires them together and takes them down in order. The CLI, the embedded console server, the demo,
-the tests and the benchmarks all start a server through `start_node`, and nothing below this module
-knows how the parts fit together.
+"""The composition root: builds one warroom node (store, sequencer, integrations, websocket server,
+plain-HTTP endpoints and metrics), wires them together and takes them down in order. The CLI, the
+embedded console server, the demo, the tests and the benchmarks all start a server through
+`start_node`, and nothing below this module knows how the parts fit together.
 """
 
 from __future__ import annotations
@@ -18,16 +18,23 @@ from typing import Self
 from warroom.config import ServerConfig
 from warroom.domain.projection import ProjectionError
 from warroom.integrations.setup import Integrations
+from warroom.monitoring.alertmanager import WebhookMessage
 from warroom.server.app import ServerSettings, WarroomServer
 from warroom.server.auth import Authenticator
+from warroom.server.http_endpoints import HttpEndpoints, HttpSettings, Webhook
 from warroom.server.hub import Clock, Hub, utc_now
 from warroom.server.incidents import IncidentCache
+from warroom.server.observability import NodeMetrics, TimedSqliteStore
 from warroom.store.base import StoreError
 from warroom.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
 _DAY = 86_400.0
+
+
+class ListenError(Exception):
+    """A port the node should listen on is taken or not allowed; one line says which."""
 
 
 class WarroomNode:
@@ -40,12 +47,16 @@ class WarroomNode:
         integrations: Integrations,
         server: WarroomServer,
         config: ServerConfig,
+        metrics: NodeMetrics,
+        http: HttpEndpoints | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
         self.integrations = integrations
         self.server = server
         self.config = config
+        self.metrics = metrics
+        self.http = http
         self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
         self._archiver: asyncio.Task[None] | None = None
         if config.history.archive_after_days is not None:
@@ -82,11 +93,24 @@ class WarroomNode:
     def url(self) -> str:
         return self.server.url
 
+    async def ready(self) -> str | None:
+        """None when the node can serve: the sequencer runs and the database answers."""
+        if self._hub_task.done():
+            return "the sequencer stopped"
+        try:
+            await self.store.users()
+        except StoreError as exc:
+            return str(exc)
+        return None
+
     async def close(self) -> None:
         """Stop accepting, close every connection (1001 going away), stop the integrations, let
         the sequencer finish its turn, then close the database."""
+        if self.http is not None:
+            await self.http.close()
         await self.server.close()
         await self.integrations.close()
+        self.metrics.stop()
         if self._archiver is not None:
             self._archiver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -109,15 +133,23 @@ async def start_node(
     *,
     clock: Clock = utc_now,
     config: ServerConfig | None = None,
+    http: HttpSettings | None = None,
 ) -> WarroomNode:
     """Open the database, rebuild the incidents, start the integrations and listen.
 
+    Args:
+        http: where the plain-HTTP endpoints (webhook, /metrics, /readyz) listen; None: off.
+
     Raises:
         StoreError: the database cannot be opened or holds a damaged event log.
+        ListenError: a port is taken.
     """
     settings = settings or ServerSettings()
     config = config or ServerConfig()
-    store = await SqliteStore.open(db_path)
+    metrics = NodeMetrics()
+    store = await TimedSqliteStore.open(db_path)
+    assert isinstance(store, TimedSqliteStore)
+    store.observe_commit = metrics.commit_seconds.observe
     try:
         auth = Authenticator(store)
         await auth.refresh()
@@ -142,13 +174,45 @@ async def start_node(
     server = WarroomServer(
         hub, auth, settings, links=config.links, status_pages=integrations.status
     )
-    node = WarroomNode(store, hub, integrations, server, config)
+    hub.add_observer(metrics.on_events_committed)
+    metrics.watch_triage(integrations.triage.counts)
+    metrics.start()
+    node = WarroomNode(store, hub, integrations, server, config, metrics)
+    if http is not None:
+        node.http = HttpEndpoints(
+            http, ready=node.ready, metrics=metrics.exposition, webhook=_webhook(node)
+        )
     try:
-        await server.listen()
+        try:
+            await server.listen()
+            if node.http is not None:
+                await node.http.listen()
+        except OSError as exc:
+            raise ListenError(_listen_problem(exc, settings, http)) from None
     except BaseException:
         await node.close()
         raise
     return node
+
+
+def _webhook(node: WarroomNode) -> Webhook | None:
+    am = node.config.alertmanager
+    if am is None or am.webhook_token is None:
+        return None
+    triage = node.integrations.triage
+
+    async def deliver(message: WebhookMessage) -> None:
+        node.metrics.webhooks.inc()
+        await triage.deliver(message)
+
+    return Webhook(am.webhook_token.get_secret_value(), am.receiver, deliver)
+
+
+def _listen_problem(exc: OSError, settings: ServerSettings, http: HttpSettings | None) -> str:
+    where = f"{settings.host}:{settings.port}"
+    if http is not None:
+        where += f" (websocket) or {http.host}:{http.port} (http)"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
 
 
 async def serve_until_signalled(
@@ -156,13 +220,14 @@ async def serve_until_signalled(
     settings: ServerSettings,
     config: ServerConfig,
     ready: Callable[[WarroomNode], Awaitable[None]] | None = None,
+    http: HttpSettings | None = None,
 ) -> None:
     """Run a node until SIGTERM or SIGINT, then shut down cleanly."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    node = await start_node(db_path, settings, config=config)
+    node = await start_node(db_path, settings, config=config, http=http)
     try:
         if ready is not None:
             await ready(node)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -47,22 +48,32 @@ from warroom.domain.public_side import ClosingReminder, closing_reminder
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
-from warroom.domain.triage import TriageStatus
+from warroom.domain.triage import SourceState, TriageStatus
 from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
 from warroom.local import choose_server, saved_local_token
-from warroom.node import WarroomNode, serve_until_signalled
+from warroom.node import ListenError, WarroomNode, serve_until_signalled
 from warroom.paths import default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
+from warroom.server.http_endpoints import HttpSettings
+from warroom.server.observability import JsonLines
 from warroom.store.sqlite import SqliteStore
 from warroom.users import create_user
+
+log = logging.getLogger(__name__)
 
 
 async def serve(args: argparse.Namespace) -> int:
     async def announce(server: WarroomNode) -> None:
-        print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
+        http = f", http on {server.http.url}" if server.http is not None else ""
+        line = f"warroom server on {server.url}{http} (database {server.store.path})"
+        if args.log_format == "json":
+            record = logging.makeLogRecord({"name": "warroom.serve", "levelname": "INFO"})
+            record.msg = line
+            line = JsonLines().format(record)
+        print(line, file=sys.stderr)
 
     config = load_config(args.config)
     settings = ServerSettings(
@@ -72,7 +83,18 @@ async def serve(args: argparse.Namespace) -> int:
         trusted_proxies=tuple(config.trusted_proxies),
         unix_socket=args.unix,
     )
-    await serve_until_signalled(args.db or default_db(), settings, config, ready=announce)
+    http = HttpSettings(host=args.host, port=args.http_port) if args.http_port is not None else None
+    try:
+        await serve_until_signalled(
+            args.db or default_db(), settings, config, ready=announce, http=http
+        )
+    except ListenError as exc:
+        # One line and a failure status, so systemd's Restart=on-failure takes over.
+        if args.log_format == "json":
+            log.error("%s", exc)
+        else:
+            print(f"warroom: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -383,23 +405,40 @@ def _closing_words(incident_id: int, reminder: ClosingReminder) -> str:
 
 
 async def list_triage(args: argparse.Namespace) -> int:
+    """Open items, one a line: id, alert, SEV, age, alert state, title. Exits 1 when the alert
+    source is unreachable (the list is then only what was last known), 0 otherwise."""
     async with connected(args) as client:
         triage = await client.follow_triage()
-    if not triage.source.configured:
+    source = triage.source
+    status = 0
+    if not source.configured:
         print(
             "warroom: this server reads no alerts (no [alertmanager] in its config)",
             file=sys.stderr,
         )
-    elif not triage.source.ok:
-        print(f"warroom: Alertmanager unavailable: {triage.source.error}", file=sys.stderr)
+    elif not source.ok:
+        print(
+            f"warroom: Alertmanager unreachable: {_printable(source.error or 'no answer')}; "
+            "alert states below are as last known",
+            file=sys.stderr,
+        )
+        status = 1
+    elif source.state is SourceState.RESTARTED:
+        print(
+            "warroom: Alertmanager restarted; unconfirmed alerts wait for their source to "
+            "send them again",
+            file=sys.stderr,
+        )
     now = datetime.now(UTC)
     for item in triage.items:
         if item.status is not TriageStatus.OPEN:
             continue
         age = _age(now - item.starts_at)
         name = item.labels.get("alertname", "?")
-        print(f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{_printable(item.title)}")
-    return 0
+        state = item.state_words()
+        title = _printable(item.title)
+        print(f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{state}\t{title}")
+    return status
 
 
 async def declare_triage(args: argparse.Namespace) -> int:
@@ -412,7 +451,7 @@ async def declare_triage(args: argparse.Namespace) -> int:
             id=new_id(),
             title=item.title,
             severity=Severity(args.sev) if args.sev else item.proposed_severity,
-            summary=item.annotations.get("description", ""),
+            summary="",  # the server fills it in from the alert's annotations
             triage_id=item.id,
         )
         ack = await client.execute(command)

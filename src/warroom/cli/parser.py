@@ -19,6 +19,7 @@ from warroom.domain.communications import PublicState
 from warroom.domain.phase import Phase
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import USER_KINDS
+from warroom.server.observability import LOG_FORMATS
 
 if TYPE_CHECKING:
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -62,8 +63,17 @@ def _server_commands(sub: Commands) -> None:
         metavar="SOCKET",
         help="listen on this Unix socket instead of --host/--port (clients use unix:SOCKET)",
     )
+    serve.add_argument(
+        "--http-port",
+        type=int,
+        help="also serve /alertmanager/webhook, /metrics, /healthz and /readyz over plain HTTP "
+        "on this port (same host; 0 picks one); off when not given",
+    )
     _db_option(serve)
     serve.add_argument("--config", type=Path, help="server config file (TOML)")
+    serve.add_argument(
+        "--log-format", choices=LOG_FORMATS, default="text", help="json: one JSON object a line"
+    )
     serve.set_defaults(run=actions.serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(metavar="ACTION")
@@ -228,7 +238,9 @@ def _update_commands(sub: Commands) -> None:
 
 def _triage_commands(sub: Commands) -> None:
     """Alerts waiting for a decision: list, declare from one, or dismiss one as noise."""
-    triage = _client_command(sub, "triage", "list alert triage items (id, alert, SEV, age)")
+    triage = _client_command(
+        sub, "triage", "list alert triage items (id, alert, SEV, age, firing or resolved, title)"
+    )
     triage.set_defaults(run=actions.list_triage)
     triage_sub = triage.add_subparsers(metavar="ACTION")
     triage_declare = triage_sub.add_parser("declare", help="declare an incident from an item")

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections import deque
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from warroom.server.ratelimit import FrameBudget
+
+LIVE: weakref.WeakSet[Connection] = weakref.WeakSet()
+"""Every console connection not yet garbage, for the node's gauges (read at scrape time only)."""
 
 CLOSE_TOO_SLOW = 1013
 """Close code ("try again later") for a console that stopped reading; it resumes with `since`."""
@@ -46,6 +50,12 @@ class Connection:
         """Characters waiting in `_queue`; a frame is counted until the sender takes it."""
         self._ready = asyncio.Event()
         self._closer: asyncio.Task[None] | None = None
+        LIVE.add(self)
+
+    @property
+    def queued(self) -> int:
+        """Frames waiting to be sent to this console."""
+        return len(self._queue)
 
     @property
     def queued_bytes(self) -> int:
