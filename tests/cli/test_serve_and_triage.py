@@ -151,3 +151,22 @@ async def test_an_undeclared_item_whose_alert_resolved_ages_out(db_path: Path) -
         assert desk.listed() == []
         aged = await warroom("triage", server=node, token=token)
         assert (aged.code, aged.out) == (0, "")
+
+
+async def test_triage_all_shows_who_dismissed_an_item_when_and_why(db_path: Path) -> None:
+    token = await create_user(db_path, "oncall")
+    config = ServerConfig.model_validate({"alertmanager": {"webhook_token": "x" * 16}})
+    async with await start_node(db_path, TEST_SETTINGS, config=config) as node:
+        await node.integrations.triage.reconcile([waiting_alert(datetime.now(UTC))])
+        dismissed = await warroom(
+            "triage", "dismiss", "1", "--reason", "load test [red]x[/red]", server=node, token=token
+        )
+        assert dismissed.code == 0, dismissed.err
+        open_only = await warroom("triage", server=node, token=token)
+        assert (open_only.code, open_only.out) == (0, "")
+        audit = await warroom("triage", "--all", server=node, token=token)
+        assert audit.code == 0, audit.err
+        fields = audit.out.rstrip("\n").split("\t")
+        assert fields[:2] == ["1", "CheckoutLatencyHigh"]
+        assert fields[-1].startswith("dismissed by oncall at ")
+        assert fields[-1].endswith(" UTC: load test [red]x[/red]")

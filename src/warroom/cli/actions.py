@@ -48,7 +48,7 @@ from warroom.domain.public_side import ClosingReminder, closing_reminder
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
-from warroom.domain.triage import SourceState, TriageStatus
+from warroom.domain.triage import SourceState, TriageItem, TriageStatus
 from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
@@ -431,14 +431,28 @@ async def list_triage(args: argparse.Namespace) -> int:
         )
     now = datetime.now(UTC)
     for item in triage.items:
-        if item.status is not TriageStatus.OPEN:
+        if item.status is not TriageStatus.OPEN and not args.all:
             continue
         age = _age(now - item.starts_at)
         name = item.labels.get("alertname", "?")
         state = item.state_words()
         title = _printable(item.title)
-        print(f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{state}\t{title}")
+        line = f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{state}\t{title}"
+        if args.all:
+            line += f"\t{_decision(item)}"
+        print(line)
     return status
+
+
+def _decision(item: TriageItem) -> str:
+    """Who decided an item, when and how, for `triage --all` (the audit of the triage desk)."""
+    if item.status is TriageStatus.OPEN:
+        return "open"
+    who = _printable(item.decided_by or "?")
+    when = _utc_text(item.decided_at) if item.decided_at is not None else "?"
+    if item.status is TriageStatus.DISMISSED:
+        return f"dismissed by {who} at {when}: {_printable(item.dismiss_reason)}"
+    return f"declared as incident #{item.incident_id} by {who} at {when}"
 
 
 async def declare_triage(args: argparse.Namespace) -> int:

@@ -241,6 +241,11 @@ def _triage_commands(sub: Commands) -> None:
     triage = _client_command(
         sub, "triage", "list alert triage items (id, alert, SEV, age, firing or resolved, title)"
     )
+    triage.add_argument(
+        "--all",
+        action="store_true",
+        help="also decided items: who declared or dismissed each, when, and why",
+    )
     triage.set_defaults(run=actions.list_triage)
     triage_sub = triage.add_subparsers(metavar="ACTION")
     triage_declare = triage_sub.add_parser("declare", help="declare an incident from an item")
