@@ -3,110 +3,19 @@
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.terminal import Terminal, warroom_command
+
 COLUMNS, ROWS = 160, 45
-
-
-class Terminal:
-    """A detached tmux session running one command, read with capture-pane."""
-
-    def __init__(self, command: str) -> None:
-        self.name = f"warroom-e2e-{uuid.uuid4().hex[:8]}"
-        subprocess.run(
-            [
-                "tmux",
-                "new-session",
-                "-d",
-                "-s",
-                self.name,
-                "-x",
-                str(COLUMNS),
-                "-y",
-                str(ROWS),
-                command,
-            ],
-            check=True,
-        )
-        # A tmux server that was already running may size new windows by its own rules (80
-        # columns); pin this window to the size the test reads.
-        subprocess.run(
-            ["tmux", "set-option", "-t", self.name, "window-size", "manual"], check=False
-        )
-        subprocess.run(
-            ["tmux", "resize-window", "-t", self.name, "-x", str(COLUMNS), "-y", str(ROWS)],
-            check=False,
-        )
-
-    def screen(self) -> str:
-        result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return result.stdout
-
-    def wait_for(self, text: str, timeout: float = 60.0) -> str:
-        """Poll the screen until `text` shows (a terminal has no event to await), bounded."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.2)  # poll interval of the bounded wait above
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
-
-    def wait_for_line(self, *parts: str, timeout: float = 60.0) -> str:
-        """Poll the screen until one row holds every one of `parts`, bounded."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if any(all(p in row for p in parts) for row in screen.splitlines()):
-                return screen
-            time.sleep(0.2)  # poll interval of the bounded wait above
-        raise AssertionError(f"no row with {parts!r}; the screen was:\n{self.screen()}")
-
-    def focus_scribe_line(self) -> None:
-        """Press `i` until the footer shows the input's own keys ("esc Leave"): a key sent while
-        the app is still mounting its screen can be dropped, and a terminal cannot tell."""
-        for _ in range(5):
-            self.keys("i")
-            try:
-                self.wait_for("esc Leave", timeout=5)
-                return
-            except AssertionError:
-                continue
-        raise AssertionError(f"the Scribe line never took focus:\n{self.screen()}")
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def type(self, text: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Terminal]:
-    # COLUMNS/LINES as well: started from inside pytest, the console was seen to size itself at
-    # 80 columns although the pane had 160, and shutil (which Textual asks) reads these first.
-    env = (
-        f"WARROOM_HOME={shlex.quote(str(tmp_path))} TERM=xterm-256color "
-        f"COLUMNS={COLUMNS} LINES={ROWS}"
-    )
-    # No redirection: Textual draws on stderr, so the terminal must keep it.
-    terminal = Terminal(f"env {env} {shlex.quote(sys.executable)} -m warroom demo")
+    terminal = Terminal(warroom_command(tmp_path, COLUMNS, ROWS, "demo"), COLUMNS, ROWS)
     yield terminal
     terminal.close()
 

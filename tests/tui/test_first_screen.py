@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import Button, Input, Select
+from textual.app import App
+from textual.widgets import Button, Input, Select, Static
+
+from warroom.domain.severity import Severity
 
 from .harness import Warroom, settle
 
@@ -30,3 +33,34 @@ async def test_tab_goes_title_severity_summary_declare(warroom: Warroom) -> None
         assert order[1].id == "declare-summary"
         assert isinstance(order[2], Button)
         assert order[2].id == "declare"
+
+
+def _hint(app: object) -> str:
+    assert isinstance(app, App)
+    return str(app.screen.query_one("#declare-hint", Static).render())
+
+
+async def test_the_form_says_what_enter_and_tab_do_in_each_field(warroom: Warroom) -> None:
+    """The footer lists the screen's keys, not the form's: how to pick the severity and how to
+    declare is on the form itself, for the field that has focus."""
+    app = await warroom.app("alice", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("D", "B")
+        await pilot.pause()
+        assert "Enter declares" in _hint(app)
+        assert "Tab: choose the severity" in _hint(app)
+
+        await pilot.press("tab")
+        await pilot.pause()
+        assert "↑↓ lists severities, Enter picks" in _hint(app)
+        await pilot.press("up")  # the list opens; its own part has focus now
+        await pilot.pause()
+        assert "Enter picks" in _hint(app)
+        await pilot.press("up", "enter")  # SEV2 is preselected: one up is SEV1
+        await pilot.pause()
+        assert app.screen.query_one("#declare-severity", Select).value is Severity.SEV1
+
+        await pilot.press("tab")
+        await pilot.pause()
+        assert _hint(app) == "Enter declares"

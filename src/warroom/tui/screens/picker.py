@@ -7,6 +7,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -32,6 +33,16 @@ from warroom.tui.words import count
 REFRESH_EVERY = 10.0
 """Seconds between reloads of the list while the picker is open (the server does not push it)."""
 
+FORM_HINTS: dict[str, str] = {
+    "declare-title": "Enter declares · Tab: choose the severity",
+    "declare-severity": "↑↓ lists severities, Enter picks · Tab: summary",
+    "declare-summary": "Enter declares",
+    "declare": "Enter declares",
+}
+"""What the keys do in the declare form, by the field that has focus: the footer only lists the
+screen's own keys, and a newcomer must not have to guess how to pick the severity."""
+FORM_HINT_ELSEWHERE = "Type a title to declare a new incident"
+
 
 class PickerScreen(Screen[None]):
     """Pick an incident to open, or declare one (the declarer becomes its IC)."""
@@ -51,6 +62,7 @@ class PickerScreen(Screen[None]):
         self._status = Static(id="picker-status")
         self._summary = "loading incidents…"
         self._error = Static("", classes="dialog-error")
+        self._hint = Static(FORM_HINT_ELSEWHERE, id="declare-hint")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-list", classes="pane") as box:
@@ -73,7 +85,9 @@ class PickerScreen(Screen[None]):
                 yield Input(placeholder="Summary (optional)", id="declare-summary",
                             max_length=MAX_SUMMARY)  # fmt: skip
             with Horizontal(id="declare-buttons"):
-                yield self._error
+                with Vertical(id="declare-notes"):
+                    yield self._hint
+                    yield self._error
                 yield Button("Declare", variant="error", id="declare")
         yield RoleFooter()
 
@@ -192,6 +206,15 @@ class PickerScreen(Screen[None]):
             title.insert_text_at_cursor(event.character)
             event.stop()
             event.prevent_default()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # The field itself, or the field whose part took focus (the severity's open list).
+        node: DOMNode | None = event.widget
+        while node is not None and node.id not in FORM_HINTS:
+            node = node.parent
+        self._hint.update(
+            FORM_HINTS[node.id] if node is not None and node.id else FORM_HINT_ELSEWHERE
+        )
 
     def action_focus_declare_form(self) -> None:
         self.query_one("#declare-title", Input).focus()
