@@ -17,6 +17,7 @@ from typing import Self
 from warroom.config import ServerConfig
 from warroom.domain.projection import ProjectionError
 from warroom.integrations.setup import Integrations
+from warroom.protocol.frames import Feature
 from warroom.server.app import ServerSettings, WarroomServer
 from warroom.server.auth import Authenticator
 from warroom.server.hub import Clock, Hub, utc_now
@@ -108,7 +109,12 @@ async def start_node(
     # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
     integrations = await Integrations.start(hub, store, config, clock, timers=clock is utc_now)
     server = WarroomServer(
-        hub, auth, settings, links=config.links, status_pages=integrations.status
+        hub,
+        auth,
+        settings,
+        links=config.links,
+        status_pages=integrations.status,
+        features=offered_features(config),
     )
     node = WarroomNode(store, hub, integrations, server, config)
     try:
@@ -117,6 +123,16 @@ async def start_node(
         await node.close()
         raise
     return node
+
+
+def offered_features(config: ServerConfig) -> set[Feature]:
+    """The features `welcome` names: those the configuration gives a source to."""
+    features = set()
+    if config.alertmanager is not None:
+        features.add(Feature.TRIAGE)
+    if config.prometheus is not None:
+        features.add(Feature.METRICS)
+    return features
 
 
 async def serve_until_signalled(

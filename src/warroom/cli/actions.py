@@ -51,7 +51,7 @@ from warroom.export.markdown import render_markdown
 from warroom.local import saved_local_token
 from warroom.node import WarroomNode, serve_until_signalled
 from warroom.paths import DEFAULT_SERVER, default_db
-from warroom.protocol.frames import Ack
+from warroom.protocol.frames import Ack, Feature
 from warroom.server.app import ServerSettings
 from warroom.users import create_user
 
@@ -311,7 +311,8 @@ async def resolve(args: argparse.Namespace) -> int:
 async def list_triage(args: argparse.Namespace) -> int:
     async with connected(args) as client:
         triage = await client.follow_triage()
-    if not triage.source.configured:
+        offers_triage = Feature.TRIAGE in client.features
+    if not offers_triage:
         print(
             "warroom: this server reads no alerts (no [alertmanager] in its config)",
             file=sys.stderr,
@@ -354,6 +355,8 @@ async def dismiss_triage(args: argparse.Namespace) -> int:
 
 async def show_metrics(args: argparse.Namespace) -> int:
     async with connected(args) as client:
+        if Feature.METRICS not in client.features:
+            raise ClientError("this server reads no metrics (no [prometheus] in its config)")
         report = await client.get_metrics(args.incident)
         if report.snapshot is None:
             raise ClientError(report.error or "no metrics snapshot")

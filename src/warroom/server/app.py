@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol
@@ -18,7 +18,7 @@ from warroom import __version__
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.links import ServiceLinks
-from warroom.protocol.frames import Welcome
+from warroom.protocol.frames import Feature, Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server.auth import Authenticator
 from warroom.server.connection import Connection
@@ -73,11 +73,13 @@ class WarroomServer:
         *,
         links: Mapping[str, ServiceLinks] | None = None,
         status_pages: StatusPages | None = None,
+        features: Collection[Feature] = (),
     ):
         self.hub = hub
         self.auth = auth
         self.settings = settings
         self._links = dict(links or {})
+        self._features = sorted(features)
         self._status_pages = status_pages
         self._server: Server | None = None
 
@@ -155,7 +157,9 @@ class WarroomServer:
         bucket = TokenBucket(self.settings.rate, self.settings.burst)
         conn = Connection(ws, user, self.settings.send_queue, bucket)
         sender = asyncio.create_task(conn.run_sender())
-        welcome = Welcome(server=f"warroom/{__version__}", user=user, links=self._links)
+        welcome = Welcome(
+            server=f"warroom/{__version__}", user=user, links=self._links, features=self._features
+        )
         conn.send(welcome.model_dump_json())
         try:
             async for raw in ws:
