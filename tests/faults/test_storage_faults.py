@@ -265,6 +265,12 @@ def corrupt(kind: str, real: Path, target: Path) -> None:
         target.write_bytes(data[:4096])
     elif kind == "header kept, rest scrambled":
         target.write_bytes(data[:100] + rng.randbytes(len(data) - 100))
+    elif kind == "b-tree pages scrambled":
+        # Two b-tree pages damaged: SQLite's integrity check reports them over several lines.
+        scrambled = bytearray(data)
+        for page in (2, 5):
+            scrambled[page * 4096 : page * 4096 + 200] = rng.randbytes(200)
+        target.write_bytes(bytes(scrambled))
     elif kind == "an event row with an unreadable body":
         _rewrite_rows(real, target, 'UPDATE events SET body = \'{"type": "entry_ad\' WHERE seq = 7')
     elif kind == "an event log with a gap":
@@ -279,6 +285,7 @@ CORRUPTIONS = [
     "truncated to half",
     "first page only",
     "header kept, rest scrambled",
+    "b-tree pages scrambled",
     "an event row with an unreadable body",
     "an event log with a gap",
 ]
