@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from warroom.config import ConfigError, load_config
-from warroom.domain.links import links_for
+from warroom.domain.links import ServiceLinks, links_for
 from warroom.domain.severity import Severity
 
 EXAMPLE = Path(__file__).parents[2] / "server" / "warroom.example.toml"
@@ -39,11 +40,45 @@ def test_links_are_filled_per_service_with_escaped_values() -> None:
     assert links_for(config.links, "checkout").traces is None  # no Correlation-ID, no trace link
 
 
+def test_grafana_links_get_unix_milliseconds_and_iso_stays_available() -> None:
+    templates = {
+        "default": ServiceLinks(
+            dashboard="https://g.example/d?from={from_ms}&to={to_ms}&iso={from}",
+        )
+    }
+    # A non-UTC offset and sub-millisecond digits: the number is exact, whatever the zone.
+    start = datetime(2024, 5, 1, 16, 0, 0, 123999, tzinfo=timezone(timedelta(hours=2)))
+    end = datetime(2024, 5, 1, 15, 0, tzinfo=UTC)
+
+    link = links_for(templates, "checkout", start=start, end=end).dashboard
+
+    assert link == (
+        "https://g.example/d?from=1714572000123&to=1714575600000"
+        "&iso=2024-05-01T16%3A00%3A00.123999%2B02%3A00"
+    )
+
+
+def test_the_example_grafana_link_uses_milliseconds() -> None:
+    config = load_config(EXAMPLE)
+    start = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
+
+    link = links_for(config.links, "checkout", start=start, end=start).dashboard
+
+    assert link == (
+        "https://grafana.example.com/d/service?var-service=checkout"
+        "&from=1714572000000&to=1714572000000"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("[updates]\nsev2_minutes = 90\n", "updates.sev2_minutes"),
         ("[pagerduty]\n", "pagerduty.routing_key"),
+        (
+            '[pagerduty]\nrouting_key = "R0UT1NGKEYFROMPAGERDUTY"\n',
+            "pagerduty.routing_key: Value error, must be the 32-character integration key",
+        ),
         ("nonsense = [", "is not valid TOML"),
         ("[alertmanager]\nurl = 'http://x'\nextra = 1\n", "alertmanager.extra"),
     ],

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from tests.notify.api_shapes import assert_events_v2
 from tests.support.recording_server import RecordedSleep, RecordingServer, Reply
 from warroom.domain.incident import Incident
 from warroom.domain.severity import Severity
@@ -27,11 +28,16 @@ ACCEPTED = Reply(
 CALL = "https://meet.example.com/war-room-42"
 
 
-def make_incident(severity: Severity = Severity.SEV1, title: str = "Payments down") -> Incident:
+def make_incident(
+    severity: Severity = Severity.SEV1,
+    title: str = "Payments down",
+    services: list[str] | None = None,
+) -> Incident:
     return Incident(
         id=42,
         title=title,
         summary="Card payments fail with 502 at the gateway",
+        services=services or [],
         severity=severity,
         channel="#incident-2024-05-01-payments-down",
         declared_by="alice",
@@ -64,6 +70,7 @@ async def test_trigger_sends_an_events_v2_trigger(
     [request] = server.requests
     assert (request.method, request.path) == ("POST", "/v2/enqueue")
     assert request.headers["content-type"] == "application/json"
+    assert_events_v2(request.json())
     assert request.json() == {
         "routing_key": ROUTING_KEY,
         "event_action": "trigger",
@@ -121,6 +128,7 @@ async def test_resolve_uses_the_same_dedup_key(
 
     trigger, resolve = (r.json() for r in await server.wait_for_requests(2))
     assert outcome.ok
+    assert_events_v2(resolve)
     assert resolve == {
         "routing_key": ROUTING_KEY,
         "event_action": "resolve",
@@ -168,9 +176,9 @@ async def test_invalid_event_is_not_retried(
 
     outcome = await notifier.resolve(42)
 
-    assert (outcome.ok, outcome.attempts, outcome.status) == (False, 1, 400)
-    assert outcome.error is not None
-    assert "routing_key" in outcome.error
+    assert outcome == DeliveryOutcome(
+        target="pagerduty resolve #42", ok=False, attempts=1, status=400, error="Bad Request"
+    )
     assert sleep.delays == []
 
 
@@ -194,3 +202,91 @@ def test_config_refuses_an_empty_routing_key_and_a_bad_url() -> None:
         PagerDutyConfig(routing_key="")
     with pytest.raises(ValidationError, match="events_url"):
         PagerDutyConfig(routing_key=ROUTING_KEY, events_url="not a url")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ROUTING_KEY[:-1],  # truncated when pasted
+        ROUTING_KEY + "2",
+        " " + ROUTING_KEY[1:],  # a pasted space, still 32 characters
+        "R0UT1NGKEYFROMPAGERDUTY",  # the old example's placeholder
+        "https://events.pagerduty.com/x",
+    ],
+)
+def test_config_refuses_a_routing_key_that_is_not_32_letters_and_digits(bad: str) -> None:
+    with pytest.raises(ValidationError, match="32-character integration key") as caught:
+        PagerDutyConfig(routing_key=bad)
+
+    assert f"has {len(bad)} characters" in str(caught.value)
+    assert bad.strip() not in str(caught.value)  # the key never lands in an error or a log
+
+
+async def test_source_is_the_first_affected_service(
+    notifier: PagerDutyNotifier, server: RecordingServer
+) -> None:
+    await notifier.trigger(make_incident(services=["payments-api", "checkout"]))
+
+    body = server.requests[0].json()
+    assert_events_v2(body)
+    assert body["payload"]["source"] == "payments-api"
+    assert body["payload"]["custom_details"]["services"] == ["payments-api", "checkout"]
+
+
+def test_source_falls_back_to_the_configured_one_without_services() -> None:
+    config = PagerDutyConfig(routing_key=ROUTING_KEY, source="warroom-prod")
+
+    event = trigger_event(config, make_incident(services=[]))
+
+    assert event["payload"]["source"] == "warroom-prod"
+
+
+async def test_acknowledge_names_the_alert_by_its_dedup_key(
+    notifier: PagerDutyNotifier, server: RecordingServer
+) -> None:
+    await notifier.trigger(make_incident())
+    outcome = await notifier.acknowledge(42)
+
+    trigger, ack = (r.json() for r in await server.wait_for_requests(2))
+    assert outcome == DeliveryOutcome(
+        target="pagerduty acknowledge #42", ok=True, attempts=1, status=202
+    )
+    assert_events_v2(ack)
+    assert ack == {
+        "routing_key": ROUTING_KEY,
+        "event_action": "acknowledge",
+        "dedup_key": trigger["dedup_key"],
+    }
+
+
+async def test_escalation_retriggers_the_same_alert_as_critical_and_says_so(
+    notifier: PagerDutyNotifier, server: RecordingServer
+) -> None:
+    await notifier.trigger(make_incident(Severity.SEV2))
+    escalated_at = datetime(2024, 5, 1, 14, 20, tzinfo=UTC)
+    await notifier.trigger(
+        make_incident(Severity.SEV1), escalated_from=Severity.SEV2, at=escalated_at
+    )
+
+    first, second = (r.json() for r in await server.wait_for_requests(2))
+    assert_events_v2(second)
+    assert second["event_action"] == "trigger"
+    # Same dedup key: PagerDuty adds it to the open alert rather than opening a second one...
+    assert second["dedup_key"] == first["dedup_key"]
+    # ...so what changed is in the fields a responder sees: severity and summary.
+    assert (first["payload"]["severity"], second["payload"]["severity"]) == ("error", "critical")
+    assert second["payload"]["summary"] == "[SEV1] #42 escalated to SEV1 from SEV2: Payments down"
+    assert second["payload"]["custom_details"]["escalated_from"] == "SEV2"
+    assert second["payload"]["timestamp"] == "2024-05-01T14:20:00+00:00"
+
+
+async def test_control_characters_never_reach_pagerduty(
+    notifier: PagerDutyNotifier, server: RecordingServer
+) -> None:
+    title = "Pay\x1b[8mments\x1b[0m down \u202egpj.exe\u202c\x9b"
+
+    await notifier.trigger(make_incident(title=title))
+
+    body = server.requests[0].json()
+    assert_events_v2(body)
+    assert body["payload"]["summary"] == "[SEV1] #42 Pay[8mments[0m down gpj.exe"

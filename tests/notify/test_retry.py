@@ -45,7 +45,7 @@ async def test_endpoint_that_keeps_failing_is_reported_not_raised(
         outcome = await deliver(client, server.url, sleep, RetryPolicy(max_attempts=4))
 
     assert outcome == DeliveryOutcome(
-        target="test hook", ok=False, attempts=4, status=503, error="maintenance"
+        target="test hook", ok=False, attempts=4, status=503, error="Service Unavailable"
     )
     assert sleep.delays == [1.0, 2.0, 4.0]
     assert len(server.requests) == 4
@@ -71,8 +71,49 @@ async def test_client_error_is_final_at_once(
     outcome = await deliver(client, server.url, sleep)
 
     assert (outcome.ok, outcome.attempts, outcome.status) == (False, 1, 400)
-    assert outcome.error == '{"status": "invalid event"}'
+    assert outcome.error == "Bad Request"
     assert sleep.delays == []
+
+
+async def test_a_reply_that_echoes_the_url_never_reaches_the_log(
+    server: RecordingServer,
+    client: httpx.AsyncClient,
+    sleep: RecordedSleep,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret_path = "/services/T000/B000/S3CR3TS3CR3TS3CR3T"
+    routing_key = "R0UT1NGKEY0000000000000000000001"
+    echo = f"no such hook: {server.url}{secret_path} (routing_key={routing_key})" + "x" * 600
+    server.always(Reply(status=404, body=echo))
+
+    with caplog.at_level(logging.WARNING, logger="warroom.notify.retry"):
+        outcome = await deliver(client, f"{server.url}{secret_path}", sleep)
+
+    assert outcome.error == "Not Found"
+    assert "test hook failed after 1 attempt(s): status=404 error=Not Found" in caplog.text
+    assert "S3CR3T" not in caplog.text
+    assert routing_key not in caplog.text
+    assert len(caplog.records[-1].getMessage()) < 120
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("channel_not_found", "Not Found: channel_not_found"),  # Slack's own error codes stay
+        ("no_such_hook_R0UT1NGKEY", "Not Found"),  # digits: could be a key, dropped
+        ("https://hooks.slack.com/services/x", "Not Found"),
+        ('{"error": "invalid_token"}', "Not Found"),
+        ("a_" * 40, "Not Found"),  # too long to be a code
+    ],
+)
+async def test_only_a_short_error_code_from_the_body_is_kept(
+    server: RecordingServer, client: httpx.AsyncClient, sleep: RecordedSleep, body: str, reason: str
+) -> None:
+    server.always(Reply(status=404, body=body))
+
+    outcome = await deliver(client, server.url, sleep)
+
+    assert outcome.error == reason
 
 
 async def test_rate_limit_waits_as_long_as_retry_after_asks(

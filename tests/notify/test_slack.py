@@ -8,6 +8,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from tests.notify.api_shapes import assert_slack_webhook
 from tests.support.recording_server import RecordedSleep, RecordingServer, Reply
 from warroom.domain.incident import Incident
 from warroom.domain.severity import Severity
@@ -17,8 +18,10 @@ from warroom.notify.slack import (
     SlackConfig,
     SlackNotifier,
     escape_mrkdwn,
+    ic_handoff_message,
     incident_declared_message,
     incident_resolved_message,
+    severity_changed_message,
     slack_message,
 )
 
@@ -26,11 +29,14 @@ HOOK_PATH = "/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"
 HOSTILE_TITLE = "<!channel> DB & cache <https://evil.example|docs> down"
 
 
-def make_incident(title: str = HOSTILE_TITLE, summary: str = "") -> Incident:
+def make_incident(
+    title: str = HOSTILE_TITLE, summary: str = "", services: list[str] | None = None
+) -> Incident:
     return Incident(
         id=9,
         title=title,
         summary=summary,
+        services=services or [],
         severity=Severity.SEV2,
         channel="#incident-2024-05-01-db-down",
         declared_by="bob",
@@ -77,6 +83,7 @@ async def test_declared_message_escapes_user_text(
     assert (outcome.ok, outcome.target) == (True, "slack declared #9")
     title = "&lt;!channel&gt; DB &amp; cache &lt;https://evil.example|docs&gt; down"
     headline = f"*SEV2 declared:* {title} (#9)"
+    assert_slack_webhook(server.requests[0].json())
     assert server.requests[0].json() == {
         "text": headline,
         "blocks": [
@@ -92,7 +99,7 @@ async def test_declared_message_escapes_user_text(
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": "Channel: #incident-2024-05-01-db-down | Declared by: bob"
+                        "text": "Channel: #incident-2024-05-01-db-down | IC: bob | Declared by: bob"
                         " | <https://meet.example.com/x?a=1&amp;b=2|Join the war-room call>",
                     }
                 ],
@@ -105,8 +112,119 @@ async def test_resolved_message(notifier: SlackNotifier, server: RecordingServer
     await notifier.post(incident_resolved_message(make_incident(title="Login <fails>")))
 
     body = server.requests[0].json()
+    assert_slack_webhook(body)
     assert body["text"] == "*Resolved:* Login &lt;fails&gt; (#9, SEV2)"
     assert body["blocks"][0]["text"]["text"] == body["text"]
+
+
+async def test_resolved_message_gives_the_postmortem_due_time(
+    notifier: SlackNotifier, server: RecordingServer
+) -> None:
+    incident = make_incident(title="Login <fails>").model_copy(
+        update={"postmortem_due": datetime(2024, 5, 3, 11, 5, tzinfo=UTC)}
+    )
+
+    await notifier.post(incident_resolved_message(incident))
+
+    body = server.requests[0].json()
+    assert_slack_webhook(body)
+    assert body["blocks"][1]["elements"][0]["text"] == (
+        "Channel: #incident-2024-05-01-db-down | Post-mortem due by 2024-05-03 11:05 UTC"
+    )
+
+
+async def test_declared_message_names_the_ic_and_services(
+    notifier: SlackNotifier, server: RecordingServer
+) -> None:
+    incident = make_incident(title="DB down", services=["payments-api", "<!here>"])
+
+    await notifier.post(incident_declared_message(incident, ic="carol"))
+
+    body = server.requests[0].json()
+    assert_slack_webhook(body)
+    assert body["text"] == "*SEV2 declared:* DB down (#9)"
+    assert body["blocks"][1]["elements"][0]["text"] == (
+        "Channel: #incident-2024-05-01-db-down | IC: carol | Declared by: bob"
+        " | Services: payments-api, &lt;!here&gt;"
+    )
+
+
+@pytest.mark.parametrize(
+    ("severity", "previous", "verb"),
+    [(Severity.SEV1, Severity.SEV2, "escalated"), (Severity.SEV3, Severity.SEV2, "downgraded")],
+)
+async def test_severity_change_message(
+    notifier: SlackNotifier,
+    server: RecordingServer,
+    severity: Severity,
+    previous: Severity,
+    verb: str,
+) -> None:
+    incident = make_incident(title="DB <down>").model_copy(update={"severity": severity})
+
+    await notifier.post(
+        severity_changed_message(incident, previous, by="dana", reason="<!channel> spreading")
+    )
+
+    body = server.requests[0].json()
+    assert_slack_webhook(body)
+    headline = f"*#9 {verb} to {severity.label}* (from SEV2): DB &lt;down&gt;"
+    assert body["text"] == headline
+    assert body["blocks"][0]["text"]["text"] == (f"{headline}\nReason: &lt;!channel&gt; spreading")
+    assert body["blocks"][1]["elements"][0]["text"] == (
+        "Channel: #incident-2024-05-01-db-down | By: dana"
+    )
+
+
+async def test_ic_handoff_message(notifier: SlackNotifier, server: RecordingServer) -> None:
+    await notifier.post(ic_handoff_message(make_incident(), new_ic="erin", previous_ic="bob"))
+
+    body = server.requests[0].json()
+    assert_slack_webhook(body)
+    assert body["text"].startswith("*#9 new Incident Commander:* erin took over from bob (SEV2, ")
+    assert "&lt;!channel&gt;" in body["text"]
+
+
+async def test_message_goes_to_the_webhook_of_the_incidents_service(
+    server: RecordingServer, client: httpx.AsyncClient, sleep: RecordedSleep
+) -> None:
+    config = SlackConfig(
+        webhook_url=f"{server.url}/default",
+        service_webhooks={"payments-api": f"{server.url}/payments", "search": f"{server.url}/s"},
+    )
+    notifier = SlackNotifier(client, config, sleep=sleep)
+
+    await notifier.post(slack_message("a"), services=["checkout", "payments-api", "search"])
+    await notifier.post(slack_message("b"), services=["checkout"])
+    await notifier.post(slack_message("c"))
+
+    paths = [(r.path, r.json()["text"]) for r in await server.wait_for_requests(3)]
+    assert paths == [("/payments", "a"), ("/default", "b"), ("/default", "c")]
+
+
+def test_config_refuses_a_bad_service_webhook_without_echoing_it() -> None:
+    with pytest.raises(ValidationError, match="'search': must be an http") as caught:
+        SlackConfig(
+            webhook_url=f"https://hooks.slack.com{HOOK_PATH}",
+            service_webhooks={"search": "hooks.slack.com/services/SECRET"},
+        )
+
+    assert "SECRET" not in str(caught.value)
+
+
+async def test_control_characters_never_reach_slack(
+    notifier: SlackNotifier, server: RecordingServer
+) -> None:
+    incident = make_incident(
+        title="DB\x1b]8;;https://evil\x07 down \u2066x\u2069", summary="a\r\nb\x85"
+    )
+
+    await notifier.post(incident_declared_message(incident))
+
+    body = server.requests[0].json()
+    assert_slack_webhook(body)
+    assert body["text"] == "*SEV2 declared:* DB]8;;https://evil down x (#9)"
+    assert body["blocks"][0]["text"]["text"].endswith("\na\nb")
 
 
 def test_long_summary_is_cut_to_the_section_limit() -> None:
@@ -148,7 +266,7 @@ async def test_failing_webhook_reports_the_final_failure(
         False,
         3,
         500,
-        "rollup_error",
+        "Internal Server Error: rollup_error",
     )
     assert sleep.delays == [1.0, 2.0]
 
@@ -160,7 +278,7 @@ async def test_archived_channel_is_not_retried(
 
     outcome = await notifier.post(slack_message("hello"))
 
-    assert (outcome.ok, outcome.attempts, outcome.error) == (False, 1, "channel_is_archived")
+    assert (outcome.ok, outcome.attempts, outcome.error) == (False, 1, "Gone: channel_is_archived")
     assert sleep.delays == []
 
 

@@ -1,17 +1,20 @@
 """Investigation links (plan step 4): dashboards, traces and logs per service, from URL templates.
 
 Templates come from the server's config and reach clients in the `welcome` frame. Placeholders:
-`{service}`, `{correlation_id}`, `{from}`, `{to}` (ISO 8601 UTC); values are URL-encoded.
+`{service}`, `{correlation_id}`, `{from}`, `{to}` (ISO 8601 UTC) and `{from_ms}`, `{to_ms}` (Unix
+milliseconds, what Grafana's `from=`/`to=` URL parameters take); values are URL-encoded.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
 DEFAULT_KEY = "default"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ServiceLinks(BaseModel):
@@ -32,6 +35,15 @@ class InvestigationLinks(BaseModel):
     logs: str | None = None
 
 
+def _unix_ms(at: datetime | None) -> str:
+    # Grafana reads a bare number in `from`/`to` as epoch milliseconds; an ISO string it rejects.
+    # Integer arithmetic on the timedelta: a float timestamp times 1000 can come out 1 ms short.
+    if at is None:
+        return ""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return str((aware - _EPOCH) // timedelta(milliseconds=1))
+
+
 def links_for(
     templates: dict[str, ServiceLinks],
     service: str,
@@ -48,6 +60,8 @@ def links_for(
         "correlation_id": quote(correlation_id or "", safe=""),
         "from": quote(start.isoformat() if start else "", safe=""),
         "to": quote(end.isoformat() if end else "", safe=""),
+        "from_ms": _unix_ms(start),
+        "to_ms": _unix_ms(end),
     }
 
     def fill(template: str | None, needs_id: bool) -> str | None:

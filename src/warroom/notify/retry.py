@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -18,7 +19,14 @@ Sleep = Callable[[float], Awaitable[None]]
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """Statuses that may succeed on a later try; any other non-2xx is the sender's fault and final."""
 
-_MAX_ERROR_TEXT = 500
+_MAX_REASON = 120
+"""A reason longer than this is cut: it goes into logs and timeline notes, not a transcript."""
+
+_ERROR_CODE = re.compile(r"[a-z]+(?:_[a-z]+)+")
+"""A reply body kept as the reason: Slack-style error codes such as `channel_is_archived`.
+Nothing with digits, `/` or `:` can match, so an echoed URL or routing key never does."""
+
+_URL = re.compile(r"\S+://\S*")
 
 
 class RetryPolicy(BaseModel):
@@ -58,7 +66,9 @@ class DeliveryOutcome(BaseModel):
     status: int | None = None
     """HTTP status of the last response; None when the last attempt got no response at all."""
     error: str | None = None
-    """Why the last attempt failed: a transport error or the start of the response body."""
+    """Why the last attempt failed, in a few words safe to log: the transport error's kind, or the
+    HTTP reason phrase and a Slack-style error code. Never the reply body itself, which a remote
+    may fill with anything, including the webhook URL or routing key it was sent to."""
 
 
 async def send_with_retry(
@@ -91,14 +101,19 @@ async def send_with_retry(
             response = await send()
         except httpx.UnsupportedProtocol as exc:
             # A misconfigured URL will not get better by asking again.
-            outcome = DeliveryOutcome(target=target, ok=False, attempts=attempt, error=str(exc))
+            outcome = DeliveryOutcome(
+                target=target, ok=False, attempts=attempt, error=_exception_reason(exc)
+            )
             break
         except httpx.TransportError as exc:
             # Timeouts, refused connections and dropped connections are usually passing trouble.
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            outcome = DeliveryOutcome(target=target, ok=False, attempts=attempt, error=error)
+            outcome = DeliveryOutcome(
+                target=target, ok=False, attempts=attempt, error=_exception_reason(exc)
+            )
         except httpx.HTTPError as exc:
-            outcome = DeliveryOutcome(target=target, ok=False, attempts=attempt, error=str(exc))
+            outcome = DeliveryOutcome(
+                target=target, ok=False, attempts=attempt, error=_exception_reason(exc)
+            )
             break
         else:
             if response.is_success:
@@ -110,7 +125,7 @@ async def send_with_retry(
                 ok=False,
                 attempts=attempt,
                 status=response.status_code,
-                error=response.text[:_MAX_ERROR_TEXT] or response.reason_phrase,
+                error=_response_reason(response),
             )
             if response.status_code not in RETRYABLE_STATUSES:
                 break
@@ -130,6 +145,22 @@ async def send_with_retry(
         outcome.error,
     )
     return outcome
+
+
+def _response_reason(response: httpx.Response) -> str:
+    """The reason phrase, plus the body when it is no more than an error code."""
+    reason = response.reason_phrase or f"HTTP {response.status_code}"
+    code = response.text.strip()
+    if len(code) <= 64 and _ERROR_CODE.fullmatch(code):
+        return f"{reason}: {code}"
+    return reason
+
+
+def _exception_reason(exc: httpx.HTTPError) -> str:
+    """The exception's kind and message, with any URL in it replaced and the length bounded."""
+    message = _URL.sub("<url>", str(exc))
+    reason = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 1] + "…"
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from warroom.domain.communications import DraftStatus, ExternalUpdate, PublicState
 from warroom.domain.severity import Severity
 from warroom.notify.retry import DeliveryOutcome, RetryPolicy, Sleep, send_with_retry
+from warroom.notify.sanitize import clean_json
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,10 @@ class StatuspageNotifier:
             )
             return outcome, remote
         base = f"{str(self._config.api_url).rstrip('/')}/pages/{self._config.page_id}/incidents"
-        body = incident_body(self._config, update, severity=severity, creating=remote is None)
+        # Cleaned at the edge: the page shows what the IC approved, not hidden control codes.
+        body = clean_json(
+            incident_body(self._config, update, severity=severity, creating=remote is None)
+        )
         if remote is None:
             method, url = "POST", base
         else:
