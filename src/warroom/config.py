@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
 
 from warroom.domain.links import ServiceLinks
 from warroom.domain.severity import Severity
@@ -21,6 +21,7 @@ from warroom.monitoring.signals import MetricsConfig
 from warroom.notify.pagerduty import PagerDutyConfig
 from warroom.notify.slack import SlackConfig
 from warroom.notify.statuspage import StatuspageConfig
+from warroom.server.limits import ServerLimits
 from warroom.settings import ConfigError, HttpUrlStr, WarroomSettings, check_http_url, load_settings
 
 __all__ = ["ConfigError", "ServerConfig", "load_config"]
@@ -47,6 +48,19 @@ class PrometheusSettings(_Section):
     """PromQL templates per signal (`{service}`, `{window}`) and their thresholds."""
 
 
+class HistorySettings(_Section):
+    """How much of the war room's history a node holds, and when closed incidents are archived."""
+
+    snapshot_every: int = Field(default=256, ge=16, le=100_000)
+    """Events between two stored snapshots of an incident: loading one replays at most this."""
+    idle_minutes: float = Field(default=5.0, gt=0, le=10_080)
+    """A closed incident nobody follows is dropped from memory this long after its last use."""
+    archive_after_days: int | None = Field(default=None, ge=1, le=36_500)
+    """When set, incidents resolved more than this many days ago whose post-mortem is done are
+    moved to the archive at start-up and daily (`warroom archive` does it by hand). Archived
+    incidents stay readable and exportable; nothing is deleted."""
+
+
 class StatusPageSettings(_Section):
     folder: Path | None = None
     """Also write the public page (index.html, status.json) here after every publication."""
@@ -71,6 +85,12 @@ class ServerConfig(WarroomSettings):
     prometheus: PrometheusSettings | None = None
     links: dict[str, ServiceLinks] = Field(default_factory=dict)
     """Per service; the key `default` applies to services without their own entry."""
+    history: HistorySettings = HistorySettings()
+    limits: ServerLimits = ServerLimits()
+    """What one connection, one user and the whole server may take (see server/README.md)."""
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks) whose `X-Forwarded-For` header names the client,
+    for the handshake throttle; from anyone else the header is ignored."""
 
     @field_validator("call_link")
     @classmethod

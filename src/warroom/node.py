@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
@@ -21,10 +22,13 @@ from warroom.protocol.frames import Feature
 from warroom.server.app import ServerSettings, WarroomServer
 from warroom.server.auth import Authenticator
 from warroom.server.hub import Clock, Hub, utc_now
+from warroom.server.incidents import IncidentCache
 from warroom.store.base import StoreError
 from warroom.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
+
+_DAY = 86_400.0
 
 
 class WarroomNode:
@@ -44,6 +48,24 @@ class WarroomNode:
         self.server = server
         self.config = config
         self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
+        self._archiver: asyncio.Task[None] | None = None
+        if config.history.archive_after_days is not None:
+            self._archiver = asyncio.create_task(
+                self._archive_daily(timedelta(days=config.history.archive_after_days)),
+                name="warroom-archiver",
+            )
+
+    async def _archive_daily(self, after: timedelta) -> None:
+        """Move closed incidents older than `after` to the archive now and once a day."""
+        while True:
+            try:
+                moved = await self.store.archive(utc_now() - after)
+            except StoreError as exc:
+                log.error("archiving failed (nothing was moved): %s", exc)
+            else:
+                if moved:
+                    log.info("archived %d closed incidents", len(moved))
+            await asyncio.sleep(_DAY)
 
     @property
     def auth(self) -> Authenticator:
@@ -66,6 +88,10 @@ class WarroomNode:
         the sequencer finish its turn, then close the database."""
         await self.server.close()
         await self.integrations.close()
+        if self._archiver is not None:
+            self._archiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._archiver
         self._hub_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._hub_task
@@ -96,10 +122,16 @@ async def start_node(
     try:
         auth = Authenticator(store)
         await auth.refresh()
-        hub = Hub(store, auth, clock)
+        history = config.history
+        cache = IncidentCache(
+            store, snapshot_every=history.snapshot_every, idle_after=history.idle_minutes * 60
+        )
+        hub = Hub(store, auth, clock, cache=cache)
         await hub.load()
-    except ProjectionError as exc:
+    except (ProjectionError, StoreError) as exc:
         await store.close()
+        if isinstance(exc, StoreError) and str(db_path) in str(exc):
+            raise
         raise StoreError(
             f"{db_path} holds a damaged event log ({exc}); restore it from a backup"
         ) from None

@@ -129,12 +129,12 @@ def test_environment_variables_override_and_extend_the_file(
     path = tmp_path / "server.toml"
     path.write_text("[prometheus]\nurl = 'http://prometheus:9090'\npoll_seconds = 15\n")
     monkeypatch.setenv("WARROOM_PROMETHEUS__POLL_SECONDS", "5")
-    monkeypatch.setenv("WARROOM_PAGERDUTY__ROUTING_KEY", "secret-from-the-environment")
+    monkeypatch.setenv("WARROOM_PAGERDUTY__ROUTING_KEY", "SECRETFROMTHEENVIRONMENT00000001")
     config = load_config(path)
     assert config.prometheus is not None
     assert (config.prometheus.url, config.prometheus.poll_seconds) == ("http://prometheus:9090", 5)
     assert config.pagerduty is not None
-    assert config.pagerduty.routing_key.get_secret_value() == "secret-from-the-environment"
+    assert config.pagerduty.routing_key.get_secret_value() == "SECRETFROMTHEENVIRONMENT00000001"
 
 
 def test_every_problem_is_one_line_naming_the_file_or_variable_and_the_key(

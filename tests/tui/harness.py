@@ -115,7 +115,7 @@ async def start_warroom(
     # Pin the port so a restart comes back where the clients reconnect to.
     pinned = ServerSettings(
         host=server.settings.host, port=server.port, rate=server.settings.rate,
-        burst=server.settings.burst,
+        burst=server.settings.burst, limits=server.settings.limits,
     )  # fmt: skip
     return Warroom(tmp, db, tokens, pinned, server, clock=clock, config=config)
 

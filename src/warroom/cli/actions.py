@@ -53,6 +53,7 @@ from warroom.node import WarroomNode, serve_until_signalled
 from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack, Feature
 from warroom.server.app import ServerSettings
+from warroom.store.sqlite import SqliteStore
 from warroom.users import create_user
 
 
@@ -60,8 +61,13 @@ async def serve(args: argparse.Namespace) -> int:
     async def announce(server: WarroomNode) -> None:
         print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
 
-    settings = ServerSettings(host=args.host, port=args.port)
     config = load_config(args.config)
+    settings = ServerSettings(
+        host=args.host,
+        port=args.port,
+        limits=config.limits,
+        trusted_proxies=tuple(config.trusted_proxies),
+    )
     await serve_until_signalled(args.db or default_db(), settings, config, ready=announce)
     return 0
 
@@ -75,6 +81,20 @@ async def add_user(args: argparse.Namespace) -> int:
 async def revoke_user(args: argparse.Namespace) -> int:
     await users.revoke_user(args.db or default_db(), args.name)
     print(f"revoked {args.name}; their token is refused from the next connection on")
+    return 0
+
+
+async def archive(args: argparse.Namespace) -> int:
+    store = await SqliteStore.open(args.db or default_db())
+    try:
+        moved = await store.archive(args.before)
+    finally:
+        await store.close()
+    if not moved:
+        print(f"no closed incident resolved before {_utc_text(args.before)} left to archive")
+    else:
+        ids = ", ".join(f"#{i}" for i in moved)
+        print(f"archived {len(moved)} closed incidents ({ids}); they stay readable and exportable")
     return 0
 
 

@@ -7,6 +7,7 @@ copy of them, so the parser cannot offer what the server refuses or miss what it
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, get_args
 
@@ -69,6 +70,23 @@ def _server_commands(sub: Commands) -> None:
     revoke.add_argument("name")
     _db_option(revoke)
     revoke.set_defaults(run=actions.revoke_user)
+
+    archive = sub.add_parser(
+        "archive",
+        help="move closed incidents' events to the archive (still readable and exportable)",
+        description="Move the events of incidents resolved before DATE whose post-mortem is "
+        "done out of the live log into the archive table of the same database. Nothing is "
+        "deleted: archived incidents are still listed, opened and exported.",
+    )
+    archive.add_argument(
+        "--before",
+        required=True,
+        type=_instant,
+        metavar="DATE",
+        help="YYYY-MM-DD or an ISO 8601 time (UTC unless it says otherwise)",
+    )
+    _db_option(archive)
+    archive.set_defaults(run=actions.archive)
 
     demo = sub.add_parser("demo", help="open the TUI on a realistic SEV1 incident")
     _client_options(demo)
@@ -263,6 +281,16 @@ def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> No
         default=default,
         help="your token, for scripts only: other users see it in `ps` (env WARROOM_TOKEN)",
     )
+
+
+def _instant(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: use YYYY-MM-DD or an ISO 8601 time"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:

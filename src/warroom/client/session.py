@@ -171,10 +171,15 @@ class WarroomClient:
         return reply.incidents
 
     async def read_log(self, incident_id: int) -> list[Event]:
-        """Every event of an incident, in order."""
-        reply = await self._read(ReadLog(id=new_id(), incident_id=incident_id))
-        assert isinstance(reply, Events)
-        return reply.events
+        """Every event of an incident, in order (the server sends it a page at a time)."""
+        events: list[Event] = []
+        while True:
+            after = events[-1].seq if events else 0
+            reply = await self._read(ReadLog(id=new_id(), incident_id=incident_id, after=after))
+            assert isinstance(reply, Events)
+            events.extend(reply.events)
+            if not reply.more or not reply.events:
+                return events
 
     async def follow_triage(self) -> TriageList:
         """Subscribe to the triage list; `self.triage` stays current afterwards."""

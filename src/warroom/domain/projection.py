@@ -45,6 +45,11 @@ from warroom.domain.phase import Phase
 from warroom.domain.roles import IcOffer, Role, RoleTenure, Roster
 from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
 
+PROJECTION_VERSION = 1
+"""Bump whenever `apply_event` builds a different state from the same events: stored snapshots
+of an older version are then ignored and rebuilt from the log (the schema of `IncidentState` is
+compared on its own)."""
+
 
 class ProjectionError(Exception):
     """An event does not fit the state: a gap, a repeat, or a log that was not made by the rules."""

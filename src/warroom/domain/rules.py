@@ -63,7 +63,7 @@ from warroom.domain.events import (
     TitleChanged,
 )
 from warroom.domain.incident import IncidentState
-from warroom.domain.limits import MAX_CHECKLIST_ITEMS
+from warroom.domain.limits import MAX_CHECKLIST_ITEMS, MAX_SERVICES
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.naming import channel_name
 from warroom.domain.permissions import Permission, allows
@@ -136,6 +136,10 @@ def decide(
             _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
             if command.service in state.incident.services:
                 raise DomainError(ErrorCode.INVALID, f"{command.service} is already listed")
+            if len(state.incident.services) >= MAX_SERVICES:
+                raise DomainError(
+                    ErrorCode.TOO_LARGE, f"an incident lists at most {MAX_SERVICES} services"
+                )
             return ServiceAdded(service=command.service)
         case RemoveService():
             _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
