@@ -19,6 +19,7 @@ from warroom.config import ServerConfig
 from warroom.domain.projection import ProjectionError
 from warroom.integrations.setup import Integrations
 from warroom.monitoring.alertmanager import WebhookMessage
+from warroom.protocol.frames import Feature
 from warroom.server.app import ServerSettings, WarroomServer
 from warroom.server.auth import Authenticator
 from warroom.server.http_endpoints import HttpEndpoints, HttpSettings, Webhook
@@ -172,7 +173,12 @@ async def start_node(
     # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
     integrations = await Integrations.start(hub, store, config, clock, timers=clock is utc_now)
     server = WarroomServer(
-        hub, auth, settings, links=config.links, status_pages=integrations.status
+        hub,
+        auth,
+        settings,
+        links=config.links,
+        status_pages=integrations.status,
+        features=offered_features(config),
     )
     hub.add_observer(metrics.on_events_committed)
     metrics.watch_triage(integrations.triage.counts)
@@ -213,6 +219,16 @@ def _listen_problem(exc: OSError, settings: ServerSettings, http: HttpSettings |
     if http is not None:
         where += f" (websocket) or {http.host}:{http.port} (http)"
     return f"cannot listen on {where}: {exc.strerror or exc}"
+
+
+def offered_features(config: ServerConfig) -> set[Feature]:
+    """The features `welcome` names: those the configuration gives a source to."""
+    features = set()
+    if config.alertmanager is not None:
+        features.add(Feature.TRIAGE)
+    if config.prometheus is not None:
+        features.add(Feature.METRICS)
+    return features
 
 
 async def serve_until_signalled(

@@ -13,6 +13,8 @@ from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 
 T0 = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
+NOW = T0 + timedelta(hours=1)
+"""The server's time when the rule tests decide: an hour after the declaration."""
 USERS = frozenset({"ic", "cl", "tl", "scribe", "observer", "newbie"})
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.domain.factories import USERS, Log
+from tests.domain.factories import NOW, USERS, Log
 from warroom.domain.commands import (
     AcceptIc,
     AddChecklistItem,
@@ -109,10 +109,10 @@ def test_permission_matrix(role: str, operation: str) -> None:
     log.add("newbie", EntryAdded(kind=EntryKind.NOTE, text="by a former TL"))
     make, allowed = OPERATIONS[operation]
     if role in allowed:
-        decide(log.state, make(log), role, USERS)
+        decide(log.state, make(log), role, USERS, now=NOW)
     else:
         with pytest.raises(DomainError) as refused:
-            decide(log.state, make(log), role, USERS)
+            decide(log.state, make(log), role, USERS, now=NOW)
         assert refused.value.code is ErrorCode.FORBIDDEN
 
 
@@ -120,8 +120,14 @@ def test_permission_matrix(role: str, operation: str) -> None:
 def test_authors_may_amend_and_strike_their_own_entries(role: str) -> None:
     log = Log()
     entry = log.add(role, EntryAdded(kind=EntryKind.NOTE, text="mine"))
-    decide(log.state, AmendEntry(id="a", incident_id=1, entry_id=entry.seq, text="x"), role, USERS)
-    decide(log.state, StrikeEntry(id="s", incident_id=1, entry_id=entry.seq), role, USERS)
+    decide(
+        log.state,
+        AmendEntry(id="a", incident_id=1, entry_id=entry.seq, text="x"),
+        role,
+        USERS,
+        now=NOW,
+    )
+    decide(log.state, StrikeEntry(id="s", incident_id=1, entry_id=entry.seq), role, USERS, now=NOW)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -129,10 +135,10 @@ def test_only_the_offered_person_accepts_the_ic_role(role: str) -> None:
     log = Log()
     log.add("ic", IcOffered(to_user="cl"))
     if role == "cl":
-        decide(log.state, AcceptIc(id="a", incident_id=1), role, USERS)
+        decide(log.state, AcceptIc(id="a", incident_id=1), role, USERS, now=NOW)
     else:
         with pytest.raises(DomainError) as refused:
-            decide(log.state, AcceptIc(id="a", incident_id=1), role, USERS)
+            decide(log.state, AcceptIc(id="a", incident_id=1), role, USERS, now=NOW)
         assert refused.value.code is ErrorCode.FORBIDDEN
 
 
@@ -141,12 +147,12 @@ def test_ic_offer_is_closed_only_by_its_receiver_or_the_ic(role: str) -> None:
     log = Log()
     log.add("ic", IcOffered(to_user="cl"))
     if role in {"cl", "ic"}:
-        body = decide(log.state, DeclineIc(id="d", incident_id=1), role, USERS)
+        body = decide(log.state, DeclineIc(id="d", incident_id=1), role, USERS, now=NOW)
         assert isinstance(body, IcOfferClosed)
         assert body.declined is (role == "cl")
     else:
         with pytest.raises(DomainError) as refused:
-            decide(log.state, DeclineIc(id="d", incident_id=1), role, USERS)
+            decide(log.state, DeclineIc(id="d", incident_id=1), role, USERS, now=NOW)
         assert refused.value.code is ErrorCode.FORBIDDEN
 
 
@@ -154,5 +160,7 @@ def test_ic_offer_is_closed_only_by_its_receiver_or_the_ic(role: str) -> None:
 def test_workflow_entry_kinds_cannot_be_posted_directly(kind: str) -> None:
     log = Log()
     with pytest.raises(DomainError) as refused:
-        decide(log.state, AddEntry(id="c", incident_id=1, kind=kind, text="t"), "ic", USERS)
+        decide(
+            log.state, AddEntry(id="c", incident_id=1, kind=kind, text="t"), "ic", USERS, now=NOW
+        )
     assert refused.value.code is ErrorCode.INVALID

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.domain.factories import USERS, Log
+from tests.domain.factories import NOW, USERS, Log
 from warroom.domain.commands import DraftExternalUpdate
 from warroom.domain.communications import (
     PublicState,
@@ -38,7 +38,7 @@ def draft_command(title: str | None, components: list[str] | None = None) -> Dra
 
 
 def drafted(log: Log, command: DraftExternalUpdate, actor: str = "cl") -> int:
-    return log.add(actor, decide(log.state, command, actor, USERS)).seq
+    return log.add(actor, decide(log.state, command, actor, USERS, now=NOW)).seq
 
 
 def published(log: Log, title: str, state: PublicState, components: list[str]) -> int:
@@ -61,7 +61,7 @@ def resolve(log: Log) -> None:
 def test_the_first_public_draft_needs_its_own_title_and_is_offered_a_neutral_one() -> None:
     log = Log()
     with pytest.raises(DomainError) as refused:
-        decide(log.state, draft_command(None, ["Checkout"]), "cl", USERS)
+        decide(log.state, draft_command(None, ["Checkout"]), "cl", USERS, now=NOW)
     assert refused.value.code is ErrorCode.INVALID
     assert "'Degraded performance: Checkout'" in refused.value.message
     assert log.state.incident.title not in refused.value.message
@@ -72,7 +72,7 @@ def test_a_pending_draft_is_not_yet_a_public_title() -> None:
     log = Log()
     drafted(log, draft_command("Checkout degraded"))
     with pytest.raises(DomainError):
-        decide(log.state, draft_command(None), "cl", USERS)
+        decide(log.state, draft_command(None), "cl", USERS, now=NOW)
 
 
 def test_later_drafts_keep_the_published_title_unless_changed_on_purpose() -> None:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.domain.factories import USERS, Log
+from tests.domain.factories import NOW, USERS, Log
 from warroom.domain.commands import (
     AddEntry,
     AmendEntry,
@@ -66,6 +66,7 @@ def test_severity_change_lands_on_timeline_and_history() -> None:
         SetSeverity(id="s", incident_id=1, severity=1, expected=3, reason="payments down"),
         "ic",
         USERS,
+        now=NOW,
     )
     log.add("ic", body)
     assert log.state.incident.severity is Severity.SEV1
@@ -83,6 +84,7 @@ def test_phase_transitions_follow_the_workflow() -> None:
             SetPhase(id="p", incident_id=1, phase=Phase.POSTMORTEM_DONE, expected=Phase.DECLARED),
             "ic",
             USERS,
+            now=NOW,
         )
     assert refused.value.code is ErrorCode.INVALID_TRANSITION
     for previous, phase in [
@@ -91,7 +93,7 @@ def test_phase_transitions_follow_the_workflow() -> None:
         (Phase.MITIGATING, Phase.RESOLVED),
     ]:
         cmd = SetPhase(id="p", incident_id=1, phase=phase, expected=previous)
-        log.add("ic", decide(log.state, cmd, "ic", USERS))
+        log.add("ic", decide(log.state, cmd, "ic", USERS, now=NOW))
     inc = log.state.incident
     assert inc.mitigated_at is not None
     assert inc.resolved_at is not None
@@ -114,7 +116,9 @@ def test_reopening_clears_the_resolution() -> None:
 
 def test_ic_handoff_is_offered_then_accepted_with_tenures_kept() -> None:
     log = Log()
-    offer = decide(log.state, AssignRole(id="o", incident_id=1, role="ic", user="tl"), "ic", USERS)
+    offer = decide(
+        log.state, AssignRole(id="o", incident_id=1, role="ic", user="tl"), "ic", USERS, now=NOW
+    )
     assert isinstance(offer, IcOffered)
     log.add("ic", offer)
     assert log.state.roster.ic == "ic"  # nothing changes until the receiver accepts
@@ -131,7 +135,13 @@ def test_ic_handoff_is_offered_then_accepted_with_tenures_kept() -> None:
 def test_assigning_an_unknown_user_is_refused() -> None:
     log = Log()
     with pytest.raises(DomainError) as refused:
-        decide(log.state, AssignRole(id="a", incident_id=1, role="cl", user="ghost"), "ic", USERS)
+        decide(
+            log.state,
+            AssignRole(id="a", incident_id=1, role="cl", user="ghost"),
+            "ic",
+            USERS,
+            now=NOW,
+        )
     assert refused.value.code is ErrorCode.UNKNOWN_USER
 
 
@@ -152,7 +162,7 @@ def test_amended_and_struck_entries_keep_their_history() -> None:
 def test_system_entries_cannot_be_amended() -> None:
     log = Log()
     with pytest.raises(DomainError) as refused:
-        decide(log.state, _amend(log.state.timeline[0].id), "ic", USERS)
+        decide(log.state, _amend(log.state.timeline[0].id), "ic", USERS, now=NOW)
     assert refused.value.code is ErrorCode.INVALID
 
 
@@ -169,6 +179,7 @@ def test_checklist_change_with_stale_expectation_conflicts() -> None:
             SetItemState(id="1", incident_id=1, item_id=1, state="in-progress", expected="todo"),
             "tl",
             USERS,
+            now=NOW,
         ),
     )
     with pytest.raises(DomainError) as refused:
@@ -177,6 +188,7 @@ def test_checklist_change_with_stale_expectation_conflicts() -> None:
             SetItemState(id="2", incident_id=1, item_id=1, state="done", expected="todo"),
             "ic",
             USERS,
+            now=NOW,
         )
     assert refused.value.code is ErrorCode.CONFLICT
     assert refused.value.current == "in-progress"
@@ -193,6 +205,7 @@ def test_unknown_checklist_item_is_refused() -> None:
             SetItemState(id="1", incident_id=1, item_id=99, state="done", expected="todo"),
             "ic",
             USERS,
+            now=NOW,
         )
     assert refused.value.code is ErrorCode.UNKNOWN_ITEM
 
@@ -233,7 +246,7 @@ def test_published_and_recorded_entries_cannot_be_changed() -> None:
             StrikeEntry(id="s", incident_id=1, entry_id=entry.seq),
         ):
             with pytest.raises(DomainError) as refused:
-                decide(log.state, command, "ic", USERS)
+                decide(log.state, command, "ic", USERS, now=NOW)
             assert refused.value.code is ErrorCode.INVALID
 
 
@@ -249,6 +262,7 @@ def test_struck_entries_cannot_be_amended() -> None:
             AmendEntry(id="a", incident_id=1, entry_id=entry.seq, text="quietly fixed"),
             "scribe",
             USERS,
+            now=NOW,
         )
 
 

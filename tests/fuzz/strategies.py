@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import typing
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
@@ -44,6 +45,26 @@ HUGE_TEXT = Placeholder("text over the limit")
 HUGE_TITLE = Placeholder("title over the limit")
 FRESH_ID = Placeholder("fresh id")
 REPEATED_ID = Placeholder("an id this peer used before")
+
+
+@dataclass(frozen=True)
+class FromNow:
+    """A time this far from the server's clock when the frame is sent, with this UTC offset."""
+
+    minutes: int
+    offset_minutes: int = 0
+
+
+offsets = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1)
+"""Every UTC offset a time can carry (less than a day either way)."""
+any_times = st.builds(
+    lambda when, offset: when.replace(tzinfo=timezone(timedelta(minutes=offset))).isoformat(),
+    st.datetimes(),  # naive, year 1 to 9999: the offset is added below
+    offsets,
+)
+"""Any instant of the calendar, in any year, at any offset, as ISO 8601 text."""
+near_times = st.builds(FromNow, st.integers(-60 * 24 * 40, 60 * 24 * 2), offsets)
+"""Times around now (40 days back to 2 days ahead), some in a field's window, some not."""
 
 
 def frame_models() -> dict[str, type[BaseModel]]:
@@ -113,8 +134,8 @@ _VALID: dict[str, st.SearchStrategy[Any]] = {
     "service": services,
     "tags": st.lists(st.sampled_from(["db", "api/v2", "ok:1"]), max_size=3),
     "components": st.lists(services, max_size=2),
-    "occurred_at": st.sampled_from(["2024-05-01T10:00:00Z", None]),
-    "next_update_at": st.sampled_from(["2030-01-01T00:00:00+00:00", None]),
+    "occurred_at": st.none() | st.builds(FromNow, st.integers(-600, 4), offsets),
+    "next_update_at": st.none() | st.builds(FromNow, st.integers(-4, 24 * 60), offsets),
     "correlation_id": st.sampled_from(["req-42", None]),
 }
 _VALID_BY_TYPE: dict[tuple[str, str], st.SearchStrategy[Any]] = {
@@ -154,8 +175,12 @@ _ANY: dict[str, st.SearchStrategy[Any]] = {
     "tags": st.lists(st.sampled_from(["-bad", "", "x" * 41, "a b"]), min_size=1, max_size=3)
     | st.just(["t"] * 25),
     "components": st.lists(titles, max_size=3),
-    "occurred_at": st.sampled_from(["2024-05-01T10:00:00", "soon", 5]),
-    "next_update_at": st.sampled_from(["never", 5]),
+    "occurred_at": any_times
+    | near_times
+    | st.sampled_from(["2024-05-01T10:00:00", "soon", 5, "0001-01-01T00:00:00+14:00"]),
+    "next_update_at": any_times
+    | near_times
+    | st.sampled_from(["never", 5, "9999-12-31T23:59:59-14:00"]),
     "correlation_id": st.sampled_from(["has space", "", "x" * 200]),
 }
 
@@ -200,14 +225,33 @@ def command_frames(draw: st.DrawFn) -> dict[str, Any]:
             + ["has space", "x" * 65, "", 5, None, "ünï", "a" * 64, "\ud800"]
         )
     )
-    mutation = draw(st.sampled_from(["none"] * 17 + ["drop a field", "add a field", "any id"]))
-    if mutation == "drop a field" and len(frame) > 2:
+    mutation = draw(
+        st.sampled_from(["none"] * 16 + ["drop a field", "add a field", "any id", "wrong type"])
+    )
+    if mutation == "wrong type" and len(frame) > 2:
+        name = draw(st.sampled_from(sorted(k for k in frame if k not in ("type", "id"))))
+        frame[name] = draw(wrong_json_type(frame[name]))
+    elif mutation == "drop a field" and len(frame) > 2:
         frame.pop(draw(st.sampled_from(sorted(k for k in frame if k != "type"))))
     elif mutation == "add a field":
         frame[draw(st.sampled_from(["actor", "seq", "user_id", "admin"]))] = draw(json_values)
     elif mutation == "any id":
         frame["id"] = draw(json_values)
     return frame
+
+
+def wrong_json_type(value: Any) -> st.SearchStrategy[Any]:
+    """A value of another JSON type than `value`, which a strict server must refuse: `"2"` or
+    `true` or `2.0` for an integer, a number for a string, a string for a list."""
+    if isinstance(value, bool):
+        return st.sampled_from([1, "true", None])
+    if isinstance(value, int):
+        return st.sampled_from([str(value), True, False, float(value), [value], {"n": value}])
+    if isinstance(value, str | FromNow | Placeholder):
+        return st.sampled_from([0, 1.5, True, ["x"], {"x": 1}]) | st.integers(-(2**70), 2**70)
+    if isinstance(value, list):
+        return st.sampled_from(["x", 1, True, {"x": 1}])
+    return st.sampled_from(["x", 1, True, [], {}])
 
 
 class Raw:

@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from tests.fuzz.strategies import (
     OVERSIZED,
     REPEATED_ID,
     USERS,
+    FromNow,
     Placeholder,
     Raw,
     ops,
@@ -44,6 +46,12 @@ from warroom.protocol.frames import SERVER_FRAME_ADAPTER
 
 AddUser = Callable[[str], Awaitable[str]]
 _ids = itertools.count()
+
+
+def from_now(when: FromNow) -> str:
+    """The ISO 8601 text of a time relative to this machine's clock (the server's too)."""
+    zone = timezone(timedelta(minutes=when.offset_minutes))
+    return (datetime.now(UTC) + timedelta(minutes=when.minutes)).astimezone(zone).isoformat()
 
 
 def expected_reply_id(data: str | bytes) -> str | None:
@@ -157,6 +165,8 @@ class Scenario:
             return line.used_ids[-1]
         if value is REPEATED_ID:
             return line.used_ids[-1]
+        if isinstance(value, FromNow):
+            return from_now(value)
         if isinstance(value, Placeholder):
             return HUGE_VALUES[value]
         return value

@@ -55,7 +55,7 @@ from warroom.export.markdown import render_markdown
 from warroom.local import choose_server, saved_local_token
 from warroom.node import ListenError, WarroomNode, serve_until_signalled
 from warroom.paths import default_db
-from warroom.protocol.frames import Ack
+from warroom.protocol.frames import Ack, Feature
 from warroom.server.app import ServerSettings
 from warroom.server.http_endpoints import HttpSettings
 from warroom.server.observability import JsonLines
@@ -409,9 +409,10 @@ async def list_triage(args: argparse.Namespace) -> int:
     source is unreachable (the list is then only what was last known), 0 otherwise."""
     async with connected(args) as client:
         triage = await client.follow_triage()
+        offers_triage = Feature.TRIAGE in client.features
     source = triage.source
     status = 0
-    if not source.configured:
+    if not offers_triage:
         print(
             "warroom: this server reads no alerts (no [alertmanager] in its config)",
             file=sys.stderr,
@@ -481,6 +482,8 @@ async def dismiss_triage(args: argparse.Namespace) -> int:
 
 async def show_metrics(args: argparse.Namespace) -> int:
     async with connected(args) as client:
+        if Feature.METRICS not in client.features:
+            raise ClientError("this server reads no metrics (no [prometheus] in its config)")
         report = await client.get_metrics(args.incident)
         if report.snapshot is None:
             raise ClientError(report.error or "no metrics snapshot")

@@ -47,6 +47,7 @@ from warroom.protocol.frames import (
     Ack,
     ErrorFrame,
     Events,
+    Feature,
     GetMetrics,
     IncidentList,
     ListIncidents,
@@ -109,6 +110,8 @@ class WarroomClient:
         self.states: dict[int, IncidentState] = {}
         self.presence: dict[int, list[PresenceUser]] = {}
         self.links: dict[str, ServiceLinks] = {}
+        self.features: frozenset[Feature] = frozenset()
+        """What the server said it offers in its `welcome` (triage, metrics)."""
         self.triage: TriageList | None = None
         """The triage list, once `follow_triage` was called; kept current by the server."""
         self.metrics: dict[int, MetricsSnapshot] = {}
@@ -336,6 +339,7 @@ class WarroomClient:
             return
         self.user = welcome.user
         self.links = welcome.links
+        self.features = frozenset(welcome.features)
         self._set_status(ConnectionStatus.CONNECTED)
         if self._first_contact is not None and not self._first_contact.done():
             self._first_contact.set_result(None)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from warroom.domain.checklist import ItemState
 from warroom.domain.communications import PublicState
+from warroom.domain.instants import ClientTime
 from warroom.domain.limits import (
     MAX_REASON,
     MAX_TAGS,
@@ -33,6 +35,18 @@ from warroom.domain.timeline import EntryKind
 CommandId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
+def _integer_level(value: object) -> object:
+    # pydantic takes `true` and `2.0` for an IntEnum even when strict: refuse them here, so that
+    # `"severity": true` is an error and not a SEV1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("severity_type", "Input should be the integer 1, 2 or 3")
+    return value
+
+
+Level = Annotated[Severity, BeforeValidator(_integer_level)]
+"""A severity as a client sends it: the integer 1, 2 or 3, nothing that looks like one."""
+
+
 class _Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -46,7 +60,7 @@ class _IncidentCommand(_Command):
 class DeclareIncident(_Command):
     type: Literal["declare_incident"] = "declare_incident"
     title: Title
-    severity: Severity
+    severity: Level
     summary: Summary = ""
     triage_id: int | None = None
     """Declare from this triage item: its alerts go to the new incident's timeline."""
@@ -74,8 +88,8 @@ class SetSummary(_IncidentCommand):
 
 class SetSeverity(_IncidentCommand):
     type: Literal["set_severity"] = "set_severity"
-    severity: Severity
-    expected: Severity
+    severity: Level
+    expected: Level
     reason: Reason
 
 
@@ -115,10 +129,10 @@ class AddEntry(_IncidentCommand):
     type: Literal["add_entry"] = "add_entry"
     kind: EntryKind = EntryKind.NOTE
     text: EntryText
-    occurred_at: AwareDatetime | None = None
+    occurred_at: ClientTime | None = None
     correlation_id: CorrelationId | None = None
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
-    typed_at: AwareDatetime | None = None
+    typed_at: ClientTime | None = None
     """When the person typed it, by their console's clock: an entry typed while the server was
     unreachable waits in the outbox and reaches the server later. A client time, like
     `occurred_at`; unlike it, a fact about the writing, not a claim about the incident."""
@@ -171,7 +185,7 @@ class PostStatusUpdate(_IncidentCommand):
     status: EntryText
     impact: Summary = ""
     actions: Summary = ""
-    next_update_at: AwareDatetime | None = None
+    next_update_at: ClientTime | None = None
 
 
 class DraftExternalUpdate(_IncidentCommand):

@@ -6,13 +6,13 @@ order through `projection.apply_event` gives its state; that is the only way sta
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from warroom.domain.checklist import ItemState
 from warroom.domain.communications import PublicState
+from warroom.domain.instants import UtcTime
 from warroom.domain.phase import Phase
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
@@ -97,10 +97,10 @@ class EntryAdded(_Body):
     type: Literal["entry_added"] = "entry_added"
     kind: EntryKind
     text: str
-    occurred_at: datetime | None = None
+    occurred_at: UtcTime | None = None
     correlation_id: str | None = None
     tags: list[str] = Field(default_factory=list)
-    typed_at: datetime | None = None
+    typed_at: UtcTime | None = None
     """When it was typed (the client's clock); the event's own `at` is when the server got it."""
 
 
@@ -135,7 +135,7 @@ class StatusUpdatePosted(_Body):
     status: str
     impact: str = ""
     actions: str = ""
-    next_update_at: datetime | None = None
+    next_update_at: UtcTime | None = None
 
 
 class ExternalDrafted(_Body):
@@ -215,7 +215,7 @@ class Event(BaseModel):
     incident_id: int
     seq: int
     """Gap-free per incident, starting at 1 with `incident_declared`."""
-    at: datetime
+    at: UtcTime
     """Server time of the commit."""
     actor: str
     """The person whose token made the change, or `warroom` for the server's own events."""

@@ -1,4 +1,5 @@
-"""Stored times as every renderer reads them: checked before they are converted or subtracted.
+"""Stored times as every renderer reads them (checked before they are converted or subtracted),
+and kept in UTC.
 
 A time a client sent, such as `0001-01-01T00:00:00+14:00`, is a valid `datetime` but has no UTC
 value (it falls in year 0), and `0001-01-01T00:00:00Z` has no value in any zone west of UTC:
@@ -9,6 +10,9 @@ as the text that was stored, marked, instead of crashing.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 """The first instant shown as a time: a day after the calendar's start, so it exists in every
@@ -59,3 +63,21 @@ def span(start: datetime, end: datetime) -> timedelta | None:
     if not (in_range(start) and in_range(end)):
         return None
     return _aware(end) - _aware(start)
+
+
+def to_utc(when: datetime) -> datetime:
+    """`when` as the same instant in UTC, which is how every stored time is kept.
+
+    A naive time is taken to be UTC. A time with no UTC value (out of range) is returned as it
+    came, for the rules to refuse with the window they allow (`domain.time_window`), and so that
+    an old log holding one still loads.
+    """
+    if not in_range(when):
+        return when
+    return _aware(when).astimezone(UTC)
+
+
+UtcTime = Annotated[datetime, AfterValidator(to_utc)]
+"""A stored time (events, state): kept in UTC, so the server writes every time with a `Z`."""
+ClientTime = Annotated[AwareDatetime, AfterValidator(to_utc)]
+"""A time a client sends: it must carry its zone (`Z` or `+02:00`) and is kept in UTC."""

@@ -98,11 +98,15 @@ def start_state(event: Event) -> IncidentState:
 
 
 def apply_event(state: IncidentState, event: Event) -> None:
-    """Apply one committed event in place. Events must arrive in sequence, without gaps."""
+    """Apply one committed event in place. Events must arrive in sequence, without gaps.
+
+    An event that does not fit raises before it changes anything: every case below looks up and
+    builds what it needs first and only then writes to `state`. (The sequencer does not rely on
+    this alone: a turn that fails for any reason rebuilds the incidents it touched.)
+    """
     if event.seq != state.seq + 1:
         raise ProjectionError(f"expected seq {state.seq + 1}, got {event.seq}")
     _apply_body(state, event)
-    # Last, so an event that does not fit (unknown entry or item) leaves the state untouched.
     state.seq = event.seq
 
 
@@ -111,23 +115,22 @@ def _apply_body(state: IncidentState, event: Event) -> None:
     inc = state.incident
     match body:
         case EntryAdded():
+            added = TimelineEntry(
+                id=event.seq,
+                kind=body.kind,
+                text=body.text,
+                author=event.actor,
+                at=event.at,
+                occurred_at=body.occurred_at,
+                typed_at=body.typed_at,
+                correlation_id=body.correlation_id,
+                tags=list(body.tags),
+                mentions=find_mentions(body.text),
+            )
+            state.timeline.append(added)
             if body.kind is EntryKind.STATUS:
                 state.last_status_at = event.at
                 state.next_update_promised = None
-            state.timeline.append(
-                TimelineEntry(
-                    id=event.seq,
-                    kind=body.kind,
-                    text=body.text,
-                    author=event.actor,
-                    at=event.at,
-                    occurred_at=body.occurred_at,
-                    typed_at=body.typed_at,
-                    correlation_id=body.correlation_id,
-                    tags=list(body.tags),
-                    mentions=find_mentions(body.text),
-                )
-            )
         case EntryAmended():
             entry = _entry(state, body.entry_id)
             entry.revisions.append(
@@ -217,8 +220,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             inc.services.remove(body.service)
             _system(state, event, f"Service {body.service} removed")
         case StatusUpdatePosted():
-            state.last_status_at = event.at
-            state.next_update_promised = body.next_update_at
+            # The text first: composing it is what can fail, and the clock must not have moved.
             text = compose_status_text(body.status, body.impact, body.actions, body.next_update_at)
             state.timeline.append(
                 TimelineEntry(
@@ -231,6 +233,8 @@ def _apply_body(state: IncidentState, event: Event) -> None:
                     mentions=find_mentions(text),
                 )
             )
+            state.last_status_at = event.at
+            state.next_update_promised = body.next_update_at
         case ExternalDrafted():
             state.external_updates.append(
                 ExternalUpdate(
@@ -251,20 +255,19 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             )
         case ExternalApproved():
             draft = _draft(state, body.draft_id)
+            # The timeline records the public text exactly as it was published.
+            published = TimelineEntry(
+                id=event.seq,
+                kind=EntryKind.EXTERNAL,
+                text=draft.text,
+                author=draft.drafted_by,
+                at=event.at,
+                tags=[f"approved-by:{event.actor}", f"state:{draft.state.value}"],
+            )
             draft.status = DraftStatus.APPROVED
             draft.decided_by = event.actor
             draft.decided_at = event.at
-            # The timeline records the public text exactly as it was published.
-            state.timeline.append(
-                TimelineEntry(
-                    id=event.seq,
-                    kind=EntryKind.EXTERNAL,
-                    text=draft.text,
-                    author=draft.drafted_by,
-                    at=event.at,
-                    tags=[f"approved-by:{event.actor}", f"state:{draft.state.value}"],
-                )
-            )
+            state.timeline.append(published)
         case ExternalRejected():
             draft = _draft(state, body.draft_id)
             draft.status = DraftStatus.REJECTED
@@ -328,15 +331,15 @@ def _assign(roster: Roster, event: Event, body: RoleAssigned) -> None:
 
 
 def _unassign(roster: Roster, event: Event, body: RoleUnassigned) -> None:
+    if body.role not in {Role.CL, Role.SCRIBE, Role.TL}:
+        raise ProjectionError(f"role {body.role} cannot be unassigned")
     _close_tenure(roster, body.role, body.user, event)
     if body.role is Role.CL:
         roster.cl = None
     elif body.role is Role.SCRIBE:
         roster.scribe = None
-    elif body.role is Role.TL:
-        roster.tls.pop(body.user, None)
     else:
-        raise ProjectionError(f"role {body.role} cannot be unassigned")
+        roster.tls.pop(body.user, None)
 
 
 def _close_tenure(roster: Roster, role: Role, user: str, event: Event) -> None:

@@ -69,6 +69,11 @@ from warroom.domain.naming import channel_name
 from warroom.domain.permissions import Permission, allows
 from warroom.domain.phase import PHASE_TRANSITIONS, Phase
 from warroom.domain.roles import Role
+from warroom.domain.time_window import (
+    check_next_update_at,
+    check_occurred_at,
+    plausible_typed_at,
+)
 from warroom.domain.timeline import RECORD_KINDS, USER_KINDS, EntryKind, TimelineEntry
 from warroom.domain.triage import Detection, TriageItem, TriageStatus
 from warroom.domain.triage_log import TriageDismissed
@@ -98,9 +103,13 @@ def decide(
     users: Container[str],
     metrics: MetricsSnapshot | None = None,
     *,
+    now: datetime,
     no_metrics: str = NO_SNAPSHOT,
 ) -> EventBody:
     """The event `command` from `actor` becomes, given the incident as it stands.
+
+    Deciding reads `state` and never changes it: applying the event is the projection's job,
+    once the caller has it.
 
     Args:
         state: the incident after every committed (or already accepted) event.
@@ -109,6 +118,7 @@ def decide(
         users: the names of known users, to refuse roles for people who do not exist.
         metrics: the incident's latest metrics snapshot, which `PinMetrics` writes down; the
             server takes snapshots, the rules only read the one they are given.
+        now: the server's time, which bounds the times a client may send (`time_window`).
         no_metrics: why there is no snapshot, told to someone pinning without one.
     """
     roles = state.roster.roles_of(actor)
@@ -118,7 +128,7 @@ def decide(
         case AssignRole() | UnassignRole() | AcceptIc() | DeclineIc():
             return _decide_roster(state, command, actor, roles, users)
         case AddEntry() | AmendEntry() | StrikeEntry():
-            return _decide_timeline(state, command, actor, roles)
+            return _decide_timeline(state, command, actor, roles, now)
         case PinMetrics():
             _require(roles, Permission.PIN_METRICS, "pin metrics to the timeline")
             if metrics is None:
@@ -146,7 +156,7 @@ def decide(
             | ApproveExternalUpdate()
             | RejectExternalUpdate()
         ):
-            return _decide_communications(state, command, roles)
+            return _decide_communications(state, command, roles, now)
 
 
 def decide_dismissal(item: TriageItem | None, command: DismissTriage) -> TriageDismissed:
@@ -228,17 +238,20 @@ def _decide_timeline(
     command: AddEntry | AmendEntry | StrikeEntry,
     actor: str,
     roles: frozenset[Role],
+    now: datetime,
 ) -> EventBody:
     match command:
         case AddEntry():
             _decide_entry_kind(command.kind, roles)
+            if command.occurred_at is not None:
+                check_occurred_at(command.occurred_at, state.incident.declared_at, now)
             return EntryAdded(
                 kind=command.kind,
                 text=command.text,
                 occurred_at=command.occurred_at,
                 correlation_id=command.correlation_id,
                 tags=list(command.tags),
-                typed_at=command.typed_at,
+                typed_at=plausible_typed_at(command.typed_at, state.incident.declared_at, now),
             )
         case AmendEntry():
             entry = _editable_entry(state, command.entry_id, actor, roles)
@@ -279,10 +292,13 @@ def _decide_communications(
     state: IncidentState,
     command: PostStatusUpdate | DraftExternalUpdate | ApproveExternalUpdate | RejectExternalUpdate,
     roles: frozenset[Role],
+    now: datetime,
 ) -> EventBody:
     match command:
         case PostStatusUpdate():
             _require(roles, Permission.POST_STATUS, "post status updates")
+            if command.next_update_at is not None:
+                check_next_update_at(command.next_update_at, now)
             return StatusUpdatePosted(
                 status=command.status,
                 impact=command.impact,

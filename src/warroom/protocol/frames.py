@@ -7,6 +7,7 @@ docs/protocol.md documents each frame with examples.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -92,8 +93,18 @@ CLIENT_FRAME_ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 # --- server to client -------------------------------------------------------------------------
 
 
+class Feature(StrEnum):
+    """What a server offers beyond incidents, named in `welcome` so clients need not guess."""
+
+    TRIAGE = "triage"
+    """Alertmanager is configured: alerts become triage items to declare or dismiss."""
+    METRICS = "metrics"
+    """Prometheus is configured: incidents' services are polled and snapshots can be pinned."""
+
+
 class Welcome(_Frame):
-    """First frame on every connection: who the token belongs to and which protocol is spoken."""
+    """First frame on every connection: who the token belongs to, which protocol is spoken and
+    what the server offers."""
 
     type: Literal["welcome"] = "welcome"
     protocol: int = PROTOCOL_VERSION
@@ -101,6 +112,9 @@ class Welcome(_Frame):
     user: str
     links: dict[str, ServiceLinks] = {}
     """Investigation URL templates per service (key `default` for the rest)."""
+    features: list[Feature] = []
+    """The features this server offers, sorted. `subscribe_triage` and `get_metrics` are
+    answered either way; without the feature the triage list stays empty and metrics say why."""
 
 
 class Ack(_Frame):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.protocol.frames import CLIENT_FRAME_ADAPTER, ClientFrame
@@ -14,7 +16,9 @@ _TOO_LONG = {"string_too_long", "too_long"}
 
 
 def parse_client_frame(raw: str | bytes) -> ClientFrame:
-    """The typed frame in `raw`.
+    """The typed frame in `raw`, read strictly: a JSON value of the wrong type is refused, never
+    converted (`"severity": true` is not SEV1, `"incident_id": "7"` is not 7). Times are ISO 8601
+    strings with a zone, as JSON has no time type.
 
     Raises:
         DomainError: with `bad_frame`, `unknown_type`, `too_large` or `invalid`.
@@ -22,15 +26,7 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
     if isinstance(raw, bytes):
         raise DomainError(ErrorCode.BAD_FRAME, "frames are JSON text, not binary")
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise DomainError(ErrorCode.BAD_FRAME, f"not JSON: {exc}") from None
-    except RecursionError:
-        raise DomainError(ErrorCode.BAD_FRAME, "JSON nested too deeply") from None
-    if not isinstance(data, dict):
-        raise DomainError(ErrorCode.BAD_FRAME, "a frame must be a JSON object")
-    try:
-        return CLIENT_FRAME_ADAPTER.validate_python(data)
+        return CLIENT_FRAME_ADAPTER.validate_json(raw, strict=True)
     except ValidationError as exc:
         raise _refusal(exc) from None
 
@@ -58,11 +54,59 @@ def _encodable(text: str) -> bool:
 
 
 def _refusal(exc: ValidationError) -> DomainError:
-    errors = exc.errors(include_url=False, include_input=False)
+    errors = exc.errors(include_url=False)
+    for error in errors:
+        if error["type"] == "json_invalid":
+            return DomainError(ErrorCode.BAD_FRAME, f"not JSON: {error['msg']}")
+        if error["type"] in {"dict_type", "model_type"} and not error["loc"]:
+            return DomainError(ErrorCode.BAD_FRAME, "a frame must be a JSON object")
     if any(e["type"] in {"union_tag_invalid", "union_tag_not_found"} for e in errors):
         return DomainError(ErrorCode.UNKNOWN_TYPE, "missing or unknown frame type")
     code = ErrorCode.TOO_LARGE if any(e["type"] in _TOO_LONG for e in errors) else ErrorCode.INVALID
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'][1:]) or 'frame'}: {e['msg']}" for e in errors[:5]
-    )
-    return DomainError(code, detail)
+    return DomainError(code, "; ".join(_problem(e) for e in errors[:5]))
+
+
+def _problem(error: ErrorDetails) -> str:
+    """`field: what was expected (got what)`; the value itself is not repeated back."""
+    field = ".".join(str(p) for p in error["loc"][1:]) or "frame"
+    value = error["input"]
+    # Say what came only when its JSON type was wrong: `(got a string)` after "should be 'ic',
+    # 'cl', ..." would not help someone who sent the string "boss".
+    wrong_type = error["type"] in _TYPE_ERRORS or not isinstance(value, str)
+    got = f" (got {_json_type(value)})" if wrong_type and error["type"] != "missing" else ""
+    # Enum members in pydantic's wording (`<Role.IC: 'ic'>`) become the JSON value (`'ic'`).
+    message = _ENUM_MEMBER.sub(r"\1", error["msg"])
+    return f"{field}: {message}{got}"
+
+
+_ENUM_MEMBER = re.compile(r"<\w+\.\w+: ('[^']*'|\d+)>")
+
+
+_TYPE_ERRORS = {
+    "int_type",
+    "string_type",
+    "bool_type",
+    "list_type",
+    "dict_type",
+    "model_type",
+    "datetime_type",
+    "int_from_float",
+    "severity_type",
+}
+
+
+def _json_type(value: object) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int() | float():
+            return "a number"
+        case str():
+            return "a string"
+        case list():
+            return "an array"
+        case dict():
+            return "an object"
+    return type(value).__name__

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import re
 import resource
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from ipaddress import IPv4Network, IPv6Network, ip_address
@@ -25,7 +25,7 @@ from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.links import ServiceLinks
 from warroom.protocol.endpoint import unix_url
-from warroom.protocol.frames import Welcome
+from warroom.protocol.frames import Feature, Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server import logthrottle
 from warroom.server.auth import Authenticator
@@ -199,11 +199,13 @@ class WarroomServer:
         *,
         links: Mapping[str, ServiceLinks] | None = None,
         status_pages: StatusPages | None = None,
+        features: Collection[Feature] = (),
     ):
         self.hub = hub
         self.auth = auth
         self.settings = settings
         self._links = dict(links or {})
+        self._features = sorted(features)
         self._status_pages = status_pages
         self._server: Server | None = None
         self.gate = ConnectionGate.for_process(settings.limits.max_connections)
@@ -338,7 +340,12 @@ class WarroomServer:
                 conn.revoked = True
                 conn.drop(f"user {user} was revoked", CLOSE_POLICY)
             else:
-                welcome = Welcome(server=f"warroom/{__version__}", user=user, links=self._links)
+                welcome = Welcome(
+                    server=f"warroom/{__version__}",
+                    user=user,
+                    links=self._links,
+                    features=self._features,
+                )
                 conn.send(welcome.model_dump_json())
             since_turn = 0
             async for raw in ws:

@@ -61,6 +61,17 @@ BATCH_LIMIT = 512
 READ_LOG_PAGE_BYTES = 512 * 1024
 """Largest `read_log` reply (one event larger than this is sent alone); see docs/protocol.md."""
 
+_INTERNAL = DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed")
+_NOT_SAVED = DomainError(
+    ErrorCode.UNAVAILABLE, "not saved: the server could not store it; nothing was changed"
+)
+"""What a client hears when the commit fails; the cause (and the database's path) goes to the
+server's log only."""
+_NOT_READ = DomainError(
+    ErrorCode.UNAVAILABLE, "nothing was changed: the server could not read what it needs"
+)
+"""What a client hears when the turn could not load what it needs; the cause is logged."""
+
 
 _READS = (Subscribe, Unsubscribe, ListIncidents, ReadLog)
 
@@ -175,6 +186,9 @@ class Hub:
         self._metrics: MetricsSource | None = None
         self._triage_seq = 0
         self._turn_triage: set[int] = set()
+        self._turn_events: dict[int, list[Event]] = {}
+        """This turn's decided, not yet committed events per incident: what a failed apply
+        rebuilds the incident with, on top of its committed log."""
         self._presence_dirty: set[int] = set()
 
     async def load(self) -> None:
@@ -291,20 +305,21 @@ class Hub:
                 await self._turn(batch)
             except Exception:  # the sequencer must outlive any single bad turn
                 log.exception("unexpected failure while processing %d requests", len(batch))
-                internal = DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed")
                 for request in batch:
                     if isinstance(request, _ServerWrite):
                         if not request.done.done():
-                            request.done.set_exception(internal)
+                            request.done.set_exception(_INTERNAL)
                     else:
-                        request.conn.send(error_frame(getattr(request.frame, "id", None), internal))
+                        request.conn.send(
+                            error_frame(getattr(request.frame, "id", None), _INTERNAL)
+                        )
 
     async def _turn(self, batch: list[_Request | _ServerWrite]) -> None:
         try:
             await self._prepare(batch)
         except StoreError as exc:
             log.error("cannot read the store: %s", exc)
-            self._refuse(batch, DomainError(ErrorCode.UNAVAILABLE, f"nothing was changed: {exc}"))
+            self._refuse(batch, _NOT_READ)
             return
         try:
             await self._decide_and_commit(batch)
@@ -345,6 +360,7 @@ class Hub:
         if any(isinstance(r, _Request) and self._names_unknown_user(r.frame) for r in batch):
             await self._auth.refresh()
         self._turn_triage.clear()
+        self._turn_events = {}
         writes: list[_Write] = []
         reads: list[_Request] = []
         server_writes: list[tuple[_ServerWrite, Event]] = []
@@ -359,6 +375,9 @@ class Hub:
                     server_writes.append((request, self._decide_server_write(request)))
                 except DomainError as exc:
                     request.done.set_exception(exc)
+                except Exception:  # a bug refuses this write only; it left nothing behind
+                    log.exception("unexpected failure deciding a server write")
+                    request.done.set_exception(_INTERNAL)
                 continue
             frame = request.frame
             if not isinstance(frame, _WRITES):
@@ -368,6 +387,11 @@ class Hub:
                 writes.append(self._decide(request.conn, frame))
             except DomainError as exc:
                 request.conn.send(error_frame(frame.id, exc))
+            except Exception:  # a bug refuses this write only; it left nothing behind
+                log.exception(
+                    "unexpected failure deciding %s from %s", frame.type, request.conn.user
+                )
+                request.conn.send(error_frame(frame.id, _INTERNAL))
         # Keep the turn's events in seq order per incident: client writes and server writes were
         # decided in batch order, so sort by (incident, seq) to commit and publish them in order.
         new_events = sorted(
@@ -380,22 +404,21 @@ class Hub:
             staged = self._cache.stage(new_events)
             try:
                 await self._store.append(new_events, staged.summaries, staged.snapshots)
-                self._cache.committed(staged)
-            except StoreError as exc:
-                log.error("write refused: %s", exc)
+            except Exception as exc:  # not committed: memory goes back to what is on disk
+                refusal = _refusal_of_commit(exc)
                 self._roll_back(new_events, before)
-                refusal = DomainError(ErrorCode.UNAVAILABLE, f"not saved: {exc}")
                 refused.update({(e.incident_id, e.seq): refusal for e in new_events})
                 for server_write, _ in server_writes:
                     server_write.done.set_exception(refusal)
                 server_writes = []
                 new_events = []
+            else:
+                self._cache.committed(staged)
         if triage:
             try:
                 await self._commit_triage(triage)
-            except StoreError as exc:
-                log.error("triage write refused: %s", exc)
-                refusal = DomainError(ErrorCode.UNAVAILABLE, f"not saved: {exc}")
+            except Exception as exc:
+                refusal = _refusal_of_commit(exc)
                 refused.update({(TRIAGE_LOG, w.seq): refusal for w in triage})
         self._publish(new_events)
         for server_write, event in server_writes:
@@ -407,7 +430,11 @@ class Hub:
                 self._ack(w) if refusal_of_w is None else error_frame(w.frame_id, refusal_of_w)
             )
         for request in reads:
-            self._answer_read(request)
+            try:
+                self._answer_read(request)
+            except Exception:  # a feature's bug answers this read only, not the turn's writes
+                log.exception("unexpected failure answering %s", request.frame.type)
+                request.conn.send(error_frame(getattr(request.frame, "id", None), _INTERNAL))
         if new_events:
             for observer in self._observers:
                 try:
@@ -422,7 +449,7 @@ class Hub:
         items = [w.item for w in writes if w.item is not None]
         try:
             await self._store.append_triage(records, items)
-        except StoreError:
+        except Exception:
             for record in records:
                 self._commands.pop((record.actor, record.command_id), None)
             self._triage_seq = records[0].seq - 1
@@ -439,6 +466,8 @@ class Hub:
             return _Write(conn, frame.id, *known, duplicate=True)
         if isinstance(frame, DismissTriage):
             return self._decide_dismissal(conn, frame, now)
+        # Deciding only reads; nothing in memory changes until the event is applied, and a failed
+        # apply puts the incident back as it was (`_apply`).
         if isinstance(frame, DeclareIncident):
             incident_id = max(max(self._incidents, default=0), self._cache.last_id) + 1
             declared = decide_declaration(frame, now, self._claim(frame.triage_id))
@@ -451,6 +480,9 @@ class Hub:
                 body=declared,
             )
             self._incidents[incident_id] = _Incident(state=start_state(event))
+            self._turn_events[incident_id] = [event]
+            if frame.triage_id is not None:
+                self._turn_triage.add(frame.triage_id)
         else:
             record = self._incidents.get(frame.incident_id)
             if record is None:
@@ -462,6 +494,7 @@ class Hub:
                 conn.user,
                 self._auth.user_names,
                 metrics,
+                now=now,
                 no_metrics=no_metrics,
             )
             event = Event(
@@ -472,7 +505,7 @@ class Hub:
                 command_id=frame.id,
                 body=body,
             )
-            apply_event(record.state, event)
+            self._apply(record, event)
         self._commands[(conn.user, frame.id)] = (event.incident_id, event.seq)
         return _Write(conn, frame.id, event.incident_id, event.seq, duplicate=False, event=event)
 
@@ -490,20 +523,16 @@ class Hub:
         item = self._triage.item(frame.triage_id)
         body = decide_dismissal(item, frame)
         assert item is not None  # decide_dismissal refuses a missing item
-        self._triage_seq += 1
         record = TriageRecord(
-            seq=self._triage_seq, at=now, actor=conn.user, command_id=frame.id, body=body
+            seq=self._triage_seq + 1, at=now, actor=conn.user, command_id=frame.id, body=body
         )
+        dismissed = apply_triage_record(item, record)
+        # Only now, with nothing left that can fail, does the sequencer remember the decision.
+        self._triage_seq = record.seq
         self._turn_triage.add(frame.triage_id)
         self._commands[(conn.user, frame.id)] = (TRIAGE_LOG, record.seq)
         return _Write(
-            conn,
-            frame.id,
-            TRIAGE_LOG,
-            record.seq,
-            duplicate=False,
-            record=record,
-            item=apply_triage_record(item, record),
+            conn, frame.id, TRIAGE_LOG, record.seq, duplicate=False, record=record, item=dismissed
         )
 
     def _claim(self, triage_id: int | None) -> Detection | None:
@@ -513,9 +542,7 @@ class Hub:
             raise DomainError(ErrorCode.UNKNOWN_ENTRY, "this server has no alert triage")
         if triage_id in self._turn_triage:
             raise DomainError(ErrorCode.CONFLICT, f"triage item {triage_id} is being declared")
-        detection = self._triage.claim(triage_id)
-        self._turn_triage.add(triage_id)
-        return detection
+        return self._triage.claim(triage_id)
 
     def _decide_server_write(self, request: _ServerWrite) -> Event:
         record = self._incidents.get(request.incident_id)
@@ -530,12 +557,29 @@ class Hub:
             body=request.body,
         )
         try:
-            apply_event(record.state, event)
+            self._apply(record, event)
         except ProjectionError as exc:
             raise DomainError(ErrorCode.INVALID, str(exc)) from None
         if request.command_id is not None:
             self._commands[(request.actor, request.command_id)] = (event.incident_id, event.seq)
         return event
+
+    def _apply(self, record: _Incident, event: Event) -> None:
+        """Apply a decided event to the incident in memory, so later requests of the turn see it.
+
+        If applying fails, for whatever reason, the incident is rebuilt from its committed log
+        and the turn's earlier events before the failure goes on: a refused write leaves no
+        trace, not even half of one.
+        """
+        try:
+            apply_event(record.state, event)
+        except BaseException:
+            record.state = replay(
+                [Event.model_validate_json(f) for f in record.frames]
+                + self._turn_events.get(event.incident_id, [])
+            )
+            raise
+        self._turn_events.setdefault(event.incident_id, []).append(event)
 
     def _names_unknown_user(self, frame: ClientFrame) -> bool:
         names = self._auth.user_names
@@ -650,6 +694,15 @@ class Hub:
         ).model_dump_json()
         for conn in list(record.subscribers):
             conn.send(message)
+
+
+def _refusal_of_commit(exc: Exception) -> DomainError:
+    """The error a writer gets when the commit failed; the cause is logged, not sent."""
+    if isinstance(exc, StoreError):
+        log.error("write refused: %s", exc)
+        return _NOT_SAVED
+    log.error("unexpected failure while committing", exc_info=exc)
+    return _INTERNAL
 
 
 def _log_page(frame: ReadLog, frames: list[str]) -> str:

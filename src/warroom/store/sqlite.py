@@ -12,9 +12,10 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 from pydantic import ValidationError
@@ -89,9 +90,9 @@ class SqliteStore:
     async def _configure(self) -> None:
         await self._db.execute("PRAGMA busy_timeout = 5000")
         async with self._db.execute("PRAGMA quick_check") as cursor:
-            row = await cursor.fetchone()
-        if row is None or row[0] != "ok":
-            raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else 'no answer'}")
+            rows = await cursor.fetchall()
+        if [tuple(row) for row in rows] != [("ok",)]:
+            raise sqlite3.DatabaseError(f"integrity check failed: {_first_problem(rows)}")
         await self._db.execute("PRAGMA journal_mode = WAL")
         # FULL: an acknowledged write survives power loss, not only a process crash.
         await self._db.execute("PRAGMA synchronous = FULL")
@@ -439,6 +440,21 @@ class SqliteStore:
             )
             for seq, at, actor, command_id, body in rows
         ]
+
+
+def _first_problem(rows: Iterable[Any]) -> str:
+    """SQLite's integrity report in one line: its first problem and how many more there are (a
+    damaged file can list hundreds, one per line, which would bury the one line that matters)."""
+    lines = [
+        line.strip()
+        for row in rows
+        for line in str(row[0]).splitlines()
+        if line.strip() and not line.startswith("*** in database")
+    ]
+    if not lines:
+        return "no answer"
+    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+    return f"{lines[0][:200]}{more}"
 
 
 def _create_private_file(path: Path) -> Path:

@@ -1,0 +1,151 @@
+"""Times a client sends: refused outside their window (which the error names), kept in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from tests.domain.factories import NOW, T0, USERS, Log
+from warroom.domain.commands import AddEntry, PostStatusUpdate
+from warroom.domain.errors import DomainError, ErrorCode
+from warroom.domain.events import EntryAdded, Event, StatusUpdatePosted
+from warroom.domain.rules import decide
+from warroom.domain.time_window import BACKDATE_LIMIT, CLOCK_ALLOWANCE, NEXT_UPDATE_LIMIT
+
+
+def add_entry(occurred_at: datetime | str) -> AddEntry:
+    return AddEntry.model_validate(
+        {"id": "a", "incident_id": 1, "text": "t", "occurred_at": occurred_at}
+    )
+
+
+def post_update(next_update_at: datetime | str) -> PostStatusUpdate:
+    return PostStatusUpdate.model_validate(
+        {"id": "u", "incident_id": 1, "status": "ok", "next_update_at": next_update_at}
+    )
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "0001-01-01T00:00:00+14:00",  # no UTC value at all
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59-14:00",
+        T0 - BACKDATE_LIMIT - timedelta(seconds=1),
+        NOW + CLOCK_ALLOWANCE + timedelta(seconds=1),
+    ],
+)
+def test_an_occurred_at_outside_its_window_is_refused_naming_the_window(
+    occurred_at: datetime | str,
+) -> None:
+    log = Log()
+    with pytest.raises(DomainError) as refused:
+        decide(log.state, add_entry(occurred_at), "scribe", USERS, now=NOW)
+    assert refused.value.code is ErrorCode.INVALID
+    assert refused.value.message.startswith(
+        "occurred_at must be between 2026-10-30T14:00:00Z (30 days before the declaration) "
+        "and 2026-11-29T15:05:00Z (5 minutes from now); got "
+    )
+
+
+@pytest.mark.parametrize(
+    "occurred_at", [T0 - BACKDATE_LIMIT, NOW + CLOCK_ALLOWANCE, T0 - timedelta(hours=3)]
+)
+def test_an_occurred_at_inside_its_window_is_taken(occurred_at: datetime) -> None:
+    log = Log()
+    body = decide(log.state, add_entry(occurred_at), "scribe", USERS, now=NOW)
+    assert isinstance(body, EntryAdded)
+    assert body.occurred_at == occurred_at
+
+
+@pytest.mark.parametrize(
+    "next_update_at",
+    [
+        "0001-01-01T00:00:00+14:00",
+        NOW - CLOCK_ALLOWANCE - timedelta(seconds=1),
+        NOW + NEXT_UPDATE_LIMIT + timedelta(seconds=1),
+        "2999-01-01T00:00:00Z",
+    ],
+)
+def test_a_next_update_outside_its_window_is_refused_naming_the_window(
+    next_update_at: datetime | str,
+) -> None:
+    log = Log()
+    with pytest.raises(DomainError) as refused:
+        decide(log.state, post_update(next_update_at), "cl", USERS, now=NOW)
+    assert refused.value.code is ErrorCode.INVALID
+    assert refused.value.message.startswith(
+        "next_update_at must be between 2026-11-29T14:55:00Z (5 minutes ago) "
+        "and 2026-11-30T15:00:00Z (24 hours from now); got "
+    )
+
+
+def test_a_next_update_inside_its_window_is_taken() -> None:
+    log = Log()
+    for when in (NOW - CLOCK_ALLOWANCE, NOW + timedelta(minutes=15), NOW + NEXT_UPDATE_LIMIT):
+        body = decide(log.state, post_update(when), "cl", USERS, now=NOW)
+        assert isinstance(body, StatusUpdatePosted)
+
+
+def test_the_permission_is_checked_before_the_time() -> None:
+    log = Log()
+    with pytest.raises(DomainError) as refused:
+        decide(log.state, add_entry("0001-01-01T00:00:00Z"), "observer", USERS, now=NOW)
+    assert refused.value.code is ErrorCode.FORBIDDEN
+
+
+def test_client_times_are_kept_in_utc() -> None:
+    entry = add_entry("2026-11-29T16:02:00+02:00")
+    assert entry.occurred_at == datetime(2026, 11, 29, 14, 2, tzinfo=UTC)
+    assert entry.occurred_at is not None
+    assert entry.occurred_at.utcoffset() == timedelta(0)
+    update = post_update("2026-11-29T09:15:00-05:00")
+    assert update.model_dump_json().count('"next_update_at":"2026-11-29T14:15:00Z"') == 1
+
+
+def test_event_times_are_written_in_utc_with_a_z() -> None:
+    east = timezone(timedelta(hours=5, minutes=30))
+    event = Event(
+        incident_id=1,
+        seq=2,
+        at=datetime(2026, 11, 29, 19, 30, tzinfo=east),
+        actor="scribe",
+        body=EntryAdded(kind="note", text="t", occurred_at=datetime(2026, 11, 29, 19, tzinfo=east)),
+    )
+    data = event.model_dump_json()
+    assert '"at":"2026-11-29T14:00:00Z"' in data
+    assert '"occurred_at":"2026-11-29T13:30:00Z"' in data
+
+
+def test_a_stored_time_out_of_range_still_loads_as_stored() -> None:
+    # A log written before the window existed may hold one; it must still replay.
+    body = EntryAdded.model_validate(
+        {"kind": "note", "text": "t", "occurred_at": "0001-01-01T00:00:00+14:00"}
+    )
+    assert body.occurred_at is not None
+    assert body.occurred_at.isoformat() == "0001-01-01T00:00:00+14:00"
+
+
+@pytest.mark.parametrize(
+    "typed_at",
+    ["0001-01-01T00:00:00Z", T0 - BACKDATE_LIMIT - timedelta(seconds=1), NOW + timedelta(hours=1)],
+)
+def test_an_implausible_typed_at_is_dropped_and_the_entry_kept(typed_at: datetime | str) -> None:
+    # The console stamps typed_at from its own clock: a wrong clock must not lose the entry.
+    log = Log()
+    command = AddEntry.model_validate(
+        {"id": "a", "incident_id": 1, "text": "t", "typed_at": typed_at}
+    )
+    body = decide(log.state, command, "scribe", USERS, now=NOW)
+    assert isinstance(body, EntryAdded)
+    assert (body.text, body.typed_at) == ("t", None)
+
+
+def test_a_typed_at_from_an_outbox_within_the_window_is_kept() -> None:
+    log = Log()
+    typed = NOW - timedelta(minutes=20)
+    command = AddEntry.model_validate({"id": "a", "incident_id": 1, "text": "t", "typed_at": typed})
+    body = decide(log.state, command, "scribe", USERS, now=NOW)
+    assert isinstance(body, EntryAdded)
+    assert body.typed_at == typed
