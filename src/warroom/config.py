@@ -71,6 +71,11 @@ class ServerConfig(WarroomSettings):
     prometheus: PrometheusSettings | None = None
     links: dict[str, ServiceLinks] = Field(default_factory=dict)
     """Per service; the key `default` applies to services without their own entry."""
+    db: str | None = None
+    """The database when `--db` is not given: a SQLite path, or `postgresql://USER@HOST:PORT/DB`
+    (never with a password in it); default: the SQLite file in the user data dir."""
+    db_password_file: Path | None = None
+    """A file (mode 0600) holding the PostgreSQL password; else PGPASSWORD or PGPASSFILE."""
 
     @field_validator("call_link")
     @classmethod

@@ -21,7 +21,7 @@ from warroom.server.app import ServerSettings, WarroomServer
 from warroom.server.auth import Authenticator
 from warroom.server.hub import Clock, Hub, utc_now
 from warroom.store.base import StoreError
-from warroom.store.sqlite import SqliteStore
+from warroom.store.open import Store, describe, open_store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class WarroomNode:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         hub: Hub,
         integrations: Integrations,
         server: WarroomServer,
@@ -78,7 +78,7 @@ class WarroomNode:
 
 
 async def start_node(
-    db_path: Path,
+    db_path: Path | str,
     settings: ServerSettings | None = None,
     *,
     clock: Clock = utc_now,
@@ -86,12 +86,15 @@ async def start_node(
 ) -> WarroomNode:
     """Open the database, rebuild the incidents, start the integrations and listen.
 
+    `db_path` is a SQLite file, or a `postgresql://` URL (password from the config's
+    `db_password_file` or the `PG*` environment).
+
     Raises:
         StoreError: the database cannot be opened or holds a damaged event log.
     """
     settings = settings or ServerSettings()
     config = config or ServerConfig()
-    store = await SqliteStore.open(db_path)
+    store = await open_store(db_path, password_file=config.db_password_file)
     try:
         auth = Authenticator(store)
         await auth.refresh()
@@ -100,7 +103,7 @@ async def start_node(
     except ProjectionError as exc:
         await store.close()
         raise StoreError(
-            f"{db_path} holds a damaged event log ({exc}); restore it from a backup"
+            f"{describe(store)} holds a damaged event log ({exc}); restore it from a backup"
         ) from None
     except BaseException:
         await store.close()
@@ -120,7 +123,7 @@ async def start_node(
 
 
 async def serve_until_signalled(
-    db_path: Path,
+    db_path: Path | str,
     settings: ServerSettings,
     config: ServerConfig,
     ready: Callable[[WarroomNode], Awaitable[None]] | None = None,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from warroom import users
 from warroom.client.session import ClientError, WarroomClient, new_id
-from warroom.config import load_config
+from warroom.config import ServerConfig, load_config
 from warroom.console_config import client_token, load_console_config
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
@@ -53,27 +53,40 @@ from warroom.node import WarroomNode, serve_until_signalled
 from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
+from warroom.store.open import describe
 from warroom.users import create_user
 
 
 async def serve(args: argparse.Namespace) -> int:
     async def announce(server: WarroomNode) -> None:
-        print(f"warroom server on {server.url} (database {server.store.path})", file=sys.stderr)
+        where = describe(server.store)
+        print(f"warroom server on {server.url} (database {where})", file=sys.stderr)
 
     settings = ServerSettings(host=args.host, port=args.port)
     config = load_config(args.config)
-    await serve_until_signalled(args.db or default_db(), settings, config, ready=announce)
+    await serve_until_signalled(_database(args, config), settings, config, ready=announce)
     return 0
 
 
+def _database(args: argparse.Namespace, config: ServerConfig) -> Path | str:
+    """`--db`, else the config file's `db`, else the SQLite file in the user data dir."""
+    return args.db or config.db or default_db()
+
+
 async def add_user(args: argparse.Namespace) -> int:
-    token = await create_user(args.db or default_db(), args.name)
+    config = load_config(args.config)
+    token = await create_user(
+        _database(args, config), args.name, password_file=config.db_password_file
+    )
     print(token)
     return 0
 
 
 async def revoke_user(args: argparse.Namespace) -> int:
-    await users.revoke_user(args.db or default_db(), args.name)
+    config = load_config(args.config)
+    await users.revoke_user(
+        _database(args, config), args.name, password_file=config.db_password_file
+    )
     print(f"revoked {args.name}; their token is refused from the next connection on")
     return 0
 

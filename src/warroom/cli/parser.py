@@ -63,11 +63,11 @@ def _server_commands(sub: Commands) -> None:
     user = sub.add_parser("user", help="manage users").add_subparsers(metavar="ACTION")
     add = user.add_parser("add", help="add a user and print their token once")
     add.add_argument("name")
-    _db_option(add)
+    _db_option(add, config=True)
     add.set_defaults(run=actions.add_user)
     revoke = user.add_parser("revoke", help="remove a user; their token stops working")
     revoke.add_argument("name")
-    _db_option(revoke)
+    _db_option(revoke, config=True)
     revoke.set_defaults(run=actions.revoke_user)
 
     demo = sub.add_parser("demo", help="open the TUI on a realistic SEV1 incident")
@@ -265,5 +265,16 @@ def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> No
     )
 
 
-def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="SQLite file (default: in the user data dir)")
+def _db_option(parser: argparse.ArgumentParser, *, config: bool = False) -> None:
+    # A string, not a Path: `postgresql://…` is a URL (see warroom.store.url).
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="SQLite file or postgresql://USER@HOST:PORT/DB, password from PGPASSWORD, "
+        "PGPASSFILE or the config's db_password_file, never here (default: the config's `db`, "
+        "else a SQLite file in the user data dir)",
+    )
+    if config:
+        parser.add_argument(
+            "--config", type=Path, help="server config file (TOML): `db`, `db_password_file`"
+        )
