@@ -53,6 +53,7 @@ from warroom.node import WarroomNode, serve_until_signalled
 from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
+from warroom.store import migrate as store_migrate
 from warroom.store.open import describe
 from warroom.users import create_user
 
@@ -88,6 +89,19 @@ async def revoke_user(args: argparse.Namespace) -> int:
         _database(args, config), args.name, password_file=config.db_password_file
     )
     print(f"revoked {args.name}; their token is refused from the next connection on")
+    return 0
+
+
+async def migrate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    copied = await store_migrate.migrate(
+        args.source, args.target, password_file=config.db_password_file
+    )
+    print(
+        f"copied {copied.incidents} incidents ({copied.events} events), {copied.users} users, "
+        f"{copied.triage_items} triage items and {copied.triage_records} triage log records "
+        f"into {args.target}"
+    )
     return 0
 
 

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warroom",
         description="A terminal war room for incident response.",
+        # The top level sees every option, the subcommands' too: with abbreviations on,
+        # `migrate --to URL` would be refused as an ambiguous `--token`/`--token-file`.
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"warroom {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -69,6 +72,25 @@ def _server_commands(sub: Commands) -> None:
     revoke.add_argument("name")
     _db_option(revoke, config=True)
     revoke.set_defaults(run=actions.revoke_user)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="copy a single-machine war room (SQLite) into an empty PostgreSQL database",
+        description="Copy every incident's events (with their sequence numbers), every user "
+        "(their tokens keep working), the triage items and the triage log from a SQLite file "
+        "into an empty PostgreSQL database, in one transaction, and check the copy. Stop the "
+        "server first; the SQLite file is only read.",
+    )
+    migrate.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH")
+    migrate.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="postgresql://USER@HOST:PORT/DB",
+        help="password from PGPASSWORD, PGPASSFILE or the config's db_password_file",
+    )
+    migrate.add_argument("--config", type=Path, help="server config file: `db_password_file`")
+    migrate.set_defaults(run=actions.migrate)
 
     demo = sub.add_parser("demo", help="open the TUI on a realistic SEV1 incident")
     _client_options(demo)

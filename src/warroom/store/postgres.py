@@ -304,6 +304,74 @@ class PostgresStore:
                     _SAVE_TRIAGE, [(i.id, i.group_key, i.model_dump_json()) for i in items]
                 )
 
+    async def copy_in(
+        self,
+        events: Sequence[Event],
+        users: Sequence[User],
+        triage_items: Sequence[TriageItem],
+        triage_log: Sequence[TriageRecord],
+    ) -> None:
+        """Fill an empty database with a whole war room (`warroom migrate`), in one transaction:
+        everything or nothing. The tables' keys and constraints check what comes in.
+
+        Raises:
+            StoreError: the database already holds a war room, or a row was refused.
+        """
+        async with self._transaction("copy the war room into") as conn:
+            # No node may write while the copy runs, and the emptiness check must hold until
+            # the commit.
+            await conn.execute(
+                "LOCK TABLE events, archived_events, users, triage_items, triage_log "
+                "IN EXCLUSIVE MODE"
+            )
+            held = await conn.fetchval(
+                "SELECT EXISTS (SELECT FROM events) OR EXISTS (SELECT FROM archived_events) "
+                "OR EXISTS (SELECT FROM users) OR EXISTS (SELECT FROM triage_items) "
+                "OR EXISTS (SELECT FROM triage_log)"
+            )
+            if held:
+                raise StoreError(
+                    f"{self.where} already holds a war room; migrate only into an empty database"
+                )
+            await _copy_rows(
+                conn,
+                "events",
+                ("incident_id", "seq", "at", "actor", "command_id", "type", "body"),
+                [
+                    (
+                        e.incident_id,
+                        e.seq,
+                        e.at.isoformat(),
+                        e.actor,
+                        e.command_id,
+                        e.body.type,
+                        e.body.model_dump_json(),
+                    )
+                    for e in events
+                ],
+            )
+            await _copy_rows(
+                conn,
+                "users",
+                ("name", "token_hash", "created_at"),
+                [(u.name, u.token_hash, u.created_at.isoformat()) for u in users],
+            )
+            await _copy_rows(
+                conn,
+                "triage_items",
+                ("id", "group_key", "body"),
+                [(i.id, i.group_key, i.model_dump_json()) for i in triage_items],
+            )
+            await _copy_rows(
+                conn,
+                "triage_log",
+                ("seq", "at", "actor", "command_id", "body"),
+                [
+                    (r.seq, r.at.isoformat(), r.actor, r.command_id, r.body.model_dump_json())
+                    for r in triage_log
+                ],
+            )
+
     async def load_triage_log(self) -> list[TriageRecord]:
         """The whole triage log, oldest first."""
         rows = await self._fetch(
@@ -320,6 +388,13 @@ class PostgresStore:
             )
             for r in rows
         ]
+
+
+async def _copy_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[object, ...]]
+) -> None:
+    if rows:
+        await conn.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
 def _read_password_file(path: Path) -> str:
