@@ -17,6 +17,7 @@ from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.checklist_pane import ChecklistPane
 from warroom.tui.widgets.scribe_input import ScribeInput
 
+from .conftest import Notice
 from .harness import Warroom, settle, static_text, timeline_lines, until, until_state
 
 
@@ -49,12 +50,12 @@ async def test_scribe_posts_an_entry_with_kind_back_date_correlation_id_and_ment
         assert not app.pending
 
 
-async def test_a_bad_line_is_kept_and_explained(warroom: Warroom, incident: int) -> None:
+async def test_a_bad_line_is_kept_and_explained(
+    warroom: Warroom, incident: int, notices: list[Notice]
+) -> None:
     app = await warroom.app("dave", incident)
-    notices: list[str] = []
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        app.notify = lambda message, **_: notices.append(message)  # type: ignore[method-assign]
         scribe = app.screen.query_one(ScribeInput)
         scribe.focus()
         for line, why in [
@@ -64,7 +65,7 @@ async def test_a_bad_line_is_kept_and_explained(warroom: Warroom, incident: int)
             scribe.value = line
             await pilot.press("enter")
             assert scribe.value == line
-            assert why in notices[-1]
+            assert why in notices[-1].message
         assert not app.pending
 
 
@@ -128,13 +129,12 @@ async def test_severity_needs_a_reason_and_a_new_level(warroom: Warroom, inciden
 
 
 async def test_a_refused_write_is_shown_and_changes_nothing(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     app = await warroom.app("alice", incident)
-    notices: list[tuple[str, str]] = []
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        app.notify = lambda message, title="", **_: notices.append((title, message))  # type: ignore[method-assign]
+        notices.clear()  # only what follows counts
         await pilot.press("s")
         dialog = app.screen
         assert isinstance(dialog, SeverityDialog)
@@ -150,9 +150,10 @@ async def test_a_refused_write_is_shown_and_changes_nothing(
         await pilot.press("enter")
         await until(app.client, lambda: app.client.unsent == 0 and bool(notices))
         await settle(pilot)
-        assert notices[-1] == (
-            "Refused (conflict)",
-            "severity was changed by someone else meanwhile",
+        assert notices[-1] == Notice(
+            "Someone else changed it first; look again and retry",
+            "Severity was changed by someone else meanwhile.",
+            "error",
         )
         state = app.client.states[incident]
         assert state.incident.severity is Severity.SEV2

@@ -141,5 +141,5 @@ async def test_the_app_opens_while_the_server_is_down_and_catches_up(
         await warroom.restart()
         await until_state(client, incident, lambda s: s.seq > 0, timeout=20)
         await settle(pilot)
-        assert static_text(app, "#header-title") == f"#{incident} Payment processing down"
+        assert static_text(app, "#header-title").startswith(f"#{incident} Payment processing down ")
         assert static_text(app, "#header-connection") == "● connected"

@@ -15,23 +15,22 @@ from warroom.tui.screens.public_update_dialog import PublicUpdateDialog
 from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
 from warroom.tui.widgets.header import IncidentHeader
 
+from .conftest import Notice
 from .harness import APP_NOW, Warroom, settle, static_text, until_state
 
 
 async def test_the_cl_posts_an_internal_update_that_restarts_the_clock(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     app = await warroom.app("bob", incident)
-    notices: list[tuple[str, str]] = []
-    app.notify = lambda message, title="", **_: notices.append((title, message))  # type: ignore[method-assign]
     async with app.run_test(size=(160, 44)) as pilot:
         await settle(pilot)
         # Twenty minutes into a SEV1: the CL owes an update and is told so, loudly.
         assert static_text(app, "#header-update").startswith("⚠ UPDATE OVERDUE by")
         assert app.screen.query_one(IncidentHeader).has_class("-update-yours")
-        assert ("SEV1 update overdue", "The internal update is overdue: press u to post one.") in (
-            notices
-        )
+        assert Notice(
+            "SEV1 update overdue", "The internal update is overdue: press u to post one.", "error"
+        ) in (notices)
 
         await pilot.press("u")
         dialog = app.screen
@@ -63,8 +62,6 @@ async def test_the_cl_drafts_a_public_update_and_the_ic_approves_it(
 ) -> None:
     bob_app = await warroom.app("bob", incident)
     alice_app = await warroom.app("alice", incident)
-    notices: list[tuple[str, str]] = []
-    alice_app.notify = lambda message, title="", **_: notices.append((title, message))  # type: ignore[method-assign]
     async with bob_app.run_test(size=(160, 44)) as bob, alice_app.run_test(size=(160, 44)) as alice:
         await settle(bob)
         await settle(alice)
@@ -94,12 +91,8 @@ async def test_the_cl_drafts_a_public_update_and_the_ic_approves_it(
         assert draft.state is PublicState.IDENTIFIED
         assert draft.components == ["Card payments", "Checkout"]
         assert draft.title == "Payment processing down"
-        for app in (alice_app, bob_app):
-            assert static_text(app, "#header-meta").startswith(" ✉ 1 public draft awaits the IC ")
-        assert (
-            "Approval needed",
-            "A public update waits for your approval: press c to review.",
-        ) in (notices)
+        assert static_text(bob_app, "#header-meta").startswith(" ✉ 1 draft awaits the IC ")
+        assert static_text(alice_app, "#header-meta").startswith(" ✉ 1 draft to approve (c) ")
 
         # The CL sees the draft waiting, but is not offered the IC's decision.
         await bob.press("c")

@@ -3,8 +3,6 @@ against the real server: offered only to those the server would accept them from
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.widgets import Input, OptionList, TextArea
 
 from warroom.client.session import WarroomClient, new_id
@@ -18,7 +16,8 @@ from warroom.tui.screens.owner_dialog import OwnerDialog
 from warroom.tui.screens.prompt_dialog import PromptDialog
 from warroom.tui.widgets.checklist_pane import ChecklistPane
 
-from .harness import Warroom, settle, static_text, timeline_lines, until_state
+from .conftest import Notice
+from .harness import Warroom, settle, static_text, timeline_lines, until, until_state
 
 
 async def note(client: WarroomClient, incident: int, text: str) -> int:
@@ -108,20 +107,15 @@ async def test_cl_and_observer_are_not_offered_to_change_someone_elses_entry(
             assert not detail.active_bindings.keys() & {"e", "x"}
 
 
-async def test_a_refusal_is_shown_and_nothing_changes(warroom: Warroom, incident: int) -> None:
+async def test_a_refusal_is_shown_and_nothing_changes(
+    warroom: Warroom, incident: int, notices: list[Notice]
+) -> None:
     carol = await warroom.client("carol")
     entry_id = await note(carol, incident, "cache flushed")
     app = await warroom.app("carol", incident)
-    notices: list[str] = []
-    refused = asyncio.Event()
-
-    def notify(message: str, **_: object) -> None:
-        notices.append(message)
-        refused.set()
-
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        app.notify = notify  # type: ignore[method-assign]
+        notices.clear()  # only what follows counts
         await pilot.press("enter", "e")
         assert isinstance(app.screen, AmendDialog)
         # The IC strikes the entry while carol is still rewording it.
@@ -131,9 +125,13 @@ async def test_a_refusal_is_shown_and_nothing_changes(warroom: Warroom, incident
         )
         app.screen.query_one("#text", TextArea).load_text("cache flushed twice")
         await pilot.press("tab", "enter")
-        await asyncio.wait_for(refused.wait(), 10)
+        await pilot.pause()
+        # Sent, then refused: the outbox empties when the refusal arrives.
+        await until(app.client, lambda: app.client.unsent == 0)
         await settle(pilot)
-        assert notices == [f"entry {entry_id} is struck and cannot be changed"]
+        assert [n.message for n in notices] == [
+            f"Entry {entry_id} is struck and cannot be changed."
+        ]
         entry = app.client.states[incident].entry(entry_id)
         assert entry is not None
         assert entry.text == "cache flushed"

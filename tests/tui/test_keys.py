@@ -12,6 +12,7 @@ from textual.command import CommandPalette
 from textual.widgets import Input, OptionList, Static
 from textual.widgets._footer import FooterKey
 
+from warroom.tui.app import WarroomApp
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
@@ -99,6 +100,52 @@ async def test_the_footer_fits_160_columns(warroom: Warroom, incident: int) -> N
         for key in keys:
             assert key.region.right <= 160, key.description
             assert key.region.width > 0, key.description
+
+
+def _footer(app: WarroomApp) -> list[str]:
+    """The footer's keys as drawn, left to right, each checked to be wholly on screen."""
+    keys = sorted(app.screen.query(FooterKey).results(FooterKey), key=lambda k: k.region.x)
+    width = app.size.width
+    for key in keys:
+        assert key.region.width > 0, key.description
+        assert key.region.right <= width, key.description
+    return [f"{key.key_display} {key.description}" for key in keys]
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ("alice", ["? Help", "i Write", "u Update", "c Comms", "s Severity", "p Phase"]),
+        ("bob", ["? Help", "i Write", "u Update", "c Comms", "end Follow", "e Public"]),
+        # An observer's few keys all fit: the usual order, help and quit included.
+        ("erin", ["end Follow", "c Comms", "? Help", "q Quit", "^p palette"]),
+    ],
+    ids=["ic", "cl", "observer"],
+)
+async def test_at_80_columns_the_footer_shows_help_and_the_roles_most_used_keys(
+    warroom: Warroom, incident: int, user: str, expected: list[str]
+) -> None:
+    app = await warroom.app(user, incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert _footer(app)[: len(expected)] == expected
+        assert _footer(app)[-1] == "^p palette"
+
+
+async def test_the_footer_chooses_again_when_the_terminal_is_resized(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(200, 45)) as pilot:
+        await settle(pilot)
+        wide = _footer(app)
+        assert wide[0] == "end Follow"
+        assert {"? Help", "q Quit"} <= set(wide)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        narrow = _footer(app)
+        assert narrow[0] == "? Help"
+        assert len(narrow) < len(wide)
 
 
 async def test_the_palette_lists_theme_once(warroom: Warroom, incident: int) -> None:

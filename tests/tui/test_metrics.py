@@ -20,6 +20,7 @@ from warroom.tui.app import WarroomApp
 from warroom.tui.screens.service_dialog import AddServiceDialog, RemoveServiceDialog
 from warroom.tui.widgets.metrics_pane import NO_SERVICES_HINT, NO_SNAPSHOT, MetricsPane
 
+from .conftest import Notice
 from .harness import T0, Warroom, settle, settle_refused, static_text, until, until_state
 
 
@@ -121,14 +122,13 @@ async def test_a_pushed_snapshot_shows_values_coloured_by_level_with_trends(
     [ServerConfig(prometheus=PrometheusSettings(url=f"http://127.0.0.1:{unused_port()}"))],
 )
 async def test_an_unreachable_prometheus_shows_on_each_signal_and_pinning_still_works(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     app = await warroom.app("dave", incident)
-    notices: list[tuple[str, str]] = []
     async with app.run_test(size=(160, 44)) as pilot:
         # Opening the incident asks the server for a snapshot; every query fails to connect.
         await settle(pilot)
-        app.notify = lambda message, title="", **_: notices.append((title, message))  # type: ignore[method-assign]
+        notices.clear()  # only what follows counts
         lines = static_text(app, "#metrics-text").splitlines()
         assert lines[0] == "payments-api"
         assert " Latency p50     error" in lines
@@ -143,11 +143,13 @@ async def test_an_unreachable_prometheus_shows_on_each_signal_and_pinning_still_
         pinned = app.client.states[incident].timeline[-1]
         assert pinned.author == "dave"
         assert "Errors:" in pinned.text
-        assert notices == [("Metrics pinned", "The current metrics are on the timeline.")]
+        assert notices == [
+            Notice("Metrics pinned", "The current metrics are on the timeline.", "information")
+        ]
 
 
 async def test_pinning_without_prometheus_is_refused_and_observers_are_not_offered_it(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     erin = await warroom.app("erin", incident)
     async with erin.run_test(size=(160, 44)) as pilot:
@@ -156,14 +158,19 @@ async def test_pinning_without_prometheus_is_refused_and_observers_are_not_offer
         assert erin.screen.check_action("add_service", ()) is False
 
     app = await warroom.app("alice", incident)
-    notices: list[tuple[str, str]] = []
     async with app.run_test(size=(160, 44)) as pilot:
         await settle(pilot)
-        app.notify = lambda message, title="", **_: notices.append((title, message))  # type: ignore[method-assign]
+        notices.clear()  # only what follows counts
         seq = app.client.states[incident].seq
         await pilot.press("m")
         await settle_refused(pilot)
-        assert notices == [("Refused (invalid)", "this server has no Prometheus configured")]
+        assert notices == [
+            Notice(
+                "The server cannot accept that value",
+                "This server has no Prometheus configured.",
+                "error",
+            )
+        ]
         assert app.client.states[incident].seq == seq
 
 

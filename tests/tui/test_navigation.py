@@ -12,9 +12,11 @@ from warroom.tui.commands_table import BINDING_IDS, COMMANDS, Scope
 from warroom.tui.palette import WarroomCommands
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
+from warroom.tui.screens.projector import ProjectorScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
+from .conftest import Notice
 from .harness import APP_NOW, Warroom, settle, static_text, until
 
 
@@ -190,6 +192,7 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
         Scope.LINKS: LinkList,
         Scope.DIALOG: FormDialog,
         Scope.ENTRY: EntryDetailScreen,
+        Scope.PROJECTOR: ProjectorScreen,
     }
     for spec in COMMANDS:
         if spec.action.startswith("app."):
@@ -198,12 +201,10 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
 
 
 async def test_an_unknown_incident_says_so_and_shows_the_picker(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     app = await warroom.app("alice", 99)
-    notices: list[str] = []
-    app.notify = lambda message, **_: notices.append(message)  # type: ignore[method-assign]
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, PickerScreen)
-        assert notices == ["no incident 99"]
+        assert [n.message for n in notices] == ["no incident 99"]

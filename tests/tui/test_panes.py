@@ -18,7 +18,9 @@ async def test_header_shows_title_badge_phase_channel_clock_and_connection(
     app = await warroom.app("alice", incident)
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        assert static_text(app, "#header-title") == f"#{incident} Payment processing down"
+        assert static_text(app, "#header-title") == (
+            f"#{incident} Payment processing down  ·  Card payments fail at checkout"
+        )
         badge = app.screen.query_one("#sev-badge")
         assert str(badge.content) == "SEV1"  # type: ignore[attr-defined]
         assert badge.has_class("sev1")
@@ -60,7 +62,9 @@ async def test_severity_pane_explains_the_level_from_the_plan(
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         text = static_text(app, "#severity-pane")
-        assert text.startswith(" SEV1  Critical Impact")
+        assert text.startswith(
+            "What is wrong: Card payments fail at checkout\n\n SEV1  Critical Impact"
+        )
         assert "System-wide outage" in text
         assert "Response: Immediate 24/7 Response." in text
         assert "Escalation: PagerDuty alert to the on-call rotation" in text

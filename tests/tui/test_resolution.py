@@ -14,6 +14,7 @@ from warroom.domain.phase import Phase
 from warroom.tui.screens.export_dialog import ExportDialog
 from warroom.tui.screens.prompt_dialog import PromptDialog
 
+from .conftest import Notice
 from .harness import Warroom, settle, static_text, until_state
 
 SECTIONS = [
@@ -66,12 +67,14 @@ async def test_the_ic_resolves_and_the_header_shows_when_the_post_mortem_is_due(
 
 
 async def test_export_writes_the_post_mortem_draft_beside_the_console(
-    warroom: Warroom, incident: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warroom: Warroom,
+    incident: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    notices: list[Notice],
 ) -> None:
     monkeypatch.chdir(tmp_path)
     app = await warroom.app("erin", incident)  # anyone who may read may export
-    notices: list[tuple[str, str]] = []
-    app.notify = lambda message, title="", **_: notices.append((title, message))  # type: ignore[method-assign]
     async with app.run_test(size=(160, 44)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+e")
@@ -83,9 +86,8 @@ async def test_export_writes_the_post_mortem_draft_beside_the_console(
 
     markdown = tmp_path / f"incident-{incident}-postmortem.md"
     html = tmp_path / f"incident-{incident}-postmortem.html"
-    assert notices[-1] == (
-        "Post-mortem draft written",
-        f"{markdown} and {html}",
+    assert notices[-1] == Notice(
+        "Post-mortem draft written", f"{markdown} and {html}", "information"
     )
     text = markdown.read_text(encoding="utf-8")
     assert text.startswith("# ")
@@ -99,11 +101,9 @@ async def test_export_writes_the_post_mortem_draft_beside_the_console(
 
 
 async def test_export_to_an_edited_path_and_a_failure_says_why(
-    warroom: Warroom, incident: int, tmp_path: Path
+    warroom: Warroom, incident: int, tmp_path: Path, notices: list[Notice]
 ) -> None:
     app = await warroom.app("alice", incident)
-    notices: list[tuple[str, str]] = []
-    app.notify = lambda message, title="", **_: notices.append((title, message))  # type: ignore[method-assign]
     target = tmp_path / "reviews" / "payments.md"
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("", encoding="utf-8")
@@ -119,7 +119,7 @@ async def test_export_to_an_edited_path_and_a_failure_says_why(
         await settle(pilot)
         assert target.is_file()
         assert not target.with_suffix(".html").exists()
-        assert notices[-1] == ("Post-mortem draft written", str(target))
+        assert notices[-1] == Notice("Post-mortem draft written", str(target), "information")
 
         await pilot.press("ctrl+e")
         dialog = app.screen
@@ -128,6 +128,5 @@ async def test_export_to_an_edited_path_and_a_failure_says_why(
         dialog.query_one("#path", Input).focus()
         await pilot.press("enter")
         await settle(pilot)
-        title, message = notices[-1]
-        assert title == "Post-mortem not written"
-        assert str(blocker) in message
+        assert notices[-1].title == "Post-mortem not written"
+        assert str(blocker) in notices[-1].message

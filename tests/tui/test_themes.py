@@ -14,6 +14,7 @@ from warroom.tui.theme_files import (
     shipped_themes_dir,
 )
 
+from .conftest import Notice
 from .harness import Warroom
 
 REPO_THEMES = Path(__file__).resolve().parents[2] / "themes"
@@ -92,18 +93,16 @@ def test_a_bad_theme_file_is_reported_not_fatal(tmp_path: Path, content: str, pr
 
 
 async def test_make_app_selects_a_theme_and_falls_back_on_an_unknown_one(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     contrast = await warroom.app("alice", incident, theme="warroom-contrast")
     assert contrast.theme == "warroom-contrast"
-    notices: list[str] = []
     unknown = await warroom.app("alice", incident, theme="no-such-theme")
     assert unknown.theme == DEFAULT_THEME
-    unknown.notify = lambda message, **_: notices.append(message)  # type: ignore[method-assign]
     async with unknown.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         # alice is the IC of an overdue SEV1, so she may also be told to post an update.
-        themes = [notice for notice in notices if "theme" in notice]
+        themes = [notice.message for notice in notices if "theme" in notice.message]
         assert themes == ["no theme named 'no-such-theme'; using warroom-dark"]
         # Severity colours come from the theme as CSS variables.
         assert unknown.theme_variables["sev1"] == "#e5484d"

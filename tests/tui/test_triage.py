@@ -23,6 +23,7 @@ from warroom.tui.screens.prompt_dialog import PromptDialog
 from warroom.tui.screens.triage import TriageScreen
 from warroom.tui.screens.triage_declare_dialog import TriageDeclareDialog
 
+from .conftest import Notice
 from .harness import APP_NOW, T0, Warroom, settle, settle_refused, static_text, until
 
 RUNBOOK = "https://runbooks.example.com/high-error-rate"
@@ -79,7 +80,7 @@ async def test_an_alert_opens_a_triage_item_that_is_declared_as_an_incident(
             ["1", "SEV1", "HighErrorRate", "13:57", "23 min", "High error rate on payments"]
         ]
         detail = static_text(app, "#triage-detail")
-        assert "HighErrorRate   proposed SEV1   1 of 1 alerts firing" in detail
+        assert "HighErrorRate   proposed SEV1   1 of 1 alert firing" in detail
         assert "41% of requests fail. [b]not markup[/b]" in detail
         assert "labels   service=payments, severity=critical" in detail
         assert "started  2024-05-02 13:57 (23 min ago)" in detail
@@ -107,7 +108,10 @@ async def test_an_alert_opens_a_triage_item_that_is_declared_as_an_incident(
         assert state.roster.ic == "alice"
         assert state.incident.detection is not None
         assert state.incident.detection.triage_id == 1
-        assert static_text(app, "#header-title").endswith("High error rate on payments")
+        # The alert's summary follows the title, literally.
+        assert static_text(app, "#header-title").endswith(
+            "High error rate on payments  ·  41% of requests fail. [b]not markup[/b]"
+        )
         await until(alice, lambda: statuses(alice) == [TriageStatus.DECLARED])
 
         # Back in the triage view the item is among the recent decisions.
@@ -157,15 +161,14 @@ async def test_dismissing_asks_for_a_reason_and_the_list_follows_live(
 
 
 async def test_a_refused_dismissal_is_shown_and_changes_nothing(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     desk = warroom.server.integrations.triage
     await desk.reconcile([payments_group()])
     app = await warroom.app("bob", incident)
-    notices: list[tuple[str, str]] = []
     async with app.run_test(size=(160, 44)) as pilot:
         await settle(pilot)
-        app.notify = lambda message, title="", **_: notices.append((title, message))  # type: ignore[method-assign]
+        notices.clear()  # only what follows counts
         await pilot.press("t")
         await settle(pilot)
         screen = app.screen
@@ -173,7 +176,7 @@ async def test_a_refused_dismissal_is_shown_and_changes_nothing(
         # Dismissing an item that does not exist (or was decided meanwhile) is refused.
         screen.send_dismissal(99, "noise")
         await settle_refused(pilot)
-        assert notices == [("Refused (unknown_entry)", "no triage item 99")]
+        assert notices == [Notice("There is no such entry", "No triage item 99.", "error")]
         assert desk.items[1].status is TriageStatus.OPEN
 
 

@@ -29,11 +29,13 @@ from warroom.tui.messages import (
 )
 from warroom.tui.palette import IncidentCommands, ThemeCommands, WarroomCommands
 from warroom.tui.pending import PendingEntries, PendingEntry
+from warroom.tui.refusals import describe_refusal
 from warroom.tui.relay import message_for
 from warroom.tui.safe_text import clean
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
+from warroom.tui.screens.quit_dialog import QuitDialog
 from warroom.tui.screens.triage import TriageScreen
 from warroom.tui.theme_files import (
     DEFAULT_THEME,
@@ -62,6 +64,7 @@ class WarroomApp(App[None]):
         "styles/picker.tcss",
         "styles/dialogs.tcss",
         "styles/views.tcss",
+        "styles/projector.tcss",
     ]
     COMMANDS = App.COMMANDS | {WarroomCommands, IncidentCommands, ThemeCommands}
     BINDINGS = bindings_for(Scope.APP)
@@ -161,10 +164,8 @@ class WarroomApp(App[None]):
     def on_write_failed(self, message: WriteFailed) -> None:
         # Nothing changed on the server, and state only changes through its events, so showing
         # the refusal is all there is to do; the pending row (if any) disappears with the sync.
-        self.notify(
-            clean(message.message), title=f"Refused ({message.code})", severity="error",
-            markup=False,
-        )  # fmt: skip
+        notice = describe_refusal(message.code, message.message)
+        self.notify(notice.message, title=notice.title, severity="error", markup=False)
         for screen in self._incident_screens():
             screen.sync_from_client()
 
@@ -181,7 +182,16 @@ class WarroomApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        self.exit()
+        unsent = self.client.unsent
+        # Asked once: the same key again, with the question open, quits.
+        if not unsent or isinstance(self.screen, QuitDialog):
+            self.exit()
+            return
+        self.push_screen(QuitDialog(unsent), self._quit_if_confirmed)
+
+    def _quit_if_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self.exit()
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         # Textual saves to ~/Downloads and fails where there is none (servers, containers):

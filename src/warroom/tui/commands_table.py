@@ -41,6 +41,8 @@ class Scope(StrEnum):
     ENTRY = "entry"
     """The detail view of one timeline entry: amending and striking it."""
     DIALOG = "dialog"
+    PROJECTOR = "projector"
+    """The big-room view (severity, clock, roles, latest entries, checklist, large)."""
 
 
 class Gate(StrEnum):
@@ -132,6 +134,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "Pick a colour theme (dark, light, high contrast...)", Scope.MAIN, show=False,
                 # Textual's own "Theme" command is in the palette already.
                 in_palette=False),
+    CommandSpec("view.projector", "v", "show_projector", "Big room",
+                "Show severity, update clock, roles, latest entries and checklist large, for a "
+                "projector or a shared screen", Scope.MAIN, show=False),
     CommandSpec("triage.show", "t", "show_triage", "Triage",
                 "Open the triage view: alerts waiting to be declared or dismissed", Scope.MAIN,
                 show=False),
@@ -252,6 +257,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("entry.strike", "x", "strike_entry", "Strike",
                 "Strike this entry through with a reason; it is never deleted", Scope.ENTRY,
                 gate=Gate.ENTRY_EDITABLE),
+    # --- big-room view ------------------------------------------------------------------------
+    CommandSpec("projector.close", "escape", "close_projector", "Back",
+                "Leave the big-room view", Scope.PROJECTOR),
     # --- dialogs ------------------------------------------------------------------------------
     CommandSpec("dialog.cancel", "escape", "cancel_dialog", "Cancel",
                 "Close the dialog without changing anything", Scope.DIALOG, in_palette=False),

@@ -13,6 +13,7 @@ from warroom.protocol.frames import TriageList
 from warroom.tui.links import safe_url
 from warroom.tui.safe_text import clean
 from warroom.tui.time_format import clock_time, day_and_time
+from warroom.tui.words import count
 
 
 def source_status(source: AlertSourceStatus, zone: tzinfo | None) -> tuple[str, str]:
@@ -72,7 +73,7 @@ def describe_item(item: TriageItem, zone: tzinfo | None, now: datetime) -> Text:
     text.append(clean(alert_name(item)), style="bold")
     text.append(f"   proposed {item.proposed_severity.label}", style="bold")
     firing = sum(1 for alert in item.alerts.values() if alert.firing)
-    text.append(f"   {firing} of {len(item.alerts)} alerts firing\n")
+    text.append(f"   {firing} of {count(len(item.alerts), 'alert')} firing\n")
     summary = item.annotations.get("summary") or item.title
     text.append(clean(summary) + "\n", style="italic")
     description = item.annotations.get("description")

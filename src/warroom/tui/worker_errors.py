@@ -10,6 +10,7 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from warroom.client.session import ClientError, CommandRefused
+from warroom.tui.refusals import describe_refusal
 from warroom.tui.safe_text import clean
 
 
@@ -20,8 +21,8 @@ def report_failed_worker(app: App[None], event: Worker.StateChanged) -> None:
     error = event.worker.error
     if isinstance(error, CommandRefused):
         # The server said no and changed nothing (a request such as a pin or a dismissal).
-        app.notify(clean(error.message), title=f"Refused ({error.code.value})",
-                   severity="error", markup=False)  # fmt: skip
+        notice = describe_refusal(error.code, error.message)
+        app.notify(notice.message, title=notice.title, severity="error", markup=False)
         return
     words = str(error) if isinstance(error, ClientError) else repr(error)
     app.notify(clean(words), title="Error", severity="error", markup=False)

@@ -39,10 +39,6 @@ class AmendDialog(FormDialog[AmendEntry]):
         area.focus()
         area.move_cursor(area.document.end)
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     def submit(self) -> None:
         text = self.query_one("#text", TextArea).text.strip()

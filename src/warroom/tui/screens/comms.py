@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from warroom.client.session import new_id
 from warroom.domain.commands import ApproveExternalUpdate, RejectExternalUpdate
@@ -26,6 +26,7 @@ from warroom.tui.safe_text import clean
 from warroom.tui.screens.prompt_dialog import PromptDialog
 from warroom.tui.time_format import clock_time
 from warroom.tui.widgets.quiet_static import QuietStatic
+from warroom.tui.widgets.role_footer import RoleFooter
 
 _DECISIONS = {"approve_public_update", "reject_public_update"}
 
@@ -71,7 +72,7 @@ class CommsScreen(Screen[None]):
         with Vertical(id="comms-detail-pane", classes="pane") as detail:
             detail.border_title = "Draft"
             yield self._detail
-        yield Footer()
+        yield RoleFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#draft-list", DataTable)

@@ -3,9 +3,13 @@ communications view, resolving, and exporting the post-mortem draft."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
+from rich.text import Text
 from textual import on, work
 
 from warroom.client.session import new_id
+from warroom.domain.checklist import ItemState
 from warroom.domain.commands import SetPhase
 from warroom.domain.communications import DraftStatus
 from warroom.domain.incident import POSTMORTEM_DUE_AFTER, IncidentState
@@ -21,7 +25,9 @@ from warroom.tui.screens.incident_base import IncidentScreenBase
 from warroom.tui.screens.prompt_dialog import PromptDialog
 from warroom.tui.screens.public_update_dialog import PublicUpdateDialog
 from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
+from warroom.tui.time_format import clock_time
 from warroom.tui.widgets.header import IncidentHeader
+from warroom.tui.words import count
 
 _POSTMORTEM_HOURS = int(POSTMORTEM_DUE_AFTER.total_seconds() // 3600)
 
@@ -51,19 +57,18 @@ class CommsActions(IncidentScreenBase):
         self.app.push_screen(CommsScreen(self, self.host, self.incident_id))
 
     def announce_new_drafts(self, state: IncidentState) -> None:
-        """Tell the IC, once, about each public draft that waits for their approval."""
+        """Ring the bell for the IC, once, when a public draft starts waiting for them.
+
+        What waits is said in the header, read from the state: a toast would stay on every
+        screen after the draft was decided.
+        """
         pending = {d.id for d in state.external_updates if d.status is DraftStatus.PENDING}
-        new = pending - (self._announced_drafts or set())
-        self._announced_drafts = pending | (self._announced_drafts or set())
-        if new and self.me is not None and state.roster.ic == self.me:
-            count = "A public update waits" if len(new) == 1 else f"{len(new)} public updates wait"
-            self.notify(
-                f"{count} for your approval: press {key_hint(self, 'comms.show')} to review.",
-                title="Approval needed",
-                severity="warning",
-                timeout=20,
-                markup=False,
-            )
+        seen = self._announced_drafts
+        self._announced_drafts = pending | (seen or set())
+        if seen is None or not pending - seen or self.me is None:
+            return
+        if allows(state.roster.roles_of(self.me), Permission.APPROVE_EXTERNAL):
+            self.app.bell()
 
     @on(IncidentHeader.UpdateOverdue)
     def warn_update_overdue(self, event: IncidentHeader.UpdateOverdue) -> None:
@@ -86,6 +91,7 @@ class CommsActions(IncidentScreenBase):
         state = self.state
         if state is None or not state.incident.phase.is_open:
             return
+        warning = loose_ends(state, self.zone)
         dialog = PromptDialog(
             f"Resolve incident #{self.incident_id}",
             "Resolve once user-facing impact is gone. The on-call page is resolved too, and "
@@ -96,6 +102,7 @@ class CommsActions(IncidentScreenBase):
             placeholder="e.g. rollback complete, error rate back to baseline",
             variant="error",
             dialog_id="resolve-dialog",
+            warning=warning,
         )
         phase = state.incident.phase
         self.app.push_screen(dialog, lambda reason: self._resolve(phase, reason))
@@ -146,3 +153,32 @@ class CommsActions(IncidentScreenBase):
             timeout=15,
             markup=False,
         )
+
+
+def loose_ends(state: IncidentState, zone: tzinfo | None) -> Text | None:
+    """What resolving would leave behind: mitigations still in progress and public drafts the
+    IC has not decided on, listed for the resolve dialog; None when there are none."""
+    doing = [item for item in state.checklist if item.state is ItemState.IN_PROGRESS]
+    drafts = [d for d in state.external_updates if d.status is DraftStatus.PENDING]
+    if not doing and not drafts:
+        return None
+    text = Text()
+    text.append("Before you resolve\n", style="bold")
+    if doing:
+        text.append(f"{count(len(doing), 'mitigation')} still in progress:\n")
+        for item in doing:
+            text.append("  • ")
+            text.append(clean(item.title))
+            if item.owner:
+                text.append(f" ({clean(item.owner)})", style="italic")
+            text.append("\n")
+    if drafts:
+        text.append(f"{count(len(drafts), 'public draft')} not approved (never published):\n")
+        for draft in drafts:
+            text.append("  • ")
+            text.append(clean(draft.title))
+            when = clock_time(draft.drafted_at, zone, seconds=False)
+            text.append(f" — {clean(draft.drafted_by)}, {when}", style="italic")
+            text.append("\n")
+    text.rstrip()
+    return text

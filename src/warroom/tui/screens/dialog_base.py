@@ -1,12 +1,14 @@
-"""The shared frame of the small modal forms: a bordered box, an error line, Escape cancels."""
+"""The shared frame of the small modal forms: a bordered box, an error line, Escape or a
+`#cancel` button cancels."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
 from rich.text import Text
+from textual import on
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.safe_text import clean
@@ -30,5 +32,6 @@ class FormDialog(ModalScreen[ResultT | None]):
     def show_error(self, message: str) -> None:
         self.error_line.update(Text(clean(message)))
 
+    @on(Button.Pressed, "#cancel")
     def action_cancel_dialog(self) -> None:
         self.dismiss(None)

@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from warroom.domain.incident import IncidentState
 from warroom.domain.timeline import TimelineEntry
@@ -24,6 +24,7 @@ from warroom.tui.safe_text import clean
 from warroom.tui.screens.incident_base import IncidentScreenBase
 from warroom.tui.time_format import day_and_time
 from warroom.tui.widgets.link_list import LinkList
+from warroom.tui.widgets.role_footer import RoleFooter
 
 
 def describe_entry(entry: TimelineEntry, zone: tzinfo | None) -> Text:
@@ -114,7 +115,7 @@ class EntryDetailScreen(ModalScreen[None]):
                 yield LinkList(self._links, id="entry-links")
         # Its own footer: the one below belongs to the incident screen and shows that screen's
         # keys, not amend and strike.
-        yield Footer()
+        yield RoleFooter()
 
     def on_mount(self) -> None:
         if self._links:

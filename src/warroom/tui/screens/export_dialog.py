@@ -48,10 +48,6 @@ class ExportDialog(FormDialog[ExportChoice]):
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted, "#path")
     def submit(self) -> None:

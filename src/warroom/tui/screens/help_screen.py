@@ -24,6 +24,7 @@ SCOPE_TITLES: dict[Scope, str] = {
     Scope.COMMS: "Communications view",
     Scope.LINKS: "Link lists",
     Scope.ENTRY: "Entry details",
+    Scope.PROJECTOR: "Big-room view",
     Scope.DIALOG: "Dialogs",
 }
 """Section headings, in the order the sections are listed."""

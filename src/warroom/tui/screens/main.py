@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
-from textual.widgets import Footer, Input, Select
+from textual.widgets import Input, Select
 
 from warroom.client.session import new_id
 from warroom.domain.commands import (
@@ -32,11 +32,13 @@ from warroom.tui.screens.comms_actions import CommsActions
 from warroom.tui.screens.entry_actions import EntryActions
 from warroom.tui.screens.investigation_actions import InvestigationActions
 from warroom.tui.screens.phase_dialog import PhaseChoice, PhaseDialog
-from warroom.tui.screens.role_dialog import ASSIGNABLE_ROLES, RoleChoice, RoleDialog
+from warroom.tui.screens.projector import ProjectorScreen
+from warroom.tui.screens.role_dialog import RoleChoice, RoleDialog, named_roles
 from warroom.tui.screens.severity_dialog import SeverityChoice, SeverityDialog
 from warroom.tui.widgets.checklist_pane import ChecklistPane
 from warroom.tui.widgets.header import IncidentHeader
 from warroom.tui.widgets.metrics_pane import MetricsPane
+from warroom.tui.widgets.role_footer import RoleFooter
 from warroom.tui.widgets.roster_pane import RosterPane
 from warroom.tui.widgets.scribe_input import ScribeInput
 from warroom.tui.widgets.severity_pane import SeverityPane
@@ -78,7 +80,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
                 yield TimelinePane(zone).data_bind(MainScreen.state, MainScreen.pending)
                 yield ChecklistPane(zone).data_bind(MainScreen.state, MainScreen.me)
         yield ScribeInput(self.host.clock).data_bind(MainScreen.state, MainScreen.me)
-        yield Footer()
+        yield RoleFooter()
 
     def on_mount(self) -> None:
         self.now = self.host.clock()
@@ -153,6 +155,9 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
         # One class flips the default of the size: hidden when narrow, shown when wider.
         self.toggle_class("-side-toggled")
 
+    def action_show_projector(self) -> None:
+        self.app.push_screen(ProjectorScreen(self))
+
     def action_focus_timeline_search(self) -> None:
         self.query_one("#timeline-search", Input).focus()
 
@@ -193,7 +198,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
             )
 
     def action_assign_role(self) -> None:
-        self.app.push_screen(RoleDialog(ASSIGNABLE_ROLES, self._known_users()), self._assign)
+        self.app.push_screen(RoleDialog(named_roles(), self._known_users()), self._assign)
 
     def action_offer_ic_handoff(self) -> None:
         self.app.push_screen(RoleDialog((Role.IC,), self._known_users()), self._assign)

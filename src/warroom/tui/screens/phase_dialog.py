@@ -56,10 +56,6 @@ class PhaseDialog(FormDialog[PhaseChoice]):
                     yield Button("Change phase", variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted, "#reason")
     def submit(self) -> None:

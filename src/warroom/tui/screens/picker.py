@@ -11,7 +11,7 @@ from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from warroom.client.session import ClientError, new_id
 from warroom.client.updates import ConnectionStatus
@@ -26,6 +26,8 @@ from warroom.tui.safe_text import clean
 from warroom.tui.severity_colors import severity_style
 from warroom.tui.time_format import day_and_time
 from warroom.tui.triage_format import open_count
+from warroom.tui.widgets.role_footer import RoleFooter
+from warroom.tui.words import count
 
 REFRESH_EVERY = 10.0
 """Seconds between reloads of the list while the picker is open (the server does not push it)."""
@@ -73,7 +75,7 @@ class PickerScreen(Screen[None]):
             with Horizontal(id="declare-buttons"):
                 yield self._error
                 yield Button("Declare", variant="error", id="declare")
-        yield Footer()
+        yield RoleFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#incident-list", DataTable)
@@ -104,7 +106,8 @@ class PickerScreen(Screen[None]):
     def _show_status(self) -> None:
         status = Text(f"{self.connection.text}  ·  {self._summary}")
         if self.open_alerts:
-            alerts = "1 alert waits" if self.open_alerts == 1 else f"{self.open_alerts} alerts wait"
+            waits = "waits" if self.open_alerts == 1 else "wait"
+            alerts = f"{count(self.open_alerts, 'alert')} {waits}"
             status.append("  ·  ")
             key = key_hint(self, "picker.triage")
             status.append(f" ⚑ {alerts} in triage ({key}) ", style="bold reverse")
@@ -155,7 +158,7 @@ class PickerScreen(Screen[None]):
         if not incidents and self.focused is not None and self.focused.id == "incident-list":
             self.action_focus_declare_form()
         self._summary = (
-            f"{len(incidents)} incidents · Enter opens one"
+            f"{count(len(incidents), 'incident')} · Enter opens one"
             if incidents
             else "no incidents yet: declare one below"
         )

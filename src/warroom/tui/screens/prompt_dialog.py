@@ -31,6 +31,7 @@ class PromptDialog(FormDialog[str]):
         placeholder: str = "",
         variant: ButtonVariant = "primary",
         dialog_id: str = "prompt-dialog",
+        warning: Text | None = None,
     ) -> None:
         super().__init__()
         self._title = title
@@ -41,12 +42,15 @@ class PromptDialog(FormDialog[str]):
         self._placeholder = placeholder
         self._variant: ButtonVariant = variant
         self._dialog_id = dialog_id
+        self._warning = warning
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id=self._dialog_id) as box:
             # Border titles are markup: user text in them (an alert's name) is cleaned first.
             box.border_title = for_markup(self._title)
             yield Static(Text(clean(self._message, keep_newlines=True)))
+            if self._warning is not None:
+                yield Static(self._warning, classes="dialog-warning")
             yield Label(self._label)
             yield Input(placeholder=self._placeholder, max_length=MAX_REASON, id="answer")
             yield self.error_line
@@ -56,10 +60,6 @@ class PromptDialog(FormDialog[str]):
 
     def on_mount(self) -> None:
         self.query_one("#answer", Input).focus()
-
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
 
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted, "#answer")

@@ -80,10 +80,6 @@ class PublicUpdateDialog(FormDialog[DraftExternalUpdate]):
         self._filled = fill_template(stage, components)
         area.load_text(self._filled)
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)
     def submit(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import get_args
 
 from pydantic import TypeAdapter, ValidationError
 from textual import on
@@ -12,14 +13,19 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select
 
+from warroom.domain.commands import AssignRole
 from warroom.domain.limits import MAX_SERVICE, UserName
 from warroom.domain.roles import Role
 from warroom.tui.screens.dialog_base import FormDialog
 
 _USER_NAME: TypeAdapter[str] = TypeAdapter(UserName)
 
-ASSIGNABLE_ROLES = (Role.CL, Role.TL, Role.SCRIBE)
-"""Roles the IC names directly; the IC role itself only moves through an accepted offer."""
+
+def named_roles() -> tuple[Role, ...]:
+    """The roles the IC names directly, as the domain's `AssignRole` command lists them; the IC
+    role itself is there too, but moves only through an offer the receiver accepts."""
+    roles = get_args(AssignRole.model_fields["role"].annotation)
+    return tuple(role for role in roles if isinstance(role, Role) and role is not Role.IC)
 
 
 @dataclass(frozen=True)
@@ -62,10 +68,11 @@ class RoleDialog(FormDialog[RoleChoice]):
                 suggester=SuggestFromList(self._known, case_sensitive=False),
                 id="user",
             )
+            # Under the name it is about: the only field this form checks.
+            yield self.error_line
             if not self.is_handoff:
                 yield Label("Service (Technical Leads only)")
                 yield Input(placeholder="e.g. payments-api", max_length=MAX_SERVICE, id="service")
-            yield self.error_line
             with Horizontal(classes="dialog-buttons"):
                 label = "Offer IC role" if self.is_handoff else "Assign"
                 yield Button(label, variant="primary", id="submit")
@@ -73,10 +80,6 @@ class RoleDialog(FormDialog[RoleChoice]):
 
     def on_mount(self) -> None:
         self.query_one("#user", Input).focus()
-
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
 
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)

@@ -43,10 +43,6 @@ class AddServiceDialog(FormDialog[str]):
     def on_mount(self) -> None:
         self.query_one("#service", Input).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted, "#service")
     def submit(self) -> None:
@@ -86,10 +82,6 @@ class RemoveServiceDialog(FormDialog[str]):
 
     def on_mount(self) -> None:
         self.query_one("#service", Select).focus()
-
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
 
     @on(Button.Pressed, "#submit")
     def submit(self) -> None:

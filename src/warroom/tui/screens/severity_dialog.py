@@ -50,10 +50,6 @@ class SeverityDialog(FormDialog[SeverityChoice]):
     def on_mount(self) -> None:
         self.query_one("#severity-level", Select).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted, "#reason")
     def submit(self) -> None:

@@ -60,10 +60,6 @@ class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
     def on_mount(self) -> None:
         self.query_one("#status", Input).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)
     def submit(self) -> None:

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 from textual.worker import Worker
 
 from warroom.client.session import ClientError, CommandRefused
@@ -29,6 +29,7 @@ from warroom.tui.severity_colors import severity_style
 from warroom.tui.time_format import clock_time
 from warroom.tui.triage_format import age, alert_name, decision_line, describe_item, source_status
 from warroom.tui.widgets.quiet_static import QuietStatic
+from warroom.tui.widgets.role_footer import RoleFooter
 from warroom.tui.worker_errors import report_failed_worker
 
 _SOURCE_CLASSES = ("-ok", "-off", "-down")
@@ -67,7 +68,7 @@ class TriageScreen(Screen[None]):
         with Vertical(id="triage-recent", classes="pane") as recent:
             recent.border_title = "Recent decisions"
             yield DataTable[Text](id="triage-recent-items", cursor_type="row")
-        yield Footer()
+        yield RoleFooter()
 
     def on_mount(self) -> None:
         items = self.query_one("#triage-items", DataTable)

@@ -55,10 +55,6 @@ class TriageDeclareDialog(FormDialog[DeclareIncident]):
     def on_mount(self) -> None:
         self.query_one("#severity", Select).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss(None)
-
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)
     def submit(self) -> None:

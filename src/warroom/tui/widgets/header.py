@@ -16,10 +16,12 @@ from warroom.domain.communications import DraftStatus
 from warroom.domain.incident import IncidentState
 from warroom.domain.permissions import Permission, allows
 from warroom.domain.update_clock import next_update_due
+from warroom.tui.commands_table import key_hint
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.safe_text import clean
 from warroom.tui.time_format import day_and_time, duration
 from warroom.tui.widgets.quiet_static import QuietStatic
+from warroom.tui.words import count
 
 SEVERITY_CLASSES = ("sev1", "sev2", "sev3")
 
@@ -75,6 +77,7 @@ class IncidentHeader(Horizontal):
         self._show_clock()
 
     def watch_me(self) -> None:
+        self._show_incident()
         self._show_clock()
 
     def watch_connection(self, connection: ConnectionInfo) -> None:
@@ -103,13 +106,19 @@ class IncidentHeader(Horizontal):
             self._badge.set_class(css_class == f"sev{incident.severity.value}", css_class)
         title = Text(f"#{incident.id} ", style="bold", no_wrap=True, overflow="ellipsis")
         title.append(clean(incident.title), style="bold")
+        summary = clean(incident.summary)
+        if summary:
+            # Set when declaring (or from the CLI): what is wrong, in a sentence. The tooltip
+            # holds all of it where the line is cut.
+            title.append("  ·  ", style="dim")
+            title.append(summary, style="italic")
+        self._title.tooltip = Text(summary) if summary else None
         self._title.show(title)
         meta = Text(no_wrap=True, overflow="ellipsis")
-        waiting = sum(1 for d in state.external_updates if d.status is DraftStatus.PENDING)
-        if waiting:
+        drafts = self._drafts_waiting(state)
+        if drafts:
             # First on the line, so a long channel name cannot push it out of sight.
-            drafts = "1 public draft awaits" if waiting == 1 else f"{waiting} public drafts await"
-            meta.append(f" ✉ {drafts} the IC ", style="bold reverse")
+            meta.append(f" ✉ {drafts} ", style="bold reverse")
             meta.append("  ")
         meta.append(incident.phase.value.replace("_", " "), style="italic")
         meta.append("  ·  ")
@@ -117,6 +126,24 @@ class IncidentHeader(Horizontal):
         meta.append("  ·  IC ")
         meta.append(clean(state.roster.ic), style="bold")
         self._meta.show(meta)
+
+    def _drafts_waiting(self, state: IncidentState) -> str:
+        """What the public drafts waiting for a decision ask of whom, or "" when none do.
+
+        Read from the state on every change, so it goes as soon as the IC decides; once the
+        incident is resolved they no longer hold anyone up (resolving warned about them).
+        """
+        if not state.incident.phase.is_open:
+            return ""
+        waiting = sum(1 for d in state.external_updates if d.status is DraftStatus.PENDING)
+        if not waiting:
+            return ""
+        # Short: at 80 columns the line has under thirty cells before the clock.
+        drafts = count(waiting, "draft")
+        me = self.me
+        if me is not None and allows(state.roster.roles_of(me), Permission.APPROVE_EXTERNAL):
+            return f"{drafts} to approve ({key_hint(self, 'comms.show')})"
+        return f"{drafts} {'awaits' if waiting == 1 else 'await'} the IC"
 
     def _owes_updates(self, state: IncidentState) -> bool:
         me = self.me

@@ -1,4 +1,5 @@
-"""The severity pane: the level with what the plan says about it, and the last change's reason."""
+"""The severity pane: the incident's summary, the level with what the plan says about it, and
+the last change's reason."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ class SeverityPane(QuietStatic):
         severity = state.incident.severity
         policy = severity.policy
         text = Text()
+        summary = clean(state.incident.summary, keep_newlines=True)
+        if summary:
+            # All of it: the header's line cuts it short on a narrow terminal.
+            text.append("What is wrong: ", style="bold")
+            text.append(f"{summary}\n\n", style="italic")
         text.append(f" {severity.label} ", style="bold reverse")
         text.append(f" {policy.title}\n", style="bold")
         text.append(f"{policy.definition}\n\n")

@@ -16,6 +16,7 @@ from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.pending import PendingEntry
 from warroom.tui.timeline_format import filter_entries
 from warroom.tui.widgets.timeline_view import TimelineView
+from warroom.tui.words import count
 
 
 class SearchInput(Input):
@@ -70,8 +71,10 @@ class TimelinePane(Vertical):
         shown = filter_entries(entries, self._kind, self._needle)
         self.view.show_rows(shown, self.pending, jump_to_end=jump_to_end)
         filtered = self._kind is not None or bool(self._needle)
-        count = f"{len(shown):,} of {len(entries):,}" if filtered else f"{len(entries):,}"
-        self.border_title = f"Timeline · {count} entries"
+        total = count(len(entries), "entry", "entries")
+        self.border_title = (
+            f"Timeline · {len(shown):,} of {total}" if filtered else f"Timeline · {total}"
+        )
 
     @on(Select.Changed, "#timeline-kind")
     def filter_by_kind(self, event: Select.Changed) -> None:
