@@ -53,7 +53,6 @@ from warroom.node import WarroomNode, serve_until_signalled
 from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
-from warroom.store import migrate as store_migrate
 from warroom.store.open import describe
 from warroom.users import create_user
 
@@ -93,6 +92,9 @@ async def revoke_user(args: argparse.Namespace) -> int:
 
 
 async def migrate(args: argparse.Namespace) -> int:
+    # Imported here: only this command needs the PostgreSQL driver up front.
+    from warroom.store import migrate as store_migrate
+
     config = load_config(args.config)
     copied = await store_migrate.migrate(
         args.source, args.target, password_file=config.db_password_file

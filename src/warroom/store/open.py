@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
-from warroom.store.postgres import PostgresStore
 from warroom.store.sqlite import SqliteStore
 from warroom.store.url import PostgresUrl, parse_location
 
-Store = SqliteStore | PostgresStore
+if TYPE_CHECKING:
+    from warroom.store.postgres import PostgresStore
+
+Store: TypeAlias = "SqliteStore | PostgresStore"
 """Either backend: both are `EventStore`s."""
 
 
@@ -22,6 +25,10 @@ async def open_store(location: Path | str, *, password_file: Path | None = None)
     """
     where = location if isinstance(location, Path) else parse_location(location)
     if isinstance(where, PostgresUrl):
+        # Imported here: the driver costs a third of a second at start-up, which every SQLite
+        # server and CLI command would otherwise pay (and the SIGKILL rounds restart often).
+        from warroom.store.postgres import PostgresStore
+
         return await PostgresStore.open(where, password_file=password_file)
     return await SqliteStore.open(where)
 
