@@ -11,10 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import catchup, fanout, report, resources, targets, tui
+from bench import catchup, fanout, history, report, resources, targets, tui
 from bench.harness import Results, Settings, WorkerPool, busy_seconds, machine, source_version
 
-FAMILIES = ("fanout", "catchup", "memory", "tui")
+FAMILIES = ("fanout", "catchup", "memory", "tui", "history")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -90,6 +90,8 @@ def run_family(
         catchup.run(settings, workdir, results, peer="yjs" in kinds)
     elif family == "memory":
         resources.run(settings, pool, workdir, kinds, results)
+    elif family == "history":
+        history.run(settings, workdir, results)
     else:
         tui.run(settings, pool, workdir, results)
 

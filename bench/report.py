@@ -124,6 +124,22 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         Row("keypress during burst, max", "tui.burst.keypress_max_ms", "ms", "<= 50 ms",
             _at_most("tui.burst.keypress_max_ms", 50)),
     ]  # fmt: skip
+    history = [
+        Row("start-up to /healthz, empty db", "history.empty.start_s", "s"),
+        Row("start-up to /healthz, large db", "history.large.start_s", "s", "< 1 s",
+            _at_most("history.large.start_s", 0.999)),
+        Row("  large over empty", "history.large.start_over_empty_s", "s"),
+        Row("RSS after start, empty db", "history.empty.rss_mb", "MB"),
+        Row("RSS after start, large db", "history.large.rss_mb", "MB"),
+        Row("  large over empty", "history.large.rss_over_empty_mb", "MB", "<= 50 MB",
+            _at_most("history.large.rss_over_empty_mb", 50)),
+        Row("open a closed 2,000-entry incident", "history.large.open_closed_ms", "ms", "< 50 ms",
+            _at_most("history.large.open_closed_ms", 49.999)),
+        Row("  again, while it is loaded", "history.large.open_loaded_ms", "ms"),
+        Row("events of closed history", "history.large.events", ""),
+        Row("  database size", "history.large.db_mb", "MB"),
+        Row("  time to build it", "history.large.build_s", "s"),
+    ]  # fmt: skip
     return [
         (f"Fan-out, paced {settings.paced_rate:g} writes/s", paced),
         (f"Burst, {settings.max_writers} writers x {settings.window} in flight", burst),
@@ -131,6 +147,7 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         ("Catch-up (median of repeats; connect + sync)", catchup),
         ("Memory", memory),
         ("TUI (headless)", tui),
+        ("History (closed incidents in the database; memory and start-up)", history),
     ]
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from warroom.node import start_node
 from warroom.server.app import ServerSettings
+from warroom.server.limits import UNLIMITED as UNLIMITED_LIMITS
 
 UNLIMITED = 1_000_000_000
-"""The default 50 msg/s per connection would throttle the burst writers, not the server."""
+"""The default 50 msg/s per connection (and the per-user limits: every bench client is one user)
+would throttle the burst writers, not the server."""
 
 
 async def serve(db: Path, settings: ServerSettings) -> None:
@@ -34,7 +36,9 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write cProfile stats here on exit")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    settings = ServerSettings(host="127.0.0.1", port=args.port, rate=UNLIMITED, burst=UNLIMITED)
+    settings = ServerSettings(
+        host="127.0.0.1", port=args.port, rate=UNLIMITED, burst=UNLIMITED, limits=UNLIMITED_LIMITS
+    )
     run = serve(args.db, settings)
     if args.profile is None:
         asyncio.run(run)

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from warroom.domain.links import ServiceLinks
 from warroom.domain.severity import Severity
@@ -21,6 +29,7 @@ from warroom.monitoring.signals import MetricsConfig
 from warroom.notify.pagerduty import PagerDutyConfig
 from warroom.notify.slack import SlackConfig
 from warroom.notify.statuspage import StatuspageConfig
+from warroom.server.limits import ServerLimits
 from warroom.settings import ConfigError, HttpUrlStr, WarroomSettings, check_http_url, load_settings
 
 __all__ = ["ConfigError", "ServerConfig", "load_config"]
@@ -31,13 +40,28 @@ class _Section(BaseModel):
 
 
 class AlertmanagerSettings(_Section):
-    """Where alerts come from: Alertmanager's API v2, alerts routed to one receiver."""
+    """Where alerts come from: alerts routed to one receiver, pushed by Alertmanager's webhook
+    and/or polled from its API v2 (the poll also reconciles what a delivery missed)."""
 
-    url: HttpUrlStr
+    url: HttpUrlStr | None = None
+    """API v2 base URL to poll; optional when only the webhook is used."""
+    webhook_token: SecretStr | None = Field(default=None, min_length=16)
+    """Bearer secret Alertmanager sends to `POST /alertmanager/webhook` (its webhook receiver's
+    `http_config.authorization.credentials`); without it the webhook is off."""
     receiver: str = "warroom"
     poll_seconds: float = Field(default=10.0, gt=0)
     severity_map: dict[str, Severity] = Field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
     """Alert `severity` label value -> proposed SEV, e.g. `critical = 1`."""
+    group_by: list[str] | None = None
+    """Label names whose values put alerts on one triage item; unset: one item per alert."""
+    keep_resolved_minutes: float = Field(default=60.0, ge=0)
+    """How long an undeclared item whose alerts all resolved stays on the triage list."""
+
+    @model_validator(mode="after")
+    def _polls_or_listens(self) -> AlertmanagerSettings:
+        if self.url is None and self.webhook_token is None:
+            raise ValueError("set url (to poll), webhook_token (to receive the webhook), or both")
+        return self
 
 
 class PrometheusSettings(_Section):
@@ -45,6 +69,19 @@ class PrometheusSettings(_Section):
     poll_seconds: float = Field(default=15.0, gt=0)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     """PromQL templates per signal (`{service}`, `{window}`) and their thresholds."""
+
+
+class HistorySettings(_Section):
+    """How much of the war room's history a node holds, and when closed incidents are archived."""
+
+    snapshot_every: int = Field(default=256, ge=16, le=100_000)
+    """Events between two stored snapshots of an incident: loading one replays at most this."""
+    idle_minutes: float = Field(default=5.0, gt=0, le=10_080)
+    """A closed incident nobody follows is dropped from memory this long after its last use."""
+    archive_after_days: int | None = Field(default=None, ge=1, le=36_500)
+    """When set, incidents resolved more than this many days ago whose post-mortem is done are
+    moved to the archive at start-up and daily (`warroom archive` does it by hand). Archived
+    incidents stay readable and exportable; nothing is deleted."""
 
 
 class StatusPageSettings(_Section):
@@ -71,6 +108,12 @@ class ServerConfig(WarroomSettings):
     prometheus: PrometheusSettings | None = None
     links: dict[str, ServiceLinks] = Field(default_factory=dict)
     """Per service; the key `default` applies to services without their own entry."""
+    history: HistorySettings = HistorySettings()
+    limits: ServerLimits = ServerLimits()
+    """What one connection, one user and the whole server may take (see server/README.md)."""
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks) whose `X-Forwarded-For` header names the client,
+    for the handshake throttle; from anyone else the header is ignored."""
     db: str | None = None
     """The database when `--db` is not given: a SQLite path, or `postgresql://USER@HOST:PORT/DB`
     (never with a password in it); default: the SQLite file in the user data dir."""

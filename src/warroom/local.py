@@ -1,55 +1,107 @@
-"""The embedded default: find a server at the configured address, or run one in this process.
+"""The bare local mode, and which server a console or CLI command talks to.
 
-`warroom` on a fresh machine must just work: when nothing answers on the default loopback
-address, the console starts a server on the default SQLite file, creates the local user and keeps
-their token in the data dir (readable by the owner only).
+A server the user names (`--server`, `WARROOM_SERVER`, console.toml) is the only server used:
+when it cannot be reached the console says so and keeps retrying, it never starts one of its own,
+because a private server during an outage is a split war room.
+
+Without a named server, `warroom` on a fresh machine must just work: it connects to this user's
+local server on a Unix socket in a private (0700) directory, or runs one in this process on the
+default SQLite file, creating the local user and keeping their token in the data dir (readable by
+the owner only). The socket is reachable by its owner alone, so no other user on the host can
+receive the local token or pose as the server, as they could on a fixed TCP port.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import getpass
 import os
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
 from warroom.node import WarroomNode, start_node
-from warroom.paths import local_token_file
+from warroom.paths import local_socket, local_token_file, private_dir
+from warroom.protocol.endpoint import unix_socket_of, unix_url
 from warroom.server.app import ServerSettings
 from warroom.store.base import StoreError
 from warroom.users import create_user
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+@dataclass(frozen=True)
+class ServerChoice:
+    """The server to talk to, and whether the user named it."""
+
+    url: str
+    named: bool
+    """True when it came from the flag, the environment or console.toml: then only that server
+    is ever used. False for this user's private local server."""
+
+
+def choose_server(flag: str | None, configured: str | None) -> ServerChoice:
+    """The command line wins, then `WARROOM_SERVER` or console.toml (`configured`), then the
+    private local server."""
+    named = flag or configured
+    if named:
+        return ServerChoice(named, named=True)
+    return ServerChoice(unix_url(local_socket()), named=False)
 
 
 def health_url(server_url: str) -> str:
+    if unix_socket_of(server_url) is not None:
+        return "http://localhost/healthz"
     parts = urlsplit(server_url)
     scheme = "https" if parts.scheme == "wss" else "http"
     return f"{scheme}://{parts.netloc}/healthz"
 
 
 async def server_answers(server_url: str, patience: float = 1.0) -> bool:
-    """True if a warroom server answers its health check at `server_url`."""
+    """True if a warroom server answers its health check at `server_url` (a URL or `unix:`)."""
+    socket = unix_socket_of(server_url)
+    transport = httpx.AsyncHTTPTransport(uds=str(socket)) if socket is not None else None
     try:
-        async with httpx.AsyncClient(timeout=patience) as http:
+        async with httpx.AsyncClient(timeout=patience, transport=transport) as http:
             response = await http.get(health_url(server_url))
     except httpx.HTTPError:
         return False
     return response.status_code == 200
 
 
-def is_local(server_url: str) -> bool:
-    """Only a loopback address may be served in-process; a remote one is someone else's."""
-    return urlsplit(server_url).hostname in _LOOPBACK
+@contextlib.asynccontextmanager
+async def _socket_lock(directory: Path) -> AsyncIterator[None]:
+    """Held while one console looks for the local server and starts it, so two consoles started
+    together do not both start one (the second would take over the first one's socket)."""
+    fd = os.open(directory / "lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
-async def start_embedded(server_url: str, db: Path) -> WarroomNode:
-    """Serve `db` in this process on the host and port of `server_url`."""
-    parts = urlsplit(server_url)
-    settings = ServerSettings(host=parts.hostname or "127.0.0.1", port=parts.port or 8765)
-    return await start_node(db, settings)
+async def local_server(db: Path) -> tuple[str, WarroomNode | None]:
+    """This user's local server: the address of the one already running, or of one started now
+    in this process on `db` (returned, for the caller to close).
+
+    Raises:
+        ConfigError: the socket's directory is not private to this user.
+        StoreError: the database cannot be opened.
+    """
+    socket = local_socket()
+    directory = private_dir(socket.parent)
+    url = unix_url(socket)
+    async with _socket_lock(directory):
+        if await server_answers(url):
+            return url, None
+        # Nobody answers: a socket file left there is stale (a console that crashed).
+        node = await start_node(db, ServerSettings(unix_socket=socket))
+        return url, node
 
 
 def local_user_name() -> str:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from tests.support.cli import warroom
+from tests.support.cli import Result, warroom
 from warroom.node import WarroomNode
 
 AddUser = Callable[[str], Awaitable[str]]
@@ -128,6 +128,8 @@ async def test_public_update_needs_the_ics_approval(server: WarroomNode, add_use
         "investigating",
         "--component",
         "Checkout",
+        "--title",
+        "Checkout degraded",
         server=server,
         token=dana,
     )
@@ -142,6 +144,56 @@ async def test_public_update_needs_the_ics_approval(server: WarroomNode, add_use
     resolved = await warroom("resolve", incident, server=server, token=alice)
     assert resolved.code == 0, resolved.err
     assert resolved.out.startswith("post-mortem due ")
+
+
+async def test_the_first_public_update_needs_a_title_and_resolve_offers_the_resolved_one(
+    server: WarroomNode, add_user: AddUser
+) -> None:
+    alice = await add_user("alice")
+    internal = "Checkout 5xx above 5% <!channel>"
+    incident = (
+        await warroom("declare", "--title", internal, "--sev", "1", server=server, token=alice)
+    ).out.strip()
+
+    def external(text: str, *extra: str) -> Awaitable[Result]:
+        return warroom("update", incident, "--external", text, "--component", "Checkout",
+                       *extra, server=server, token=alice)  # fmt: skip
+
+    untitled = await external("We are investigating checkout errors.")
+    assert untitled.code == 1
+    assert untitled.err == (
+        "warroom: invalid: the first public update needs a public title (the incident's own "
+        "title is never published); for example 'Degraded performance: Checkout'\n"
+    )
+    first = await external("We are investigating.", "--title", "Checkout degraded")
+    assert (
+        await warroom("approve", incident, first.out.strip(), server=server, token=alice)
+    ).code == 0
+    later = await external("Fix identified.", "--state", "identified")  # keeps the public title
+    assert (
+        await warroom("approve", incident, later.out.strip(), server=server, token=alice)
+    ).code == 0
+
+    resolved = await warroom("resolve", incident, server=server, token=alice)
+    assert resolved.code == 0, resolved.err
+    state = server.hub.incident_state(int(incident))
+    assert state is not None
+    prepared = state.external_updates[-1].id
+    due, closing = resolved.out.splitlines()
+    assert due.startswith("post-mortem due ")
+    assert closing == (
+        f"the status page still says identified: public update #{prepared} (resolved) waits "
+        f"for approval: `warroom approve {incident} {prepared}`, or `warroom reject {incident} "
+        f"{prepared} --comment WHY` to leave it as it is"
+    )
+    approved = await warroom("approve", incident, str(prepared), server=server, token=alice)
+    assert approved.code == 0, approved.err
+    status = json.loads(server.integrations.status.json)
+    assert status["status"] == "operational"
+    assert [(i["title"], i["state"]) for i in status["incidents"]] == [
+        ("Checkout degraded", "resolved")
+    ]
+    assert internal not in server.integrations.status.json
 
 
 async def test_server_and_token_work_before_the_subcommand_too(

@@ -17,6 +17,7 @@ from warroom.domain.limits import MAX_ENTRY_TEXT
 from warroom.node import start_node
 from warroom.server.app import ServerSettings
 from warroom.server.connection import CLOSE_TOO_SLOW, Connection
+from warroom.server.limits import UNLIMITED
 from warroom.users import create_user
 
 MAX_WRITES = 600
@@ -59,7 +60,8 @@ async def test_stuck_console_is_dropped_without_delaying_others_and_resumes_with
 
     monkeypatch.setattr(Connection, "drop", record_drop)
     tokens = {n: await create_user(db_path, n) for n in ("alice", "bob", "sleepy")}
-    settings = ServerSettings(port=0, rate=100_000, burst=100_000, send_queue=8)
+    # Only the frame count bounds the queue here (8): the byte limits are lifted.
+    settings = ServerSettings(port=0, rate=100_000, burst=100_000, send_queue=8, limits=UNLIMITED)
     async with asyncio.timeout(60), await start_node(db_path, settings) as server:
         writer = await open_ws(server.url, tokens["alice"])
         assert (await recv_json(writer))["type"] == "welcome"

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,15 +11,13 @@ import pytest
 from warroom.monitoring.alertmanager import AlertmanagerClient
 from warroom.monitoring.prometheus import PrometheusClient
 
+from .processes import STARTUP_TIMEOUT, Server, binary, log_tail, start, stop
 from .synthetic_traffic import Exporter, SyntheticTraffic, serve
 from .waiting import free_port
 
 SERVICES = ("checkout", "cart", "search", "payments", "inventory")
 """Each test owns one service, so tests can change its load without disturbing the others."""
 
-INSTALL_HINT = "run `sudo scripts/install-monitoring` to install Prometheus and Alertmanager"
-
-STARTUP_TIMEOUT = 30.0
 
 PROMETHEUS_CONFIG = """\
 global:
@@ -85,57 +79,6 @@ receivers:
 """
 
 
-@dataclass
-class Server:
-    """A monitoring process started for the test session."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def _binary(*names: str) -> str:
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail(f"none of {', '.join(names)} is on PATH; {INSTALL_HINT}", pytrace=False)
-
-
-def _log_tail(log: Path, lines: int = 30) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _start(name: str, argv: list[str], port: int, workdir: Path) -> Server:
-    """Start `argv` and wait for its /-/ready endpoint, failing with its log if it never is."""
-    log = workdir / f"{name}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(argv, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"{name} exited with {process.returncode}:\n{_log_tail(log)}")
-        try:
-            if httpx.get(f"{server.url}/-/ready", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            _stop(server)
-            pytest.fail(f"{name} not ready after {STARTUP_TIMEOUT:g}s:\n{_log_tail(log)}")
-        time.sleep(0.05)  # the poll interval of this bounded wait, not a wait for an event
-
-
-def _stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
-
-
 @pytest.fixture(scope="session")
 def exporter() -> Iterator[Exporter]:
     """The synthetic services, each already serving a steady, error-free load."""
@@ -156,14 +99,14 @@ def traffic(exporter: Exporter) -> SyntheticTraffic:
 @pytest.fixture(scope="session")
 def alertmanager_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real Alertmanager routing everything to `warroom` except the storage team's alerts."""
-    binary = _binary("prometheus-alertmanager", "alertmanager")
+    program = binary("prometheus-alertmanager", "alertmanager")
     workdir = tmp_path_factory.mktemp("alertmanager")
     (workdir / "alertmanager.yml").write_text(ALERTMANAGER_CONFIG)
     port = free_port()
-    server = _start(
+    server = start(
         "alertmanager",
         [
-            binary,
+            program,
             f"--config.file={workdir / 'alertmanager.yml'}",
             f"--storage.path={workdir / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
@@ -174,7 +117,7 @@ def alertmanager_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
         workdir,
     )
     yield server
-    _stop(server)
+    stop(server)
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +125,7 @@ def prometheus_server(
     tmp_path_factory: pytest.TempPathFactory, exporter: Exporter, alertmanager_server: Server
 ) -> Iterator[Server]:
     """A real Prometheus scraping the exporter every second and alerting to Alertmanager."""
-    binary = _binary("prometheus")
+    program = binary("prometheus")
     workdir = tmp_path_factory.mktemp("prometheus")
     am_port = alertmanager_server.url.rsplit(":", 1)[1]
     (workdir / "prometheus.yml").write_text(
@@ -190,10 +133,10 @@ def prometheus_server(
     )
     (workdir / "rules.yml").write_text(RULES)
     port = free_port()
-    server = _start(
+    server = start(
         "prometheus",
         [
-            binary,
+            program,
             f"--config.file={workdir / 'prometheus.yml'}",
             f"--storage.tsdb.path={workdir / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
@@ -208,7 +151,7 @@ def prometheus_server(
     # Prometheus applies new scrape targets on a 5s tick; tests start once the exporter is in.
     _wait_for_scrape(server)
     yield server
-    _stop(server)
+    stop(server)
 
 
 def _wait_for_scrape(server: Server) -> None:
@@ -220,8 +163,8 @@ def _wait_for_scrape(server: Server) -> None:
         if response.json()["data"]["result"]:
             return
         if time.monotonic() > deadline:
-            _stop(server)
-            pytest.fail(f"Prometheus never scraped the exporter:\n{_log_tail(server.log)}")
+            stop(server)
+            pytest.fail(f"Prometheus never scraped the exporter:\n{log_tail(server.log)}")
         time.sleep(0.05)  # the poll interval of this bounded wait, not a wait for an event
 
 

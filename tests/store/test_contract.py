@@ -13,7 +13,7 @@ from warroom.domain.events import EntryAdded
 from warroom.domain.timeline import EntryKind
 from warroom.domain.triage import TriageItem, TriageStatus
 from warroom.domain.triage_log import TriageDismissed, TriageRecord
-from warroom.store.base import StoreError
+from warroom.store.base import StoreError, User
 from warroom.store.open import Store, open_store
 
 AT = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
@@ -98,3 +98,23 @@ async def test_the_triage_log_and_its_items_commit_together_or_not_at_all(store:
 
     assert await store.load_triage_log() == [record]
     assert await store.load_triage() == [item]
+
+
+async def test_the_users_version_changes_when_another_process_changes_the_users(
+    store_url: str,
+) -> None:
+    server_side = await open_store(store_url)
+    admin = await open_store(store_url)  # as `warroom user add` would, on its own connection
+    try:
+        before = await server_side.users_version()
+        assert await server_side.users_version() == before  # nothing changed: same number
+
+        await admin.add_user(User(name="alice", token_hash="hash-of-alice", created_at=AT))
+        added = await server_side.users_version()
+        await admin.remove_user("alice")
+
+        assert added != before
+        assert await server_side.users_version() != added
+    finally:
+        await admin.close()
+        await server_side.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerFailed
 
+# One `until` for every suite; the console tests import it from here with their other helpers.
+from tests.support.client_sync import until as until
 from warroom.client.outbox import Outbox
 from warroom.client.session import WarroomClient, new_id
 from warroom.config import ServerConfig
@@ -115,7 +116,7 @@ async def start_warroom(
     # Pin the port so a restart comes back where the clients reconnect to.
     pinned = ServerSettings(
         host=server.settings.host, port=server.port, rate=server.settings.rate,
-        burst=server.settings.burst,
+        burst=server.settings.burst, limits=server.settings.limits,
     )  # fmt: skip
     return Warroom(tmp, db, tokens, pinned, server, clock=clock, config=config)
 
@@ -144,22 +145,6 @@ async def seed_incident(client: WarroomClient) -> int:
     for command in commands:
         await client.execute(command)
     return incident
-
-
-async def until(
-    client: WarroomClient, predicate: Callable[[], bool], timeout: float = 10.0
-) -> None:
-    """Wait for the client update after which `predicate` holds (checked on every update)."""
-    if predicate():
-        return
-    reached = asyncio.Event()
-
-    def check(_update: object) -> None:
-        if predicate():
-            reached.set()
-
-    client.add_listener(check)
-    await asyncio.wait_for(reached.wait(), timeout)
 
 
 async def until_state(

@@ -66,7 +66,7 @@ async def test_offline_entries_wait_in_the_outbox_and_are_stored_once(
         await warroom.server.close()
         await until(client, lambda: client.status is not ConnectionStatus.CONNECTED)
         await settle(pilot)
-        assert static_text(app, "#header-connection").startswith("○ reconnecting")
+        assert static_text(app, "#header-connection").startswith("○ cannot reach")
 
         await pilot.press("i")
         scribe = app.screen.query_one(ScribeInput)
@@ -77,9 +77,9 @@ async def test_offline_entries_wait_in_the_outbox_and_are_stored_once(
         await settle(pilot)
         # Greyed in the timeline and counted in the header until the server has them.
         assert [line[8:] for line in timeline_lines(app)[-3:]] == [
-            f"  NOTE     dave         offline note {n}  (sending…)" for n in (1, 2, 3)
+            f"  NOTE     dave         offline note {n}  (not sent yet)" for n in (1, 2, 3)
         ]
-        assert static_text(app, "#header-connection") == "○ reconnecting…\n3 unsent"
+        assert static_text(app, "#header-connection") == "○ cannot reach\n3 unsent"
 
         await warroom.restart()
         await until_state(
@@ -88,7 +88,7 @@ async def test_offline_entries_wait_in_the_outbox_and_are_stored_once(
         await until(client, lambda: client.unsent == 0)
         await settle(pilot)
         assert static_text(app, "#header-connection") == "● connected"
-        assert "(sending…)" not in "\n".join(timeline_lines(app))
+        assert "(not sent yet)" not in "\n".join(timeline_lines(app))
 
     log = await client.read_log(incident)
     texts = [e.body.text for e in log if isinstance(e.body, EntryAdded)]
@@ -136,7 +136,7 @@ async def test_the_app_opens_while_the_server_is_down_and_catches_up(
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
         assert static_text(app, "#header-title") == "Loading incident…"
-        assert static_text(app, "#header-connection") == "○ reconnecting…"
+        assert static_text(app, "#header-connection") == "○ cannot reach\nthe server"
         assert app.screen.query_one(ScribeInput).disabled  # roles unknown until it loads
         await warroom.restart()
         await until_state(client, incident, lambda s: s.seq > 0, timeout=20)

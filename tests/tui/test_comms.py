@@ -90,7 +90,8 @@ async def test_the_cl_drafts_a_public_update_and_the_ic_approves_it(
         draft = alice_app.client.states[incident].external_updates[0]
         assert draft.state is PublicState.IDENTIFIED
         assert draft.components == ["Card payments", "Checkout"]
-        assert draft.title == "Payment processing down"
+        # The offered public title followed the components; the internal one is never offered.
+        assert draft.title == "Degraded performance: Card payments, Checkout"
         assert static_text(bob_app, "#header-meta").startswith(" ✉ 1 draft awaits the IC ")
         assert static_text(alice_app, "#header-meta").startswith(" ✉ 1 draft to approve (c) ")
 
@@ -136,7 +137,7 @@ async def test_the_ic_sends_a_draft_back_with_a_comment(warroom: Warroom, incide
     bob = await warroom.client("bob")
     await bob.execute(
         DraftExternalUpdate(id=new_id(), incident_id=incident, text="We broke payments.",
-                            state=PublicState.INVESTIGATING)
+                            state=PublicState.INVESTIGATING, title="Payments down")
     )  # fmt: skip
     app = await warroom.app("alice", incident)
     async with app.run_test(size=(160, 44)) as pilot:

@@ -39,6 +39,7 @@ async def _draft(warroom: Warroom, incident: int) -> int:
         DraftExternalUpdate(
             id=new_id(),
             incident_id=incident,
+            title="Card payments degraded",
             text="We are investigating problems with card payments.",
             state=PublicState.INVESTIGATING,
         )
@@ -173,7 +174,7 @@ async def test_resolving_lists_mitigations_in_progress_and_drafts_not_approved(
         assert "1 mitigation still in progress:" in warning
         assert "Roll back the last deployment for the failing service" in warning
         assert "1 public draft not approved" in warning
-        assert "Payment processing down — bob" in warning
+        assert "Card payments degraded — bob" in warning
         assert str(dialog.query_one("#submit", Button).label) == "Resolve"
 
 

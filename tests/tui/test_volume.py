@@ -7,6 +7,7 @@ from warroom.client.updates import EventsApplied
 from warroom.domain.commands import AddEntry
 from warroom.domain.timeline import EntryKind
 from warroom.server.app import ServerSettings
+from warroom.server.limits import UNLIMITED
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.widgets.timeline_view import TimelineView
 
@@ -18,9 +19,9 @@ ENTRIES = 10_000
 async def test_a_ten_thousand_entry_timeline_renders_in_one_widget(tmp_path: object) -> None:
     from pathlib import Path
 
-    # The default rate limit protects the server from one console; this test is that console.
+    # The default limits protect the server from one console; this test is that console.
     warroom: Warroom = await start_warroom(
-        Path(str(tmp_path)), ServerSettings(port=0, rate=1e6, burst=1_000_000)
+        Path(str(tmp_path)), ServerSettings(port=0, rate=1e6, burst=1_000_000, limits=UNLIMITED)
     )
     try:
         alice = await warroom.client("alice", outbox=False)

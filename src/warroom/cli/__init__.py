@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from warroom.cli.parser import build_parser
 from warroom.client.session import ClientError
+from warroom.server.observability import configure_logging
 from warroom.settings import ConfigError
 from warroom.store.base import StoreError
 
@@ -16,9 +17,9 @@ from warroom.store.base import StoreError
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    configure_logging(
+        getattr(args, "log_format", "text"),
+        logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
     )
     try:
         result: int = asyncio.run(args.run(args))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -11,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warroom import users
-from warroom.client.session import ClientError, WarroomClient, new_id
+from warroom.client.session import ClientError, Unreachable, WarroomClient, new_id
 from warroom.config import ServerConfig, load_config
 from warroom.console_config import client_token, load_console_config
 from warroom.domain.checklist import ItemState
@@ -41,30 +44,57 @@ from warroom.domain.communications import PublicState
 from warroom.domain.instants import as_stored, in_zone
 from warroom.domain.phase import Phase
 from warroom.domain.projection import replay
+from warroom.domain.public_side import ClosingReminder, closing_reminder
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
-from warroom.domain.triage import TriageStatus
+from warroom.domain.triage import SourceState, TriageItem, TriageStatus
 from warroom.export.html import render_html
 from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
-from warroom.local import saved_local_token
-from warroom.node import WarroomNode, serve_until_signalled
-from warroom.paths import DEFAULT_SERVER, default_db
+from warroom.local import choose_server, saved_local_token
+from warroom.node import ListenError, WarroomNode, serve_until_signalled
+from warroom.paths import default_db
 from warroom.protocol.frames import Ack
 from warroom.server.app import ServerSettings
-from warroom.store.open import describe
+from warroom.server.http_endpoints import HttpSettings
+from warroom.server.observability import JsonLines
+from warroom.store.open import describe, open_store
 from warroom.users import create_user
+
+log = logging.getLogger(__name__)
 
 
 async def serve(args: argparse.Namespace) -> int:
     async def announce(server: WarroomNode) -> None:
-        where = describe(server.store)
-        print(f"warroom server on {server.url} (database {where})", file=sys.stderr)
+        http = f", http on {server.http.url}" if server.http is not None else ""
+        line = f"warroom server on {server.url}{http} (database {describe(server.store)})"
+        if args.log_format == "json":
+            record = logging.makeLogRecord({"name": "warroom.serve", "levelname": "INFO"})
+            record.msg = line
+            line = JsonLines().format(record)
+        print(line, file=sys.stderr)
 
-    settings = ServerSettings(host=args.host, port=args.port)
     config = load_config(args.config)
-    await serve_until_signalled(_database(args, config), settings, config, ready=announce)
+    settings = ServerSettings(
+        host=args.host,
+        port=args.port,
+        limits=config.limits,
+        trusted_proxies=tuple(config.trusted_proxies),
+        unix_socket=args.unix,
+    )
+    http = HttpSettings(host=args.host, port=args.http_port) if args.http_port is not None else None
+    try:
+        await serve_until_signalled(
+            _database(args, config), settings, config, ready=announce, http=http
+        )
+    except ListenError as exc:
+        # One line and a failure status, so systemd's Restart=on-failure takes over.
+        if args.log_format == "json":
+            log.error("%s", exc)
+        else:
+            print(f"warroom: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -107,6 +137,21 @@ async def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+async def archive(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = await open_store(_database(args, config), password_file=config.db_password_file)
+    try:
+        moved = await store.archive(args.before)
+    finally:
+        await store.close()
+    if not moved:
+        print(f"no closed incident resolved before {_utc_text(args.before)} left to archive")
+    else:
+        ids = ", ".join(f"#{i}" for i in moved)
+        print(f"archived {len(moved)} closed incidents ({ids}); they stay readable and exportable")
+    return 0
+
+
 async def execute(args: argparse.Namespace, command: Command) -> Ack:
     """Connect, send one write, wait for its commit, disconnect."""
     async with connected(args) as client:
@@ -117,15 +162,22 @@ async def execute(args: argparse.Namespace, command: Command) -> Ack:
 async def connected(args: argparse.Namespace) -> AsyncIterator[WarroomClient]:
     """A client for one CLI action: connects once, never retries, fails with one clear line."""
     settings = load_console_config()
-    server = args.server or settings.server or DEFAULT_SERVER
-    token = client_token(args.token, args.token_file, settings) or saved_local_token()
+    choice = choose_server(args.server, settings.server)
+    token = client_token(args.token, args.token_file, settings)
+    if not choice.named:
+        token = token or saved_local_token()  # the local token goes to the local server only
     if not token:
         raise ClientError(
-            "no token: pass --token-file FILE or set WARROOM_TOKEN_FILE (an admin creates "
-            "one with `warroom user add NAME`)"
+            f"no token for {choice.url}: pass --token-file FILE or set WARROOM_TOKEN_FILE (an "
+            "admin creates one with `warroom user add NAME`)"
         )
-    client = WarroomClient(server, token, reconnect=False)
-    await client.start()
+    client = WarroomClient(choice.url, token, reconnect=False)
+    try:
+        await client.start()
+    except Unreachable as exc:
+        if choice.named:
+            raise
+        raise ClientError(f"{exc}; no local server is running: start one with `warroom`") from None
     try:
         yield client
     finally:
@@ -331,30 +383,104 @@ async def resolve(args: argparse.Namespace) -> int:
                 reason=args.reason,
             )
         )
-        due = state.incident.postmortem_due
+        reminder = await _public_side_after_resolving(client, args.incident)
+        due = client.states[args.incident].incident.postmortem_due
     if due is not None:
         print(f"post-mortem due {_utc_text(due)}")
+    if reminder is not None:
+        print(_closing_words(args.incident, reminder))
     return 0
 
 
+PUBLIC_SIDE_WAIT = 10.0
+"""Seconds `resolve` waits for the server's prepared "resolved" public update."""
+
+
+async def _public_side_after_resolving(
+    client: WarroomClient, incident_id: int
+) -> ClosingReminder | None:
+    """What is left to do on the public side once the resolve committed: nothing (None), or
+    the resolved draft the server prepares for the IC, awaited as it arrives."""
+
+    def waiting_for_draft() -> bool:
+        state = client.states.get(incident_id)
+        reminder = closing_reminder(state) if state is not None else None
+        return reminder is not None and reminder.draft_id is None
+
+    if waiting_for_draft():
+        # The server writes the draft right after the resolve commits; should it not come, the
+        # IC is still told what the page says, which is as true.
+        arrived = asyncio.Event()
+        client.add_listener(lambda _update: None if waiting_for_draft() else arrived.set())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), PUBLIC_SIDE_WAIT)
+    state = client.states.get(incident_id)
+    return closing_reminder(state) if state is not None else None
+
+
+def _closing_words(incident_id: int, reminder: ClosingReminder) -> str:
+    told = reminder.public_state.value
+    if reminder.draft_id is None:
+        return (
+            f"the status page still says {told}: draft a resolved update with "
+            f"`warroom update {incident_id} --external TEXT --state resolved`"
+        )
+    return (
+        f"the status page still says {told}: public update #{reminder.draft_id} (resolved) "
+        f"waits for approval: `warroom approve {incident_id} {reminder.draft_id}`, or "
+        f"`warroom reject {incident_id} {reminder.draft_id} --comment WHY` to leave it as it is"
+    )
+
+
 async def list_triage(args: argparse.Namespace) -> int:
+    """Open items, one a line: id, alert, SEV, age, alert state, title. Exits 1 when the alert
+    source is unreachable (the list is then only what was last known), 0 otherwise."""
     async with connected(args) as client:
         triage = await client.follow_triage()
-    if not triage.source.configured:
+    source = triage.source
+    status = 0
+    if not source.configured:
         print(
             "warroom: this server reads no alerts (no [alertmanager] in its config)",
             file=sys.stderr,
         )
-    elif not triage.source.ok:
-        print(f"warroom: Alertmanager unavailable: {triage.source.error}", file=sys.stderr)
+    elif not source.ok:
+        print(
+            f"warroom: Alertmanager unreachable: {_printable(source.error or 'no answer')}; "
+            "alert states below are as last known",
+            file=sys.stderr,
+        )
+        status = 1
+    elif source.state is SourceState.RESTARTED:
+        print(
+            "warroom: Alertmanager restarted; unconfirmed alerts wait for their source to "
+            "send them again",
+            file=sys.stderr,
+        )
     now = datetime.now(UTC)
     for item in triage.items:
-        if item.status is not TriageStatus.OPEN:
+        if item.status is not TriageStatus.OPEN and not args.all:
             continue
         age = _age(now - item.starts_at)
         name = item.labels.get("alertname", "?")
-        print(f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{_printable(item.title)}")
-    return 0
+        state = item.state_words()
+        title = _printable(item.title)
+        line = f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{state}\t{title}"
+        if args.all:
+            line += f"\t{_decision(item)}"
+        print(line)
+    return status
+
+
+def _decision(item: TriageItem) -> str:
+    """Who decided an item, when and how, for `triage --all` (the audit of the triage desk)."""
+    if item.status is TriageStatus.OPEN:
+        return "open"
+    who = _printable(item.decided_by or "?")
+    when = _utc_text(item.decided_at) if item.decided_at is not None else "?"
+    if item.status is TriageStatus.DISMISSED:
+        return f"dismissed by {who} at {when}: {_printable(item.dismiss_reason)}"
+    return f"declared as incident #{item.incident_id} by {who} at {when}"
 
 
 async def declare_triage(args: argparse.Namespace) -> int:
@@ -367,7 +493,7 @@ async def declare_triage(args: argparse.Namespace) -> int:
             id=new_id(),
             title=item.title,
             severity=Severity(args.sev) if args.sev else item.proposed_severity,
-            summary=item.annotations.get("description", ""),
+            summary="",  # the server fills it in from the alert's annotations
             triage_id=item.id,
         )
         ack = await client.execute(command)

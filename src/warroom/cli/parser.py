@@ -7,6 +7,7 @@ copy of them, so the parser cannot offer what the server refuses or miss what it
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, get_args
 
@@ -18,7 +19,7 @@ from warroom.domain.communications import PublicState
 from warroom.domain.phase import Phase
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import USER_KINDS
-from warroom.paths import DEFAULT_SERVER
+from warroom.server.observability import LOG_FORMATS
 
 if TYPE_CHECKING:
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -59,8 +60,23 @@ def _server_commands(sub: Commands) -> None:
     serve = sub.add_parser("serve", help="run the shared server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--unix",
+        type=Path,
+        metavar="SOCKET",
+        help="listen on this Unix socket instead of --host/--port (clients use unix:SOCKET)",
+    )
+    serve.add_argument(
+        "--http-port",
+        type=int,
+        help="also serve /alertmanager/webhook, /metrics, /healthz and /readyz over plain HTTP "
+        "on this port (same host; 0 picks one); off when not given",
+    )
     _db_option(serve)
     serve.add_argument("--config", type=Path, help="server config file (TOML)")
+    serve.add_argument(
+        "--log-format", choices=LOG_FORMATS, default="text", help="json: one JSON object a line"
+    )
     serve.set_defaults(run=actions.serve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(metavar="ACTION")
@@ -72,6 +88,23 @@ def _server_commands(sub: Commands) -> None:
     revoke.add_argument("name")
     _db_option(revoke, config=True)
     revoke.set_defaults(run=actions.revoke_user)
+
+    archive = sub.add_parser(
+        "archive",
+        help="move closed incidents' events to the archive (still readable and exportable)",
+        description="Move the events of incidents resolved before DATE whose post-mortem is "
+        "done out of the live log into the archive table of the same database. Nothing is "
+        "deleted: archived incidents are still listed, opened and exported.",
+    )
+    archive.add_argument(
+        "--before",
+        required=True,
+        type=_instant,
+        metavar="DATE",
+        help="YYYY-MM-DD or an ISO 8601 time (UTC unless it says otherwise)",
+    )
+    _db_option(archive, config=True)
+    archive.set_defaults(run=actions.archive)
 
     migrate = sub.add_parser(
         "migrate",
@@ -206,7 +239,11 @@ def _update_commands(sub: Commands) -> None:
         help="external: the stage the update announces",
     )
     update.add_argument("--component", action="append", default=[], help="external: affected")
-    update.add_argument("--title", help="external: public incident name (default: its title)")
+    update.add_argument(
+        "--title",
+        help="external: the public title (required for the first public update, then kept "
+        "unless given again; the incident's own title is never published)",
+    )
     update.set_defaults(run=actions.post_update)
 
     approve = _client_command(sub, "approve", "approve and publish a public update (IC)")
@@ -223,7 +260,14 @@ def _update_commands(sub: Commands) -> None:
 
 def _triage_commands(sub: Commands) -> None:
     """Alerts waiting for a decision: list, declare from one, or dismiss one as noise."""
-    triage = _client_command(sub, "triage", "list alert triage items (id, alert, SEV, age)")
+    triage = _client_command(
+        sub, "triage", "list alert triage items (id, alert, SEV, age, firing or resolved, title)"
+    )
+    triage.add_argument(
+        "--all",
+        action="store_true",
+        help="also decided items: who declared or dismissed each, when, and why",
+    )
     triage.set_defaults(run=actions.list_triage)
     triage_sub = triage.add_subparsers(metavar="ACTION")
     triage_declare = triage_sub.add_parser("declare", help="declare an incident from an item")
@@ -270,7 +314,8 @@ def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> No
     parser.add_argument(
         "--server",
         default=default,
-        help=f"server URL (env WARROOM_SERVER, console.toml `server`; default {DEFAULT_SERVER})",
+        help="server URL, ws:// or unix:PATH (env WARROOM_SERVER, console.toml `server`; default: "
+        "your private local server)",
     )
     parser.add_argument(
         "--token-file",
@@ -285,6 +330,16 @@ def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> No
         default=default,
         help="your token, for scripts only: other users see it in `ps` (env WARROOM_TOKEN)",
     )
+
+
+def _instant(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: use YYYY-MM-DD or an ISO 8601 time"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _db_option(parser: argparse.ArgumentParser, *, config: bool = False) -> None:

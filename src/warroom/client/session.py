@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection, connect, unix_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from warroom.client.outbox import Outbox
@@ -40,6 +40,7 @@ from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import apply_event
 from warroom.gc_pause import LARGE_FRAME, paused_gc
+from warroom.protocol.endpoint import unix_socket_of
 from warroom.protocol.frames import (
     PROTOCOL_VERSION,
     SERVER_FRAME_ADAPTER,
@@ -160,6 +161,12 @@ class WarroomClient:
     def unsent(self) -> int:
         return len(self._writes)
 
+    @property
+    def pending_frames(self) -> list[dict[str, Any]]:
+        """Writes not yet acknowledged, in their order, as sent (including those the outbox kept
+        from an earlier run), so a console can show them before the server has them."""
+        return [frame for frame, _ in self._writes.values()]
+
     # --- reading --------------------------------------------------------------------------------
 
     async def list_incidents(self) -> list[IncidentSummary]:
@@ -168,10 +175,15 @@ class WarroomClient:
         return reply.incidents
 
     async def read_log(self, incident_id: int) -> list[Event]:
-        """Every event of an incident, in order."""
-        reply = await self._read(ReadLog(id=new_id(), incident_id=incident_id))
-        assert isinstance(reply, Events)
-        return reply.events
+        """Every event of an incident, in order (the server sends it a page at a time)."""
+        events: list[Event] = []
+        while True:
+            after = events[-1].seq if events else 0
+            reply = await self._read(ReadLog(id=new_id(), incident_id=incident_id, after=after))
+            assert isinstance(reply, Events)
+            events.extend(reply.events)
+            if not reply.more or not reply.events:
+                return events
 
     async def follow_triage(self) -> TriageList:
         """Subscribe to the triage list; `self.triage` stays current afterwards."""
@@ -248,15 +260,7 @@ class WarroomClient:
         attempt = 0
         while True:
             try:
-                async with connect(
-                    self.url,
-                    additional_headers={"Authorization": f"Bearer {self._token}"},
-                    max_size=None,  # a snapshot of a long incident is large; the server is trusted
-                    # Read everything the server sends: with a bounded queue a busy moment stops
-                    # reading, and then even the closing handshake waits for its timeout.
-                    max_queue=None,
-                    open_timeout=10,
-                ) as ws:
+                async with self._connect() as ws:
                     self._ws = ws
                     attempt = 0
                     async for raw in ws:
@@ -277,6 +281,20 @@ class WarroomClient:
             delay = min(self._max_backoff, 0.05 * 2**attempt) * (0.5 + random.random() / 2)
             attempt += 1
             await asyncio.sleep(delay)
+
+    def _connect(self) -> connect:
+        options: dict[str, Any] = dict(
+            additional_headers={"Authorization": f"Bearer {self._token}"},
+            max_size=None,  # a snapshot of a long incident is large; the server is trusted
+            # Read everything the server sends: with a bounded queue a busy moment stops
+            # reading, and then even the closing handshake waits for its timeout.
+            max_queue=None,
+            open_timeout=10,
+        )
+        socket = unix_socket_of(self.url)
+        if socket is not None:
+            return unix_connect(socket, "ws://localhost/", **options)
+        return connect(self.url, **options)
 
     def _first_failure(self, error: ClientError) -> None:
         # Only a caller waiting in `start` turns a failed first attempt into an error; a console

@@ -118,6 +118,10 @@ class AddEntry(_IncidentCommand):
     occurred_at: AwareDatetime | None = None
     correlation_id: CorrelationId | None = None
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] = []
+    typed_at: AwareDatetime | None = None
+    """When the person typed it, by their console's clock: an entry typed while the server was
+    unreachable waits in the outbox and reaches the server later. A client time, like
+    `occurred_at`; unlike it, a fact about the writing, not a claim about the incident."""
 
 
 class AmendEntry(_IncidentCommand):
@@ -175,7 +179,8 @@ class DraftExternalUpdate(_IncidentCommand):
 
     type: Literal["draft_external_update"] = "draft_external_update"
     title: Title | None = None
-    """Public name of the incident; defaults to the incident's title."""
+    """Public name of the incident. Required until an update was published; then None keeps
+    the published one. The incident's own title is never used."""
     text: EntryText
     state: PublicState
     components: Annotated[list[ServiceName], Field(max_length=MAX_TAGS)] = []

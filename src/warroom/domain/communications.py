@@ -1,13 +1,22 @@
-"""Updates to people outside the war room: internal status updates and IC-approved public ones."""
+"""Updates to people outside the war room: internal status updates and IC-approved public ones.
+
+The public side has its own title. The incident's title is written by responders for responders
+("Checkout 5xx above 5% <!channel>") and is never published: the first public update must be
+given a public title, and later drafts keep the one the public already knows unless they change
+it on purpose.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from warroom.domain.instants import as_stored, in_zone
+from warroom.domain.errors import DomainError, ErrorCode
+from warroom.domain.instants import as_stored, in_zone, order_key
+from warroom.domain.limits import MAX_TITLE
 
 
 class PublicState(StrEnum):
@@ -65,6 +74,58 @@ def fill_template(state: PublicState, components: list[str]) -> str:
     """The template text for `state` naming `components` (or "some services")."""
     named = ", ".join(components) if components else "some services"
     return PUBLIC_TEMPLATES[state].format(components=named)
+
+
+NEUTRAL_TITLE = "Degraded performance"
+"""The start of the public title offered when the author has not chosen one."""
+
+
+def default_public_title(components: Sequence[str]) -> str:
+    """A neutral public title from what is affected: `Degraded performance: Checkout`.
+
+    Only an offer for the author to accept or change; it says nothing the public cannot see for
+    itself, and never draws on the internal title.
+    """
+    named = ", ".join(dict.fromkeys(c.strip() for c in components if c.strip()))
+    title = f"{NEUTRAL_TITLE}: {named}" if named else NEUTRAL_TITLE
+    return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1].rstrip(", ") + "…"
+
+
+def latest_approved(updates: Iterable[ExternalUpdate]) -> ExternalUpdate | None:
+    """The approved update published last: what the public sees now (None: nothing public)."""
+    approved = [u for u in updates if u.status is DraftStatus.APPROVED]
+    if not approved:
+        return None
+    # Ordered as the status page orders them: by approval time, then by draft id.
+    return max(approved, key=lambda u: (order_key(u.decided_at or u.drafted_at), u.id))
+
+
+def public_title(updates: Iterable[ExternalUpdate]) -> str | None:
+    """The title the public knows the incident by, or None before anything was published."""
+    latest = latest_approved(updates)
+    return latest.title if latest is not None else None
+
+
+def draft_title(
+    updates: Iterable[ExternalUpdate], title: str | None, components: Sequence[str]
+) -> str:
+    """The public title a new draft carries: its own, or else the one already published.
+
+    Raises:
+        DomainError: `invalid`, when nothing is public yet and the draft brings no title; the
+            message offers a neutral title from `components`.
+    """
+    if title is not None:
+        return title
+    known = public_title(updates)
+    if known is None:
+        offer = default_public_title(components)
+        raise DomainError(
+            ErrorCode.INVALID,
+            "the first public update needs a public title (the incident's own title is never "
+            f"published); for example {offer!r}",
+        )
+    return known
 
 
 def compose_status_text(

@@ -100,6 +100,8 @@ class EntryAdded(_Body):
     occurred_at: datetime | None = None
     correlation_id: str | None = None
     tags: list[str] = Field(default_factory=list)
+    typed_at: datetime | None = None
+    """When it was typed (the client's clock); the event's own `at` is when the server got it."""
 
 
 class EntryAmended(_Body):

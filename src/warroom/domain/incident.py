@@ -83,6 +83,8 @@ class IncidentState(BaseModel):
     last_status_at: datetime | None = None
     """When the latest internal status update (not struck) was recorded; kept by the projection
     so the update clock never has to scan the timeline."""
+    next_update_promised: datetime | None = None
+    """The time that update promised the next one for ("Next update: 14:45"), if it named one."""
 
     def entry(self, entry_id: int) -> TimelineEntry | None:
         """The timeline entry with this id; ids are increasing so a binary search finds it."""

@@ -13,6 +13,9 @@ MAX_TAGS: Final = 20
 MAX_CORRELATION_ID: Final = 128
 MAX_SERVICE: Final = 100
 MAX_CHECKLIST_ITEMS: Final = 200
+MAX_SERVICES: Final = 30
+"""Services one incident may list; each is polled from Prometheus for every signal, so the
+list is what bounds the queries one incident makes."""
 MAX_FRAME_BYTES: Final = 256 * 1024
 """Largest websocket frame the server reads; a larger one closes the connection (code 1009)."""
 

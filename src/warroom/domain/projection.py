@@ -45,6 +45,11 @@ from warroom.domain.phase import Phase
 from warroom.domain.roles import IcOffer, Role, RoleTenure, Roster
 from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
 
+PROJECTION_VERSION = 1
+"""Bump whenever `apply_event` builds a different state from the same events: stored snapshots
+of an older version are then ignored and rebuilt from the log (the schema of `IncidentState` is
+compared on its own)."""
+
 
 class ProjectionError(Exception):
     """An event does not fit the state: a gap, a repeat, or a log that was not made by the rules."""
@@ -108,6 +113,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
         case EntryAdded():
             if body.kind is EntryKind.STATUS:
                 state.last_status_at = event.at
+                state.next_update_promised = None
             state.timeline.append(
                 TimelineEntry(
                     id=event.seq,
@@ -116,6 +122,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
                     author=event.actor,
                     at=event.at,
                     occurred_at=body.occurred_at,
+                    typed_at=body.typed_at,
                     correlation_id=body.correlation_id,
                     tags=list(body.tags),
                     mentions=find_mentions(body.text),
@@ -211,6 +218,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             _system(state, event, f"Service {body.service} removed")
         case StatusUpdatePosted():
             state.last_status_at = event.at
+            state.next_update_promised = body.next_update_at
             text = compose_status_text(body.status, body.impact, body.actions, body.next_update_at)
             state.timeline.append(
                 TimelineEntry(
@@ -219,6 +227,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
                     text=text,
                     author=event.actor,
                     at=event.at,
+                    next_update_at=body.next_update_at,
                     mentions=find_mentions(text),
                 )
             )
@@ -270,10 +279,12 @@ def _apply_body(state: IncidentState, event: Event) -> None:
 
 
 def _refresh_last_status(state: IncidentState) -> None:
-    state.last_status_at = next(
-        (e.at for e in reversed(state.timeline) if e.kind is EntryKind.STATUS and not e.struck),
+    latest = next(
+        (e for e in reversed(state.timeline) if e.kind is EntryKind.STATUS and not e.struck),
         None,
     )
+    state.last_status_at = latest.at if latest is not None else None
+    state.next_update_promised = latest.next_update_at if latest is not None else None
 
 
 def _apply_phase(state: IncidentState, event: Event, body: PhaseChanged) -> None:

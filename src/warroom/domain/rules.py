@@ -35,7 +35,7 @@ from warroom.domain.commands import (
     StrikeEntry,
     UnassignRole,
 )
-from warroom.domain.communications import DraftStatus
+from warroom.domain.communications import DraftStatus, draft_title
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import (
     ChecklistItemAdded,
@@ -63,7 +63,7 @@ from warroom.domain.events import (
     TitleChanged,
 )
 from warroom.domain.incident import IncidentState
-from warroom.domain.limits import MAX_CHECKLIST_ITEMS
+from warroom.domain.limits import MAX_CHECKLIST_ITEMS, MAX_SERVICES
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.naming import channel_name
 from warroom.domain.permissions import Permission, allows
@@ -130,6 +130,10 @@ def decide(
             _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
             if command.service in state.incident.services:
                 raise DomainError(ErrorCode.INVALID, f"{command.service} is already listed")
+            if len(state.incident.services) >= MAX_SERVICES:
+                raise DomainError(
+                    ErrorCode.TOO_LARGE, f"an incident lists at most {MAX_SERVICES} services"
+                )
             return ServiceAdded(service=command.service)
         case RemoveService():
             _require(roles, Permission.EDIT_SERVICES, "change the incident's services")
@@ -234,6 +238,7 @@ def _decide_timeline(
                 occurred_at=command.occurred_at,
                 correlation_id=command.correlation_id,
                 tags=list(command.tags),
+                typed_at=command.typed_at,
             )
         case AmendEntry():
             entry = _editable_entry(state, command.entry_id, actor, roles)
@@ -287,7 +292,8 @@ def _decide_communications(
         case DraftExternalUpdate():
             _require(roles, Permission.DRAFT_EXTERNAL, "draft public updates")
             return ExternalDrafted(
-                title=command.title or state.incident.title,
+                # Never the incident's title: that one is written for the war room only.
+                title=draft_title(state.external_updates, command.title, command.components),
                 text=command.text,
                 state=command.state,
                 components=list(command.components),

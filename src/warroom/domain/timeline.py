@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from warroom.domain.instants import order_key
+
 
 class EntryKind(StrEnum):
     """What a timeline entry records."""
@@ -56,6 +58,10 @@ class TimelineEntry(BaseModel):
     """Server time when the entry was recorded."""
     occurred_at: datetime | None = None
     """When it happened, if the Scribe back-dated it."""
+    typed_at: datetime | None = None
+    """When it was typed, by the writer's clock; earlier than `at` when it waited in an outbox."""
+    next_update_at: datetime | None = None
+    """On an internal status update: when it promised the next one."""
     correlation_id: str | None = None
     tags: list[str] = Field(default_factory=list)
     mentions: list[str] = Field(default_factory=list)
@@ -66,8 +72,14 @@ class TimelineEntry(BaseModel):
 
     @property
     def when(self) -> datetime:
-        """The time the entry is about: back-dated time if given, else when it was recorded."""
-        return self.occurred_at or self.at
+        """The time the entry is about: the back-dated time if given, else when it was typed,
+        else when the server recorded it. A typed time later than the server's receipt can only
+        be a console's clock running fast, so the receipt bounds it."""
+        if self.occurred_at is not None:
+            return self.occurred_at
+        if self.typed_at is not None:
+            return min(self.typed_at, self.at, key=order_key)
+        return self.at
 
 
 _MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9._-]{0,31})")

@@ -9,6 +9,11 @@ The clock rule:
     due = (the latest of: the declaration, the last internal status update,
            the last severity change, the last reopening) + cadence(current severity)
 
+  except when the clock last restarted at a status update that named the next update's time
+  ("Next update: 14:45"): the CL's chosen time is then the deadline, within the plan's bounds for
+  the severity (never later than 15 minutes after a SEV1 update, 60 after a SEV2 one; a time at
+  or before the update itself names no deadline, and the cadence applies).
+
 * An internal status update is a timeline entry of kind `status` that has not been struck. Its
   recorded `at` counts, not a back-dated `occurred_at`: the clock is about when people were told,
   and a struck entry told them something wrong, so it restarts nothing.
@@ -32,6 +37,7 @@ from itertools import pairwise
 from pydantic import BaseModel, ConfigDict, Field
 
 from warroom.domain.incident import IncidentState
+from warroom.domain.instants import in_range
 from warroom.domain.phase import Phase
 from warroom.domain.severity import Severity
 
@@ -64,6 +70,12 @@ class UpdateCadence(BaseModel):
             return timedelta(minutes=self.sev2_minutes)
         return severity.policy.internal_update_every
 
+
+PLAN_LONGEST: dict[Severity, timedelta] = {
+    Severity.SEV1: timedelta(minutes=15),
+    Severity.SEV2: timedelta(minutes=60),
+}
+"""The longest wait the plan allows between internal updates per severity (section 6)."""
 
 DEFAULT_CADENCE = UpdateCadence()
 """The severity table's own cadence: SEV1 15 minutes, SEV2 30 minutes, SEV3 none."""
@@ -107,10 +119,23 @@ def next_update_due(
     """When the next internal update is owed, or None for a SEV3 or a resolved incident."""
     if not state.incident.phase.is_open:
         return None
-    every = cadence.every(state.incident.severity)
+    severity = state.incident.severity
+    every = cadence.every(severity)
     if every is None:
         return None
-    return clock_started_at(state) + every
+    started = clock_started_at(state)
+    chosen = promised_update_at(state)
+    if chosen is not None:
+        return min(chosen, started + PLAN_LONGEST.get(severity, every))
+    return started + every
+
+
+def promised_update_at(state: IncidentState) -> datetime | None:
+    """The next update's time the CL chose in the update that last restarted the clock, if any."""
+    promised, posted = state.next_update_promised, state.last_status_at
+    if promised is None or posted is None or posted != clock_started_at(state):
+        return None
+    return promised if in_range(promised) and promised > posted else None
 
 
 def update_status(
@@ -169,5 +194,11 @@ def overdue_reminder_text(
     severity = state.incident.severity
     every = cadence.every(severity)
     minutes = f" (every {int(every.total_seconds() // 60)} min)" if every is not None else ""
+    if promised_update_at(state) == due_at:
+        minutes = " (the time the last update promised)"
+    elif promised_update_at(state) is not None:
+        longest = PLAN_LONGEST.get(severity)
+        if longest is not None:
+            minutes = f" (the plan's longest wait, {int(longest.total_seconds() // 60)} min)"
     when = f"{due_at:%H:%M %Z}".rstrip()
     return f"{OVERDUE_REMINDER_TEXT}: {severity.label} update was due at {when}{minutes}"

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -74,6 +74,10 @@ class Integrations:
             severity_map=(
                 config.alertmanager.severity_map if config.alertmanager else DEFAULT_SEVERITY_MAP
             ),
+            group_by=config.alertmanager.group_by if config.alertmanager else None,
+            keep_resolved=timedelta(
+                minutes=config.alertmanager.keep_resolved_minutes if config.alertmanager else 60
+            ),
         )
         await triage.load()
         prom = config.prometheus
@@ -89,7 +93,7 @@ class Integrations:
         running = cls(http, tasks, reminders, publisher, triage, metrics)
         metrics.start()
         am = config.alertmanager
-        if am is not None and timers:
+        if am is not None and am.url is not None and timers:
             running.alert_poller = alert_poller(triage, AlertmanagerClient(am.url, http=http), am)
             running.alert_poller.start(name="alertmanager")
         if timers:
@@ -118,7 +122,12 @@ def alert_poller(
     """Poll Alertmanager, finish, reschedule: a slow Alertmanager never piles up requests."""
 
     async def poll() -> None:
-        await triage.reconcile(await client.alert_groups(settings.receiver))
+        taken = triage.turn
+        # Silenced and inhibited alerts too: an alert someone silenced is muted, not over.
+        groups = await client.alert_groups(settings.receiver, silenced=True, inhibited=True)
+        # Asked after the groups: a restart in between shows as one and resolves nothing.
+        started = await client.started_at()
+        await triage.reconcile(groups, source_started=started, taken=taken)
 
     def polled(outcome: PollOutcome[None]) -> None:
         if isinstance(outcome, PollFailed):

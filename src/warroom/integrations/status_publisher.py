@@ -1,13 +1,20 @@
-"""Publishes IC-approved public updates: the server's own `/status` page, a folder, Statuspage."""
+"""Publishes IC-approved public updates: the server's own `/status` page, a folder, Statuspage.
+
+It also offers the IC the way to close the public side: when an incident is resolved it drafts
+the "resolved" update (`domain.public_side`), which is published only once the IC approves it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from warroom.domain.events import SERVER_ACTOR, EntryAdded, Event, ExternalApproved
+from warroom.domain.events import SERVER_ACTOR, EntryAdded, Event, ExternalApproved, PhaseChanged
 from warroom.domain.incident import IncidentState
+from warroom.domain.phase import Phase
+from warroom.domain.public_side import resolution_draft
 from warroom.domain.timeline import EntryKind
 from warroom.integrations.mobilization import outcome_text
 from warroom.integrations.tasks import TaskSet
@@ -37,8 +44,11 @@ class StatusPublisher:
         self._statuspage = statuspage
         self.html = ""
         self.json = ""
+        self._preparing = asyncio.Lock()
         self.refresh()
         hub.add_observer(self.on_events_committed)
+        # Incidents resolved while the server was down (or before it offered this) get theirs.
+        tasks.spawn(self.prepare_resolutions(), "resolved drafts")
 
     def refresh(self) -> None:
         status = build_public_status(self._hub.states, generated_at=self._clock())
@@ -49,12 +59,37 @@ class StatusPublisher:
 
     def on_events_committed(self, events: list[Event]) -> None:
         approvals = [e for e in events if isinstance(e.body, ExternalApproved)]
+        phases = [(e.incident_id, e.body.phase) for e in events if isinstance(e.body, PhaseChanged)]
+        if approvals or phases:
+            # Whether an incident still counts as active follows its phase too, not only what
+            # was approved: a page left as it was before the resolve would contradict itself.
+            self.refresh()
+        resolved = {incident_id for incident_id, phase in phases if phase is Phase.RESOLVED}
+        if resolved:
+            self._tasks.spawn(self.prepare_resolutions(resolved), "resolved drafts")
         if not approvals:
             return
-        self.refresh()
         if self._statuspage is not None:
             for event in approvals:
                 self._tasks.spawn(self._publish(event), f"statuspage #{event.incident_id}")
+
+    async def prepare_resolutions(self, incident_ids: set[int] | None = None) -> int:
+        """Draft the resolved update for each resolved incident whose public side is still open
+        (all incidents when `incident_ids` is None); returns how many were drafted.
+
+        One at a time, each decided on the committed state: a second call sees the first's
+        draft and drafts nothing.
+        """
+        drafted = 0
+        async with self._preparing:
+            for state in self._hub.states:
+                if incident_ids is not None and state.incident.id not in incident_ids:
+                    continue
+                draft = resolution_draft(state)
+                if draft is not None:
+                    await self._hub.record(state.incident.id, draft)
+                    drafted += 1
+        return drafted
 
     async def _publish(self, event: Event) -> None:
         assert self._statuspage is not None

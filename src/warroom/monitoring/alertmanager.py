@@ -1,4 +1,5 @@
-"""Async client for Alertmanager's v2 API: typed alert groups and a proposed severity."""
+"""Alertmanager for the war room: an async client for its v2 API (alert groups, its start time),
+the webhook notification it pushes (version 4, parsed and bounded), and a proposed severity."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from warroom.domain.severity import Severity
 from warroom.monitoring._http import (
@@ -31,6 +40,10 @@ __all__ = [
     "AlertmanagerError",
     "FetchErrorKind",
     "Receiver",
+    "WebhookAlert",
+    "WebhookError",
+    "WebhookMessage",
+    "parse_webhook",
     "propose_severity",
     "propose_severity_for_alerts",
 ]
@@ -92,10 +105,10 @@ class Alert(BaseModel):
     """Stable identity of the label set; use it to de-duplicate across polls."""
     labels: dict[str, str]
     annotations: dict[str, str] = {}
-    starts_at: datetime = Field(alias="startsAt")
-    ends_at: datetime = Field(alias="endsAt")
+    starts_at: AwareDatetime = Field(alias="startsAt")
+    ends_at: AwareDatetime = Field(alias="endsAt")
     """For a firing alert, when Alertmanager will resolve it unless the source re-sends it."""
-    updated_at: datetime | None = Field(default=None, alias="updatedAt")
+    updated_at: AwareDatetime | None = Field(default=None, alias="updatedAt")
     status: AlertStatus
     receivers: list[Receiver] = []
     generator_url: str | None = Field(default=None, alias="generatorURL")
@@ -139,6 +152,97 @@ class AlertGroup(BaseModel):
 
 
 _GROUPS = TypeAdapter(list[AlertGroup])
+
+
+class _Status(BaseModel):
+    """The part of `GET /api/v2/status` the war room reads."""
+
+    uptime: AwareDatetime
+    """When this Alertmanager process started (the API names the start time `uptime`)."""
+
+
+# --- the webhook Alertmanager pushes ------------------------------------------------------------
+
+MAX_WEBHOOK_ALERTS = 1_000
+"""Alerts in one notification; Alertmanager's own `max_alerts` truncates long before this."""
+MAX_LABELS = 64
+MAX_LABEL_NAME = 256
+MAX_LABEL_VALUE = 4_096
+MAX_ANNOTATION = 16_384
+
+_LabelName = Annotated[str, Field(min_length=1, max_length=MAX_LABEL_NAME)]
+_Labels = Annotated[
+    dict[_LabelName, Annotated[str, Field(max_length=MAX_LABEL_VALUE)]],
+    Field(max_length=MAX_LABELS),
+]
+_Annotations = Annotated[
+    dict[_LabelName, Annotated[str, Field(max_length=MAX_ANNOTATION)]],
+    Field(max_length=MAX_LABELS),
+]
+_Short = Annotated[str, Field(max_length=MAX_LABEL_VALUE)]
+
+
+class WebhookError(ValueError):
+    """A webhook body that is not Alertmanager's notification (version 4); nothing was read."""
+
+
+class WebhookAlert(BaseModel):
+    """One alert of a webhook notification, firing or resolved."""
+
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True)
+
+    status: Literal["firing", "resolved"]
+    labels: _Labels
+    annotations: _Annotations = {}
+    starts_at: AwareDatetime = Field(alias="startsAt")
+    ends_at: AwareDatetime = Field(alias="endsAt")
+    """When it resolved; Alertmanager sends the zero time (year 1) for a firing alert."""
+    generator_url: _Short = Field(default="", alias="generatorURL")
+    fingerprint: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+
+class WebhookMessage(BaseModel):
+    """Alertmanager's webhook notification, version 4: one group's alerts at one moment.
+
+    See https://prometheus.io/docs/alerting/latest/configuration/#webhook_config. Fields the
+    war room does not read are ignored, so newer Alertmanagers with more fields still deliver.
+    """
+
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True)
+
+    version: Literal["4"]
+    group_key: _Short = Field(alias="groupKey")
+    truncated_alerts: int = Field(default=0, ge=0, alias="truncatedAlerts")
+    status: Literal["firing", "resolved"]
+    receiver: _Short
+    group_labels: _Labels = Field(default={}, alias="groupLabels")
+    external_url: _Short = Field(default="", alias="externalURL")
+    alerts: Annotated[list[WebhookAlert], Field(max_length=MAX_WEBHOOK_ALERTS)]
+
+
+def parse_webhook(body: bytes) -> WebhookMessage:
+    """The notification in `body` (JSON).
+
+    Raises:
+        WebhookError: not JSON, not version 4, or outside the bounds above; the message names
+            the first problems and never echoes the body back.
+    """
+    try:
+        return WebhookMessage.model_validate_json(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+            for error in exc.errors(include_input=False)[:3]
+        )
+        # Label names in the locations are the sender's text: escaped, so they stay one line.
+        shown = problems.encode("unicode_escape").decode("ascii")[:500]
+        raise WebhookError(
+            f"not an Alertmanager webhook notification (version 4): {shown}"
+        ) from None
 
 
 class AlertmanagerClient(MonitoringClient):
@@ -196,6 +300,30 @@ class AlertmanagerClient(MonitoringClient):
         except ValidationError as exc:
             raise AlertmanagerError(
                 FetchErrorKind.RESPONSE, f"unexpected alert group shape: {exc}"
+            ) from exc
+
+    async def started_at(self) -> datetime:
+        """When the Alertmanager process started: a later time than before means it restarted
+        (and lost the alerts it held in memory until their sources send them again).
+
+        Raises:
+            AlertmanagerError: on any failure.
+        """
+        response = await fetch(
+            self._http,
+            self._base_url + "/api/v2/status",
+            params={},
+            timeout_seconds=self.timeout,
+            error=AlertmanagerError,
+        )
+        if not response.is_success:
+            raise _rejection(response)
+        body = decode_json(response, AlertmanagerError)
+        try:
+            return _Status.model_validate(body).uptime
+        except ValidationError as exc:
+            raise AlertmanagerError(
+                FetchErrorKind.RESPONSE, f"unexpected status shape: {exc}"
             ) from exc
 
 

@@ -71,6 +71,10 @@ class DeliveryOutcome(BaseModel):
     may fill with anything, including the webhook URL or routing key it was sent to."""
 
 
+DELIVERY_OBSERVERS: list[Callable[[DeliveryOutcome], None]] = []
+"""Told every finished delivery's outcome; the node counts them for its /metrics."""
+
+
 async def send_with_retry(
     target: str,
     send: Callable[[], Awaitable[httpx.Response]],
@@ -94,6 +98,19 @@ async def send_with_retry(
     Returns:
         The outcome of the last attempt, with the number of attempts made.
     """
+    outcome = await _attempts(target, send, policy, sleep, rng)
+    for observe in DELIVERY_OBSERVERS:
+        observe(outcome)
+    return outcome
+
+
+async def _attempts(
+    target: str,
+    send: Callable[[], Awaitable[httpx.Response]],
+    policy: RetryPolicy,
+    sleep: Sleep,
+    rng: Callable[[], float],
+) -> DeliveryOutcome:
     outcome = DeliveryOutcome(target=target, ok=False, attempts=0)
     for attempt in range(1, policy.max_attempts + 1):
         retry_after: float | None = None

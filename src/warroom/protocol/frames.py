@@ -46,11 +46,13 @@ class Unsubscribe(_Frame):
 
 
 class ReadLog(_Frame):
-    """The incident's whole event log, for exports; answered with one `events` frame."""
+    """The incident's event log, for exports, a page at a time: the events after seq `after`,
+    answered with one `events` frame whose `more` says whether to ask again from its last seq."""
 
     type: Literal["read_log"] = "read_log"
     id: CommandId
     incident_id: int = Field(ge=1)
+    after: int = Field(default=0, ge=0)
 
 
 class ListIncidents(_Frame):
@@ -140,6 +142,8 @@ class Events(_Frame):
     id: str | None = None
     incident_id: int
     events: list[Event]
+    more: bool = False
+    """In a `read_log` reply: more events follow the last one here (ask again with `after`)."""
 
 
 class PresenceUser(_Frame):

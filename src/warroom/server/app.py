@@ -1,34 +1,68 @@
 """The websocket server: handshake (health check, status page, bearer tokens), per-connection
-loop, shutdown of the listener."""
+loop, shutdown of the listener, and the limits that keep one client (or one user) from taking
+the server's memory, CPU or file descriptors from everyone else (`warroom.server.limits`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+import resource
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Protocol
+from ipaddress import IPv4Network, IPv6Network, ip_address
+from pathlib import Path
+from typing import Any, Protocol, get_args
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve, unix_serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from warroom import __version__
+from warroom.domain.commands import DeclareIncident, DismissTriage, IncidentCommand
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.links import ServiceLinks
+from warroom.protocol.endpoint import unix_url
 from warroom.protocol.frames import Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
+from warroom.server import logthrottle
 from warroom.server.auth import Authenticator
-from warroom.server.connection import Connection
+from warroom.server.connection import CLOSE_POLICY, Connection
 from warroom.server.hub import error_frame
-from warroom.server.ratelimit import TokenBucket
+from warroom.server.limits import ServerLimits
+from warroom.server.ratelimit import FrameBudget, TokenBucket
 from warroom.server.sequencer import Sequencer
+from warroom.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
 _STATUS_PAGES = frozenset({"/status", "/status/", "/status.json"})
+
+_WRITES = (DeclareIncident, DismissTriage, *get_args(IncidentCommand))
+
+FD_RESERVE = 64
+"""File descriptors kept for everything but client sockets: the database and its journal, log
+files, the integrations' HTTP connections, the listening sockets."""
+ACCEPT_BATCH = 32
+"""Connections the event loop accepts in one go (the listen backlog) before any is counted;
+also kept free, so a burst of connections cannot take the last descriptors."""
+
+_LEADING_ID = re.compile(
+    r'\s*\{\s*(?:"type"\s*:\s*"[a-z_]{1,40}"\s*,\s*)?"id"\s*:\s*"([^"\\]{1,64})"'
+)
+"""The id of a frame that begins `{"type": ..., "id": ...` (as every console frame does), read
+without parsing the frame."""
+_PARSE_FOR_ID = 4_096
+"""A refused frame up to this size is parsed for its id anyway: that costs microseconds."""
+
+_TURN_BYTES = 64 * 1024
+"""Bytes of frames (parse cost grows with them) one connection handles before others' turn."""
+_FRAME_OVERHEAD = 1024
+"""What a frame counts for beyond its bytes, so a stream of tiny frames also takes turns."""
+
+Network = IPv4Network | IPv6Network
 
 
 @dataclass(frozen=True)
@@ -42,13 +76,105 @@ class ServerSettings:
     """Messages per second one connection may send on average."""
     burst: int = 200
     send_queue: int = 4_096
-    """Frames queued for one console before it is considered stuck and dropped."""
+    """Frames queued for one console before it is considered stuck and dropped (also bounded in
+    bytes: `limits.send_buffer_bytes`)."""
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    trusted_proxies: tuple[Network, ...] = ()
+    """Reverse proxies whose `X-Forwarded-For` names the client (see server/README.md)."""
+    unix_socket: Path | None = None
+    """Listen on this Unix socket instead of `host` and `port`: the private endpoint of the
+    local mode, reachable only through its owner's 0700 directory (`warroom.paths`)."""
+
+
+class ConnectionGate:
+    """Counts the server's TCP connections from accept to close. Over `soft`, handshakes are
+    answered 503; over `hard`, a new socket is closed at once, before it costs more than its
+    descriptor, so the process never runs out of them."""
+
+    def __init__(self, soft: int, hard: int) -> None:
+        self.soft = soft
+        self.hard = hard
+        self.open = 0
+
+    @classmethod
+    def for_process(cls, max_connections: int) -> ConnectionGate:
+        """Caps that fit `max_connections` and the file descriptor limit (RLIMIT_NOFILE)."""
+        nofile, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if nofile == resource.RLIM_INFINITY:
+            nofile = 1 << 20
+        hard = max(1, nofile - FD_RESERVE - ACCEPT_BATCH)
+        soft = max(1, min(max_connections, hard - max(1, hard // 10)))
+        if soft < max_connections:
+            log.warning(
+                "at most %d connections at once: the file descriptor limit is %d "
+                "(raise LimitNOFILE or `ulimit -n` for more)",
+                soft,
+                nofile,
+            )
+        return cls(soft, hard)
+
+    def opened(self) -> bool:
+        """Count a new socket; False if it must be closed at once."""
+        self.open += 1
+        return self.open <= self.hard
+
+    def closed(self) -> None:
+        self.open -= 1
+
+    @property
+    def full(self) -> bool:
+        return self.open > self.soft
 
 
 class AuthenticatedConnection(ServerConnection):
-    """A server connection that remembers whose token opened it."""
+    """A server connection that remembers whose token opened it, counted by its server's gate
+    from the moment its socket is accepted."""
 
     user: str | None = None
+    gate: ConnectionGate | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if self.gate is not None and not self.gate.opened():
+            assert isinstance(transport, asyncio.Transport)
+            transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.gate is not None:
+            self.gate.closed()
+
+
+def _gated(gate: ConnectionGate) -> type[AuthenticatedConnection]:
+    class GatedConnection(AuthenticatedConnection):
+        pass
+
+    GatedConnection.gate = gate
+    return GatedConnection
+
+
+def client_address(remote: str, forwarded: list[str], trusted: tuple[Network, ...]) -> str:
+    """The client's address: the socket's peer, or, when that peer is a trusted proxy, the
+    nearest address in `X-Forwarded-For` that is not one (proxies append, so the entries a
+    client wrote itself come first and are never believed)."""
+    hops = [hop.strip() for value in forwarded for hop in value.split(",")]
+    address = remote
+    while _is_trusted(address, trusted) and hops:
+        hop = hops.pop()
+        try:
+            ip_address(hop)
+        except ValueError:
+            break  # not an address (e.g. "unknown"): the proxy before it is all we know
+        address = hop
+    return address
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
 
 
 class StatusPages(Protocol):
@@ -80,53 +206,94 @@ class WarroomServer:
         self._links = dict(links or {})
         self._status_pages = status_pages
         self._server: Server | None = None
+        self.gate = ConnectionGate.for_process(settings.limits.max_connections)
+        self._sessions: dict[str, set[Connection]] = {}
+        self._user_writes: dict[str, TokenBucket] = {}
+        self._user_declarations: dict[str, TokenBucket] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._unthrottle_log: Callable[[], None] | None = None
 
     async def listen(self) -> None:
-        """Start accepting connections on `settings.host` and `settings.port`."""
-        self._server = await serve(
-            self._handle,
-            self.settings.host,
-            self.settings.port,
+        """Start accepting connections on `settings.unix_socket`, or else on `settings.host` and
+        `settings.port`."""
+        options: dict[str, Any] = dict(
             process_request=self._process_request,
-            create_connection=AuthenticatedConnection,
+            create_connection=_gated(self.gate),
             max_size=MAX_FRAME_BYTES,
+            open_timeout=self.settings.limits.handshake_timeout_seconds,
+            backlog=ACCEPT_BATCH,
             # Per-connection deflate compresses every broadcast frame once per console: it cost
             # a third of the server's CPU and 50 KB per idle console in the benchmarks. A TLS
             # proxy in front may compress instead.
             compression=None,
             server_header=f"warroom/{__version__}",
         )
+        if self.settings.unix_socket is not None:
+            self._server = await unix_serve(self._handle, self.settings.unix_socket, **options)
+        else:
+            self._server = await serve(
+                self._handle, self.settings.host, self.settings.port, **options
+            )
+        self._unthrottle_log = logthrottle.install()
+        self._watcher = asyncio.create_task(self._watch_users(), name="warroom-user-watch")
         log.info("warroom server listening on %s", self.url)
 
     @property
     def port(self) -> int:
+        """The TCP port listened on; 0 on a Unix socket."""
         assert self._server is not None
+        if self.settings.unix_socket is not None:
+            return 0
         port: int = next(iter(self._server.sockets)).getsockname()[1]
         return port
 
     @property
     def url(self) -> str:
+        """Where clients connect: `ws://host:port`, or `unix:/path` for a Unix socket."""
+        if self.settings.unix_socket is not None:
+            return unix_url(self.settings.unix_socket)
         return f"ws://{self.settings.host}:{self.port}"
 
     async def close(self) -> None:
         """Stop accepting and close every connection (1001 going away)."""
+        if self._watcher is not None:
+            self._watcher.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        if self._unthrottle_log is not None:
+            self._unthrottle_log()
+            self._unthrottle_log = None
 
     async def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
         if request.path == "/healthz":
             return conn.respond(HTTPStatus.OK, "ok\n")
         if request.path in _STATUS_PAGES and self._status_pages is not None:
             return self._status_page(conn, self._status_pages, request.path)
+        if self.gate.full:
+            response = conn.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                f"server full: {self.gate.soft} connections open; try again shortly\n",
+            )
+            response.headers["Retry-After"] = "5"
+            return response
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        peer = str(conn.remote_address[0]) if conn.remote_address else "?"
+        remote = str(conn.remote_address[0]) if conn.remote_address else "?"
+        peer = client_address(
+            remote, request.headers.get_all("X-Forwarded-For"), self.settings.trusted_proxies
+        )
         user = await self.auth.identify(token.strip() if scheme.lower() == "bearer" else None, peer)
         if user is None:
             response = conn.respond(HTTPStatus.UNAUTHORIZED, "missing or invalid bearer token\n")
             response.headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
             return response
+        if len(self._sessions.get(user, ())) >= self.settings.limits.connections_per_user:
+            return conn.respond(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                f"{user} already has {self.settings.limits.connections_per_user} connections "
+                "open; close one first\n",
+            )
         # Kept on the connection itself: a client that drops between this check and the upgrade
         # leaves nothing behind in the server.
         assert isinstance(conn, AuthenticatedConnection)
@@ -152,19 +319,68 @@ class WarroomServer:
         assert isinstance(ws, AuthenticatedConnection)
         user = ws.user
         assert user is not None  # process_request refused the handshake otherwise
-        bucket = TokenBucket(self.settings.rate, self.settings.burst)
-        conn = Connection(ws, user, self.settings.send_queue, bucket)
+        limits = self.settings.limits
+        budget = FrameBudget(
+            self.settings.rate, self.settings.burst, limits.bytes_per_second, limits.burst_bytes
+        )
+        conn = Connection(ws, user, self.settings.send_queue, budget, limits.send_buffer_bytes)
+        sessions = self._sessions.setdefault(user, set())
+        sessions.add(conn)
         sender = asyncio.create_task(conn.run_sender())
-        welcome = Welcome(server=f"warroom/{__version__}", user=user, links=self._links)
-        conn.send(welcome.model_dump_json())
         try:
+            if len(sessions) > limits.connections_per_user:
+                # Handshakes that raced past the check in `_process_request`.
+                conn.drop(
+                    f"{user} already has {limits.connections_per_user} connections open",
+                    CLOSE_POLICY,
+                )
+            elif user not in self.auth.user_names:
+                conn.revoked = True
+                conn.drop(f"user {user} was revoked", CLOSE_POLICY)
+            else:
+                welcome = Welcome(server=f"warroom/{__version__}", user=user, links=self._links)
+                conn.send(welcome.model_dump_json())
+            since_turn = 0
             async for raw in ws:
                 self._receive(conn, raw)
+                # Frames already buffered are returned without a pause, so a connection that
+                # sent many (or large, costly) frames would keep the loop to itself: give the
+                # others a turn after every `_TURN_BYTES` of frames. Not after every frame: the
+                # sequencer commits what arrived together as one group.
+                since_turn += len(raw) + _FRAME_OVERHEAD
+                if since_turn >= _TURN_BYTES:
+                    since_turn = 0
+                    await asyncio.sleep(0)
         except ConnectionClosed:
             pass
         finally:
+            sessions.discard(conn)
+            if not sessions:
+                del self._sessions[user]
             self.hub.disconnect(conn)
             sender.cancel()
+
+    async def _watch_users(self) -> None:
+        """End the connections of revoked users soon after `warroom user revoke`."""
+        while True:
+            await asyncio.sleep(self.settings.limits.user_check_seconds)
+            try:
+                changed = await self.auth.users_changed()
+            except StoreError as exc:
+                log.warning("cannot check the user table: %s", exc)
+                continue
+            if changed:
+                self._end_revoked()
+
+    def _end_revoked(self) -> None:
+        names = self.auth.user_names
+        for user, sessions in list(self._sessions.items()):
+            if user in names:
+                continue
+            log.info("user %s was revoked: closing their %d connections", user, len(sessions))
+            for conn in list(sessions):
+                conn.revoked = True
+                conn.drop(f"user {user} was revoked", CLOSE_POLICY)
 
     def _receive(self, conn: Connection, raw: str | bytes) -> None:
         try:
@@ -175,16 +391,63 @@ class WarroomServer:
             conn.send(error_frame(None, failure))
 
     def _receive_frame(self, conn: Connection, raw: str | bytes) -> None:
-        if not conn.bucket.take():
-            limit = DomainError(
-                ErrorCode.RATE_LIMITED,
-                f"more than {conn.bucket.rate:g} messages per second; this one was not processed",
-            )
-            conn.send(error_frame(frame_id(raw), limit))
+        # Charged before parsing: a refused frame costs the same whatever it holds.
+        over = conn.budget.take(len(raw))
+        if over is not None:
+            limit = DomainError(ErrorCode.RATE_LIMITED, f"{over}; this one was not processed")
+            conn.send(error_frame(_refused_frame_id(raw), limit))
             return
         try:
             frame = parse_client_frame(raw)
         except DomainError as exc:
             conn.send(error_frame(frame_id(raw), exc))
             return
+        if isinstance(frame, _WRITES):
+            refusal = self._refuse_write(conn, frame)
+            if refusal is not None:
+                conn.send(error_frame(frame.id, refusal))
+                return
         self.hub.submit(conn, frame)
+
+    def _refuse_write(self, conn: Connection, frame: Any) -> DomainError | None:
+        """Why a write may not go to the sequencer: its user was revoked, or wrote (or declared)
+        too much over all their connections."""
+        if conn.revoked:
+            return DomainError(ErrorCode.FORBIDDEN, f"user {conn.user} was revoked")
+        limits = self.settings.limits
+        writes = self._user_writes.get(conn.user)
+        if writes is None:
+            writes = TokenBucket(limits.writes_per_second_per_user, limits.write_burst_per_user)
+            self._user_writes[conn.user] = writes
+        declarations = None
+        if isinstance(frame, DeclareIncident):
+            declarations = self._user_declarations.get(conn.user)
+            if declarations is None:
+                per_minute = limits.declarations_per_minute_per_user
+                declarations = TokenBucket(per_minute / 60, per_minute)
+                self._user_declarations[conn.user] = declarations
+            if not declarations.can_take():
+                return DomainError(
+                    ErrorCode.RATE_LIMITED,
+                    f"{conn.user} declared more than {limits.declarations_per_minute_per_user} "
+                    "incidents in a minute; this one was not processed",
+                )
+        if not writes.take():
+            return DomainError(
+                ErrorCode.RATE_LIMITED,
+                f"more than {limits.writes_per_second_per_user:g} writes per second by "
+                f"{conn.user}; this one was not processed",
+            )
+        if declarations is not None:
+            declarations.take()
+        return None
+
+
+def _refused_frame_id(raw: str | bytes) -> str | None:
+    """The id of a frame refused unread: parsed if small, else read from its first bytes."""
+    if isinstance(raw, bytes):
+        return None
+    if len(raw) <= _PARSE_FOR_ID:
+        return frame_id(raw)
+    found = _LEADING_ID.match(raw, 0, 256)
+    return found[1] if found else None

@@ -31,6 +31,7 @@ class Authenticator:
         self._failures: dict[str, tuple[int, float]] = {}
         self._monotonic = monotonic
         self._refreshing: asyncio.Future[None] | None = None
+        self._users_version: int | None = None
 
     @property
     def user_names(self) -> set[str]:
@@ -56,6 +57,16 @@ class Authenticator:
             self._refreshing.set_result(None)
         finally:
             self._refreshing = None
+
+    async def users_changed(self) -> bool:
+        """Re-read the user table if the store says it changed since the last look (cheap when
+        it did not); True if it did, so the server can end a revoked user's connections."""
+        version = await self._store.users_version()
+        if version == self._users_version:
+            return False
+        await self.refresh()
+        self._users_version = version
+        return True
 
     async def identify(self, token: str | None, peer: str) -> str | None:
         """The user owning `token`, or None. Repeated failures from one peer wait longer each time

@@ -1,52 +1,94 @@
-"""One console's connection: who it is, what it follows, and its bounded outgoing queue."""
+"""One console's connection: who it is, what it follows, and its outgoing queue, bounded in frames
+and in bytes."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
+from collections import deque
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from warroom.server.ratelimit import TokenBucket
+from warroom.server.ratelimit import FrameBudget
+
+LIVE: weakref.WeakSet[Connection] = weakref.WeakSet()
+"""Every console connection not yet garbage, for the node's gauges (read at scrape time only)."""
 
 CLOSE_TOO_SLOW = 1013
 """Close code ("try again later") for a console that stopped reading; it resumes with `since`."""
+CLOSE_POLICY = 1008
+"""Close code for a connection the server ends on purpose: its user was revoked, or the user
+holds more connections than allowed."""
 
 
 class Connection:
     """Frames for a console wait in a bounded queue drained by the console's own sender task, so
-    one slow console never delays the others. A console whose queue overflows is disconnected and
-    catches up by sequence number when it returns, which is never a gap."""
+    one slow console never delays the others. A console whose queue overflows (more than
+    `queue_limit` frames or `queue_bytes` characters waiting) is disconnected and catches up by
+    sequence number when it returns, which is never a gap."""
 
-    def __init__(self, ws: ServerConnection, user: str, queue_limit: int, bucket: TokenBucket):
+    def __init__(
+        self,
+        ws: ServerConnection,
+        user: str,
+        queue_limit: int,
+        budget: FrameBudget,
+        queue_bytes: int = 4 * 1024 * 1024,
+    ):
         self.ws = ws
         self.user = user
-        self.bucket = bucket
+        self.budget = budget
         self.subscriptions: set[int] = set()
         self.closed = False
-        self._queue: asyncio.Queue[str] = asyncio.Queue(queue_limit)
+        self.revoked = False
+        self._queue: deque[str] = deque()
+        self._queue_limit = queue_limit
+        self._queue_bytes = queue_bytes
+        self._queued = 0
+        """Characters waiting in `_queue`; a frame is counted until the sender takes it."""
+        self._ready = asyncio.Event()
         self._closer: asyncio.Task[None] | None = None
+        LIVE.add(self)
+
+    @property
+    def queued(self) -> int:
+        """Frames waiting to be sent to this console."""
+        return len(self._queue)
+
+    @property
+    def queued_bytes(self) -> int:
+        """What this connection holds in queued frames (characters; frames are mostly ASCII)."""
+        return self._queued
 
     def send(self, frame: str) -> None:
         """Queue a frame; never blocks the caller."""
         if self.closed:
             return
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._queue) >= self._queue_limit or self._queued + len(frame) > self._queue_bytes:
+            self._queue.clear()
+            self._queued = 0
             self.drop("console fell too far behind; reconnect and resume from your last seq")
+            return
+        self._queue.append(frame)
+        self._queued += len(frame)
+        self._ready.set()
 
-    def drop(self, reason: str) -> None:
+    def drop(self, reason: str, code: int = CLOSE_TOO_SLOW) -> None:
         """Close the connection from the server side without waiting for it."""
         if self.closed:
             return
         self.closed = True
-        self._closer = asyncio.create_task(self.ws.close(CLOSE_TOO_SLOW, reason))
+        self._closer = asyncio.create_task(self.ws.close(code, reason))
 
     async def run_sender(self) -> None:
         """Drain the queue into the socket until the connection ends."""
         with contextlib.suppress(ConnectionClosed):
             while True:
-                frame = await self._queue.get()
+                while not self._queue:
+                    self._ready.clear()
+                    await self._ready.wait()
+                frame = self._queue.popleft()
+                self._queued -= len(frame)
                 await self.ws.send(frame)

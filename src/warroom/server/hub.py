@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, get_args
 
@@ -48,7 +48,9 @@ from warroom.protocol.frames import (
 )
 from warroom.server.auth import Authenticator
 from warroom.server.connection import Connection
-from warroom.store.base import EventStore, StoreError
+from warroom.server.incidents import IncidentCache
+from warroom.server.incidents import LoadedIncident as _Incident
+from warroom.store.base import CommandKey, EventStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ Clock = Callable[[], datetime]
 
 BATCH_LIMIT = 512
 """Most requests decided and committed in one turn; bounds the latency of a single commit."""
+READ_LOG_PAGE_BYTES = 512 * 1024
+"""Largest `read_log` reply (one event larger than this is sent alone); see docs/protocol.md."""
 
 
 _READS = (Subscribe, Unsubscribe, ListIncidents, ReadLog)
@@ -104,23 +108,6 @@ def error_frame(frame_id: str | None, error: DomainError) -> str:
     ).model_dump_json()
 
 
-@dataclass(eq=False)
-class _Incident:
-    """An incident held in memory: its state, its committed events as JSON, its followers."""
-
-    state: IncidentState
-    frames: list[str] = field(default_factory=list)
-    """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
-    subscribers: dict[Connection, None] = field(default_factory=dict)
-    snapshot: tuple[int, str] | None = None
-    """The state as JSON at a seq, so fresh consoles do not each serialise the whole incident."""
-
-    def state_json(self) -> str:
-        if self.snapshot is None or self.snapshot[0] != self.state.seq:
-            self.snapshot = (self.state.seq, self.state.model_dump_json())
-        return self.snapshot[1]
-
-
 @dataclass
 class _Request:
     conn: Connection
@@ -155,17 +142,32 @@ class _Write:
     """The triage item as `record` leaves it."""
 
 
-class Hub:
-    """Holds every incident in memory and serialises all changes to them: the in-memory
-    `Sequencer` of a single node."""
+class _Sweep:
+    """A request to drop idle closed incidents, taken in turn with everyone's requests."""
 
-    def __init__(self, store: EventStore, auth: Authenticator, clock: Clock = utc_now) -> None:
+
+class Hub:
+    """Holds the live incidents in memory (others while they are used) and serialises all
+    changes to them: the in-memory `Sequencer` of a single node."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        auth: Authenticator,
+        clock: Clock = utc_now,
+        *,
+        cache: IncidentCache | None = None,
+    ) -> None:
         self._store = store
         self._auth = auth
         self._clock = clock
-        self._incidents: dict[int, _Incident] = {}
-        self._commands: dict[tuple[str, str], tuple[int, int]] = {}
-        self._queue: asyncio.Queue[_Request | _ServerWrite] = asyncio.Queue()
+        self._cache = cache or IncidentCache(store)
+        # The same dict as the cache's: deciding reads and adds incidents here.
+        self._incidents: dict[int, _Incident] = self._cache.loaded
+        # Command ids decided this turn, and those found in the store for this turn's requests;
+        # emptied after every turn (the store answers for everything committed).
+        self._commands: dict[CommandKey, tuple[int, int]] = {}
+        self._queue: asyncio.Queue[_Request | _ServerWrite | _Sweep] = asyncio.Queue()
         self._observers: list[Callable[[list[Event]], None]] = []
         self._subscribe_hooks: list[Callable[[Connection, int], None]] = []
         self._readers: dict[type[Any], ReadHandler] = {}
@@ -176,29 +178,24 @@ class Hub:
         self._presence_dirty: set[int] = set()
 
     async def load(self) -> None:
-        """Rebuild every incident from the log."""
-        with paused_gc():
-            await self._load()
+        """Load the live incidents and the incident list (see `warroom.server.incidents`).
 
-    async def _load(self) -> None:
-        by_incident: dict[int, list[Event]] = {}
-        for event in await self._store.load_events():
-            by_incident.setdefault(event.incident_id, []).append(event)
-        for incident_id, events in by_incident.items():
-            try:
-                state = replay(events)
-            except ProjectionError as exc:
-                raise ProjectionError(f"incident {incident_id}: {exc}") from None
-            record = _Incident(state=state)
-            record.frames = [e.model_dump_json() for e in events]
-            self._incidents[incident_id] = record
-            for e in events:
-                if e.command_id is not None:
-                    self._commands[(e.actor, e.command_id)] = (incident_id, e.seq)
+        Raises:
+            StoreError: the store cannot be read or holds a damaged incident.
+        """
+        with paused_gc():
+            await self._cache.start()
         for entry in await self._store.load_triage_log():
-            self._commands[(entry.actor, entry.command_id)] = (TRIAGE_LOG, entry.seq)
             self._triage_seq = entry.seq
-        log.info("loaded %d incidents", len(self._incidents))
+
+    def sweep(self) -> None:
+        """Drop idle closed incidents from memory, in turn with the requests queued before."""
+        self._queue.put_nowait(_Sweep())
+
+    async def _sweep_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            self.sweep()
 
     def submit(self, conn: Connection, frame: ClientFrame) -> None:
         self._queue.put_nowait(_Request(conn, frame))
@@ -236,8 +233,9 @@ class Hub:
 
     @property
     def states(self) -> list[IncidentState]:
-        """Every incident's committed state, in id order; read-only for callers."""
-        return [record.state for _, record in sorted(self._incidents.items())]
+        """Every live incident's committed state (open, or resolved with the post-mortem still to
+        do), in id order; read-only for callers. Closed incidents are not held in memory."""
+        return self._cache.live_states()
 
     async def record(
         self,
@@ -257,7 +255,8 @@ class Hub:
         return await done
 
     def incident_state(self, incident_id: int) -> IncidentState | None:
-        """The committed state of an incident, for server-side features; do not mutate it."""
+        """The committed state of an incident in memory (every live one, and a closed one while
+        it is used), for server-side features; do not mutate it."""
         record = self._incidents.get(incident_id)
         return record.state if record is not None else None
 
@@ -272,10 +271,22 @@ class Hub:
 
     async def run(self) -> None:
         """Process requests until cancelled."""
+        sweeper = asyncio.create_task(self._sweep_every(max(1.0, self._cache.idle_after / 2)))
+        try:
+            await self._run()
+        finally:
+            sweeper.cancel()
+
+    async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < BATCH_LIMIT and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            taken = [await self._queue.get()]
+            while len(taken) < BATCH_LIMIT and not self._queue.empty():
+                taken.append(self._queue.get_nowait())
+            batch = [r for r in taken if not isinstance(r, _Sweep)]
+            if len(batch) < len(taken):
+                self._cache.evict_idle()
+            if not batch:
+                continue
             try:
                 await self._turn(batch)
             except Exception:  # the sequencer must outlive any single bad turn
@@ -289,6 +300,48 @@ class Hub:
                         request.conn.send(error_frame(getattr(request.frame, "id", None), internal))
 
     async def _turn(self, batch: list[_Request | _ServerWrite]) -> None:
+        try:
+            await self._prepare(batch)
+        except StoreError as exc:
+            log.error("cannot read the store: %s", exc)
+            self._refuse(batch, DomainError(ErrorCode.UNAVAILABLE, f"nothing was changed: {exc}"))
+            return
+        try:
+            await self._decide_and_commit(batch)
+        finally:
+            self._commands.clear()
+
+    async def _prepare(self, batch: list[_Request | _ServerWrite]) -> None:
+        """Bring what the turn needs into memory: the incidents it names that are not loaded,
+        and any earlier commit of its write's command ids (idempotency for every incident, in
+        memory or not, across restarts)."""
+        incident_ids: set[int] = set()
+        keys: set[CommandKey] = set()
+        for request in batch:
+            if isinstance(request, _ServerWrite):
+                incident_ids.add(request.incident_id)
+                if request.command_id is not None:
+                    keys.add((request.actor, request.command_id))
+                continue
+            incident_id = getattr(request.frame, "incident_id", None)
+            if isinstance(incident_id, int) and incident_id > 0:
+                incident_ids.add(incident_id)
+            if isinstance(request.frame, _WRITES):
+                keys.add((request.conn.user, request.frame.id))
+        if incident_ids:
+            await self._cache.ensure_loaded(sorted(incident_ids))
+        if keys:
+            self._commands.update(await self._store.find_commands(keys))
+
+    def _refuse(self, batch: list[_Request | _ServerWrite], error: DomainError) -> None:
+        for request in batch:
+            if isinstance(request, _ServerWrite):
+                if not request.done.done():
+                    request.done.set_exception(error)
+            else:
+                request.conn.send(error_frame(getattr(request.frame, "id", None), error))
+
+    async def _decide_and_commit(self, batch: list[_Request | _ServerWrite]) -> None:
         if any(isinstance(r, _Request) and self._names_unknown_user(r.frame) for r in batch):
             await self._auth.refresh()
         self._turn_triage.clear()
@@ -324,8 +377,10 @@ class Hub:
         triage = [w for w in writes if w.record is not None]
         refused: dict[tuple[int, int], DomainError] = {}  # unsaved writes by (stream, seq)
         if new_events:
+            staged = self._cache.stage(new_events)
             try:
-                await self._store.append(new_events)
+                await self._store.append(new_events, staged.summaries, staged.snapshots)
+                self._cache.committed(staged)
             except StoreError as exc:
                 log.error("write refused: %s", exc)
                 self._roll_back(new_events, before)
@@ -385,7 +440,7 @@ class Hub:
         if isinstance(frame, DismissTriage):
             return self._decide_dismissal(conn, frame, now)
         if isinstance(frame, DeclareIncident):
-            incident_id = max(self._incidents, default=0) + 1
+            incident_id = max(max(self._incidents, default=0), self._cache.last_id) + 1
             declared = decide_declaration(frame, now, self._claim(frame.triage_id))
             event = Event(
                 incident_id=incident_id,
@@ -534,7 +589,7 @@ class Hub:
             conn.send(error_frame(frame.id, missing))
             return
         if isinstance(frame, ListIncidents):
-            summaries = [r.state.summary() for _, r in sorted(self._incidents.items())]
+            summaries = self._cache.summary_list()
             conn.send(IncidentList(id=frame.id, incidents=summaries).model_dump_json())
             return
         assert isinstance(frame, Subscribe | Unsubscribe | ReadLog)
@@ -544,7 +599,7 @@ class Hub:
             conn.send(error_frame(frame.id, error))
             return
         if isinstance(frame, ReadLog):
-            conn.send(_events_frame(frame.id, frame.incident_id, record.frames))
+            conn.send(_log_page(frame, record.frames))
             return
         if isinstance(frame, Unsubscribe):
             record.subscribers.pop(conn, None)
@@ -595,6 +650,19 @@ class Hub:
         ).model_dump_json()
         for conn in list(record.subscribers):
             conn.send(message)
+
+
+def _log_page(frame: ReadLog, frames: list[str]) -> str:
+    """One page of the log: the events after `frame.after`, as many as fit in
+    `READ_LOG_PAGE_BYTES` (at least one), so no reply is ever a copy of a whole large log."""
+    start = end = min(frame.after, len(frames))
+    size = 0
+    while end < len(frames) and (end == start or size + len(frames[end]) <= READ_LOG_PAGE_BYTES):
+        size += len(frames[end]) + 1  # and its comma
+        end += 1
+    page = _events_frame(frame.id, frame.incident_id, frames[start:end])
+    # The events frame ends with its closing brace; `more` goes just before it.
+    return f'{page[:-1]},"more":{"true" if end < len(frames) else "false"}}}'
 
 
 def _events_frame(frame_id: str | None, incident_id: int, frames: list[str]) -> str:

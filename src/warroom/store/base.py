@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 from pydantic import BaseModel
 
 from warroom.domain.events import Event
+from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.projection import PROJECTION_VERSION
 from warroom.domain.triage import TriageItem
 from warroom.domain.triage_log import TriageRecord
 
@@ -28,20 +33,84 @@ class User(BaseModel):
     created_at: datetime
 
 
+def _state_version() -> str:
+    schema = json.dumps(IncidentState.model_json_schema(), sort_keys=True)
+    return f"{PROJECTION_VERSION}-{hashlib.sha256(schema.encode()).hexdigest()[:16]}"
+
+
+STATE_VERSION: Final[str] = _state_version()
+"""Which domain made a snapshot: the projection's version and a hash of the state's schema. A
+snapshot of another version is ignored and the incident is rebuilt from its events, so a change
+of the model never serves a state the new code would not have built."""
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """An incident's state as JSON after event `seq`, written by this version of the domain."""
+
+    incident_id: int
+    seq: int
+    state_json: str
+
+
+CommandKey = tuple[str, str]
+"""(actor, command id): what makes a write idempotent."""
+
+
 class EventStore(Protocol):
-    """An append-only, durable event log per incident, plus the user table."""
+    """An append-only, durable event log per incident with a summary and a snapshot of each
+    incident beside it, plus the user table and the triage log.
+
+    Everything the sequencer needs to hold only the live incidents in memory is here: the list
+    of summaries, one incident's snapshot and events, and the command-id lookup for retries of
+    writes to incidents that are not in memory.
+    """
 
     async def close(self) -> None: ...
 
-    async def load_events(self) -> list[Event]:
-        """Every event of every incident, ordered by incident then sequence."""
-        ...
-
-    async def append(self, events: Sequence[Event]) -> None:
-        """Commit `events` in one durable transaction: all of them or none.
+    async def append(
+        self,
+        events: Sequence[Event],
+        summaries: Sequence[IncidentSummary] = (),
+        snapshots: Sequence[StoredSnapshot] = (),
+    ) -> None:
+        """Commit `events` with the summaries and snapshots of the incidents they changed in one
+        durable transaction: all of them or none. A summary or snapshot replaces the previous one
+        of its incident. For an incident of `events` whose summary is not given, the store
+        derives it (and a snapshot) from the log itself: slower, for tools that write events
+        alone; the sequencer always hands them in.
 
         Raises:
             StoreError: nothing was written.
+        """
+        ...
+
+    async def incident_summaries(self) -> list[IncidentSummary]:
+        """Every incident's line in the list, in id order (archived ones too)."""
+        ...
+
+    async def load_snapshot(self, incident_id: int) -> StoredSnapshot | None:
+        """The incident's latest snapshot if this version of the domain wrote it, else None."""
+        ...
+
+    async def events_json(self, incident_id: int, after: int = 0) -> list[str]:
+        """The incident's events with seq > `after` as `Event` JSON, in seq order, archived ones
+        included."""
+        ...
+
+    async def find_commands(
+        self, keys: Collection[CommandKey]
+    ) -> dict[CommandKey, tuple[int, int]]:
+        """Which of these (actor, command id) pairs were committed, as (stream, seq): the
+        incident id and event seq, or `TRIAGE_LOG` and the triage log record's seq."""
+        ...
+
+    async def archive(self, before: datetime) -> list[int]:
+        """Move the events of incidents whose post-mortem is done and that were resolved before
+        `before` out of the live log into the archive; they stay readable. Returns their ids.
+
+        Raises:
+            StoreError: nothing was moved.
         """
         ...
 
@@ -52,6 +121,11 @@ class EventStore(Protocol):
     async def remove_user(self, name: str) -> bool: ...
 
     async def users(self) -> list[User]: ...
+
+    async def users_version(self) -> int:
+        """A number that changes whenever the user table may have changed, also when another
+        process changed it (`warroom user revoke`). Cheap: the server asks every second."""
+        ...
 
     async def save_triage(self, item: TriageItem) -> None:
         """Insert or replace one triage item."""

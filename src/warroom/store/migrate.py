@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from warroom.domain.events import Event
 from warroom.store.base import StoreError
 from warroom.store.postgres import PostgresStore
 from warroom.store.sqlite import SqliteStore
@@ -46,7 +49,14 @@ async def migrate(source: str, target: str, *, password_file: Path | None = None
 
     sqlite = await SqliteStore.open(source_path)
     try:
-        events = await sqlite.load_events()
+        summaries = await sqlite.incident_summaries()
+        # Every incident's whole log, archived events included: they arrive in the live log
+        # (`warroom archive` moves them again).
+        events = [
+            _event(line, source_path)
+            for summary in summaries
+            for line in await sqlite.events_json(summary.id)
+        ]
         users = await sqlite.users()
         items = await sqlite.load_triage()
         log = await sqlite.load_triage_log()
@@ -58,6 +68,7 @@ async def migrate(source: str, target: str, *, password_file: Path | None = None
         await postgres.copy_in(events, users, items, log)
         same = (
             await postgres.load_events() == events
+            and await postgres.incident_summaries() == summaries
             and await postgres.users() == users
             and await postgres.load_triage() == items
             and await postgres.load_triage_log() == log
@@ -76,3 +87,13 @@ async def migrate(source: str, target: str, *, password_file: Path | None = None
         triage_items=len(items),
         triage_records=len(log),
     )
+
+
+def _event(line: str, source: Path) -> Event:
+    try:
+        return Event.model_validate_json(line)
+    except ValidationError as exc:
+        raise StoreError(
+            f"{source} holds a damaged event ({exc.errors(include_url=False)[0]['msg']}); "
+            "nothing was copied"
+        ) from None

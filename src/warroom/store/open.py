@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -15,10 +16,21 @@ Store: TypeAlias = "SqliteStore | PostgresStore"
 """Either backend: both are `EventStore`s."""
 
 
-async def open_store(location: Path | str, *, password_file: Path | None = None) -> Store:
+async def open_store(
+    location: Path | str,
+    *,
+    password_file: Path | None = None,
+    sqlite: type[SqliteStore] = SqliteStore,
+    observe_commit: Callable[[float], None] | None = None,
+) -> Store:
     """Open (creating or migrating the schema if needed) the store at `location`: a `Path` is a
     SQLite file; a string is parsed by `parse_location` (`postgresql://…`, `sqlite:PATH` or a
-    path). `password_file` holds the PostgreSQL password; SQLite has none.
+    path).
+
+    Args:
+        password_file: holds the PostgreSQL password; SQLite has none.
+        sqlite: the class a SQLite file is opened with (the node passes its timed subclass).
+        observe_commit: the PostgreSQL store reports each commit's seconds to it.
 
     Raises:
         StoreError: the location is malformed, or the store cannot be opened.
@@ -29,8 +41,10 @@ async def open_store(location: Path | str, *, password_file: Path | None = None)
         # server and CLI command would otherwise pay (and the SIGKILL rounds restart often).
         from warroom.store.postgres import PostgresStore
 
-        return await PostgresStore.open(where, password_file=password_file)
-    return await SqliteStore.open(where)
+        return await PostgresStore.open(
+            where, password_file=password_file, observe_commit=observe_commit
+        )
+    return await sqlite.open(where)
 
 
 def describe(store: Store) -> str:

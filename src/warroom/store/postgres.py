@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import json
 import stat
-from collections.abc import AsyncIterator, Collection, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,9 +25,12 @@ import asyncpg
 from pydantic import ValidationError
 
 from warroom.domain.events import EVENT_BODY_ADAPTER, Event
+from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.phase import Phase
+from warroom.domain.projection import ProjectionError, apply_event, replay
 from warroom.domain.triage import TriageItem
 from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
-from warroom.store.base import StoreError, User
+from warroom.store.base import STATE_VERSION, CommandKey, StoredSnapshot, StoreError, User
 from warroom.store.postgres_schema import MIGRATIONS, MIGRATIONS_TABLE
 from warroom.store.url import PostgresUrl
 
@@ -35,6 +39,18 @@ _EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
 _INSERT_EVENT = (
     "INSERT INTO events (incident_id, seq, at, actor, command_id, type, body) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+# A summary saved with new events marks the incident unarchived: those events are in the live
+# log, and the next archive run moves them too.
+_SAVE_SUMMARY = (
+    "INSERT INTO incident_summaries (id, phase, resolved_at, archived, body) "
+    "VALUES ($1, $2, $3, false, $4) ON CONFLICT (id) DO UPDATE SET phase = EXCLUDED.phase, "
+    "resolved_at = EXCLUDED.resolved_at, archived = false, body = EXCLUDED.body"
+)
+_SAVE_SNAPSHOT = (
+    "INSERT INTO snapshots (incident_id, seq, version, state) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (incident_id) DO UPDATE SET seq = EXCLUDED.seq, version = EXCLUDED.version, "
+    "state = EXCLUDED.state"
 )
 _SAVE_TRIAGE = (
     "INSERT INTO triage_items (id, group_key, body) VALUES ($1, $2, $3) "
@@ -52,6 +68,9 @@ if TYPE_CHECKING:
 class PostgresStore:
     """An `EventStore` in one PostgreSQL database, shared safely by several processes."""
 
+    observe_commit: Callable[[float], None] | None = None
+    """Called with the seconds each commit of events took (the node's metrics)."""
+
     def __init__(self, pool: Pool, url: PostgresUrl) -> None:
         self._pool = pool
         self.url = url
@@ -60,7 +79,12 @@ class PostgresStore:
 
     @classmethod
     async def open(
-        cls, url: PostgresUrl, *, password_file: Path | None = None, max_connections: int = 8
+        cls,
+        url: PostgresUrl,
+        *,
+        password_file: Path | None = None,
+        max_connections: int = 8,
+        observe_commit: Callable[[float], None] | None = None,
     ) -> PostgresStore:
         """Connect, and create or migrate the schema.
 
@@ -86,6 +110,7 @@ class PostgresStore:
         except _DB_ERRORS as exc:
             raise StoreError(f"cannot open database {url.display}: {_reason(exc)}") from None
         store = cls(pool, url)
+        store.observe_commit = observe_commit
         try:
             await store._migrate()
         except BaseException:
@@ -160,9 +185,15 @@ class PostgresStore:
             f"{row['incident_id']}/{row['seq']}: {problem}); restore it from a backup"
         )
 
-    async def append(self, events: Sequence[Event]) -> None:
-        if not events:
+    async def append(
+        self,
+        events: Sequence[Event],
+        summaries: Sequence[IncidentSummary] = (),
+        snapshots: Sequence[StoredSnapshot] = (),
+    ) -> None:
+        if not events and not summaries and not snapshots:
             return
+        started = time.perf_counter()
         rows = [
             (
                 e.incident_id,
@@ -201,6 +232,105 @@ class PostgresStore:
                     )
                 last[event.incident_id] = event.seq
             await conn.executemany(_INSERT_EVENT, rows)
+            for incident_id in sorted(set(incidents) - {s.id for s in summaries}):
+                await self._derive_summary(conn, incident_id)
+            if summaries:
+                await conn.executemany(_SAVE_SUMMARY, [_summary_row(s) for s in summaries])
+            if snapshots:
+                await conn.executemany(
+                    _SAVE_SNAPSHOT,
+                    [(s.incident_id, s.seq, STATE_VERSION, s.state_json) for s in snapshots],
+                )
+        if self.observe_commit is not None:
+            self.observe_commit(time.perf_counter() - started)
+
+    async def _derive_summary(self, conn: Connection, incident_id: int) -> None:
+        """Rebuild one incident's summary and snapshot from its latest snapshot and the events
+        after it, inside the caller's transaction. The sequencer hands both in with its events;
+        this is for tools that write events alone (`warroom migrate`, seeding)."""
+        snapshot = await conn.fetchrow(
+            "SELECT seq, state FROM snapshots WHERE incident_id = $1 AND version = $2",
+            incident_id,
+            STATE_VERSION,
+        )
+        state: IncidentState | None = None
+        if snapshot is not None:
+            with contextlib.suppress(ValidationError):
+                state = IncidentState.model_validate_json(snapshot["state"])
+        after = state.seq if state is not None else 0
+        rows = await conn.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE incident_id = $1 AND seq > $2 "
+            f"UNION ALL SELECT {_EVENT_COLUMNS} FROM archived_events "
+            "WHERE incident_id = $1 AND seq > $2 ORDER BY seq",
+            incident_id,
+            after,
+        )
+        try:
+            events = [self._checked_event(row) for row in rows]
+            if state is None:
+                state = replay(events)
+            else:
+                for event in events:
+                    apply_event(state, event)
+        except ProjectionError as exc:
+            raise StoreError(
+                f"{self.where} holds a damaged event log (incident {incident_id}: {exc}); "
+                "restore it from a backup"
+            ) from None
+        await conn.execute(_SAVE_SUMMARY, *_summary_row(state.summary()))
+        await conn.execute(
+            _SAVE_SNAPSHOT, incident_id, state.seq, STATE_VERSION, state.model_dump_json()
+        )
+
+    async def incident_summaries(self) -> list[IncidentSummary]:
+        rows = await self._fetch(
+            "incident summaries from", "SELECT body FROM incident_summaries ORDER BY id"
+        )
+        try:
+            return [IncidentSummary.model_validate_json(r["body"]) for r in rows]
+        except ValidationError as exc:
+            raise StoreError(
+                f"{self.where} holds a damaged incident summary "
+                f"({exc.errors(include_url=False)[0]['msg']}); restore it from a backup"
+            ) from None
+
+    async def load_snapshot(self, incident_id: int) -> StoredSnapshot | None:
+        rows = await self._fetch(
+            "a snapshot from",
+            "SELECT seq, state FROM snapshots WHERE incident_id = $1 AND version = $2",
+            incident_id,
+            STATE_VERSION,
+        )
+        if not rows:
+            return None
+        return StoredSnapshot(incident_id, int(rows[0]["seq"]), rows[0]["state"])
+
+    async def archive(self, before: datetime) -> list[int]:
+        async with self._transaction("archive closed incidents in") as conn:
+            rows = await conn.fetch(
+                "SELECT id, resolved_at FROM incident_summaries "
+                "WHERE phase = $1 AND NOT archived AND resolved_at IS NOT NULL",
+                Phase.POSTMORTEM_DONE.value,
+            )
+            # Compared as instants, not as text: stored offsets may differ.
+            ids = sorted(
+                int(r["id"]) for r in rows if datetime.fromisoformat(r["resolved_at"]) < before
+            )
+            if ids:
+                # The same per-incident locks as `append`: no write lands half-way through.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(i) FROM unnest($1::bigint[]) AS i", ids
+                )
+                await conn.execute(
+                    "WITH moved AS (DELETE FROM events WHERE incident_id = ANY($1::bigint[]) "
+                    "RETURNING *) INSERT INTO archived_events SELECT * FROM moved",
+                    ids,
+                )
+                await conn.execute(
+                    "UPDATE incident_summaries SET archived = true WHERE id = ANY($1::bigint[])",
+                    ids,
+                )
+        return ids
 
     async def events_json(self, incident_id: int, after: int = 0) -> list[str]:
         """The incident's events with seq > `after` as `Event` JSON, in seq order, archived
@@ -222,8 +352,8 @@ class PostgresStore:
         ]
 
     async def find_commands(
-        self, keys: Collection[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[int, int]]:
+        self, keys: Collection[CommandKey]
+    ) -> dict[CommandKey, tuple[int, int]]:
         """Which of these (actor, command id) pairs were committed, as (stream, seq): the
         incident id and event seq, or `TRIAGE_LOG` and the triage log record's seq."""
         if not keys:
@@ -277,6 +407,10 @@ class PostgresStore:
             for r in rows
         ]
 
+    async def users_version(self) -> int:
+        rows = await self._fetch("the users' version from", "SELECT version FROM users_version")
+        return int(rows[0]["version"])
+
     async def save_triage(self, item: TriageItem) -> None:
         async with self._transaction("save triage item to") as conn:
             await conn.execute(_SAVE_TRIAGE, item.id, item.group_key, item.model_dump_json())
@@ -321,8 +455,8 @@ class PostgresStore:
             # No node may write while the copy runs, and the emptiness check must hold until
             # the commit.
             await conn.execute(
-                "LOCK TABLE events, archived_events, users, triage_items, triage_log "
-                "IN EXCLUSIVE MODE"
+                "LOCK TABLE events, archived_events, users, triage_items, triage_log, "
+                "incident_summaries, snapshots IN EXCLUSIVE MODE"
             )
             held = await conn.fetchval(
                 "SELECT EXISTS (SELECT FROM events) OR EXISTS (SELECT FROM archived_events) "
@@ -371,6 +505,8 @@ class PostgresStore:
                     for r in triage_log
                 ],
             )
+            for incident_id in sorted({e.incident_id for e in events}):
+                await self._derive_summary(conn, incident_id)
 
     async def load_triage_log(self) -> list[TriageRecord]:
         """The whole triage log, oldest first."""
@@ -395,6 +531,11 @@ async def _copy_rows(
 ) -> None:
     if rows:
         await conn.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+def _summary_row(summary: IncidentSummary) -> tuple[object, ...]:
+    resolved = summary.resolved_at.isoformat() if summary.resolved_at is not None else None
+    return (summary.id, summary.phase.value, resolved, summary.model_dump_json())
 
 
 def _read_password_file(path: Path) -> str:

@@ -71,4 +71,46 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )
         """,
     ),
+    # 2: history at any size (issue 13): each incident's line in the list, kept with its events
+    # in one transaction, and the latest snapshot of its state. The state is text: written and
+    # read whole by the server, never queried, so PostgreSQL need not parse it. And a counter
+    # that any change to the users bumps, whichever process made it (`users_version`).
+    (
+        """
+        CREATE TABLE users_version (
+            only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+            version  bigint  NOT NULL
+        )
+        """,
+        "INSERT INTO users_version (only_row, version) VALUES (true, 0)",
+        """
+        CREATE FUNCTION warroom_users_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE users_version SET version = version + 1;
+            RETURN NULL;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER users_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
+        FOR EACH STATEMENT EXECUTE FUNCTION warroom_users_changed()
+        """,
+        """
+        CREATE TABLE incident_summaries (
+            id          bigint  PRIMARY KEY,
+            phase       text    NOT NULL,
+            resolved_at text,
+            archived    boolean NOT NULL DEFAULT false,
+            body        json    NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE snapshots (
+            incident_id bigint PRIMARY KEY,
+            seq         bigint NOT NULL,
+            version     text   NOT NULL,
+            state       text   NOT NULL
+        )
+        """,
+    ),
 )

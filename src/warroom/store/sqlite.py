@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -19,15 +20,33 @@ import aiosqlite
 from pydantic import ValidationError
 
 from warroom.domain.events import EVENT_BODY_ADAPTER, Event
+from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.phase import Phase
+from warroom.domain.projection import ProjectionError, apply_event, replay
 from warroom.domain.triage import TriageItem
-from warroom.domain.triage_log import TriageDismissed, TriageRecord
-from warroom.store.base import StoreError, User
+from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
+from warroom.store.base import STATE_VERSION, CommandKey, StoredSnapshot, StoreError, User
 from warroom.store.migrations import MIGRATIONS
+
+_SUMMARIES_VERSION = 4
+"""The migration that added summaries and snapshots; older files are backfilled by it."""
 
 _INSERT_EVENT = (
     "INSERT INTO events (incident_id, seq, at, actor, command_id, type, body) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+# A summary saved with new events marks the incident unarchived: those events are in the live
+# log, and the next archive run moves them too.
+_SAVE_SUMMARY = (
+    "INSERT OR REPLACE INTO incident_summaries (id, phase, resolved_at, archived, body) "
+    "VALUES (?, ?, ?, 0, ?)"
+)
+_SAVE_SNAPSHOT = (
+    "INSERT OR REPLACE INTO snapshots (incident_id, seq, version, state) VALUES (?, ?, ?, ?)"
+)
+_EVENT_COLUMNS = "seq, at, actor, command_id, body"
+_COMMAND_LOOKUP_CHUNK = 400
+"""Keys per lookup query: two parameters each, well under SQLite's limit on parameters."""
 
 
 class SqliteStore:
@@ -89,7 +108,56 @@ class SqliteStore:
             async with self._transaction("migrate the schema of"):
                 for statement in script:
                     await self._db.execute(statement)
+                if number == _SUMMARIES_VERSION:
+                    await self._backfill()
                 await self._db.execute(f"PRAGMA user_version = {number}")
+
+    async def _backfill(self) -> None:
+        """Give every incident of a database written before summaries and snapshots existed its
+        summary and snapshot, by replaying its events once (inside the migration's transaction)."""
+        async with self._db.execute("SELECT DISTINCT incident_id FROM events") as cursor:
+            incident_ids = [int(row[0]) for row in await cursor.fetchall()]
+        for incident_id in incident_ids:
+            await self._derive_summary(incident_id)
+
+    async def _derive_summary(self, incident_id: int) -> None:
+        """Rebuild one incident's summary and snapshot from its latest snapshot and the events
+        after it; only inside a write transaction. The sequencer hands both in with its events;
+        this is for tools and seeding that append events alone, and for old databases."""
+        async with self._db.execute(
+            "SELECT seq, state FROM snapshots WHERE incident_id = ? AND version = ?",
+            (incident_id, STATE_VERSION),
+        ) as cursor:
+            snapshot = await cursor.fetchone()
+        state: IncidentState | None = None
+        if snapshot is not None:
+            with contextlib.suppress(ValidationError):
+                state = IncidentState.model_validate_json(str(snapshot[1]))
+        after = state.seq if state is not None else 0
+        async with self._db.execute(
+            "SELECT incident_id, seq, at, actor, command_id, body FROM events "
+            "WHERE incident_id = ? AND seq > ? UNION ALL "
+            "SELECT incident_id, seq, at, actor, command_id, body FROM archived_events "
+            "WHERE incident_id = ? AND seq > ? ORDER BY seq",
+            (incident_id, after, incident_id, after),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        try:
+            events = [self._checked_event(tuple(row)) for row in rows]
+            if state is None:
+                state = replay(events)
+            else:
+                for event in events:
+                    apply_event(state, event)
+        except ProjectionError as exc:
+            raise StoreError(
+                f"{self.path} holds a damaged event log (incident {incident_id}: {exc}); "
+                "restore it from a backup"
+            ) from None
+        await self._db.execute(_SAVE_SUMMARY, _summary_row(state.summary()))
+        await self._db.execute(
+            _SAVE_SNAPSHOT, (incident_id, state.seq, STATE_VERSION, state.model_dump_json())
+        )
 
     @contextlib.asynccontextmanager
     async def _transaction(self, action: str) -> AsyncIterator[None]:
@@ -128,32 +196,40 @@ class SqliteStore:
         await self._db.close()
 
     async def load_events(self) -> list[Event]:
-        try:
-            async with self._db.execute(
-                "SELECT incident_id, seq, at, actor, command_id, body FROM events "
-                "ORDER BY incident_id, seq"
-            ) as cursor:
-                rows = await cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read events from {self.path}: {exc}") from None
-        events = []
-        for row in rows:
-            try:
-                events.append(_event_from_row(tuple(row)))
-            except ValidationError as exc:
-                problem = exc.errors(include_url=False)[0]["msg"]
-                raise StoreError(
-                    f"{self.path} is not a usable warroom database (event {row[0]}/{row[1]}: "
-                    f"{problem}); restore it from a backup"
-                ) from None
-            except ValueError as exc:
-                raise StoreError(
-                    f"{self.path} is not a usable warroom database (event {row[0]}/{row[1]}: "
-                    f"{exc}); restore it from a backup"
-                ) from None
-        return events
+        """Every event in the live log (not the archive), by incident then seq: for tests and
+        tools, never for serving."""
+        rows = await self._read(
+            "events from",
+            "SELECT incident_id, seq, at, actor, command_id, body FROM events "
+            "ORDER BY incident_id, seq",
+        )
+        return [self._checked_event(tuple(row)) for row in rows]
 
-    async def append(self, events: Sequence[Event]) -> None:
+    def _checked_event(self, row: tuple[object, ...]) -> Event:
+        try:
+            return _event_from_row(row)
+        except ValidationError as exc:
+            problem = exc.errors(include_url=False)[0]["msg"]
+        except ValueError as exc:
+            problem = str(exc)
+        raise StoreError(
+            f"{self.path} is not a usable warroom database (event {row[0]}/{row[1]}: "
+            f"{problem}); restore it from a backup"
+        )
+
+    async def _read(self, what: str, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        try:
+            async with self._db.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {what} {self.path}: {exc}") from None
+
+    async def append(
+        self,
+        events: Sequence[Event],
+        summaries: Sequence[IncidentSummary] = (),
+        snapshots: Sequence[StoredSnapshot] = (),
+    ) -> None:
         rows = [
             (
                 e.incident_id,
@@ -166,8 +242,104 @@ class SqliteStore:
             )
             for e in events
         ]
+        unsummarised = {e.incident_id for e in events} - {s.id for s in summaries}
         async with self._transaction("write to"):
             await self._db.executemany(_INSERT_EVENT, rows)
+            for incident_id in sorted(unsummarised):
+                await self._derive_summary(incident_id)
+            if summaries:
+                await self._db.executemany(_SAVE_SUMMARY, [_summary_row(s) for s in summaries])
+            if snapshots:
+                await self._db.executemany(
+                    _SAVE_SNAPSHOT,
+                    [(s.incident_id, s.seq, STATE_VERSION, s.state_json) for s in snapshots],
+                )
+
+    async def incident_summaries(self) -> list[IncidentSummary]:
+        rows = await self._read(
+            "incident summaries from", "SELECT body FROM incident_summaries ORDER BY id"
+        )
+        try:
+            return [IncidentSummary.model_validate_json(str(row[0])) for row in rows]
+        except ValidationError as exc:
+            raise StoreError(
+                f"{self.path} holds a damaged incident summary "
+                f"({exc.errors(include_url=False)[0]['msg']}); restore it from a backup"
+            ) from None
+
+    async def load_snapshot(self, incident_id: int) -> StoredSnapshot | None:
+        rows = await self._read(
+            "a snapshot from",
+            "SELECT seq, state FROM snapshots WHERE incident_id = ? AND version = ?",
+            (incident_id, STATE_VERSION),
+        )
+        if not rows:
+            return None
+        return StoredSnapshot(incident_id, int(rows[0][0]), str(rows[0][1]))
+
+    async def events_json(self, incident_id: int, after: int = 0) -> list[str]:
+        rows = await self._read(
+            "events from",
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? "
+            f"UNION ALL SELECT {_EVENT_COLUMNS} FROM archived_events "
+            "WHERE incident_id = ? AND seq > ? ORDER BY seq",
+            (incident_id, after, incident_id, after),
+        )
+        prefix = f'{{"incident_id":{incident_id},"seq":'
+        dumps = json.dumps
+        # Built from the columns without a model per event: a closed incident opens in
+        # milliseconds. The sequencer validates every event it applies; the rest were applied
+        # (and validated) when the snapshot they precede was made.
+        return [
+            f'{prefix}{seq},"at":{dumps(at)},"actor":{dumps(actor)},'
+            f'"command_id":{dumps(command_id)},"body":{body}}}'
+            for seq, at, actor, command_id, body in rows
+        ]
+
+    async def find_commands(
+        self, keys: Collection[CommandKey]
+    ) -> dict[CommandKey, tuple[int, int]]:
+        found: dict[CommandKey, tuple[int, int]] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), _COMMAND_LOOKUP_CHUNK):
+            chunk = wanted[start : start + _COMMAND_LOOKUP_CHUNK]
+            values = ",".join("(?, ?)" for _ in chunk)
+            params = [part for key in chunk for part in key]
+            rows = await self._read(
+                "command ids from",
+                f"WITH k(actor, command_id) AS (VALUES {values}) "
+                "SELECT e.actor, e.command_id, e.incident_id, e.seq FROM k "
+                "JOIN events e ON e.actor = k.actor AND e.command_id = k.command_id "
+                "UNION ALL SELECT a.actor, a.command_id, a.incident_id, a.seq FROM k "
+                "JOIN archived_events a ON a.actor = k.actor AND a.command_id = k.command_id "
+                f"UNION ALL SELECT t.actor, t.command_id, {TRIAGE_LOG}, t.seq FROM k "
+                "JOIN triage_log t ON t.actor = k.actor AND t.command_id = k.command_id",
+                params,
+            )
+            for actor, command_id, stream, seq in rows:
+                found[(str(actor), str(command_id))] = (int(stream), int(seq))
+        return found
+
+    async def archive(self, before: datetime) -> list[int]:
+        async with self._transaction("archive closed incidents in"):
+            async with self._db.execute(
+                "SELECT id, resolved_at FROM incident_summaries "
+                "WHERE phase = ? AND archived = 0 AND resolved_at IS NOT NULL",
+                (Phase.POSTMORTEM_DONE.value,),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            # Compared as instants, not as text: stored offsets may differ.
+            ids = sorted(int(i) for i, at in rows if datetime.fromisoformat(str(at)) < before)
+            for incident_id in ids:
+                await self._db.execute(
+                    "INSERT INTO archived_events SELECT * FROM events WHERE incident_id = ?",
+                    (incident_id,),
+                )
+                await self._db.execute("DELETE FROM events WHERE incident_id = ?", (incident_id,))
+                await self._db.execute(
+                    "UPDATE incident_summaries SET archived = 1 WHERE id = ?", (incident_id,)
+                )
+        return ids
 
     async def add_user(self, user: User) -> None:
         async with self._transaction("add user to"):
@@ -196,6 +368,18 @@ class SqliteStore:
         return [
             User(name=r[0], token_hash=r[1], created_at=datetime.fromisoformat(r[2])) for r in rows
         ]
+
+    async def users_version(self) -> int:
+        # Changes whenever another connection commits to the database; only the user commands
+        # do (the server is the only writer of everything else), and a spurious change costs
+        # one re-read of a small table.
+        try:
+            async with self._db.execute("PRAGMA data_version") as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from None
+        assert row is not None
+        return int(row[0])
 
     async def save_triage(self, item: TriageItem) -> None:
         async with self._transaction("save triage item to"):
@@ -264,6 +448,11 @@ def _create_private_file(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     return path
+
+
+def _summary_row(summary: IncidentSummary) -> tuple[object, ...]:
+    resolved = summary.resolved_at.isoformat() if summary.resolved_at is not None else None
+    return (summary.id, summary.phase.value, resolved, summary.model_dump_json())
 
 
 def _event_from_row(row: tuple[object, ...]) -> Event:

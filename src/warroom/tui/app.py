@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from platformdirs import user_downloads_path
+from pydantic import ValidationError
 from textual import on, work
 from textual.app import App
 from textual.worker import Worker
@@ -89,6 +90,9 @@ class WarroomApp(App[None]):
         """Source of "now" for elapsed times, countdowns and back-dating; frozen in tests."""
         self.pending = PendingEntries()
         """Entries posted from this console and not yet committed."""
+        self._restored: set[str] = set()
+        """Ids of the pending entries the outbox kept from an earlier run."""
+        self._show_unsent_entries()
         self.theme_descriptions: dict[str, str] = {}
         """Loaded war-room themes by name, for the palette."""
         self._start_incident = incident_id
@@ -156,7 +160,16 @@ class WarroomApp(App[None]):
                 screen.open_alerts = waiting
 
     def on_connection_updated(self, message: ConnectionUpdated) -> None:
-        info = ConnectionInfo(message.status, message.unsent)
+        info = ConnectionInfo(message.status, message.unsent, self.client.url)
+        if self._restored:
+            # A restored entry the server had already stored is acknowledged without a new
+            # event; it is settled once the client no longer holds it.
+            waiting = {frame["id"] for frame in self.client.pending_frames}
+            done = self._restored - waiting
+            self._restored -= done
+            if self.pending.settle(done):
+                for incident_screen in self._incident_screens():
+                    incident_screen.sync_from_client()
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen | PickerScreen):
                 screen.connection = info
@@ -229,6 +242,21 @@ class WarroomApp(App[None]):
         future = self.send(command)
         future.add_done_callback(lambda _: self._settle_entry(command))
         self.post_message(IncidentUpdated(command.incident_id))
+
+    def _show_unsent_entries(self) -> None:
+        """Entries the outbox kept from an earlier run show at once, as not sent yet; they are
+        settled like any other when the server commits them."""
+        author = self.client.user or "me"
+        for frame in self.client.pending_frames:
+            if frame.get("type") != "add_entry":
+                continue
+            try:
+                command = AddEntry.model_validate(frame)
+            except ValidationError:
+                continue  # the server will refuse it, and the refusal is shown then
+            submitted_at = command.typed_at or self.clock()
+            self.pending.add(PendingEntry(command, submitted_at=submitted_at, author=author))
+            self._restored.add(command.id)
 
     def _settle_entry(self, command: AddEntry) -> None:
         if self.pending.settle([command.id]):

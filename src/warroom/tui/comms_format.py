@@ -1,5 +1,5 @@
-"""Words for the communications view: a draft's status, the draft in full, the update clock
-(pure; no textual)."""
+"""Words for the communications view: a draft's status, the draft in full, the update clock, the
+reminder to close the public side (pure; no textual)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.text import Text
 
 from warroom.domain.communications import DraftStatus, ExternalUpdate
 from warroom.domain.incident import IncidentState
+from warroom.domain.public_side import ClosingReminder
 from warroom.domain.timeline import EntryKind
 from warroom.domain.update_clock import update_status
 from warroom.tui.safe_text import clean
@@ -66,3 +67,15 @@ def clock_line(state: IncidentState, now: datetime, zone: tzinfo | None) -> tupl
     else:
         text.append(f" · next due {due} (in {duration(status.remaining)})")
     return text, status.overdue
+
+
+def closing_words(reminder: ClosingReminder, approve_keys: str, draft_key: str) -> str:
+    """The reminder that the incident is resolved but the public page does not say so yet;
+    `approve_keys` says how to approve (`press c, then a`), `draft_key` how to draft."""
+    told = f"Resolved, but the status page still says {reminder.public_state.value}."
+    if reminder.draft_id is None:
+        return f"{told} Press {draft_key} to draft a resolved update for it."
+    return (
+        f"{told} Public update #{reminder.draft_id} (resolved) waits for the IC: "
+        f"{approve_keys} to approve it, or send it back to leave the page as it is."
+    )

@@ -1,18 +1,20 @@
-"""Turns timeline entries into one line of styled text each, and filters them (no textual)."""
+"""Turns timeline entries into one line of styled text each, orders them by when things
+happened, and filters them (no textual)."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from rich.style import Style
 from rich.text import Text
 
+from warroom.domain.instants import as_stored, in_zone, order_key
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.tui.pending import PendingEntry
 from warroom.tui.safe_text import clean
-from warroom.tui.time_format import clock_time
 
 AUTHOR_WIDTH = 12
 KIND_WIDTH = max(len(kind.value) for kind in EntryKind)
@@ -32,14 +34,87 @@ class TimelineStyles:
     kinds: Mapping[EntryKind, Style]
 
 
+RowKey = tuple[timedelta, float]
+"""Where a row sorts: the instant it is about, then the seq of its event (pending rows last)."""
+
+
+def entry_key(entry: TimelineEntry) -> RowKey:
+    return order_key(entry.when), entry.id
+
+
+def pending_when(pending: PendingEntry) -> datetime:
+    """The time a pending entry is about: back-dated, else typed (as its event will say)."""
+    command = pending.command
+    return command.occurred_at or command.typed_at or pending.submitted_at
+
+
+def pending_key(pending: PendingEntry) -> RowKey:
+    # After every committed entry of the same instant: its seq, once it has one, is the highest.
+    return order_key(pending_when(pending)), float("inf")
+
+
+class TimelineOrder:
+    """One incident's entries in the order things happened, by (when, seq).
+
+    The client's entry list is in arrival order and grows in place; this keeps a sorted copy up
+    to date by inserting only the new entries (a bisect each, at the end in the common case), so
+    a 10,000-entry timeline costs no more per event than a short one. A new list (a snapshot
+    replaced the state) is sorted once.
+    """
+
+    def __init__(self) -> None:
+        self._source: list[TimelineEntry] | None = None
+        self._seen = 0
+        self._keys: list[RowKey] = []
+        self.entries: list[TimelineEntry] = []
+        """Sorted; the same list object while the source only grows."""
+
+    def update(self, timeline: list[TimelineEntry]) -> list[TimelineEntry]:
+        if timeline is not self._source or len(timeline) < self._seen:
+            self._source = timeline
+            self.entries = sorted(timeline, key=entry_key)
+            self._keys = [entry_key(entry) for entry in self.entries]
+        else:
+            for entry in timeline[self._seen :]:
+                key = entry_key(entry)
+                index = bisect_right(self._keys, key)
+                self._keys.insert(index, key)
+                self.entries.insert(index, entry)
+        self._seen = len(timeline)
+        return self.entries
+
+
+def pending_rows(entries: Sequence[TimelineEntry], pending: Sequence[PendingEntry]) -> list[int]:
+    """The row of each pending entry (taken in `pending_key` order) among sorted `entries`."""
+    return [
+        bisect_right(entries, pending_key(p), key=entry_key) + n
+        for n, p in enumerate(sorted(pending, key=pending_key))
+    ]
+
+
+def timeline_time(moment: datetime, zone: tzinfo | None, today: date | None) -> str:
+    """`14:02:05` today; `02 May 14:02:05` another day; `02 May 2023 14:02:05` another year."""
+    local = in_zone(moment, zone)
+    if local is None:
+        return as_stored(moment)
+    if today is None or local.date() == today:
+        return f"{local:%H:%M:%S}"
+    day = f"{local.day:02d} {local:%b}"
+    if local.year != today.year:
+        day += f" {local.year:04d}"
+    return f"{day} {local:%H:%M:%S}"
+
+
 def kind_label(kind: EntryKind) -> str:
     return kind.value.upper().ljust(KIND_WIDTH)
 
 
-def entry_line(entry: TimelineEntry, zone: tzinfo | None, styles: TimelineStyles) -> Text:
+def entry_line(
+    entry: TimelineEntry, zone: tzinfo | None, styles: TimelineStyles, today: date | None = None
+) -> Text:
     """One entry as a line: time, kind, author, Correlation-ID, text, markers."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
-    line.append(clock_time(entry.when, zone), styles.time)
+    line.append(timeline_time(entry.when, zone, today), styles.time)
     # "~" marks a back-dated time: the Scribe recorded it later than it happened.
     line.append("~ " if entry.occurred_at is not None else "  ", styles.time)
     line.append(kind_label(entry.kind), styles.kinds.get(entry.kind, Style()))
@@ -58,12 +133,14 @@ def entry_line(entry: TimelineEntry, zone: tzinfo | None, styles: TimelineStyles
     return line
 
 
-def pending_line(pending: PendingEntry, zone: tzinfo | None, styles: TimelineStyles) -> Text:
-    """A posted entry the server has not committed yet, greyed as a whole."""
+def pending_line(
+    pending: PendingEntry, zone: tzinfo | None, styles: TimelineStyles, today: date | None = None
+) -> Text:
+    """A posted entry the server has not committed yet, greyed as a whole, in the place its
+    committed entry will take."""
     command = pending.command
     line = Text(no_wrap=True, overflow="ellipsis", end="")
-    when = command.occurred_at or pending.submitted_at
-    line.append(clock_time(when, zone))
+    line.append(timeline_time(pending_when(pending), zone, today))
     line.append("~ " if command.occurred_at is not None else "  ")
     line.append(kind_label(command.kind))
     line.append(" ")
@@ -72,7 +149,7 @@ def pending_line(pending: PendingEntry, zone: tzinfo | None, styles: TimelineSty
     if command.correlation_id:
         line.append(f"cid:{clean(command.correlation_id)} ")
     line.append(clean(command.text))
-    line.append("  (sending…)")
+    line.append("  (not sent yet)")
     # A span, not the base style: the view sets the base style to the widget's own.
     line.stylize(styles.pending)
     return line

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 from rich.style import Style
 from rich.text import Text
 
-from warroom.domain.triage import AlertSourceStatus, TriageItem, TriageStatus
+from warroom.domain.triage import AlertSourceStatus, SourceState, TriageItem, TriageStatus
 from warroom.protocol.frames import TriageList
 from warroom.tui.links import safe_url
 from warroom.tui.safe_text import clean
@@ -23,6 +23,12 @@ def source_status(source: AlertSourceStatus, zone: tzinfo | None) -> tuple[str, 
     if source.checked_at is None:
         return "Alertmanager: waiting for the first poll", "-off"
     at = clock_time(source.checked_at, zone, seconds=False)
+    if source.ok and source.state is SourceState.RESTARTED:
+        return (
+            f"Alertmanager: RESTARTED; some alerts unconfirmed until their source sends them "
+            f"again, none resolved (as of {at})",
+            "-down",
+        )
     if source.ok:
         return f"Alertmanager: OK as of {at}", "-ok"
     return f"Alertmanager: UNAVAILABLE: {clean(source.error or 'no answer')} (as of {at})", "-down"

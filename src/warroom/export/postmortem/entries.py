@@ -42,6 +42,11 @@ def entry_notes(clock: Clock, entry: TimelineEntry) -> list[list[Span]]:
     notes: list[list[Span]] = []
     if entry.occurred_at is not None:
         notes.append([em(f"Back-dated; recorded at {clock.utc(entry.at)}")])
+    elif entry.typed_at is not None and clock.utc(entry.typed_at) != clock.utc(entry.at):
+        # Typed while the server was unreachable: listed when typed, delivered later.
+        notes.append(
+            [em(f"Typed at {clock.utc(entry.when)}; reached the server at {clock.utc(entry.at)}")]
+        )
     struck_at = _strike_index(entry)
     reason = (entry.struck_reason or "").strip()
     for index, revision in enumerate(entry.revisions):

@@ -1,5 +1,6 @@
 """The communications view: public drafts and where each stands, the IC's approve / send back,
-and the internal-update clock the CL works to."""
+the internal-update clock the CL works to, and, once resolved, whether the public side still
+needs closing."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from warroom.client.session import new_id
 from warroom.domain.commands import ApproveExternalUpdate, RejectExternalUpdate
 from warroom.domain.communications import DraftStatus, ExternalUpdate
 from warroom.domain.incident import IncidentState
-from warroom.tui.commands_table import Scope, bindings_for, command_for, is_offered
-from warroom.tui.comms_format import clock_line, describe_draft, status_words
+from warroom.domain.public_side import closing_reminder
+from warroom.tui.commands_table import Scope, bindings_for, command_for, is_offered, key_hint
+from warroom.tui.comms_format import clock_line, closing_words, describe_draft, status_words
 from warroom.tui.host import WarroomHost
 from warroom.tui.safe_text import clean
 from warroom.tui.screens.prompt_dialog import PromptDialog
@@ -62,10 +64,12 @@ class CommsScreen(Screen[None]):
         self._ready = False
         """Set once the table has its columns; state set before that waits for it."""
         self._clock = QuietStatic(id="comms-clock")
+        self._closing_line = QuietStatic(id="comms-closing")
         self._detail = QuietStatic(id="comms-detail")
 
     def compose(self) -> ComposeResult:
         yield self._clock
+        yield self._closing_line
         with Vertical(id="comms-drafts", classes="pane") as box:
             box.border_title = "Public updates"
             yield DataTable[Text](id="draft-list", cursor_type="row", zebra_stripes=True)
@@ -134,7 +138,19 @@ class CommsScreen(Screen[None]):
         box.border_title = f"Public updates · {waiting} waiting for the IC"
         self._show_detail()
         self._show_clock()
+        self._show_closing(state)
         self.refresh_bindings()
+
+    def _show_closing(self, state: IncidentState) -> None:
+        reminder = closing_reminder(state)
+        self._closing_line.display = reminder is not None
+        if reminder is not None:
+            words = closing_words(
+                reminder,
+                f"press {key_hint(self, 'comms-view.approve')}",
+                key_hint(self, "comms-view.public"),
+            )
+            self._closing_line.show(Text(words))
 
     def _show_detail(self) -> None:
         draft, state = self.selected_draft, self.state

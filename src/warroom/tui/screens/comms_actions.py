@@ -3,7 +3,7 @@ communications view, resolving, and exporting the post-mortem draft."""
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from rich.text import Text
 from textual import on, work
@@ -11,11 +11,13 @@ from textual import on, work
 from warroom.client.session import new_id
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import SetPhase
-from warroom.domain.communications import DraftStatus
+from warroom.domain.communications import DraftStatus, public_title
 from warroom.domain.incident import POSTMORTEM_DUE_AFTER, IncidentState
 from warroom.domain.permissions import Permission, allows
 from warroom.domain.phase import Phase
+from warroom.domain.public_side import ClosingReminder, closing_reminder
 from warroom.tui.commands_table import key_hint
+from warroom.tui.comms_format import closing_words
 from warroom.tui.links import incident_services
 from warroom.tui.postmortem_export import export_postmortem
 from warroom.tui.safe_text import clean
@@ -30,6 +32,9 @@ from warroom.tui.widgets.header import IncidentHeader
 from warroom.tui.words import count
 
 _POSTMORTEM_HOURS = int(POSTMORTEM_DUE_AFTER.total_seconds() // 3600)
+
+REMIND_EVERY = timedelta(minutes=5)
+"""How often the IC is reminded that a resolved incident's public page is still open."""
 
 
 class CommsActions(IncidentScreenBase):
@@ -47,9 +52,11 @@ class CommsActions(IncidentScreenBase):
     def action_draft_public_update(self) -> None:
         state = self.state
         if state is not None:
-            incident = state.incident
             dialog = PublicUpdateDialog(
-                self.incident_id, incident.title, incident.phase, incident_services(state)
+                self.incident_id,
+                public_title(state.external_updates),
+                state.incident.phase,
+                incident_services(state),
             )
             self.app.push_screen(dialog, self.send_command)
 
@@ -69,6 +76,40 @@ class CommsActions(IncidentScreenBase):
             return
         if allows(state.roster.roles_of(self.me), Permission.APPROVE_EXTERNAL):
             self.app.bell()
+
+    _closing_reminded: tuple[ClosingReminder, datetime] | None = None
+    """The last reminder to close the public side, and when it was shown."""
+
+    def remind_to_close_public_side(self) -> None:
+        """Remind the IC, until they approve the resolved update or send it back, that the
+        incident is resolved while the public page still says otherwise (again every
+        `REMIND_EVERY`, and at once when what is left to do changes)."""
+        state, me = self.state, self.me
+        reminder = closing_reminder(state) if state is not None else None
+        if (
+            state is None
+            or reminder is None
+            or me is None
+            or not allows(state.roster.roles_of(me), Permission.APPROVE_EXTERNAL)
+        ):
+            self._closing_reminded = None
+            return
+        now = self.now or self.host.clock()
+        last = self._closing_reminded
+        if last is not None and last[0] == reminder and now - last[1] < REMIND_EVERY:
+            return
+        self._closing_reminded = (reminder, now)
+        words = closing_words(
+            reminder,
+            f"press {key_hint(self, 'comms.show')}, then {key_hint(self, 'comms-view.approve')}",
+            key_hint(self, "comms.public"),
+        )
+        self.notify(
+            words, title="Close the public side", severity="warning", timeout=30, markup=False
+        )
+
+    def watch_now(self) -> None:
+        self.remind_to_close_public_side()
 
     @on(IncidentHeader.UpdateOverdue)
     def warn_update_overdue(self, event: IncidentHeader.UpdateOverdue) -> None:

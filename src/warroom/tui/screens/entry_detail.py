@@ -33,7 +33,12 @@ def describe_entry(entry: TimelineEntry, zone: tzinfo | None) -> Text:
     text.append(f"{entry.kind.value.upper()}  ", style="bold")
     text.append(f"#{entry.id} by ")
     text.append(clean(entry.author), style="bold")
-    text.append(f"\nrecorded {day_and_time(entry.at, zone, seconds=True)}")
+    recorded = day_and_time(entry.at, zone, seconds=True)
+    typed = day_and_time(entry.typed_at, zone, seconds=True) if entry.typed_at else recorded
+    # An entry that waited in an outbox says both: when it was typed and when it arrived.
+    text.append(
+        f"\ntyped {typed}, recorded {recorded}" if typed != recorded else f"\nrecorded {recorded}"
+    )
     if entry.occurred_at is not None:
         text.append(f", happened {day_and_time(entry.occurred_at, zone, seconds=True)}")
     if entry.correlation_id:

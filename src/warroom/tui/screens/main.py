@@ -77,7 +77,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
                     links=MainScreen.links,
                 )
             with Vertical(id="work"):
-                yield TimelinePane(zone).data_bind(MainScreen.state, MainScreen.pending)
+                yield TimelinePane(zone, clock).data_bind(MainScreen.state, MainScreen.pending)
                 yield ChecklistPane(zone).data_bind(MainScreen.state, MainScreen.me)
         yield ScribeInput(self.host.clock).data_bind(MainScreen.state, MainScreen.me)
         yield RoleFooter()
@@ -98,9 +98,10 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
         self.links = client.links
         self.pending = self.host.pending.for_incident(self.incident_id)
         self.state = state = client.states.get(self.incident_id)
-        self.connection = ConnectionInfo(client.status, client.unsent)
+        self.connection = ConnectionInfo(client.status, client.unsent, client.url)
         if state is not None:
             self.announce_new_drafts(state)
+            self.remind_to_close_public_side()
             services = tuple(incident_services(state))
             if services != self._services:
                 # New services mean new signals to read; the first sync asks for the snapshot.
@@ -256,6 +257,9 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
                 text=entry.text,
                 occurred_at=entry.occurred_at,
                 correlation_id=entry.correlation_id,
+                # Time is evidence: an entry typed while the server is unreachable keeps the
+                # moment it was typed, not the moment the outbox delivered it.
+                typed_at=self.host.clock(),
             )
         )
 

@@ -82,7 +82,9 @@ class PickerScreen(Screen[None]):
         for label, key in (("#", "id"), ("SEV", "sev"), ("Phase", "phase"), ("Title", "title"),
                            ("IC", "ic"), ("Declared", "declared")):  # fmt: skip
             table.add_column(label, key=key)
-        self.connection = ConnectionInfo(self.host.client.status, self.host.client.unsent)
+        self.connection = ConnectionInfo(
+            self.host.client.status, self.host.client.unsent, self.host.client.url
+        )
         self.open_alerts = open_count(self.host.client.triage)
         if self._focus_form:
             self.action_focus_declare_form()
@@ -104,7 +106,7 @@ class PickerScreen(Screen[None]):
         self._show_status()
 
     def _show_status(self) -> None:
-        status = Text(f"{self.connection.text}  ·  {self._summary}")
+        status = Text(f"{clean(self.connection.text)}  ·  {self._summary}")
         if self.open_alerts:
             waits = "waits" if self.open_alerts == 1 else "wait"
             alerts = f"{count(self.open_alerts, 'alert')} {waits}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from collections.abc import Callable
+from datetime import datetime, tzinfo
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +15,7 @@ from warroom.domain.incident import IncidentState
 from warroom.domain.timeline import EntryKind
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.pending import PendingEntry
-from warroom.tui.timeline_format import filter_entries
+from warroom.tui.timeline_format import TimelineOrder, filter_entries
 from warroom.tui.widgets.timeline_view import TimelineView
 from warroom.tui.words import count
 
@@ -30,7 +31,7 @@ class SearchInput(Input):
 
 
 class TimelinePane(Vertical):
-    """Everything recorded about the incident, newest at the bottom."""
+    """Everything recorded about the incident in the order it happened, latest at the bottom."""
 
     # The pane draws through its child widgets, which redraw when their text changes; a
     # repaint of the whole pane on every update would redraw all of them (`repaint=False`).
@@ -39,10 +40,11 @@ class TimelinePane(Vertical):
     pending: Reactive[tuple[PendingEntry, ...]] = reactive((), repaint=False)
     """Entries this console posted that the server has not committed yet."""
 
-    def __init__(self, zone: tzinfo | None) -> None:
+    def __init__(self, zone: tzinfo | None, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(id="timeline-pane", classes="pane")
         self.border_title = "Timeline"
-        self.view = TimelineView(zone)
+        self.view = TimelineView(zone, clock)
+        self._order = TimelineOrder()
         """The lines themselves."""
         self._kind: EntryKind | None = None
         self._needle = ""
@@ -67,7 +69,7 @@ class TimelinePane(Vertical):
         self._show()
 
     def _show(self, *, jump_to_end: bool = False) -> None:
-        entries = self.state.timeline if self.state is not None else []
+        entries = self._order.update(self.state.timeline if self.state is not None else [])
         shown = filter_entries(entries, self._kind, self._needle)
         self.view.show_rows(shown, self.pending, jump_to_end=jump_to_end)
         filtered = self._kind is not None or bool(self._needle)

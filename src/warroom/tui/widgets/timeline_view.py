@@ -7,9 +7,10 @@ ten-entry one: the lines on screen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 
 from rich.style import Style
 from textual import events
@@ -20,17 +21,25 @@ from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from warroom.domain.instants import in_zone
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.pending import PendingEntry
-from warroom.tui.timeline_format import TimelineStyles, entry_line, pending_line
+from warroom.tui.timeline_format import (
+    TimelineStyles,
+    entry_line,
+    pending_key,
+    pending_line,
+    pending_rows,
+)
 
 _KIND_CLASSES = {kind: f"timeline--kind-{kind.value}" for kind in EntryKind}
 
 
 class TimelineView(ScrollView, can_focus=True):
-    """Timeline lines, newest at the bottom; follows new entries while the cursor is on the last
-    line and the view is at the bottom, and stays put once the reader moves up."""
+    """Timeline lines in the order things happened, latest at the bottom; follows new entries
+    while the cursor is on the last line and the view is at the bottom, and stays put once the
+    reader moves up. This console's unsent entries sit where their entries will land, greyed."""
 
     BINDINGS = bindings_for(Scope.TIMELINE)
 
@@ -61,11 +70,16 @@ class TimelineView(ScrollView, can_focus=True):
     cursor: Reactive[int] = reactive(-1)
     """Row of the highlighted line; -1 when the timeline is empty."""
 
-    def __init__(self, zone: tzinfo | None) -> None:
+    def __init__(self, zone: tzinfo | None, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(id="timeline-view")
         self._zone = zone
+        self._clock = clock
+        self._today: date | None = None
+        """The app clock's date: times of other days show their date."""
         self._entries: Sequence[TimelineEntry] = ()
         self._pending: Sequence[PendingEntry] = ()
+        self._pending_at: list[int] = []
+        """The row of each pending entry, ascending (few: only this console's unsent ones)."""
         self._lines: LRUCache[int, tuple[object, int, Strip]] = LRUCache(1024)
         """Rendered lines by row, each with the row it was drawn from and that row's revision
         count, so a line is drawn again only when its row changed (see `_line_key`)."""
@@ -81,7 +95,16 @@ class TimelineView(ScrollView, can_focus=True):
 
     @property
     def entry_under_cursor(self) -> TimelineEntry | None:
-        return self._entries[self.cursor] if 0 <= self.cursor < len(self._entries) else None
+        if not 0 <= self.cursor < self.row_count:
+            return None
+        row = self._row(self.cursor)
+        return row if isinstance(row, TimelineEntry) else None
+
+    def _row(self, row: int) -> TimelineEntry | PendingEntry:
+        before = bisect_left(self._pending_at, row)  # pending rows above this one
+        if before < len(self._pending_at) and self._pending_at[before] == row:
+            return self._pending[before]
+        return self._entries[row - before]
 
     @property
     def is_following(self) -> bool:
@@ -95,10 +118,17 @@ class TimelineView(ScrollView, can_focus=True):
         *,
         jump_to_end: bool = False,
     ) -> None:
-        """Show these rows (committed entries, then this console's pending ones)."""
+        """Show these rows: committed entries sorted by (when, seq), and this console's pending
+        ones merged in by the time they are about."""
         following = jump_to_end or self.is_following
         before = self._shown
-        self._entries, self._pending = entries, pending
+        self._entries = entries
+        self._pending = sorted(pending, key=pending_key)
+        self._pending_at = pending_rows(entries, self._pending)
+        today = self._current_day()
+        if today != self._today:
+            self._today = today
+            self._lines.clear()
         # Cached lines stay: each is checked against its row when drawn (`_line_key`), so a burst
         # of appended entries renders only the new lines, not every visible one again.
         count = self._shown = self.row_count
@@ -114,6 +144,12 @@ class TimelineView(ScrollView, can_focus=True):
             self.cursor = min(self.cursor, count - 1)
         self.post_message(self.FollowChanged(following, self._unseen))
         self.refresh()
+
+    def _current_day(self) -> date | None:
+        if self._clock is None:
+            return None
+        local = in_zone(self._clock(), self._zone)
+        return local.date() if local is not None else None
 
     def _stick_to_end(self) -> None:
         self.scroll_end(animate=False, immediate=True, x_axis=False)
@@ -155,18 +191,16 @@ class TimelineView(ScrollView, can_focus=True):
         """What the line at `row` is drawn from, and its version. Entries are amended and struck
         in place, and both add a revision, so the revision count says whether a cached line is
         stale; a filter or a settled pending entry puts another object at the row."""
-        entries = self._entries
-        if row < len(entries):
-            entry = entries[row]
-            return entry, len(entry.revisions)
-        return self._pending[row - len(entries)], 0
+        item = self._row(row)
+        return item, len(item.revisions) if isinstance(item, TimelineEntry) else 0
 
     def _render_row(self, row: int, width: int, *, cursor: bool) -> Strip:
         styles = self._resolve_styles()
-        if row < len(self._entries):
-            text = entry_line(self._entries[row], self._zone, styles)
+        item = self._row(row)
+        if isinstance(item, TimelineEntry):
+            text = entry_line(item, self._zone, styles, self._today)
         else:
-            text = pending_line(self._pending[row - len(self._entries)], self._zone, styles)
+            text = pending_line(item, self._zone, styles, self._today)
         # Worked out once for the pair: `rich_style` walks every ancestor's styles.
         base = self.rich_style
         text.style = base

@@ -1,0 +1,54 @@
+"""How much one connection, one user and the whole server may take: the `[limits]` section of the
+server config. Every default is far above what a real incident does, and every refusal names the
+limit it hit (see docs/protocol.md, "Limits")."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warroom.domain.limits import MAX_FRAME_BYTES
+
+MiB = 1024 * 1024
+
+
+class ServerLimits(BaseModel):
+    """`[limits]`: per connection, per user and per server."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    send_buffer_bytes: int = Field(default=4 * MiB, ge=64 * 1024)
+    """Bytes of frames the server keeps queued for one console; a console that lets more pile up
+    (it stopped reading) is closed with 1013 and resumes with `since` when it returns. The frame
+    being written to the socket is not counted, so any single frame can always be sent."""
+    bytes_per_second: int = Field(default=256 * 1024, ge=1024)
+    """Bytes of frames one connection may send per second on average, charged before parsing."""
+    burst_bytes: int = Field(default=MAX_FRAME_BYTES * 4, ge=MAX_FRAME_BYTES)
+    """Bytes one connection may send at once; at least one frame of the largest size."""
+    max_connections: int = Field(default=4_096, ge=1)
+    """Websocket connections open at once (handshakes included); more get HTTP 503. The server
+    lowers it to fit the process's file descriptor limit (RLIMIT_NOFILE) at start."""
+    connections_per_user: int = Field(default=32, ge=1)
+    """Connections one user may hold open at once; more get HTTP 429."""
+    writes_per_second_per_user: float = Field(default=20.0, gt=0)
+    """Writes per second one user may make on average, over all their connections."""
+    write_burst_per_user: int = Field(default=200, ge=1)
+    declarations_per_minute_per_user: int = Field(default=10, ge=1)
+    """Incidents one user may declare per minute (each SEV1 or SEV2 pages on-call)."""
+    handshake_timeout_seconds: float = Field(default=5.0, gt=0)
+    """A connection that has not finished its opening handshake by then is dropped."""
+    user_check_seconds: float = Field(default=1.0, gt=0)
+    """How often the server checks whether the user table changed (`warroom user revoke` ends
+    that user's connections within about this long)."""
+
+
+UNLIMITED = ServerLimits(
+    send_buffer_bytes=1 << 40,
+    bytes_per_second=1 << 40,
+    burst_bytes=1 << 40,
+    max_connections=1 << 20,
+    connections_per_user=1 << 20,
+    writes_per_second_per_user=1e9,
+    write_burst_per_user=1 << 30,
+    declarations_per_minute_per_user=1 << 30,
+)
+"""For benchmarks and tests that drive the server flat out: the limits lifted, not removed."""

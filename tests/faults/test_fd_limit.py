@@ -1,0 +1,87 @@
+"""File descriptors: a server started with a low RLIMIT_NOFILE, flooded with idle TCP connections
+that never send a handshake, keeps its descriptors below the limit, logs no accept() errors,
+drops the idle connections when their handshake times out, and serves consoles afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.core.serverproc import free_port
+from tests.core.wire import Peer
+from tests.faults.support import wait_healthy
+from warroom.users import create_user
+
+NOFILE = 160
+"""The child server's file descriptor limit; the issue's server had 200."""
+IDLE = 200
+"""Idle connections opened against it: more than it has descriptors."""
+
+
+def low_fd_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
+
+
+async def closed_by_server(reader: asyncio.StreamReader) -> None:
+    """Returns once the server has closed (or reset) the connection."""
+    with contextlib.suppress(ConnectionError):
+        await reader.read(1)
+
+
+async def test_idle_connections_past_the_fd_limit_neither_exhaust_nor_flood_the_log(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "warroom.db"
+    token = await create_user(db, "alice")
+    config = tmp_path / "warroom.toml"
+    config.write_text("[limits]\nhandshake_timeout_seconds = 2\n")
+    log = tmp_path / "server.log"
+    port = free_port()
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "warroom",
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                str(db),
+                "--config",
+                str(config),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            preexec_fn=low_fd_limit,
+        )
+    writers: list[asyncio.StreamWriter] = []
+    try:
+        await wait_healthy(port, proc, log)
+        async with asyncio.timeout(60):
+            connections = await asyncio.gather(
+                *(asyncio.open_connection("127.0.0.1", port) for _ in range(IDLE))
+            )
+            writers = [writer for _, writer in connections]
+            used = len(os.listdir(f"/proc/{proc.pid}/fd"))
+            assert used < NOFILE, f"the server holds {used} of its {NOFILE} descriptors"
+            # Over the cap a socket is closed at accept; the rest when the handshake times out.
+            await asyncio.gather(*(closed_by_server(reader) for reader, _ in connections))
+            assert proc.poll() is None, "the server died"
+            console = await Peer.open(f"ws://127.0.0.1:{port}", token)
+            assert (await console.request({"type": "list_incidents"}))["type"] == "incidents"
+            await console.close()
+    finally:
+        for writer in writers:
+            writer.close()
+        proc.terminate()
+        proc.wait(timeout=20)
+    text = log.read_text()
+    assert "out of system resource" not in text
+    assert "Too many open files" not in text
+    assert len(text.splitlines()) < 20, text[-2000:]
