@@ -12,6 +12,9 @@ from tests.support.settings import TEST_SETTINGS
 from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
+# The real PostgreSQL (session) and a fresh database per test: `pg_url`, `store_url`.
+pytest_plugins = ["tests.support.postgres"]
+
 
 @pytest.fixture(autouse=True)
 def warroom_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -114,6 +114,11 @@ class ServerConfig(WarroomSettings):
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
     """Reverse proxies (addresses or networks) whose `X-Forwarded-For` header names the client,
     for the handshake throttle; from anyone else the header is ignored."""
+    db: str | None = None
+    """The database when `--db` is not given: a SQLite path, or `postgresql://USER@HOST:PORT/DB`
+    (never with a password in it); default: the SQLite file in the user data dir."""
+    db_password_file: Path | None = None
+    """A file (mode 0600) holding the PostgreSQL password; else PGPASSWORD or PGPASSFILE."""
 
     @field_validator("call_link")
     @classmethod

@@ -27,7 +27,7 @@ from warroom.server.hub import Clock, Hub, utc_now
 from warroom.server.incidents import IncidentCache
 from warroom.server.observability import NodeMetrics, TimedSqliteStore
 from warroom.store.base import StoreError
-from warroom.store.sqlite import SqliteStore
+from warroom.store.open import Store, describe, open_store
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class WarroomNode:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         hub: Hub,
         integrations: Integrations,
         server: WarroomServer,
@@ -129,7 +129,7 @@ class WarroomNode:
 
 
 async def start_node(
-    db_path: Path,
+    db_path: Path | str,
     settings: ServerSettings | None = None,
     *,
     clock: Clock = utc_now,
@@ -139,6 +139,8 @@ async def start_node(
     """Open the database, rebuild the incidents, start the integrations and listen.
 
     Args:
+        db_path: a SQLite file, or a `postgresql://` URL (password from the config's
+            `db_password_file` or the `PG*` environment).
         http: where the plain-HTTP endpoints (webhook, /metrics, /readyz) listen; None: off.
 
     Raises:
@@ -148,9 +150,16 @@ async def start_node(
     settings = settings or ServerSettings()
     config = config or ServerConfig()
     metrics = NodeMetrics()
-    store = await TimedSqliteStore.open(db_path)
-    assert isinstance(store, TimedSqliteStore)
-    store.observe_commit = metrics.commit_seconds.observe
+    observe = metrics.commit_seconds.observe
+    # The PostgreSQL store times its own commits; SQLite's through the server's subclass.
+    store = await open_store(
+        db_path,
+        password_file=config.db_password_file,
+        sqlite=TimedSqliteStore,
+        observe_commit=observe,
+    )
+    if isinstance(store, TimedSqliteStore):
+        store.observe_commit = observe
     try:
         auth = Authenticator(store)
         await auth.refresh()
@@ -165,7 +174,7 @@ async def start_node(
         if isinstance(exc, StoreError) and str(db_path) in str(exc):
             raise
         raise StoreError(
-            f"{db_path} holds a damaged event log ({exc}); restore it from a backup"
+            f"{describe(store)} holds a damaged event log ({exc}); restore it from a backup"
         ) from None
     except BaseException:
         await store.close()
@@ -232,7 +241,7 @@ def offered_features(config: ServerConfig) -> set[Feature]:
 
 
 async def serve_until_signalled(
-    db_path: Path,
+    db_path: Path | str,
     settings: ServerSettings,
     config: ServerConfig,
     ready: Callable[[WarroomNode], Awaitable[None]] | None = None,

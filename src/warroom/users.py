@@ -11,11 +11,12 @@ from warroom.domain.events import SERVER_ACTOR
 from warroom.domain.limits import UserName
 from warroom.server.tokens import hash_token, new_token
 from warroom.store.base import StoreError, User
-from warroom.store.sqlite import SqliteStore
+from warroom.store.open import open_store
 
 
-async def create_user(db: Path, name: str) -> str:
-    """Add a user to the database at `db` and return their token (shown once, stored hashed)."""
+async def create_user(db: Path | str, name: str, *, password_file: Path | None = None) -> str:
+    """Add a user to the database at `db` (a SQLite path or a `postgresql://` URL) and return
+    their token (shown once, stored hashed)."""
     try:
         TypeAdapter(UserName).validate_python(name)
         if name == SERVER_ACTOR:
@@ -25,7 +26,7 @@ async def create_user(db: Path, name: str) -> str:
             f"invalid user name {name!r}: use 1-32 lower-case letters, digits, '.', '_' or '-' "
             f"(and not {SERVER_ACTOR!r}, which is the server's own name)"
         ) from None
-    store = await SqliteStore.open(db)
+    store = await open_store(db, password_file=password_file)
     try:
         token = new_token()
         await store.add_user(
@@ -36,9 +37,9 @@ async def create_user(db: Path, name: str) -> str:
     return token
 
 
-async def revoke_user(db: Path, name: str) -> None:
+async def revoke_user(db: Path | str, name: str, *, password_file: Path | None = None) -> None:
     """Remove a user: their token is refused from the next connection on."""
-    store = await SqliteStore.open(db)
+    store = await open_store(db, password_file=password_file)
     try:
         if not await store.remove_user(name):
             raise StoreError(f"no user named {name}")

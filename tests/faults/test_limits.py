@@ -25,6 +25,7 @@ from warroom.server.connection import CLOSE_POLICY, CLOSE_TOO_SLOW
 from warroom.server.hub import READ_LOG_PAGE_BYTES
 from warroom.server.limits import UNLIMITED
 from warroom.server.logthrottle import RepeatFilter
+from warroom.store.open import describe
 from warroom.users import create_user, revoke_user
 
 
@@ -206,7 +207,7 @@ async def test_declarations_per_user_per_minute_are_limited(db_path: Path) -> No
 
 
 async def test_an_incident_lists_a_bounded_number_of_services(server: WarroomNode) -> None:
-    token = await create_user(server.store.path, "alice")
+    token = await create_user(describe(server.store), "alice")
     peer = await Peer.open(server.url, token)
     incident = await peer.declare()
     for n in range(MAX_SERVICES):

@@ -44,6 +44,7 @@ from warroom.domain.events import Event
 from warroom.domain.projection import replay
 from warroom.node import WarroomNode, start_node
 from warroom.store.base import StoreError
+from warroom.store.sqlite import SqliteStore
 from warroom.users import create_user
 
 AddUser = Callable[[str], Awaitable[str]]
@@ -71,7 +72,9 @@ class Fault:
 
     async def pragma(self, statement: str) -> Any:
         # The store's own connection: the pragma applies to the server's session.
-        async with self.server.store._db.execute(statement) as cursor:
+        store = self.server.store
+        assert isinstance(store, SqliteStore)  # these faults are a SQLite file's
+        async with store._db.execute(statement) as cursor:
             return await cursor.fetchone()
 
     async def inject(self) -> None:

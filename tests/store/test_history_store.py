@@ -16,6 +16,7 @@ from warroom.domain.projection import replay
 from warroom.server.incidents import IncidentCache
 from warroom.store.base import STATE_VERSION, StoredSnapshot, StoreError
 from warroom.store.migrations import MIGRATIONS
+from warroom.store.open import open_store
 from warroom.store.sqlite import SqliteStore
 
 
@@ -95,9 +96,9 @@ async def test_a_snapshot_of_another_domain_version_is_ignored_and_rebuilt(db_pa
         assert db.execute("SELECT version FROM snapshots").fetchone()[0] == STATE_VERSION
 
 
-async def test_a_damaged_snapshot_is_replaced_by_the_events(db_path: Path) -> None:
+async def test_a_damaged_snapshot_is_replaced_by_the_events(store_url: str) -> None:
     events = Log().events
-    store = await SqliteStore.open(db_path)
+    store = await open_store(store_url)
     try:
         await store.append(events)
         await store.append((), (), [StoredSnapshot(1, events[-1].seq, '{"seq": "garbage"}')])
@@ -108,11 +109,11 @@ async def test_a_damaged_snapshot_is_replaced_by_the_events(db_path: Path) -> No
 
 
 async def test_command_ids_are_found_in_the_log_the_archive_and_the_triage_log(
-    db_path: Path,
+    store_url: str,
 ) -> None:
     resolved = datetime(2024, 3, 1, tzinfo=UTC)
     old, recent = closed_log(1, resolved), closed_log(2, resolved + timedelta(days=400))
-    store = await SqliteStore.open(db_path)
+    store = await open_store(store_url)
     try:
         await store.append([*old, *recent])
         assert await store.archive(resolved + timedelta(days=1)) == [1]
@@ -134,9 +135,9 @@ async def test_command_ids_are_found_in_the_log_the_archive_and_the_triage_log(
         await store.close()
 
 
-async def test_appending_a_summary_with_events_is_all_or_nothing(db_path: Path) -> None:
+async def test_appending_a_summary_with_events_is_all_or_nothing(store_url: str) -> None:
     events = Log().events
-    store = await SqliteStore.open(db_path)
+    store = await open_store(store_url)
     try:
         await store.append(events[:2])
         with pytest.raises(StoreError):

@@ -1,22 +1,23 @@
-"""The SQLite store's write transactions: all or nothing, one at a time, errors as `StoreError`."""
+"""The stores' write transactions, on SQLite and PostgreSQL alike: all or nothing, one at a time,
+errors as `StoreError`."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from tests.domain.factories import Log
+from warroom.domain.events import Event
 from warroom.store.base import StoreError, User
-from warroom.store.sqlite import SqliteStore
+from warroom.store.open import Store, open_store
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await SqliteStore.open(db_path)
+async def store(store_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(store_url)
     yield opened
     await opened.close()
 
@@ -29,12 +30,12 @@ def _user(name: str) -> User:
 
 
 async def test_a_failed_write_leaves_nothing_behind_and_the_next_write_commits(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     events = Log().events
     # The last event repeats the first one's (incident, seq): the batch must fail as a whole.
     with pytest.raises(StoreError, match="could not write to"):
-        await store.append([*events[1:], events[0], events[0]])
+        await store.append([*events, events[0]])
     assert await store.load_events() == []
 
     await store.append(events)
@@ -42,7 +43,7 @@ async def test_a_failed_write_leaves_nothing_behind_and_the_next_write_commits(
 
 
 async def test_a_duplicate_user_is_refused_by_name_and_the_store_stays_writable(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     await store.add_user(_user("alice"))
     with pytest.raises(StoreError, match="a user named alice already exists"):
@@ -54,25 +55,32 @@ async def test_a_duplicate_user_is_refused_by_name_and_the_store_stays_writable(
     assert not await store.remove_user("alice")
 
 
-async def test_concurrent_writers_take_turns_on_the_one_connection(store: SqliteStore) -> None:
+async def test_concurrent_writers_take_turns(store: Store) -> None:
     events = Log().events
-    # Each append is its own transaction; without taking turns, a second BEGIN would land inside
-    # the first transaction and fail.
+    users = [_user(f"user{n}") for n in range(len(events))]
+    # Each append is its own transaction; on SQLite without taking turns a second BEGIN would
+    # land inside the first transaction, on PostgreSQL each takes its own pooled connection.
     await asyncio.gather(
-        *(store.append([event]) for event in events),
-        *(store.add_user(_user(f"user{n}")) for n in range(len(events))),
+        *(store.add_user(user) for user in users),
+        # One incident's events in order: a gap-free log is built one after the other.
+        _append_one_by_one(store, events),
     )
     assert await store.load_events() == events
-    assert len(await store.users()) == len(events)
+    assert sorted(u.name for u in await store.users()) == sorted(u.name for u in users)
 
 
-async def test_writes_are_durable_across_a_reopen(db_path: Path) -> None:
+async def _append_one_by_one(store: Store, events: list[Event]) -> None:
+    for event in events:
+        await store.append([event])
+
+
+async def test_writes_are_durable_across_a_reopen(store_url: str) -> None:
     events = Log().events
-    store = await SqliteStore.open(db_path)
+    store = await open_store(store_url)
     await store.append(events)
     await store.close()
 
-    reopened = await SqliteStore.open(db_path)
+    reopened = await open_store(store_url)
     try:
         assert await reopened.load_events() == events
     finally:

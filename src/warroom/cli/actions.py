@@ -15,7 +15,7 @@ from pathlib import Path
 
 from warroom import users
 from warroom.client.session import ClientError, Unreachable, WarroomClient, new_id
-from warroom.config import load_config
+from warroom.config import ServerConfig, load_config
 from warroom.console_config import client_token, load_console_config
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
@@ -59,7 +59,7 @@ from warroom.protocol.frames import Ack, Feature
 from warroom.server.app import ServerSettings
 from warroom.server.http_endpoints import HttpSettings
 from warroom.server.observability import JsonLines
-from warroom.store.sqlite import SqliteStore
+from warroom.store.open import describe, open_store
 from warroom.users import create_user
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 async def serve(args: argparse.Namespace) -> int:
     async def announce(server: WarroomNode) -> None:
         http = f", http on {server.http.url}" if server.http is not None else ""
-        line = f"warroom server on {server.url}{http} (database {server.store.path})"
+        line = f"warroom server on {server.url}{http} (database {describe(server.store)})"
         if args.log_format == "json":
             record = logging.makeLogRecord({"name": "warroom.serve", "levelname": "INFO"})
             record.msg = line
@@ -86,7 +86,7 @@ async def serve(args: argparse.Namespace) -> int:
     http = HttpSettings(host=args.host, port=args.http_port) if args.http_port is not None else None
     try:
         await serve_until_signalled(
-            args.db or default_db(), settings, config, ready=announce, http=http
+            _database(args, config), settings, config, ready=announce, http=http
         )
     except ListenError as exc:
         # One line and a failure status, so systemd's Restart=on-failure takes over.
@@ -98,20 +98,48 @@ async def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database(args: argparse.Namespace, config: ServerConfig) -> Path | str:
+    """`--db`, else the config file's `db`, else the SQLite file in the user data dir."""
+    return args.db or config.db or default_db()
+
+
 async def add_user(args: argparse.Namespace) -> int:
-    token = await create_user(args.db or default_db(), args.name)
+    config = load_config(args.config)
+    token = await create_user(
+        _database(args, config), args.name, password_file=config.db_password_file
+    )
     print(token)
     return 0
 
 
 async def revoke_user(args: argparse.Namespace) -> int:
-    await users.revoke_user(args.db or default_db(), args.name)
+    config = load_config(args.config)
+    await users.revoke_user(
+        _database(args, config), args.name, password_file=config.db_password_file
+    )
     print(f"revoked {args.name}; their token is refused from the next connection on")
     return 0
 
 
+async def migrate(args: argparse.Namespace) -> int:
+    # Imported here: only this command needs the PostgreSQL driver up front.
+    from warroom.store import migrate as store_migrate
+
+    config = load_config(args.config)
+    copied = await store_migrate.migrate(
+        args.source, args.target, password_file=config.db_password_file
+    )
+    print(
+        f"copied {copied.incidents} incidents ({copied.events} events), {copied.users} users, "
+        f"{copied.triage_items} triage items and {copied.triage_records} triage log records "
+        f"into {args.target}"
+    )
+    return 0
+
+
 async def archive(args: argparse.Namespace) -> int:
-    store = await SqliteStore.open(args.db or default_db())
+    config = load_config(args.config)
+    store = await open_store(_database(args, config), password_file=config.db_password_file)
     try:
         moved = await store.archive(args.before)
     finally:

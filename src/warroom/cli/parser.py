@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warroom",
         description="A terminal war room for incident response.",
+        # The top level sees every option, the subcommands' too: with abbreviations on,
+        # `migrate --to URL` would be refused as an ambiguous `--token`/`--token-file`.
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"warroom {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -79,11 +82,11 @@ def _server_commands(sub: Commands) -> None:
     user = sub.add_parser("user", help="manage users").add_subparsers(metavar="ACTION")
     add = user.add_parser("add", help="add a user and print their token once")
     add.add_argument("name")
-    _db_option(add)
+    _db_option(add, config=True)
     add.set_defaults(run=actions.add_user)
     revoke = user.add_parser("revoke", help="remove a user; their token stops working")
     revoke.add_argument("name")
-    _db_option(revoke)
+    _db_option(revoke, config=True)
     revoke.set_defaults(run=actions.revoke_user)
 
     archive = sub.add_parser(
@@ -100,8 +103,27 @@ def _server_commands(sub: Commands) -> None:
         metavar="DATE",
         help="YYYY-MM-DD or an ISO 8601 time (UTC unless it says otherwise)",
     )
-    _db_option(archive)
+    _db_option(archive, config=True)
     archive.set_defaults(run=actions.archive)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="copy a single-machine war room (SQLite) into an empty PostgreSQL database",
+        description="Copy every incident's events (with their sequence numbers), every user "
+        "(their tokens keep working), the triage items and the triage log from a SQLite file "
+        "into an empty PostgreSQL database, in one transaction, and check the copy. Stop the "
+        "server first; the SQLite file is only read.",
+    )
+    migrate.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH")
+    migrate.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="postgresql://USER@HOST:PORT/DB",
+        help="password from PGPASSWORD, PGPASSFILE or the config's db_password_file",
+    )
+    migrate.add_argument("--config", type=Path, help="server config file: `db_password_file`")
+    migrate.set_defaults(run=actions.migrate)
 
     demo = sub.add_parser("demo", help="open the TUI on a realistic SEV1 incident")
     _client_options(demo)
@@ -320,5 +342,16 @@ def _instant(text: str) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="SQLite file (default: in the user data dir)")
+def _db_option(parser: argparse.ArgumentParser, *, config: bool = False) -> None:
+    # A string, not a Path: `postgresql://…` is a URL (see warroom.store.url).
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="SQLite file or postgresql://USER@HOST:PORT/DB, password from PGPASSWORD, "
+        "PGPASSFILE or the config's db_password_file, never here (default: the config's `db`, "
+        "else a SQLite file in the user data dir)",
+    )
+    if config:
+        parser.add_argument(
+            "--config", type=Path, help="server config file (TOML): `db`, `db_password_file`"
+        )

@@ -1,0 +1,567 @@
+"""PostgreSQL implementation of the event store (asyncpg): a connection pool, migrations, and the
+same all-or-nothing writes as `SqliteStore`.
+
+Rows become models here and nowhere else. Every write is one transaction. `append` takes a
+transaction-scoped advisory lock per incident (the single-bigint key space; two-int keys are left
+for other uses such as leadership) and refuses a batch that would leave a gap or a repeat in the
+incident's sequence, so the log stays gap-free even with several writers on one database. The
+primary key (incident_id, seq) and the unique (actor, command_id) constraint back that up in the
+database itself. Messages name the database by a URL without its password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import stat
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import asyncpg
+from pydantic import ValidationError
+
+from warroom.domain.events import EVENT_BODY_ADAPTER, Event
+from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.phase import Phase
+from warroom.domain.projection import ProjectionError, apply_event, replay
+from warroom.domain.triage import TriageItem
+from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
+from warroom.store.base import STATE_VERSION, CommandKey, StoredSnapshot, StoreError, User
+from warroom.store.postgres_schema import MIGRATIONS, MIGRATIONS_TABLE
+from warroom.store.url import PostgresUrl
+
+_MIGRATION_LOCK = 0x77617272  # "warr": one node migrates at a time, the others wait
+_EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
+_INSERT_EVENT = (
+    "INSERT INTO events (incident_id, seq, at, actor, command_id, type, body) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+# A summary saved with new events marks the incident unarchived: those events are in the live
+# log, and the next archive run moves them too.
+_SAVE_SUMMARY = (
+    "INSERT INTO incident_summaries (id, phase, resolved_at, archived, body) "
+    "VALUES ($1, $2, $3, false, $4) ON CONFLICT (id) DO UPDATE SET phase = EXCLUDED.phase, "
+    "resolved_at = EXCLUDED.resolved_at, archived = false, body = EXCLUDED.body"
+)
+_SAVE_SNAPSHOT = (
+    "INSERT INTO snapshots (incident_id, seq, version, state) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (incident_id) DO UPDATE SET seq = EXCLUDED.seq, version = EXCLUDED.version, "
+    "state = EXCLUDED.state"
+)
+_SAVE_TRIAGE = (
+    "INSERT INTO triage_items (id, group_key, body) VALUES ($1, $2, $3) "
+    "ON CONFLICT (id) DO UPDATE SET group_key = EXCLUDED.group_key, body = EXCLUDED.body"
+)
+_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+"""What the driver raises when the database refuses, drops or never answers."""
+
+if TYPE_CHECKING:
+    # Generic only in the stubs: at run time the class cannot be subscripted.
+    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    Pool = asyncpg.Pool[asyncpg.Record]
+
+
+class PostgresStore:
+    """An `EventStore` in one PostgreSQL database, shared safely by several processes."""
+
+    observe_commit: Callable[[float], None] | None = None
+    """Called with the seconds each commit of events took (the node's metrics)."""
+
+    def __init__(self, pool: Pool, url: PostgresUrl) -> None:
+        self._pool = pool
+        self.url = url
+        self.where = url.display
+        """The database as people may see it: its URL without a password."""
+
+    @classmethod
+    async def open(
+        cls,
+        url: PostgresUrl,
+        *,
+        password_file: Path | None = None,
+        max_connections: int = 8,
+        observe_commit: Callable[[float], None] | None = None,
+    ) -> PostgresStore:
+        """Connect, and create or migrate the schema.
+
+        The password comes from `password_file` if given, else libpq's usual places: the
+        `PGPASSWORD` variable or the password file (`PGPASSFILE`, ~/.pgpass).
+
+        Raises:
+            StoreError: the server cannot be reached, refuses the login, the database does not
+                exist, or its schema is newer than this warroom.
+        """
+        password = None
+        if password_file is not None:
+            password = await asyncio.to_thread(_read_password_file, password_file)
+        try:
+            pool = await asyncpg.create_pool(
+                url.dsn,
+                password=password,
+                min_size=1,
+                max_size=max_connections,
+                timeout=10,
+                server_settings={"application_name": "warroom"},
+            )
+        except _DB_ERRORS as exc:
+            raise StoreError(f"cannot open database {url.display}: {_reason(exc)}") from None
+        store = cls(pool, url)
+        store.observe_commit = observe_commit
+        try:
+            await store._migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._transaction("migrate the schema of") as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(MIGRATIONS_TABLE)
+            version = int(
+                await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
+            )
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.where} has schema version {version}, newer than this warroom's "
+                    f"({len(MIGRATIONS)}): upgrade warroom"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script:
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", number)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, action: str) -> AsyncIterator[Connection]:
+        """One transaction on a pooled connection, committed when the block ends.
+
+        Any exception rolls it back; a database error becomes a `StoreError`.
+
+        Args:
+            action: what the block does, worded for "could not {action} {where}: {error}".
+        """
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                yield conn
+        except _DB_ERRORS as exc:
+            raise StoreError(f"could not {action} {self.where}: {_reason(exc)}") from None
+
+    async def _fetch(self, what: str, sql: str, *args: object) -> list[asyncpg.Record]:
+        try:
+            return await self._pool.fetch(sql, *args)
+        except _DB_ERRORS as exc:
+            raise StoreError(f"cannot read {what} {self.where}: {_reason(exc)}") from None
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def load_events(self) -> list[Event]:
+        """Every event in the live log, by incident then seq."""
+        rows = await self._fetch(
+            "events from", f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY incident_id, seq"
+        )
+        return [self._checked_event(row) for row in rows]
+
+    def _checked_event(self, row: asyncpg.Record) -> Event:
+        try:
+            return Event(
+                incident_id=row["incident_id"],
+                seq=row["seq"],
+                at=datetime.fromisoformat(row["at"]),
+                actor=row["actor"],
+                command_id=row["command_id"],
+                body=EVENT_BODY_ADAPTER.validate_json(row["body"]),
+            )
+        except ValidationError as exc:
+            problem = exc.errors(include_url=False)[0]["msg"]
+        except ValueError as exc:
+            problem = str(exc)
+        raise StoreError(
+            f"{self.where} is not a usable warroom database (event "
+            f"{row['incident_id']}/{row['seq']}: {problem}); restore it from a backup"
+        )
+
+    async def append(
+        self,
+        events: Sequence[Event],
+        summaries: Sequence[IncidentSummary] = (),
+        snapshots: Sequence[StoredSnapshot] = (),
+    ) -> None:
+        if not events and not summaries and not snapshots:
+            return
+        started = time.perf_counter()
+        rows = [
+            (
+                e.incident_id,
+                e.seq,
+                e.at.isoformat(),
+                e.actor,
+                e.command_id,
+                e.body.type,
+                e.body.model_dump_json(),
+            )
+            for e in events
+        ]
+        incidents = sorted({e.incident_id for e in events})
+        async with self._transaction("write to") as conn:
+            # Taken in id order, so two writers of the same incidents cannot deadlock.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(i) FROM unnest($1::bigint[]) AS i", incidents
+            )
+            # Read after the locks (a new snapshot per statement): a competitor's commit shows.
+            last = {
+                int(r["incident_id"]): int(r["last"])
+                for r in await conn.fetch(
+                    "SELECT incident_id, max(seq) AS last FROM ("
+                    "SELECT incident_id, seq FROM events WHERE incident_id = ANY($1::bigint[]) "
+                    "UNION ALL SELECT incident_id, seq FROM archived_events "
+                    "WHERE incident_id = ANY($1::bigint[])) AS s GROUP BY incident_id",
+                    incidents,
+                )
+            }
+            for event in events:
+                expected = last.get(event.incident_id, 0) + 1
+                if event.seq != expected:
+                    raise StoreError(
+                        f"could not write to {self.where}: incident {event.incident_id} "
+                        f"expects seq {expected} next, not {event.seq} (sequences are gap-free)"
+                    )
+                last[event.incident_id] = event.seq
+            await conn.executemany(_INSERT_EVENT, rows)
+            for incident_id in sorted(set(incidents) - {s.id for s in summaries}):
+                await self._derive_summary(conn, incident_id)
+            if summaries:
+                await conn.executemany(_SAVE_SUMMARY, [_summary_row(s) for s in summaries])
+            if snapshots:
+                await conn.executemany(
+                    _SAVE_SNAPSHOT,
+                    [(s.incident_id, s.seq, STATE_VERSION, s.state_json) for s in snapshots],
+                )
+        if self.observe_commit is not None:
+            self.observe_commit(time.perf_counter() - started)
+
+    async def _derive_summary(self, conn: Connection, incident_id: int) -> None:
+        """Rebuild one incident's summary and snapshot from its latest snapshot and the events
+        after it, inside the caller's transaction. The sequencer hands both in with its events;
+        this is for tools that write events alone (`warroom migrate`, seeding)."""
+        snapshot = await conn.fetchrow(
+            "SELECT seq, state FROM snapshots WHERE incident_id = $1 AND version = $2",
+            incident_id,
+            STATE_VERSION,
+        )
+        state: IncidentState | None = None
+        if snapshot is not None:
+            with contextlib.suppress(ValidationError):
+                state = IncidentState.model_validate_json(snapshot["state"])
+        after = state.seq if state is not None else 0
+        rows = await conn.fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE incident_id = $1 AND seq > $2 "
+            f"UNION ALL SELECT {_EVENT_COLUMNS} FROM archived_events "
+            "WHERE incident_id = $1 AND seq > $2 ORDER BY seq",
+            incident_id,
+            after,
+        )
+        try:
+            events = [self._checked_event(row) for row in rows]
+            if state is None:
+                state = replay(events)
+            else:
+                for event in events:
+                    apply_event(state, event)
+        except ProjectionError as exc:
+            raise StoreError(
+                f"{self.where} holds a damaged event log (incident {incident_id}: {exc}); "
+                "restore it from a backup"
+            ) from None
+        await conn.execute(_SAVE_SUMMARY, *_summary_row(state.summary()))
+        await conn.execute(
+            _SAVE_SNAPSHOT, incident_id, state.seq, STATE_VERSION, state.model_dump_json()
+        )
+
+    async def incident_summaries(self) -> list[IncidentSummary]:
+        rows = await self._fetch(
+            "incident summaries from", "SELECT body FROM incident_summaries ORDER BY id"
+        )
+        try:
+            return [IncidentSummary.model_validate_json(r["body"]) for r in rows]
+        except ValidationError as exc:
+            raise StoreError(
+                f"{self.where} holds a damaged incident summary "
+                f"({exc.errors(include_url=False)[0]['msg']}); restore it from a backup"
+            ) from None
+
+    async def load_snapshot(self, incident_id: int) -> StoredSnapshot | None:
+        rows = await self._fetch(
+            "a snapshot from",
+            "SELECT seq, state FROM snapshots WHERE incident_id = $1 AND version = $2",
+            incident_id,
+            STATE_VERSION,
+        )
+        if not rows:
+            return None
+        return StoredSnapshot(incident_id, int(rows[0]["seq"]), rows[0]["state"])
+
+    async def archive(self, before: datetime) -> list[int]:
+        async with self._transaction("archive closed incidents in") as conn:
+            rows = await conn.fetch(
+                "SELECT id, resolved_at FROM incident_summaries "
+                "WHERE phase = $1 AND NOT archived AND resolved_at IS NOT NULL",
+                Phase.POSTMORTEM_DONE.value,
+            )
+            # Compared as instants, not as text: stored offsets may differ.
+            ids = sorted(
+                int(r["id"]) for r in rows if datetime.fromisoformat(r["resolved_at"]) < before
+            )
+            if ids:
+                # The same per-incident locks as `append`: no write lands half-way through.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(i) FROM unnest($1::bigint[]) AS i", ids
+                )
+                await conn.execute(
+                    "WITH moved AS (DELETE FROM events WHERE incident_id = ANY($1::bigint[]) "
+                    "RETURNING *) INSERT INTO archived_events SELECT * FROM moved",
+                    ids,
+                )
+                await conn.execute(
+                    "UPDATE incident_summaries SET archived = true WHERE id = ANY($1::bigint[])",
+                    ids,
+                )
+        return ids
+
+    async def events_json(self, incident_id: int, after: int = 0) -> list[str]:
+        """The incident's events with seq > `after` as `Event` JSON, in seq order, archived
+        ones included."""
+        rows = await self._fetch(
+            "events from",
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE incident_id = $1 AND seq > $2 "
+            f"UNION ALL SELECT {_EVENT_COLUMNS} FROM archived_events "
+            "WHERE incident_id = $1 AND seq > $2 ORDER BY seq",
+            incident_id,
+            after,
+        )
+        dumps = json.dumps
+        return [
+            f'{{"incident_id":{incident_id},"seq":{r["seq"]},"at":{dumps(r["at"])},'
+            f'"actor":{dumps(r["actor"])},"command_id":{dumps(r["command_id"])},'
+            f'"body":{r["body"]}}}'
+            for r in rows
+        ]
+
+    async def find_commands(
+        self, keys: Collection[CommandKey]
+    ) -> dict[CommandKey, tuple[int, int]]:
+        """Which of these (actor, command id) pairs were committed, as (stream, seq): the
+        incident id and event seq, or `TRIAGE_LOG` and the triage log record's seq."""
+        if not keys:
+            return {}
+        actors, command_ids = zip(*keys, strict=True)
+        rows = await self._fetch(
+            "command ids from",
+            "WITH k(actor, command_id) AS (SELECT * FROM unnest($1::text[], $2::text[])) "
+            "SELECT e.actor, e.command_id, e.incident_id AS stream, e.seq FROM k "
+            "JOIN events e USING (actor, command_id) "
+            "UNION ALL SELECT a.actor, a.command_id, a.incident_id, a.seq FROM k "
+            "JOIN archived_events a USING (actor, command_id) "
+            "UNION ALL SELECT t.actor, t.command_id, $3::bigint, t.seq FROM k "
+            "JOIN triage_log t USING (actor, command_id)",
+            list(actors),
+            list(command_ids),
+            TRIAGE_LOG,
+        )
+        return {(r["actor"], r["command_id"]): (int(r["stream"]), int(r["seq"])) for r in rows}
+
+    async def add_user(self, user: User) -> None:
+        async with self._transaction("add user to") as conn:
+            try:
+                await conn.execute(
+                    "INSERT INTO users (name, token_hash, created_at) VALUES ($1, $2, $3)",
+                    user.name,
+                    user.token_hash,
+                    user.created_at.isoformat(),
+                )
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name != "users_pkey":
+                    raise  # the token's hash: never expected, reported as it is
+                raise StoreError(f"a user named {user.name} already exists") from None
+
+    async def remove_user(self, name: str) -> bool:
+        """Delete a user; their token stops working at the next handshake. False if unknown."""
+        async with self._transaction("remove user from") as conn:
+            status = await conn.execute("DELETE FROM users WHERE name = $1", name)
+        return status != "DELETE 0"
+
+    async def users(self) -> list[User]:
+        rows = await self._fetch(
+            "users from", "SELECT name, token_hash, created_at FROM users ORDER BY name"
+        )
+        return [
+            User(
+                name=r["name"],
+                token_hash=r["token_hash"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    async def users_version(self) -> int:
+        rows = await self._fetch("the users' version from", "SELECT version FROM users_version")
+        return int(rows[0]["version"])
+
+    async def save_triage(self, item: TriageItem) -> None:
+        async with self._transaction("save triage item to") as conn:
+            await conn.execute(_SAVE_TRIAGE, item.id, item.group_key, item.model_dump_json())
+
+    async def load_triage(self) -> list[TriageItem]:
+        rows = await self._fetch("triage items from", "SELECT body FROM triage_items ORDER BY id")
+        return [TriageItem.model_validate_json(r["body"]) for r in rows]
+
+    async def append_triage(
+        self, records: Sequence[TriageRecord], items: Sequence[TriageItem]
+    ) -> None:
+        """Commit triage log records and the items they changed in one transaction."""
+        async with self._transaction("write the triage log to") as conn:
+            if records:
+                await conn.executemany(
+                    "INSERT INTO triage_log (seq, at, actor, command_id, body) "
+                    "VALUES ($1, $2, $3, $4, $5)",
+                    [
+                        (r.seq, r.at.isoformat(), r.actor, r.command_id, r.body.model_dump_json())
+                        for r in records
+                    ],
+                )
+            if items:
+                await conn.executemany(
+                    _SAVE_TRIAGE, [(i.id, i.group_key, i.model_dump_json()) for i in items]
+                )
+
+    async def copy_in(
+        self,
+        events: Sequence[Event],
+        users: Sequence[User],
+        triage_items: Sequence[TriageItem],
+        triage_log: Sequence[TriageRecord],
+    ) -> None:
+        """Fill an empty database with a whole war room (`warroom migrate`), in one transaction:
+        everything or nothing. The tables' keys and constraints check what comes in.
+
+        Raises:
+            StoreError: the database already holds a war room, or a row was refused.
+        """
+        async with self._transaction("copy the war room into") as conn:
+            # No node may write while the copy runs, and the emptiness check must hold until
+            # the commit.
+            await conn.execute(
+                "LOCK TABLE events, archived_events, users, triage_items, triage_log, "
+                "incident_summaries, snapshots IN EXCLUSIVE MODE"
+            )
+            held = await conn.fetchval(
+                "SELECT EXISTS (SELECT FROM events) OR EXISTS (SELECT FROM archived_events) "
+                "OR EXISTS (SELECT FROM users) OR EXISTS (SELECT FROM triage_items) "
+                "OR EXISTS (SELECT FROM triage_log)"
+            )
+            if held:
+                raise StoreError(
+                    f"{self.where} already holds a war room; migrate only into an empty database"
+                )
+            await _copy_rows(
+                conn,
+                "events",
+                ("incident_id", "seq", "at", "actor", "command_id", "type", "body"),
+                [
+                    (
+                        e.incident_id,
+                        e.seq,
+                        e.at.isoformat(),
+                        e.actor,
+                        e.command_id,
+                        e.body.type,
+                        e.body.model_dump_json(),
+                    )
+                    for e in events
+                ],
+            )
+            await _copy_rows(
+                conn,
+                "users",
+                ("name", "token_hash", "created_at"),
+                [(u.name, u.token_hash, u.created_at.isoformat()) for u in users],
+            )
+            await _copy_rows(
+                conn,
+                "triage_items",
+                ("id", "group_key", "body"),
+                [(i.id, i.group_key, i.model_dump_json()) for i in triage_items],
+            )
+            await _copy_rows(
+                conn,
+                "triage_log",
+                ("seq", "at", "actor", "command_id", "body"),
+                [
+                    (r.seq, r.at.isoformat(), r.actor, r.command_id, r.body.model_dump_json())
+                    for r in triage_log
+                ],
+            )
+            for incident_id in sorted({e.incident_id for e in events}):
+                await self._derive_summary(conn, incident_id)
+
+    async def load_triage_log(self) -> list[TriageRecord]:
+        """The whole triage log, oldest first."""
+        rows = await self._fetch(
+            "the triage log from",
+            "SELECT seq, at, actor, command_id, body FROM triage_log ORDER BY seq",
+        )
+        return [
+            TriageRecord(
+                seq=r["seq"],
+                at=datetime.fromisoformat(r["at"]),
+                actor=r["actor"],
+                command_id=r["command_id"],
+                body=TriageDismissed.model_validate_json(r["body"]),
+            )
+            for r in rows
+        ]
+
+
+async def _copy_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[object, ...]]
+) -> None:
+    if rows:
+        await conn.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+def _summary_row(summary: IncidentSummary) -> tuple[object, ...]:
+    resolved = summary.resolved_at.isoformat() if summary.resolved_at is not None else None
+    return (summary.id, summary.phase.value, resolved, summary.model_dump_json())
+
+
+def _read_password_file(path: Path) -> str:
+    """The password in `path`, refused (as libpq refuses a ~/.pgpass) if others may read it."""
+    path = path.expanduser()
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise StoreError(
+                f"{path}: database password file is accessible by others (mode "
+                f"{stat.S_IMODE(mode):04o}); run `chmod 600 {path}`"
+            )
+        password = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not text"
+        raise StoreError(f"{path}: cannot read the database password file: {why}") from None
+    if not password:
+        raise StoreError(f"{path}: the database password file is empty")
+    return password
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's words for a failure. They never hold the password: asyncpg's messages name
+    the server, the user and the database, and the URL it was given carries no password."""
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
