@@ -38,9 +38,12 @@ def _triage_item(item_id: int) -> TriageItem:
     )
 
 
-async def test_events_come_back_exactly_with_their_offsets_and_commands(store: Store) -> None:
+async def test_events_come_back_as_the_same_instants_in_utc_with_their_commands(
+    store: Store,
+) -> None:
     log = Log()
-    # An offset other than UTC and the edge of the representable range: stored as written.
+    # An offset other than UTC comes back as the same instant in UTC (every stored time is UTC);
+    # a time at the edge of the representable range, with no UTC value, comes back as written.
     log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text="from Kolkata"))
     log.events[-1] = log.events[-1].model_copy(
         update={"at": AT.astimezone(timezone(timedelta(hours=5, minutes=30)))}
@@ -54,7 +57,13 @@ async def test_events_come_back_exactly_with_their_offsets_and_commands(store: S
     await store.append(log.events)
 
     loaded = await store.load_events()
-    assert [e.model_dump_json() for e in loaded] == [e.model_dump_json() for e in log.events]
+    assert [e.at for e in loaded] == [e.at for e in log.events]  # the same instants
+    assert loaded[4].model_dump(mode="json")["at"] == "2026-11-29T14:00:00Z"
+    assert loaded[5].at == log.events[5].at
+    assert loaded[5].at.utcoffset() == timedelta(hours=14)
+    assert [e.model_dump(exclude={"at"}) for e in loaded] == [
+        e.model_dump(exclude={"at"}) for e in log.events
+    ]
 
 
 async def test_a_command_id_is_committed_once_per_actor(store: Store) -> None:
