@@ -114,6 +114,7 @@ services = st.sampled_from(["payments", "auth", "search"])
 _VALID: dict[str, st.SearchStrategy[Any]] = {
     "incident_id": st.just(INCIDENT),
     "since": st.none() | st.integers(0, 30),
+    "after": st.integers(0, 30),
     "severity": st.integers(1, 3),
     "phase": st.sampled_from([p.value for p in Phase]),
     "user": st.sampled_from(USERS),
@@ -136,6 +137,7 @@ _VALID: dict[str, st.SearchStrategy[Any]] = {
     "components": st.lists(services, max_size=2),
     "occurred_at": st.none() | st.builds(FromNow, st.integers(-600, 4), offsets),
     "next_update_at": st.none() | st.builds(FromNow, st.integers(-4, 24 * 60), offsets),
+    "typed_at": st.none() | st.builds(FromNow, st.integers(-600, 4), offsets),
     "correlation_id": st.sampled_from(["req-42", None]),
 }
 _VALID_BY_TYPE: dict[tuple[str, str], st.SearchStrategy[Any]] = {
