@@ -63,7 +63,7 @@ async def test_idle_connections_past_the_fd_limit_neither_exhaust_nor_flood_the_
     writers: list[asyncio.StreamWriter] = []
     try:
         await wait_healthy(port, proc, log)
-        async with asyncio.timeout(150)  # a hang bound, not a speed target:
+        async with asyncio.timeout(150):  # a hang bound, not a speed target
             connections = await asyncio.gather(
                 *(asyncio.open_connection("127.0.0.1", port) for _ in range(IDLE))
             )
