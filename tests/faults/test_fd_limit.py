@@ -1,5 +1,5 @@
 """File descriptors: a server started with a low RLIMIT_NOFILE, flooded with idle TCP connections
-that never send a handshake, keeps its descriptors below the limit, logs no accept() errors,
+that never finish a handshake, keeps its descriptors below the limit, logs no accept() errors,
 drops the idle connections when their handshake times out, and serves consoles afterwards."""
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ IDLE = 200
 
 def low_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
+
+
+PARTIAL_REQUEST = b"GET / HTTP/1.1\r\n"
+"""What each idle connection sends, as a slowloris does. A flood overflows the listen backlog,
+and the kernel then completes handshakes with SYN cookies that it may drop on the final ACK:
+a client that never sends a byte would wait forever on a connection the server never saw,
+while one that has data outstanding retransmits it until the server accepts the connection."""
 
 
 async def closed_by_server(reader: asyncio.StreamReader) -> None:
@@ -68,6 +75,8 @@ async def test_idle_connections_past_the_fd_limit_neither_exhaust_nor_flood_the_
                 *(asyncio.open_connection("127.0.0.1", port) for _ in range(IDLE))
             )
             writers = [writer for _, writer in connections]
+            for writer in writers:
+                writer.write(PARTIAL_REQUEST)
             used = len(os.listdir(f"/proc/{proc.pid}/fd"))
             assert used < NOFILE, f"the server holds {used} of its {NOFILE} descriptors"
             # Over the cap a socket is closed at accept; the rest when the handshake times out.

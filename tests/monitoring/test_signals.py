@@ -128,9 +128,13 @@ async def test_a_template_that_does_not_aggregate_is_an_error(
         signals={"per_code": SignalConfig(title="Per code", template=DEFAULT_PER_CODE)},
     )
 
-    snapshot = await take_snapshot(prometheus, ["search"], config, datetime.now(UTC))
+    async def scraped() -> SignalReading | None:
+        # Before Prometheus has scraped search's series, the query has nothing to disaggregate.
+        snapshot = await take_snapshot(prometheus, ["search"], config, datetime.now(UTC))
+        reading = snapshot.reading("search", "per_code")
+        return None if reading.level is Level.NO_DATA else reading
 
-    reading = snapshot.reading("search", "per_code")
+    reading = await eventually(scraped, what="search's series to be scraped")
     assert reading.level is Level.ERROR
     assert reading.error is not None
     assert "aggregate" in reading.error

@@ -45,9 +45,14 @@ _WRITES = (DeclareIncident, DismissTriage, *get_args(IncidentCommand))
 FD_RESERVE = 64
 """File descriptors kept for everything but client sockets: the database and its journal, log
 files, the integrations' HTTP connections, the listening sockets."""
-ACCEPT_BATCH = 32
-"""Connections the event loop accepts in one go (the listen backlog) before any is counted;
-also kept free, so a burst of connections cannot take the last descriptors."""
+ACCEPT_BATCH = 16
+"""Connections the event loop accepts in one go (the listen backlog)."""
+ACCEPT_PIPELINE = 4
+"""Batches of sockets that can be open without the gate holding them back: asyncio accepts a
+batch in one loop iteration, builds their transports in the next and calls `connection_made`
+(where the gate counts) in the one after, while accepting a batch each time; a socket the gate
+refuses is closed one iteration later still. That many batches of descriptors are kept free,
+so a burst of connections cannot take the last one (accept() would fail with EMFILE)."""
 
 _LEADING_ID = re.compile(
     r'\s*\{\s*(?:"type"\s*:\s*"[a-z_]{1,40}"\s*,\s*)?"id"\s*:\s*"([^"\\]{1,64})"'
@@ -102,7 +107,7 @@ class ConnectionGate:
         nofile, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
         if nofile == resource.RLIM_INFINITY:
             nofile = 1 << 20
-        hard = max(1, nofile - FD_RESERVE - ACCEPT_BATCH)
+        hard = max(1, nofile - FD_RESERVE - ACCEPT_PIPELINE * ACCEPT_BATCH)
         soft = max(1, min(max_connections, hard - max(1, hard // 10)))
         if soft < max_connections:
             log.warning(
