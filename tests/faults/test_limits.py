@@ -265,6 +265,56 @@ async def test_revoking_a_user_ends_their_open_connections(db_path: Path) -> Non
             await Peer.open(server.url, alice)
 
 
+async def test_a_revoked_users_write_already_queued_is_not_committed(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alice's second write waits in the sequencer behind her first one's commit while her
+    revocation is noticed: it is refused when its turn comes, not committed after her
+    connections were ended."""
+    alice = await create_user(db_path, "alice")
+    bob = await create_user(db_path, "bob")
+    async with (
+        asyncio.timeout(30),
+        await start_node(db_path, settings(user_check_seconds=0.05)) as server,
+    ):
+        revoked = await Peer.open(server.url, alice)
+        incident = await revoked.declare("Queued behind a commit")  # alice is its IC
+        reader = await Peer.open(server.url, bob)
+
+        committing, release = asyncio.Event(), asyncio.Event()
+        real_append = server.store.append
+
+        async def held_append(*args: Any, **kwargs: Any) -> Any:
+            committing.set()
+            await release.wait()
+            return await real_append(*args, **kwargs)
+
+        queued = asyncio.Event()
+        real_submit = server.hub.submit
+
+        def noting_submit(conn: Any, frame: Any) -> None:
+            real_submit(conn, frame)
+            if conn.user == "alice":
+                queued.set()
+
+        monkeypatch.setattr(server.store, "append", held_append)
+        monkeypatch.setattr(server.hub, "submit", noting_submit)
+        await revoked.send({"type": "add_entry", "incident_id": incident, "text": "in flight"})
+        await committing.wait()
+        await revoked.send({"type": "add_entry", "incident_id": incident, "text": "alice late"})
+        await queued.wait()
+        await revoke_user(db_path, "alice")
+        await revoked.ws.wait_closed()
+        assert revoked.ws.close_code == CLOSE_POLICY
+        monkeypatch.setattr(server.store, "append", real_append)
+        release.set()
+
+        log = await reader.request({"type": "read_log", "incident_id": incident})
+        texts = [e["body"].get("text") for e in log["events"]]
+        assert "in flight" in texts, "decided before the revocation: committed"
+        assert "alice late" not in texts
+
+
 # --- behind a reverse proxy ---------------------------------------------------------------------
 
 

@@ -459,6 +459,10 @@ class Hub:
 
     def _decide(self, conn: Connection, frame: ClientFrame) -> _Write:
         assert isinstance(frame, _WRITES)
+        if conn.revoked or conn.user not in self._auth.user_names:
+            # Checked again here, not only on arrival: a write queued before the revocation was
+            # noticed must not be committed after it.
+            raise DomainError(ErrorCode.FORBIDDEN, f"user {conn.user} was revoked")
         now = self._clock()
         known = self._commands.get((conn.user, frame.id))
         if known is not None:
