@@ -4,6 +4,7 @@ nothing), /healthz, /readyz and a /metrics exposition with every metric the dash
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -20,7 +21,12 @@ from warroom.config import ServerConfig
 from warroom.domain.triage import AlertState
 from warroom.monitoring.alertmanager import MAX_WEBHOOK_ALERTS
 from warroom.node import WarroomNode, start_node
-from warroom.server.http_endpoints import MAX_BODY_BYTES, WEBHOOK_PATH, HttpSettings
+from warroom.server.http_endpoints import (
+    MAX_BODY_BYTES,
+    WEBHOOK_PATH,
+    HttpEndpoints,
+    HttpSettings,
+)
 from warroom.server.observability import METRIC_NAMES
 
 TOKEN = "webhook-secret-for-the-tests"
@@ -148,6 +154,58 @@ async def test_an_oversized_body_is_refused_unread(
     response = await http.post(WEBHOOK_PATH, content=b" " * (MAX_BODY_BYTES + 1), headers=AUTH)
     assert response.status_code == 413
     assert node.integrations.triage.items == {}
+
+
+async def test_an_oversized_chunked_body_is_refused_without_a_length(
+    node: WarroomNode, http: httpx.AsyncClient
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            yield b" " * 65536
+
+    response = await http.post(WEBHOOK_PATH, content=chunks(), headers=AUTH)
+    assert response.status_code == 413
+    assert node.integrations.triage.items == {}
+
+
+async def _always_ready() -> str | None:
+    return None
+
+
+STALLED_REQUEST = (
+    b"POST /alertmanager/webhook HTTP/1.1\r\nHost: warroom\r\nContent-Length: 1000\r\n\r\n{"
+)
+
+
+async def test_a_request_that_stalls_is_dropped_after_its_time() -> None:
+    endpoints = HttpEndpoints(HttpSettings(port=0, request_seconds=0.2), ready=_always_ready)
+    await endpoints.listen()
+    try:
+        async with asyncio.timeout(30):
+            reader, writer = await asyncio.open_connection("127.0.0.1", endpoints.port)
+            writer.write(STALLED_REQUEST)
+            await writer.drain()
+            answer = await reader.read()  # returns only once the server closed the connection
+            writer.close()
+        assert answer.startswith(b"HTTP/1.1 400 ")
+        assert b"malformed or incomplete request" in answer
+    finally:
+        await endpoints.close()
+
+
+async def test_close_returns_with_a_stalled_connection_open() -> None:
+    """The request time is far longer than the test: close() must end the connection itself."""
+    endpoints = HttpEndpoints(HttpSettings(port=0, request_seconds=3600), ready=_always_ready)
+    await endpoints.listen()
+    reader, writer = await asyncio.open_connection("127.0.0.1", endpoints.port)
+    writer.write(STALLED_REQUEST)
+    await writer.drain()
+    async with httpx.AsyncClient(base_url=endpoints.url) as client:
+        assert (await client.get("/healthz")).status_code == 200  # served beside the stalled one
+    async with asyncio.timeout(30):  # a hang bound, not a measurement
+        await endpoints.close()
+        assert await reader.read() == b"", "the stalled connection was closed, unanswered"
+    writer.close()
 
 
 async def test_another_receivers_notification_is_refused(

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 import h11
 
@@ -43,6 +44,8 @@ class HttpSettings:
     host: str = "127.0.0.1"
     port: int = 8766
     """0 picks a free port; `HttpEndpoints.port` tells which."""
+    request_seconds: float = REQUEST_SECONDS
+    """Time a client has to send its whole request before the connection is dropped."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class HttpEndpoints:
         self._webhook = webhook
         self._server: asyncio.Server | None = None
         self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        self._serving: set[asyncio.Task[Any]] = set()
+        """The tasks answering open connections, cancelled by `close`."""
         self.deliveries = 0
         """Webhook notifications taken (for tests and logs)."""
 
@@ -111,19 +116,36 @@ class HttpEndpoints:
         return f"http://{self.settings.host}:{self.port}"
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._server.wait_closed()
+        """Stop listening and end every open connection now, whatever state its request is in:
+        a client that stalls mid-request must not hold up the node's shutdown."""
+        if self._server is None:
+            return
+        self._server.close()
+        serving = list(self._serving)
+        for task in serving:
+            task.cancel()
+        await asyncio.gather(*serving, return_exceptions=True)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._server.wait_closed()
 
     # --- one connection, one request ------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._serving.add(task)
+        try:
+            await self._serve_one(reader, writer)
+        finally:
+            self._serving.discard(task)
+            writer.close()  # also when cancelled while waiting for a slot
+
+    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         async with self._slots:
             conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
             try:
                 try:
-                    async with asyncio.timeout(REQUEST_SECONDS):
+                    async with asyncio.timeout(self.settings.request_seconds):
                         request, body = await self._read(conn, reader)
                 except _TooLarge:
                     reply = Reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"request body too large\n")
