@@ -56,6 +56,10 @@ class AlertmanagerSettings(_Section):
     """Label names whose values put alerts on one triage item; unset: one item per alert."""
     keep_resolved_minutes: float = Field(default=60.0, ge=0)
     """How long an undeclared item whose alerts all resolved stays on the triage list."""
+    max_open_items: int = Field(default=500, ge=1)
+    """Open items (neither declared nor dismissed) with an alert still firing, at most: a flood of
+    distinct alerts beyond it makes no new items (one log line per report) until some are
+    declared, dismissed or resolved; the next poll then brings the rest."""
 
     @model_validator(mode="after")
     def _polls_or_listens(self) -> AlertmanagerSettings:

@@ -92,6 +92,35 @@ async def test_a_notification_with_the_secret_opens_one_item_per_alert(
     assert len(items) == 2
 
 
+async def test_a_flood_of_distinct_alerts_opens_no_more_items_than_the_limit(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = ServerConfig.model_validate(
+        {"alertmanager": {"webhook_token": TOKEN, "max_open_items": 3}}
+    )
+    flood = notification(*(alert(f"f{n:03}", instance=str(n)) for n in range(50)))
+    async with (
+        await start_node(db_path, TEST_SETTINGS, config=config, http=HttpSettings(port=0)) as node,
+        httpx.AsyncClient(base_url=node.http.url if node.http else "", timeout=10) as http,
+    ):
+        response = await http.post(WEBHOOK_PATH, json=flood, headers=AUTH)
+        assert response.status_code == 200
+        triage = node.integrations.triage
+        assert len(triage.items) == 3
+        assert triage.refused_alerts == 47
+        refusals = [r for r in caplog.records if "max_open_items" in r.getMessage()]
+        assert len(refusals) == 1, "one log line per notification, not one per alert"
+        assert "47 new alerts made no item" in refusals[0].getMessage()
+
+        # An alert already on an item still updates it; deciding an item makes room again.
+        resolved = notification(alert("f000", status="resolved", instance="0"))
+        assert (await http.post(WEBHOOK_PATH, json=resolved, headers=AUTH)).status_code == 200
+        still_firing = notification(*flood["alerts"][1:])
+        assert (await http.post(WEBHOOK_PATH, json=still_firing, headers=AUTH)).status_code == 200
+        assert len(triage.items) == 4
+        assert not triage.items[1].firing
+
+
 async def test_a_resolved_notification_resolves_at_its_end(
     node: WarroomNode, http: httpx.AsyncClient
 ) -> None:

@@ -17,7 +17,7 @@ from warroom.integrations.mobilization import Mobilizer
 from warroom.integrations.reminders import UpdateReminders
 from warroom.integrations.status_publisher import StatusPublisher
 from warroom.integrations.tasks import TaskSet
-from warroom.integrations.triage import TriageDesk
+from warroom.integrations.triage import MAX_OPEN, TriageDesk
 from warroom.monitoring.alertmanager import DEFAULT_SEVERITY_MAP, AlertmanagerClient
 from warroom.monitoring.poller import Poller, PollFailed, PollOutcome
 from warroom.monitoring.prometheus import PrometheusClient
@@ -78,6 +78,7 @@ class Integrations:
             keep_resolved=timedelta(
                 minutes=config.alertmanager.keep_resolved_minutes if config.alertmanager else 60
             ),
+            max_open=config.alertmanager.max_open_items if config.alertmanager else MAX_OPEN,
         )
         await triage.load()
         prom = config.prometheus

@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 KEEP_RESOLVED = timedelta(hours=1)
 """How long an undeclared item whose alerts all resolved stays on the triage list."""
+MAX_OPEN = 500
+"""Open items with a firing alert at most (`[alertmanager] max_open_items`)."""
 
 
 def clean_title(text: str) -> str:
@@ -146,12 +148,14 @@ class TriageDesk:
         severity_map: Mapping[str, Severity] = DEFAULT_SEVERITY_MAP,
         group_by: Sequence[str] | None = None,
         keep_resolved: timedelta = KEEP_RESOLVED,
+        max_open: int = MAX_OPEN,
     ) -> None:
         """Args:
         configured: whether the server reads alerts at all (an `[alertmanager]` section).
         severity_map: `severity` label values to proposed severities.
         group_by: label names whose values put alerts on one item; None: one item per alert.
         keep_resolved: how long an undeclared item whose alerts resolved stays listed.
+        max_open: open items with a firing alert at most; a new alert beyond makes no item.
         """
         self._hub = hub
         self._store = store
@@ -160,6 +164,13 @@ class TriageDesk:
         self._severity_map = severity_map
         self._group_by = list(group_by) if group_by is not None else None
         self._keep_resolved = keep_resolved
+        self._max_open = max_open
+        self._room = 0
+        """New items the report being applied may still open (`_make_room` sets it)."""
+        self._refused = 0
+        """New alerts of the report being applied that found no room."""
+        self.refused_alerts = 0
+        """New alerts that made no item for want of room, since start (for tests and logs)."""
         self.items: dict[int, TriageItem] = {}
         self._latest: dict[str, int] = {}
         """Item key -> the newest item with that key."""
@@ -320,8 +331,10 @@ class TriageDesk:
             for group in groups:
                 for reported in group.alerts:
                     listed.setdefault(reported.fingerprint, Observed.from_api(reported))
+            self._make_room()
             for seen in sorted(listed.values(), key=lambda s: (s.starts_at, s.fingerprint)):
                 await self._observe(seen, turn)
+            self._tell_refused()
             for item in list(self.items.values()):
                 for known in list(item.alerts.values()):
                     if known.firing and known.fingerprint not in listed:
@@ -353,8 +366,10 @@ class TriageDesk:
                     "webhook left out %d alerts; the next poll brings them",
                     message.truncated_alerts,
                 )
+            self._make_room()
             for alert in sorted(message.alerts, key=lambda a: (a.starts_at, a.fingerprint)):
                 await self._observe(Observed.from_webhook(alert), self._turn)
+            self._tell_refused()
             update: dict[str, object] = {"configured": True, "webhook_at": now}
             if self.source.state is SourceState.WAITING:
                 update["state"] = SourceState.OK
@@ -395,8 +410,34 @@ class TriageDesk:
         if seen.state is not AlertState.FIRING and (item is None or not self._continues(item)):
             return  # silenced or inhibited before anyone saw it: someone decided already
         if item is None or not self._continues(item):
+            if self._room <= 0:
+                self._refused += 1
+                return
+            self._room -= 1
             item = self._new_item(seen, item)
         await self._fired(item, seen, known)
+
+    def _make_room(self) -> None:
+        """How many new items the report about to be applied may open: a flood of distinct
+        alerts must not grow the items (memory, the store, every console's list) without end."""
+        open_firing = sum(
+            1 for i in self.items.values() if i.status is TriageStatus.OPEN and i.firing
+        )
+        self._room = self._max_open - open_firing
+        self._refused = 0
+
+    def _tell_refused(self) -> None:
+        if not self._refused:
+            return
+        self.refused_alerts += self._refused
+        # One line per report, and the server's log throttle keeps a flood of reports short.
+        log.warning(
+            "triage: %d new alerts made no item: %d open items with firing alerts is the limit "
+            "([alertmanager] max_open_items); declare or dismiss items, and the next poll (or "
+            "Alertmanager's next repeat) brings the rest",
+            self._refused,
+            self._max_open,
+        )
 
     async def _still_active(self, item: TriageItem, known: TriageAlert, seen: Observed) -> None:
         """The same episode goes on: keep what Alertmanager says now, write only a change."""
