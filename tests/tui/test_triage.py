@@ -29,7 +29,11 @@ from .harness import APP_NOW, T0, Warroom, settle, settle_refused, static_text, 
 RUNBOOK = "https://runbooks.example.com/high-error-rate"
 
 
-def payments_group(fingerprint: str = "a1b2c3d4e5f60718", service: str = "payments") -> AlertGroup:
+def payments_group(
+    fingerprint: str = "a1b2c3d4e5f60718",
+    service: str = "payments",
+    state: AlertState = AlertState.ACTIVE,
+) -> AlertGroup:
     """A firing `HighErrorRate` group as Alertmanager lists it for the `warroom` receiver."""
     labels = {"alertname": "HighErrorRate", "service": service, "severity": "critical"}
     alert = Alert(
@@ -42,7 +46,7 @@ def payments_group(fingerprint: str = "a1b2c3d4e5f60718", service: str = "paymen
         },
         startsAt=T0 - timedelta(minutes=3),
         endsAt=T0 + timedelta(hours=1),
-        status=AlertStatus(state=AlertState.ACTIVE),
+        status=AlertStatus(state=state),
     )
     group_labels = {"alertname": "HighErrorRate", "service": service}
     return AlertGroup(labels=group_labels, receiver=Receiver(name="warroom"), alerts=[alert])
@@ -125,6 +129,34 @@ async def test_an_alert_opens_a_triage_item_that_is_declared_as_an_incident(
         assert not app.screen.check_action("declare_triage_item", ())
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_an_alert_alertmanager_has_not_processed_is_not_counted_as_firing(
+    warroom: Warroom,
+) -> None:
+    alice = await warroom.client("alice")
+    app = make_app(alice, clock=lambda: APP_NOW)
+    received = payments_group(state=AlertState.UNPROCESSED)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await settle(pilot)
+        await warroom.server.integrations.triage.reconcile([received])
+        await until(alice, lambda: statuses(alice) == [TriageStatus.OPEN])
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, TriageScreen)
+        detail = static_text(app, "#triage-detail")
+        assert "proposed SEV1   0 of 1 alert firing (1 unprocessed)" in detail
+
+        # Once Alertmanager has processed it, it is firing.
+        await warroom.server.integrations.triage.reconcile([payments_group()])
+
+        def confirmed() -> bool:
+            items = alice.triage.items if alice.triage else []
+            return bool(items) and all(a.state == "firing" for a in items[0].alerts.values())
+
+        await until(alice, confirmed)
+        await settle(pilot)
+        assert "proposed SEV1   1 of 1 alert firing\n" in static_text(app, "#triage-detail")
 
 
 async def test_dismissing_asks_for_a_reason_and_the_list_follows_live(

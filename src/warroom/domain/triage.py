@@ -26,6 +26,9 @@ class AlertState(StrEnum):
     """What Alertmanager last said about one alert. Only Alertmanager resolves an alert."""
 
     FIRING = "firing"
+    UNPROCESSED = "unprocessed"
+    """Received by Alertmanager but not yet through its silences and inhibitions (it says so
+    until the alert's group is first flushed): active, not yet confirmed as firing."""
     SUPPRESSED = "suppressed"
     """Still active in Alertmanager, but silenced or inhibited there."""
     UNCONFIRMED = "unconfirmed"

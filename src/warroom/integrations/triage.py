@@ -90,6 +90,13 @@ def usable_service(name: str) -> bool:
     return 0 < len(name) <= MAX_SERVICE and name.strip() == name and name.isprintable()
 
 
+_API_STATES = {
+    ApiState.UNPROCESSED: AlertState.UNPROCESSED,
+    ApiState.SUPPRESSED: AlertState.SUPPRESSED,
+}
+"""Alertmanager's states that are not plain firing (`active`)."""
+
+
 @dataclass(frozen=True)
 class Observed:
     """One alert as Alertmanager reported it, from a poll or a webhook delivery."""
@@ -99,7 +106,7 @@ class Observed:
     annotations: Mapping[str, str]
     starts_at: datetime
     state: AlertState
-    """FIRING, SUPPRESSED or RESOLVED."""
+    """FIRING, UNPROCESSED, SUPPRESSED or RESOLVED."""
     ends_at: datetime | None
     """Resolved: when. Active: when Alertmanager will resolve it unless re-sent (None: unknown)."""
 
@@ -109,13 +116,12 @@ class Observed:
 
     @classmethod
     def from_api(cls, alert: Alert) -> Observed:
-        state = AlertState.SUPPRESSED if alert.status.state is ApiState.SUPPRESSED else None
         return cls(
             alert.fingerprint,
             alert.labels,
             alert.annotations,
             alert.starts_at,
-            state or AlertState.FIRING,
+            _API_STATES.get(alert.status.state, AlertState.FIRING),
             alert.ends_at,
         )
 
@@ -407,7 +413,7 @@ class TriageDesk:
                 return
             if self._changed.get(seen.fingerprint, -1) > turn:
                 return  # resolved after this report was taken: the report is stale
-        if seen.state is not AlertState.FIRING and (item is None or not self._continues(item)):
+        if seen.state is AlertState.SUPPRESSED and (item is None or not self._continues(item)):
             return  # silenced or inhibited before anyone saw it: someone decided already
         if item is None or not self._continues(item):
             if self._room <= 0:

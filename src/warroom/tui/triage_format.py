@@ -8,7 +8,13 @@ from datetime import datetime, timedelta, tzinfo
 from rich.style import Style
 from rich.text import Text
 
-from warroom.domain.triage import AlertSourceStatus, SourceState, TriageItem, TriageStatus
+from warroom.domain.triage import (
+    AlertSourceStatus,
+    AlertState,
+    SourceState,
+    TriageItem,
+    TriageStatus,
+)
 from warroom.protocol.frames import TriageList
 from warroom.tui.links import safe_url
 from warroom.tui.safe_text import clean
@@ -73,13 +79,26 @@ def decision_line(item: TriageItem, zone: tzinfo | None) -> str:
     return "open: waiting for the on-call engineer"
 
 
+_NOT_CONFIRMED = (AlertState.UNPROCESSED, AlertState.SUPPRESSED, AlertState.UNCONFIRMED)
+"""Alert states that are not resolved and not firing either, each counted on its own."""
+
+
+def alert_counts(item: TriageItem) -> str:
+    """`1 of 3 alerts firing (1 unprocessed, 1 unconfirmed)`: only confirmed alerts count as
+    firing; the others are named by their state (the rest resolved)."""
+    states = [alert.state for alert in item.alerts.values()]
+    firing = states.count(AlertState.FIRING)
+    others = [f"{states.count(s)} {s.value}" for s in _NOT_CONFIRMED if s in states]
+    words = f"{firing} of {count(len(states), 'alert')} firing"
+    return words + (f" ({', '.join(others)})" if others else "")
+
+
 def describe_item(item: TriageItem, zone: tzinfo | None, now: datetime) -> Text:
     """Everything about one item; alert text stays literal, the runbook is a hyperlink."""
     text = Text()
     text.append(clean(alert_name(item)), style="bold")
     text.append(f"   proposed {item.proposed_severity.label}", style="bold")
-    firing = sum(1 for alert in item.alerts.values() if alert.firing)
-    text.append(f"   {firing} of {count(len(item.alerts), 'alert')} firing\n")
+    text.append(f"   {alert_counts(item)}\n")
     summary = item.annotations.get("summary") or item.title
     text.append(clean(summary) + "\n", style="italic")
     description = item.annotations.get("description")
