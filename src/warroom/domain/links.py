@@ -44,6 +44,23 @@ def _unix_ms(at: datetime | None) -> str:
     return str((aware - _EPOCH) // timedelta(milliseconds=1))
 
 
+def placeholder_values(
+    service: str,
+    correlation_id: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, str]:
+    """Every placeholder a link template may use, filled and URL-encoded."""
+    return {
+        "service": quote(service, safe=""),
+        "correlation_id": quote(correlation_id or "", safe=""),
+        "from": quote(start.isoformat() if start else "", safe=""),
+        "to": quote(end.isoformat() if end else "", safe=""),
+        "from_ms": _unix_ms(start),
+        "to_ms": _unix_ms(end),
+    }
+
+
 def links_for(
     templates: dict[str, ServiceLinks],
     service: str,
@@ -55,14 +72,7 @@ def links_for(
     """Fill the templates for `service` (or the default ones). Trace and log links need a
     Correlation-ID and are left out without one."""
     chosen = templates.get(service) or templates.get(DEFAULT_KEY) or ServiceLinks()
-    values = {
-        "service": quote(service, safe=""),
-        "correlation_id": quote(correlation_id or "", safe=""),
-        "from": quote(start.isoformat() if start else "", safe=""),
-        "to": quote(end.isoformat() if end else "", safe=""),
-        "from_ms": _unix_ms(start),
-        "to_ms": _unix_ms(end),
-    }
+    values = placeholder_values(service, correlation_id, start, end)
 
     def fill(template: str | None, needs_id: bool) -> str | None:
         if template is None or (needs_id and not correlation_id):
