@@ -1,12 +1,12 @@
 """An Alertmanager a test owns: the route server/README.md documents (no `group_by`), optionally
-pushing to warroom's webhook, fed alerts through its API v2 the way Prometheus feeds it, and
-restartable."""
+pushing to warroom's webhook, fed alerts through its API v2 the way Prometheus feeds it,
+silenced through the same API, and restartable."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -85,4 +85,19 @@ class OwnAlertmanager:
         }
         async with httpx.AsyncClient() as http:
             response = await http.post(f"{self.url}/api/v2/alerts", json=[alert], timeout=5)
+        response.raise_for_status()
+
+    async def silence(self, label: str, value: str) -> None:
+        """Silence the alerts whose `label` equals `value` for an hour (`POST
+        /api/v2/silences`, as `amtool silence add` does)."""
+        now = datetime.now(UTC)
+        silence = {
+            "matchers": [{"name": label, "value": value, "isRegex": False, "isEqual": True}],
+            "startsAt": now.isoformat(),
+            "endsAt": (now + timedelta(hours=1)).isoformat(),
+            "createdBy": "warroom tests",
+            "comment": "silenced by a test",
+        }
+        async with httpx.AsyncClient() as http:
+            response = await http.post(f"{self.url}/api/v2/silences", json=silence, timeout=5)
         response.raise_for_status()

@@ -43,10 +43,17 @@ async def alertmanager_process(tmp_path: Path) -> AsyncIterator[OwnAlertmanager]
 
 @asynccontextmanager
 async def war_room(
-    db_path: Path, am: OwnAlertmanager, *, poll: bool = True, webhook: bool = False
+    db_path: Path,
+    am: OwnAlertmanager,
+    *,
+    poll: bool = True,
+    webhook: bool = False,
+    group_by: list[str] | None = None,
 ) -> AsyncIterator[tuple[WarroomNode, WarroomClient]]:
     """A node reading `am` (polling and/or pushed to), `am` started, a client following triage."""
     section: dict[str, object] = {"poll_seconds": 0.3}
+    if group_by is not None:
+        section["group_by"] = group_by
     if poll:
         section["url"] = am.url
     if webhook:
@@ -270,3 +277,84 @@ async def test_a_webhook_delivery_reaches_triage_and_labels_carry_into_the_incid
         state = client.states[incident]
         assert state.incident.services == ["checkout"]
         assert state.incident.summary == "Checkout p99 above 2 s\n\nUsers wait at checkout."
+
+
+def alert_state(client: WarroomClient, name: str) -> AlertState | None:
+    item = item_named(client, name)
+    return next(iter(item.alerts.values())).state if item and item.alerts else None
+
+
+async def test_a_silenced_alert_opens_no_item_and_a_silenced_item_shows_suppressed(
+    db_path: Path, alertmanager_process: OwnAlertmanager
+) -> None:
+    """Decided: a silence (or an inhibition) is Alertmanager's `suppressed` state, shown as such
+    on the item; it never resolves the alert, and an alert already silenced makes no item."""
+    started = datetime.now(UTC) - timedelta(minutes=2)
+    am = alertmanager_process
+    async with war_room(db_path, am) as (_, client):
+        await am.send(LATENCY, started, soon())
+        await until(
+            client,
+            lambda: alert_state(client, "HighLatency") is AlertState.FIRING,
+            WAIT,
+            what="HighLatency firing",
+        )
+        latency = item_named(client, "HighLatency")
+        assert latency is not None
+        incident = await declare(client, latency)
+
+        await am.silence("alertname", "HighErrorRate")
+        await am.send(ERRORS, started, soon())
+        await am.silence("alertname", "HighLatency")  # after HighErrorRate is listed, silenced
+        await until(
+            client,
+            lambda: alert_state(client, "HighLatency") is AlertState.SUPPRESSED,
+            WAIT,
+            what="HighLatency suppressed",
+        )
+        assert item_named(client, "HighErrorRate") is None, "a silenced alert made an item"
+        latency = item_named(client, "HighLatency")
+        assert latency is not None
+        assert latency.firing, "a silence is not a resolution"
+        assert latency.state_words() == "suppressed"
+        # Entries a poll writes reach the incident before the triage list that poll changed.
+        texts = alert_texts(client, incident)
+        assert any(t.startswith("FIRING HighLatency") for t in texts)
+        assert not any(t.startswith("RESOLVED") for t in texts)
+
+
+async def test_alerts_sharing_the_configured_group_by_labels_make_one_item(
+    db_path: Path, alertmanager_process: OwnAlertmanager
+) -> None:
+    started = datetime.now(UTC) - timedelta(minutes=2)
+    am = alertmanager_process
+    same_service = {**ERRORS, "service": LATENCY["service"]}
+    async with war_room(db_path, am, group_by=["service"]) as (_, client):
+        await am.send(LATENCY, started, soon())
+        await am.send(same_service, started, soon())
+        await until(
+            client,
+            lambda: sum(len(i.alerts) for i in items(client)) == 2,
+            WAIT,
+            what="both alerts on triage",
+        )
+        (item,) = items(client)
+        assert sorted(a.name for a in item.alerts.values()) == ["HighErrorRate", "HighLatency"]
+
+
+async def test_without_group_by_alerts_sharing_a_service_make_two_items(
+    db_path: Path, alertmanager_process: OwnAlertmanager
+) -> None:
+    started = datetime.now(UTC) - timedelta(minutes=2)
+    am = alertmanager_process
+    same_service = {**ERRORS, "service": LATENCY["service"]}
+    async with war_room(db_path, am) as (_, client):
+        await am.send(LATENCY, started, soon())
+        await am.send(same_service, started, soon())
+        await until(
+            client,
+            lambda: sum(len(i.alerts) for i in items(client)) == 2,
+            WAIT,
+            what="both alerts on triage",
+        )
+        assert len(items(client)) == 2
