@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -20,7 +21,7 @@ from tests.faults.support import open_ws, recv_json, small_receive_buffer_socket
 from warroom.client.session import WarroomClient
 from warroom.domain.limits import MAX_SERVICES
 from warroom.node import WarroomNode, start_node
-from warroom.server.app import ServerSettings, client_address
+from warroom.server.app import ServerSettings, WarroomServer, client_address
 from warroom.server.connection import CLOSE_POLICY, CLOSE_TOO_SLOW
 from warroom.server.hub import READ_LOG_PAGE_BYTES
 from warroom.server.limits import UNLIMITED
@@ -151,6 +152,75 @@ async def test_frames_over_the_byte_budget_are_refused_before_they_are_parsed(
             assert refused["id"] == "costly-2", "the client can still retry it"
         assert len(parses) == parsed, "a refused frame was parsed"
         await ws.close()
+
+
+async def test_observers_flooding_costly_frames_do_not_starve_a_writer_or_the_health_check(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's scenario: sixteen observers each send frames of ~256 KiB of `1.5e300,` (slow
+    to parse), inside their byte budget, while a writer writes. Asserted as an ordering, not a
+    time: the writer's acks and a `/healthz` answer all come while the flood is still being
+    parsed (the server takes turns between connections instead of parsing one flood whole)."""
+    observers, frames_each = 16, 8
+    alice = await create_user(db_path, "alice")
+    watcher = await create_user(db_path, "watcher")
+    floats = ",".join(["1.5e300"] * 32_000)  # ~250 KiB, just under the largest frame
+    processed: list[str] = []
+    """Whose frames the server has finished with, in order."""
+    underway = asyncio.Event()
+    real_receive = WarroomServer._receive
+
+    async def counting_receive(self: WarroomServer, conn: Any, raw: str | bytes) -> None:
+        await real_receive(self, conn, raw)
+        processed.append(conn.user)
+        if processed.count("watcher") >= observers:
+            underway.set()
+
+    monkeypatch.setattr(WarroomServer, "_receive", counting_receive)
+    budget = UNLIMITED.model_copy(
+        update={"bytes_per_second": 256 * 1024, "burst_bytes": frames_each * 256 * 1024}
+    )
+    async with (
+        asyncio.timeout(120),  # a hang bound, not a measurement
+        await start_node(db_path, ServerSettings(port=0, limits=budget)) as server,
+    ):
+        writer = await Peer.open(server.url, alice)
+        incident = await writer.declare("Writes during a parse flood")
+        flooders = [await open_ws(server.url, watcher) for _ in range(observers)]
+        for ws in flooders:
+            await recv_json(ws)  # welcome
+
+        async def flood(n: int, ws: Any) -> None:
+            for k in range(frames_each):
+                await ws.send(f'{{"type":"list_incidents","id":"o{n}-{k}","pad":[{floats}]}}')
+
+        async def replies(ws: Any) -> list[str]:
+            return [(await recv_json(ws))["code"] for _ in range(frames_each)]
+
+        sending = [asyncio.create_task(flood(n, ws)) for n, ws in enumerate(flooders)]
+        answers = [asyncio.create_task(replies(ws)) for ws in flooders]
+        await underway.wait()
+
+        ids = [
+            await writer.send({"type": "add_entry", "incident_id": incident, "text": f"w{n}"})
+            for n in range(5)
+        ]
+        acks = [await writer.reply_to(frame_id) for frame_id in ids]
+        parsed_meanwhile = processed.count("watcher")
+        async with httpx.AsyncClient(timeout=60) as http:  # a hang bound, not a measurement
+            health = await http.get(f"http://127.0.0.1:{server.port}/healthz")
+        parsed_by_health = processed.count("watcher")
+
+        assert [ack["type"] for ack in acks] == ["ack"] * 5
+        assert parsed_meanwhile < observers * frames_each, "the writer waited for the whole flood"
+        assert health.status_code == 200
+        assert parsed_by_health < observers * frames_each, "/healthz waited for the whole flood"
+        await asyncio.gather(*sending)
+        assert all(codes == ["invalid"] * frames_each for codes in await asyncio.gather(*answers))
+        for ws in flooders:
+            await ws.close()
+        print(f"observer frames parsed before the writer's 5 acks: {parsed_meanwhile}, before "
+              f"/healthz: {parsed_by_health}, of {observers * frames_each}")  # fmt: skip
 
 
 # --- per user ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.links import ServiceLinks
 from warroom.protocol.endpoint import unix_url
-from warroom.protocol.frames import Feature, Welcome
+from warroom.protocol.frames import ClientFrame, Feature, Welcome
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server import logthrottle
 from warroom.server.auth import Authenticator
@@ -61,6 +61,10 @@ _LEADING_ID = re.compile(
 without parsing the frame."""
 _PARSE_FOR_ID = 4_096
 """A refused frame up to this size is parsed for its id anyway: that costs microseconds."""
+
+_COSTLY_FRAME_BYTES = 16 * 1024
+"""Frames larger than this are parsed one at a time server-wide, one per turn of the event loop
+(`WarroomServer._costly_parse`); smaller ones parse in microseconds."""
 
 _TURN_BYTES = 64 * 1024
 """Bytes of frames (parse cost grows with them) one connection handles before others' turn."""
@@ -219,6 +223,11 @@ class WarroomServer:
         self._user_declarations: dict[str, TokenBucket] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._unthrottle_log: Callable[[], None] | None = None
+        self._costly_parse = asyncio.Lock()
+        """Taken to parse a large frame. Without it every flooding connection parsed one large
+        frame per turn of the loop, so each turn cost one parse per flooder and a write or a
+        health check waited that long for every step it needs; with it a turn costs at most one
+        (FIFO: the flooders take turns among themselves, everyone else goes between)."""
 
     async def listen(self) -> None:
         """Start accepting connections on `settings.unix_socket`, or else on `settings.host` and
@@ -354,7 +363,7 @@ class WarroomServer:
                 conn.send(welcome.model_dump_json())
             since_turn = 0
             async for raw in ws:
-                self._receive(conn, raw)
+                await self._receive(conn, raw)
                 # Frames already buffered are returned without a pause, so a connection that
                 # sent many (or large, costly) frames would keep the loop to itself: give the
                 # others a turn after every `_TURN_BYTES` of frames. Not after every frame: the
@@ -394,26 +403,31 @@ class WarroomServer:
                 conn.revoked = True
                 conn.drop(f"user {user} was revoked", CLOSE_POLICY)
 
-    def _receive(self, conn: Connection, raw: str | bytes) -> None:
+    async def _receive(self, conn: Connection, raw: str | bytes) -> None:
         try:
-            self._receive_frame(conn, raw)
+            await self._receive_frame(conn, raw)
         except Exception:  # one bad frame must never take the connection (or server) down
             log.exception("unexpected failure on a frame from %s", conn.user)
             failure = DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed")
             conn.send(error_frame(None, failure))
 
-    def _receive_frame(self, conn: Connection, raw: str | bytes) -> None:
+    async def _receive_frame(self, conn: Connection, raw: str | bytes) -> None:
         # Charged before parsing: a refused frame costs the same whatever it holds.
         over = conn.budget.take(len(raw))
         if over is not None:
             limit = DomainError(ErrorCode.RATE_LIMITED, f"{over}; this one was not processed")
             conn.send(error_frame(_refused_frame_id(raw), limit))
             return
-        try:
-            frame = parse_client_frame(raw)
-        except DomainError as exc:
-            conn.send(error_frame(frame_id(raw), exc))
+        if len(raw) > _COSTLY_FRAME_BYTES:
+            async with self._costly_parse:
+                parsed = _parse(raw)
+                await asyncio.sleep(0)  # the rest of the loop's turn belongs to the others
+        else:
+            parsed = _parse(raw)
+        if isinstance(parsed, _Refused):
+            conn.send(error_frame(parsed.frame_id, parsed.error))
             return
+        frame = parsed
         if isinstance(frame, _WRITES):
             refusal = self._refuse_write(conn, frame)
             if refusal is not None:
@@ -453,6 +467,20 @@ class WarroomServer:
         if declarations is not None:
             declarations.take()
         return None
+
+
+@dataclass(frozen=True)
+class _Refused:
+    frame_id: str | None
+    error: DomainError
+
+
+def _parse(raw: str | bytes) -> ClientFrame | _Refused:
+    """The frame, or why it is refused and the id to answer (reading it costs a second parse)."""
+    try:
+        return parse_client_frame(raw)
+    except DomainError as exc:
+        return _Refused(frame_id(raw), exc)
 
 
 def _refused_frame_id(raw: str | bytes) -> str | None:
