@@ -12,6 +12,7 @@ from textual.command import CommandPalette
 from textual.widgets import Input, OptionList, Static
 from textual.widgets._footer import FooterKey
 
+from warroom.config import AlertmanagerSettings, PrometheusSettings, ServerConfig
 from warroom.tui.app import WarroomApp
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
@@ -21,6 +22,16 @@ from warroom.tui.widgets.timeline_view import TimelineView
 
 from .conftest import Notice
 from .harness import Warroom, settle
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    """A server offering triage and metrics (never polled: the harness's clock is injected):
+    the footer and the help list every key a full server offers."""
+    return ServerConfig(
+        alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9"),
+        prometheus=PrometheusSettings(url="http://127.0.0.1:9"),
+    )
 
 
 @pytest.mark.parametrize("key", ["question_mark", "f1"])

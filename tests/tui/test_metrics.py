@@ -21,7 +21,7 @@ from warroom.tui.screens.service_dialog import AddServiceDialog, RemoveServiceDi
 from warroom.tui.widgets.metrics_pane import NO_SERVICES_HINT, NO_SNAPSHOT, MetricsPane
 
 from .conftest import Notice
-from .harness import T0, Warroom, settle, settle_refused, static_text, until, until_state
+from .harness import T0, Warroom, settle, static_text, until, until_state
 
 
 def unused_port() -> int:
@@ -148,7 +148,7 @@ async def test_an_unreachable_prometheus_shows_on_each_signal_and_pinning_still_
         ]
 
 
-async def test_pinning_without_prometheus_is_refused_and_observers_are_not_offered_it(
+async def test_pinning_is_not_offered_without_prometheus_nor_to_observers(
     warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     erin = await warroom.app("erin", incident)
@@ -161,16 +161,14 @@ async def test_pinning_without_prometheus_is_refused_and_observers_are_not_offer
     async with app.run_test(size=(160, 44)) as pilot:
         await settle(pilot)
         notices.clear()  # only what follows counts
+        # The server's welcome names no metrics feature: the IC is not offered pinning either,
+        # and the key sends nothing (no refusal comes back to show).
+        assert "metrics" not in app.client.features
+        assert app.screen.check_action("pin_metrics", ()) is False
         seq = app.client.states[incident].seq
         await pilot.press("m")
-        await settle_refused(pilot)
-        assert notices == [
-            Notice(
-                "The server cannot accept that value",
-                "This server has no Prometheus configured.",
-                "error",
-            )
-        ]
+        await settle(pilot)
+        assert notices == []
         assert app.client.states[incident].seq == seq
 
 

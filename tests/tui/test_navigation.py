@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from warroom.client.session import new_id
+from warroom.config import AlertmanagerSettings, PrometheusSettings, ServerConfig
 from warroom.domain.commands import DeclareIncident
 from warroom.domain.severity import Severity
 from warroom.tui.app import make_app
@@ -18,6 +20,16 @@ from warroom.tui.widgets.scribe_input import ScribeInput
 
 from .conftest import Notice
 from .harness import APP_NOW, Warroom, settle, static_text, until
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    """A server offering triage and metrics (never polled: the harness's clock is injected),
+    so what is offered here depends on roles only."""
+    return ServerConfig(
+        alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9"),
+        prometheus=PrometheusSettings(url="http://127.0.0.1:9"),
+    )
 
 
 async def palette_titles(screen: object) -> list[str]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable, Input, Select
 
 from warroom.client.session import WarroomClient
+from warroom.config import AlertmanagerSettings, ServerConfig
 from warroom.domain.severity import Severity
 from warroom.domain.triage import TriageStatus
 from warroom.monitoring.alertmanager import Alert, AlertGroup, AlertState, AlertStatus, Receiver
@@ -27,6 +29,13 @@ from .conftest import Notice
 from .harness import APP_NOW, T0, Warroom, settle, settle_refused, static_text, until
 
 RUNBOOK = "https://runbooks.example.com/high-error-rate"
+
+
+@pytest.fixture
+def server_config() -> ServerConfig:
+    """Alertmanager configured, so the server offers triage; the injected clock keeps it from
+    being polled: the tests hand alerts to the triage desk themselves."""
+    return ServerConfig(alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9"))
 
 
 def payments_group(
@@ -212,15 +221,38 @@ async def test_a_refused_dismissal_is_shown_and_changes_nothing(
         assert desk.items[1].status is TriageStatus.OPEN
 
 
-async def test_without_alertmanager_the_view_says_so(warroom: Warroom, incident: int) -> None:
+@pytest.mark.parametrize("server_config", [ServerConfig()])
+async def test_a_server_without_alertmanager_is_not_asked_for_triage(
+    warroom: Warroom, incident: int
+) -> None:
+    """Its `welcome` names no triage feature: the keys are not offered, the view never opens."""
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await settle(pilot)
+        assert "triage" not in app.client.features
+        assert app.screen.check_action("show_triage", ()) is False
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("ctrl+o")  # the incident list
+        await settle(pilot)
+        assert isinstance(app.screen, PickerScreen)
+        assert app.screen.check_action("show_triage", ()) is False
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, PickerScreen)
+
+
+async def test_a_failing_alertmanager_is_shown_and_never_blocks_the_view(
+    warroom: Warroom, incident: int
+) -> None:
     app = await warroom.app("erin", incident)
     async with app.run_test(size=(160, 44)) as pilot:
         await settle(pilot)
         await pilot.press("t")
         await settle(pilot)
-        assert static_text(app, "#triage-source").startswith("Alertmanager: not configured")
+        assert static_text(app, "#triage-source") == "Alertmanager: waiting for the first poll"
         assert static_text(app, "#triage-detail") == "No alerts are waiting for triage."
-        # A failing source is shown as such, and never blocks the view.
         warroom.server.integrations.triage.source_failed("connect timeout")
         await until(app.client, lambda: app.client.triage is not None
                     and not app.client.triage.source.ok)  # fmt: skip

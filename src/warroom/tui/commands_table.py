@@ -7,6 +7,7 @@ is decided by `is_offered`, which asks the domain's permission matrix, never a c
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,6 +18,7 @@ from warroom.domain.incident import IncidentState
 from warroom.domain.permissions import Permission, allows
 from warroom.domain.rules import may_change_entry
 from warroom.domain.timeline import TimelineEntry
+from warroom.protocol.frames import Feature
 
 
 class Scope(StrEnum):
@@ -80,6 +82,8 @@ class CommandSpec:
     """Shown in the footer."""
     in_palette: bool = True
     key_display: str | None = None
+    feature: Feature | None = None
+    """What the server must offer (its `welcome.features`) for this command to be offered."""
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -139,11 +143,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "projector or a shared screen", Scope.MAIN, show=False),
     CommandSpec("triage.show", "t", "show_triage", "Triage",
                 "Open the triage view: alerts waiting to be declared or dismissed", Scope.MAIN,
-                show=False),
+                show=False, feature=Feature.TRIAGE),
     # --- investigation ------------------------------------------------------------------------
     CommandSpec("metrics.pin", "m", "pin_metrics", "Pin metrics",
                 "Write the current metrics snapshot (values and queries) into the timeline",
-                Scope.MAIN, Permission.WRITE_TIMELINE),
+                Scope.MAIN, Permission.WRITE_TIMELINE, feature=Feature.METRICS),
     CommandSpec("service.add", "plus", "add_service", "Add service",
                 "Add a service the incident touches; its metrics are watched", Scope.MAIN,
                 Permission.EDIT_SERVICES, show=False, key_display="+"),
@@ -224,7 +228,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "Go back to the open incident", Scope.PICKER),
     CommandSpec("picker.triage", "ctrl+l", "show_triage", "Triage",
                 "Open the triage view: alerts waiting to be declared or dismissed",
-                Scope.PICKER),
+                Scope.PICKER, feature=Feature.TRIAGE),
     # --- triage view --------------------------------------------------------------------------
     CommandSpec("triage.declare", "d", "declare_triage_item", "Declare",
                 "Declare the selected alert as an incident; you become its IC", Scope.TRIAGE),
@@ -327,6 +331,12 @@ def is_offered(
     if spec.gate is Gate.ENTRY_EDITABLE:
         return entry is not None and may_change_entry(entry, user, roster.roles_of(user))
     return True
+
+
+def server_offers(spec: CommandSpec, features: Collection[Feature]) -> bool:
+    """Whether the server offers what `spec` needs: a console never sends a triage or metrics
+    frame to a server whose `welcome` did not name that feature."""
+    return spec.feature is None or spec.feature in features
 
 
 BINDING_IDS: frozenset[str] = frozenset(spec.binding_id for spec in COMMANDS)

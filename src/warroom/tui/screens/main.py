@@ -24,7 +24,13 @@ from warroom.domain.commands import (
     SetSeverity,
 )
 from warroom.domain.roles import Role
-from warroom.tui.commands_table import Scope, bindings_for, command_for, is_offered
+from warroom.tui.commands_table import (
+    Scope,
+    bindings_for,
+    command_for,
+    is_offered,
+    server_offers,
+)
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.host import WarroomHost
 from warroom.tui.links import incident_services
@@ -145,7 +151,10 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         spec = command_for(Scope.MAIN, action)
-        return spec is None or is_offered(spec, self.state, self.me)
+        if spec is None:
+            return True
+        features = self.host.client.features
+        return server_offers(spec, features) and is_offered(spec, self.state, self.me)
 
     # --- actions ------------------------------------------------------------------------------
 

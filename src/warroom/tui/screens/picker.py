@@ -20,7 +20,7 @@ from warroom.domain.commands import DeclareIncident
 from warroom.domain.incident import IncidentSummary
 from warroom.domain.limits import MAX_SUMMARY, MAX_TITLE
 from warroom.domain.severity import Severity
-from warroom.tui.commands_table import Scope, bindings_for, key_hint
+from warroom.tui.commands_table import Scope, bindings_for, command_for, key_hint, server_offers
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.host import WarroomHost
 from warroom.tui.safe_text import clean
@@ -111,7 +111,8 @@ class PickerScreen(Screen[None]):
         if action == "close_picker":
             # Only when an incident screen lies beneath to go back to.
             return any(getattr(s, "incident_id", None) for s in self.app.screen_stack[:-1])
-        return True
+        spec = command_for(Scope.PICKER, action)
+        return spec is None or server_offers(spec, self.host.client.features)
 
     def watch_connection(self) -> None:
         self._show_status()
