@@ -385,10 +385,13 @@ class WarroomClient:
             case ErrorFrame():
                 self._on_error(frame)
             case Snapshot():
-                self._subscribe_ids.pop(frame.id or "", None)
                 self.states[frame.incident_id] = frame.state
                 self._emit(StateReplaced(frame.incident_id))
-                self._resolve_follow(frame.incident_id)
+                if frame.head is None or frame.head <= frame.seq:
+                    self._subscribe_ids.pop(frame.id or "", None)
+                    self._resolve_follow(frame.incident_id)
+                # else: a stored snapshot; the events after it follow in the next frame, which
+                # answers the subscribe.
             case Presence():
                 self.presence[frame.incident_id] = frame.users
                 self._emit(PresenceChanged(frame.incident_id))
