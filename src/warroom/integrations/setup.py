@@ -65,6 +65,7 @@ class Integrations:
         reminders = UpdateReminders(hub, config.updates, clock)
         statuspage = StatuspageNotifier(http, config.statuspage) if config.statuspage else None
         publisher = StatusPublisher(hub, tasks, clock, config.status_page.folder, statuspage)
+        await publisher.load_recent_closed()
         triage = TriageDesk(
             hub,
             store,

@@ -25,7 +25,7 @@ from warroom.domain.commands import (
 )
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import SERVER_ACTOR, Event, EventBody
-from warroom.domain.incident import IncidentState
+from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.domain.rules import NO_SNAPSHOT, decide, decide_declaration, decide_dismissal
@@ -267,6 +267,16 @@ class Hub:
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_ServerWrite(incident_id, body, actor, command_id, done))
         return await done
+
+    @property
+    def summaries(self) -> list[IncidentSummary]:
+        """Every committed incident's line in the list, live or closed, in id order."""
+        return self._cache.summary_list()
+
+    async def read_state(self, incident_id: int) -> IncidentState | None:
+        """An incident's committed state, read from the store when it is not in memory (and not
+        kept); None if there is no such incident. Raises StoreError if it cannot be read."""
+        return await self._cache.read_state(incident_id)
 
     def incident_state(self, incident_id: int) -> IncidentState | None:
         """The committed state of an incident in memory (every live one, and a closed one while

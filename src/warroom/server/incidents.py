@@ -161,6 +161,26 @@ class IncidentCache:
                 log.warning("snapshot of incident %d not saved: %s", incident_id, exc)
         return record
 
+    async def read_state(self, incident_id: int) -> IncidentState | None:
+        """An incident's committed state, from memory if it is loaded, else read from the store
+        without keeping it (for features that look at closed incidents once, such as the status
+        page); None if there is no such incident.
+
+        Raises:
+            StoreError: the store cannot be read, or the incident's log is damaged.
+        """
+        record = self.loaded.get(incident_id)
+        if record is not None:
+            return record.state
+        if incident_id not in self.summaries:
+            return None
+        snapshot = await self._store.load_snapshot(incident_id)
+        frames = await self._store.events_json(incident_id)
+        try:
+            return self._rebuild(incident_id, snapshot, frames).state
+        except (ValidationError, ProjectionError, ValueError) as exc:
+            raise StoreError(f"incident {incident_id} has a damaged log: {exc}") from None
+
     def _rebuild(
         self, incident_id: int, snapshot: StoredSnapshot | None, frames: list[str]
     ) -> LoadedIncident:
