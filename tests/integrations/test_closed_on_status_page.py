@@ -73,4 +73,5 @@ async def test_a_closed_incident_stays_on_the_status_page_out_of_memory_and_afte
 
     async with await start_node(db_path, TEST_SETTINGS, config=QUICK_TO_FORGET) as second:
         assert second.hub.incident_state(incident) is None  # not loaded at start
+        await second.integrations.status.closed_loaded.wait()
         assert await public_titles(second) == [("Checkout errors", "investigating", False)]

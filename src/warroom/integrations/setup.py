@@ -33,7 +33,9 @@ from warroom.store.base import EventStore
 class Integrations:
     """The running integrations of one server."""
 
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient | None
+    """The one HTTP client of every outside service, made only when one is configured: making
+    it loads the CA certificates, a third of a second of every start."""
     tasks: TaskSet
     reminders: UpdateReminders
     status: StatusPublisher
@@ -54,18 +56,26 @@ class Integrations:
     ) -> Integrations:
         """Start what `config` asks for. Without `timers` nothing runs on wall-clock time: the
         caller drives the clock and polls (tests call `reminders.tick()` themselves)."""
-        http = httpx.AsyncClient()
+        made: list[httpx.AsyncClient] = []
+
+        def http() -> httpx.AsyncClient:
+            if not made:
+                made.append(httpx.AsyncClient())
+            return made[0]
+
         tasks = TaskSet()
-        pagerduty = PagerDutyNotifier(http, config.pagerduty) if config.pagerduty else None
-        team = SlackNotifier(http, config.slack_team) if config.slack_team else None
+        pagerduty = PagerDutyNotifier(http(), config.pagerduty) if config.pagerduty else None
+        team = SlackNotifier(http(), config.slack_team) if config.slack_team else None
         if pagerduty is not None or team is not None:
             Mobilizer(hub, config, tasks, pagerduty, team)
         if config.slack_incidents is not None:
-            InternalUpdates(hub, tasks, SlackNotifier(http, config.slack_incidents))
+            InternalUpdates(hub, tasks, SlackNotifier(http(), config.slack_incidents))
         reminders = UpdateReminders(hub, config.updates, clock)
-        statuspage = StatuspageNotifier(http, config.statuspage) if config.statuspage else None
+        statuspage = StatuspageNotifier(http(), config.statuspage) if config.statuspage else None
         publisher = StatusPublisher(hub, tasks, clock, config.status_page.folder, statuspage)
-        await publisher.load_recent_closed()
+        # After the start, not before it: reading each recently closed incident costs
+        # start-up time, and the page is complete a moment later.
+        tasks.spawn(publisher.load_recent_closed(), "status page: recently closed incidents")
         triage = TriageDesk(
             hub,
             store,
@@ -86,16 +96,17 @@ class Integrations:
             hub,
             tasks,
             clock,
-            PrometheusClient(prom.url, http=http) if prom else None,
+            PrometheusClient(prom.url, http=http()) if prom else None,
             prom.metrics if prom else MetricsConfig(),
             interval=prom.poll_seconds if prom else 60.0,
             timers=timers,
         )
-        running = cls(http, tasks, reminders, publisher, triage, metrics)
+        running = cls(made[0] if made else None, tasks, reminders, publisher, triage, metrics)
         metrics.start()
         am = config.alertmanager
         if am is not None and am.url is not None and timers:
-            running.alert_poller = alert_poller(triage, AlertmanagerClient(am.url, http=http), am)
+            client = AlertmanagerClient(am.url, http=http())
+            running.alert_poller = alert_poller(triage, client, am)
             running.alert_poller.start(name="alertmanager")
         if timers:
             running.background.append(asyncio.create_task(reminders.run(), name="update reminders"))
@@ -114,7 +125,8 @@ class Integrations:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.tasks.cancel()
-        await self.http.aclose()
+        if self.http is not None:
+            await self.http.aclose()
 
 
 def alert_poller(

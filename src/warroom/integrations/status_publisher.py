@@ -65,6 +65,8 @@ class StatusPublisher:
         self._preparing = asyncio.Lock()
         self._closed: dict[int, tuple[datetime | None, PublicIncident]] = {}
         """Public faces of closed incidents (post-mortem done), with when they were resolved."""
+        self.closed_loaded = asyncio.Event()
+        """Set once the recently closed incidents were read from the store at start."""
         self.refresh()
         hub.add_observer(self.on_events_committed)
         # Incidents resolved while the server was down (or before it offered this) get theirs.
@@ -85,8 +87,14 @@ class StatusPublisher:
 
     async def load_recent_closed(self) -> None:
         """Read the public faces of the incidents closed in the last `RECENT_CLOSED` from the
-        store, then refresh the page. Called once at start, before the server listens: they are
-        not in memory, and the page must not forget them for its first readers."""
+        store (they are not in memory), then refresh the page and set `closed_loaded`. Run once,
+        in the background, right after the start."""
+        try:
+            await self._load_recent_closed()
+        finally:
+            self.closed_loaded.set()
+
+    async def _load_recent_closed(self) -> None:
         now = self._clock()
         for summary in self._hub.summaries:
             resolved_at = summary.resolved_at
