@@ -111,6 +111,8 @@ _MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9._-]{0,31})")
 
 def find_mentions(text: str) -> list[str]:
     """Names mentioned as `@name`, in order, without repeats."""
+    if "@" not in text:
+        return []  # most entries: no regular expression to run for every event applied
     seen: dict[str, None] = {}
     for match in _MENTION.finditer(text):
         seen.setdefault(match.group(1).rstrip("."), None)
