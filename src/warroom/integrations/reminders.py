@@ -30,9 +30,19 @@ class UpdateReminders:
     """
 
     def __init__(
-        self, hub: Sequencer, cadence: UpdateCadence, clock: Callable[[], datetime]
+        self,
+        hub: Sequencer,
+        cadence: UpdateCadence,
+        clock: Callable[[], datetime],
+        leading: Callable[[], bool] = lambda: True,
     ) -> None:
+        """Args:
+        leading: says whether this node runs the integrations now (one node of a cluster
+            does; see `warroom.store.leadership`); a follower's `run` waits. Reminders
+            already written are found in the log by the next leader.
+        """
         self._hub = hub
+        self._leading = leading
         self._cadence = cadence
         self._clock = clock
         self._reminded: dict[int, datetime] = {}
@@ -40,6 +50,10 @@ class UpdateReminders:
         hub.add_observer(self.on_events_committed)
 
     def on_events_committed(self, events: list[Event]) -> None:
+        self._changed.set()
+
+    def wake(self) -> None:
+        """Look again now (this node became the leader)."""
         self._changed.set()
 
     async def tick(self) -> int:
@@ -64,7 +78,8 @@ class UpdateReminders:
     async def run(self) -> None:
         """Tick at every deadline, and when events may have moved one, until cancelled."""
         while True:
-            await self.tick()
+            if self._leading():
+                await self.tick()
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), self._seconds_to_next_deadline())
