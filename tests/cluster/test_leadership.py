@@ -16,10 +16,12 @@ import httpx
 import pytest
 
 from tests.core.serverproc import free_port
+from tests.support.client_sync import until
 from tests.support.node_proc import NodeProc
 from tests.support.recording_server import RecordingServer, Reply
 from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
+from warroom.client.updates import ConnectionStatus
 from warroom.config import ServerConfig
 from warroom.domain.commands import DeclareIncident, SetPhase
 from warroom.domain.phase import Phase
@@ -137,6 +139,12 @@ async def test_the_leader_killed_a_follower_takes_over_and_no_page_is_sent_twice
             assert not follower.leadership.is_leader
             killed = time.monotonic()
             leader.kill()
+            await until(
+                client,
+                lambda: client.status is ConnectionStatus.CONNECTED and client.url == follower.url,
+                what="the console on the follower",
+            )
+            resumed = time.monotonic() - killed
             await became_leader(follower)
             took = time.monotonic() - killed
             # The console moves to the follower; its next change is the new leader's to send.
@@ -152,7 +160,10 @@ async def test_the_leader_killed_a_follower_takes_over_and_no_page_is_sent_twice
             await follower.integrations.idle()
             actions = [r.json()["event_action"] for r in await pagerduty.wait_for_requests(2)]
             assert actions == ["trigger", "acknowledge"]
-            print(f"\nleader SIGKILLed: follower led after {took:.2f} s (retry {RETRY_SECONDS} s)")
+            print(
+                f"\nleader SIGKILLed: console resumed on the follower after {resumed:.2f} s, "
+                f"follower led after {took:.2f} s (lock retried every {RETRY_SECONDS} s)"
+            )
     finally:
         await client.close()
         leader.stop()
