@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from tests.core.serverproc import free_port
 from tests.support.client_sync import until
 from tests.support.node_proc import NodeProc
 from tests.support.recording_server import RecordingServer, Reply
+from tests.support.reminder_room import FrozenClock
 from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ConnectionStatus
@@ -167,3 +169,23 @@ async def test_the_leader_killed_a_follower_takes_over_and_no_page_is_sent_twice
     finally:
         await client.close()
         leader.stop()
+
+
+async def test_only_the_leader_writes_an_overdue_reminder(pg_url: str) -> None:
+    clock = FrozenClock(datetime(2024, 5, 2, 14, 0, tzinfo=UTC))
+    token = await create_user(pg_url, "alice")
+    async with await start_node(pg_url, TEST_SETTINGS, clock=clock) as leader:
+        client = WarroomClient(leader.url, token)
+        await client.start()
+        try:
+            declared = await client.execute(
+                DeclareIncident(id=new_id(), title="Payments", severity=1)
+            )
+        finally:
+            await client.close()
+        # Started after the declaration, the follower knows the incident from the database.
+        async with await start_node(pg_url, TEST_SETTINGS, clock=clock) as follower:
+            assert follower.hub.incident_state(declared.incident_id) is not None
+            clock.at(16)  # a SEV1 owes an update every 15 minutes
+            assert await follower.integrations.reminders.tick() == 0
+            assert await leader.integrations.reminders.tick() == 1

@@ -38,7 +38,7 @@ class UpdateReminders:
     ) -> None:
         """Args:
         leading: says whether this node runs the integrations now (one node of a cluster
-            does; see `warroom.store.leadership`); a follower's `run` waits. Reminders
+            does; see `warroom.store.leadership`); a follower writes none. Reminders
             already written are found in the log by the next leader.
         """
         self._hub = hub
@@ -57,7 +57,10 @@ class UpdateReminders:
         self._changed.set()
 
     async def tick(self) -> int:
-        """Write a reminder for each incident whose deadline has just passed; returns how many."""
+        """Write a reminder for each incident whose deadline has just passed; returns how many
+        (none on a node that does not lead: the leader writes them)."""
+        if not self._leading():
+            return 0
         now = self._clock()
         written = 0
         for state in self._hub.states:
@@ -78,8 +81,7 @@ class UpdateReminders:
     async def run(self) -> None:
         """Tick at every deadline, and when events may have moved one, until cancelled."""
         while True:
-            if self._leading():
-                await self.tick()
+            await self.tick()
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), self._seconds_to_next_deadline())
