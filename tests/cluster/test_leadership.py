@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -29,7 +30,7 @@ from warroom.domain.commands import DeclareIncident, SetPhase
 from warroom.domain.phase import Phase
 from warroom.node import WarroomNode, start_node
 from warroom.server.http_endpoints import HttpSettings
-from warroom.store.leadership import RETRY_SECONDS
+from warroom.store.leadership import LEADER_LOCK, RETRY_SECONDS
 from warroom.users import create_user
 
 ROUTING_KEY = "R0UT1NGKEY0000000000000000000001"
@@ -189,3 +190,32 @@ async def test_only_the_leader_writes_an_overdue_reminder(pg_url: str) -> None:
             clock.at(16)  # a SEV1 owes an update every 15 minutes
             assert await follower.integrations.reminders.tick() == 0
             assert await leader.integrations.reminders.tick() == 1
+
+
+async def test_a_leader_whose_database_session_is_cut_stops_leading_and_one_node_leads_again(
+    pg_url: str,
+) -> None:
+    async with (
+        await start_node(pg_url, TEST_SETTINGS) as first,
+        await start_node(pg_url, TEST_SETTINGS) as second,
+    ):
+        assert first.leadership.is_leader
+        lost, regained = asyncio.Event(), asyncio.Event()
+        first.leadership.on_change(lambda leading: regained.set() if leading else lost.set())
+        second.leadership.on_change(lambda leading: regained.set() if leading else None)
+        # What a network cut or a database restart does to the leader's session.
+        conn = await asyncpg.connect(pg_url)
+        try:
+            cut = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1",
+                LEADER_LOCK & 0xFFFFFFFF,
+            )
+        finally:
+            await conn.close()
+        assert cut == 1
+        async with asyncio.timeout(TAKEOVER_WITHIN):
+            await lost.wait()
+            await regained.wait()
+        # Whichever asked first after the cut leads; never both.
+        assert [first.leadership.is_leader, second.leadership.is_leader].count(True) == 1
