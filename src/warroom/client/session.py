@@ -272,8 +272,7 @@ class WarroomClient:
 
     async def _run(self) -> None:
         attempt = 0
-        failures = 0
-        """Attempts failed in a row: once every server has failed, the round is lost."""
+        failures = 0  # in a row: once every server has failed, the round is lost
         while True:
             try:
                 async with self._connect() as ws:
@@ -284,7 +283,7 @@ class WarroomClient:
                 error: ClientError = Unreachable(f"connection to {self.url} closed")
             except InvalidStatus as exc:
                 if exc.response.status_code == 401:
-                    self._give_up(AuthError(f"{self.url} refused the token (401)"))
+                    self._give_up(AuthError("the server refused the token (401)"))
                     return
                 error = Unreachable(f"{self.url}: {exc}")
             except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
