@@ -54,7 +54,7 @@ from warroom.export.json_export import export_json
 from warroom.export.markdown import render_markdown
 from warroom.local import choose_server, saved_local_token
 from warroom.node import ListenError, WarroomNode, serve_until_signalled
-from warroom.paths import default_db
+from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack, Feature
 from warroom.server.app import ServerSettings
 from warroom.server.http_endpoints import HttpSettings
@@ -598,4 +598,27 @@ async def run_tui(args: argparse.Namespace) -> int:
 async def run_demo(args: argparse.Namespace) -> int:
     from warroom.tui.launch import launch_tui
 
-    return await launch_tui(args, demo=True)
+    try:
+        return await launch_tui(args, demo=True)
+    except ListenError as exc:  # `demo --web` on a taken port
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 1
+
+
+async def serve_web(args: argparse.Namespace) -> int:
+    from warroom.tui.web_server import serve_console
+
+    settings = load_console_config()
+    server_url = args.server or settings.server or DEFAULT_SERVER
+    try:
+        await serve_console(
+            server_url,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            theme=getattr(args, "theme", None) or settings.theme,
+        )
+    except ListenError as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 1
+    return 0
