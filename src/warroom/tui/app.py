@@ -233,6 +233,10 @@ class WarroomApp(App[None]):
             self.exit()
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        if self.is_web:
+            # In a browser the host's folders are not the person's: the browser downloads it.
+            self.deliver_screenshot(filename)
+            return
         # Textual saves to ~/Downloads and fails where there is none (servers, containers):
         # fall back to the current directory, and say where the file went.
         folder = Path(path) if path else user_downloads_path()

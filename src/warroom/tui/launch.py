@@ -107,7 +107,7 @@ async def serve_demo_in_browser(args: argparse.Namespace, stack: AsyncExitStack)
     """`warroom demo --web`: the demo's server, and the console on it for browsers until
     Ctrl+C. The demo's token is printed: the database is thrown away when the demo ends."""
     url, token, incident_id = await start_demo(stack)
-    print(f"warroom demo: sign in with the demo token {token}")
+    print(f"warroom demo: open the address below in a browser; sign in with the token {token}")
     await serve_console(
         url,
         host=args.host,

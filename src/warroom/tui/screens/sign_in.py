@@ -36,7 +36,12 @@ class SignInScreen(Screen[WarroomClient]):
         with Vertical(classes="dialog", id="sign-in") as box:
             box.border_title = "Sign in to warroom"
             yield Static(Text(f"Server: {clean(self._server_url)}"))
-            yield Label("Your warroom token (the server's admin creates it: warroom user add NAME)")
+            yield Static(
+                "Sign in with your own token: the server's admin creates it with "
+                "`warroom user add NAME`. It is kept in this session only.",
+                markup=False,
+            )
+            yield Label("Your warroom token")
             yield Input(password=True, placeholder="token", id="token")
             yield self._error_line
             with Horizontal(classes="dialog-buttons"):
