@@ -95,7 +95,8 @@ async def serve_console(
         try:
             await web.TCPSite(runner, host, port).start()
         except OSError as exc:
-            why = exc.strerror or str(exc)
+            # aiohttp rewords the error around the address; the system's own words say it.
+            why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
             raise ListenError(f"cannot serve the web console on {host}:{port}: {why}") from None
         await stop.wait()
     finally:
