@@ -65,3 +65,10 @@ async def test_demo_web_prints_the_token_and_serves_the_console_page() -> None:
         proc.terminate()
         async with asyncio.timeout(20):
             await proc.communicate()
+
+
+async def test_web_on_every_address_asks_for_the_address_browsers_open() -> None:
+    result = await warroom("web", "--host", "0.0.0.0", "--port", "8080")
+
+    assert result.code == 2
+    assert "--host 0.0.0.0 needs --public-url, the address browsers open" in result.err

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -605,9 +606,22 @@ async def run_demo(args: argparse.Namespace) -> int:
         return 1
 
 
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+"""Listen addresses that name no one address a browser could open."""
+
+
 async def serve_web(args: argparse.Namespace) -> int:
     from warroom.tui.web_server import serve_console
 
+    if args.public_url is None and args.host in WILDCARD_HOSTS:
+        # The page tells the browser where its websocket is, from this address: a wildcard
+        # would send every browser to its own machine.
+        print(
+            f"warroom: --host {args.host} needs --public-url, the address browsers open "
+            f"(e.g. http://{socket.gethostname()}:{args.port})",
+            file=sys.stderr,
+        )
+        return 2
     settings = load_console_config()
     server_url = args.server or settings.server or DEFAULT_SERVER
     try:
