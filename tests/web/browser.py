@@ -56,11 +56,14 @@ WAIT_MS = 20_000
 
 
 @asynccontextmanager
-async def web_console(server_url: str, *, env: dict[str, str] | None = None) -> AsyncIterator[str]:
+async def web_console(
+    server_url: str, *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> AsyncIterator[str]:
     """`warroom web --server server_url` on a free port; yields the page's URL once it serves.
 
     Args:
         env: Variables added to this process's environment (the host user's, as it were).
+        cwd: Its working folder, and its sessions'.
     """
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
@@ -68,6 +71,7 @@ async def web_console(server_url: str, *, env: dict[str, str] | None = None) -> 
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, **(env or {})},
+        cwd=cwd,
     )  # fmt: skip
     assert proc.stdout is not None
     try:
