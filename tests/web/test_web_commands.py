@@ -5,10 +5,14 @@ it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import sys
 
 import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from tests.core.serverproc import free_port
 from tests.support.cli import warroom
@@ -72,3 +76,29 @@ async def test_web_on_every_address_asks_for_the_address_browsers_open() -> None
 
     assert result.code == 2
     assert "--host 0.0.0.0 needs --public-url, the address browsers open" in result.err
+
+
+async def test_web_refuses_a_session_past_max_sessions_and_keeps_serving() -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "warroom", "web", "--server", "ws://127.0.0.1:9",
+        "--port", str(port), "--max-sessions", "1",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    socket_url = f"ws://127.0.0.1:{port}/ws"
+    try:
+        async with asyncio.timeout(30):
+            assert (await proc.stdout.readline()).startswith(b"warroom web: ")
+        async with connect(socket_url) as first:
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(socket_url):
+                    pass
+            assert refused.value.response.status_code == 503
+            assert b"the most it runs at once" in refused.value.response.body
+            await first.send('["ping", "1"]')
+            assert json.loads(await first.recv()) == ["pong", "1"]
+    finally:
+        proc.terminate()
+        async with asyncio.timeout(20):
+            await proc.communicate()

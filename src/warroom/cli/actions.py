@@ -631,6 +631,7 @@ async def serve_web(args: argparse.Namespace) -> int:
             port=args.port,
             public_url=args.public_url,
             theme=getattr(args, "theme", None) or settings.theme,
+            max_sessions=args.max_sessions,
         )
     except ListenError as exc:
         print(f"warroom: {exc}", file=sys.stderr)

@@ -31,6 +31,10 @@ ASSIGNABLE_ROLES = [str(role) for role in get_args(AssignRole.model_fields["role
 UNASSIGNABLE_ROLES = [str(role) for role in get_args(UnassignRole.model_fields["role"].annotation)]
 
 
+WEB_MAX_SESSIONS = 50
+"""Browser sessions `warroom web` runs at once by default (each a console process)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warroom",
@@ -375,6 +379,24 @@ def _web_address(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address of the web page (default: 127.0.0.1)"
     )
     parser.add_argument("--port", type=int, default=8080, help="its port (default: 8080)")
+    parser.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=WEB_MAX_SESSIONS,
+        metavar="N",
+        help="browser sessions at once, each a console process on this host; more are refused "
+        f"until one ends (default: {WEB_MAX_SESSIONS})",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
 
 
 def _instant(text: str) -> datetime:

@@ -114,6 +114,7 @@ async def serve_demo_in_browser(args: argparse.Namespace, stack: AsyncExitStack)
         port=args.port,
         theme=getattr(args, "theme", None),
         incident_id=incident_id,
+        max_sessions=args.max_sessions,
     )
 
 

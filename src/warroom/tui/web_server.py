@@ -37,16 +37,45 @@ def session_command(server_url: str, *, theme: str | None, incident_id: int | No
 
 
 class ConsoleWebServer(Server):
-    """textual-serve's server, saying on start what it serves in warroom's words."""
+    """textual-serve's server, with a bound on sessions, saying on start what it serves."""
 
     def __init__(
-        self, command: str, *, server_url: str, host: str, port: int, public_url: str | None
+        self,
+        command: str,
+        *,
+        server_url: str,
+        host: str,
+        port: int,
+        public_url: str | None,
+        max_sessions: int,
     ) -> None:
         super().__init__(command, host=host, port=port, title="warroom", public_url=public_url)
         self.server_url = server_url
         """The warroom server the browser sessions connect to."""
+        self.max_sessions = max_sessions
+        """Sessions at once; more are refused with 503."""
+        self.sessions = 0
+        """Sessions running now (their console processes)."""
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        # A session starts a process before anyone has signed in: whoever can reach the page
+        # could otherwise fill the host with them.
+        if self.sessions >= self.max_sessions:
+            raise web.HTTPServiceUnavailable(
+                text=f"warroom web: {self.max_sessions} browser sessions are open, the most "
+                "it runs at once; try again later"
+            )
+        self.sessions += 1
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self.sessions -= 1
 
     async def on_startup(self, app: web.Application) -> None:
+        """Says nothing: textual-serve's banner would come before the port is open; warroom
+        says what it serves once it listens (`announce`)."""
+
+    def announce(self) -> None:
         # One line, flushed: people (and tests) wait for it to know the page is up.
         print(
             f"warroom web: the console for {self.server_url} on {self.public_url} "
@@ -63,6 +92,7 @@ async def serve_console(
     public_url: str | None = None,
     theme: str | None = None,
     incident_id: int | None = None,
+    max_sessions: int,
 ) -> None:
     """Serve the console to browsers until SIGINT or SIGTERM.
 
@@ -76,12 +106,18 @@ async def serve_console(
             e.g. https://warroom.example.org/console); the page names its websocket from it.
         theme: The console's theme in every session.
         incident_id: Open this incident after sign-in (the demo's).
+        max_sessions: Browser sessions at once; more are refused until one ends.
     """
     for name in HOST_IDENTITY_VARIABLES:
         os.environ.pop(name, None)
     command = session_command(server_url, theme=theme, incident_id=incident_id)
     server = ConsoleWebServer(
-        command, server_url=server_url, host=host, port=port, public_url=public_url
+        command,
+        server_url=server_url,
+        host=host,
+        port=port,
+        public_url=public_url,
+        max_sessions=max_sessions,
     )
     # textual-serve's own `serve()` owns the event loop; warroom runs it inside its own (the
     # demo's server shares the loop), so the aiohttp app is run here the way `serve()` does.
@@ -98,6 +134,7 @@ async def serve_console(
             # aiohttp rewords the error around the address; the system's own words say it.
             why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
             raise ListenError(f"cannot serve the web console on {host}:{port}: {why}") from None
+        server.announce()
         await stop.wait()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
