@@ -5,12 +5,13 @@ the private local one, then runs the app; or, with `--sign-in` (each browser ses
 from __future__ import annotations
 
 import argparse
+import asyncio
 import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 from warroom.client.outbox import Outbox
-from warroom.client.session import ClientError, WarroomClient
+from warroom.client.session import ClientError, Unreachable, WarroomClient
 from warroom.config import ServerConfig
 from warroom.console_config import client_token, load_console_config
 from warroom.demo import seed_demo
@@ -27,8 +28,10 @@ from warroom.paths import default_db, outbox_file
 from warroom.server.app import ServerSettings
 from warroom.tui.app import WarroomApp, make_app, make_sign_in_app
 from warroom.tui.commands_table import BINDING_IDS
-from warroom.tui.web_server import serve_console
 from warroom.users import create_user
+
+SIGN_IN_PATIENCE = 15.0
+"""Seconds the sign-in screen waits for the server to accept or refuse a token."""
 
 
 async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
@@ -106,6 +109,9 @@ async def start_demo(stack: AsyncExitStack) -> tuple[str, str, int]:
 async def serve_demo_in_browser(args: argparse.Namespace, stack: AsyncExitStack) -> None:
     """`warroom demo --web`: the demo's server, and the console on it for browsers until
     Ctrl+C. The demo's token is printed: the database is thrown away when the demo ends."""
+    # Here, not at the top: aiohttp would slow every console's start for the demo's sake.
+    from warroom.tui.web_server import serve_console
+
     url, token, incident_id = await start_demo(stack)
     print(f"warroom demo: open the address below in a browser; sign in with the token {token}")
     await serve_console(
@@ -133,7 +139,15 @@ def _sign_in_console(args: argparse.Namespace, stack: AsyncExitStack) -> Warroom
     async def connect(token: str) -> WarroomClient:
         client = WarroomClient(choice.url, token)
         try:
-            await client.start(wait=True)
+            # Bounded: the person at the sign-in screen must hear back, even from a server
+            # that accepts the connection and never answers.
+            async with asyncio.timeout(SIGN_IN_PATIENCE):
+                await client.start(wait=True)
+        except TimeoutError:
+            await client.close()
+            raise Unreachable(
+                f"{choice.url} did not answer within {SIGN_IN_PATIENCE:g} s"
+            ) from None
         except ClientError:
             await client.close()
             raise

@@ -19,6 +19,9 @@ from textual.widgets import Button, Input, Label, Static
 from warroom.client.session import AuthError, ClientError, WarroomClient
 from warroom.tui.safe_text import clean
 
+MAX_TOKEN = 200
+"""Longer than any token the server makes (about 50 characters); a paste past it is cut."""
+
 Connect = Callable[[str], Awaitable[WarroomClient]]
 """Starts a client with this token; raises `ClientError` when the server refuses or is away."""
 
@@ -42,7 +45,7 @@ class SignInScreen(Screen[WarroomClient]):
                 markup=False,
             )
             yield Label("Your warroom token")
-            yield Input(password=True, placeholder="token", id="token")
+            yield Input(password=True, placeholder="token", max_length=MAX_TOKEN, id="token")
             yield self._error_line
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Sign in", variant="primary", id="sign-in-button")
