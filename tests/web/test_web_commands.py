@@ -102,3 +102,10 @@ async def test_web_refuses_a_session_past_max_sessions_and_keeps_serving() -> No
         proc.terminate()
         async with asyncio.timeout(20):
             await proc.communicate()
+
+
+async def test_web_refuses_a_bad_server_address_before_serving() -> None:
+    result = await warroom("web", "--server", "http://127.0.0.1:8765", "--port", str(free_port()))
+
+    assert result.code == 1
+    assert result.err.startswith("warroom: --server: ")

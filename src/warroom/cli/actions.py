@@ -623,7 +623,9 @@ async def serve_web(args: argparse.Namespace) -> int:
         )
         return 2
     settings = load_console_config()
-    server_url = args.server or settings.server or DEFAULT_SERVER
+    # Checked here, once, rather than by every browser session that would fail on it.
+    choice = choose_server(args.server, settings.server)
+    server_url = choice.url if choice.named else DEFAULT_SERVER
     try:
         await serve_console(
             server_url,
