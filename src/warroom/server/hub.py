@@ -9,7 +9,6 @@ durable transaction, and only then broadcasts them and acknowledges their sender
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from warroom.domain.commands import (
 )
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import SERVER_ACTOR, Event, EventBody
-from warroom.domain.incident import IncidentState
+from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.domain.rules import NO_SNAPSHOT, decide, decide_declaration, decide_dismissal
@@ -47,6 +46,7 @@ from warroom.protocol.frames import (
     Unsubscribed,
 )
 from warroom.server.auth import Authenticator
+from warroom.server.catch_up import catch_up_frames, events_frame
 from warroom.server.connection import Connection
 from warroom.server.incidents import IncidentCache
 from warroom.server.incidents import LoadedIncident as _Incident
@@ -267,6 +267,16 @@ class Hub:
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_ServerWrite(incident_id, body, actor, command_id, done))
         return await done
+
+    @property
+    def summaries(self) -> list[IncidentSummary]:
+        """Every committed incident's line in the list, live or closed, in id order."""
+        return self._cache.summary_list()
+
+    async def read_state(self, incident_id: int) -> IncidentState | None:
+        """An incident's committed state, read from the store when it is not in memory (and not
+        kept); None if there is no such incident. Raises StoreError if it cannot be read."""
+        return await self._cache.read_state(incident_id)
 
     def incident_state(self, incident_id: int) -> IncidentState | None:
         """The committed state of an incident in memory (every live one, and a closed one while
@@ -613,7 +623,7 @@ class Hub:
             batches.setdefault(event.incident_id, []).append(data)
         for incident_id, frames in batches.items():
             record = self._incidents[incident_id]
-            message = _events_frame(None, incident_id, frames)
+            message = events_frame(None, incident_id, frames)
             for conn in list(record.subscribers):
                 conn.send(message)
 
@@ -655,24 +665,13 @@ class Hub:
             conn.send(Unsubscribed(id=frame.id, incident_id=frame.incident_id).model_dump_json())
             self._broadcast_presence(frame.incident_id, record)
             return
-        conn.send(self._catch_up(frame, record))
+        for reply in catch_up_frames(frame.id, frame.incident_id, frame.since, record):
+            conn.send(reply)
         record.subscribers[conn] = None
         conn.subscriptions.add(frame.incident_id)
         self._broadcast_presence(frame.incident_id, record)
         for hook in self._subscribe_hooks:
             hook(conn, frame.incident_id)
-
-    def _catch_up(self, frame: Subscribe, record: _Incident) -> str:
-        """Exactly the missed events, or a snapshot when the client knows nothing (or claims to
-        know more than the server has) or when the missed events outweigh the state."""
-        seq = record.state.seq
-        since = frame.since
-        if since is not None and since <= seq and seq - since <= max(1_000, seq // 2):
-            return _events_frame(frame.id, frame.incident_id, record.frames[since:seq])
-        return (
-            f'{{"type":"snapshot","id":{json.dumps(frame.id)},"incident_id":{frame.incident_id},'
-            f'"seq":{seq},"state":{record.state_json()}}}'
-        )
 
     def _broadcast_presence(self, incident_id: int, record: _Incident) -> None:
         """Presence is sent once per incident per loop iteration, however many consoles joined:
@@ -717,14 +716,6 @@ def _log_page(frame: ReadLog, frames: list[str]) -> str:
     while end < len(frames) and (end == start or size + len(frames[end]) <= READ_LOG_PAGE_BYTES):
         size += len(frames[end]) + 1  # and its comma
         end += 1
-    page = _events_frame(frame.id, frame.incident_id, frames[start:end])
+    page = events_frame(frame.id, frame.incident_id, frames[start:end])
     # The events frame ends with its closing brace; `more` goes just before it.
     return f'{page[:-1]},"more":{"true" if end < len(frames) else "false"}}}'
-
-
-def _events_frame(frame_id: str | None, incident_id: int, frames: list[str]) -> str:
-    # Events are serialised once, at commit; every frame that carries them reuses that JSON.
-    return (
-        f'{{"type":"events","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
-        f'"events":[{",".join(frames)}]}}'
-    )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from warroom.domain.events import SERVER_ACTOR, Event, EventBody
-from warroom.domain.incident import IncidentState
+from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.protocol.frames import ClientFrame
 from warroom.server.connection import Connection
 from warroom.server.hub import MetricsSource, ReadHandler, TriageBook
@@ -51,6 +51,15 @@ class Sequencer(Protocol):
     @property
     def states(self) -> list[IncidentState]:
         """Every incident's committed state, in id order."""
+        ...
+
+    @property
+    def summaries(self) -> list[IncidentSummary]:
+        """Every incident's line in the list, live or closed, in id order."""
+        ...
+
+    async def read_state(self, incident_id: int) -> IncidentState | None:
+        """An incident's committed state, read from the store if it is not in memory."""
         ...
 
     def add_observer(self, observer: Callable[[list[Event]], None]) -> None:
