@@ -28,6 +28,7 @@ from warroom.server.incidents import IncidentCache
 from warroom.server.observability import NodeMetrics, TimedSqliteStore
 from warroom.store.base import StoreError
 from warroom.store.open import Store, describe, open_store
+from warroom.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,14 @@ class WarroomNode:
         self.metrics = metrics
         self.http = http
         self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
+        self._cluster: asyncio.Task[None] | None = None
+        if not isinstance(store, SqliteStore):
+            # Imported here: SQLite nodes do not load the PostgreSQL driver.
+            from warroom.server.cluster import follow_other_nodes
+
+            self._cluster = asyncio.create_task(
+                follow_other_nodes(hub, store), name="warroom-cluster"
+            )
         self._archiver: asyncio.Task[None] | None = None
         if config.history.archive_after_days is not None:
             self._archiver = asyncio.create_task(
@@ -116,9 +125,11 @@ class WarroomNode:
             self._archiver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._archiver
-        self._hub_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._hub_task
+        for task in (self._cluster, self._hub_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.store.close()
 
     async def __aenter__(self) -> Self:

@@ -6,7 +6,10 @@ transaction-scoped advisory lock per incident (the single-bigint key space; two-
 for other uses such as leadership) and refuses a batch that would leave a gap or a repeat in the
 incident's sequence, so the log stays gap-free even with several writers on one database. The
 primary key (incident_id, seq) and the unique (actor, command_id) constraint back that up in the
-database itself. Messages name the database by a URL without its password.
+database itself. A batch decided against an out-of-date copy of an incident (another node
+committed first) is refused with `StaleAppend`, and every commit of events notifies the
+`CHANGES_CHANNEL` so the other nodes fan them out. Messages name the database by a URL without its
+password.
 """
 
 from __future__ import annotations
@@ -30,10 +33,19 @@ from warroom.domain.phase import Phase
 from warroom.domain.projection import ProjectionError, apply_event, replay
 from warroom.domain.triage import TriageItem
 from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
-from warroom.store.base import STATE_VERSION, CommandKey, StoredSnapshot, StoreError, User
+from warroom.store.base import (
+    STATE_VERSION,
+    CommandKey,
+    StaleAppend,
+    StoredSnapshot,
+    StoreError,
+    User,
+)
 from warroom.store.postgres_schema import MIGRATIONS, MIGRATIONS_TABLE
 from warroom.store.url import PostgresUrl
 
+CHANGES_CHANNEL = "warroom_events"
+"""The NOTIFY channel of committed events; a payload is `INCIDENT:SEQ`, the incident's last seq."""
 _MIGRATION_LOCK = 0x77617272  # "warr": one node migrates at a time, the others wait
 _EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
 _INSERT_EVENT = (
@@ -56,6 +68,12 @@ _SAVE_TRIAGE = (
     "INSERT INTO triage_items (id, group_key, body) VALUES ($1, $2, $3) "
     "ON CONFLICT (id) DO UPDATE SET group_key = EXCLUDED.group_key, body = EXCLUDED.body"
 )
+_LAST_SEQS = (
+    "SELECT incident_id, max(seq) AS last FROM ("
+    "SELECT incident_id, seq FROM events WHERE incident_id = ANY($1::bigint[]) "
+    "UNION ALL SELECT incident_id, seq FROM archived_events "
+    "WHERE incident_id = ANY($1::bigint[])) AS s GROUP BY incident_id"
+)
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 """What the driver raises when the database refuses, drops or never answers."""
 
@@ -71,9 +89,12 @@ class PostgresStore:
     observe_commit: Callable[[float], None] | None = None
     """Called with the seconds each commit of events took (the node's metrics)."""
 
-    def __init__(self, pool: Pool, url: PostgresUrl) -> None:
+    def __init__(self, pool: Pool, url: PostgresUrl, password: str | None = None) -> None:
         self._pool = pool
         self.url = url
+        self.password = password
+        """The password the pool logged in with (None: libpq's usual places), for the change
+        feed's own connection."""
         self.where = url.display
         """The database as people may see it: its URL without a password."""
 
@@ -109,7 +130,7 @@ class PostgresStore:
             )
         except _DB_ERRORS as exc:
             raise StoreError(f"cannot open database {url.display}: {_reason(exc)}") from None
-        store = cls(pool, url)
+        store = cls(pool, url, password)
         store.observe_commit = observe_commit
         try:
             await store._migrate()
@@ -215,23 +236,30 @@ class PostgresStore:
             # Read after the locks (a new snapshot per statement): a competitor's commit shows.
             last = {
                 int(r["incident_id"]): int(r["last"])
-                for r in await conn.fetch(
-                    "SELECT incident_id, max(seq) AS last FROM ("
-                    "SELECT incident_id, seq FROM events WHERE incident_id = ANY($1::bigint[]) "
-                    "UNION ALL SELECT incident_id, seq FROM archived_events "
-                    "WHERE incident_id = ANY($1::bigint[])) AS s GROUP BY incident_id",
-                    incidents,
-                )
+                for r in await conn.fetch(_LAST_SEQS, incidents)
             }
+            stale: set[int] = set()
             for event in events:
                 expected = last.get(event.incident_id, 0) + 1
-                if event.seq != expected:
+                if event.seq < expected:
+                    # Decided against an older copy: another node committed first.
+                    stale.add(event.incident_id)
+                elif event.seq != expected and event.incident_id not in stale:
                     raise StoreError(
                         f"could not write to {self.where}: incident {event.incident_id} "
                         f"expects seq {expected} next, not {event.seq} (sequences are gap-free)"
                     )
                 last[event.incident_id] = event.seq
-            await conn.executemany(_INSERT_EVENT, rows)
+            if stale:
+                raise StaleAppend(self.where, stale)
+            try:
+                await conn.executemany(_INSERT_EVENT, rows)
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name != "events_command":
+                    raise
+                # A retry of a command another node is committing (or just committed): the
+                # writer looks the command id up again and answers with the original seq.
+                raise StaleAppend(self.where, incidents) from None
             for incident_id in sorted(set(incidents) - {s.id for s in summaries}):
                 await self._derive_summary(conn, incident_id)
             if summaries:
@@ -240,6 +268,14 @@ class PostgresStore:
                 await conn.executemany(
                     _SAVE_SNAPSHOT,
                     [(s.incident_id, s.seq, STATE_VERSION, s.state_json) for s in snapshots],
+                )
+            if events:
+                # Delivered at commit, and only if it commits: every node's listener reads the
+                # events after its last seq (`warroom.store.postgres_listen`).
+                await conn.execute(
+                    "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
+                    CHANGES_CHANNEL,
+                    [f"{i}:{seq}" for i, seq in sorted(last.items())],
                 )
         if self.observe_commit is not None:
             self.observe_commit(time.perf_counter() - started)
@@ -281,6 +317,10 @@ class PostgresStore:
         await conn.execute(
             _SAVE_SNAPSHOT, incident_id, state.seq, STATE_VERSION, state.model_dump_json()
         )
+
+    async def last_seqs(self, incident_ids: Collection[int]) -> dict[int, int]:
+        rows = await self._fetch("the last seqs from", _LAST_SEQS, sorted(incident_ids))
+        return {int(r["incident_id"]): int(r["last"]) for r in rows}
 
     async def incident_summaries(self) -> list[IncidentSummary]:
         rows = await self._fetch(
