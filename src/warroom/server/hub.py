@@ -9,6 +9,7 @@ durable transaction, and only then broadcasts them and acknowledges their sender
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -359,34 +360,33 @@ class Hub:
                         )
 
     async def _turn(self, batch: list[_Request | _ServerWrite]) -> None:
+        held: set[int] = set()
         for _ in range(STALE_RETRIES):
             try:
-                await self._prepare(batch)
-            except StoreError as exc:
-                log.error("cannot read the store: %s", exc)
-                self._refuse(batch, _NOT_READ)
-                return
-            try:
-                await self._decide_and_commit(batch)
+                async with self._holding(held):
+                    if held:
+                        # Under the locks: what is read now stays the latest until the commit.
+                        await self._refresh(full=False, wanted=dict.fromkeys(held, _ANY_SEQ))
+                    await self._prepare(batch)
+                    await self._decide_and_commit(batch)
                 return
             except _Stale as stale:
                 # Another node committed to these incidents since this node last read them:
-                # catch up and decide the whole batch again against the fresh state.
-                stale_ids = stale.incidents
-            except StoreError as exc:  # checking the turn's refusals; nothing was written
+                # decide the whole batch again, this time holding their locks from the start.
+                held |= set(stale.incidents) | _written_incidents(batch)
+            except StoreError as exc:  # nothing was written
                 log.error("cannot read the store: %s", exc)
                 self._refuse(batch, _NOT_READ)
                 return
             finally:
                 self._commands.clear()
-            try:
-                await self._refresh(full=False, wanted=dict.fromkeys(stale_ids, _ANY_SEQ))
-            except StoreError as exc:
-                log.error("cannot read the store: %s", exc)
-                self._refuse(batch, _NOT_READ)
-                return
         log.error("write refused: still behind other nodes after %d attempts", STALE_RETRIES)
         self._refuse(batch, _NOT_SAVED)
+
+    def _holding(self, incident_ids: set[int]) -> contextlib.AbstractAsyncContextManager[None]:
+        if not incident_ids or self._shared is None:
+            return contextlib.nullcontext()
+        return self._shared.holding(incident_ids)
 
     async def _refresh_from(self, refreshes: list[_Refresh]) -> None:
         """Catch up on what other nodes committed, as their notifications and checks tell."""
@@ -864,6 +864,17 @@ class Hub:
         ).model_dump_json()
         for conn in list(record.subscribers):
             conn.send(message)
+
+
+def _written_incidents(batch: list[_Request | _ServerWrite]) -> set[int]:
+    """The existing incidents a batch writes to (declarations name none yet)."""
+    written: set[int] = set()
+    for request in batch:
+        if isinstance(request, _ServerWrite):
+            written.add(request.incident_id)
+        elif isinstance(request.frame, get_args(IncidentCommand)):
+            written.add(request.frame.incident_id)
+    return written
 
 
 def _refusal_of_commit(exc: Exception) -> DomainError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol, runtime_checkable
@@ -174,5 +175,14 @@ class SharedEventStore(EventStore, Protocol):
 
         Raises:
             StoreError: the store cannot be read.
+        """
+        ...
+
+    def holding(self, incident_ids: Collection[int]) -> AbstractAsyncContextManager[None]:
+        """Hold these incidents' write locks until the block's first `append` of events
+        commits (or the block ends); the block's reads see the latest commits.
+
+        Raises:
+            StoreError: the store cannot be reached.
         """
         ...
