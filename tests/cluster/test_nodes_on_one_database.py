@@ -21,7 +21,7 @@ from warroom.domain.commands import (
     SetItemState,
 )
 from warroom.domain.errors import ErrorCode
-from warroom.domain.events import EntryAdded
+from warroom.domain.events import EntryAdded, Event
 from warroom.domain.timeline import EntryKind
 from warroom.node import WarroomNode, start_node
 from warroom.server.auth import Authenticator
@@ -71,6 +71,8 @@ async def test_a_write_on_one_node_is_seen_by_a_console_on_another(
     three_nodes: list[WarroomNode], tokens: dict[str, str]
 ) -> None:
     a, b, _ = three_nodes
+    seen_on_a: list[Event] = []
+    a.hub.add_observer_of_other_nodes(seen_on_a.extend)
     watcher = await _client(a, tokens["alice"])
     writer = await _client(b, tokens["alice"])
     try:
@@ -88,6 +90,8 @@ async def test_a_write_on_one_node_is_seen_by_a_console_on_another(
         )
         assert watcher.states[incident].timeline[-1].text == "written on node B"
         assert watcher.states[incident] == a.hub.incident_state(incident)
+        # A feature one node runs for all (the integrations' leader) is told of B's write too.
+        assert ack.seq in {e.seq for e in seen_on_a if e.incident_id == incident}
     finally:
         await watcher.close()
         await writer.close()

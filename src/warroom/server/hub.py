@@ -4,6 +4,12 @@ All requests go through one queue and one task. Each turn takes every request wa
 commit), decides them against the in-memory incident state, commits the resulting events in one
 durable transaction, and only then broadcasts them and acknowledges their senders. Reads
 (subscribe, list) are answered after the turn's commit, so nobody ever sees an uncommitted event.
+
+On a store several nodes share (`SharedEventStore`, PostgreSQL) the same hub is one node of many:
+a commit decided against an out-of-date incident is refused by the store (`StaleAppend`) and the
+turn is decided again, holding the incidents' locks, after reading what other nodes committed;
+refusals are checked against the latest seq before they are sent; and the other nodes' commits
+are read and sent to this node's followers when `changed_elsewhere` says so (`server.cluster`).
 """
 
 from __future__ import annotations
@@ -215,6 +221,7 @@ class Hub:
         self._commands: dict[CommandKey, tuple[int, int]] = {}
         self._queue: asyncio.Queue[_Request | _ServerWrite | _Sweep | _Refresh] = asyncio.Queue()
         self._observers: list[Callable[[list[Event]], None]] = []
+        self._other_nodes_observers: list[Callable[[list[Event]], None]] = []
         self._subscribe_hooks: list[Callable[[Connection, int], None]] = []
         self._readers: dict[type[Any], ReadHandler] = {}
         self._triage: TriageBook | None = None
@@ -262,6 +269,13 @@ class Hub:
         run inside the sequencer's turn.
         """
         self._observers.append(observer)
+
+    def add_observer_of_other_nodes(self, observer: Callable[[list[Event]], None]) -> None:
+        """Call `observer` with the events other nodes on a shared database committed, as this
+        node reads them (per incident, in seq order). For a feature that one node runs for all
+        (the integrations' leader); `add_observer` sees this node's own commits only, so that a
+        feature every node runs acts once."""
+        self._other_nodes_observers.append(observer)
 
     def route(self, frame_type: type[Any], handler: ReadHandler) -> None:
         """Answer frames of `frame_type` with `handler`, in order with everyone's writes."""
@@ -434,9 +448,11 @@ class Hub:
         frames = await self._store.events_json(incident_id, after=record.state.seq)
         if not frames:
             return
+        events: list[Event] = []
         try:
             for frame in frames:
-                apply_event(record.state, Event.model_validate_json(frame))
+                events.append(Event.model_validate_json(frame))
+                apply_event(record.state, events[-1])
         except (ProjectionError, ValueError) as exc:
             # Its copy is now half-applied: load it afresh, keeping who follows it.
             log.error("incident %d: events from other nodes do not apply: %s", incident_id, exc)
@@ -449,6 +465,11 @@ class Hub:
             self._cache.summaries[incident_id] = record.state.summary()
         for conn in list(self._incidents[incident_id].subscribers):
             conn.send(message)
+        for observer in self._other_nodes_observers:
+            try:
+                observer(events)
+            except Exception:  # an integration's bug must never stop the war room
+                log.exception("observer %r failed", observer)
 
     async def _prepare(self, batch: list[_Request | _ServerWrite]) -> None:
         """Bring what the turn needs into memory: the incidents it names that are not loaded,

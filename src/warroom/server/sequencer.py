@@ -1,10 +1,10 @@
 """The seam around the sequencer: what handlers and integrations may ask of it, and nothing about
 how it decides, numbers, commits and publishes.
 
-`Hub` is the in-memory implementation for one node. A shared-database implementation (several
-stateless nodes on one PostgreSQL, a per-incident row or advisory lock around decide-and-commit,
-LISTEN/NOTIFY to fan committed events out to every node's followers) can take its place without
-touching the websocket server or the integrations, which only see this protocol.
+`Hub` implements it, for one node on its own database and for one of several stateless nodes on
+one PostgreSQL (per-incident advisory locks around the commit, a turn decided again when another
+node committed first, LISTEN/NOTIFY to fan committed events out to every node's followers: see
+`warroom.server.cluster`); the websocket server and the integrations only see this protocol.
 """
 
 from __future__ import annotations
