@@ -21,7 +21,7 @@ from warroom.domain.commands import (
     SetItemState,
 )
 from warroom.domain.errors import ErrorCode
-from warroom.domain.events import EntryAdded, Event
+from warroom.domain.events import ChecklistItemAdded, ChecklistItemChanged, EntryAdded, Event
 from warroom.domain.timeline import EntryKind
 from warroom.node import WarroomNode, start_node
 from warroom.server.auth import Authenticator
@@ -97,7 +97,7 @@ async def test_a_write_on_one_node_is_seen_by_a_console_on_another(
         await writer.close()
 
 
-async def test_a_node_with_an_out_of_date_copy_catches_up_and_writes_without_a_gap(
+async def test_a_node_with_an_out_of_date_copy_catches_up_and_decides_again_without_a_gap(
     pg_url: str, tokens: dict[str, str]
 ) -> None:
     """Two sequencers on one database and no fan-out between them: the second one's copy is
@@ -131,6 +131,15 @@ async def test_a_node_with_an_out_of_date_copy_catches_up_and_writes_without_a_g
         assert state is not None
         assert [e.text for e in state.timeline][-2:] == ["from the first", "from the second"]
         assert [e.seq for e in await stores[0].load_events()] == [1, 2, 3]
+        # A write that the out-of-date copy would refuse (the item is not in it) is checked
+        # against the latest seq, decided again, and applied.
+        added = ChecklistItemAdded(item_id=99, title="fail over the database")
+        assert await first.record(incident, added) == 4
+        done = ChecklistItemChanged(item_id=99, state=ItemState.DONE, previous=ItemState.TODO)
+        assert await second.record(incident, done) == 5
+        state = second.incident_state(incident)
+        assert state is not None
+        assert next(i.state for i in state.checklist if i.id == 99) is ItemState.DONE
     finally:
         for task in tasks:
             task.cancel()
