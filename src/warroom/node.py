@@ -27,6 +27,7 @@ from warroom.server.hub import Clock, Hub, utc_now
 from warroom.server.incidents import IncidentCache
 from warroom.server.observability import NodeMetrics, TimedSqliteStore
 from warroom.store.base import StoreError
+from warroom.store.leadership import Leadership, leadership_for
 from warroom.store.open import Store, describe, open_store
 from warroom.store.sqlite import SqliteStore
 
@@ -50,9 +51,12 @@ class WarroomNode:
         server: WarroomServer,
         config: ServerConfig,
         metrics: NodeMetrics,
+        leadership: Leadership,
         http: HttpEndpoints | None = None,
     ) -> None:
         self.store = store
+        self.leadership = leadership
+        """Whether this node runs the integrations (always, on SQLite)."""
         self.hub = hub
         self.integrations = integrations
         self.server = server
@@ -103,6 +107,12 @@ class WarroomNode:
     def url(self) -> str:
         return self.server.url
 
+    def role(self) -> str:
+        """Whether this node runs the integrations, in words for `/readyz`."""
+        if self.leadership.is_leader:
+            return "integrations: this node (leader)"
+        return "integrations: another node (follower)"
+
     async def ready(self) -> str | None:
         """None when the node can serve: the sequencer runs and the database answers."""
         if self._hub_task.done():
@@ -120,6 +130,7 @@ class WarroomNode:
             await self.http.close()
         await self.server.close()
         await self.integrations.close()
+        await self.leadership.close()
         self.metrics.stop()
         if self._archiver is not None:
             self._archiver.cancel()
@@ -190,8 +201,17 @@ async def start_node(
     except BaseException:
         await store.close()
         raise
-    # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
-    integrations = await Integrations.start(hub, store, config, clock, timers=clock is utc_now)
+    leadership = leadership_for(store, config.db_password_file)
+    try:
+        await leadership.start()
+        # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
+        integrations = await Integrations.start(
+            hub, store, config, clock, timers=clock is utc_now, leadership=leadership
+        )
+    except BaseException:
+        await leadership.close()
+        await store.close()
+        raise
     server = WarroomServer(
         hub,
         auth,
@@ -200,13 +220,19 @@ async def start_node(
         status_pages=integrations.status,
         features=offered_features(config),
     )
-    hub.add_observer(metrics.on_events_committed)
+    # This node's commits only: every node counts its own, so the cluster's sum is the total.
+    hub.add_observer(metrics.on_events_committed, other_nodes=False)
     metrics.watch_triage(integrations.triage.counts)
+    metrics.watch_leadership(lambda: leadership.is_leader)
     metrics.start()
-    node = WarroomNode(store, hub, integrations, server, config, metrics)
+    node = WarroomNode(store, hub, integrations, server, config, metrics, leadership)
     if http is not None:
         node.http = HttpEndpoints(
-            http, ready=node.ready, metrics=metrics.exposition, webhook=_webhook(node)
+            http,
+            ready=node.ready,
+            metrics=metrics.exposition,
+            webhook=_webhook(node),
+            role=None if isinstance(store, TimedSqliteStore) else node.role,
         )
     try:
         try:

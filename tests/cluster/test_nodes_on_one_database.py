@@ -72,7 +72,7 @@ async def test_a_write_on_one_node_is_seen_by_a_console_on_another(
 ) -> None:
     a, b, _ = three_nodes
     seen_on_a: list[Event] = []
-    a.hub.add_observer_of_other_nodes(seen_on_a.extend)
+    a.hub.add_observer(seen_on_a.extend)
     watcher = await _client(a, tokens["alice"])
     writer = await _client(b, tokens["alice"])
     try:

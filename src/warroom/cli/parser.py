@@ -314,8 +314,8 @@ def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> No
     parser.add_argument(
         "--server",
         default=default,
-        help="server URL, ws:// or unix:PATH (env WARROOM_SERVER, console.toml `server`; default: "
-        "your private local server)",
+        help="server URL, ws:// or unix:PATH, or several nodes separated by commas to fail over "
+        "between (env WARROOM_SERVER, console.toml `server`; default: your private local server)",
     )
     parser.add_argument(
         "--token-file",

@@ -36,8 +36,15 @@ class StatusPublisher:
         clock: Callable[[], datetime],
         folder: Path | None,
         statuspage: StatuspageNotifier | None,
+        leading: Callable[[], bool] = lambda: True,
     ) -> None:
+        """Args:
+        leading: says whether this node runs the integrations now (one node of a cluster
+            does; see `warroom.store.leadership`). Every node keeps its own `/status`
+            page current; only the leader drafts and publishes.
+        """
         self._hub = hub
+        self._leading = leading
         self._tasks = tasks
         self._clock = clock
         self._folder = folder
@@ -69,7 +76,7 @@ class StatusPublisher:
             self._tasks.spawn(self.prepare_resolutions(resolved), "resolved drafts")
         if not approvals:
             return
-        if self._statuspage is not None:
+        if self._statuspage is not None and self._leading():
             for event in approvals:
                 self._tasks.spawn(self._publish(event), f"statuspage #{event.incident_id}")
 
@@ -80,6 +87,8 @@ class StatusPublisher:
         One at a time, each decided on the committed state: a second call sees the first's
         draft and drafts nothing.
         """
+        if not self._leading():
+            return 0
         drafted = 0
         async with self._preparing:
             for state in self._hub.states:

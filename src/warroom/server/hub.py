@@ -262,20 +262,20 @@ class Hub:
         queued before."""
         self._queue.put_nowait(_Refresh(incident_id, seq))
 
-    def add_observer(self, observer: Callable[[list[Event]], None]) -> None:
-        """Call `observer` with every turn's committed events, after they are broadcast.
+    def add_observer(
+        self, observer: Callable[[list[Event]], None], *, other_nodes: bool = True
+    ) -> None:
+        """Call `observer` with every turn's committed events, after they are broadcast, and
+        (unless `other_nodes` is False) with the events other nodes on a shared database
+        committed, as this node reads them: features that one node runs for all (the
+        integrations' leader) see every write, whichever node took it.
 
         Observers (paging, status page, reminders) must only schedule work, never block: they
         run inside the sequencer's turn.
         """
         self._observers.append(observer)
-
-    def add_observer_of_other_nodes(self, observer: Callable[[list[Event]], None]) -> None:
-        """Call `observer` with the events other nodes on a shared database committed, as this
-        node reads them (per incident, in seq order). For a feature that one node runs for all
-        (the integrations' leader); `add_observer` sees this node's own commits only, so that a
-        feature every node runs acts once."""
-        self._other_nodes_observers.append(observer)
+        if other_nodes:
+            self._other_nodes_observers.append(observer)
 
     def route(self, frame_type: type[Any], handler: ReadHandler) -> None:
         """Answer frames of `frame_type` with `handler`, in order with everyone's writes."""

@@ -53,8 +53,11 @@ class Sequencer(Protocol):
         """Every incident's committed state, in id order."""
         ...
 
-    def add_observer(self, observer: Callable[[list[Event]], None]) -> None:
-        """Call `observer` with every batch of committed events; it must only schedule work."""
+    def add_observer(
+        self, observer: Callable[[list[Event]], None], *, other_nodes: bool = True
+    ) -> None:
+        """Call `observer` with every batch of committed events, also those other nodes on a
+        shared database committed (unless `other_nodes` is False); it must only schedule work."""
         ...
 
     def send_to_followers(self, incident_id: int, frame: str) -> None:

@@ -549,9 +549,11 @@ class PostgresStore:
         users: Sequence[User],
         triage_items: Sequence[TriageItem],
         triage_log: Sequence[TriageRecord],
+        archived: Sequence[int] = (),
     ) -> None:
         """Fill an empty database with a whole war room (`warroom migrate`), in one transaction:
-        everything or nothing. The tables' keys and constraints check what comes in.
+        everything or nothing. The tables' keys and constraints check what comes in. The
+        incidents in `archived` were archived in the source and stay archived here.
 
         Raises:
             StoreError: the database already holds a war room, or a row was refused.
@@ -612,6 +614,18 @@ class PostgresStore:
             )
             for incident_id in sorted({e.incident_id for e in events}):
                 await self._derive_summary(conn, incident_id)
+            if archived:
+                # As `archive` moves them: out of the live log, the summary marked.
+                ids = sorted(archived)
+                await conn.execute(
+                    "WITH moved AS (DELETE FROM events WHERE incident_id = ANY($1::bigint[]) "
+                    "RETURNING *) INSERT INTO archived_events SELECT * FROM moved",
+                    ids,
+                )
+                await conn.execute(
+                    "UPDATE incident_summaries SET archived = true WHERE id = ANY($1::bigint[])",
+                    ids,
+                )
 
     async def load_triage_log(self) -> list[TriageRecord]:
         """The whole triage log, oldest first."""

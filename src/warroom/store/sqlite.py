@@ -321,6 +321,13 @@ class SqliteStore:
                 found[(str(actor), str(command_id))] = (int(stream), int(seq))
         return found
 
+    async def archived_incidents(self) -> list[int]:
+        """The ids of the archived incidents, in order (`warroom migrate` keeps them archived)."""
+        async with self._db.execute(
+            "SELECT id FROM incident_summaries WHERE archived = 1 ORDER BY id"
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
+
     async def archive(self, before: datetime) -> list[int]:
         async with self._transaction("archive closed incidents in"):
             async with self._db.execute(

@@ -160,7 +160,9 @@ class WarroomApp(App[None]):
                 screen.open_alerts = waiting
 
     def on_connection_updated(self, message: ConnectionUpdated) -> None:
-        info = ConnectionInfo(message.status, message.unsent, self.client.url)
+        info = ConnectionInfo(
+            message.status, message.unsent, self.client.url, len(self.client.urls)
+        )
         if self._restored:
             # A restored entry the server had already stored is acknowledged without a new
             # event; it is settled once the client no longer holds it.

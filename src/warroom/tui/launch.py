@@ -15,11 +15,11 @@ from warroom.console_config import client_token, load_console_config
 from warroom.demo import seed_demo
 from warroom.demo_data import DEMO_LINKS
 from warroom.local import (
+    any_server_answers,
     choose_server,
     ensure_local_token,
     local_server,
     local_user_name,
-    server_answers,
 )
 from warroom.node import start_node
 from warroom.paths import default_db, outbox_file
@@ -66,7 +66,7 @@ async def open_console(
         url = choice.url
         token = client_token(args.token, args.token_file, settings)
         if choice.named:
-            reachable = await server_answers(url)
+            reachable = await any_server_answers(url)
         else:
             url, embedded = await local_server(default_db())
             if embedded is not None:
