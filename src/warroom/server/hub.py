@@ -438,7 +438,9 @@ class Hub:
                 line = self._cache.summaries.get(incident_id)
                 # Every node holds the live incidents; a closed one only while it is used.
                 if line is not None and line.phase is not Phase.POSTMORTEM_DONE:
-                    await self._cache.load(incident_id)
+                    # Declared on another node since this one started: all of it is news here.
+                    loaded = await self._cache.load(incident_id)
+                    self._tell_of_other_nodes([Event.model_validate_json(f) for f in loaded.frames])
             elif record.state.seq < seq:
                 await self._read_others_events(incident_id, record)
 
@@ -465,6 +467,9 @@ class Hub:
             self._cache.summaries[incident_id] = record.state.summary()
         for conn in list(self._incidents[incident_id].subscribers):
             conn.send(message)
+        self._tell_of_other_nodes(events)
+
+    def _tell_of_other_nodes(self, events: list[Event]) -> None:
         for observer in self._other_nodes_observers:
             try:
                 observer(events)
