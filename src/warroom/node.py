@@ -29,6 +29,7 @@ from warroom.server.observability import NodeMetrics, TimedSqliteStore
 from warroom.store.base import StoreError
 from warroom.store.leadership import Leadership, leadership_for
 from warroom.store.open import Store, describe, open_store
+from warroom.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,14 @@ class WarroomNode:
         self.metrics = metrics
         self.http = http
         self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
+        self._cluster: asyncio.Task[None] | None = None
+        if not isinstance(store, SqliteStore):
+            # Imported here: SQLite nodes do not load the PostgreSQL driver.
+            from warroom.server.cluster import follow_other_nodes
+
+            self._cluster = asyncio.create_task(
+                follow_other_nodes(hub, store), name="warroom-cluster"
+            )
         self._archiver: asyncio.Task[None] | None = None
         if config.history.archive_after_days is not None:
             self._archiver = asyncio.create_task(
@@ -127,9 +136,11 @@ class WarroomNode:
             self._archiver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._archiver
-        self._hub_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._hub_task
+        for task in (self._cluster, self._hub_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.store.close()
 
     async def __aenter__(self) -> Self:
@@ -209,7 +220,8 @@ async def start_node(
         status_pages=integrations.status,
         features=offered_features(config),
     )
-    hub.add_observer(metrics.on_events_committed)
+    # This node's commits only: every node counts its own, so the cluster's sum is the total.
+    hub.add_observer(metrics.on_events_committed, other_nodes=False)
     metrics.watch_triage(integrations.triage.counts)
     metrics.watch_leadership(lambda: leadership.is_leader)
     metrics.start()

@@ -56,6 +56,15 @@ def _snapshot_is_cheaper(record: LoadedIncident, since: int) -> bool:
     return len(state_json) + EVENT_BYTE_COST * tail < EVENT_BYTE_COST * missed
 
 
+def current_snapshot_frame(frame_id: str | None, incident_id: int, record: LoadedIncident) -> str:
+    """A `snapshot` frame of the incident as it stands now (serialised for this frame)."""
+    seq = record.state.seq
+    return (
+        f'{{"type":"snapshot","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
+        f'"seq":{seq},"head":{seq},"state":{record.state_json()}}}'
+    )
+
+
 def events_frame(frame_id: str | None, incident_id: int, frames: list[str]) -> str:
     """An `events` frame around events already serialised (at commit, once)."""
     return (
