@@ -48,7 +48,7 @@ from warroom.domain.timeline import USER_KINDS, EntryKind
 START = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 PEOPLE = ("ana", "ben", "chloe", "dev", "emil", "fay")
 SERVICES = ("payments-api", "api-gateway", "ledger", "auth")
-_WRITTEN_KINDS = sorted(USER_KINDS - {EntryKind.STATUS}) + [EntryKind.METRICS, EntryKind.ALERT]
+_WRITTEN_KINDS = [*sorted(USER_KINDS - {EntryKind.STATUS}), EntryKind.METRICS, EntryKind.ALERT]
 
 
 def generated_incident(events: int, *, seed: int = 15, incident_id: int = 1) -> list[Event]:
@@ -86,7 +86,7 @@ def _next_body(rng: random.Random, state: IncidentState) -> EventBody:
     if roll < 0.80:
         return EntryAdded(
             kind=rng.choice(_WRITTEN_KINDS),
-            text=f"finding {state.seq + 1}: {rng.choice(SERVICES)} p99 at {rng.randint(80, 900)} ms",
+            text=f"finding {state.seq + 1}: {rng.choice(SERVICES)} p99 {rng.randint(80, 900)} ms",
             correlation_id=f"cid-{rng.randint(1, 50)}" if rng.random() < 0.2 else None,
         )
     if roll < 0.86:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from bench.incident_log import generated_incident
+
 from warroom.domain.events import Event
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.domain.replay_index import ChangeKind, ReplayIndex, change_kind
@@ -74,7 +74,9 @@ def test_change_jumps_land_on_the_next_and_previous_change_of_that_kind(log: lis
         assert changes, kind
         assert index.next_change(1, kind) == changes[0]
         assert index.next_change(changes[0], kind) == (changes[1] if len(changes) > 1 else None)
-        assert index.previous_change(changes[-1], kind) == (changes[-2] if len(changes) > 1 else None)
+        assert index.previous_change(changes[-1], kind) == (
+            changes[-2] if len(changes) > 1 else None
+        )
         assert index.next_change(changes[-1], kind) is None
         assert index.previous_change(changes[0], kind) is None
 

@@ -298,6 +298,23 @@ def _reading_commands(sub: Commands) -> None:
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(run=actions.export)
 
+    replay = _client_command(
+        sub,
+        "replay",
+        "replay an incident read-only, event by event, from the server or a JSON export",
+    )
+    source = replay.add_mutually_exclusive_group(required=True)
+    source.add_argument("incident", type=int, nargs="?", help="the incident, read from the server")
+    source.add_argument(
+        "--file",
+        type=Path,
+        metavar="EXPORT.json",
+        help="a `warroom export --format json` file instead: no server needed",
+    )
+    replay.add_argument("--at", type=int, metavar="SEQ", help="open at this event (default: last)")
+    replay.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+    replay.set_defaults(run=actions.replay)
+
 
 def _client_command(sub: Commands, name: str, help_text: str) -> argparse.ArgumentParser:
     command = sub.add_parser(name, help=help_text, description=help_text)

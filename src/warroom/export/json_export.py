@@ -43,7 +43,7 @@ def read_export(text: str) -> list[Event]:
     except ValueError as exc:
         raise ExportFileError(f"not JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != "warroom-incident":
-        raise ExportFileError("not a warroom incident export (no \"format\": \"warroom-incident\")")
+        raise ExportFileError('not a warroom incident export (no "format": "warroom-incident")')
     version = document.get("version")
     if not isinstance(version, int) or version > EXPORT_FORMAT_VERSION:
         raise ExportFileError(

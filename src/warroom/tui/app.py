@@ -66,6 +66,7 @@ class WarroomApp(App[None]):
         "styles/dialogs.tcss",
         "styles/views.tcss",
         "styles/projector.tcss",
+        "styles/replay.tcss",
     ]
     COMMANDS = App.COMMANDS | {WarroomCommands, IncidentCommands, ThemeCommands}
     BINDINGS = bindings_for(Scope.APP)
