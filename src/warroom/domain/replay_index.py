@@ -11,7 +11,8 @@ the timeline's entries with the states made from it. That is safe because the pr
 an existing entry, checklist item or public draft only after looking it up through
 `IncidentState.entry`, `item` or `external_update`: the state made here answers each lookup with
 a private copy put in the looked-up object's place, so the shared object is never written. The
-small parts of the state (header, roster) are copied whole. tests/domain/test_replay_index.py
+header and the roster are copied one level (the projection replaces role tenures rather than
+changing them). tests/domain/test_replay_index.py
 folds every step of a generated incident both ways, checkpoints revisited after, and compares.
 """
 
@@ -73,7 +74,7 @@ class _CopyOnLookup(IncidentState):
     def entry(self, entry_id: int) -> TimelineEntry | None:
         index = bisect_left(self.timeline, entry_id, key=lambda e: e.id)
         if index < len(self.timeline) and self.timeline[index].id == entry_id:
-            own = self.timeline[index] = self.timeline[index].model_copy(deep=True)
+            own = self.timeline[index] = _copy(self.timeline[index])
             return own
         return None
 
@@ -90,21 +91,35 @@ _Model = TypeVar("_Model", bound=BaseModel)
 def _own(items: list[_Model], wanted: Callable[[_Model], bool]) -> _Model | None:
     for index, item in enumerate(items):
         if wanted(item):
-            own = items[index] = item.model_copy(deep=True)
+            own = items[index] = _copy(item)
             return own
     return None
 
 
+def _copy(model: _Model) -> _Model:
+    """A copy of `model` whose lists and dicts are its own; their elements are shared.
+
+    One level is enough: the projection changes a looked-up object's own fields and appends to
+    its lists, and it replaces (never changes) what those lists hold. A deep copy would cost a
+    millisecond for an entry with a long history, which a jump cannot afford.
+    """
+    own = model.model_copy()
+    for name, value in own.__dict__.items():
+        if isinstance(value, list | dict):
+            own.__dict__[name] = value.copy()
+    return own
+
+
 def _clone(state: IncidentState) -> _CopyOnLookup:
-    """A state equal to `state` that can be folded on without changing `state`: lists are new
-    lists of the same (shared) elements, models are copied whole."""
+    """A state equal to `state` that can be folded on without changing `state`: its lists are
+    new lists of the same (shared) elements, its models (header, roster) copied one level."""
     fields: dict[str, object] = {}
     for name in IncidentState.model_fields:
         value = getattr(state, name)
         if isinstance(value, list):
             value = list(value)
         elif isinstance(value, BaseModel):
-            value = value.model_copy(deep=True)
+            value = _copy(value)
         fields[name] = value
     return _CopyOnLookup.model_construct(**fields)  # type: ignore[arg-type]
 

@@ -3,6 +3,8 @@ the server or out of a JSON export; it holds no client, so it cannot write anywh
 
 from __future__ import annotations
 
+import gc
+
 from textual.app import App
 
 from warroom.domain.events import Event
@@ -38,6 +40,10 @@ class ReplayApp(App[None]):
         return dict(getattr(self, "_variable_defaults", {}))
 
     def on_mount(self) -> None:
+        # The folded log and its checkpoints live as long as the app: keep the cyclic collector
+        # from walking them again on every collection (as the console does for an incident).
+        gc.collect()
+        gc.freeze()
         screen = ReplayScreen(self.index, local_now().tzinfo, at=self._at)
         self.push_screen(screen, lambda _: self.exit())
 
