@@ -128,6 +128,11 @@ def _server_commands(sub: Commands) -> None:
     demo = sub.add_parser("demo", help="open the TUI on a realistic SEV1 incident")
     _client_options(demo)
     demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+    demo.add_argument(
+        "--replay",
+        action="store_true",
+        help="replay the demo incident from its declaration instead (step, jump, play)",
+    )
     demo.set_defaults(run=actions.run_demo)
 
 

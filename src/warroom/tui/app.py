@@ -113,6 +113,11 @@ class WarroomApp(App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(getattr(self, "_variable_defaults", {}))
 
+    @property
+    def start_incident(self) -> int | None:
+        """The incident the console opens on, if it was given one."""
+        return self._start_incident
+
     def on_mount(self) -> None:
         for warning in self._warnings:
             self.notify(clean(warning), title="Themes", severity="warning", markup=False)
