@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.harness import Results, Settings
+from warroom.domain.replay_index import CHECKPOINT_EVERY
 
 NOISY = 0.25
 """Cores of other work during a run above which its figures are called out as skewed."""
@@ -158,7 +159,7 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         ("Memory", memory),
         ("TUI (headless)", tui),
         ("History (closed incidents in the database; memory and start-up)", history),
-        ("Replay (one incident in memory, checkpoints every 1,000 events)", replay),
+        (f"Replay (one incident in memory, checkpoints every {CHECKPOINT_EVERY:,} events)", replay),
     ]
 
 
