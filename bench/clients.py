@@ -155,7 +155,8 @@ class JsonClient(BenchClient):
                 self.recorder.errors.append(f"client {self.gid}: duplicate command id {frame}")
             self.on_ack(frame["id"])
         elif kind == "snapshot" and frame.get("id") == self._subscribe_id:
-            self.synced.set()
+            if frame.get("head", frame["seq"]) <= frame["seq"]:
+                self.synced.set()  # else the events after a stored snapshot follow at once
         elif kind == "error" and len(self.recorder.errors) < 10:
             self.recorder.errors.append(f"client {self.gid}: {raw!r}"[:500])
 

@@ -18,7 +18,7 @@ UNLIMITED = 1_000_000_000
 would throttle the burst writers, not the server."""
 
 
-async def serve(db: Path, settings: ServerSettings) -> None:
+async def serve(db: str, settings: ServerSettings) -> None:
     """Serve until SIGTERM, announcing the port on stdout once listening."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -32,7 +32,7 @@ async def serve(db: Path, settings: ServerSettings) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--db", required=True, help="a SQLite path or a postgresql:// URL")
     parser.add_argument("--profile", type=Path, help="write cProfile stats here on exit")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

@@ -76,7 +76,7 @@ def start(kind: str, workdir: Path, profile: Path | None = None) -> Target:
     return Target(kind, ServerProcess.launch(kind, "bench.serve_floor", [], workdir))
 
 
-async def make_user(db: Path, name: str = BENCH_USER) -> str:
+async def make_user(db: Path | str, name: str = BENCH_USER) -> str:
     from warroom.users import create_user
 
     return await create_user(db, name)

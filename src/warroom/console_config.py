@@ -3,7 +3,7 @@
 Example:
 
     theme = "warroom-contrast"           # for the projector
-    server = "wss://warroom.example.org"
+    server = "wss://warroom.example.org"  # or several nodes: "wss://a.example.org,wss://b…"
     token_file = "~/.config/warroom/token"  # mode 0600; keeps the token off the command line
 
     [keys]                               # binding id = key(s), as Textual's keymaps take them
@@ -22,17 +22,28 @@ import stat
 from collections.abc import Collection
 from pathlib import Path
 
+from pydantic import field_validator
+
 from warroom.paths import config_dir, environment
+from warroom.protocol.endpoint import server_addresses
 from warroom.settings import ConfigError, WarroomSettings, load_settings, problem_line
 
 
 class ConsoleConfig(WarroomSettings):
     theme: str | None = None
     server: str | None = None
+    """One server address, or several separated by commas to fail over between nodes."""
     token_file: Path | None = None
     """A file holding the user's token, readable by the user alone (like ssh keys)."""
     keys: dict[str, str] = {}
     """Binding id -> key(s); the ids are checked against the console's command table."""
+
+    @field_validator("server")
+    @classmethod
+    def _addresses_valid(cls, value: str | None) -> str | None:
+        if value is not None:
+            server_addresses(value)  # its ValueError names the bad address
+        return value
 
 
 def console_config_file() -> Path:

@@ -26,9 +26,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from warroom.client.session import ClientError
 from warroom.node import WarroomNode, start_node
 from warroom.paths import local_socket, local_token_file, private_dir
-from warroom.protocol.endpoint import unix_socket_of, unix_url
+from warroom.protocol.endpoint import BadServerAddress, server_addresses, unix_socket_of, unix_url
 from warroom.server.app import ServerSettings
 from warroom.store.base import StoreError
 from warroom.users import create_user
@@ -46,10 +47,19 @@ class ServerChoice:
 
 def choose_server(flag: str | None, configured: str | None) -> ServerChoice:
     """The command line wins, then `WARROOM_SERVER` or console.toml (`configured`), then the
-    private local server."""
+    private local server. A named server may be several, comma-separated: the client fails over.
+
+    Raises:
+        ClientError: one line naming the address that is not valid.
+    """
     named = flag or configured
     if named:
-        return ServerChoice(named, named=True)
+        try:
+            addresses = server_addresses(named)
+        except BadServerAddress as exc:
+            source = "--server" if flag else "the server setting"
+            raise ClientError(f"{source}: {exc}") from None
+        return ServerChoice(",".join(addresses), named=True)
     return ServerChoice(unix_url(local_socket()), named=False)
 
 
@@ -59,6 +69,14 @@ def health_url(server_url: str) -> str:
     parts = urlsplit(server_url)
     scheme = "https" if parts.scheme == "wss" else "http"
     return f"{scheme}://{parts.netloc}/healthz"
+
+
+async def any_server_answers(server_urls: str, patience: float = 1.0) -> bool:
+    """True if one of the comma-separated servers answers its health check."""
+    for url in server_addresses(server_urls):
+        if await server_answers(url, patience):
+            return True
+    return False
 
 
 async def server_answers(server_url: str, patience: float = 1.0) -> bool:

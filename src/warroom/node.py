@@ -27,7 +27,9 @@ from warroom.server.hub import Clock, Hub, utc_now
 from warroom.server.incidents import IncidentCache
 from warroom.server.observability import NodeMetrics, TimedSqliteStore
 from warroom.store.base import StoreError
+from warroom.store.leadership import Leadership, leadership_for
 from warroom.store.open import Store, describe, open_store
+from warroom.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +51,12 @@ class WarroomNode:
         server: WarroomServer,
         config: ServerConfig,
         metrics: NodeMetrics,
+        leadership: Leadership,
         http: HttpEndpoints | None = None,
     ) -> None:
         self.store = store
+        self.leadership = leadership
+        """Whether this node runs the integrations (always, on SQLite)."""
         self.hub = hub
         self.integrations = integrations
         self.server = server
@@ -59,6 +64,14 @@ class WarroomNode:
         self.metrics = metrics
         self.http = http
         self._hub_task = asyncio.create_task(hub.run(), name="warroom-sequencer")
+        self._cluster: asyncio.Task[None] | None = None
+        if not isinstance(store, SqliteStore):
+            # Imported here: SQLite nodes do not load the PostgreSQL driver.
+            from warroom.server.cluster import follow_other_nodes
+
+            self._cluster = asyncio.create_task(
+                follow_other_nodes(hub, store), name="warroom-cluster"
+            )
         self._archiver: asyncio.Task[None] | None = None
         if config.history.archive_after_days is not None:
             self._archiver = asyncio.create_task(
@@ -94,6 +107,12 @@ class WarroomNode:
     def url(self) -> str:
         return self.server.url
 
+    def role(self) -> str:
+        """Whether this node runs the integrations, in words for `/readyz`."""
+        if self.leadership.is_leader:
+            return "integrations: this node (leader)"
+        return "integrations: another node (follower)"
+
     async def ready(self) -> str | None:
         """None when the node can serve: the sequencer runs and the database answers."""
         if self._hub_task.done():
@@ -111,14 +130,17 @@ class WarroomNode:
             await self.http.close()
         await self.server.close()
         await self.integrations.close()
+        await self.leadership.close()
         self.metrics.stop()
         if self._archiver is not None:
             self._archiver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._archiver
-        self._hub_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._hub_task
+        for task in (self._cluster, self._hub_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.store.close()
 
     async def __aenter__(self) -> Self:
@@ -179,8 +201,17 @@ async def start_node(
     except BaseException:
         await store.close()
         raise
-    # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
-    integrations = await Integrations.start(hub, store, config, clock, timers=clock is utc_now)
+    leadership = leadership_for(store, config.db_password_file)
+    try:
+        await leadership.start()
+        # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
+        integrations = await Integrations.start(
+            hub, store, config, clock, timers=clock is utc_now, leadership=leadership
+        )
+    except BaseException:
+        await leadership.close()
+        await store.close()
+        raise
     server = WarroomServer(
         hub,
         auth,
@@ -189,13 +220,19 @@ async def start_node(
         status_pages=integrations.status,
         features=offered_features(config),
     )
-    hub.add_observer(metrics.on_events_committed)
+    # This node's commits only: every node counts its own, so the cluster's sum is the total.
+    hub.add_observer(metrics.on_events_committed, other_nodes=False)
     metrics.watch_triage(integrations.triage.counts)
+    metrics.watch_leadership(lambda: leadership.is_leader)
     metrics.start()
-    node = WarroomNode(store, hub, integrations, server, config, metrics)
+    node = WarroomNode(store, hub, integrations, server, config, metrics, leadership)
     if http is not None:
         node.http = HttpEndpoints(
-            http, ready=node.ready, metrics=metrics.exposition, webhook=_webhook(node)
+            http,
+            ready=node.ready,
+            metrics=metrics.exposition,
+            webhook=_webhook(node),
+            role=None if isinstance(store, TimedSqliteStore) else node.role,
         )
     try:
         try:

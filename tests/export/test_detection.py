@@ -13,12 +13,16 @@ from warroom.export.markdown import render_markdown
 T0 = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
 
 
-def test_time_to_declare_comes_from_the_alert_start() -> None:
+def declared_from_alert(
+    alert_name: str, *, started: timedelta, triaged: timedelta, title: str, severity: Severity
+) -> tuple[Detection, Event]:
+    """An incident declared at T0 from the triage of an alert that started `started` before
+    and reached triage `triaged` before."""
     detection = Detection(
         triage_id=7,
-        alert_name="HighErrorRate <b>",
-        alert_started_at=T0 - timedelta(minutes=6),
-        triage_opened_at=T0 - timedelta(minutes=5),
+        alert_name=alert_name,
+        alert_started_at=T0 - started,
+        triage_opened_at=T0 - triaged,
     )
     declared = Event(
         incident_id=1,
@@ -26,12 +30,23 @@ def test_time_to_declare_comes_from_the_alert_start() -> None:
         at=T0,
         actor="oncall",
         body=IncidentDeclared(
-            title="Ledger errors",
-            severity=Severity.SEV1,
-            channel="#incident-2026-11-29-ledger-errors",
+            title=title,
+            severity=severity,
+            channel="#incident-2026-11-29-declared",
             checklist=[],
             detection=detection,
         ),
+    )
+    return detection, declared
+
+
+def test_time_to_declare_comes_from_the_alert_start() -> None:
+    _, declared = declared_from_alert(
+        "HighErrorRate <b>",
+        started=timedelta(minutes=6),
+        triaged=timedelta(minutes=5),
+        title="Ledger errors",
+        severity=Severity.SEV1,
     )
     state = replay([declared])
     text = render_markdown(state, [declared], tz=UTC, generated_at=T0)
@@ -48,24 +63,12 @@ def test_time_to_declare_comes_from_the_alert_start() -> None:
 
 def test_time_to_declare_is_the_domains_measure() -> None:
     """The export shows `Detection.time_to_declare`, the one place that computes it."""
-    detection = Detection(
-        triage_id=1,
-        alert_name="Slow",
-        alert_started_at=T0 - timedelta(minutes=95),
-        triage_opened_at=T0 - timedelta(minutes=90),
-    )
-    declared = Event(
-        incident_id=1,
-        seq=1,
-        at=T0,
-        actor="oncall",
-        body=IncidentDeclared(
-            title="Slow",
-            severity=Severity.SEV2,
-            channel="#incident-2026-11-29-slow",
-            checklist=[],
-            detection=detection,
-        ),
+    detection, declared = declared_from_alert(
+        "Slow",
+        started=timedelta(minutes=95),
+        triaged=timedelta(minutes=90),
+        title="Slow",
+        severity=Severity.SEV2,
     )
     state = replay([declared])
     took = detection.time_to_declare(T0)

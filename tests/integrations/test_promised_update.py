@@ -4,77 +4,24 @@ server's overdue reminder fires then, and the post-mortem records it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.support.settings import TEST_SETTINGS
-from warroom.client.session import WarroomClient, new_id
-from warroom.domain.commands import DeclareIncident, PostStatusUpdate
-from warroom.domain.events import SERVER_ACTOR
+from tests.support.reminder_room import Room, open_room
 from warroom.domain.projection import replay
 from warroom.domain.severity import Severity
-from warroom.domain.update_clock import OVERDUE_REMINDER_TEXT, next_update_due
+from warroom.domain.update_clock import next_update_due
 from warroom.export.markdown import render_markdown
-from warroom.node import WarroomNode, start_node
-from warroom.users import create_user
 
 T0 = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
 
 
-class FrozenClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Room:
-    server: WarroomNode
-    client: WarroomClient
-    clock: FrozenClock
-
-    async def incident_with_update(self, severity: Severity, next_in: timedelta) -> int:
-        """Declared at T0, an internal update at T0+1 min promising the next in `next_in`."""
-        ack = await self.client.execute(
-            DeclareIncident(id=new_id(), title="Payments", severity=severity)
-        )
-        self.clock.now = T0 + timedelta(minutes=1)
-        await self.client.execute(
-            PostStatusUpdate(
-                id=new_id(), incident_id=ack.incident_id, status="rolling back",
-                next_update_at=self.clock.now + next_in,
-            )
-        )  # fmt: skip
-        return ack.incident_id
-
-    async def tick_at(self, minutes: float) -> int:
-        self.clock.now = T0 + timedelta(minutes=minutes)
-        return await self.server.integrations.reminders.tick()
-
-    def reminders(self, incident_id: int) -> list[str]:
-        state = self.server.hub.incident_state(incident_id)
-        assert state is not None
-        return [
-            e.text
-            for e in state.timeline
-            if e.author == SERVER_ACTOR and e.text.startswith(OVERDUE_REMINDER_TEXT)
-        ]
-
-
 @pytest.fixture
 async def room(db_path: Path) -> AsyncIterator[Room]:
-    clock = FrozenClock()
-    token = await create_user(db_path, "alice")
-    async with await start_node(db_path, TEST_SETTINGS, clock=clock) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        yield Room(server, client, clock)
-        await client.close()
+    async with open_room(db_path, T0) as room:
+        yield room
 
 
 async def test_the_reminder_fires_at_the_time_the_cl_chose(room: Room) -> None:

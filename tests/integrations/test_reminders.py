@@ -3,77 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.support.reminder_room import Room, open_room
 from tests.support.settings import TEST_SETTINGS
-from warroom.client.session import WarroomClient, new_id
-from warroom.domain.commands import Command, DeclareIncident, PostStatusUpdate, SetSeverity
-from warroom.domain.events import SERVER_ACTOR
-from warroom.domain.update_clock import OVERDUE_REMINDER_TEXT
-from warroom.node import WarroomNode, start_node
-from warroom.users import create_user
+from warroom.client.session import new_id
+from warroom.domain.commands import PostStatusUpdate, SetSeverity
+from warroom.node import start_node
 
 T0 = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)
 
 
-class FrozenClock:
-    """Server time that only moves when the test moves it."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, minutes: float) -> None:
-        self.now = T0 + timedelta(minutes=minutes)
-
-
-@dataclass
-class Room:
-    """A server on a frozen clock and the IC's client."""
-
-    server: WarroomNode
-    client: WarroomClient
-    clock: FrozenClock
-
-    async def declare(self, severity: int) -> int:
-        ack = await self.client.execute(
-            DeclareIncident(id=new_id(), title="Payments", severity=severity)
-        )
-        return ack.incident_id
-
-    async def do(self, command: Command) -> None:
-        await self.client.execute(command)
-
-    async def tick_at(self, minutes: float) -> int:
-        """Move the clock and let the reminders look; returns how many were written."""
-        self.clock.at(minutes)
-        return await self.server.integrations.reminders.tick()
-
-    def reminders(self, incident_id: int) -> list[str]:
-        state = self.server.hub.incident_state(incident_id)
-        assert state is not None
-        return [
-            e.text
-            for e in state.timeline
-            if e.author == SERVER_ACTOR and e.text.startswith(OVERDUE_REMINDER_TEXT)
-        ]
-
-
 @pytest.fixture
 async def room(db_path: Path) -> AsyncIterator[Room]:
-    clock = FrozenClock()
-    token = await create_user(db_path, "alice")
-    async with await start_node(db_path, TEST_SETTINGS, clock=clock) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        yield Room(server, client, clock)
-        await client.close()
+    async with open_room(db_path, T0) as room:
+        yield room
 
 
 async def test_sev1_overdue_fires_once_at_fifteen_minutes_and_restarts_on_update(

@@ -3,14 +3,16 @@ PostgreSQL with every sequence, user, triage item and triage log record intact, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.support.cli import warroom
+from tests.support.history import closed_log
 from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.demo_data import waiting_alert
 from warroom.domain.commands import AddEntry, DeclareIncident, DismissTriage
+from warroom.domain.events import Event
 from warroom.domain.triage_log import TRIAGE_LOG
 from warroom.node import start_node
 from warroom.store.open import open_store
@@ -124,3 +126,26 @@ async def test_a_password_on_the_command_line_is_refused_before_anything_is_open
     assert result.code != 0
     assert "must not hold a password" in result.err
     assert "s3cret-pw" not in result.err + result.out
+
+
+async def test_archived_incidents_stay_archived_in_the_target(db_path: Path, pg_url: str) -> None:
+    resolved = datetime(2024, 3, 1, tzinfo=UTC)
+    old, recent = closed_log(1, resolved), closed_log(2, resolved + timedelta(days=400))
+    sqlite = await SqliteStore.open(db_path)
+    await sqlite.append([*old, *recent])
+    assert await sqlite.archive(resolved + timedelta(days=1)) == [1]
+    await sqlite.close()
+
+    result = await warroom("migrate", "--from", f"sqlite:{db_path}", "--to", pg_url)
+
+    assert result.code == 0, result.err
+    postgres = await open_store(pg_url)
+    try:
+        # Only the live incident is in the live log; the archived one reads from the archive.
+        assert await postgres.load_events() == recent
+        archived = [Event.model_validate_json(line) for line in await postgres.events_json(1)]
+        assert archived == old
+        # Archiving everything old now moves only what was live: #1 was archived already.
+        assert await postgres.archive(datetime(2100, 1, 1, tzinfo=UTC)) == [2]
+    finally:
+        await postgres.close()

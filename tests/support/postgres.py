@@ -98,9 +98,32 @@ def _wait_until_ready(bindir: Path, server: PostgresServer, log: Path) -> None:
             pytest.fail(f"PostgreSQL did not accept connections: {log.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """Start a private PostgreSQL for the session and stop it (fast shutdown) at the end."""
+@dataclass(frozen=True)
+class PostgresCluster:
+    """A private test server that a test may stop and start again (a database failover)."""
+
+    server: PostgresServer
+    bindir: Path
+    data: Path
+    log: Path
+    options: str
+
+    def stop(self) -> None:
+        """Stop at once (immediate mode: no checkpoint, every client cut off, as in a crash)."""
+        stop = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
+        subprocess.run(_as_server_user(stop), check=True, capture_output=True)
+
+    def start(self) -> None:
+        start = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log)]
+        start += ["-o", self.options, "-w", "start"]
+        subprocess.run(_as_server_user(start), check=True, capture_output=True)
+        _wait_until_ready(self.bindir, self.server, self.log)
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresCluster]:
+    """Start a private PostgreSQL in a temporary directory and stop it (fast shutdown) at the
+    end."""
     bindir = postgres_bin()
     # Not under pytest's tmp dir: that one is private to root, and the server user must reach
     # its data directory and socket. The path stays short for the socket's 107-byte limit.
@@ -134,15 +157,21 @@ def postgres_server() -> Iterator[PostgresServer]:
         f"-c listen_addresses=127.0.0.1 -c port={server.port} "
         f"-c unix_socket_directories={root} -c max_connections=200 -c fsync=on"
     )
-    start = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w"]
-    subprocess.run(_as_server_user([*start, "start"]), check=True, capture_output=True)
+    cluster = PostgresCluster(server, bindir, data, log, options)
     try:
-        _wait_until_ready(bindir, server, log)
-        yield server
+        cluster.start()
+        yield cluster
     finally:
         stop = [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
         subprocess.run(_as_server_user(stop), check=False, capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start a private PostgreSQL for the session and stop it at the end."""
+    with running_postgres() as cluster:
+        yield cluster.server
 
 
 _databases = count(1)

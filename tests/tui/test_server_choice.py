@@ -82,6 +82,32 @@ async def test_a_named_server_that_does_not_answer_is_said_and_retried_never_rep
                 await client.close()
 
 
+async def test_a_console_given_several_nodes_skips_a_dead_one_and_names_the_one_it_is_on(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "shared.db"
+    token = await create_user(db, "alice")
+    dead = f"ws://127.0.0.1:{free_port()}"
+    async with (
+        await start_node(db, ServerSettings(port=0)) as node,
+        AsyncExitStack() as stack,
+    ):
+        app = await open_console(console_args(f"{dead},{node.url}", token), stack, demo=False)
+        client = app.client
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(client, lambda: client.status is ConnectionStatus.CONNECTED)
+            await pilot.pause()
+            status = str(app.screen.query_one("#picker-status", Static).content)
+            assert status.startswith(f"● connected to {node.url}")
+            app.screen.query_one("#declare-title").focus()
+            await pilot.press(*["space" if c == " " else c for c in "Ledger down"], "enter")
+            await until(client, lambda: isinstance(app.screen, MainScreen))
+            await pilot.pause()
+            corner = str(app.screen.query_one("#header-connection", Static).content)
+            assert corner == f"● connected\n127.0.0.1:{node.port}"
+            await client.close()
+
+
 async def test_the_bare_local_mode_serves_on_a_private_unix_socket(tmp_path: Path) -> None:
     async with AsyncExitStack() as stack:
         app = await open_console(console_args(None), stack, demo=False)

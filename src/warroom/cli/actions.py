@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,7 +57,7 @@ from warroom.export.json_export import ExportFileError, export_json, read_export
 from warroom.export.markdown import render_markdown
 from warroom.local import choose_server, saved_local_token
 from warroom.node import ListenError, WarroomNode, serve_until_signalled
-from warroom.paths import default_db
+from warroom.paths import DEFAULT_SERVER, default_db
 from warroom.protocol.frames import Ack, Feature
 from warroom.server.app import ServerSettings
 from warroom.server.http_endpoints import HttpSettings
@@ -638,4 +639,43 @@ async def run_tui(args: argparse.Namespace) -> int:
 async def run_demo(args: argparse.Namespace) -> int:
     from warroom.tui.launch import launch_tui
 
-    return await launch_tui(args, demo=True)
+    try:
+        return await launch_tui(args, demo=True)
+    except ListenError as exc:  # `demo --web` on a taken port
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 1
+
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+"""Listen addresses that name no one address a browser could open."""
+
+
+async def serve_web(args: argparse.Namespace) -> int:
+    from warroom.tui.web_server import serve_console
+
+    if args.public_url is None and args.host in WILDCARD_HOSTS:
+        # The page tells the browser where its websocket is, from this address: a wildcard
+        # would send every browser to its own machine.
+        print(
+            f"warroom: --host {args.host} needs --public-url, the address browsers open "
+            f"(e.g. http://{socket.gethostname()}:{args.port})",
+            file=sys.stderr,
+        )
+        return 2
+    settings = load_console_config()
+    # Checked here, once, rather than by every browser session that would fail on it.
+    choice = choose_server(args.server, settings.server)
+    server_url = choice.url if choice.named else DEFAULT_SERVER
+    try:
+        await serve_console(
+            server_url,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            theme=getattr(args, "theme", None) or settings.theme,
+            max_sessions=args.max_sessions,
+        )
+    except ListenError as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 1
+    return 0

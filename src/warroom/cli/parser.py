@@ -19,6 +19,7 @@ from warroom.domain.communications import PublicState
 from warroom.domain.phase import Phase
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import USER_KINDS
+from warroom.paths import DEFAULT_SERVER
 from warroom.server.observability import LOG_FORMATS
 
 if TYPE_CHECKING:
@@ -28,6 +29,10 @@ SEVERITIES = [int(level) for level in Severity]
 ASSIGNABLE_ROLES = [str(role) for role in get_args(AssignRole.model_fields["role"].annotation)]
 """The roles `assign` takes: read from the command's own type, which the server validates."""
 UNASSIGNABLE_ROLES = [str(role) for role in get_args(UnassignRole.model_fields["role"].annotation)]
+
+
+WEB_MAX_SESSIONS = 50
+"""Browser sessions `warroom web` runs at once by default (each a console process)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     _client_options(parser, top=True)
     parser.add_argument("--incident", type=int, help="open this incident directly")
     parser.add_argument("--theme", help="theme name (see themes/)")
+    parser.add_argument(
+        "--sign-in",
+        action="store_true",
+        help="ask for the token on a sign-in screen and keep it in memory only: no token flag, "
+        "variable, file or saved local token is read, no outbox written (needs --server; "
+        "what `warroom web` runs for each browser)",
+    )
     parser.set_defaults(run=actions.run_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     _server_commands(sub)
@@ -133,7 +145,37 @@ def _server_commands(sub: Commands) -> None:
         action="store_true",
         help="replay the demo incident from its declaration instead (step, jump, play)",
     )
+    demo.add_argument(
+        "--web",
+        action="store_true",
+        help="open it in a browser instead: serve the console on --host/--port and print the "
+        "demo token to sign in with",
+    )
+    _web_address(demo)
     demo.set_defaults(run=actions.run_demo)
+
+    web = sub.add_parser(
+        "web",
+        help="serve the console to browsers (each session signs in with its own token)",
+        description="Serve the console to web browsers: every browser session runs its own "
+        "console, signs in with its own warroom token and gets that user's permissions. It "
+        "listens on 127.0.0.1 unless told otherwise; put a TLS reverse proxy in front of it "
+        "(see server/README.md).",
+    )
+    web.add_argument(
+        "--server",
+        help="the warroom server the consoles connect to (env WARROOM_SERVER, console.toml "
+        f"`server`; default: {DEFAULT_SERVER})",
+    )
+    _web_address(web)
+    web.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers open when it is not http://HOST:PORT, e.g. behind a TLS "
+        "proxy: https://warroom.example.org (the page names its websocket from it)",
+    )
+    web.add_argument("--theme", default=argparse.SUPPRESS, help="theme name for every session")
+    web.set_defaults(run=actions.serve_web)
 
 
 def _incident_commands(sub: Commands) -> None:
@@ -336,8 +378,8 @@ def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> No
     parser.add_argument(
         "--server",
         default=default,
-        help="server URL, ws:// or unix:PATH (env WARROOM_SERVER, console.toml `server`; default: "
-        "your private local server)",
+        help="server URL, ws:// or unix:PATH, or several nodes separated by commas to fail over "
+        "between (env WARROOM_SERVER, console.toml `server`; default: your private local server)",
     )
     parser.add_argument(
         "--token-file",
@@ -352,6 +394,31 @@ def _client_options(parser: argparse.ArgumentParser, *, top: bool = False) -> No
         default=default,
         help="your token, for scripts only: other users see it in `ps` (env WARROOM_TOKEN)",
     )
+
+
+def _web_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address of the web page (default: 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=8080, help="its port (default: 8080)")
+    parser.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=WEB_MAX_SESSIONS,
+        metavar="N",
+        help="browser sessions at once, each a console process on this host; more are refused "
+        f"until one ends (default: {WEB_MAX_SESSIONS})",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
 
 
 def _instant(text: str) -> datetime:

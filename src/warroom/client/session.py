@@ -3,6 +3,10 @@
 Writes are never lost to a dropped connection: every write keeps its id until the server answers,
 is resent with the same id after a reconnect (the server applies an id once), and is journalled in
 the outbox when one is given. Followed incidents resume from their last seen sequence number.
+
+Given several server addresses (the nodes of one cluster), it connects to the first that answers
+and, when the connection drops, to the next in turn; the resume is the same on any node, because
+they share one database: the same sequence numbers and the same applied-once command ids.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -40,7 +44,7 @@ from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import apply_event
 from warroom.gc_pause import LARGE_FRAME, paused_gc
-from warroom.protocol.endpoint import unix_socket_of
+from warroom.protocol.endpoint import server_addresses, unix_socket_of
 from warroom.protocol.frames import (
     PROTOCOL_VERSION,
     SERVER_FRAME_ADAPTER,
@@ -96,7 +100,7 @@ class WarroomClient:
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         *,
         outbox: Outbox | None = None,
@@ -104,7 +108,9 @@ class WarroomClient:
         max_backoff: float = 5.0,
         rate_limit_pause: float = 1.0,
     ) -> None:
-        self.url = url
+        self.urls = server_addresses(url) if isinstance(url, str) else list(url)
+        """The servers to try, in order; several when the nodes of a cluster are given."""
+        self._current = 0
         self.user: str | None = None
         self.status = ConnectionStatus.CONNECTING
         self.states: dict[int, IncidentState] = {}
@@ -159,6 +165,11 @@ class WarroomClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._set_status(ConnectionStatus.CLOSED)
+
+    @property
+    def url(self) -> str:
+        """The server this client is connected to, or is trying now."""
+        return self.urls[self._current]
 
     @property
     def unsent(self) -> int:
@@ -261,24 +272,35 @@ class WarroomClient:
 
     async def _run(self) -> None:
         attempt = 0
+        failures = 0  # in a row: once every server has failed, the round is lost
         while True:
             try:
                 async with self._connect() as ws:
                     self._ws = ws
-                    attempt = 0
+                    attempt = failures = 0
                     async for raw in ws:
                         await self._dispatch(raw)
+                error: ClientError = Unreachable(f"connection to {self.url} closed")
             except InvalidStatus as exc:
                 if exc.response.status_code == 401:
                     self._give_up(AuthError("the server refused the token (401)"))
                     return
-                self._first_failure(Unreachable(f"{self.url}: {exc}"))
+                error = Unreachable(f"{self.url}: {exc}")
             except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
-                self._first_failure(Unreachable(f"cannot reach {self.url}: {exc}"))
+                error = Unreachable(f"cannot reach {self.url}: {exc}")
             finally:
                 self._ws = None
-            if not self._reconnect:
-                self._give_up(Unreachable(f"connection to {self.url} closed"))
+            if self.status is ConnectionStatus.CLOSED:
+                return  # given up while connected (a server speaking another protocol)
+            failures += 1
+            # The next server in turn; the last one's failure ends the round and then only a
+            # first contact that never succeeded, or a client that must not retry, gives up.
+            self._current = (self._current + 1) % len(self.urls)
+            round_lost = failures >= len(self.urls)
+            if round_lost:
+                self._first_failure(error)
+            if round_lost and not self._reconnect:
+                self._give_up(error)
                 return
             self._set_status(ConnectionStatus.RECONNECTING)
             delay = min(self._max_backoff, 0.05 * 2**attempt) * (0.5 + random.random() / 2)
@@ -385,10 +407,13 @@ class WarroomClient:
             case ErrorFrame():
                 self._on_error(frame)
             case Snapshot():
-                self._subscribe_ids.pop(frame.id or "", None)
                 self.states[frame.incident_id] = frame.state
                 self._emit(StateReplaced(frame.incident_id))
-                self._resolve_follow(frame.incident_id)
+                if frame.head is None or frame.head <= frame.seq:
+                    self._subscribe_ids.pop(frame.id or "", None)
+                    self._resolve_follow(frame.incident_id)
+                # else: a stored snapshot; the events after it follow in the next frame, which
+                # answers the subscribe.
             case Presence():
                 self.presence[frame.incident_id] = frame.users
                 self._emit(PresenceChanged(frame.incident_id))

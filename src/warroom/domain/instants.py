@@ -72,6 +72,8 @@ def to_utc(when: datetime) -> datetime:
     came, for the rules to refuse with the window they allow (`domain.time_window`), and so that
     an old log holding one still loads.
     """
+    if when.tzinfo is UTC:
+        return when  # every time the server wrote: nothing to convert, for each event decoded
     if not in_range(when):
         return when
     return _aware(when).astimezone(UTC)

@@ -3,6 +3,10 @@
 The server and every client run this same function over the same events, so they cannot disagree.
 Every change of severity, phase, role or checklist item also lands on the timeline as a `system`
 entry whose id is the event's sequence number.
+
+Timeline entries are built with `TimelineEntry.trusted`: every value comes from an event that was
+validated when it was decided or received, and validating each entry again was most of what a
+client catching up on thousands of events spent applying them (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -115,7 +119,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
     inc = state.incident
     match body:
         case EntryAdded():
-            added = TimelineEntry(
+            added = TimelineEntry.trusted(
                 id=event.seq,
                 kind=body.kind,
                 text=body.text,
@@ -223,7 +227,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
             # The text first: composing it is what can fail, and the clock must not have moved.
             text = compose_status_text(body.status, body.impact, body.actions, body.next_update_at)
             state.timeline.append(
-                TimelineEntry(
+                TimelineEntry.trusted(
                     id=event.seq,
                     kind=EntryKind.STATUS,
                     text=text,
@@ -256,7 +260,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
         case ExternalApproved():
             draft = _draft(state, body.draft_id)
             # The timeline records the public text exactly as it was published.
-            published = TimelineEntry(
+            published = TimelineEntry.trusted(
                 id=event.seq,
                 kind=EntryKind.EXTERNAL,
                 text=draft.text,
@@ -354,7 +358,7 @@ def _close_tenure(roster: Roster, role: Role, user: str, event: Event) -> None:
 
 def _system(state: IncidentState, event: Event, text: str) -> None:
     state.timeline.append(
-        TimelineEntry(
+        TimelineEntry.trusted(
             id=event.seq, kind=EntryKind.SYSTEM, text=text, author=event.actor, at=event.at
         )
     )

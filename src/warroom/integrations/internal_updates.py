@@ -54,8 +54,19 @@ def status_message(state: IncidentState, text: str, author: str) -> dict[str, ob
 class InternalUpdates:
     """Sends the lifecycle and every internal status update to Slack and notes the outcome."""
 
-    def __init__(self, hub: Sequencer, tasks: TaskSet, slack: SlackNotifier) -> None:
+    def __init__(
+        self,
+        hub: Sequencer,
+        tasks: TaskSet,
+        slack: SlackNotifier,
+        leading: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Args:
+        leading: says whether this node runs the integrations now (one node of a cluster
+            does; see `warroom.store.leadership`); a follower sends nothing.
+        """
         self._hub = hub
+        self._leading = leading
         self._tasks = tasks
         self._slack = slack
         # Per incident, announcements leave in commit order ("escalated" never before "declared").
@@ -63,6 +74,8 @@ class InternalUpdates:
         hub.add_observer(self.on_events_committed)
 
     def on_events_committed(self, events: list[Event]) -> None:
+        if not self._leading():
+            return
         for event in events:
             compose = _composer(event)
             if compose is not None:

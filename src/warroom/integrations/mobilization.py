@@ -11,7 +11,7 @@ on SEV2 -> SEV1, and resolved at resolution.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -58,8 +58,14 @@ class Mobilizer:
         tasks: TaskSet,
         pagerduty: PagerDutyNotifier | None,
         team_slack: SlackNotifier | None,
+        leading: Callable[[], bool] = lambda: True,
     ) -> None:
+        """Args:
+        leading: says whether this node runs the integrations now (one node of a cluster
+            does; see `warroom.store.leadership`); a follower sends nothing.
+        """
         self._hub = hub
+        self._leading = leading
         self._config = config
         self._tasks = tasks
         self._pagerduty = pagerduty
@@ -70,6 +76,8 @@ class Mobilizer:
         hub.add_observer(self.on_events_committed)
 
     def on_events_committed(self, events: list[Event]) -> None:
+        if not self._leading():
+            return
         for event in events:
             body = event.body
             incident_id = event.incident_id

@@ -30,9 +30,19 @@ class UpdateReminders:
     """
 
     def __init__(
-        self, hub: Sequencer, cadence: UpdateCadence, clock: Callable[[], datetime]
+        self,
+        hub: Sequencer,
+        cadence: UpdateCadence,
+        clock: Callable[[], datetime],
+        leading: Callable[[], bool] = lambda: True,
     ) -> None:
+        """Args:
+        leading: says whether this node runs the integrations now (one node of a cluster
+            does; see `warroom.store.leadership`); a follower writes none. Reminders
+            already written are found in the log by the next leader.
+        """
         self._hub = hub
+        self._leading = leading
         self._cadence = cadence
         self._clock = clock
         self._reminded: dict[int, datetime] = {}
@@ -42,8 +52,15 @@ class UpdateReminders:
     def on_events_committed(self, events: list[Event]) -> None:
         self._changed.set()
 
+    def wake(self) -> None:
+        """Look again now (this node became the leader)."""
+        self._changed.set()
+
     async def tick(self) -> int:
-        """Write a reminder for each incident whose deadline has just passed; returns how many."""
+        """Write a reminder for each incident whose deadline has just passed; returns how many
+        (none on a node that does not lead: the leader writes them)."""
+        if not self._leading():
+            return 0
         now = self._clock()
         written = 0
         for state in self._hub.states:

@@ -1,4 +1,9 @@
-"""Builds the integrations a server's configuration asks for, and stops them at shutdown."""
+"""Builds the integrations a server's configuration asks for, and stops them at shutdown.
+
+In a cluster only the leading node (`warroom.store.leadership`) polls Alertmanager, writes
+update-clock reminders and sends anything outside; the others keep their own `/status` page and
+Prometheus metrics for their own consoles, and stand by to take over.
+"""
 
 from __future__ import annotations
 
@@ -27,18 +32,22 @@ from warroom.notify.slack import SlackNotifier
 from warroom.notify.statuspage import StatuspageNotifier
 from warroom.server.sequencer import Sequencer
 from warroom.store.base import EventStore
+from warroom.store.leadership import AlwaysLeader, Leadership
 
 
 @dataclass
 class Integrations:
     """The running integrations of one server."""
 
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient | None
+    """The one HTTP client of every outside service, made only when one is configured: making
+    it loads the CA certificates, a third of a second of every start."""
     tasks: TaskSet
     reminders: UpdateReminders
     status: StatusPublisher
     triage: TriageDesk
     metrics: MetricsDesk
+    leadership: Leadership = field(default_factory=AlwaysLeader)
     alert_poller: Poller[None] | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -51,20 +60,41 @@ class Integrations:
         clock: Callable[[], datetime],
         *,
         timers: bool = True,
+        leadership: Leadership | None = None,
     ) -> Integrations:
         """Start what `config` asks for. Without `timers` nothing runs on wall-clock time: the
-        caller drives the clock and polls (tests call `reminders.tick()` themselves)."""
-        http = httpx.AsyncClient()
+        caller drives the clock and polls (tests call `reminders.tick()` themselves).
+
+        Args:
+            leadership: whether this node runs them now; None: always (a single node).
+        """
+        leadership = leadership or AlwaysLeader()
+
+        def leading() -> bool:
+            return leadership.is_leader
+
+        made: list[httpx.AsyncClient] = []
+
+        def http() -> httpx.AsyncClient:
+            if not made:
+                made.append(httpx.AsyncClient())
+            return made[0]
+
         tasks = TaskSet()
-        pagerduty = PagerDutyNotifier(http, config.pagerduty) if config.pagerduty else None
-        team = SlackNotifier(http, config.slack_team) if config.slack_team else None
+        pagerduty = PagerDutyNotifier(http(), config.pagerduty) if config.pagerduty else None
+        team = SlackNotifier(http(), config.slack_team) if config.slack_team else None
         if pagerduty is not None or team is not None:
-            Mobilizer(hub, config, tasks, pagerduty, team)
+            Mobilizer(hub, config, tasks, pagerduty, team, leading)
         if config.slack_incidents is not None:
-            InternalUpdates(hub, tasks, SlackNotifier(http, config.slack_incidents))
-        reminders = UpdateReminders(hub, config.updates, clock)
-        statuspage = StatuspageNotifier(http, config.statuspage) if config.statuspage else None
-        publisher = StatusPublisher(hub, tasks, clock, config.status_page.folder, statuspage)
+            InternalUpdates(hub, tasks, SlackNotifier(http(), config.slack_incidents), leading)
+        reminders = UpdateReminders(hub, config.updates, clock, leading)
+        statuspage = StatuspageNotifier(http(), config.statuspage) if config.statuspage else None
+        publisher = StatusPublisher(
+            hub, tasks, clock, config.status_page.folder, statuspage, leading
+        )
+        # After the start, not before it: reading each recently closed incident costs
+        # start-up time, and the page is complete a moment later.
+        tasks.spawn(publisher.load_recent_closed(), "status page: recently closed incidents")
         triage = TriageDesk(
             hub,
             store,
@@ -85,20 +115,32 @@ class Integrations:
             hub,
             tasks,
             clock,
-            PrometheusClient(prom.url, http=http) if prom else None,
+            PrometheusClient(prom.url, http=http()) if prom else None,
             prom.metrics if prom else MetricsConfig(),
             interval=prom.poll_seconds if prom else 60.0,
             timers=timers,
         )
-        running = cls(http, tasks, reminders, publisher, triage, metrics)
+        http_client = made[0] if made else None
+        running = cls(http_client, tasks, reminders, publisher, triage, metrics, leadership)
+        leadership.on_change(running._on_leadership_changed)
         metrics.start()
         am = config.alertmanager
         if am is not None and am.url is not None and timers:
-            running.alert_poller = alert_poller(triage, AlertmanagerClient(am.url, http=http), am)
+            running.alert_poller = alert_poller(
+                triage, AlertmanagerClient(am.url, http=http()), am, leading
+            )
             running.alert_poller.start(name="alertmanager")
         if timers:
             running.background.append(asyncio.create_task(reminders.run(), name="update reminders"))
         return running
+
+    def _on_leadership_changed(self, leading: bool) -> None:
+        if not leading:
+            return
+        # The new leader catches up from the log, never from memory: reminders and resolved
+        # drafts already written are there, so nothing is written twice.
+        self.reminders.wake()
+        self.tasks.spawn(self.status.prepare_resolutions(), "resolved drafts")
 
     async def idle(self) -> None:
         """Wait until every outbound delivery started so far has finished (for tests)."""
@@ -113,15 +155,22 @@ class Integrations:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.tasks.cancel()
-        await self.http.aclose()
+        if self.http is not None:
+            await self.http.aclose()
 
 
 def alert_poller(
-    triage: TriageDesk, client: AlertmanagerClient, settings: AlertmanagerSettings
+    triage: TriageDesk,
+    client: AlertmanagerClient,
+    settings: AlertmanagerSettings,
+    leading: Callable[[], bool] = lambda: True,
 ) -> Poller[None]:
-    """Poll Alertmanager, finish, reschedule: a slow Alertmanager never piles up requests."""
+    """Poll Alertmanager, finish, reschedule: a slow Alertmanager never piles up requests.
+    A node that does not lead skips its turns."""
 
     async def poll() -> None:
+        if not leading():
+            return
         taken = triage.turn
         # Silenced and inhibited alerts too: an alert someone silenced is muted, not over.
         groups = await client.alert_groups(settings.receiver, silenced=True, inhibited=True)

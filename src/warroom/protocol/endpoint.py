@@ -3,11 +3,13 @@
 The local mode's server listens on a Unix socket in its owner's private directory, so that no
 other user on the host can receive the local token or pose as the server (`warroom.paths`).
 Servers and clients name both kinds of address with one string, which also keys the outbox.
+A client may be given several, comma-separated, to fail over between the nodes of one cluster.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 UNIX_SCHEME = "unix:"
 """A server address that starts with this is a Unix socket's path (`unix:/run/…/warroom.sock`)."""
@@ -23,3 +25,45 @@ def unix_socket_of(url: str) -> Path | None:
     if not url.startswith(UNIX_SCHEME):
         return None
     return Path(url.removeprefix(UNIX_SCHEME).removeprefix("//"))
+
+
+class BadServerAddress(ValueError):
+    """A server address that is neither a `ws://`/`wss://` URL with a host nor `unix:PATH`."""
+
+
+def server_addresses(text: str) -> list[str]:
+    """The addresses in a `--server` value: one, or several separated by commas for failover
+    (tried in their order, then round-robin while the connection keeps dropping).
+
+    Raises:
+        BadServerAddress: one line naming the first address that is not valid, and why.
+    """
+    addresses = [part.strip() for part in text.split(",")]
+    if not any(addresses):
+        raise BadServerAddress("no server address given")
+    for address in addresses:
+        problem = _address_problem(address)
+        if problem is not None:
+            raise BadServerAddress(f"bad server address {address!r}: {problem}")
+    return addresses
+
+
+def _address_problem(address: str) -> str | None:
+    if not address:
+        return "empty (two commas in a row, or one at an end?)"
+    if address.startswith(UNIX_SCHEME):
+        if not str(unix_socket_of(address)).strip():
+            return "no socket path after unix:"
+        return None
+    try:
+        parts = urlsplit(address)
+        _ = parts.port  # a port that is not a number in range raises here
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme not in ("ws", "wss"):
+        return "use ws://HOST:PORT, wss://HOST or unix:PATH"
+    if not parts.hostname:
+        return "no host"
+    if any(ch.isspace() or ord(ch) < 32 for ch in address):
+        return "contains spaces or control characters"
+    return None

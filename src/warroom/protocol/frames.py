@@ -140,13 +140,17 @@ class ErrorFrame(_Frame):
 
 
 class Snapshot(_Frame):
-    """The whole incident as of `seq`; live `events` frames follow from seq + 1."""
+    """The whole incident as of `seq`; `events` frames follow from seq + 1."""
 
     type: Literal["snapshot"] = "snapshot"
     id: str | None = None
     incident_id: int
     seq: int
     state: IncidentState
+    head: int | None = None
+    """The incident's latest seq when the reply was made. When it is past `seq` (a stored
+    snapshot), an `events` frame with the same `id` follows at once with `seq` + 1 ... `head`;
+    the subscribe is answered when that frame has been applied. None: the same as `seq`."""
 
 
 class Events(_Frame):

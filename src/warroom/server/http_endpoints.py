@@ -78,9 +78,11 @@ class HttpEndpoints:
         ready: Callable[[], Awaitable[str | None]],
         metrics: Callable[[], tuple[bytes, str]] | None = None,
         webhook: Webhook | None = None,
+        role: Callable[[], str] | None = None,
     ) -> None:
         """Args:
         ready: None when the node can serve, else why not (checked on every `/readyz`).
+        role: a line `/readyz` adds after `ready`, e.g. whether this node runs the integrations.
         metrics: the exposition text and its content type, for `/metrics`.
         webhook: where Alertmanager's notifications go; None: no webhook (404).
         """
@@ -88,6 +90,7 @@ class HttpEndpoints:
         self._ready = ready
         self._metrics = metrics
         self._webhook = webhook
+        self._role = role
         self._server: asyncio.Server | None = None
         self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
         self.deliveries = 0
@@ -221,7 +224,8 @@ class HttpEndpoints:
         except Exception as exc:  # a failing check means "not ready", never a crash
             problem = f"{type(exc).__name__}: {exc}"
         if problem is None:
-            return Reply(HTTPStatus.OK, b"ready\n")
+            role = "" if self._role is None else f"{self._role()}\n"
+            return Reply(HTTPStatus.OK, f"ready\n{role}".encode())
         return Reply(HTTPStatus.SERVICE_UNAVAILABLE, f"not ready: {problem}\n".encode())
 
     async def _on_metrics(self) -> Reply:

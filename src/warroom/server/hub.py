@@ -4,12 +4,19 @@ All requests go through one queue and one task. Each turn takes every request wa
 commit), decides them against the in-memory incident state, commits the resulting events in one
 durable transaction, and only then broadcasts them and acknowledges their senders. Reads
 (subscribe, list) are answered after the turn's commit, so nobody ever sees an uncommitted event.
+
+On a store several nodes share (`SharedEventStore`, PostgreSQL) the same hub is one node of many:
+a commit decided against an out-of-date incident is refused by the store (`StaleAppend`) and the
+turn is decided again, holding the incidents' locks, after reading what other nodes committed;
+refusals are checked against the latest seq before they are sent; and the other nodes' commits
+are read and sent to this node's followers when `changed_elsewhere` says so (`server.cluster`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +33,9 @@ from warroom.domain.commands import (
 )
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import SERVER_ACTOR, Event, EventBody
-from warroom.domain.incident import IncidentState
+from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.metrics import MetricsSnapshot
+from warroom.domain.phase import Phase
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.domain.rules import NO_SNAPSHOT, decide, decide_declaration, decide_dismissal
 from warroom.domain.triage import Detection, TriageItem
@@ -47,10 +55,17 @@ from warroom.protocol.frames import (
     Unsubscribed,
 )
 from warroom.server.auth import Authenticator
+from warroom.server.catch_up import catch_up_frames, current_snapshot_frame, events_frame
 from warroom.server.connection import Connection
 from warroom.server.incidents import IncidentCache
 from warroom.server.incidents import LoadedIncident as _Incident
-from warroom.store.base import CommandKey, EventStore, StoreError
+from warroom.store.base import (
+    CommandKey,
+    EventStore,
+    SharedEventStore,
+    StaleAppend,
+    StoreError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +73,11 @@ Clock = Callable[[], datetime]
 
 BATCH_LIMIT = 512
 """Most requests decided and committed in one turn; bounds the latency of a single commit."""
+STALE_RETRIES = 8
+"""Times a turn is decided again after another node committed to its incidents first (several
+nodes on one database) before its writers are told `unavailable` (they resend, same id)."""
+_ANY_SEQ = 2**62
+"""A seq beyond any incident's: catch up whatever the store holds."""
 READ_LOG_PAGE_BYTES = 512 * 1024
 """Largest `read_log` reply (one event larger than this is sent alone); see docs/protocol.md."""
 
@@ -157,6 +177,24 @@ class _Sweep:
     """A request to drop idle closed incidents, taken in turn with everyone's requests."""
 
 
+@dataclass
+class _Refresh:
+    """Another node committed to an incident (or, with no incident, may have: the periodic
+    check): read what this node misses, in turn with everyone's requests."""
+
+    incident_id: int | None
+    seq: int
+
+
+class _Stale(Exception):
+    """The turn's commit was refused as decided against out-of-date incidents; memory is back
+    to what it was before the turn."""
+
+    def __init__(self, incidents: list[int]) -> None:
+        super().__init__(incidents)
+        self.incidents = incidents
+
+
 class Hub:
     """Holds the live incidents in memory (others while they are used) and serialises all
     changes to them: the in-memory `Sequencer` of a single node."""
@@ -170,6 +208,9 @@ class Hub:
         cache: IncidentCache | None = None,
     ) -> None:
         self._store = store
+        self._shared = store if isinstance(store, SharedEventStore) else None
+        """The store when other nodes write to it too: refusals are checked against its latest
+        state, and an incident this node has not heard of is looked up in it."""
         self._auth = auth
         self._clock = clock
         self._cache = cache or IncidentCache(store)
@@ -178,8 +219,9 @@ class Hub:
         # Command ids decided this turn, and those found in the store for this turn's requests;
         # emptied after every turn (the store answers for everything committed).
         self._commands: dict[CommandKey, tuple[int, int]] = {}
-        self._queue: asyncio.Queue[_Request | _ServerWrite | _Sweep] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Request | _ServerWrite | _Sweep | _Refresh] = asyncio.Queue()
         self._observers: list[Callable[[list[Event]], None]] = []
+        self._other_nodes_observers: list[Callable[[list[Event]], None]] = []
         self._subscribe_hooks: list[Callable[[Connection, int], None]] = []
         self._readers: dict[type[Any], ReadHandler] = {}
         self._triage: TriageBook | None = None
@@ -214,13 +256,26 @@ class Hub:
     def submit(self, conn: Connection, frame: ClientFrame) -> None:
         self._queue.put_nowait(_Request(conn, frame))
 
-    def add_observer(self, observer: Callable[[list[Event]], None]) -> None:
-        """Call `observer` with every turn's committed events, after they are broadcast.
+    def changed_elsewhere(self, incident_id: int | None = None, seq: int = 0) -> None:
+        """Another node committed `incident_id` up to `seq` (None: check every incident); its
+        missing events are read and sent to this node's followers, in turn with the requests
+        queued before."""
+        self._queue.put_nowait(_Refresh(incident_id, seq))
+
+    def add_observer(
+        self, observer: Callable[[list[Event]], None], *, other_nodes: bool = True
+    ) -> None:
+        """Call `observer` with every turn's committed events, after they are broadcast, and
+        (unless `other_nodes` is False) with the events other nodes on a shared database
+        committed, as this node reads them: features that one node runs for all (the
+        integrations' leader) see every write, whichever node took it.
 
         Observers (paging, status page, reminders) must only schedule work, never block: they
         run inside the sequencer's turn.
         """
         self._observers.append(observer)
+        if other_nodes:
+            self._other_nodes_observers.append(observer)
 
     def route(self, frame_type: type[Any], handler: ReadHandler) -> None:
         """Answer frames of `frame_type` with `handler`, in order with everyone's writes."""
@@ -268,6 +323,16 @@ class Hub:
         self._queue.put_nowait(_ServerWrite(incident_id, body, actor, command_id, done))
         return await done
 
+    @property
+    def summaries(self) -> list[IncidentSummary]:
+        """Every committed incident's line in the list, live or closed, in id order."""
+        return self._cache.summary_list()
+
+    async def read_state(self, incident_id: int) -> IncidentState | None:
+        """An incident's committed state, read from the store when it is not in memory (and not
+        kept); None if there is no such incident. Raises StoreError if it cannot be read."""
+        return await self._cache.read_state(incident_id)
+
     def incident_state(self, incident_id: int) -> IncidentState | None:
         """The committed state of an incident in memory (every live one, and a closed one while
         it is used), for server-side features; do not mutate it."""
@@ -296,9 +361,13 @@ class Hub:
             taken = [await self._queue.get()]
             while len(taken) < BATCH_LIMIT and not self._queue.empty():
                 taken.append(self._queue.get_nowait())
-            batch = [r for r in taken if not isinstance(r, _Sweep)]
+            batch = [r for r in taken if isinstance(r, _Request | _ServerWrite)]
             if len(batch) < len(taken):
-                self._cache.evict_idle()
+                refreshes = [r for r in taken if isinstance(r, _Refresh)]
+                if refreshes:
+                    await self._refresh_from(refreshes)
+                if len(refreshes) + len(batch) < len(taken):
+                    self._cache.evict_idle()
             if not batch:
                 continue
             try:
@@ -315,16 +384,107 @@ class Hub:
                         )
 
     async def _turn(self, batch: list[_Request | _ServerWrite]) -> None:
+        held: set[int] = set()
+        for _ in range(STALE_RETRIES):
+            try:
+                async with self._holding(held):
+                    if held:
+                        # Under the locks: what is read now stays the latest until the commit.
+                        await self._refresh(full=False, wanted=dict.fromkeys(held, _ANY_SEQ))
+                    await self._prepare(batch)
+                    await self._decide_and_commit(batch)
+                return
+            except _Stale as stale:
+                # Another node committed to these incidents since this node last read them:
+                # decide the whole batch again, this time holding their locks from the start.
+                held |= set(stale.incidents) | _written_incidents(batch)
+            except StoreError as exc:  # nothing was written
+                log.error("cannot read the store: %s", exc)
+                self._refuse(batch, _NOT_READ)
+                return
+            finally:
+                self._commands.clear()
+        log.error("write refused: still behind other nodes after %d attempts", STALE_RETRIES)
+        self._refuse(batch, _NOT_SAVED)
+
+    def _holding(self, incident_ids: set[int]) -> contextlib.AbstractAsyncContextManager[None]:
+        if not incident_ids or self._shared is None:
+            return contextlib.nullcontext()
+        return self._shared.holding(incident_ids)
+
+    async def _refresh_from(self, refreshes: list[_Refresh]) -> None:
+        """Catch up on what other nodes committed, as their notifications and checks tell."""
+        wanted: dict[int, int] = {}
+        full = False
+        for refresh in refreshes:
+            if refresh.incident_id is None:
+                full = True
+            else:
+                wanted[refresh.incident_id] = max(wanted.get(refresh.incident_id, 0), refresh.seq)
         try:
-            await self._prepare(batch)
-        except StoreError as exc:
-            log.error("cannot read the store: %s", exc)
-            self._refuse(batch, _NOT_READ)
+            await self._refresh(full=full, wanted=wanted)
+        except StoreError as exc:  # repaired by the next notification or check
+            log.warning("cannot read the changes of other nodes: %s", exc)
+        except Exception:  # the sequencer must outlive a bad refresh
+            log.exception("unexpected failure reading the changes of other nodes")
+
+    async def _refresh(self, *, full: bool, wanted: dict[int, int]) -> None:
+        """Bring the incidents in `wanted` up to at least their seq, reading the events this node
+        misses and sending them to its followers; with `full`, or for an incident this node does
+        not hold, read every incident's summary first (new declarations, changed list lines).
+
+        Raises:
+            StoreError: the store could not be read; what was read so far is kept.
+        """
+        if full or any(i not in self._incidents for i in wanted):
+            for summary in await self._store.incident_summaries():
+                known = self._cache.summaries.get(summary.id)
+                if known is None or known.seq < summary.seq:
+                    self._cache.summaries[summary.id] = summary
+                    wanted[summary.id] = max(wanted.get(summary.id, 0), summary.seq)
+        for incident_id, seq in sorted(wanted.items()):
+            record = self._incidents.get(incident_id)
+            if record is None:
+                line = self._cache.summaries.get(incident_id)
+                # Every node holds the live incidents; a closed one only while it is used.
+                if line is not None and line.phase is not Phase.POSTMORTEM_DONE:
+                    # Declared on another node since this one started: all of it is news here.
+                    loaded = await self._cache.load(incident_id)
+                    self._tell_of_other_nodes([Event.model_validate_json(f) for f in loaded.frames])
+            elif record.state.seq < seq:
+                await self._read_others_events(incident_id, record)
+
+    async def _read_others_events(self, incident_id: int, record: _Incident) -> None:
+        """Apply the events other nodes committed after this node's copy of the incident and
+        send them to its followers: the same frames as this node's own writes."""
+        frames = await self._store.events_json(incident_id, after=record.state.seq)
+        if not frames:
             return
+        events: list[Event] = []
         try:
-            await self._decide_and_commit(batch)
-        finally:
-            self._commands.clear()
+            for frame in frames:
+                events.append(Event.model_validate_json(frame))
+                apply_event(record.state, events[-1])
+        except (ProjectionError, ValueError) as exc:
+            # Its copy is now half-applied: load it afresh, keeping who follows it.
+            log.error("incident %d: events from other nodes do not apply: %s", incident_id, exc)
+            reloaded = await self._cache.load(incident_id)
+            reloaded.subscribers = record.subscribers
+            message = current_snapshot_frame(None, incident_id, reloaded)
+        else:
+            record.frames.extend(frames)
+            message = events_frame(None, incident_id, frames)
+            self._cache.summaries[incident_id] = record.state.summary()
+        for conn in list(self._incidents[incident_id].subscribers):
+            conn.send(message)
+        self._tell_of_other_nodes(events)
+
+    def _tell_of_other_nodes(self, events: list[Event]) -> None:
+        for observer in self._other_nodes_observers:
+            try:
+                observer(events)
+            except Exception:  # an integration's bug must never stop the war room
+                log.exception("observer %r failed", observer)
 
     async def _prepare(self, batch: list[_Request | _ServerWrite]) -> None:
         """Bring what the turn needs into memory: the incidents it names that are not loaded,
@@ -343,6 +503,12 @@ class Hub:
                 incident_ids.add(incident_id)
             if isinstance(request.frame, _WRITES):
                 keys.add((request.conn.user, request.frame.id))
+        if self._shared is not None and (
+            any(i not in self._cache.summaries for i in incident_ids)
+            or any(isinstance(r, _Request) and isinstance(r.frame, ListIncidents) for r in batch)
+        ):
+            # Declared (or changed) on another node, and its notification not here yet.
+            await self._refresh(full=True, wanted={})
         if incident_ids:
             await self._cache.ensure_loaded(sorted(incident_ids))
         if keys:
@@ -365,19 +531,25 @@ class Hub:
         reads: list[_Request] = []
         server_writes: list[tuple[_ServerWrite, Event]] = []
         before = {iid: rec.state.seq for iid, rec in self._incidents.items()}
+        triage_seq = self._triage_seq
+        # Refusals and answers from memory wait for the commit: if it turns out the turn was
+        # decided against out-of-date incidents, it is decided again and they may differ.
+        decided: list[Callable[[], None]] = []
+        refused_on: set[int] = set()
         for request in batch:
             if isinstance(request, _ServerWrite):
                 known = self._commands.get((request.actor, request.command_id or ""))
                 if request.command_id is not None and known is not None:
-                    request.done.set_result(known[1])
+                    decided.append(functools.partial(request.done.set_result, known[1]))
                     continue
                 try:
                     server_writes.append((request, self._decide_server_write(request)))
                 except DomainError as exc:
-                    request.done.set_exception(exc)
+                    refused_on.add(request.incident_id)
+                    decided.append(functools.partial(request.done.set_exception, exc))
                 except Exception:  # a bug refuses this write only; it left nothing behind
                     log.exception("unexpected failure deciding a server write")
-                    request.done.set_exception(_INTERNAL)
+                    decided.append(functools.partial(request.done.set_exception, _INTERNAL))
                 continue
             frame = request.frame
             if not isinstance(frame, _WRITES):
@@ -386,12 +558,16 @@ class Hub:
             try:
                 writes.append(self._decide(request.conn, frame))
             except DomainError as exc:
-                request.conn.send(error_frame(frame.id, exc))
+                if isinstance(frame, get_args(IncidentCommand)):
+                    refused_on.add(frame.incident_id)
+                decided.append(functools.partial(request.conn.send, error_frame(frame.id, exc)))
             except Exception:  # a bug refuses this write only; it left nothing behind
                 log.exception(
                     "unexpected failure deciding %s from %s", frame.type, request.conn.user
                 )
-                request.conn.send(error_frame(frame.id, _INTERNAL))
+                decided.append(
+                    functools.partial(request.conn.send, error_frame(frame.id, _INTERNAL))
+                )
         # Keep the turn's events in seq order per incident: client writes and server writes were
         # decided in batch order, so sort by (incident, seq) to commit and publish them in order.
         new_events = sorted(
@@ -399,11 +575,21 @@ class Hub:
             key=lambda e: (e.incident_id, e.seq),
         )
         triage = [w for w in writes if w.record is not None]
+        if refused_on and self._shared is not None:
+            try:
+                await self._check_refusals_are_current(refused_on, before, new_events)
+            except BaseException:
+                self._triage_seq = triage_seq
+                raise
         refused: dict[tuple[int, int], DomainError] = {}  # unsaved writes by (stream, seq)
         if new_events:
             staged = self._cache.stage(new_events)
             try:
                 await self._store.append(new_events, staged.summaries, staged.snapshots)
+            except StaleAppend as exc:
+                self._roll_back(new_events, before)
+                self._triage_seq = triage_seq
+                raise _Stale(exc.incidents) from None
             except Exception as exc:  # not committed: memory goes back to what is on disk
                 refusal = _refusal_of_commit(exc)
                 self._roll_back(new_events, before)
@@ -420,6 +606,8 @@ class Hub:
             except Exception as exc:
                 refusal = _refusal_of_commit(exc)
                 refused.update({(TRIAGE_LOG, w.seq): refusal for w in triage})
+        for reply in decided:
+            reply()
         self._publish(new_events)
         for server_write, event in server_writes:
             server_write.done.set_result(event.seq)
@@ -441,6 +629,27 @@ class Hub:
                     observer(new_events)
                 except Exception:  # an integration's bug must never stop the war room
                     log.exception("observer %r failed", observer)
+
+    async def _check_refusals_are_current(
+        self, incidents: set[int], before: dict[int, int], new_events: list[Event]
+    ) -> None:
+        """A refusal must hold against the latest state, not this node's copy of it: if another
+        node committed to a refused write's incident, undo the turn and have it decided again.
+
+        Raises:
+            _Stale: some of `incidents` moved on; memory is back to what it was.
+            StoreError: the store could not be read; memory is back to what it was.
+        """
+        assert self._shared is not None
+        try:
+            latest = await self._shared.last_seqs(incidents)
+        except StoreError:
+            self._roll_back(new_events, before)
+            raise
+        behind = [i for i, seq in latest.items() if seq > before.get(i, 0)]
+        if behind:
+            self._roll_back(new_events, before)
+            raise _Stale(sorted(behind))
 
     async def _commit_triage(self, writes: list[_Write]) -> None:
         """Commit the turn's triage log records with the items they change, then hand the items
@@ -609,7 +818,7 @@ class Hub:
             batches.setdefault(event.incident_id, []).append(data)
         for incident_id, frames in batches.items():
             record = self._incidents[incident_id]
-            message = _events_frame(None, incident_id, frames)
+            message = events_frame(None, incident_id, frames)
             for conn in list(record.subscribers):
                 conn.send(message)
 
@@ -651,24 +860,13 @@ class Hub:
             conn.send(Unsubscribed(id=frame.id, incident_id=frame.incident_id).model_dump_json())
             self._broadcast_presence(frame.incident_id, record)
             return
-        conn.send(self._catch_up(frame, record))
+        for reply in catch_up_frames(frame.id, frame.incident_id, frame.since, record):
+            conn.send(reply)
         record.subscribers[conn] = None
         conn.subscriptions.add(frame.incident_id)
         self._broadcast_presence(frame.incident_id, record)
         for hook in self._subscribe_hooks:
             hook(conn, frame.incident_id)
-
-    def _catch_up(self, frame: Subscribe, record: _Incident) -> str:
-        """Exactly the missed events, or a snapshot when the client knows nothing (or claims to
-        know more than the server has) or when the missed events outweigh the state."""
-        seq = record.state.seq
-        since = frame.since
-        if since is not None and since <= seq and seq - since <= max(1_000, seq // 2):
-            return _events_frame(frame.id, frame.incident_id, record.frames[since:seq])
-        return (
-            f'{{"type":"snapshot","id":{json.dumps(frame.id)},"incident_id":{frame.incident_id},'
-            f'"seq":{seq},"state":{record.state_json()}}}'
-        )
 
     def _broadcast_presence(self, incident_id: int, record: _Incident) -> None:
         """Presence is sent once per incident per loop iteration, however many consoles joined:
@@ -696,6 +894,17 @@ class Hub:
             conn.send(message)
 
 
+def _written_incidents(batch: list[_Request | _ServerWrite]) -> set[int]:
+    """The existing incidents a batch writes to (declarations name none yet)."""
+    written: set[int] = set()
+    for request in batch:
+        if isinstance(request, _ServerWrite):
+            written.add(request.incident_id)
+        elif isinstance(request.frame, get_args(IncidentCommand)):
+            written.add(request.frame.incident_id)
+    return written
+
+
 def _refusal_of_commit(exc: Exception) -> DomainError:
     """The error a writer gets when the commit failed; the cause is logged, not sent."""
     if isinstance(exc, StoreError):
@@ -713,14 +922,6 @@ def _log_page(frame: ReadLog, frames: list[str]) -> str:
     while end < len(frames) and (end == start or size + len(frames[end]) <= READ_LOG_PAGE_BYTES):
         size += len(frames[end]) + 1  # and its comma
         end += 1
-    page = _events_frame(frame.id, frame.incident_id, frames[start:end])
+    page = events_frame(frame.id, frame.incident_id, frames[start:end])
     # The events frame ends with its closing brace; `more` goes just before it.
     return f'{page[:-1]},"more":{"true" if end < len(frames) else "false"}}}'
-
-
-def _events_frame(frame_id: str | None, incident_id: int, frames: list[str]) -> str:
-    # Events are serialised once, at commit; every frame that carries them reuses that JSON.
-    return (
-        f'{{"type":"events","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
-        f'"events":[{",".join(frames)}]}}'
-    )

@@ -51,16 +51,25 @@ class LoadedIncident:
     """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
     subscribers: dict[Connection, None] = field(default_factory=dict)
     snapshot: tuple[int, str] | None = None
-    """The state as JSON at a seq, so fresh consoles do not each serialise the whole incident."""
+    """The latest snapshot as JSON and its seq (the one in the store, or one made for a reply):
+    consoles far behind get it and the events after it, so nobody serialises the incident for
+    them while it is being written to (see `server.catch_up`)."""
     stored_seq: int = 0
     """The seq of the incident's latest snapshot in the store (0: none)."""
     used_at: float = 0.0
     """When a request last named the incident (the cache's clock)."""
 
     def state_json(self) -> str:
+        """The state as JSON now, kept as the latest snapshot."""
         if self.snapshot is None or self.snapshot[0] != self.state.seq:
             self.snapshot = (self.state.seq, self.state.model_dump_json())
         return self.snapshot[1]
+
+    def latest_snapshot(self) -> tuple[int, str]:
+        """The latest snapshot (seq, JSON), made now only if the incident has none yet."""
+        if self.snapshot is None:
+            return self.state.seq, self.state_json()
+        return self.snapshot
 
 
 @dataclass
@@ -152,6 +161,26 @@ class IncidentCache:
                 log.warning("snapshot of incident %d not saved: %s", incident_id, exc)
         return record
 
+    async def read_state(self, incident_id: int) -> IncidentState | None:
+        """An incident's committed state, from memory if it is loaded, else read from the store
+        without keeping it (for features that look at closed incidents once, such as the status
+        page); None if there is no such incident.
+
+        Raises:
+            StoreError: the store cannot be read, or the incident's log is damaged.
+        """
+        record = self.loaded.get(incident_id)
+        if record is not None:
+            return record.state
+        if incident_id not in self.summaries:
+            return None
+        snapshot = await self._store.load_snapshot(incident_id)
+        frames = await self._store.events_json(incident_id)
+        try:
+            return self._rebuild(incident_id, snapshot, frames).state
+        except (ValidationError, ProjectionError, ValueError) as exc:
+            raise StoreError(f"incident {incident_id} has a damaged log: {exc}") from None
+
     def _rebuild(
         self, incident_id: int, snapshot: StoredSnapshot | None, frames: list[str]
     ) -> LoadedIncident:
@@ -187,8 +216,7 @@ class IncidentCache:
         record = LoadedIncident(state=state, frames=frames)
         if snapshot is not None and start == snapshot.seq:
             record.stored_seq = snapshot.seq
-            if start == state.seq:
-                record.snapshot = (snapshot.seq, snapshot.state_json)
+            record.snapshot = (snapshot.seq, snapshot.state_json)
         return record
 
     def stage(self, events: Iterable[Event]) -> Staged:
@@ -214,8 +242,7 @@ class IncidentCache:
         for snapshot in staged.snapshots:
             record = self.loaded[snapshot.incident_id]
             record.stored_seq = snapshot.seq
-            if record.state.seq == snapshot.seq:
-                record.snapshot = (snapshot.seq, snapshot.state_json)
+            record.snapshot = (snapshot.seq, snapshot.state_json)
 
     def summary_list(self) -> list[IncidentSummary]:
         """Every incident's line, in id order."""

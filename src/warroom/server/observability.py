@@ -34,6 +34,7 @@ METRIC_NAMES = (
     "warroom_delivery_retries_total",
     "warroom_triage_items",
     "warroom_alert_webhook_deliveries_total",
+    "warroom_integrations_leader",
 )
 """Every series name the node exposes, as PromQL names them (histograms by their buckets)."""
 
@@ -72,7 +73,12 @@ class NodeMetrics:
             registry=self.registry,
         )
         self._triage_counts: Callable[[], dict[tuple[str, str], int]] = dict
+        self._leading: Callable[[], bool] = lambda: True
         self.registry.register(_Gauges(self))
+
+    def watch_leadership(self, leading: Callable[[], bool]) -> None:
+        """Read at scrape time whether this node runs the integrations."""
+        self._leading = leading
 
     def watch_triage(self, counts: Callable[[], dict[tuple[str, str], int]]) -> None:
         """Read triage item counts by (status, state) at scrape time."""
@@ -121,6 +127,11 @@ class _Gauges(Collector):
         for (status, state), count in sorted(self._metrics._triage_counts().items()):
             items.add_metric([status, state], count)
         yield items
+        yield GaugeMetricFamily(
+            "warroom_integrations_leader",
+            "1 on the node that runs pollers, reminders and outbound deliveries, else 0.",
+            1 if self._metrics._leading() else 0,
+        )
 
 
 class TimedSqliteStore(SqliteStore):

@@ -1,10 +1,10 @@
 """The seam around the sequencer: what handlers and integrations may ask of it, and nothing about
 how it decides, numbers, commits and publishes.
 
-`Hub` is the in-memory implementation for one node. A shared-database implementation (several
-stateless nodes on one PostgreSQL, a per-incident row or advisory lock around decide-and-commit,
-LISTEN/NOTIFY to fan committed events out to every node's followers) can take its place without
-touching the websocket server or the integrations, which only see this protocol.
+`Hub` implements it, for one node on its own database and for one of several stateless nodes on
+one PostgreSQL (per-incident advisory locks around the commit, a turn decided again when another
+node committed first, LISTEN/NOTIFY to fan committed events out to every node's followers: see
+`warroom.server.cluster`); the websocket server and the integrations only see this protocol.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from warroom.domain.events import SERVER_ACTOR, Event, EventBody
-from warroom.domain.incident import IncidentState
+from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.protocol.frames import ClientFrame
 from warroom.server.connection import Connection
 from warroom.server.hub import MetricsSource, ReadHandler, TriageBook
@@ -53,8 +53,20 @@ class Sequencer(Protocol):
         """Every incident's committed state, in id order."""
         ...
 
-    def add_observer(self, observer: Callable[[list[Event]], None]) -> None:
-        """Call `observer` with every batch of committed events; it must only schedule work."""
+    @property
+    def summaries(self) -> list[IncidentSummary]:
+        """Every incident's line in the list, live or closed, in id order."""
+        ...
+
+    async def read_state(self, incident_id: int) -> IncidentState | None:
+        """An incident's committed state, read from the store if it is not in memory."""
+        ...
+
+    def add_observer(
+        self, observer: Callable[[list[Event]], None], *, other_nodes: bool = True
+    ) -> None:
+        """Call `observer` with every batch of committed events, also those other nodes on a
+        shared database committed (unless `other_nodes` is False); it must only schedule work."""
         ...
 
     def send_to_followers(self, incident_id: int, frame: str) -> None:

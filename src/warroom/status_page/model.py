@@ -64,7 +64,12 @@ class PublicStatus(BaseModel):
     """Active incidents first, then the rest; each group most recently updated first."""
 
 
-def build_public_status(states: Iterable[IncidentState], *, generated_at: datetime) -> PublicStatus:
+def build_public_status(
+    states: Iterable[IncidentState],
+    *,
+    generated_at: datetime,
+    closed: Iterable[PublicIncident] = (),
+) -> PublicStatus:
     """The public view of all incidents on the server.
 
     Only drafts the IC approved are read. Pending and rejected drafts, internal status updates,
@@ -77,8 +82,10 @@ def build_public_status(states: Iterable[IncidentState], *, generated_at: dateti
     before the war room closes it, because that is what the public has been told.
 
     Args:
-        states: Every incident on the server, in any order.
+        states: The incidents the server holds, in any order.
         generated_at: The time stamped on the document.
+        closed: Public faces of closed incidents (post-mortem done) to list as well; they are
+            never active. An incident given in `states` too is taken from its state.
     """
     incidents: list[PublicIncident] = []
     severities: dict[int, Severity] = {}
@@ -87,6 +94,7 @@ def build_public_status(states: Iterable[IncidentState], *, generated_at: dateti
         if public is not None:
             incidents.append(public)
             severities[public.id] = state.incident.severity
+    incidents += [face for face in closed if face.id not in severities and not face.active]
     incidents.sort(
         key=lambda i: (i.active, order_key(i.updates[0].published_at), i.id), reverse=True
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -23,6 +24,22 @@ class StoreError(Exception):
 
     The message is meant for a person: it says what is wrong and where.
     """
+
+
+class StaleAppend(StoreError):
+    """An append was decided against an out-of-date copy of its incidents: another node of a
+    shared database committed to them first (or already committed one of the command ids).
+    Nothing was written; the writer catches up on `incidents` and decides again.
+
+    Only a store shared by several nodes raises it; a single-node store is never stale.
+    """
+
+    def __init__(self, where: str, incidents: Collection[int]) -> None:
+        self.incidents = sorted(incidents)
+        """The incidents whose log moved on since the writer read it."""
+        super().__init__(
+            f"could not write to {where}: incidents {self.incidents} changed on another node"
+        )
 
 
 class User(BaseModel):
@@ -145,4 +162,27 @@ class EventStore(Protocol):
 
     async def load_triage_log(self) -> list[TriageRecord]:
         """The whole triage log, oldest first."""
+        ...
+
+
+@runtime_checkable
+class SharedEventStore(EventStore, Protocol):
+    """An event store several nodes write to at once (PostgreSQL). Its `append` refuses a batch
+    decided against an out-of-date incident with `StaleAppend`."""
+
+    async def last_seqs(self, incident_ids: Collection[int]) -> dict[int, int]:
+        """The last committed seq of each of these incidents that has events.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        ...
+
+    def holding(self, incident_ids: Collection[int]) -> AbstractAsyncContextManager[None]:
+        """Hold these incidents' write locks until the block's first `append` of events
+        commits (or the block ends); the block's reads see the latest commits.
+
+        Raises:
+            StoreError: the store cannot be reached.
+        """
         ...

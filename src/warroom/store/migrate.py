@@ -1,7 +1,8 @@
 """`warroom migrate`: copy a single-machine war room (SQLite) into PostgreSQL, whole and checked.
 
 Every event keeps its incident, seq, time, actor and command id; users keep their token hashes
-(their tokens go on working); triage items and the triage log come along. The copy is one
+(their tokens go on working); triage items and the triage log come along; archived incidents
+stay archived. The copy is one
 transaction on the target, and is read back and compared before it is reported done.
 """
 
@@ -50,13 +51,13 @@ async def migrate(source: str, target: str, *, password_file: Path | None = None
     sqlite = await SqliteStore.open(source_path)
     try:
         summaries = await sqlite.incident_summaries()
-        # Every incident's whole log, archived events included: they arrive in the live log
-        # (`warroom archive` moves them again).
+        # Every incident's whole log, archived events included; archived incidents stay archived.
         events = [
             _event(line, source_path)
             for summary in summaries
             for line in await sqlite.events_json(summary.id)
         ]
+        archived = await sqlite.archived_incidents()
         users = await sqlite.users()
         items = await sqlite.load_triage()
         log = await sqlite.load_triage_log()
@@ -65,9 +66,17 @@ async def migrate(source: str, target: str, *, password_file: Path | None = None
 
     postgres = await PostgresStore.open(target_url, password_file=password_file)
     try:
-        await postgres.copy_in(events, users, items, log)
+        await postgres.copy_in(events, users, items, log, archived)
+        # The live log holds what was live; an archived incident's log is read from the archive.
+        live = [e for e in events if e.incident_id not in set(archived)]
+        in_archive = [
+            Event.model_validate_json(line)
+            for incident_id in archived
+            for line in await postgres.events_json(incident_id)
+        ]
         same = (
-            await postgres.load_events() == events
+            await postgres.load_events() == live
+            and in_archive == [e for e in events if e.incident_id in set(archived)]
             and await postgres.incident_summaries() == summaries
             and await postgres.users() == users
             and await postgres.load_triage() == items

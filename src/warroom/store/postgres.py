@@ -6,7 +6,10 @@ transaction-scoped advisory lock per incident (the single-bigint key space; two-
 for other uses such as leadership) and refuses a batch that would leave a gap or a repeat in the
 incident's sequence, so the log stays gap-free even with several writers on one database. The
 primary key (incident_id, seq) and the unique (actor, command_id) constraint back that up in the
-database itself. Messages name the database by a URL without its password.
+database itself. A batch decided against an out-of-date copy of an incident (another node
+committed first) is refused with `StaleAppend`, and every commit of events notifies the
+`CHANGES_CHANNEL` so the other nodes fan them out. Messages name the database by a URL without its
+password.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import json
 import stat
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,10 +35,19 @@ from warroom.domain.phase import Phase
 from warroom.domain.projection import ProjectionError, apply_event, replay
 from warroom.domain.triage import TriageItem
 from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
-from warroom.store.base import STATE_VERSION, CommandKey, StoredSnapshot, StoreError, User
+from warroom.store.base import (
+    STATE_VERSION,
+    CommandKey,
+    StaleAppend,
+    StoredSnapshot,
+    StoreError,
+    User,
+)
 from warroom.store.postgres_schema import MIGRATIONS, MIGRATIONS_TABLE
 from warroom.store.url import PostgresUrl
 
+CHANGES_CHANNEL = "warroom_events"
+"""The NOTIFY channel of committed events; a payload is `INCIDENT:SEQ`, the incident's last seq."""
 _MIGRATION_LOCK = 0x77617272  # "warr": one node migrates at a time, the others wait
 _EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
 _INSERT_EVENT = (
@@ -56,13 +70,34 @@ _SAVE_TRIAGE = (
     "INSERT INTO triage_items (id, group_key, body) VALUES ($1, $2, $3) "
     "ON CONFLICT (id) DO UPDATE SET group_key = EXCLUDED.group_key, body = EXCLUDED.body"
 )
+_LAST_SEQS = (
+    "SELECT incident_id, max(seq) AS last FROM ("
+    "SELECT incident_id, seq FROM events WHERE incident_id = ANY($1::bigint[]) "
+    "UNION ALL SELECT incident_id, seq FROM archived_events "
+    "WHERE incident_id = ANY($1::bigint[])) AS s GROUP BY incident_id"
+)
+_LOCK_INCIDENTS = "SELECT pg_advisory_xact_lock(i) FROM unnest($1::bigint[]) AS i"
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 """What the driver raises when the database refuses, drops or never answers."""
 
 if TYPE_CHECKING:
     # Generic only in the stubs: at run time the class cannot be subscripted.
     Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    Transaction = asyncpg.transaction.Transaction
     Pool = asyncpg.Pool[asyncpg.Record]
+
+
+@dataclass
+class _Held:
+    """A transaction holding some incidents' write locks for the task that took it."""
+
+    conn: Connection
+    transaction: Transaction
+    done: bool = False
+    """Committed by an append, or to be rolled back."""
+
+
+_held: ContextVar[_Held | None] = ContextVar("warroom_held_incidents", default=None)
 
 
 class PostgresStore:
@@ -71,9 +106,12 @@ class PostgresStore:
     observe_commit: Callable[[float], None] | None = None
     """Called with the seconds each commit of events took (the node's metrics)."""
 
-    def __init__(self, pool: Pool, url: PostgresUrl) -> None:
+    def __init__(self, pool: Pool, url: PostgresUrl, password: str | None = None) -> None:
         self._pool = pool
         self.url = url
+        self.password = password
+        """The password the pool logged in with (None: libpq's usual places), for the change
+        feed's own connection."""
         self.where = url.display
         """The database as people may see it: its URL without a password."""
 
@@ -109,7 +147,7 @@ class PostgresStore:
             )
         except _DB_ERRORS as exc:
             raise StoreError(f"cannot open database {url.display}: {_reason(exc)}") from None
-        store = cls(pool, url)
+        store = cls(pool, url, password)
         store.observe_commit = observe_commit
         try:
             await store._migrate()
@@ -151,7 +189,10 @@ class PostgresStore:
             raise StoreError(f"could not {action} {self.where}: {_reason(exc)}") from None
 
     async def _fetch(self, what: str, sql: str, *args: object) -> list[asyncpg.Record]:
+        held = _held.get()
         try:
+            if held is not None and not held.done:
+                return await held.conn.fetch(sql, *args)
             return await self._pool.fetch(sql, *args)
         except _DB_ERRORS as exc:
             raise StoreError(f"cannot read {what} {self.where}: {_reason(exc)}") from None
@@ -207,42 +248,102 @@ class PostgresStore:
             for e in events
         ]
         incidents = sorted({e.incident_id for e in events})
-        async with self._transaction("write to") as conn:
-            # Taken in id order, so two writers of the same incidents cannot deadlock.
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(i) FROM unnest($1::bigint[]) AS i", incidents
-            )
-            # Read after the locks (a new snapshot per statement): a competitor's commit shows.
-            last = {
-                int(r["incident_id"]): int(r["last"])
-                for r in await conn.fetch(
-                    "SELECT incident_id, max(seq) AS last FROM ("
-                    "SELECT incident_id, seq FROM events WHERE incident_id = ANY($1::bigint[]) "
-                    "UNION ALL SELECT incident_id, seq FROM archived_events "
-                    "WHERE incident_id = ANY($1::bigint[])) AS s GROUP BY incident_id",
-                    incidents,
-                )
-            }
-            for event in events:
-                expected = last.get(event.incident_id, 0) + 1
-                if event.seq != expected:
-                    raise StoreError(
-                        f"could not write to {self.where}: incident {event.incident_id} "
-                        f"expects seq {expected} next, not {event.seq} (sequences are gap-free)"
-                    )
-                last[event.incident_id] = event.seq
-            await conn.executemany(_INSERT_EVENT, rows)
-            for incident_id in sorted(set(incidents) - {s.id for s in summaries}):
-                await self._derive_summary(conn, incident_id)
-            if summaries:
-                await conn.executemany(_SAVE_SUMMARY, [_summary_row(s) for s in summaries])
-            if snapshots:
-                await conn.executemany(
-                    _SAVE_SNAPSHOT,
-                    [(s.incident_id, s.seq, STATE_VERSION, s.state_json) for s in snapshots],
-                )
+        held = _held.get()
+        if held is not None and not held.done and events:
+            # The caller holds these incidents' locks (`holding`): write and commit in its
+            # transaction, so nobody could have committed to them since it read them.
+            held.done = True
+            try:
+                await self._append_on(held.conn, events, rows, incidents, summaries, snapshots)
+                await held.transaction.commit()
+            except _DB_ERRORS as exc:
+                raise StoreError(f"could not write to {self.where}: {_reason(exc)}") from None
+        else:
+            async with self._transaction("write to") as conn:
+                await self._append_on(conn, events, rows, incidents, summaries, snapshots)
         if self.observe_commit is not None:
             self.observe_commit(time.perf_counter() - started)
+
+    @contextlib.asynccontextmanager
+    async def holding(self, incident_ids: Collection[int]) -> AsyncIterator[None]:
+        """Hold the write locks of these incidents from now until the block's first `append` of
+        events commits (or the block ends); the store's reads in the block (in this task) see
+        the latest commits through the same connection. A writer that found its copy out of
+        date decides again in here, so it cannot be overtaken again.
+
+        Raises:
+            StoreError: the database cannot be reached.
+        """
+        try:
+            async with self._pool.acquire() as conn:
+                transaction = conn.transaction()
+                await transaction.start()
+                held = _Held(conn, transaction)
+                token = _held.set(held)
+                try:
+                    await conn.execute(_LOCK_INCIDENTS, sorted(incident_ids))
+                    yield
+                finally:
+                    _held.reset(token)
+                    if not held.done:
+                        await transaction.rollback()
+        except _DB_ERRORS as exc:
+            raise StoreError(f"could not lock incidents in {self.where}: {_reason(exc)}") from None
+
+    async def _append_on(
+        self,
+        conn: Connection,
+        events: Sequence[Event],
+        rows: Sequence[tuple[object, ...]],
+        incidents: list[int],
+        summaries: Sequence[IncidentSummary],
+        snapshots: Sequence[StoredSnapshot],
+    ) -> None:
+        # Taken in id order, so two writers of the same incidents cannot deadlock.
+        await conn.execute(_LOCK_INCIDENTS, incidents)
+        # Read after the locks (a new snapshot per statement): a competitor's commit shows.
+        last = {
+            int(r["incident_id"]): int(r["last"]) for r in await conn.fetch(_LAST_SEQS, incidents)
+        }
+        stale: set[int] = set()
+        for event in events:
+            expected = last.get(event.incident_id, 0) + 1
+            if event.seq < expected:
+                # Decided against an older copy: another node committed first.
+                stale.add(event.incident_id)
+            elif event.seq != expected and event.incident_id not in stale:
+                raise StoreError(
+                    f"could not write to {self.where}: incident {event.incident_id} "
+                    f"expects seq {expected} next, not {event.seq} (sequences are gap-free)"
+                )
+            last[event.incident_id] = event.seq
+        if stale:
+            raise StaleAppend(self.where, stale)
+        try:
+            await conn.executemany(_INSERT_EVENT, rows)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name != "events_command":
+                raise
+            # A retry of a command another node is committing (or just committed): the
+            # writer looks the command id up again and answers with the original seq.
+            raise StaleAppend(self.where, incidents) from None
+        for incident_id in sorted(set(incidents) - {s.id for s in summaries}):
+            await self._derive_summary(conn, incident_id)
+        if summaries:
+            await conn.executemany(_SAVE_SUMMARY, [_summary_row(s) for s in summaries])
+        if snapshots:
+            await conn.executemany(
+                _SAVE_SNAPSHOT,
+                [(s.incident_id, s.seq, STATE_VERSION, s.state_json) for s in snapshots],
+            )
+        if events:
+            # Delivered at commit, and only if it commits: every node's listener reads the
+            # events after its last seq (`warroom.store.postgres_listen`).
+            await conn.execute(
+                "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
+                CHANGES_CHANNEL,
+                [f"{i}:{seq}" for i, seq in sorted(last.items())],
+            )
 
     async def _derive_summary(self, conn: Connection, incident_id: int) -> None:
         """Rebuild one incident's summary and snapshot from its latest snapshot and the events
@@ -281,6 +382,10 @@ class PostgresStore:
         await conn.execute(
             _SAVE_SNAPSHOT, incident_id, state.seq, STATE_VERSION, state.model_dump_json()
         )
+
+    async def last_seqs(self, incident_ids: Collection[int]) -> dict[int, int]:
+        rows = await self._fetch("the last seqs from", _LAST_SEQS, sorted(incident_ids))
+        return {int(r["incident_id"]): int(r["last"]) for r in rows}
 
     async def incident_summaries(self) -> list[IncidentSummary]:
         rows = await self._fetch(
@@ -444,9 +549,11 @@ class PostgresStore:
         users: Sequence[User],
         triage_items: Sequence[TriageItem],
         triage_log: Sequence[TriageRecord],
+        archived: Sequence[int] = (),
     ) -> None:
         """Fill an empty database with a whole war room (`warroom migrate`), in one transaction:
-        everything or nothing. The tables' keys and constraints check what comes in.
+        everything or nothing. The tables' keys and constraints check what comes in. The
+        incidents in `archived` were archived in the source and stay archived here.
 
         Raises:
             StoreError: the database already holds a war room, or a row was refused.
@@ -507,6 +614,18 @@ class PostgresStore:
             )
             for incident_id in sorted({e.incident_id for e in events}):
                 await self._derive_summary(conn, incident_id)
+            if archived:
+                # As `archive` moves them: out of the live log, the summary marked.
+                ids = sorted(archived)
+                await conn.execute(
+                    "WITH moved AS (DELETE FROM events WHERE incident_id = ANY($1::bigint[]) "
+                    "RETURNING *) INSERT INTO archived_events SELECT * FROM moved",
+                    ids,
+                )
+                await conn.execute(
+                    "UPDATE incident_summaries SET archived = true WHERE id = ANY($1::bigint[])",
+                    ids,
+                )
 
     async def load_triage_log(self) -> list[TriageRecord]:
         """The whole triage log, oldest first."""

@@ -12,13 +12,12 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from warroom.domain.events import EVENT_BODY_ADAPTER, Event
 from warroom.domain.incident import IncidentState, IncidentSummary
@@ -28,6 +27,12 @@ from warroom.domain.triage import TriageItem
 from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
 from warroom.store.base import STATE_VERSION, CommandKey, StoredSnapshot, StoreError, User
 from warroom.store.migrations import MIGRATIONS
+from warroom.store.sqlite_check import (
+    READ_AT_START,
+    BackgroundCheck,
+    needs_background_check,
+    raise_on_problem,
+)
 
 _SUMMARIES_VERSION = 4
 """The migration that added summaries and snapshots; older files are backfilled by it."""
@@ -46,6 +51,7 @@ _SAVE_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (incident_id, seq, version, state) VALUES (?, ?, ?, ?)"
 )
 _EVENT_COLUMNS = "seq, at, actor, command_id, body"
+_SUMMARIES: TypeAdapter[list[IncidentSummary]] = TypeAdapter(list[IncidentSummary])
 _COMMAND_LOOKUP_CHUNK = 400
 """Keys per lookup query: two parameters each, well under SQLite's limit on parameters."""
 
@@ -59,6 +65,8 @@ class SqliteStore:
         # One connection serves every caller; a transaction spans several awaits, so writers
         # take turns or one's statements would land inside another's transaction.
         self._write_lock = asyncio.Lock()
+        self.background_check: BackgroundCheck | None = None
+        """The whole-file integrity check of a large file, running after the open."""
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -85,14 +93,23 @@ class SqliteStore:
         except StoreError:
             await db.close()
             raise
+        if store.background_check is not None:
+            store.background_check.start()
         return store
 
     async def _configure(self) -> None:
         await self._db.execute("PRAGMA busy_timeout = 5000")
-        async with self._db.execute("PRAGMA quick_check") as cursor:
-            rows = await cursor.fetchall()
-        if [tuple(row) for row in rows] != [("ok",)]:
-            raise sqlite3.DatabaseError(f"integrity check failed: {_first_problem(rows)}")
+        checks = ["PRAGMA quick_check"]
+        if needs_background_check(self.path):
+            # Start-up must not read the whole history: check what it reads now, the rest in
+            # the background (store/sqlite_check.py).
+            async with self._db.execute("SELECT name FROM sqlite_master") as cursor:
+                tables = {str(row[0]) for row in await cursor.fetchall()}
+            checks = [f"PRAGMA quick_check({t})" for t in READ_AT_START if t in tables]
+            self.background_check = BackgroundCheck(self.path)
+        for check in checks:
+            async with self._db.execute(check) as cursor:
+                raise_on_problem(await cursor.fetchall())
         await self._db.execute("PRAGMA journal_mode = WAL")
         # FULL: an acknowledged write survives power loss, not only a process crash.
         await self._db.execute("PRAGMA synchronous = FULL")
@@ -194,6 +211,8 @@ class SqliteStore:
             await self._db.execute("ROLLBACK")
 
     async def close(self) -> None:
+        if self.background_check is not None:
+            self.background_check.stop()
         await self._db.close()
 
     async def load_events(self) -> list[Event]:
@@ -261,7 +280,9 @@ class SqliteStore:
             "incident summaries from", "SELECT body FROM incident_summaries ORDER BY id"
         )
         try:
-            return [IncidentSummary.model_validate_json(str(row[0])) for row in rows]
+            # One validation over all of them: a start-up with thousands of closed incidents
+            # reads every summary.
+            return _SUMMARIES.validate_json(f"[{','.join(str(row[0]) for row in rows)}]")
         except ValidationError as exc:
             raise StoreError(
                 f"{self.path} holds a damaged incident summary "
@@ -320,6 +341,13 @@ class SqliteStore:
             for actor, command_id, stream, seq in rows:
                 found[(str(actor), str(command_id))] = (int(stream), int(seq))
         return found
+
+    async def archived_incidents(self) -> list[int]:
+        """The ids of the archived incidents, in order (`warroom migrate` keeps them archived)."""
+        async with self._db.execute(
+            "SELECT id FROM incident_summaries WHERE archived = 1 ORDER BY id"
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]
 
     async def archive(self, before: datetime) -> list[int]:
         async with self._transaction("archive closed incidents in"):
@@ -440,21 +468,6 @@ class SqliteStore:
             )
             for seq, at, actor, command_id, body in rows
         ]
-
-
-def _first_problem(rows: Iterable[Any]) -> str:
-    """SQLite's integrity report in one line: its first problem and how many more there are (a
-    damaged file can list hundreds, one per line, which would bury the one line that matters)."""
-    lines = [
-        line.strip()
-        for row in rows
-        for line in str(row[0]).splitlines()
-        if line.strip() and not line.startswith("*** in database")
-    ]
-    if not lines:
-        return "no answer"
-    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
-    return f"{lines[0][:200]}{more}"
 
 
 def _create_private_file(path: Path) -> Path:

@@ -37,6 +37,7 @@ from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
 from warroom.tui.screens.quit_dialog import QuitDialog
+from warroom.tui.screens.sign_in import Connect, SignInScreen
 from warroom.tui.screens.triage import TriageScreen
 from warroom.tui.theme_files import (
     DEFAULT_THEME,
@@ -71,10 +72,15 @@ class WarroomApp(App[None]):
     COMMANDS = App.COMMANDS | {WarroomCommands, IncidentCommands, ThemeCommands}
     BINDINGS = bindings_for(Scope.APP)
 
+    client: WarroomClient
+    """The started client; the app never starts or closes it (the launcher owns it). Set from
+    the start, or once the sign-in screen has one."""
+
     def __init__(
         self,
-        client: WarroomClient,
+        client: WarroomClient | None,
         *,
+        sign_in: tuple[str, Connect] | None = None,
         catalog: ThemeCatalog,
         incident_id: int | None,
         theme: str | None,
@@ -85,15 +91,15 @@ class WarroomApp(App[None]):
         # themes without severity colours (nord, gruvbox...) borrow the default theme's.
         self._variable_defaults = warroom_variable_defaults(catalog)
         super().__init__()
-        self.client = client
-        """The started client; the app never starts or closes it (the launcher owns it)."""
         self.clock = clock
         """Source of "now" for elapsed times, countdowns and back-dating; frozen in tests."""
         self.pending = PendingEntries()
         """Entries posted from this console and not yet committed."""
         self._restored: set[str] = set()
         """Ids of the pending entries the outbox kept from an earlier run."""
-        self._show_unsent_entries()
+        self._sign_in = sign_in
+        """The server and how to connect to it with a typed token, when there is no client yet."""
+        self._signed_in = False
         self.theme_descriptions: dict[str, str] = {}
         """Loaded war-room themes by name, for the palette."""
         self._start_incident = incident_id
@@ -108,6 +114,13 @@ class WarroomApp(App[None]):
         self.theme = wanted
         if keymap:
             self.set_keymap(keymap)
+        if client is not None:
+            self._attach_client(client)
+
+    def _attach_client(self, client: WarroomClient) -> None:
+        self.client = client
+        self._signed_in = True
+        self._show_unsent_entries()
         client.add_listener(self._relay_client_update)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -122,6 +135,19 @@ class WarroomApp(App[None]):
         for warning in self._warnings:
             self.notify(clean(warning), title="Themes", severity="warning", markup=False)
         self.set_interval(1.0, self._tick)
+        if not self._signed_in and self._sign_in is not None:
+            server_url, connect = self._sign_in
+            self.push_screen(SignInScreen(server_url, connect), self._open_after_sign_in)
+            return
+        self._open_first_screen()
+
+    def _open_after_sign_in(self, client: WarroomClient | None) -> None:
+        if client is None:  # the sign-in screen only returns once a token was accepted
+            return
+        self._attach_client(client)
+        self._open_first_screen()
+
+    def _open_first_screen(self) -> None:
         self.follow_triage()
         if self._start_incident is None:
             self.show_incident_picker()
@@ -166,7 +192,9 @@ class WarroomApp(App[None]):
                 screen.open_alerts = waiting
 
     def on_connection_updated(self, message: ConnectionUpdated) -> None:
-        info = ConnectionInfo(message.status, message.unsent, self.client.url)
+        info = ConnectionInfo(
+            message.status, message.unsent, self.client.url, len(self.client.urls)
+        )
         if self._restored:
             # A restored entry the server had already stored is acknowledged without a new
             # event; it is settled once the client no longer holds it.
@@ -201,7 +229,7 @@ class WarroomApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        unsent = self.client.unsent
+        unsent = self.client.unsent if self._signed_in else 0
         # Asked once: the same key again, with the question open, quits.
         if not unsent or isinstance(self.screen, QuitDialog):
             self.exit()
@@ -213,6 +241,10 @@ class WarroomApp(App[None]):
             self.exit()
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        if self.is_web:
+            # In a browser the host's folders are not the person's: the browser downloads it.
+            self.deliver_screenshot(filename)
+            return
         # Textual saves to ~/Downloads and fails where there is none (servers, containers):
         # fall back to the current directory, and say where the file went.
         folder = Path(path) if path else user_downloads_path()
@@ -355,6 +387,34 @@ def make_app(
     """
     return WarroomApp(
         client,
+        catalog=load_themes(),
+        incident_id=incident_id,
+        theme=theme,
+        keymap=keymap,
+        clock=clock or local_now,
+    )
+
+
+def make_sign_in_app(
+    server_url: str,
+    connect: Connect,
+    *,
+    incident_id: int | None = None,
+    theme: str | None = None,
+    keymap: dict[str, str] | None = None,
+    clock: Clock | None = None,
+) -> WarroomApp:
+    """Build the war-room app for a console without a token: it opens on the sign-in screen.
+
+    Args:
+        server_url: The server the token is for, shown on the sign-in screen.
+        connect: Starts a client with a typed token, or raises `ClientError`; the app takes the
+            first client it returns.
+        incident_id, theme, keymap, clock: As for `make_app`.
+    """
+    return WarroomApp(
+        None,
+        sign_in=(server_url, connect),
         catalog=load_themes(),
         incident_id=incident_id,
         theme=theme,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from warroom.client.updates import ConnectionStatus
 
@@ -14,18 +15,28 @@ _WORDS = {
 }
 
 
+def short_address(address: str) -> str:
+    """`host:port` of a URL, the file name of a `unix:` socket: which node, in a narrow corner."""
+    if address.startswith("unix:"):
+        return address.rsplit("/", 1)[-1]
+    return urlsplit(address).netloc or address
+
+
 @dataclass(frozen=True)
 class ConnectionInfo:
     """The client's link state, the server it talks to, and how many writes wait in the outbox.
 
     Reconnecting is said plainly as "cannot reach" the server: the console never talks to any
-    other server than the one it was given, so the reader must know this one is not answering.
+    other server than those it was given, so the reader must know this one is not answering.
+    Given several (the nodes of a cluster), it also says which one it is on while connected.
     """
 
     status: ConnectionStatus = ConnectionStatus.CONNECTING
     unsent: int = 0
     target: str = ""
-    """The server's address as the user gave it (`ws://…` or `unix:…`)."""
+    """The address of the server in use, as the user gave it (`ws://…` or `unix:…`)."""
+    servers: int = 1
+    """How many servers the client may fail over between."""
 
     @property
     def text(self) -> str:
@@ -34,6 +45,8 @@ class ConnectionInfo:
         dot = "●" if self.status is ConnectionStatus.CONNECTED else "○"
         if self.status is ConnectionStatus.RECONNECTING:
             words = f"{words} {self.target or 'the server'} · retrying"
+        elif self.status is ConnectionStatus.CONNECTED and self.servers > 1:
+            words = f"{words} to {self.target}"
         unsent = f" · {self.unsent} unsent" if self.unsent else ""
         return f"{dot} {words}{unsent}"
 
@@ -46,6 +59,8 @@ class ConnectionInfo:
             return f"{dot} {words}\n{self.unsent} unsent"
         if self.status is ConnectionStatus.RECONNECTING:
             return f"{dot} {words}\nthe server"
+        if self.status is ConnectionStatus.CONNECTED and self.servers > 1:
+            return f"{dot} {words}\n{short_address(self.target)}"
         return f"{dot} {words}"
 
     @property

@@ -1,4 +1,5 @@
-"""Writes an incident's post-mortem draft to files, from the server's event log (no textual)."""
+"""Renders an incident's post-mortem draft from the server's event log, and writes it to files
+(no textual)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,32 @@ def shown_path(path: Path) -> str:
     return str(path) if path.is_absolute() or str(path).startswith(".") else f"./{path}"
 
 
+async def render_postmortem(
+    client: WarroomClient,
+    incident_id: int,
+    markdown: Path,
+    *,
+    html: bool,
+    generated_at: datetime,
+    zone: tzinfo | None,
+) -> list[tuple[Path, str]]:
+    """Read the incident's log and render its post-mortem draft as Markdown (and HTML).
+
+    Returns:
+        Each document's path and text, Markdown first.
+
+    Raises:
+        ClientError: the log could not be read.
+    """
+    events = await client.read_log(incident_id)
+    state = replay(events)
+    documents = [(markdown, render_markdown(state, events, tz=zone, generated_at=generated_at))]
+    if html:
+        page = render_html(state, events, tz=zone, generated_at=generated_at)
+        documents.append((html_path(markdown), page))
+    return documents
+
+
 async def export_postmortem(
     client: WarroomClient,
     incident_id: int,
@@ -45,12 +72,9 @@ async def export_postmortem(
         ClientError: the log could not be read.
         OSError: a file could not be written.
     """
-    events = await client.read_log(incident_id)
-    state = replay(events)
-    documents = [(markdown, render_markdown(state, events, tz=zone, generated_at=generated_at))]
-    if html:
-        page = render_html(state, events, tz=zone, generated_at=generated_at)
-        documents.append((html_path(markdown), page))
+    documents = await render_postmortem(
+        client, incident_id, markdown, html=html, generated_at=generated_at, zone=zone
+    )
 
     def write() -> None:
         for path, text in documents:

@@ -3,6 +3,7 @@ communications view, resolving, and exporting the post-mortem draft."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, tzinfo
 
 from rich.text import Text
@@ -19,7 +20,7 @@ from warroom.domain.public_side import ClosingReminder, closing_reminder
 from warroom.tui.commands_table import key_hint
 from warroom.tui.comms_format import closing_words
 from warroom.tui.links import incident_services
-from warroom.tui.postmortem_export import export_postmortem
+from warroom.tui.postmortem_export import export_postmortem, render_postmortem
 from warroom.tui.safe_text import clean
 from warroom.tui.screens.comms import CommsScreen
 from warroom.tui.screens.export_dialog import ExportChoice, ExportDialog
@@ -169,6 +170,9 @@ class CommsActions(IncidentScreenBase):
 
     @work(group="export", exit_on_error=False)
     async def write_postmortem(self, choice: ExportChoice) -> None:
+        if self.app.is_web:
+            await self._send_postmortem_to_browser(choice)
+            return
         try:
             written = await export_postmortem(
                 self.host.client,
@@ -191,6 +195,26 @@ class CommsActions(IncidentScreenBase):
             # The full path: the console's working folder is not always where people think.
             clean(" and ".join(str(path.resolve()) for path in written)),
             title="Post-mortem draft written",
+            timeout=15,
+            markup=False,
+        )
+
+    async def _send_postmortem_to_browser(self, choice: ExportChoice) -> None:
+        """In a browser the console runs on someone else's host: the draft goes to the browser
+        as downloads, named like the files, and nothing is written on the host."""
+        documents = await render_postmortem(
+            self.host.client,
+            self.incident_id,
+            choice.markdown,
+            html=choice.html,
+            generated_at=self.host.clock(),
+            zone=self.zone,
+        )
+        for path, text in documents:
+            self.app.deliver_text(io.StringIO(text), save_filename=path.name)
+        self.notify(
+            clean(" and ".join(path.name for path, _ in documents)),
+            title="Post-mortem draft sent to your browser",
             timeout=15,
             markup=False,
         )

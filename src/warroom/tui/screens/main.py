@@ -100,7 +100,7 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
         self.links = client.links
         self.pending = self.host.pending.for_incident(self.incident_id)
         self.state = state = client.states.get(self.incident_id)
-        self.connection = ConnectionInfo(client.status, client.unsent, client.url)
+        self.connection = ConnectionInfo(client.status, client.unsent, client.url, len(client.urls))
         if state is not None:
             self.announce_new_drafts(state)
             self.remind_to_close_public_side()

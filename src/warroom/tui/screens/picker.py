@@ -97,7 +97,10 @@ class PickerScreen(Screen[None]):
                            ("IC", "ic"), ("Declared", "declared")):  # fmt: skip
             table.add_column(label, key=key)
         self.connection = ConnectionInfo(
-            self.host.client.status, self.host.client.unsent, self.host.client.url
+            self.host.client.status,
+            self.host.client.unsent,
+            self.host.client.url,
+            len(self.host.client.urls),
         )
         self.open_alerts = open_count(self.host.client.triage)
         if self._focus_form:

@@ -1,0 +1,205 @@
+"""The `cluster` family: one, two and three warroom nodes on one local PostgreSQL, beside a SQLite
+single node in the same run: durable burst throughput, and paced fan-out latency for a write made
+on one node as seen by consoles on the others.
+
+Every node is its own process (`bench.serve_warroom`); the clients run in this process, spread
+round-robin over the nodes. The PostgreSQL server is a private one, started for the family with
+`initdb` + `pg_ctl` in a temporary directory (as the tests do), one fresh database per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from pathlib import Path
+
+import asyncpg
+from tests.support.postgres import PostgresServer, running_postgres
+
+from bench import targets
+from bench.clients import Recorder, WarroomBenchClient, writer_of
+from bench.harness import Results, ServerProcess, Settings, percentile
+
+FOLLOWERS = 50
+"""Consoles following the incident, spread over the nodes (the issue's target is at 50)."""
+WRITER = 10_000
+"""The paced writer's client number (no follower has it)."""
+RUNS = (("sqlite", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 3))
+
+
+class LatencyRecorder(Recorder):
+    """Keeps every receiver's latency, not only the largest per entry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.latencies_ns: list[int] = []
+        self.expected = 0
+        """How many receptions make the run complete; `all_in` is set on reaching it."""
+        self.all_in = asyncio.Event()
+
+    def applied(self, client: int, text: str, now_ns: int) -> None:
+        key, _, sent = text.partition(" ")
+        if key.startswith("w") and sent.isdigit() and writer_of(key) != client:
+            self.latencies_ns.append(now_ns - int(sent))
+            if self.expected and len(self.latencies_ns) >= self.expected:
+                self.all_in.set()
+
+
+def run(settings: Settings, workdir: Path, results: Results) -> None:
+    with running_postgres() as postgres:
+        for backend, count in RUNS:
+            name = f"{backend}-{count}"
+            print(f"  cluster: {count} {backend} node(s)", flush=True)
+            folder = workdir / f"cluster-{name}"
+            folder.mkdir()
+            if backend == "sqlite":
+                location = str(folder / "warroom.db")
+            else:
+                location = asyncio.run(_fresh_database(postgres.server, name.replace("-", "_")))
+            token = asyncio.run(targets.make_user(location))
+            nodes = [
+                ServerProcess.launch(f"node{i}", "bench.serve_warroom", ["--db", location], folder)
+                for i in range(count)
+            ]
+            try:
+                asyncio.run(_measure(settings, nodes, token, name, results))
+            except (TimeoutError, RuntimeError) as exc:
+                results.note(f"cluster {name} failed: {exc}")
+            finally:
+                for node in nodes:
+                    node.stop()
+    _print(results)
+
+
+async def _fresh_database(server: PostgresServer, name: str) -> str:
+    admin = await asyncpg.connect(server.url("postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    finally:
+        await admin.close()
+    return server.url(name)
+
+
+async def _measure(
+    settings: Settings, nodes: list[ServerProcess], token: str, name: str, results: Results
+) -> None:
+    incident = await targets.declare(nodes[0].url(), token, f"cluster {name}")
+    # With several nodes only consoles on another node than the writer's count: the cross-node
+    # path. A single node's consoles are all on the writer's node.
+    remote, local = LatencyRecorder(), LatencyRecorder()
+    followers = []
+    for gid in range(FOLLOWERS):
+        node = gid % len(nodes)
+        recorder = remote if node != 0 or len(nodes) == 1 else local
+        client = WarroomBenchClient(gid, nodes[node].url(), recorder, incident, token)
+        client.deflate = settings.deflate
+        followers.append(client)
+    await asyncio.gather(*(f.open() for f in followers))
+    try:
+        await _paced(settings, nodes, token, incident, remote)
+        latencies = [ns / 1e6 for ns in remote.latencies_ns]
+        results.put(f"cluster.{name}.fanout_p50_ms", percentile(latencies, 50))
+        results.put(f"cluster.{name}.fanout_p99_ms", percentile(latencies, 99))
+        results.put(
+            f"cluster.{name}.burst_writes_per_s", await _burst(settings, nodes, token, incident)
+        )
+    finally:
+        await asyncio.gather(*(f.close() for f in followers))
+
+
+async def _paced(
+    settings: Settings,
+    nodes: list[ServerProcess],
+    token: str,
+    incident: int,
+    remote: LatencyRecorder,
+) -> None:
+    """One writer on the first node at the paced rate; wait until every remote console has every
+    entry (bounded by the drain timeout)."""
+    writer = WarroomBenchClient(WRITER, nodes[0].url(), Recorder(), incident, token)
+    await writer.open()
+    try:
+        writes = max(1, int(settings.paced_rate * settings.paced_seconds))
+        receivers = (
+            FOLLOWERS
+            if len(nodes) == 1
+            else sum(1 for gid in range(FOLLOWERS) if gid % len(nodes) != 0)
+        )
+        remote.expected = writes * receivers
+        interval = 1 / settings.paced_rate
+        start = time.monotonic()
+        for n in range(writes):
+            await writer.write(f"w{WRITER}-p{n}")
+            await asyncio.sleep(max(0.0, start + (n + 1) * interval - time.monotonic()))
+        with contextlib.suppress(TimeoutError):  # what arrived is reported; the rest is missing
+            await asyncio.wait_for(remote.all_in.wait(), settings.drain_timeout)
+    finally:
+        await writer.close()
+
+
+async def _burst(
+    settings: Settings, nodes: list[ServerProcess], token: str, incident: int
+) -> float:
+    """Writers spread over the nodes, each keeping `window` writes in flight for the burst's
+    seconds; returns acknowledged (committed) writes per second."""
+    acked = 0
+    writers: list[WarroomBenchClient] = []
+    keys = itertools.count()
+    ends: list[asyncio.Future[None]] = []
+    sending: set[asyncio.Task[None]] = set()
+    loop = asyncio.get_running_loop()
+    count = max(settings.max_writers, len(nodes) * 2)
+    for w in range(count):
+        gid = 20_000 + w
+        client = WarroomBenchClient(gid, nodes[w % len(nodes)].url(), Recorder(), incident, token)
+        writers.append(client)
+    await asyncio.gather(*(c.open() for c in writers))
+    started = time.monotonic()
+    stop_at = started + settings.burst_seconds
+
+    def pump(client: WarroomBenchClient, done: asyncio.Future[None], in_flight: list[int]) -> None:
+        def on_ack(_key: str) -> None:
+            nonlocal acked
+            acked += 1
+            in_flight[0] -= 1
+            if time.monotonic() < stop_at:
+                in_flight[0] += 1
+                task = loop.create_task(client.write(f"w{client.gid}-b{next(keys)}"))
+                sending.add(task)
+                task.add_done_callback(sending.discard)
+            elif in_flight[0] == 0 and not done.done():
+                done.set_result(None)
+
+        client.on_ack = on_ack
+
+    for client in writers:
+        done: asyncio.Future[None] = loop.create_future()
+        ends.append(done)
+        in_flight = [settings.window]
+        pump(client, done, in_flight)
+        for _ in range(settings.window):
+            await client.write(f"w{client.gid}-b{next(keys)}")
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*ends), settings.burst_seconds + settings.drain_timeout
+        )
+    finally:
+        elapsed = time.monotonic() - started
+        await asyncio.gather(*(c.close() for c in writers))
+    return acked / elapsed
+
+
+def _print(results: Results) -> None:
+    print()
+    print("cluster (one local PostgreSQL; clients in the bench process)")
+    print(f"{'run':<14}{'burst writes/s':>16}{'fan-out p50 ms':>16}{'fan-out p99 ms':>16}")
+    for backend, count in RUNS:
+        name = f"{backend}-{count}"
+        cells = [
+            results.get(f"cluster.{name}.{what}")
+            for what in ("burst_writes_per_s", "fanout_p50_ms", "fanout_p99_ms")
+        ]
+        shown = ["-" if c is None else f"{c:,.1f}" for c in cells]
+        print(f"{name:<14}{shown[0]:>16}{shown[1]:>16}{shown[2]:>16}")

@@ -1,0 +1,73 @@
+"""The reply to `subscribe`: exactly the missed events, or a snapshot and the events after it.
+
+A console that comes back names the last seq it holds (`since`). It gets whichever answer costs
+it less to take in: the missed events, or the incident's latest serialized snapshot followed by
+the events after that snapshot (its tail). A client's cost follows the bytes, and a byte of
+events costs it about twice a byte of snapshot (it validates both, and applies the events too;
+see docs/performance.md). A timeline entry is about as long as the event that made it, so the
+snapshot wins once a console has missed more than about half of the incident.
+
+The snapshot is the one the cache already holds as JSON (written with the events every
+`SNAPSHOT_EVERY` events), so answering never serialises a whole incident while it is being
+written to; only an incident with no snapshot yet is serialised, once per seq.
+"""
+
+from __future__ import annotations
+
+import json
+
+from warroom.server.incidents import LoadedIncident
+
+EVENTS_ALWAYS = 1_000
+"""Up to this many missed events are sent as they are, without weighing a snapshot."""
+EVENT_BYTE_COST = 2
+"""What a byte of events costs a client to take in, against a byte of snapshot."""
+
+
+def catch_up_frames(
+    frame_id: str, incident_id: int, since: int | None, record: LoadedIncident
+) -> list[str]:
+    """The frames answering a subscribe: one `events` frame, or a `snapshot` and, when the
+    snapshot is older than the incident, an `events` frame with its tail (same `id`)."""
+    seq = record.state.seq
+    frames = record.frames
+    if since is not None and 0 <= since <= seq:
+        missed = seq - since
+        if missed <= EVENTS_ALWAYS or not _snapshot_is_cheaper(record, since):
+            return [events_frame(frame_id, incident_id, frames[since:seq])]
+    snapshot_seq, state_json = record.latest_snapshot()
+    snapshot = (
+        f'{{"type":"snapshot","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
+        f'"seq":{snapshot_seq},"head":{seq},"state":{state_json}}}'
+    )
+    if snapshot_seq == seq:
+        return [snapshot]
+    return [snapshot, events_frame(frame_id, incident_id, frames[snapshot_seq:seq])]
+
+
+def _snapshot_is_cheaper(record: LoadedIncident, since: int) -> bool:
+    held = record.snapshot
+    if held is None or held[0] < since:
+        return False  # serialising now costs the server more than the bytes save the client
+    snapshot_seq, state_json = held
+    frames = record.frames
+    tail = sum(map(len, frames[snapshot_seq:]))
+    missed = sum(map(len, frames[since:]))
+    return len(state_json) + EVENT_BYTE_COST * tail < EVENT_BYTE_COST * missed
+
+
+def current_snapshot_frame(frame_id: str | None, incident_id: int, record: LoadedIncident) -> str:
+    """A `snapshot` frame of the incident as it stands now (serialised for this frame)."""
+    seq = record.state.seq
+    return (
+        f'{{"type":"snapshot","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
+        f'"seq":{seq},"head":{seq},"state":{record.state_json()}}}'
+    )
+
+
+def events_frame(frame_id: str | None, incident_id: int, frames: list[str]) -> str:
+    """An `events` frame around events already serialised (at commit, once)."""
+    return (
+        f'{{"type":"events","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
+        f'"events":[{",".join(frames)}]}}'
+    )

@@ -1,0 +1,103 @@
+"""Tells a node what the other nodes on its PostgreSQL database committed: a dedicated connection
+LISTENs on the changes channel, checks itself with a ping, and is re-established when it is lost.
+
+A notification only names an incident and its last seq; the node reads the events themselves from
+the table, so a notification lost with a connection costs nothing but the time until the next
+one, or until the check the node runs whenever the feed (re)connects and every few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import asyncpg
+
+from warroom.store.postgres import CHANGES_CHANNEL, PostgresStore, _reason
+from warroom.store.url import PostgresUrl
+
+log = logging.getLogger(__name__)
+
+PING_EVERY = 5.0
+"""Seconds between two pings of an idle listening connection: a connection that died without a
+word (a failover, a dropped route) is noticed within this and `PING_TIMEOUT`."""
+PING_TIMEOUT = 5.0
+RETRY_FIRST = 0.2
+"""Seconds before the first attempt to reconnect; it doubles up to `RETRY_MOST`."""
+RETRY_MOST = 2.0
+
+_LOST = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+OnChange = Callable[[int, int], None]
+"""Called with (incident id, its last committed seq) for every notification."""
+
+
+class ChangeListener:
+    """Follows the changes channel of one database until cancelled."""
+
+    def __init__(
+        self,
+        store: PostgresStore,
+        on_change: OnChange,
+        on_connected: Callable[[], None],
+    ) -> None:
+        """Args:
+        on_change: gets each notification; it must only schedule work.
+        on_connected: called each time the feed (re)connects, so the node checks for what it
+            may have missed while it was not listening.
+        """
+        self._url: PostgresUrl = store.url
+        self._password = store.password
+        self._where = store.where
+        self._on_change = on_change
+        self._on_connected = on_connected
+
+    async def run(self) -> None:
+        """Listen, reconnecting whenever the connection is lost, until cancelled."""
+        delay = RETRY_FIRST
+        told = False
+        while True:
+            try:
+                conn = await asyncpg.connect(
+                    self._url.dsn,
+                    password=self._password,
+                    timeout=10,
+                    server_settings={"application_name": "warroom-listen"},
+                )
+            except _LOST as exc:
+                if not told:  # once per outage, not at every attempt
+                    log.warning("cannot follow %s (retrying): %s", self._where, _reason(exc))
+                    told = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MOST)
+                continue
+            delay, told = RETRY_FIRST, False
+            try:
+                await self._follow(conn)
+            except _LOST as exc:
+                log.warning("lost the change feed of %s (reconnecting): %s", self._where, exc)
+            finally:
+                with contextlib.suppress(*_LOST):
+                    await asyncio.wait_for(conn.close(), PING_TIMEOUT)
+
+    async def _follow(self, conn: asyncpg.Connection[asyncpg.Record]) -> None:
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _: lost.set())
+        await conn.add_listener(CHANGES_CHANNEL, self._notified)
+        log.info("following the changes of %s", self._where)
+        self._on_connected()
+        while not lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), PING_EVERY)
+                break
+            await asyncio.wait_for(conn.execute("SELECT 1"), PING_TIMEOUT)
+        raise ConnectionError("the connection closed")
+
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        incident, _, seq = str(payload).partition(":")
+        try:
+            self._on_change(int(incident), int(seq))
+        except ValueError:
+            log.warning("ignored a malformed change notification %r", payload)

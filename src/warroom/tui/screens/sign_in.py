@@ -1,0 +1,91 @@
+"""The sign-in screen: asks for a warroom token when the console has none (a browser session).
+
+The token is typed into a password field, handed to `connect` and kept in memory only; the
+server decides who it belongs to and what that person may do. A refused token or an unreachable
+server is said on the screen, and the person can try again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Input, Label, Static
+
+from warroom.client.session import AuthError, ClientError, WarroomClient
+from warroom.tui.safe_text import clean
+
+MAX_TOKEN = 200
+"""Longer than any token the server makes (about 50 characters); a paste past it is cut."""
+
+Connect = Callable[[str], Awaitable[WarroomClient]]
+"""Starts a client with this token; raises `ClientError` when the server refuses or is away."""
+
+
+class SignInScreen(Screen[WarroomClient]):
+    """Asks for a token until the server accepts one; returns the started client."""
+
+    def __init__(self, server_url: str, connect: Connect) -> None:
+        super().__init__(classes="dialog-screen")
+        self._server_url = server_url
+        self._connect = connect
+        self._error_line = Static("", id="sign-in-error", classes="dialog-error")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="sign-in") as box:
+            box.border_title = "Sign in to warroom"
+            yield Static(Text(f"Server: {clean(self._server_url)}"))
+            yield Static(
+                "Sign in with your own token: the server's admin creates it with "
+                "`warroom user add NAME`. It is kept in this session only.",
+                markup=False,
+            )
+            yield Label("Your warroom token")
+            yield Input(password=True, placeholder="token", max_length=MAX_TOKEN, id="token")
+            yield self._error_line
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Sign in", variant="primary", id="sign-in-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#token", Input).focus()
+
+    @on(Button.Pressed, "#sign-in-button")
+    @on(Input.Submitted, "#token")
+    def sign_in(self) -> None:
+        token = self.query_one("#token", Input).value.strip()
+        if not token:
+            self._show_error("Type your token, then Enter.")
+            return
+        self._show_error("Signing in…")
+        self._set_busy(busy=True)
+        self._try_token(token)
+
+    @work(exclusive=True, group="sign-in", exit_on_error=False)
+    async def _try_token(self, token: str) -> None:
+        try:
+            client = await self._connect(token)
+        except AuthError:
+            self._refused("The server refused this token. Check it and try again.")
+            return
+        except ClientError as exc:
+            self._refused(f"Cannot sign in: {exc}. Try again.")
+            return
+        self.dismiss(client)
+
+    def _refused(self, why: str) -> None:
+        token = self.query_one("#token", Input)
+        token.value = ""
+        self._set_busy(busy=False)
+        token.focus()
+        self._show_error(why)
+
+    def _set_busy(self, *, busy: bool) -> None:
+        self.query_one("#token", Input).disabled = busy
+        self.query_one("#sign-in-button", Button).disabled = busy
+
+    def _show_error(self, message: str) -> None:
+        self._error_line.update(Text(clean(message)))

@@ -1,0 +1,144 @@
+"""`warroom web`: the console in a browser, one console process per browser session.
+
+Textualize's textual-serve runs a command for every browser that connects and draws its screen
+with xterm.js. The command is `warroom --sign-in --server URL`: each session asks for its own
+token and gets exactly that user's permissions, because the server decides them from the token.
+The web server runs as one Unix user for many people, so nothing of that user's own identity may
+reach the sessions: the token variables are removed from the environment they inherit, and
+`--sign-in` reads no token file, console.toml token or local token (see `warroom.tui.launch`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import signal
+import sys
+
+from aiohttp import web
+from textual_serve.server import Server
+
+from warroom.node import ListenError
+
+HOST_IDENTITY_VARIABLES = ("WARROOM_TOKEN", "WARROOM_TOKEN_FILE")
+"""The host user's token settings, which the browser sessions must not inherit."""
+
+
+def session_command(server_url: str, *, theme: str | None, incident_id: int | None) -> str:
+    """The shell command textual-serve runs for each browser session (it takes a string)."""
+    argv = [sys.executable, "-m", "warroom", "--sign-in", "--server", server_url]
+    if theme:
+        argv += ["--theme", theme]
+    if incident_id is not None:
+        argv += ["--incident", str(incident_id)]
+    return shlex.join(argv)
+
+
+class ConsoleWebServer(Server):
+    """textual-serve's server, with a bound on sessions, saying on start what it serves."""
+
+    def __init__(
+        self,
+        command: str,
+        *,
+        server_url: str,
+        host: str,
+        port: int,
+        public_url: str | None,
+        max_sessions: int,
+    ) -> None:
+        super().__init__(command, host=host, port=port, title="warroom", public_url=public_url)
+        self.server_url = server_url
+        """The warroom server the browser sessions connect to."""
+        self.max_sessions = max_sessions
+        """Sessions at once; more are refused with 503."""
+        self.sessions = 0
+        """Sessions running now (their console processes)."""
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        # A session starts a process before anyone has signed in: whoever can reach the page
+        # could otherwise fill the host with them.
+        if self.sessions >= self.max_sessions:
+            raise web.HTTPServiceUnavailable(
+                text=f"warroom web: {self.max_sessions} browser sessions are open, the most "
+                "it runs at once; try again later"
+            )
+        self.sessions += 1
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self.sessions -= 1
+
+    async def on_startup(self, app: web.Application) -> None:
+        """Says nothing: textual-serve's banner would come before the port is open; warroom
+        says what it serves once it listens (`announce`)."""
+
+    def announce(self) -> None:
+        # One line, flushed: people (and tests) wait for it to know the page is up.
+        print(
+            f"warroom web: the console for {self.server_url} on {self.public_url} "
+            f"(each browser session signs in with its own token)",
+            flush=True,
+        )
+
+
+async def serve_console(
+    server_url: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    public_url: str | None = None,
+    theme: str | None = None,
+    incident_id: int | None = None,
+    max_sessions: int,
+) -> None:
+    """Serve the console to browsers until SIGINT or SIGTERM.
+
+    Raises:
+        ListenError: the address is taken or not allowed.
+
+    Args:
+        server_url: The warroom server every browser session connects to.
+        host, port: Where the web page listens (127.0.0.1 by default: put a TLS proxy in front).
+        public_url: The address browsers use, when it is not http://host:port (behind a proxy,
+            e.g. https://warroom.example.org/console); the page names its websocket from it.
+        theme: The console's theme in every session.
+        incident_id: Open this incident after sign-in (the demo's).
+        max_sessions: Browser sessions at once; more are refused until one ends.
+    """
+    for name in HOST_IDENTITY_VARIABLES:
+        os.environ.pop(name, None)
+    command = session_command(server_url, theme=theme, incident_id=incident_id)
+    server = ConsoleWebServer(
+        command,
+        server_url=server_url,
+        host=host,
+        port=port,
+        public_url=public_url,
+        max_sessions=max_sessions,
+    )
+    # textual-serve's own `serve()` owns the event loop; warroom runs it inside its own (the
+    # demo's server shares the loop), so the aiohttp app is run here the way `serve()` does.
+    runner = web.AppRunner(await server._make_app(), handle_signals=False)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            # aiohttp rewords the error around the address; the system's own words say it.
+            why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise ListenError(f"cannot serve the web console on {host}:{port}: {why}") from None
+        server.announce()
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):
+                loop.remove_signal_handler(signum)
+        # Closing the browsers' sockets ends every session's console process.
+        await runner.cleanup()

@@ -1,0 +1,54 @@
+"""`python -m warroom serve --db postgresql://…` in a child process, to SIGKILL like a lost host.
+
+The SQLite rounds' `ServerProc` (tests/faults/support.py) takes a file; a cluster node takes a
+database URL and, for the integration tests, a config file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.faults.support import wait_healthy
+
+
+class NodeProc:
+    """One node of a cluster; its stderr kept in a file (an unread pipe could stall it)."""
+
+    def __init__(self, db_url: str, port: int, log: Path, config: Path | None = None) -> None:
+        self.db_url = db_url
+        self.port = port
+        self.log = log
+        self.config = config
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        argv = [sys.executable, "-m", "warroom", "serve", "--port", str(self.port)]
+        argv += ["--db", self.db_url]
+        if self.config is not None:
+            argv += ["--config", str(self.config)]
+        with self.log.open("ab") as err:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        await wait_healthy(self.port, self.proc, self.log)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs; the kernel closes its sockets, so PostgreSQL ends its
+        sessions (and releases their advisory locks) at once."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
