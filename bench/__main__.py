@@ -11,10 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import catchup, cluster, fanout, history, report, resources, targets, tui
+from bench import catchup, cluster, fanout, history, replay, report, resources, targets, tui
 from bench.harness import Results, Settings, WorkerPool, busy_seconds, machine, source_version
 
-FAMILIES = ("fanout", "catchup", "memory", "tui", "history", "cluster")
+FAMILIES = ("fanout", "catchup", "memory", "tui", "history", "cluster", "replay")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -94,6 +94,8 @@ def run_family(
         history.run(settings, workdir, results)
     elif family == "cluster":
         cluster.run(settings, workdir, results)
+    elif family == "replay":
+        replay.run(settings, results)
     else:
         tui.run(settings, pool, workdir, results)
 

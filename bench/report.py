@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.harness import Results, Settings
+from warroom.domain.replay_index import CHECKPOINT_EVERY
 
 NOISY = 0.25
 """Cores of other work during a run above which its figures are called out as skewed."""
@@ -140,6 +141,16 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         Row("  database size", "history.large.db_mb", "MB"),
         Row("  time to build it", "history.large.build_s", "s"),
     ]  # fmt: skip
+    replay = [
+        Row("jump anywhere, p50", "replay.jump_p50_ms", "ms"),
+        Row("jump anywhere, p99", "replay.jump_p99_ms", "ms", "< 100 ms",
+            _at_most("replay.jump_p99_ms", 99.999)),
+        Row("jump, worst (longest fold)", "replay.jump_worst_ms", "ms", "< 100 ms",
+            _at_most("replay.jump_worst_ms", 99.999)),
+        Row("step back one event, p50", "replay.step_back_p50_ms", "ms"),
+        Row("fold the log with checkpoints", "replay.index_s", "s"),
+        Row("events in the incident", "replay.events", ""),
+    ]  # fmt: skip
     return [
         (f"Fan-out, paced {settings.paced_rate:g} writes/s", paced),
         (f"Burst, {settings.max_writers} writers x {settings.window} in flight", burst),
@@ -148,6 +159,7 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         ("Memory", memory),
         ("TUI (headless)", tui),
         ("History (closed incidents in the database; memory and start-up)", history),
+        (f"Replay (one incident in memory, checkpoints every {CHECKPOINT_EVERY:,} events)", replay),
     ]
 
 

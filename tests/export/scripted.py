@@ -41,6 +41,7 @@ EXPECTED_HEADINGS = [
     (2, "Summary"),
     (2, "Impact"),
     (2, "Key times"),
+    (2, "Key moments"),
     (2, "Detection"),
     (2, "Response"),
     (3, "Who held each role"),

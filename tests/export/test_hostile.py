@@ -75,11 +75,13 @@ def test_table_rows_keep_their_cell_count(hostile: Incident) -> None:
                 tables.append([])
             tables[-1].append(re.sub(r"\\.", "", line).count("|"))  # escaped pipes are text
         previous = line
-    # Key times, roles, phases, timeline and mitigation: one more pipe than columns on every row.
-    assert [set(widths) for widths in tables] == [{4}, {6}, {5}, {8}, {5}]
+    # Key times, key moments, roles, phases, timeline and mitigation: one more pipe than
+    # columns on every row.
+    assert [set(widths) for widths in tables] == [{4}, {6}, {6}, {5}, {8}, {5}]
     state = hostile[0]
     rows = [
         len(MOMENTS),
+        len(tables[1]) - 2,  # key moments: its own tests count them
         len(state.roster.history),
         len(state.phase_history),
         len(state.timeline),
@@ -100,7 +102,11 @@ def test_no_markup_html_or_control_codes_get_through(hostile: Incident) -> None:
     html_inline = {c.content for c in inline_children(markdown) if c.type == "html_inline"}
     assert html_inline == {"<br>"}
     kinds = {c.type for c in inline_children(markdown)}
-    assert not kinds & {"link_open", "image", "code_inline"}
+    assert not kinds & {"link_open", "image"}
+    # The only code spans are warroom's own replay commands, never user text.
+    spans = [c.content for c in inline_children(markdown) if c.type == "code_inline"]
+    assert spans
+    assert all(re.fullmatch(r"warroom replay 7 --at \d+", span) for span in spans), spans
     blocks = {t.type for t in md_tokens(markdown)}
     assert not blocks & {"html_block", "blockquote_open", "ordered_list_open", "hr", "code_block"}
 

@@ -21,6 +21,7 @@ SECTIONS = [
     "Summary",
     "Impact",
     "Key times",
+    "Key moments",
     "Detection",
     "Response",
     "Timeline",

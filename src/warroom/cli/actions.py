@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warroom import users
 from warroom.client.session import ClientError, Unreachable, WarroomClient, new_id
@@ -44,14 +45,15 @@ from warroom.domain.commands import (
 from warroom.domain.communications import PublicState
 from warroom.domain.instants import as_stored, in_zone
 from warroom.domain.phase import Phase
-from warroom.domain.projection import replay
+from warroom.domain.projection import ProjectionError
+from warroom.domain.projection import replay as fold_log
 from warroom.domain.public_side import ClosingReminder, closing_reminder
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.domain.triage import SourceState, TriageItem, TriageStatus
 from warroom.export.html import render_html
-from warroom.export.json_export import export_json
+from warroom.export.json_export import ExportFileError, export_json, read_export
 from warroom.export.markdown import render_markdown
 from warroom.local import choose_server, saved_local_token
 from warroom.node import ListenError, WarroomNode, serve_until_signalled
@@ -62,6 +64,9 @@ from warroom.server.http_endpoints import HttpSettings
 from warroom.server.observability import JsonLines
 from warroom.store.open import describe, open_store
 from warroom.users import create_user
+
+if TYPE_CHECKING:
+    from warroom.tui.replay_app import ReplayApp
 
 log = logging.getLogger(__name__)
 
@@ -561,7 +566,7 @@ async def export(args: argparse.Namespace) -> int:
         document = export_json(events)
     else:
         render = render_markdown if args.format == "markdown" else render_html
-        document = render(replay(events), events, generated_at=datetime.now(UTC))
+        document = render(fold_log(events), events, generated_at=datetime.now(UTC))
     if args.output:
         _write_private(args.output, document)
     else:
@@ -588,6 +593,41 @@ def _utc_text(when: datetime) -> str:
 def _printable(text: str) -> str:
     # Titles are validated free of control characters, but a terminal is no place to trust that.
     return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+async def replay(args: argparse.Namespace) -> int:
+    """Open the replay, from the server's log or an export file; it never writes anywhere."""
+    app = await replay_app(args)
+    await app.run_async()
+    return 0
+
+
+async def replay_app(args: argparse.Namespace) -> ReplayApp:
+    """The replay app for `warroom replay` arguments, its log already read and folded.
+
+    Raises:
+        ClientError: the file or the server could not be read, or `--at` is out of range.
+    """
+    if args.file is not None:
+        try:
+            text = await asyncio.to_thread(args.file.read_text, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ClientError(f"cannot read {args.file}: {exc}") from None
+        try:
+            events = read_export(text)
+        except ExportFileError as exc:
+            raise ClientError(f"{args.file}: {exc}") from None
+    else:
+        async with connected(args) as client:
+            events = await client.read_log(args.incident)
+    if args.at is not None and not 1 <= args.at <= events[-1].seq:
+        raise ClientError(f"--at {args.at}: the incident has events 1 to {events[-1].seq}")
+    from warroom.tui.replay_app import make_replay_app
+
+    try:
+        return make_replay_app(events, at=args.at, theme=getattr(args, "theme", None))
+    except ProjectionError as exc:
+        raise ClientError(f"the events do not make an incident: {exc}") from None
 
 
 async def run_tui(args: argparse.Namespace) -> int:

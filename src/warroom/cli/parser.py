@@ -141,6 +141,11 @@ def _server_commands(sub: Commands) -> None:
     _client_options(demo)
     demo.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
     demo.add_argument(
+        "--replay",
+        action="store_true",
+        help="replay the demo incident from its declaration instead (step, jump, play)",
+    )
+    demo.add_argument(
         "--web",
         action="store_true",
         help="open it in a browser instead: serve the console on --host/--port and print the "
@@ -339,6 +344,23 @@ def _reading_commands(sub: Commands) -> None:
     export.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(run=actions.export)
+
+    replay = _client_command(
+        sub,
+        "replay",
+        "replay an incident read-only, event by event, from the server or a JSON export",
+    )
+    source = replay.add_mutually_exclusive_group(required=True)
+    source.add_argument("incident", type=int, nargs="?", help="the incident, read from the server")
+    source.add_argument(
+        "--file",
+        type=Path,
+        metavar="EXPORT.json",
+        help="a `warroom export --format json` file instead: no server needed",
+    )
+    replay.add_argument("--at", type=int, metavar="SEQ", help="open at this event (default: last)")
+    replay.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
+    replay.set_defaults(run=actions.replay)
 
 
 def _client_command(sub: Commands, name: str, help_text: str) -> argparse.ArgumentParser:

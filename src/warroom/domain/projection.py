@@ -347,9 +347,12 @@ def _unassign(roster: Roster, event: Event, body: RoleUnassigned) -> None:
 
 
 def _close_tenure(roster: Roster, role: Role, user: str, event: Event) -> None:
-    for tenure in reversed(roster.history):
+    for index in range(len(roster.history) - 1, -1, -1):
+        tenure = roster.history[index]
         if tenure.role is role and tenure.user == user and tenure.renounced_at is None:
-            tenure.renounced_at = event.at
+            # Replaced, not changed in place: the replay's checkpoints share tenures with the
+            # states folded on from them (`domain.replay_index`).
+            roster.history[index] = tenure.model_copy(update={"renounced_at": event.at})
             return
 
 

@@ -21,7 +21,13 @@ from warroom.export.postmortem.document import (
 )
 from warroom.export.postmortem.sections import build_document
 
-_TAGS = {Style.PLAIN: "", Style.STRONG: "strong", Style.EM: "em", Style.STRIKE: "del"}
+_TAGS = {
+    Style.PLAIN: "",
+    Style.STRONG: "strong",
+    Style.EM: "em",
+    Style.STRIKE: "del",
+    Style.CODE: "code",
+}
 
 # The policy forbids every script and every outside fetch, so even a renderer bug could not make
 # the page run code or call home.

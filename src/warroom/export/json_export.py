@@ -1,8 +1,11 @@
-"""The JSON export: the full event log plus the state it projects to, for tools and archives."""
+"""The JSON export: the full event log plus the state it projects to, for tools, archives and
+replaying an incident away from its war room (`warroom replay --file`)."""
 
 from __future__ import annotations
 
 import json
+
+from pydantic import ValidationError
 
 from warroom.domain.events import Event
 from warroom.domain.projection import replay
@@ -22,3 +25,40 @@ def export_json(events: list[Event]) -> str:
     # ASCII only: every control, C1 and bidi character becomes a \uXXXX escape, so printing the
     # export to a terminal cannot move its cursor or reorder its text.
     return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+
+
+class ExportFileError(Exception):
+    """A file that is not a warroom JSON export, or one whose events do not make an incident."""
+
+
+def read_export(text: str) -> list[Event]:
+    """The event log of a JSON export made by `export_json`, checked event by event (whether
+    they fold into an incident is for the projection to say: `ProjectionError`).
+
+    Raises:
+        ExportFileError: the text is not such an export; the message says what is wrong.
+    """
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise ExportFileError(f"not JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != "warroom-incident":
+        raise ExportFileError('not a warroom incident export (no "format": "warroom-incident")')
+    version = document.get("version")
+    if not isinstance(version, int) or version > EXPORT_FORMAT_VERSION:
+        raise ExportFileError(
+            f"export format version {version!r} is not one this warroom reads "
+            f"(up to {EXPORT_FORMAT_VERSION})"
+        )
+    raw = document.get("events")
+    if not isinstance(raw, list) or not raw:
+        raise ExportFileError("the export holds no events")
+    try:
+        events = [Event.model_validate(item) for item in raw]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ExportFileError(f"an event is not valid: {where}: {first['msg']}") from None
+    if len({event.incident_id for event in events}) > 1:
+        raise ExportFileError("the events belong to more than one incident")
+    return events

@@ -22,7 +22,13 @@ from warroom.export.postmortem.document import (
 )
 from warroom.export.postmortem.sections import build_document
 
-_MARKS = {Style.PLAIN: "", Style.STRONG: "**", Style.EM: "_", Style.STRIKE: "~~"}
+_MARKS = {
+    Style.PLAIN: "",
+    Style.STRONG: "**",
+    Style.EM: "_",
+    Style.STRIKE: "~~",
+    Style.CODE: "`",
+}
 
 Escape = Callable[[str], str]
 # How a line break in user text is written depends on where the text sits.
@@ -68,7 +74,9 @@ def _inline(content: Inline, escape: Escape = _PARAGRAPH) -> str:
         if n == len(content):
             text = text.rstrip()  # a line break at the very end would print as a backslash
         if text:
-            out.append(f"{mark}{escape(text)}{mark}")
+            # A code span shows its text as it is: only warroom's own words are set in one.
+            shown = text if span.style is Style.CODE else escape(text)
+            out.append(f"{mark}{shown}{mark}")
     return "".join(out)
 
 

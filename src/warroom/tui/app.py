@@ -67,6 +67,7 @@ class WarroomApp(App[None]):
         "styles/dialogs.tcss",
         "styles/views.tcss",
         "styles/projector.tcss",
+        "styles/replay.tcss",
     ]
     COMMANDS = App.COMMANDS | {WarroomCommands, IncidentCommands, ThemeCommands}
     BINDINGS = bindings_for(Scope.APP)
@@ -124,6 +125,11 @@ class WarroomApp(App[None]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(getattr(self, "_variable_defaults", {}))
+
+    @property
+    def start_incident(self) -> int | None:
+        """The incident the console opens on, if it was given one."""
+        return self._start_incident
 
     def on_mount(self) -> None:
         for warning in self._warnings:

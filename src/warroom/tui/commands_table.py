@@ -45,6 +45,8 @@ class Scope(StrEnum):
     DIALOG = "dialog"
     PROJECTOR = "projector"
     """The big-room view (severity, clock, roles, latest entries, checklist, large)."""
+    REPLAY = "replay"
+    """The replay of an incident, read-only, as it stood after any event."""
 
 
 class Gate(StrEnum):
@@ -56,6 +58,8 @@ class Gate(StrEnum):
     IC_OFFER_PENDING = "ic_offer_pending"
     INCIDENT_OPEN = "incident_open"
     """The incident is still being worked (declared, investigating or mitigating)."""
+    INCIDENT_CLOSED = "incident_closed"
+    """The incident is resolved (or past its post-mortem): ready for the review."""
     HAS_SERVICES = "has_services"
     """The incident lists at least one service."""
     ENTRY_EDITABLE = "entry_editable"
@@ -172,6 +176,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("incident.export", "ctrl+e", "export_postmortem", "Export",
                 "Write the post-mortem draft (Markdown and HTML) to a file", Scope.MAIN,
                 show=False),
+    CommandSpec("incident.replay", "R", "replay_incident", "Replay",
+                "Replay the resolved incident read-only, event by event, for the review",
+                Scope.MAIN, gate=Gate.INCIDENT_CLOSED),
     # --- timeline -----------------------------------------------------------------------------
     CommandSpec("timeline.follow", "end", "follow_timeline", "Follow",
                 "Jump to the newest entry and keep following new ones", Scope.TIMELINE),
@@ -264,6 +271,38 @@ COMMANDS: tuple[CommandSpec, ...] = (
     # --- big-room view ------------------------------------------------------------------------
     CommandSpec("projector.close", "escape", "close_projector", "Back",
                 "Leave the big-room view", Scope.PROJECTOR),
+    # --- replay -------------------------------------------------------------------------------
+    CommandSpec("replay.forward", "right,l", "step_forward", "Step",
+                "One event forward", Scope.REPLAY, key_display="→"),
+    CommandSpec("replay.back", "left,h", "step_back", "Back",
+                "One event back", Scope.REPLAY, key_display="←"),
+    CommandSpec("replay.minute-forward", "right_square_bracket", "minute_forward", "+1 min",
+                "Jump a minute of incident time forward", Scope.REPLAY, key_display="]"),
+    CommandSpec("replay.minute-back", "left_square_bracket", "minute_back", "-1 min",
+                "Jump a minute of incident time back", Scope.REPLAY, key_display="["),
+    CommandSpec("replay.next-severity", "s", "next_severity_change", "Next SEV",
+                "Jump to the next severity change", Scope.REPLAY),
+    CommandSpec("replay.previous-severity", "S", "previous_severity_change", "Prev SEV",
+                "Jump to the previous severity change", Scope.REPLAY, show=False),
+    CommandSpec("replay.next-phase", "p", "next_phase_change", "Next phase",
+                "Jump to the next phase change", Scope.REPLAY, show=False),
+    CommandSpec("replay.previous-phase", "P", "previous_phase_change", "Prev phase",
+                "Jump to the previous phase change", Scope.REPLAY, show=False),
+    CommandSpec("replay.next-role", "r", "next_role_change", "Next role",
+                "Jump to the next role change (assigned, taken away, IC handed over)",
+                Scope.REPLAY, show=False),
+    CommandSpec("replay.previous-role", "R", "previous_role_change", "Prev role",
+                "Jump to the previous role change", Scope.REPLAY, show=False),
+    CommandSpec("replay.play", "space", "toggle_play", "Play/pause",
+                "Play the incident at its own pace, sped up, or pause it", Scope.REPLAY),
+    CommandSpec("replay.speed", "x", "toggle_speed", "10x/60x",
+                "Play at 10x or 60x real time", Scope.REPLAY),
+    CommandSpec("replay.first", "home", "first_event", "Start",
+                "Jump to the declaration", Scope.REPLAY, show=False),
+    CommandSpec("replay.last", "end", "last_event", "End",
+                "Jump to the last event: the incident as it stands", Scope.REPLAY, show=False),
+    CommandSpec("replay.close", "escape", "close_replay", "Leave",
+                "Leave the replay", Scope.REPLAY),
     # --- dialogs ------------------------------------------------------------------------------
     CommandSpec("dialog.cancel", "escape", "cancel_dialog", "Cancel",
                 "Close the dialog without changing anything", Scope.DIALOG, in_palette=False),
@@ -326,6 +365,8 @@ def is_offered(
         return roster.ic_offer is not None
     if spec.gate is Gate.INCIDENT_OPEN:
         return state.incident.phase.is_open
+    if spec.gate is Gate.INCIDENT_CLOSED:
+        return not state.incident.phase.is_open
     if spec.gate is Gate.HAS_SERVICES:
         return bool(state.incident.services)
     if spec.gate is Gate.ENTRY_EDITABLE:

@@ -28,6 +28,7 @@ from warroom.paths import default_db, outbox_file
 from warroom.server.app import ServerSettings
 from warroom.tui.app import WarroomApp, make_app, make_sign_in_app
 from warroom.tui.commands_table import BINDING_IDS
+from warroom.tui.replay_app import make_replay_app
 from warroom.users import create_user
 
 SIGN_IN_PATIENCE = 15.0
@@ -41,6 +42,13 @@ async def launch_tui(args: argparse.Namespace, *, demo: bool) -> int:
             await serve_demo_in_browser(args, stack)
             return 0
         app = await open_console(args, stack, demo=demo)
+        if demo and getattr(args, "replay", False):
+            # `warroom demo --replay`: the demo incident's replay, from its first event.
+            assert app.start_incident is not None
+            events = await app.client.read_log(app.start_incident)
+            replay = make_replay_app(events, at=1, theme=getattr(args, "theme", None))
+            await replay.run_async()
+            return replay.return_code or 0
         await app.run_async()
         return app.return_code or 0
     return 0

@@ -18,6 +18,9 @@ class Style(Enum):
     STRONG = "strong"
     EM = "em"
     STRIKE = "strike"
+    CODE = "code"
+    """Text warroom wrote itself, such as a command to run; never user text, which a code span
+    could not escape."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ def em(text: str) -> Span:
 
 def strike(text: str) -> Span:
     return Span(text, Style.STRIKE)
+
+
+def code(text: str) -> Span:
+    return Span(text, Style.CODE)
 
 
 @dataclass(frozen=True)

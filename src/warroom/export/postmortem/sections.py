@@ -25,6 +25,7 @@ from warroom.export.postmortem.document import (
     inline,
 )
 from warroom.export.postmortem.entries import entry_line, entry_text
+from warroom.export.postmortem.key_moments import key_moments
 from warroom.export.postmortem.milestones import key_times
 
 
@@ -86,6 +87,7 @@ SECTIONS: tuple[tuple[str, Builder], ...] = (
     ("Summary", _summary),
     ("Impact", _impact),
     ("Key times", key_times),
+    ("Key moments", key_moments),
     ("Detection", record.detection),
     ("Response", record.response),
     ("Timeline", record.timeline),

@@ -25,6 +25,7 @@ SCOPE_TITLES: dict[Scope, str] = {
     Scope.LINKS: "Link lists",
     Scope.ENTRY: "Entry details",
     Scope.PROJECTOR: "Big-room view",
+    Scope.REPLAY: "Replay (read-only)",
     Scope.DIALOG: "Dialogs",
 }
 """Section headings, in the order the sections are listed."""

@@ -7,7 +7,7 @@ actions stay here.
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
@@ -23,6 +23,7 @@ from warroom.domain.commands import (
     SetPhase,
     SetSeverity,
 )
+from warroom.domain.replay_index import ReplayIndex
 from warroom.domain.roles import Role
 from warroom.tui.commands_table import (
     Scope,
@@ -39,6 +40,7 @@ from warroom.tui.screens.entry_actions import EntryActions
 from warroom.tui.screens.investigation_actions import InvestigationActions
 from warroom.tui.screens.phase_dialog import PhaseChoice, PhaseDialog
 from warroom.tui.screens.projector import ProjectorScreen
+from warroom.tui.screens.replay import ReplayScreen
 from warroom.tui.screens.role_dialog import RoleChoice, RoleDialog, named_roles
 from warroom.tui.screens.severity_dialog import SeverityChoice, SeverityDialog
 from warroom.tui.widgets.checklist_pane import ChecklistPane
@@ -167,6 +169,12 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
 
     def action_show_projector(self) -> None:
         self.app.push_screen(ProjectorScreen(self))
+
+    @work(exclusive=True, group="replay", exit_on_error=False)
+    async def action_replay_incident(self) -> None:
+        """Open the replay at the incident as it stands, its whole log read from the server."""
+        events = await self.host.client.read_log(self.incident_id)
+        self.app.push_screen(ReplayScreen(ReplayIndex(events), self.zone))
 
     def action_focus_timeline_search(self) -> None:
         self.query_one("#timeline-search", Input).focus()

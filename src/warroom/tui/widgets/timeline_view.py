@@ -51,6 +51,7 @@ class TimelineView(ScrollView, can_focus=True):
         "timeline--struck",
         "timeline--pending",
         "timeline--cursor",
+        "timeline--changed",
         *_KIND_CLASSES.values(),
     }
 
@@ -85,6 +86,8 @@ class TimelineView(ScrollView, can_focus=True):
         count, so a line is drawn again only when its row changed (see `_line_key`)."""
         self._styles: TimelineStyles | None = None
         self._unseen = 0
+        self._highlighted: frozenset[int] = frozenset()
+        """Ids of the entries marked as changed (the replay's current step)."""
         self._shown = 0
         """Rows at the last `show_rows`. The entry list is the client's own and grows in place,
         so its length already includes new entries by the time the view hears of them."""
@@ -143,6 +146,17 @@ class TimelineView(ScrollView, can_focus=True):
             self._unseen += max(0, count - before)
             self.cursor = min(self.cursor, count - 1)
         self.post_message(self.FollowChanged(following, self._unseen))
+        self.refresh()
+
+    def highlight(self, entry_ids: frozenset[int]) -> None:
+        """Mark the entries with these ids as just changed and scroll the newest into view."""
+        self._highlighted = entry_ids
+        self._lines.clear()
+        # From the end: what a step changes is nearly always among the newest entries.
+        for row in range(len(self._entries) - 1, -1, -1):
+            if self._entries[row].id in entry_ids:
+                self._scroll_cursor_into_view(row)
+                break
         self.refresh()
 
     def _current_day(self) -> date | None:
@@ -207,6 +221,8 @@ class TimelineView(ScrollView, can_focus=True):
         text.truncate(width, overflow="ellipsis", pad=True)
         if cursor:
             text.stylize(self.get_component_rich_style("timeline--cursor"))
+        elif isinstance(item, TimelineEntry) and item.id in self._highlighted:
+            text.stylize(self.get_component_rich_style("timeline--changed"))
         segments = list(text.render(self.app.console))
         return Strip(segments).crop_extend(0, width, base)
 
