@@ -102,11 +102,16 @@ class StatusPublisher:
             self.closed_loaded.set()
 
     async def _load_recent_closed(self) -> None:
+        closed = [
+            summary
+            for summary in self._hub.summaries
+            if summary.phase is Phase.POSTMORTEM_DONE and summary.id not in self._closed
+        ]
+        if not closed:
+            return  # nothing to add: the page (and the clock) are left alone
         now = self._clock()
-        for summary in self._hub.summaries:
+        for summary in closed:
             resolved_at = summary.resolved_at
-            if summary.phase is not Phase.POSTMORTEM_DONE or summary.id in self._closed:
-                continue
             if resolved_at is not None and order_key(now) - order_key(resolved_at) > RECENT_CLOSED:
                 continue
             try:
