@@ -87,6 +87,9 @@ class Line:
     expected: Counter[str | None] = field(default_factory=Counter)
     replies: Counter[str | None] = field(default_factory=Counter)
     used_ids: list[str] = field(default_factory=list)
+    tail_of: str | None = None
+    """The id of a snapshot older than its incident's head: the `events` frame right after it
+    with the same id is its tail, part of the same answer (docs/protocol.md, subscribe)."""
     done_sending: bool = False
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     closed: ConnectionClosed | None = None
@@ -98,8 +101,12 @@ class Line:
                 data = json.loads(raw)
                 assert data["type"] == frame.type
                 self.received.append(data)
-                if is_reply(data):
+                tail = data["type"] == "events" and self.tail_of == data.get("id") is not None
+                if is_reply(data) and not tail:
                     self.replies[data.get("id")] += 1
+                self.tail_of = None
+                if data["type"] == "snapshot" and data.get("head", data["seq"]) > data["seq"]:
+                    self.tail_of = data.get("id")
                 self.check()
         except ConnectionClosed as closed:
             self.closed = closed
