@@ -53,7 +53,12 @@ from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.domain.triage import SourceState, TriageItem, TriageStatus
 from warroom.export.html import render_html
-from warroom.export.json_export import ExportFileError, export_json, read_export
+from warroom.export.json_export import (
+    MAX_EXPORT_BYTES,
+    ExportFileError,
+    export_json,
+    read_export,
+)
 from warroom.export.markdown import render_markdown
 from warroom.local import choose_server, saved_local_token
 from warroom.node import ListenError, WarroomNode, serve_until_signalled
@@ -595,6 +600,23 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
+def _read_export_file(path: Path) -> str:
+    """The text of an export file, read only up to `MAX_EXPORT_BYTES` (a device or a huge file
+    is refused without reading it all).
+
+    Raises:
+        OSError: the file cannot be read, or it is larger than that.
+        UnicodeDecodeError: it is not UTF-8.
+    """
+    with path.open("rb") as file:
+        data = file.read(MAX_EXPORT_BYTES + 1)
+    if len(data) > MAX_EXPORT_BYTES:
+        raise OSError(
+            f"larger than {MAX_EXPORT_BYTES // (1024 * 1024)} MB, too large for an export"
+        )
+    return data.decode("utf-8")
+
+
 async def replay(args: argparse.Namespace) -> int:
     """Open the replay, from the server's log or an export file; it never writes anywhere."""
     app = await replay_app(args)
@@ -610,7 +632,7 @@ async def replay_app(args: argparse.Namespace) -> ReplayApp:
     """
     if args.file is not None:
         try:
-            text = await asyncio.to_thread(args.file.read_text, encoding="utf-8")
+            text = await asyncio.to_thread(_read_export_file, args.file)
         except (OSError, UnicodeDecodeError) as exc:
             raise ClientError(f"cannot read {args.file}: {exc}") from None
         try:

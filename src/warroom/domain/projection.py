@@ -45,6 +45,7 @@ from warroom.domain.incident import (
     PhaseChange,
     SeverityChange,
 )
+from warroom.domain.instants import LATEST
 from warroom.domain.phase import Phase
 from warroom.domain.roles import IcOffer, Role, RoleTenure, Roster
 from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
@@ -53,6 +54,9 @@ PROJECTION_VERSION = 1
 """Bump whenever `apply_event` builds a different state from the same events: stored snapshots
 of an older version are then ignored and rebuilt from the log (the schema of `IncidentState` is
 compared on its own)."""
+
+_LAST_DUE_FROM = LATEST - POSTMORTEM_DUE_AFTER
+"""The latest resolution time whose post-mortem due date can be computed."""
 
 
 class ProjectionError(Exception):
@@ -301,7 +305,9 @@ def _apply_phase(state: IncidentState, event: Event, body: PhaseChanged) -> None
         inc.mitigated_at = event.at
     if body.phase is Phase.RESOLVED:
         inc.resolved_at = event.at
-        inc.postmortem_due = event.at + POSTMORTEM_DUE_AFTER
+        # A log read from a file may be stamped in the calendar's last days; the due date then
+        # stops at the last time there is rather than overflowing while the log is folded.
+        inc.postmortem_due = min(event.at, _LAST_DUE_FROM) + POSTMORTEM_DUE_AFTER
     if body.phase is Phase.INVESTIGATING and body.previous is Phase.RESOLVED:
         inc.resolved_at = None  # reopened: the incident is no longer resolved
         inc.postmortem_due = None

@@ -8,9 +8,15 @@ import json
 from pydantic import ValidationError
 
 from warroom.domain.events import Event
+from warroom.domain.instants import as_stored, in_range
 from warroom.domain.projection import replay
 
 EXPORT_FORMAT_VERSION = 1
+
+MAX_EXPORT_BYTES = 256 * 1024 * 1024
+"""The largest export `warroom replay --file` reads: several times a 100,000-event incident's
+(about 900 bytes an event), and small enough that a mistaken path to a disk image or a device
+gets an error instead of the machine's memory (the parsed document takes several times this)."""
 
 
 def export_json(events: list[Event]) -> str:
@@ -42,10 +48,17 @@ def read_export(text: str) -> list[Event]:
         document = json.loads(text)
     except ValueError as exc:
         raise ExportFileError(f"not JSON: {exc}") from None
+    except RecursionError:
+        # The decoder recurses once per nested array or object; an export nests a few levels.
+        raise ExportFileError("not an export: its JSON is nested too deeply") from None
     if not isinstance(document, dict) or document.get("format") != "warroom-incident":
         raise ExportFileError('not a warroom incident export (no "format": "warroom-incident")')
     version = document.get("version")
-    if not isinstance(version, int) or version > EXPORT_FORMAT_VERSION:
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int)
+        or not 1 <= version <= EXPORT_FORMAT_VERSION
+    ):
         raise ExportFileError(
             f"export format version {version!r} is not one this warroom reads "
             f"(up to {EXPORT_FORMAT_VERSION})"
@@ -61,4 +74,12 @@ def read_export(text: str) -> list[Event]:
         raise ExportFileError(f"an event is not valid: {where}: {first['msg']}") from None
     if len({event.incident_id for event in events}) > 1:
         raise ExportFileError("the events belong to more than one incident")
+    for event in events:
+        # The server stamps events with its clock; a time the calendar cannot step a minute
+        # away from (or convert to every zone) was not written by one, and the replay's minute
+        # jumps would overflow on it.
+        if not in_range(event.at):
+            raise ExportFileError(
+                f"event {event.seq} has a time out of range: {as_stored(event.at)}"
+            )
     return events
