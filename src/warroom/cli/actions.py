@@ -474,7 +474,7 @@ async def list_triage(args: argparse.Namespace) -> int:
         if item.status is not TriageStatus.OPEN and not args.all:
             continue
         age = _age(now - item.starts_at)
-        name = item.labels.get("alertname", "?")
+        name = _printable(item.labels.get("alertname", "?"))
         state = item.state_words()
         title = _printable(item.title)
         line = f"{item.id}\t{name}\t{item.proposed_severity.label}\t{age}\t{state}\t{title}"

@@ -194,8 +194,10 @@ class WebhookAlert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: _Labels
     annotations: _Annotations = {}
-    starts_at: AwareDatetime = Field(alias="startsAt")
-    ends_at: AwareDatetime = Field(alias="endsAt")
+    # Strict: Alertmanager sends RFC 3339 text; a number would otherwise be read as seconds
+    # since 1970 and a wrongly typed body taken as an alert that started then.
+    starts_at: AwareDatetime = Field(alias="startsAt", strict=True)
+    ends_at: AwareDatetime = Field(alias="endsAt", strict=True)
     """When it resolved; Alertmanager sends the zero time (year 1) for a firing alert."""
     generator_url: _Short = Field(default="", alias="generatorURL")
     fingerprint: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
