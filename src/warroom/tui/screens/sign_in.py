@@ -60,6 +60,12 @@ class SignInScreen(Screen[WarroomClient]):
         if not token:
             self._show_error("Type your token, then Enter.")
             return
+        if not (token.isascii() and token.isprintable()):
+            # No token holds such characters, and the handshake's error about them would
+            # repeat the typed token on the screen.
+            self.query_one("#token", Input).value = ""
+            self._show_error("That is not a token: tokens are letters, digits and - or _.")
+            return
         self._show_error("Signing in…")
         self._set_busy(busy=True)
         self._try_token(token)
