@@ -27,6 +27,12 @@ def unix_socket_of(url: str) -> Path | None:
     return Path(url.removeprefix(UNIX_SCHEME).removeprefix("//"))
 
 
+MAX_SERVER_ADDRESSES = 32
+"""Addresses one `--server` value may list: far more nodes than one war room runs. A client
+tries each in turn before it says the servers are away, so a pasted list of thousands would
+keep that from ever being said."""
+
+
 class BadServerAddress(ValueError):
     """A server address that is neither a `ws://`/`wss://` URL with a host nor `unix:PATH`."""
 
@@ -41,6 +47,11 @@ def server_addresses(text: str) -> list[str]:
     addresses = [part.strip() for part in text.split(",")]
     if not any(addresses):
         raise BadServerAddress("no server address given")
+    if len(addresses) > MAX_SERVER_ADDRESSES:
+        raise BadServerAddress(
+            f"{len(addresses)} server addresses given; at most {MAX_SERVER_ADDRESSES} (the nodes "
+            "of one war room)"
+        )
     for address in addresses:
         problem = _address_problem(address)
         if problem is not None:
@@ -54,6 +65,8 @@ def _address_problem(address: str) -> str | None:
     if address.startswith(UNIX_SCHEME):
         if not str(unix_socket_of(address)).strip():
             return "no socket path after unix:"
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in address):
+            return "contains control characters"
         return None
     try:
         parts = urlsplit(address)
