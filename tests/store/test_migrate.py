@@ -149,3 +149,25 @@ async def test_archived_incidents_stay_archived_in_the_target(db_path: Path, pg_
         assert await postgres.archive(datetime(2100, 1, 1, tzinfo=UTC)) == [2]
     finally:
         await postgres.close()
+
+
+async def test_a_damaged_source_is_refused_in_one_line_and_the_target_stays_empty(
+    db_path: Path, pg_url: str
+) -> None:
+    await create_user(db_path, "alice")
+    damaged = bytearray(db_path.read_bytes())
+    # Flip bytes past the header page: the file still opens as SQLite, its pages do not read.
+    for offset in range(4096, len(damaged), 97):
+        damaged[offset] ^= 0xFF
+    db_path.write_bytes(bytes(damaged))
+
+    result = await warroom("migrate", "--from", f"sqlite:{db_path}", "--to", pg_url)
+
+    assert result.code != 0
+    assert "Traceback" not in result.err
+    (line,) = result.err.strip().splitlines()
+    assert "is not a usable warroom database" in line
+    postgres = await open_store(pg_url)
+    assert await postgres.users() == []
+    assert await postgres.incident_summaries() == []
+    await postgres.close()
