@@ -16,14 +16,54 @@ import os
 import shlex
 import signal
 import sys
+from typing import Any, cast
 
 from aiohttp import web
+from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from warroom.node import ListenError
 
 HOST_IDENTITY_VARIABLES = ("WARROOM_TOKEN", "WARROOM_TOKEN_FILE")
 """The host user's token settings, which the browser sessions must not inherit."""
+
+MAX_COLUMNS = 500
+"""The widest terminal a browser session gets: a wall screen at a small font, and more. The
+browser names its size (the page's query, then resize messages) before anyone has signed in, and
+the console lays out and draws every cell of it: a size in the millions would take the host's
+memory."""
+MAX_ROWS = 200
+"""The tallest terminal a browser session gets, for the same reason."""
+
+
+def bounded_size(width: object, height: object) -> tuple[int, int] | None:
+    """A browser's terminal size within 1..`MAX_COLUMNS` by 1..`MAX_ROWS`, or None when it is
+    not two whole numbers."""
+    if not (_is_whole(width) and _is_whole(height)):
+        return None
+    assert isinstance(width, int)
+    assert isinstance(height, int)
+    return min(max(width, 1), MAX_COLUMNS), min(max(height, 1), MAX_ROWS)
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _BoundedResize:
+    """A session's `AppService` whose resizes are bounded (see `bounded_size`); a resize that
+    is not two whole numbers is dropped rather than ending the session."""
+
+    def __init__(self, service: AppService) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._service, name)
+
+    async def set_terminal_size(self, width: object, height: object) -> None:
+        size = bounded_size(width, height)
+        if size is not None:
+            await self._service.set_terminal_size(*size)
 
 
 def session_command(server_url: str, *, theme: str | None, incident_id: int | None) -> str:
@@ -67,9 +107,20 @@ class ConsoleWebServer(Server):
             )
         self.sessions += 1
         try:
+            width, height = bounded_size(
+                _whole(request.query.get("width")), _whole(request.query.get("height"))
+            ) or (80, 24)
+            request = request.clone(
+                rel_url=request.rel_url.update_query(width=str(width), height=str(height))
+            )
             return await super().handle_websocket(request)
         finally:
             self.sessions -= 1
+
+    async def _process_messages(
+        self, websocket: web.WebSocketResponse, app_service: AppService
+    ) -> None:
+        await super()._process_messages(websocket, cast(AppService, _BoundedResize(app_service)))
 
     async def on_startup(self, app: web.Application) -> None:
         """Says nothing: textual-serve's banner would come before the port is open; warroom
@@ -82,6 +133,13 @@ class ConsoleWebServer(Server):
             f"(each browser session signs in with its own token)",
             flush=True,
         )
+
+
+def _whole(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None and len(text) <= 12 else None
+    except ValueError:
+        return None
 
 
 async def serve_console(
