@@ -471,7 +471,9 @@ class Hub:
                     loaded = await self._cache.load(incident_id)
                     self._tell_of_other_nodes([Event.model_validate_json(f) for f in loaded.frames])
             elif record.state.seq < seq:
-                frames = _following_on(record.state.seq, (carried or {}).get(incident_id, ()))
+                frames = _following_on(
+                    incident_id, record.state.seq, (carried or {}).get(incident_id, ())
+                )
                 if not frames or _seq_of(frames[-1]) < seq:
                     # Not carried, or a gap before them (a lost notification): read them back.
                     frames = await self._store.events_json(incident_id, after=record.state.seq)
@@ -943,20 +945,24 @@ _FRAME_HEAD = re.compile(r'\{"incident_id":(\d+),"seq":(\d+),')
 """How the store writes an event's JSON (`PostgresStore.events_json`): its seq, without parsing."""
 
 
-def _seq_of(frame: str) -> int:
+def _seq_of(frame: str, incident_id: int | None = None) -> int:
+    """The frame's seq; -1 if it is not an event's (of `incident_id`, when given)."""
     head = _FRAME_HEAD.match(frame)
-    return int(head[2]) if head is not None else -1
+    if head is None or (incident_id is not None and int(head[1]) != incident_id):
+        return -1
+    return int(head[2])
 
 
-def _following_on(after: int, frames: Collection[str]) -> list[str]:
-    """The carried frames that continue a log ending at `after`, up to the first gap."""
+def _following_on(incident_id: int, after: int, frames: Collection[str]) -> list[str]:
+    """The carried frames that continue the incident's log ending at `after`, up to the first
+    gap."""
     run: list[str] = []
     for frame in frames:
-        seq = _seq_of(frame)
+        seq = _seq_of(frame, incident_id)
         if seq == after + len(run) + 1:
             run.append(frame)
         elif seq > after + len(run):
-            break  # a gap, or not an event of ours: the store fills it in
+            break  # a gap: the store fills it in (frames not ours, at -1, are skipped)
     return run
 
 
