@@ -4,6 +4,7 @@ the server or out of a JSON export; it holds no client, so it cannot write anywh
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
 
 from textual.app import App
 
@@ -61,16 +62,18 @@ class ReplayApp(App[None]):
 
 
 def make_replay_app(
-    events: list[Event],
+    events: Sequence[Event] | ReplayIndex,
     *,
     at: int | None = None,
     theme: str | None = None,
     ticks: TickSource | None = None,
 ) -> ReplayApp:
-    """The replay of the incident whose whole log is `events`, opened at event `at` (default:
-    the last one); `ticks` delivers the frames while it plays (default: the app's timers).
+    """The replay of the incident whose whole log is `events` (or that log already folded into
+    an index), opened at event `at` (default: the last one); `ticks` delivers the frames while it
+    plays (default: the app's timers).
 
     Raises:
         ProjectionError: the events do not make an incident.
     """
-    return ReplayApp(ReplayIndex(events), at=at, theme=theme, ticks=ticks)
+    index = events if isinstance(events, ReplayIndex) else ReplayIndex(events)
+    return ReplayApp(index, at=at, theme=theme, ticks=ticks)

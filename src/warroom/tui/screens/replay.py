@@ -120,7 +120,7 @@ class ReplayScreen(Screen[None]):
                     ReplayScreen.state, snapshot=ReplayScreen.metrics, links=ReplayScreen.links
                 )
             with Vertical(id="work"):
-                yield TimelinePane(zone, self._clock).data_bind(
+                yield TimelinePane(zone, self._clock, replaced_in_place=True).data_bind(
                     ReplayScreen.state, ReplayScreen.pending
                 )
                 yield ChecklistPane(zone).data_bind(ReplayScreen.state, ReplayScreen.me)
