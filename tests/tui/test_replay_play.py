@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from textual.widgets import Static
 
 from tests.export.scripted import scripted_incident
@@ -101,3 +102,24 @@ async def test_space_pauses_and_x_switches_back_to_10x() -> None:
         assert screen.now == paused_at
         await pilot.press("x", "x")
         assert screen.speed == 10
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (240, 64)], ids=str)
+async def test_the_header_says_replay_and_shows_the_incident_clock_at_every_size_class(
+    size: tuple[int, int],
+) -> None:
+    _, events = scripted_incident()
+    frames = Frames()
+    app = make_replay_app(events, at=1, ticks=frames)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        await pilot.press("space")
+        frames.advance(4)
+        await pilot.pause()
+        corner = screen.query_one("#header-connection", Static)
+        assert corner.region.width > 0  # laid out on screen, not hidden at this size
+        assert "⏵ REPLAY" in str(corner.content)
+        assert screen.now is not None
+        assert screen.now.astimezone(screen.zone).strftime("%H:%M:%S") in str(corner.content)
