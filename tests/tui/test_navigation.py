@@ -15,6 +15,7 @@ from warroom.tui.palette import WarroomCommands
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
 from warroom.tui.screens.projector import ProjectorScreen
+from warroom.tui.screens.replay import ReplayScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
