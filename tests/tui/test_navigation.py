@@ -186,7 +186,6 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
     from warroom.tui.screens.comms import CommsScreen
     from warroom.tui.screens.dialog_base import FormDialog
     from warroom.tui.screens.entry_detail import EntryDetailScreen
-    from warroom.tui.screens.replay import ReplayScreen
     from warroom.tui.screens.triage import TriageScreen
     from warroom.tui.widgets.checklist_pane import ChecklistPane
     from warroom.tui.widgets.link_list import LinkList
