@@ -451,13 +451,13 @@ class Hub:
                     # Declared on another node since this one started: all of it is news here.
                     loaded = await self._cache.load(incident_id)
                     self._tell_of_other_nodes([Event.model_validate_json(f) for f in loaded.frames])
-            elif record.state.seq < seq:
+            elif record.seq < seq:
                 await self._read_others_events(incident_id, record)
 
     async def _read_others_events(self, incident_id: int, record: _Incident) -> None:
         """Apply the events other nodes committed after this node's copy of the incident and
         send them to its followers: the same frames as this node's own writes."""
-        frames = await self._store.events_json(incident_id, after=record.state.seq)
+        frames = await self._store.events_json(incident_id, after=record.seq)
         if not frames:
             return
         events: list[Event] = []
@@ -491,10 +491,12 @@ class Hub:
         and any earlier commit of its write's command ids (idempotency for every incident, in
         memory or not, across restarts)."""
         incident_ids: set[int] = set()
+        written: set[int] = set()
         keys: set[CommandKey] = set()
         for request in batch:
             if isinstance(request, _ServerWrite):
                 incident_ids.add(request.incident_id)
+                written.add(request.incident_id)
                 if request.command_id is not None:
                     keys.add((request.actor, request.command_id))
                 continue
@@ -503,6 +505,8 @@ class Hub:
                 incident_ids.add(incident_id)
             if isinstance(request.frame, _WRITES):
                 keys.add((request.conn.user, request.frame.id))
+                if isinstance(incident_id, int):
+                    written.add(incident_id)
         if self._shared is not None and (
             any(i not in self._cache.summaries for i in incident_ids)
             or any(isinstance(r, _Request) and isinstance(r.frame, ListIncidents) for r in batch)
@@ -510,7 +514,7 @@ class Hub:
             # Declared (or changed) on another node, and its notification not here yet.
             await self._refresh(full=True, wanted={})
         if incident_ids:
-            await self._cache.ensure_loaded(sorted(incident_ids))
+            await self._cache.ensure_loaded(sorted(incident_ids), writing=sorted(written))
         if keys:
             self._commands.update(await self._store.find_commands(keys))
 
@@ -530,7 +534,7 @@ class Hub:
         writes: list[_Write] = []
         reads: list[_Request] = []
         server_writes: list[tuple[_ServerWrite, Event]] = []
-        before = {iid: rec.state.seq for iid, rec in self._incidents.items()}
+        before = {iid: rec.seq for iid, rec in self._incidents.items()}
         triage_seq = self._triage_seq
         # Refusals and answers from memory wait for the commit: if it turns out the turn was
         # decided against out-of-date incidents, it is decided again and they may differ.
