@@ -1,6 +1,7 @@
 """The `cluster` family: one, two and three warroom nodes on one local PostgreSQL, beside a SQLite
-single node in the same run: durable burst throughput, and paced fan-out latency for a write made
-on one node as seen by consoles on the others.
+single node in the same run: durable burst throughput, paced fan-out latency for a write made
+on one node as seen by consoles on the others, and (with three nodes) the failover time: a node
+SIGKILLed → every console it served connected to another node and caught up again.
 
 Every node is its own process (`bench.serve_warroom`); the clients run in this process, spread
 round-robin over the nodes. The PostgreSQL server is a private one, started for the family with
@@ -12,21 +13,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import signal
+import statistics
 import time
 from pathlib import Path
 
 import asyncpg
+from tests.support.client_sync import client_reached
 from tests.support.postgres import PostgresServer, running_postgres
 
 from bench import targets
 from bench.clients import Recorder, WarroomBenchClient, writer_of
 from bench.harness import Results, ServerProcess, Settings, percentile
+from warroom.client.session import WarroomClient, new_id
+from warroom.client.updates import ConnectionStatus
+from warroom.domain.commands import AddEntry
 
 FOLLOWERS = 50
 """Consoles following the incident, spread over the nodes (the issue's target is at 50)."""
 WRITER = 10_000
 """The paced writer's client number (no follower has it)."""
 RUNS = (("sqlite", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 3))
+KILLS = 3
+"""Node kills for the failover figure (on the three-node run), each replaced by a new node."""
+FAILOVER_CONSOLES = 6
+"""Consoles on the node to kill, each given every node's address (its own first)."""
 
 
 class LatencyRecorder(Recorder):
@@ -65,6 +77,10 @@ def run(settings: Settings, workdir: Path, results: Results) -> None:
             ]
             try:
                 asyncio.run(_measure(settings, nodes, token, name, results))
+                if count == 3:
+                    failovers = asyncio.run(_failovers(nodes, token, location, folder))
+                    results.put("cluster.failover_p50_s", statistics.median(failovers))
+                    results.put("cluster.failover_max_s", max(failovers))
             except (TimeoutError, RuntimeError) as exc:
                 results.note(f"cluster {name} failed: {exc}")
             finally:
@@ -191,6 +207,59 @@ async def _burst(
     return acked / elapsed
 
 
+async def _failovers(
+    nodes: list[ServerProcess], token: str, location: str, folder: Path
+) -> list[float]:
+    """SIGKILL the last node `KILLS` times, each time with consoles following an incident on it
+    and a new node started in its place; returns, per kill, the seconds until every one of its
+    consoles was connected to another node and had a write made there after the kill (it
+    follows the incident again). The consoles use the client's default reconnection settings,
+    as people's consoles do."""
+    incident = await targets.declare(nodes[0].url(), token, "cluster failover")
+    writer = WarroomClient(nodes[0].url(), token)
+    await writer.start()
+    took: list[float] = []
+    try:
+        for kill in range(KILLS):
+            victim = nodes[-1]
+            addresses = ",".join(n.url() for n in [victim, *nodes[:-1]])
+            consoles = [WarroomClient(addresses, token) for _ in range(FAILOVER_CONSOLES)]
+            try:
+                for console in consoles:
+                    await console.start()
+                    await console.follow(incident)
+                killed_at = time.monotonic()
+                os.kill(victim.pid, signal.SIGKILL)
+                after = await writer.execute(
+                    AddEntry(id=new_id(), incident_id=incident, text=f"after kill {kill}")
+                )
+                resumed = [_resumed(c, victim.url(), incident, after.seq) for c in consoles]
+                await asyncio.wait_for(asyncio.gather(*(r.wait() for r in resumed)), 30)
+                took.append(time.monotonic() - killed_at)
+            finally:
+                await asyncio.gather(*(c.close() for c in consoles))
+                victim.stop()
+            nodes[-1] = ServerProcess.launch(
+                f"node-after-kill{kill}", "bench.serve_warroom", ["--db", location], folder
+            )
+    finally:
+        await writer.close()
+    return took
+
+
+def _resumed(console: WarroomClient, gone: str, incident: int, seq: int) -> asyncio.Event:
+    """Set once the console is connected to another node than `gone` and has `seq`."""
+    return client_reached(
+        console,
+        lambda: (
+            console.status is ConnectionStatus.CONNECTED
+            and console.url != gone
+            and incident in console.states
+            and console.states[incident].seq >= seq
+        ),
+    )
+
+
 def _print(results: Results) -> None:
     print()
     print("cluster (one local PostgreSQL; clients in the bench process)")
@@ -203,3 +272,9 @@ def _print(results: Results) -> None:
         ]
         shown = ["-" if c is None else f"{c:,.1f}" for c in cells]
         print(f"{name:<14}{shown[0]:>16}{shown[1]:>16}{shown[2]:>16}")
+    p50, worst = results.get("cluster.failover_p50_s"), results.get("cluster.failover_max_s")
+    if p50 is not None and worst is not None:
+        print(
+            f"failover, 3 nodes (SIGKILL -> its {FAILOVER_CONSOLES} consoles resumed elsewhere, "
+            f"{KILLS} kills): p50 {p50:.2f} s, max {worst:.2f} s"
+        )

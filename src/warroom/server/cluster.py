@@ -1,12 +1,14 @@
 """Fan-out across the nodes of one shared PostgreSQL database: every node follows the others'
 commits and brings its incidents and their followers up to date.
 
-Each commit notifies the changes channel with its incidents and last seqs; this node's sequencer
-then reads the events it misses from the table and sends them to its followers, exactly as it
-sends its own. A check every `CHECK_EVERY` seconds, and one whenever the feed (re)connects, reads
-the incident summaries and repairs whatever a lost notification left behind, new declarations
-included. Writes need none of this to be right: a write decided against an out-of-date incident
-is refused by the store and decided again (`Hub`, `StaleAppend`).
+Each commit notifies the changes channel with its incidents and last seqs, and their events when
+they fit; this node's sequencer applies those that follow on from its copy (reading from the table
+those not carried, or after a gap) and sends them to its followers, exactly as it sends its own. A
+check every `CHECK_EVERY` seconds, and one whenever the feed (re)connects, reads the last seq of
+each loaded incident and the summaries of incidents declared since (a few index probes, whatever
+the history's size) and repairs whatever a lost notification left behind. Writes need none of
+this to be right: a write decided against an out-of-date incident is refused by the store and
+decided again (`Hub`, `StaleAppend`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, get_args
@@ -184,6 +185,8 @@ class _Refresh:
 
     incident_id: int | None
     seq: int
+    frames: tuple[str, ...] = ()
+    """The committed events as `Event` JSON, when the notification carried them."""
 
 
 class _Stale(Exception):
@@ -263,11 +266,14 @@ class Hub:
     def submit(self, conn: Connection, frame: ClientFrame) -> None:
         self._queue.put_nowait(_Request(conn, frame))
 
-    def changed_elsewhere(self, incident_id: int | None = None, seq: int = 0) -> None:
+    def changed_elsewhere(
+        self, incident_id: int | None = None, seq: int = 0, frames: tuple[str, ...] = ()
+    ) -> None:
         """Another node committed `incident_id` up to `seq` (None: check every incident); its
-        missing events are read and sent to this node's followers, in turn with the requests
-        queued before."""
-        self._queue.put_nowait(_Refresh(incident_id, seq))
+        missing events (`frames` when the notification carried them, else read from the store)
+        are applied and sent to this node's followers, in turn with the requests queued
+        before."""
+        self._queue.put_nowait(_Refresh(incident_id, seq, frames))
 
     def add_observer(
         self, observer: Callable[[list[Event]], None], *, other_nodes: bool = True
@@ -422,29 +428,42 @@ class Hub:
     async def _refresh_from(self, refreshes: list[_Refresh]) -> None:
         """Catch up on what other nodes committed, as their notifications and checks tell."""
         wanted: dict[int, int] = {}
+        carried: dict[int, list[str]] = {}
         full = False
         for refresh in refreshes:
             if refresh.incident_id is None:
                 full = True
             else:
                 wanted[refresh.incident_id] = max(wanted.get(refresh.incident_id, 0), refresh.seq)
+                carried.setdefault(refresh.incident_id, []).extend(refresh.frames)
         try:
-            await self._refresh(full=full, wanted=wanted)
+            await self._refresh(full=full, wanted=wanted, carried=carried)
         except StoreError as exc:  # repaired by the next notification or check
             log.warning("cannot read the changes of other nodes: %s", exc)
         except Exception:  # the sequencer must outlive a bad refresh
             log.exception("unexpected failure reading the changes of other nodes")
 
-    async def _refresh(self, *, full: bool, wanted: dict[int, int]) -> None:
-        """Bring the incidents in `wanted` up to at least their seq, reading the events this node
-        misses and sending them to its followers; with `full`, or for an incident this node does
-        not hold, read every incident's summary first (new declarations, changed list lines).
+    async def _refresh(
+        self, *, full: bool, wanted: dict[int, int], carried: dict[int, list[str]] | None = None
+    ) -> None:
+        """Bring the incidents in `wanted` up to at least their seq, applying the events this node
+        misses (those `carried` by the notifications when they follow on, else read from the
+        store) and sending them to its followers. With `full`, check every loaded incident's last
+        seq and look for incidents declared since; for an incident this node does not hold, read
+        its summary (a new declaration, or a closed incident's changed list line).
 
         Raises:
             StoreError: the store could not be read; what was read so far is kept.
         """
-        if full or any(i not in self._incidents for i in wanted):
-            for summary in await self._store.incident_summaries():
+        if full and self._shared is not None:
+            # One index probe per loaded incident, whatever the size of their histories.
+            latest = await self._shared.last_seqs(self._incidents)
+            for incident_id, seq in latest.items():
+                if seq > self._incidents[incident_id].seq:
+                    wanted[incident_id] = max(wanted.get(incident_id, 0), seq)
+        unheld = [i for i in wanted if i not in self._incidents]
+        if full or unheld:
+            for summary in await self._summaries_changed(unheld):
                 known = self._cache.summaries.get(summary.id)
                 if known is None or known.seq < summary.seq:
                     self._cache.summaries[summary.id] = summary
@@ -459,12 +478,25 @@ class Hub:
                     loaded = await self._cache.load(incident_id)
                     self._tell_of_other_nodes([Event.model_validate_json(f) for f in loaded.frames])
             elif record.seq < seq:
-                await self._read_others_events(incident_id, record)
+                frames = _following_on(
+                    incident_id, record.seq, (carried or {}).get(incident_id, ())
+                )
+                if not frames or _seq_of(frames[-1]) < seq:
+                    # Not carried, or a gap before them (a lost notification): read them back.
+                    frames = await self._store.events_json(incident_id, after=record.seq)
+                await self._apply_others_events(incident_id, record, frames)
 
-    async def _read_others_events(self, incident_id: int, record: _Incident) -> None:
+    async def _summaries_changed(self, incident_ids: list[int]) -> list[IncidentSummary]:
+        if self._shared is None:
+            return await self._store.incident_summaries()
+        newest = max(self._cache.summaries, default=0)
+        return await self._shared.summaries_changed(incident_ids, newest)
+
+    async def _apply_others_events(
+        self, incident_id: int, record: _Incident, frames: list[str]
+    ) -> None:
         """Apply the events other nodes committed after this node's copy of the incident and
         send them to its followers: the same frames as this node's own writes."""
-        frames = await self._store.events_json(incident_id, after=record.seq)
         if not frames:
             return
         events: list[Event] = []
@@ -623,6 +655,9 @@ class Hub:
         for server_write, event in server_writes:
             server_write.done.set_result(event.seq)
         for w in writes:
+            if w.duplicate and w.stream == TRIAGE_LOG:
+                # A retry in the same turn as its original: the seq the store gave the original.
+                w.seq = self._commands.get((w.conn.user, w.frame_id), (TRIAGE_LOG, w.seq))[1]
             # A retry of a write from this very turn was not saved either.
             refusal_of_w = refused.get((w.stream, w.seq))
             w.conn.send(
@@ -668,7 +703,15 @@ class Hub:
         records = [w.record for w in writes if w.record is not None]
         items = [w.item for w in writes if w.item is not None]
         try:
-            await self._store.append_triage(records, items)
+            if self._shared is None:
+                await self._store.append_triage(records, items)
+            else:
+                # Other nodes number their dismissals too: the store numbers ours after theirs.
+                committed = await self._shared.append_triage_numbered(records, items)
+                for write, record in zip(writes, committed, strict=True):
+                    write.seq = record.seq
+                    self._commands[(record.actor, record.command_id)] = (TRIAGE_LOG, record.seq)
+                self._triage_seq = committed[-1].seq
         except Exception:
             for record in records:
                 self._commands.pop((record.actor, record.command_id), None)
@@ -908,6 +951,31 @@ class Hub:
         ).model_dump_json()
         for conn in list(record.subscribers):
             conn.send(message)
+
+
+_FRAME_HEAD = re.compile(r'\{"incident_id":(\d+),"seq":(\d+),')
+"""How the store writes an event's JSON (`PostgresStore.events_json`): its seq, without parsing."""
+
+
+def _seq_of(frame: str, incident_id: int | None = None) -> int:
+    """The frame's seq; -1 if it is not an event's (of `incident_id`, when given)."""
+    head = _FRAME_HEAD.match(frame)
+    if head is None or (incident_id is not None and int(head[1]) != incident_id):
+        return -1
+    return int(head[2])
+
+
+def _following_on(incident_id: int, after: int, frames: Collection[str]) -> list[str]:
+    """The carried frames that continue the incident's log ending at `after`, up to the first
+    gap."""
+    run: list[str] = []
+    for frame in frames:
+        seq = _seq_of(frame, incident_id)
+        if seq == after + len(run) + 1:
+            run.append(frame)
+        elif seq > after + len(run):
+            break  # a gap: the store fills it in (frames not ours, at -1, are skipped)
+    return run
 
 
 def _written_incidents(batch: list[_Request | _ServerWrite]) -> set[int]:

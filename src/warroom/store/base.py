@@ -178,6 +178,28 @@ class SharedEventStore(EventStore, Protocol):
         """
         ...
 
+    async def summaries_changed(
+        self, incident_ids: Collection[int], after_id: int
+    ) -> list[IncidentSummary]:
+        """The summaries of these incidents and of every incident with an id above `after_id`,
+        in id order.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        ...
+
+    async def append_triage_numbered(
+        self, records: Sequence[TriageRecord], items: Sequence[TriageItem]
+    ) -> list[TriageRecord]:
+        """`append_triage`, numbering the records after the last one any node committed (their
+        own seqs are this node's guess); returns them as committed.
+
+        Raises:
+            StoreError: nothing was written.
+        """
+        ...
+
     def holding(self, incident_ids: Collection[int]) -> AbstractAsyncContextManager[None]:
         """Hold these incidents' write locks until the block's first `append` of events
         commits (or the block ends); the block's reads see the latest commits.

@@ -47,7 +47,11 @@ from warroom.store.postgres_schema import MIGRATIONS, MIGRATIONS_TABLE
 from warroom.store.url import PostgresUrl
 
 CHANGES_CHANNEL = "warroom_events"
-"""The NOTIFY channel of committed events; a payload is `INCIDENT:SEQ`, the incident's last seq."""
+"""The NOTIFY channel of committed events. A payload is `INCIDENT:SEQ` (the incident's last seq)
+or, when the commit's events of that incident fit, `INCIDENT:SEQ:` followed by them as `Event`
+JSON, one a line (compact JSON holds no newline), so a listener needs no query to apply them."""
+NOTIFY_LIMIT = 7999
+"""The largest payload PostgreSQL's NOTIFY takes, in bytes (it refuses 8000 and more)."""
 _MIGRATION_LOCK = 0x77617272  # "warr": one node migrates at a time, the others wait
 _EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
 _INSERT_EVENT = (
@@ -71,14 +75,18 @@ _SAVE_TRIAGE = (
     "ON CONFLICT (id) DO UPDATE SET group_key = EXCLUDED.group_key, body = EXCLUDED.body"
 )
 _LAST_SEQS = (
-    "SELECT incident_id, max(seq) AS last FROM ("
-    "SELECT incident_id, seq FROM events WHERE incident_id = ANY($1::bigint[]) "
-    "UNION ALL SELECT incident_id, seq FROM archived_events "
-    "WHERE incident_id = ANY($1::bigint[])) AS s GROUP BY incident_id"
+    # One index probe per incident (the primary key, backwards), whatever its history's size.
+    "SELECT i AS incident_id, greatest("
+    "(SELECT max(seq) FROM events WHERE incident_id = i), "
+    "(SELECT max(seq) FROM archived_events WHERE incident_id = i)) AS last "
+    "FROM unnest($1::bigint[]) AS i"
 )
 _LOCK_INCIDENTS = "SELECT pg_advisory_xact_lock(i) FROM unnest($1::bigint[]) AS i"
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 """What the driver raises when the database refuses, drops or never answers."""
+
+_EventRow = tuple[int, int, str, str, str | None, str, str]
+"""An event as `_INSERT_EVENT` takes it."""
 
 if TYPE_CHECKING:
     # Generic only in the stubs: at run time the class cannot be subscripted.
@@ -235,7 +243,7 @@ class PostgresStore:
         if not events and not summaries and not snapshots:
             return
         started = time.perf_counter()
-        rows = [
+        rows: list[_EventRow] = [
             (
                 e.incident_id,
                 e.seq,
@@ -294,7 +302,7 @@ class PostgresStore:
         self,
         conn: Connection,
         events: Sequence[Event],
-        rows: Sequence[tuple[object, ...]],
+        rows: Sequence[_EventRow],
         incidents: list[int],
         summaries: Sequence[IncidentSummary],
         snapshots: Sequence[StoredSnapshot],
@@ -302,9 +310,7 @@ class PostgresStore:
         # Taken in id order, so two writers of the same incidents cannot deadlock.
         await conn.execute(_LOCK_INCIDENTS, incidents)
         # Read after the locks (a new snapshot per statement): a competitor's commit shows.
-        last = {
-            int(r["incident_id"]): int(r["last"]) for r in await conn.fetch(_LAST_SEQS, incidents)
-        }
+        last = _seqs(await conn.fetch(_LAST_SEQS, incidents))
         stale: set[int] = set()
         for event in events:
             expected = last.get(event.incident_id, 0) + 1
@@ -342,7 +348,7 @@ class PostgresStore:
             await conn.execute(
                 "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
                 CHANGES_CHANNEL,
-                [f"{i}:{seq}" for i, seq in sorted(last.items())],
+                _payloads(last, rows),
             )
 
     async def _derive_summary(self, conn: Connection, incident_id: int) -> None:
@@ -384,13 +390,31 @@ class PostgresStore:
         )
 
     async def last_seqs(self, incident_ids: Collection[int]) -> dict[int, int]:
-        rows = await self._fetch("the last seqs from", _LAST_SEQS, sorted(incident_ids))
-        return {int(r["incident_id"]): int(r["last"]) for r in rows}
+        return _seqs(await self._fetch("the last seqs from", _LAST_SEQS, sorted(incident_ids)))
 
     async def incident_summaries(self) -> list[IncidentSummary]:
-        rows = await self._fetch(
-            "incident summaries from", "SELECT body FROM incident_summaries ORDER BY id"
+        return self._checked_summaries(
+            await self._fetch(
+                "incident summaries from", "SELECT body FROM incident_summaries ORDER BY id"
+            )
         )
+
+    async def summaries_changed(
+        self, incident_ids: Collection[int], after_id: int
+    ) -> list[IncidentSummary]:
+        """The summaries of these incidents and of every incident with an id above `after_id`
+        (declared since), in id order: a read of a few rows, whatever the war room's size."""
+        return self._checked_summaries(
+            await self._fetch(
+                "incident summaries from",
+                "SELECT body FROM incident_summaries WHERE id = ANY($1::bigint[]) OR id > $2 "
+                "ORDER BY id",
+                sorted(incident_ids),
+                after_id,
+            )
+        )
+
+    def _checked_summaries(self, rows: list[asyncpg.Record]) -> list[IncidentSummary]:
         try:
             return [IncidentSummary.model_validate_json(r["body"]) for r in rows]
         except ValidationError as exc:
@@ -448,11 +472,8 @@ class PostgresStore:
             incident_id,
             after,
         )
-        dumps = json.dumps
         return [
-            f'{{"incident_id":{incident_id},"seq":{r["seq"]},"at":{dumps(r["at"])},'
-            f'"actor":{dumps(r["actor"])},"command_id":{dumps(r["command_id"])},'
-            f'"body":{r["body"]}}}'
+            _event_json(incident_id, r["seq"], r["at"], r["actor"], r["command_id"], r["body"])
             for r in rows
         ]
 
@@ -528,8 +549,26 @@ class PostgresStore:
         self, records: Sequence[TriageRecord], items: Sequence[TriageItem]
     ) -> None:
         """Commit triage log records and the items they changed in one transaction."""
+        await self.append_triage_numbered(records, items)
+
+    async def append_triage_numbered(
+        self, records: Sequence[TriageRecord], items: Sequence[TriageItem]
+    ) -> list[TriageRecord]:
+        """Commit triage log records, numbered after the last one in the database, and the
+        items they changed in one transaction; returns the records as committed.
+
+        Another node may have committed the seqs this node expected to use: the log's own lock
+        (its stream id as the key, beside the incidents' ids) serialises the writers, so each
+        numbers its records after the latest commit and none is refused for a taken seq.
+        """
         async with self._transaction("write the triage log to") as conn:
             if records:
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", TRIAGE_LOG)
+                last = int(await conn.fetchval("SELECT coalesce(max(seq), 0) FROM triage_log"))
+                records = [
+                    r if r.seq == last + n else r.model_copy(update={"seq": last + n})
+                    for n, r in enumerate(records, start=1)
+                ]
                 await conn.executemany(
                     "INSERT INTO triage_log (seq, at, actor, command_id, body) "
                     "VALUES ($1, $2, $3, $4, $5)",
@@ -542,6 +581,7 @@ class PostgresStore:
                 await conn.executemany(
                     _SAVE_TRIAGE, [(i.id, i.group_key, i.model_dump_json()) for i in items]
                 )
+        return list(records)
 
     async def copy_in(
         self,
@@ -650,6 +690,38 @@ async def _copy_rows(
 ) -> None:
     if rows:
         await conn.copy_records_to_table(table, records=rows, columns=list(columns))
+
+
+def _seqs(rows: list[asyncpg.Record]) -> dict[int, int]:
+    """`_LAST_SEQS` rows as incident id → last seq, leaving out incidents without events."""
+    return {int(r["incident_id"]): int(r["last"]) for r in rows if r["last"] is not None}
+
+
+def _event_json(
+    incident_id: int, seq: int, at: str, actor: str, command_id: str | None, body: str
+) -> str:
+    """An event as `Event` JSON from its columns: the frames the hub keeps and sends."""
+    dumps = json.dumps
+    return (
+        f'{{"incident_id":{incident_id},"seq":{seq},"at":{dumps(at)},'
+        f'"actor":{dumps(actor)},"command_id":{dumps(command_id)},"body":{body}}}'
+    )
+
+
+def _payloads(last: dict[int, int], rows: Sequence[_EventRow]) -> list[str]:
+    """One notification per incident: its last seq, and its events when they fit the limit."""
+    frames: dict[int, list[str]] = {}
+    for incident_id, seq, at, actor, command_id, _type, body in rows:
+        frames.setdefault(incident_id, []).append(
+            _event_json(incident_id, seq, at, actor, command_id, body)
+        )
+    payloads = []
+    for incident_id, seq in sorted(last.items()):
+        head = f"{incident_id}:{seq}"
+        carried = f"{head}:" + "\n".join(frames.get(incident_id, ()))
+        # Too big: the listener reads the events back instead.
+        payloads.append(carried if len(carried.encode()) <= NOTIFY_LIMIT else head)
+    return payloads
 
 
 def _summary_row(summary: IncidentSummary) -> tuple[object, ...]:

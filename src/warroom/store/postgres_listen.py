@@ -1,9 +1,10 @@
 """Tells a node what the other nodes on its PostgreSQL database committed: a dedicated connection
 LISTENs on the changes channel, checks itself with a ping, and is re-established when it is lost.
 
-A notification only names an incident and its last seq; the node reads the events themselves from
-the table, so a notification lost with a connection costs nothing but the time until the next
-one, or until the check the node runs whenever the feed (re)connects and every few seconds.
+A notification names an incident and its last seq, and carries the committed events when they fit
+in it; otherwise (or after a gap) the node reads them from the table. A notification lost with a
+connection costs nothing but the time until the next one, or until the check the node runs
+whenever the feed (re)connects and every few seconds.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ RETRY_MOST = 2.0
 
 _LOST = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
-OnChange = Callable[[int, int], None]
-"""Called with (incident id, its last committed seq) for every notification."""
+OnChange = Callable[[int, int, tuple[str, ...]], None]
+"""Called with (incident id, its last committed seq, the events carried as `Event` JSON, if any)
+for every notification."""
 
 
 class ChangeListener:
@@ -96,8 +98,9 @@ class ChangeListener:
         raise ConnectionError("the connection closed")
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
-        incident, _, seq = str(payload).partition(":")
+        incident, _, rest = str(payload).partition(":")
+        seq, _, carried = rest.partition(":")
         try:
-            self._on_change(int(incident), int(seq))
+            self._on_change(int(incident), int(seq), tuple(carried.split("\n")) if carried else ())
         except ValueError:
             log.warning("ignored a malformed change notification %r", payload)
