@@ -348,9 +348,16 @@ class Hub:
 
     def incident_state(self, incident_id: int) -> IncidentState | None:
         """The committed state of an incident in memory (every live one, and a closed one while
-        it is used), for server-side features; do not mutate it."""
+        it is used), for server-side features; do not mutate it. None also for a closed one
+        whose stored snapshot and events make no state (logged)."""
         record = self._incidents.get(incident_id)
-        return record.state if record is not None else None
+        if record is None:
+            return None
+        try:
+            return record.state
+        except StoreError as exc:
+            log.error("cannot load incident %d: %s", incident_id, exc)
+            return None
 
     def disconnect(self, conn: Connection) -> None:
         """Forget a console that went away and tell the others."""
