@@ -2,22 +2,31 @@
 
 The log is generated (`bench.incident_log`: every kind of event, mostly entries). Figures: the
 time to fold it once with its checkpoints, then random jumps anywhere (the same seeded order each
-run), single steps back, and the worst jump: to the event just before a checkpoint, the longest
-fold there is.
+run), single steps back (the first in a window of checkpoints, and the ones after it), the worst
+jump (to the event just before a checkpoint, the longest fold there is), and jumps on the replay
+app itself, headless, timed from the jump to the paint that shows it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import random
 import time
+from functools import partial
+from typing import Any
 
 from bench.harness import Results, Settings
 from bench.incident_log import generated_incident
+from bench.tui import PaintProbe
 from warroom.domain.replay_index import CHECKPOINT_EVERY, ReplayIndex
 
 EVENTS = 100_000
 JUMPS = 300
+STEPS_BACK = 600
+"""Single steps back from the end: across a window boundary, so two first steps are in it."""
+PAINTED_JUMPS = 40
+SIZE = (160, 48)
 
 
 def _ms(started: float) -> float:
@@ -51,11 +60,12 @@ def run(settings: Settings, results: Results) -> None:
     results.put("replay.jump_p99_ms", _percentile(jumps, 0.99))
     backs = []
     index.state_at(events)
-    for seq in range(events - 1, events - 51, -1):
+    for seq in range(events - 1, events - 1 - STEPS_BACK, -1):
         began = time.perf_counter()
         index.state_at(seq)
         backs.append(_ms(began))
     results.put("replay.step_back_p50_ms", _percentile(backs, 0.5))
+    results.put("replay.step_back_max_ms", max(backs))
     worst = []
     for checkpoint in range(CHECKPOINT_EVERY + 1, events, events // 10):
         index.state_at(events)  # from far away, so the fold starts at the checkpoint
@@ -63,3 +73,38 @@ def run(settings: Settings, results: Results) -> None:
         index.state_at(checkpoint + CHECKPOINT_EVERY - 1)
         worst.append(_ms(began))
     results.put("replay.jump_worst_ms", max(jumps + worst))
+    print(f"  replay: {PAINTED_JUMPS} jumps on the app, to the paint", flush=True)
+    painted = asyncio.run(_painted_jumps(index, rng))
+    results.put("replay.painted_p50_ms", _percentile(painted, 0.5))
+    results.put("replay.painted_p99_ms", _percentile(painted, 0.99))
+
+
+def _shown(screen: Any, view: Any, seq: int, marked: frozenset[int]) -> bool:
+    return bool(screen.seq == seq and view._highlighted == marked)
+
+
+async def _painted_jumps(index: ReplayIndex, rng: random.Random) -> list[float]:
+    """Jumps to random events on the replay app, each timed from the jump (queued as a key's
+    action is) to the first paint with that event's entries marked: the fold, every pane's
+    update and the timeline's, and the compositor's frame."""
+    from warroom.tui.replay_app import make_replay_app
+    from warroom.tui.screens.replay import ReplayScreen
+    from warroom.tui.widgets.timeline_view import TimelineView
+
+    app = make_replay_app(index, at=index.last)
+    probe = PaintProbe(app)
+    times = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        view = screen.query_one(TimelineView)
+        for _ in range(PAINTED_JUMPS):
+            target = rng.randint(1, index.last)
+            marked = index.changed_entry_ids(target)
+            began = time.perf_counter()
+            app.call_later(screen.go_to, target)
+            shown = await probe.painted(partial(_shown, screen, view, target, marked))
+            times.append((shown - began) * 1e3)
+            await pilot.pause()
+    return times

@@ -148,6 +148,10 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         Row("jump, worst (longest fold)", "replay.jump_worst_ms", "ms", "< 100 ms",
             _at_most("replay.jump_worst_ms", 99.999)),
         Row("step back one event, p50", "replay.step_back_p50_ms", "ms"),
+        Row("step back one event, max", "replay.step_back_max_ms", "ms"),
+        Row("jump on the app to painted, p50", "replay.painted_p50_ms", "ms"),
+        Row("jump on the app to painted, p99", "replay.painted_p99_ms", "ms", "< 100 ms",
+            _at_most("replay.painted_p99_ms", 99.999)),
         Row("fold the log with checkpoints", "replay.index_s", "s"),
         Row("events in the incident", "replay.events", ""),
     ]  # fmt: skip

@@ -7,13 +7,17 @@ import random
 import pytest
 from bench.incident_log import generated_incident
 
+from warroom.domain import replay_index
 from warroom.domain.events import Event
+from warroom.domain.incident import IncidentState
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.domain.replay_index import ChangeKind, ReplayIndex, change_kind
 
 EVENTS = 500
 EVERY = 20
 """Checkpoints every 20 events, so the 500-event log crosses twenty-five of them."""
+FINE = 3
+"""Finer checkpoints every 3 events in the window stepped back through (20 is no multiple)."""
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +44,7 @@ def test_the_generated_log_uses_every_kind_of_event(log: list[Event]) -> None:
 def test_stepping_forward_then_back_over_every_event_equals_the_straight_fold(
     log: list[Event], straight: list[dict[str, object]]
 ) -> None:
-    index = ReplayIndex(log, checkpoint_every=EVERY)
+    index = ReplayIndex(log, checkpoint_every=EVERY, fine_every=FINE)
     for seq in range(1, EVENTS + 1):
         assert index.state_at(seq).model_dump() == straight[seq - 1], f"forward at {seq}"
     for seq in range(EVENTS, 0, -1):
@@ -50,14 +54,39 @@ def test_stepping_forward_then_back_over_every_event_equals_the_straight_fold(
 def test_random_jumps_equal_the_straight_fold_and_leave_the_checkpoints_as_they_were(
     log: list[Event], straight: list[dict[str, object]]
 ) -> None:
-    index = ReplayIndex(log, checkpoint_every=EVERY)
+    index = ReplayIndex(log, checkpoint_every=EVERY, fine_every=FINE)
     rng = random.Random(15)
     for _ in range(300):
+        # Now and then a few steps back, so finer checkpoints are made and jumped from too.
         seq = rng.randint(1, EVENTS)
+        for back in range(rng.choice((0, 0, 4))):
+            earlier = max(1, seq - back)
+            assert index.state_at(earlier).model_dump() == straight[earlier - 1], f"{earlier}"
         assert index.state_at(seq).model_dump() == straight[seq - 1], f"jump to {seq}"
     # A checkpoint changed by an earlier fold would show here, on the way back over all of them.
     for seq in range(1, EVENTS + 1, EVERY):
         assert index.state_at(seq).model_dump() == straight[seq - 1], f"checkpoint {seq}"
+
+
+def test_after_the_first_step_back_in_a_window_each_step_back_folds_fewer_than_fine_every(
+    log: list[Event], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = ReplayIndex(log, checkpoint_every=100, fine_every=10)
+    folded = 0
+
+    def counting(state: IncidentState, event: Event) -> None:
+        nonlocal folded
+        folded += 1
+        apply_event(state, event)
+
+    monkeypatch.setattr(replay_index, "apply_event", counting)
+    index.state_at(301)  # the first event past the window 201..300
+    index.state_at(300)
+    assert folded == 99  # the first step back folds from the window's checkpoint (event 201)
+    for seq in range(299, 200, -1):
+        folded = 0
+        assert index.state_at(seq).seq == seq
+        assert folded < 10, f"step back to {seq} folded {folded}"
 
 
 def test_the_last_step_is_the_incident_as_it_stands(log: list[Event]) -> None:

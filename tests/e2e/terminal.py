@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 POLL = 0.2
@@ -67,6 +68,16 @@ class Terminal:
                 return screen
             time.sleep(POLL)  # poll interval of the bounded wait above
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def wait_until(self, condition: Callable[[str], bool], what: str, timeout: float = 60.0) -> str:
+        """Poll the screen until `condition` holds for it, bounded; `what` names it on failure."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if condition(screen):
+                return screen
+            time.sleep(POLL)  # poll interval of the bounded wait above
+        raise AssertionError(f"never {what}; the screen was:\n{self.screen()}")
 
     def wait_for_line(self, *parts: str, timeout: float = 60.0) -> str:
         """Poll the screen until one row holds every one of `parts`, bounded."""

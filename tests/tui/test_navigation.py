@@ -15,6 +15,7 @@ from warroom.tui.palette import WarroomCommands
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
 from warroom.tui.screens.projector import ProjectorScreen
+from warroom.tui.screens.replay import ReplayScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
@@ -205,6 +206,7 @@ def test_every_command_has_a_unique_binding_id_and_help() -> None:
         Scope.DIALOG: FormDialog,
         Scope.ENTRY: EntryDetailScreen,
         Scope.PROJECTOR: ProjectorScreen,
+        Scope.REPLAY: ReplayScreen,
     }
     for spec in COMMANDS:
         if spec.action.startswith("app."):

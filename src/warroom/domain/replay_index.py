@@ -4,7 +4,10 @@ the moments a review jumps between (severity, phase and role changes).
 The state is only ever made by `projection.apply_event`; this module decides where to start
 folding from. Every `CHECKPOINT_EVERY` events a checkpoint keeps the state as it stood, and a
 jump folds forward from the nearest checkpoint at or before it, so no jump applies more than
-that many events whatever the incident's length.
+that many events whatever the incident's length. Stepping back one event would fold up to that
+many too, so the first step back in a window of `CHECKPOINT_EVERY` events also keeps finer
+checkpoints across it, every `FINE_EVERY` events, on its way: each next step back there folds
+fewer than `FINE_EVERY`. Only the latest window has them, so their memory stays bounded.
 
 Copying a 100,000-entry state whole would take longer than the jump may, so a checkpoint shares
 the timeline's entries with the states made from it. That is safe because the projection changes
@@ -46,6 +49,11 @@ CHECKPOINT_EVERY = 500
 """Events between checkpoints: the most a jump folds (about 60 ms on a busy 2-core machine, see
 docs/performance.md). 200 checkpoints for 100,000 events, each a list of references to the
 entries of its time: about 70 MB for a 100,000-entry incident."""
+
+FINE_EVERY = 25
+"""Events between the finer checkpoints kept in the window being stepped back through: the most
+a step back folds once the window has them. Making them costs a clone each (a list of the
+entries' references: about 0.5 ms at 100,000 entries), 20 for a window, once."""
 
 
 class ChangeKind(StrEnum):
@@ -135,18 +143,31 @@ def _clone(state: IncidentState) -> _CopyOnLookup:
 class ReplayIndex:
     """One incident's log, ready to show the state after any of its events."""
 
-    def __init__(self, events: Sequence[Event], *, checkpoint_every: int = CHECKPOINT_EVERY):
-        """Fold the whole log once, keeping a checkpoint every `checkpoint_every` events.
+    def __init__(
+        self,
+        events: Sequence[Event],
+        *,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        fine_every: int = FINE_EVERY,
+    ):
+        """Fold the whole log once, keeping a checkpoint every `checkpoint_every` events (and,
+        later, one every `fine_every` in the window being stepped back through).
 
         Raises:
             ProjectionError: the log is empty, has a gap, or was not made by the rules.
         """
         if not events:
             raise ProjectionError("an incident log cannot be empty")
-        if checkpoint_every < 1:
-            raise ValueError("checkpoint_every must be at least 1")
+        if checkpoint_every < 1 or fine_every < 1:
+            raise ValueError("checkpoint_every and fine_every must be at least 1")
         self.events: tuple[Event, ...] = tuple(events)
         self._every = checkpoint_every
+        self._fine_every = fine_every
+        self._fine_window = -1
+        """The window (a checkpoint's number) that `_fine` covers; -1 before any step back."""
+        self._fine: list[IncidentState] = []
+        """States after events `start + k * fine_every` of that window, from its start up to the
+        furthest step back made there; never folded on."""
         self._times = [order_key(e.at) for e in self.events]
         self._changes: dict[ChangeKind, list[int]] = {kind: [] for kind in ChangeKind}
         working = _clone(start_state(self.events[0]))
@@ -180,13 +201,30 @@ class ReplayIndex:
         """
         seq = self._clamp(seq)
         current = self._current
-        nearest = (seq - 1) // self._every
-        start = nearest * self._every + 1
-        if not current.seq <= seq or current.seq < start:
-            # Behind us, or a checkpoint is closer than where we are: fold from the checkpoint.
-            current = _clone(self._checkpoints[nearest])
+        window = (seq - 1) // self._every
+        start = window * self._every + 1
+        if start <= current.seq <= seq:
+            # Ahead of where we are and no checkpoint between: fold on.
+            for event in self.events[current.seq : seq]:
+                apply_event(current, event)
+            return current
+        if window == self._fine_window and self._fine:
+            fine = min((seq - start) // self._fine_every, len(self._fine) - 1)
+            current = _clone(self._fine[fine])
+        else:
+            current = _clone(self._checkpoints[window])
+            if start <= self._current.seq <= start + self._every:
+                # Back from within the window (or its first step past): more steps back are
+                # likely, so keep finer checkpoints on the way, this once.
+                self._fine_window, self._fine = window, [_clone(current)]
         for event in self.events[current.seq : seq]:
             apply_event(current, event)
+            # Past the furthest finer checkpoint of this window: keep the next one.
+            if (
+                window == self._fine_window
+                and event.seq - start == len(self._fine) * self._fine_every
+            ):
+                self._fine.append(_clone(current))
         self._current = current
         return current
 

@@ -7,8 +7,10 @@ copy of its rules; the screen holds no client and sends nothing, so no write is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,7 +18,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
-from textual.timer import Timer
 
 from warroom.domain.incident import IncidentState
 from warroom.domain.links import ServiceLinks
@@ -41,6 +42,17 @@ SPEEDS = (10, 60)
 """Play speeds, times real time."""
 FRAME = 0.1
 """Seconds between frames while playing."""
+
+
+class Ticks(Protocol):
+    """Frames being delivered; stopping ends them (a Textual `Timer` is one)."""
+
+    def stop(self) -> None: ...
+
+
+TickSource = Callable[[float, Callable[[], None]], Ticks]
+"""Starts calling a function every so many seconds. The screen plays on the app's own timers
+unless given another, so a test can deliver the frames itself instead of waiting for them."""
 
 
 class ReplayScreen(Screen[None]):
@@ -73,7 +85,14 @@ class ReplayScreen(Screen[None]):
     """Always None: the metrics pane shows the snapshot last pinned by the current step."""
     links: Reactive[dict[str, ServiceLinks]] = reactive(dict, repaint=False)
 
-    def __init__(self, index: ReplayIndex, zone: tzinfo | None, *, at: int | None = None) -> None:
+    def __init__(
+        self,
+        index: ReplayIndex,
+        zone: tzinfo | None,
+        *,
+        at: int | None = None,
+        ticks: TickSource | None = None,
+    ) -> None:
         super().__init__(id="replay")
         self.index = index
         """The incident's log, ready to fold to any event."""
@@ -82,7 +101,8 @@ class ReplayScreen(Screen[None]):
         """The event shown (0 until mounted)."""
         self._start = index.last if at is None else at
         self._speed = SPEEDS[0]
-        self._player: Timer | None = None
+        self._ticks = ticks
+        self._player: Ticks | None = None
         self._bar = QuietStatic(id="replay-bar")
 
     def compose(self) -> ComposeResult:
@@ -100,7 +120,7 @@ class ReplayScreen(Screen[None]):
                     ReplayScreen.state, snapshot=ReplayScreen.metrics, links=ReplayScreen.links
                 )
             with Vertical(id="work"):
-                yield TimelinePane(zone, self._clock).data_bind(
+                yield TimelinePane(zone, self._clock, replaced_in_place=True).data_bind(
                     ReplayScreen.state, ReplayScreen.pending
                 )
                 yield ChecklistPane(zone).data_bind(ReplayScreen.state, ReplayScreen.me)
@@ -200,12 +220,26 @@ class ReplayScreen(Screen[None]):
         else:
             if self.seq >= self.index.last:
                 self.go_to(1)
-            self._player = self.set_interval(FRAME, self._play_frame)
+            self._player = self._start_ticks(FRAME, self._play_frame)
         self._show_position()
 
     def action_toggle_speed(self) -> None:
         self._speed = SPEEDS[(SPEEDS.index(self._speed) + 1) % len(SPEEDS)]
         self._show_position()
+
+    def _start_ticks(self, every: float, frame: Callable[[], None]) -> Ticks:
+        if self._ticks is not None:
+            return self._ticks(every, frame)
+        return self.set_interval(every, frame)
+
+    @property
+    def speed(self) -> int:
+        """Times real time while playing."""
+        return self._speed
+
+    @property
+    def playing(self) -> bool:
+        return self._player is not None
 
     def _pause(self) -> None:
         if self._player is not None:

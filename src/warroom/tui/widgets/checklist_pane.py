@@ -89,7 +89,7 @@ class ChecklistPane(DataTable[Text]):
         if rows != self._rows:
             self._rows = rows
             self._fill(state)
-            self.refresh_bindings()
+            self._refresh_keys()
 
     def _fill(self, state: IncidentState | None) -> None:
         # Rebuilding the table re-lays it out; skipped above when a burst of timeline events
@@ -102,10 +102,16 @@ class ChecklistPane(DataTable[Text]):
             self.move_cursor(row=min(max(row, 0), self.row_count - 1), animate=False)
 
     def watch_me(self) -> None:
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def on_data_table_row_highlighted(self) -> None:
-        self.refresh_bindings()
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        # The footer offers this pane's keys only while it has focus (focusing it refreshes
+        # them), and refreshing rebuilds the footer: a replay's every step would pay for it.
+        if self.has_focus:
+            self.refresh_bindings()
 
     @property
     def selected_item(self) -> ChecklistItem | None:

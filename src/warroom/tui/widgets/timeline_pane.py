@@ -40,11 +40,19 @@ class TimelinePane(Vertical):
     pending: Reactive[tuple[PendingEntry, ...]] = reactive((), repaint=False)
     """Entries this console posted that the server has not committed yet."""
 
-    def __init__(self, zone: tzinfo | None, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        zone: tzinfo | None,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        replaced_in_place: bool = False,
+    ) -> None:
+        """`replaced_in_place`: the states shown may put a new entry in an old one's place
+        (a replay's do), see `TimelineOrder`."""
         super().__init__(id="timeline-pane", classes="pane")
         self.border_title = "Timeline"
         self.view = TimelineView(zone, clock)
-        self._order = TimelineOrder()
+        self._order = TimelineOrder(replaced_in_place=replaced_in_place)
         """The lines themselves."""
         self._kind: EntryKind | None = None
         self._needle = ""
