@@ -149,6 +149,69 @@ async def test_appending_a_summary_with_events_is_all_or_nothing(store_url: str)
         await store.close()
 
 
+async def test_a_closed_incident_opened_to_be_read_sends_its_stored_snapshot_as_stored(
+    store_url: str,
+) -> None:
+    events = closed_log(2, datetime(2025, 1, 1, tzinfo=UTC))
+    store = await open_store(store_url)
+    try:
+        await store.append(events)
+        stored = await store.load_snapshot(2)
+        assert stored is not None
+        cache = IncidentCache(store)
+        await cache.start()
+        await cache.ensure_loaded([2])
+        loaded = cache.loaded[2]
+        assert (loaded.seq, loaded.latest_snapshot()) == (
+            events[-1].seq,
+            (stored.seq, stored.state_json),
+        )
+        assert not loaded.live
+        assert loaded.state.model_dump() == replay(events).model_dump()
+    finally:
+        await store.close()
+
+
+async def test_a_closed_incidents_damaged_snapshot_is_replaced_by_the_events_when_used(
+    store_url: str,
+) -> None:
+    events = closed_log(2, datetime(2025, 1, 1, tzinfo=UTC))
+    store = await open_store(store_url)
+    try:
+        await store.append(events)
+        await store.append((), (), [StoredSnapshot(2, events[-1].seq, '{"seq": "garbage"}')])
+        cache = IncidentCache(store)
+        await cache.start()
+        await cache.ensure_loaded([2], writing=[2])
+        assert cache.loaded[2].state.model_dump() == replay(events).model_dump()
+    finally:
+        await store.close()
+
+
+async def test_a_closed_incident_whose_snapshot_and_events_are_damaged_is_not_written_to(
+    db_path: Path,
+) -> None:
+    events = closed_log(2, datetime(2025, 1, 1, tzinfo=UTC))
+    store = await SqliteStore.open(db_path)
+    try:
+        await store.append(events)
+        await store.append((), (), [StoredSnapshot(2, events[-1].seq, '{"seq": "garbage"}')])
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as db:
+        db.execute("UPDATE events SET body = '{}' WHERE seq = 2")
+    store = await SqliteStore.open(db_path)
+    try:
+        cache = IncidentCache(store)
+        await cache.start()
+        await cache.ensure_loaded([2])  # a read: the snapshot is not looked at yet
+        assert 2 in cache.loaded
+        await cache.ensure_loaded([2], writing=[2])
+        assert 2 not in cache.loaded  # requests to write find no incident, as a failed load
+    finally:
+        await store.close()
+
+
 async def test_a_gap_hidden_behind_a_snapshot_is_refused_as_damage(db_path: Path) -> None:
     events = Log().events
     store = await SqliteStore.open(db_path)

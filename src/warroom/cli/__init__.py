@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from warroom.cli.parser import build_parser
-from warroom.client.session import ClientError
+from warroom.client.errors import ClientError
 from warroom.server.observability import configure_logging
 from warroom.settings import ConfigError
 from warroom.store.base import StoreError

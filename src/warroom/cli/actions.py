@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from warroom import users
+from warroom.cli.serving import database_for
 from warroom.client.session import ClientError, Unreachable, WarroomClient, new_id
-from warroom.config import ServerConfig, load_config
+from warroom.config import load_config
 from warroom.console_config import client_token, load_console_config
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import (
@@ -61,13 +62,10 @@ from warroom.export.json_export import (
 )
 from warroom.export.markdown import render_markdown
 from warroom.local import choose_server, saved_local_token
-from warroom.node import ListenError, WarroomNode, serve_until_signalled
-from warroom.paths import DEFAULT_SERVER, default_db
+from warroom.node import ListenError
+from warroom.paths import DEFAULT_SERVER
 from warroom.protocol.frames import Ack, Feature
-from warroom.server.app import ServerSettings
-from warroom.server.http_endpoints import HttpSettings
-from warroom.server.observability import JsonLines
-from warroom.store.open import describe, open_store
+from warroom.store.open import open_store
 from warroom.users import create_user
 
 if TYPE_CHECKING:
@@ -76,48 +74,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def serve(args: argparse.Namespace) -> int:
-    async def announce(server: WarroomNode) -> None:
-        http = f", http on {server.http.url}" if server.http is not None else ""
-        line = f"warroom server on {server.url}{http} (database {describe(server.store)})"
-        if args.log_format == "json":
-            record = logging.makeLogRecord({"name": "warroom.serve", "levelname": "INFO"})
-            record.msg = line
-            line = JsonLines().format(record)
-        print(line, file=sys.stderr)
-
-    config = load_config(args.config)
-    settings = ServerSettings(
-        host=args.host,
-        port=args.port,
-        limits=config.limits,
-        trusted_proxies=tuple(config.trusted_proxies),
-        unix_socket=args.unix,
-    )
-    http = HttpSettings(host=args.host, port=args.http_port) if args.http_port is not None else None
-    try:
-        await serve_until_signalled(
-            _database(args, config), settings, config, ready=announce, http=http
-        )
-    except ListenError as exc:
-        # One line and a failure status, so systemd's Restart=on-failure takes over.
-        if args.log_format == "json":
-            log.error("%s", exc)
-        else:
-            print(f"warroom: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _database(args: argparse.Namespace, config: ServerConfig) -> Path | str:
-    """`--db`, else the config file's `db`, else the SQLite file in the user data dir."""
-    return args.db or config.db or default_db()
-
-
 async def add_user(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     token = await create_user(
-        _database(args, config), args.name, password_file=config.db_password_file
+        database_for(args, config), args.name, password_file=config.db_password_file
     )
     print(token)
     return 0
@@ -126,7 +86,7 @@ async def add_user(args: argparse.Namespace) -> int:
 async def revoke_user(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     await users.revoke_user(
-        _database(args, config), args.name, password_file=config.db_password_file
+        database_for(args, config), args.name, password_file=config.db_password_file
     )
     print(f"revoked {args.name}; their token is refused from the next connection on")
     return 0
@@ -150,7 +110,7 @@ async def migrate(args: argparse.Namespace) -> int:
 
 async def archive(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    store = await open_store(_database(args, config), password_file=config.db_password_file)
+    store = await open_store(database_for(args, config), password_file=config.db_password_file)
     try:
         moved = await store.archive(args.before)
     finally:

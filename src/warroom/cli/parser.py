@@ -7,12 +7,13 @@ copy of them, so the parser cannot offer what the server refuses or miss what it
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, get_args
 
 from warroom import __version__
-from warroom.cli import actions
 from warroom.domain.checklist import ItemState
 from warroom.domain.commands import AssignRole, UnassignRole
 from warroom.domain.communications import PublicState
@@ -35,6 +36,20 @@ WEB_MAX_SESSIONS = 50
 """Browser sessions `warroom web` runs at once by default (each a console process)."""
 
 
+Action = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def _action(name: str, module: str = "warroom.cli.actions") -> Action:
+    """The subcommand's coroutine, imported when it runs: `warroom serve` starts without the
+    client, the exporters and the console settings the other subcommands import."""
+
+    async def run(args: argparse.Namespace) -> int:
+        action: Action = getattr(importlib.import_module(module), name)
+        return await action(args)
+
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warroom",
@@ -55,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "variable, file or saved local token is read, no outbox written (needs --server; "
         "what `warroom web` runs for each browser)",
     )
-    parser.set_defaults(run=actions.run_tui)
+    parser.set_defaults(run=_action("run_tui"))
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     _server_commands(sub)
     _incident_commands(sub)
@@ -89,17 +104,17 @@ def _server_commands(sub: Commands) -> None:
     serve.add_argument(
         "--log-format", choices=LOG_FORMATS, default="text", help="json: one JSON object a line"
     )
-    serve.set_defaults(run=actions.serve)
+    serve.set_defaults(run=_action("serve", "warroom.cli.serving"))
 
     user = sub.add_parser("user", help="manage users").add_subparsers(metavar="ACTION")
     add = user.add_parser("add", help="add a user and print their token once")
     add.add_argument("name")
     _db_option(add, config=True)
-    add.set_defaults(run=actions.add_user)
+    add.set_defaults(run=_action("add_user"))
     revoke = user.add_parser("revoke", help="remove a user; their token stops working")
     revoke.add_argument("name")
     _db_option(revoke, config=True)
-    revoke.set_defaults(run=actions.revoke_user)
+    revoke.set_defaults(run=_action("revoke_user"))
 
     archive = sub.add_parser(
         "archive",
@@ -116,7 +131,7 @@ def _server_commands(sub: Commands) -> None:
         help="YYYY-MM-DD or an ISO 8601 time (UTC unless it says otherwise)",
     )
     _db_option(archive, config=True)
-    archive.set_defaults(run=actions.archive)
+    archive.set_defaults(run=_action("archive"))
 
     migrate = sub.add_parser(
         "migrate",
@@ -135,7 +150,7 @@ def _server_commands(sub: Commands) -> None:
         help="password from PGPASSWORD, PGPASSFILE or the config's db_password_file",
     )
     migrate.add_argument("--config", type=Path, help="server config file: `db_password_file`")
-    migrate.set_defaults(run=actions.migrate)
+    migrate.set_defaults(run=_action("migrate"))
 
     demo = sub.add_parser("demo", help="open the TUI on a realistic SEV1 incident")
     _client_options(demo)
@@ -152,7 +167,7 @@ def _server_commands(sub: Commands) -> None:
         "demo token to sign in with",
     )
     _web_address(demo)
-    demo.set_defaults(run=actions.run_demo)
+    demo.set_defaults(run=_action("run_demo"))
 
     web = sub.add_parser(
         "web",
@@ -175,7 +190,7 @@ def _server_commands(sub: Commands) -> None:
         "proxy: https://warroom.example.org (the page names its websocket from it)",
     )
     web.add_argument("--theme", default=argparse.SUPPRESS, help="theme name for every session")
-    web.set_defaults(run=actions.serve_web)
+    web.set_defaults(run=_action("serve_web"))
 
 
 def _incident_commands(sub: Commands) -> None:
@@ -184,30 +199,30 @@ def _incident_commands(sub: Commands) -> None:
     declare.add_argument("--title", required=True)
     declare.add_argument("--sev", type=int, choices=SEVERITIES, required=True)
     declare.add_argument("--summary", default="")
-    declare.set_defaults(run=actions.declare)
+    declare.set_defaults(run=_action("declare"))
 
     severity = _client_command(sub, "severity", "change the severity (IC)")
     severity.add_argument("incident", type=int)
     severity.add_argument("level", type=int, choices=SEVERITIES)
     severity.add_argument("--reason", required=True)
-    severity.set_defaults(run=actions.set_severity)
+    severity.set_defaults(run=_action("set_severity"))
 
     phase = _client_command(sub, "phase", "move the incident to another phase (IC)")
     phase.add_argument("incident", type=int)
     phase.add_argument("phase", choices=[p.value for p in Phase])
     phase.add_argument("--reason", default="")
-    phase.set_defaults(run=actions.set_phase)
+    phase.set_defaults(run=_action("set_phase"))
 
     resolve = _client_command(sub, "resolve", "declare the incident resolved (IC)")
     resolve.add_argument("incident", type=int)
     resolve.add_argument("--reason", default="")
-    resolve.set_defaults(run=actions.resolve)
+    resolve.set_defaults(run=_action("resolve"))
 
     service = _client_command(sub, "service", "add or remove a service the incident touches")
     service.add_argument("incident", type=int)
     service.add_argument("action", choices=["add", "remove"])
     service.add_argument("name")
-    service.set_defaults(run=actions.change_service)
+    service.set_defaults(run=_action("change_service"))
 
 
 def _role_commands(sub: Commands) -> None:
@@ -217,21 +232,21 @@ def _role_commands(sub: Commands) -> None:
     assign.add_argument("role", choices=ASSIGNABLE_ROLES)
     assign.add_argument("user")
     assign.add_argument("--service", help="the service a TL owns")
-    assign.set_defaults(run=actions.assign)
+    assign.set_defaults(run=_action("assign"))
 
     accept = _client_command(sub, "accept", "accept the IC role offered to you")
     accept.add_argument("incident", type=int)
-    accept.set_defaults(run=actions.accept)
+    accept.set_defaults(run=_action("accept"))
 
     unassign = _client_command(sub, "unassign", "take a CL, TL or Scribe role away (IC)")
     unassign.add_argument("incident", type=int)
     unassign.add_argument("role", choices=UNASSIGNABLE_ROLES)
     unassign.add_argument("user")
-    unassign.set_defaults(run=actions.unassign)
+    unassign.set_defaults(run=_action("unassign"))
 
     decline = _client_command(sub, "decline", "decline the IC role offered to you (or withdraw it)")
     decline.add_argument("incident", type=int)
-    decline.set_defaults(run=actions.decline)
+    decline.set_defaults(run=_action("decline"))
 
 
 def _timeline_commands(sub: Commands) -> None:
@@ -241,32 +256,32 @@ def _timeline_commands(sub: Commands) -> None:
     log.add_argument("text")
     log.add_argument("--kind", default="note", choices=sorted(k.value for k in USER_KINDS))
     log.add_argument("--correlation-id")
-    log.set_defaults(run=actions.log_entry)
+    log.set_defaults(run=_action("log_entry"))
 
     amend = _client_command(sub, "amend", "rewrite a timeline entry (history is kept)")
     amend.add_argument("incident", type=int)
     amend.add_argument("entry", type=int)
     amend.add_argument("text")
-    amend.set_defaults(run=actions.amend)
+    amend.set_defaults(run=_action("amend"))
 
     strike = _client_command(sub, "strike", "strike a timeline entry through (never deleted)")
     strike.add_argument("incident", type=int)
     strike.add_argument("entry", type=int)
     strike.add_argument("--reason", default="")
-    strike.set_defaults(run=actions.strike)
+    strike.set_defaults(run=_action("strike"))
 
     item = _client_command(sub, "item", "add a checklist item or set its owner (IC, TL)")
     item.add_argument("incident", type=int)
     item.add_argument("action", choices=["add", "owner"])
     item.add_argument("value", help="add: the item's title; owner: the item's number")
     item.add_argument("owner", nargs="?", help="owner: the user (omit to clear)")
-    item.set_defaults(run=actions.change_item)
+    item.set_defaults(run=_action("change_item"))
 
     check = _client_command(sub, "check", "set a checklist item's state (IC, TL)")
     check.add_argument("incident", type=int)
     check.add_argument("item", type=int)
     check.add_argument("--state", required=True, choices=[s.value for s in ItemState])
-    check.set_defaults(run=actions.check)
+    check.set_defaults(run=_action("check"))
 
 
 def _update_commands(sub: Commands) -> None:
@@ -291,18 +306,18 @@ def _update_commands(sub: Commands) -> None:
         help="external: the public title (required for the first public update, then kept "
         "unless given again; the incident's own title is never published)",
     )
-    update.set_defaults(run=actions.post_update)
+    update.set_defaults(run=_action("post_update"))
 
     approve = _client_command(sub, "approve", "approve and publish a public update (IC)")
     approve.add_argument("incident", type=int)
     approve.add_argument("draft", type=int)
-    approve.set_defaults(run=actions.approve)
+    approve.set_defaults(run=_action("approve"))
 
     reject = _client_command(sub, "reject", "send a public update draft back (IC)")
     reject.add_argument("incident", type=int)
     reject.add_argument("draft", type=int)
     reject.add_argument("--comment", required=True)
-    reject.set_defaults(run=actions.reject)
+    reject.set_defaults(run=_action("reject"))
 
 
 def _triage_commands(sub: Commands) -> None:
@@ -315,18 +330,18 @@ def _triage_commands(sub: Commands) -> None:
         action="store_true",
         help="also decided items: who declared or dismissed each, when, and why",
     )
-    triage.set_defaults(run=actions.list_triage)
+    triage.set_defaults(run=_action("list_triage"))
     triage_sub = triage.add_subparsers(metavar="ACTION")
     triage_declare = triage_sub.add_parser("declare", help="declare an incident from an item")
     _client_options(triage_declare)
     triage_declare.add_argument("triage_id", type=int)
     triage_declare.add_argument("--sev", type=int, choices=SEVERITIES, help="default: proposed")
-    triage_declare.set_defaults(run=actions.declare_triage)
+    triage_declare.set_defaults(run=_action("declare_triage"))
     triage_dismiss = triage_sub.add_parser("dismiss", help="dismiss an item as noise")
     _client_options(triage_dismiss)
     triage_dismiss.add_argument("triage_id", type=int)
     triage_dismiss.add_argument("--reason", required=True)
-    triage_dismiss.set_defaults(run=actions.dismiss_triage)
+    triage_dismiss.set_defaults(run=_action("dismiss_triage"))
 
 
 def _reading_commands(sub: Commands) -> None:
@@ -334,16 +349,16 @@ def _reading_commands(sub: Commands) -> None:
     metrics = _client_command(sub, "metrics", "print the incident's metrics snapshot")
     metrics.add_argument("incident", type=int)
     metrics.add_argument("--pin", action="store_true", help="also pin it to the timeline")
-    metrics.set_defaults(run=actions.show_metrics)
+    metrics.set_defaults(run=_action("show_metrics"))
 
     incidents = _client_command(sub, "incidents", "list incidents")
-    incidents.set_defaults(run=actions.list_incidents)
+    incidents.set_defaults(run=_action("list_incidents"))
 
     export = _client_command(sub, "export", "export an incident (json log, post-mortem draft)")
     export.add_argument("incident", type=int)
     export.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    export.set_defaults(run=actions.export)
+    export.set_defaults(run=_action("export"))
 
     replay = _client_command(
         sub,
@@ -360,7 +375,7 @@ def _reading_commands(sub: Commands) -> None:
     )
     replay.add_argument("--at", type=int, metavar="SEQ", help="open at this event (default: last)")
     replay.add_argument("--theme", default=argparse.SUPPRESS, help="theme name")
-    replay.set_defaults(run=actions.replay)
+    replay.set_defaults(run=_action("replay"))
 
 
 def _client_command(sub: Commands, name: str, help_text: str) -> argparse.ArgumentParser:

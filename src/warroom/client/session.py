@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from warroom.client.errors import ClientError as ClientError
 from warroom.client.outbox import Outbox
 from warroom.client.updates import (
     ClientUpdate,
@@ -69,10 +70,6 @@ from warroom.protocol.frames import (
 )
 
 log = logging.getLogger(__name__)
-
-
-class ClientError(Exception):
-    """Something a person using the client should be told about, in one line."""
 
 
 class AuthError(ClientError):

@@ -29,7 +29,7 @@ def catch_up_frames(
 ) -> list[str]:
     """The frames answering a subscribe: one `events` frame, or a `snapshot` and, when the
     snapshot is older than the incident, an `events` frame with its tail (same `id`)."""
-    seq = record.state.seq
+    seq = record.seq
     frames = record.frames
     if since is not None and 0 <= since <= seq:
         missed = seq - since
@@ -58,7 +58,7 @@ def _snapshot_is_cheaper(record: LoadedIncident, since: int) -> bool:
 
 def current_snapshot_frame(frame_id: str | None, incident_id: int, record: LoadedIncident) -> str:
     """A `snapshot` frame of the incident as it stands now (serialised for this frame)."""
-    seq = record.state.seq
+    seq = record.seq
     return (
         f'{{"type":"snapshot","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
         f'"seq":{seq},"head":{seq},"state":{record.state_json()}}}'

@@ -198,6 +198,13 @@ class _Stale(Exception):
         self.incidents = incidents
 
 
+PRESENCE_EVERY = 0.1
+"""Seconds presence changes are gathered before they are sent. A join took its own presence
+frame to every follower when changes were gathered only within one loop iteration: joins
+arrive over many iterations (each through a sequencer turn), so 200 consoles joining made
+about 250 frames to each of up to 200 followers."""
+
+
 class Hub:
     """Holds the live incidents in memory (others while they are used) and serialises all
     changes to them: the in-memory `Sequencer` of a single node."""
@@ -341,9 +348,16 @@ class Hub:
 
     def incident_state(self, incident_id: int) -> IncidentState | None:
         """The committed state of an incident in memory (every live one, and a closed one while
-        it is used), for server-side features; do not mutate it."""
+        it is used), for server-side features; do not mutate it. None also for a closed one
+        whose stored snapshot and events make no state (logged)."""
         record = self._incidents.get(incident_id)
-        return record.state if record is not None else None
+        if record is None:
+            return None
+        try:
+            return record.state
+        except StoreError as exc:
+            log.error("cannot load incident %d: %s", incident_id, exc)
+            return None
 
     def disconnect(self, conn: Connection) -> None:
         """Forget a console that went away and tell the others."""
@@ -452,7 +466,7 @@ class Hub:
             # One index probe per loaded incident, whatever the size of their histories.
             latest = await self._shared.last_seqs(self._incidents)
             for incident_id, seq in latest.items():
-                if seq > self._incidents[incident_id].state.seq:
+                if seq > self._incidents[incident_id].seq:
                     wanted[incident_id] = max(wanted.get(incident_id, 0), seq)
         unheld = [i for i in wanted if i not in self._incidents]
         if full or unheld:
@@ -470,13 +484,13 @@ class Hub:
                     # Declared on another node since this one started: all of it is news here.
                     loaded = await self._cache.load(incident_id)
                     self._tell_of_other_nodes([Event.model_validate_json(f) for f in loaded.frames])
-            elif record.state.seq < seq:
+            elif record.seq < seq:
                 frames = _following_on(
-                    incident_id, record.state.seq, (carried or {}).get(incident_id, ())
+                    incident_id, record.seq, (carried or {}).get(incident_id, ())
                 )
                 if not frames or _seq_of(frames[-1]) < seq:
                     # Not carried, or a gap before them (a lost notification): read them back.
-                    frames = await self._store.events_json(incident_id, after=record.state.seq)
+                    frames = await self._store.events_json(incident_id, after=record.seq)
                 await self._apply_others_events(incident_id, record, frames)
 
     async def _summaries_changed(self, incident_ids: list[int]) -> list[IncidentSummary]:
@@ -523,10 +537,12 @@ class Hub:
         and any earlier commit of its write's command ids (idempotency for every incident, in
         memory or not, across restarts)."""
         incident_ids: set[int] = set()
+        written: set[int] = set()
         keys: set[CommandKey] = set()
         for request in batch:
             if isinstance(request, _ServerWrite):
                 incident_ids.add(request.incident_id)
+                written.add(request.incident_id)
                 if request.command_id is not None:
                     keys.add((request.actor, request.command_id))
                 continue
@@ -535,6 +551,8 @@ class Hub:
                 incident_ids.add(incident_id)
             if isinstance(request.frame, _WRITES):
                 keys.add((request.conn.user, request.frame.id))
+                if isinstance(incident_id, int):
+                    written.add(incident_id)
         if self._shared is not None and (
             any(i not in self._cache.summaries for i in incident_ids)
             or any(isinstance(r, _Request) and isinstance(r.frame, ListIncidents) for r in batch)
@@ -542,7 +560,7 @@ class Hub:
             # Declared (or changed) on another node, and its notification not here yet.
             await self._refresh(full=True, wanted={})
         if incident_ids:
-            await self._cache.ensure_loaded(sorted(incident_ids))
+            await self._cache.ensure_loaded(sorted(incident_ids), writing=sorted(written))
         if keys:
             self._commands.update(await self._store.find_commands(keys))
 
@@ -562,7 +580,7 @@ class Hub:
         writes: list[_Write] = []
         reads: list[_Request] = []
         server_writes: list[tuple[_ServerWrite, Event]] = []
-        before = {iid: rec.state.seq for iid, rec in self._incidents.items()}
+        before = {iid: rec.seq for iid, rec in self._incidents.items()}
         triage_seq = self._triage_seq
         # Refusals and answers from memory wait for the commit: if it turns out the turn was
         # decided against out-of-date incidents, it is decided again and they may differ.
@@ -916,10 +934,11 @@ class Hub:
             hook(conn, frame.incident_id)
 
     def _broadcast_presence(self, incident_id: int, record: _Incident) -> None:
-        """Presence is sent once per incident per loop iteration, however many consoles joined:
-        200 consoles joining at once would otherwise cost 200 x 200 frames."""
+        """Presence changes are gathered for `PRESENCE_EVERY` seconds, then sent once per
+        incident: consoles joining at once would otherwise cost one frame to every follower for
+        each of them (200 joining: about 20,000 frames)."""
         if not self._presence_dirty:
-            asyncio.get_running_loop().call_soon(self._flush_presence)
+            asyncio.get_running_loop().call_later(PRESENCE_EVERY, self._flush_presence)
         self._presence_dirty.add(incident_id)
 
     def _flush_presence(self) -> None:

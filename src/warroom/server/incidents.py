@@ -17,14 +17,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.phase import Phase
-from warroom.domain.projection import ProjectionError, apply_event, start_state
+from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.server.connection import Connection
 from warroom.store.base import EventStore, StoredSnapshot, StoreError
 
@@ -42,34 +42,96 @@ def is_live(state: IncidentState) -> bool:
     return state.incident.phase is not Phase.POSTMORTEM_DONE
 
 
-@dataclass(eq=False)
 class LoadedIncident:
-    """An incident held in memory: its state, its committed events as JSON, its followers."""
+    """An incident held in memory: its state, its committed events as JSON, its followers.
 
-    state: IncidentState
-    frames: list[str] = field(default_factory=list)
-    """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
-    subscribers: dict[Connection, None] = field(default_factory=dict)
-    snapshot: tuple[int, str] | None = None
-    """The latest snapshot as JSON and its seq (the one in the store, or one made for a reply):
-    consoles far behind get it and the events after it, so nobody serialises the incident for
-    them while it is being written to (see `server.catch_up`)."""
-    stored_seq: int = 0
-    """The seq of the incident's latest snapshot in the store (0: none)."""
-    used_at: float = 0.0
-    """When a request last named the incident (the cache's clock)."""
+    A closed incident loaded to be read (its stored snapshot at its last event) keeps the
+    snapshot as JSON only: subscribing, reading its log and exporting need nothing else, and
+    validating a 2,000-entry state was most of the time to open one. The state is validated the
+    first time something asks for it (a write, a server-side feature).
+    """
+
+    def __init__(
+        self,
+        state: IncidentState | None = None,
+        frames: list[str] | None = None,
+        *,
+        unread: StoredSnapshot | None = None,
+    ) -> None:
+        if (state is None) == (unread is None):
+            raise ValueError("a state, or a stored snapshot to read it from")
+        self._state = state
+        self._unread = unread
+        self.frames: list[str] = frames if frames is not None else []
+        """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
+        self.subscribers: dict[Connection, None] = {}
+        self.snapshot: tuple[int, str] | None = None
+        """The latest snapshot as JSON and its seq (the one in the store, or one made for a
+        reply): consoles far behind get it and the events after it, so nobody serialises the
+        incident for them while it is being written to (see `server.catch_up`)."""
+        self.stored_seq = 0
+        """The seq of the incident's latest snapshot in the store (0: none)."""
+        self.used_at = 0.0
+        """When a request last named the incident (the cache's clock)."""
+        if unread is not None:
+            self.stored_seq = unread.seq
+            self.snapshot = (unread.seq, unread.state_json)
+
+    @property
+    def state(self) -> IncidentState:
+        """The incident's state, validated from the stored snapshot on first use.
+
+        Raises:
+            StoreError: neither the snapshot nor the events make a state (a damaged log).
+        """
+        if self._state is None:
+            assert self._unread is not None
+            self._state = _read_snapshot(self._unread, self.frames)
+            self._unread = None
+        return self._state
+
+    @state.setter
+    def state(self, state: IncidentState) -> None:
+        self._state, self._unread = state, None
+
+    @property
+    def seq(self) -> int:
+        """The seq of the incident's last committed (or, in a turn, decided) event."""
+        return self._unread.seq if self._unread is not None else self.state.seq
+
+    @property
+    def live(self) -> bool:
+        """Held in memory for good (see `is_live`); an unread snapshot is always a closed one."""
+        return self._unread is None and is_live(self.state)
 
     def state_json(self) -> str:
         """The state as JSON now, kept as the latest snapshot."""
-        if self.snapshot is None or self.snapshot[0] != self.state.seq:
-            self.snapshot = (self.state.seq, self.state.model_dump_json())
+        if self.snapshot is None or self.snapshot[0] != self.seq:
+            self.snapshot = (self.seq, self.state.model_dump_json())
         return self.snapshot[1]
 
     def latest_snapshot(self) -> tuple[int, str]:
         """The latest snapshot (seq, JSON), made now only if the incident has none yet."""
         if self.snapshot is None:
-            return self.state.seq, self.state_json()
+            return self.seq, self.state_json()
         return self.snapshot
+
+
+def _read_snapshot(snapshot: StoredSnapshot, frames: list[str]) -> IncidentState:
+    """A stored snapshot validated into a state; one that cannot be is rebuilt from the events,
+    as a load would have done."""
+    incident_id = snapshot.incident_id
+    try:
+        state = IncidentState.model_validate_json(snapshot.state_json)
+    except ValidationError:
+        log.warning("snapshot of incident %d unreadable; replaying its events", incident_id)
+    else:
+        if state.seq == snapshot.seq and state.incident.id == incident_id:
+            return state
+    try:
+        return replay([Event.model_validate_json(f) for f in frames])
+    except (ValidationError, ProjectionError, ValueError) as exc:
+        raise StoreError(f"incident {incident_id} has a damaged log: {exc}") from None
 
 
 @dataclass
@@ -118,9 +180,12 @@ class IncidentCache:
                 await self.load(summary.id)
         log.info("%d incidents, %d live loaded", len(self.summaries), len(self.loaded))
 
-    async def ensure_loaded(self, incident_ids: Iterable[int]) -> None:
+    async def ensure_loaded(
+        self, incident_ids: Iterable[int], *, writing: Iterable[int] = ()
+    ) -> None:
         """Load the named incidents that exist but are not in memory, and mark all of them used.
-        One that cannot be loaded is logged and left out (requests for it find no incident)."""
+        One that cannot be loaded is logged and left out (requests for it find no incident);
+        so is one about to be written whose stored snapshot and events make no state."""
         now = self._clock()
         for incident_id in incident_ids:
             record = self.loaded.get(incident_id)
@@ -132,6 +197,15 @@ class IncidentCache:
                     continue
             if record is not None:
                 record.used_at = now
+        for incident_id in writing:
+            record = self.loaded.get(incident_id)
+            if record is None:
+                continue
+            try:
+                record.state  # noqa: B018 - validates a snapshot loaded only to be read
+            except StoreError as exc:
+                log.error("cannot load incident %d: %s", incident_id, exc)
+                del self.loaded[incident_id]
 
     async def load(self, incident_id: int) -> LoadedIncident:
         """Bring one incident into memory: its latest snapshot, then the events after it.
@@ -150,10 +224,10 @@ class IncidentCache:
             raise StoreError(f"incident {incident_id} has a damaged log: {exc}") from None
         record.used_at = self._clock()
         self.loaded[incident_id] = record
-        if record.stored_seq == 0 and record.state.seq >= self.snapshot_every:
+        if record.stored_seq == 0 and record.seq >= self.snapshot_every:
             # No snapshot of this domain's version (an older model, or none yet): write one now
             # so the next load is quick. Failing to is harmless: the events are all there.
-            fresh = StoredSnapshot(incident_id, record.state.seq, record.state_json())
+            fresh = StoredSnapshot(incident_id, record.seq, record.state_json())
             try:
                 await self._store.append((), (), [fresh])
                 record.stored_seq = fresh.seq
@@ -191,6 +265,16 @@ class IncidentCache:
         first, last = Event.model_validate_json(frames[0]), Event.model_validate_json(frames[-1])
         if first.seq != 1 or last.seq != len(frames):
             raise ProjectionError(f"{len(frames)} events numbered {first.seq} to {last.seq}")
+        summary = self.summaries.get(incident_id)
+        if (
+            snapshot is not None
+            and snapshot.seq == len(frames)
+            and summary is not None
+            and summary.phase is Phase.POSTMORTEM_DONE
+            and summary.seq == snapshot.seq
+        ):
+            # Closed and snapshotted at its last event: a read needs only the JSON.
+            return LoadedIncident(frames=frames, unread=snapshot)
         state: IncidentState | None = None
         start = 0
         if snapshot is not None and snapshot.seq <= len(frames):
@@ -250,7 +334,7 @@ class IncidentCache:
 
     def live_states(self) -> list[IncidentState]:
         """The live incidents' states, in id order: what integrations watch."""
-        return [r.state for _, r in sorted(self.loaded.items()) if is_live(r.state)]
+        return [r.state for _, r in sorted(self.loaded.items()) if r.live]
 
     def evict_idle(self) -> list[int]:
         """Drop closed incidents nobody follows and nobody used for `idle_after` seconds."""
@@ -258,7 +342,7 @@ class IncidentCache:
         idle = [
             incident_id
             for incident_id, record in self.loaded.items()
-            if not is_live(record.state)
+            if not record.live
             and not record.subscribers
             and now - record.used_at >= self.idle_after
             and incident_id in self.summaries  # committed, not one being declared this turn
