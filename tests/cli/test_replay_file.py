@@ -4,6 +4,7 @@ non-zero exit before any console opens, and nothing is read without bound."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -78,6 +79,16 @@ async def test_a_directory_is_refused_with_one_line(tmp_path: Path) -> None:
     result = await warroom("replay", "--file", str(tmp_path))
     assert result.code != 0
     assert "cannot read" in _one_clean_line(result.err)
+
+
+async def test_a_named_pipe_nobody_writes_to_is_refused_instead_of_waiting(
+    tmp_path: Path,
+) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = await warroom("replay", "--file", str(pipe))
+    assert result.code != 0
+    assert "not JSON" in _one_clean_line(result.err)
 
 
 def test_an_incident_resolved_in_the_calendars_last_days_still_folds() -> None:

@@ -568,7 +568,12 @@ def _read_export_file(path: Path) -> str:
         OSError: the file cannot be read, or it is larger than that.
         UnicodeDecodeError: it is not UTF-8.
     """
-    with path.open("rb") as file:
+    # Opened without waiting: a named pipe nobody writes to would otherwise block the open
+    # forever. Reads then wait as usual, so a pipe with a writer (`--file <(...)`) still works,
+    # and one without reads as empty.
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    os.set_blocking(descriptor, True)
+    with open(descriptor, "rb") as file:
         data = file.read(MAX_EXPORT_BYTES + 1)
     if len(data) > MAX_EXPORT_BYTES:
         raise OSError(
