@@ -79,7 +79,8 @@ class HistorySettings(_Section):
     """How much of the war room's history a node holds, and when closed incidents are archived."""
 
     snapshot_every: int = Field(default=256, ge=16, le=100_000)
-    """Events between two stored snapshots of an incident: loading one replays at most this."""
+    """Events between two stored snapshots of a young incident; a long one is snapshotted once a
+    quarter of its events came after the last snapshot, so loading it replays at most that."""
     idle_minutes: float = Field(default=5.0, gt=0, le=10_080)
     """A closed incident nobody follows is dropped from memory this long after its last use."""
     archive_after_days: int | None = Field(default=None, ge=1, le=36_500)

@@ -7,8 +7,8 @@ events costs it about twice a byte of snapshot (it validates both, and applies t
 see docs/performance.md). A timeline entry is about as long as the event that made it, so the
 snapshot wins once a console has missed more than about half of the incident.
 
-The snapshot is the one the cache already holds as JSON (written with the events every
-`SNAPSHOT_EVERY` events), so answering never serialises a whole incident while it is being
+The snapshot is the one the cache already holds as JSON (written with the events, see
+`incidents.snapshot_gap`), so answering never serialises a whole incident while it is being
 written to; only an incident with no snapshot yet is serialised, once per seq.
 """
 

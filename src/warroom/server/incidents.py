@@ -8,8 +8,8 @@ incidents comes from the per-incident summaries the store keeps beside the event
 and memory follow the incidents that are open, not the history.
 
 Loading an incident is its latest snapshot plus the events after it. A snapshot is written with
-the events every `snapshot_every` events, and when the post-mortem is marked done, so a closed
-incident opens from its snapshot alone.
+the events once `snapshot_gap` events have passed since the last one, and when the post-mortem is
+marked done, so a closed incident opens from its snapshot alone.
 """
 
 from __future__ import annotations
@@ -31,7 +31,21 @@ from warroom.store.base import EventStore, StoredSnapshot, StoreError
 log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 256
-"""Events between two snapshots of an incident: loading replays at most this many."""
+"""Events between two snapshots of a young incident (see `snapshot_gap`)."""
+SNAPSHOT_TAIL_SHARE = 4
+"""A grown incident is snapshotted once a quarter of its events came after the last snapshot."""
+
+
+def snapshot_gap(seq: int, snapshot_every: int) -> int:
+    """How many events may follow an incident's last snapshot before the next is written.
+
+    A snapshot serialises the whole state, so its cost grows with the incident: at a fixed
+    interval a long incident would pay more per event the longer it runs (a whole-state
+    `model_dump_json` was a tenth of the server's CPU in a burst). Growing the interval with the
+    incident keeps the cost per event constant; loading and catch-up replay at most a quarter
+    of the incident after its snapshot."""
+    return max(snapshot_every, seq // SNAPSHOT_TAIL_SHARE)
+
 
 IDLE_AFTER = 300.0
 """Seconds a closed incident nobody follows stays in memory after its last use."""
@@ -311,7 +325,9 @@ class IncidentCache:
             state = record.state
             staged.summaries.append(state.summary())
             closed_now = not is_live(state) and record.stored_seq != state.seq
-            if closed_now or state.seq - record.stored_seq >= self.snapshot_every:
+            if closed_now or state.seq - record.stored_seq >= snapshot_gap(
+                state.seq, self.snapshot_every
+            ):
                 staged.snapshots.append(
                     StoredSnapshot(incident_id, state.seq, state.model_dump_json())
                 )
