@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.app import App
 
 from tests.export.scripted import HOSTILE, scripted_incident
-from warroom.cli import actions
+from warroom.cli.actions import replay_app
 from warroom.cli.parser import build_parser
 from warroom.export.json_export import export_json
 from warroom.tui.screens.replay import ReplayScreen
@@ -24,7 +24,7 @@ async def test_hostile_text_in_every_field_replays_inert_at_every_step(tmp_path:
     _, events = scripted_incident(lambda text: f"{text} {HOSTILE}", extra_tag="x[b]y")
     export = tmp_path / "hostile.json"
     export.write_text(export_json(events))
-    app = await actions.replay_app(build_parser().parse_args(["replay", "--file", str(export)]))
+    app = await replay_app(build_parser().parse_args(["replay", "--file", str(export)]))
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -51,7 +51,7 @@ async def test_event_times_out_of_order_still_jump_and_step(tmp_path: Path) -> N
     document["events"][-1]["at"] = "9999-12-30T00:00:00Z"
     export = tmp_path / "backwards.json"
     export.write_text(json.dumps(document))
-    app = await actions.replay_app(build_parser().parse_args(["replay", "--file", str(export)]))
+    app = await replay_app(build_parser().parse_args(["replay", "--file", str(export)]))
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         screen = app.screen
