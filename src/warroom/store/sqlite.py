@@ -417,6 +417,11 @@ class SqliteStore:
                 (item.id, item.group_key, item.model_dump_json()),
             )
 
+    async def open_triage(self, item: TriageItem, after: int) -> TriageItem:
+        # The only process on the file: the desk's own numbering is the file's.
+        await self.save_triage(item)
+        return item
+
     async def load_triage(self) -> list[TriageItem]:
         try:
             async with self._db.execute("SELECT body FROM triage_items ORDER BY id") as cursor:
