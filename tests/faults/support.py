@@ -102,7 +102,9 @@ class ServerProc:
                 self.kill()
 
 
-async def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+async def wait_healthy(
+    port: int, proc: subprocess.Popen[bytes], log: Path, host: str = "127.0.0.1"
+) -> None:
     """Poll /healthz (there is no event to await across processes); bounded to 20 s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
@@ -111,7 +113,7 @@ async def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> N
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited {proc.returncode}: {log.read_text()[-2000:]}")
             with contextlib.suppress(httpx.TransportError):
-                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                if (await http.get(f"http://{host}:{port}/healthz")).status_code == 200:
                     return
             await asyncio.sleep(0.02)  # poll interval of a bounded readiness loop
     raise TimeoutError("server did not become healthy within 20 s")

@@ -18,25 +18,43 @@ from tests.faults.support import wait_healthy
 class NodeProc:
     """One node of a cluster; its stderr kept in a file (an unread pipe could stall it)."""
 
-    def __init__(self, db_url: str, port: int, log: Path, config: Path | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        port: int,
+        log: Path,
+        config: Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        http_port: int | None = None,
+    ) -> None:
+        """Args:
+        host: a loopback address of its own (127.0.0.2…) lets two nodes use the same ports, as
+            on two hosts.
+        http_port: also serve /readyz and /metrics over plain HTTP there (`--http-port`).
+        """
         self.db_url = db_url
         self.port = port
         self.log = log
         self.config = config
+        self.host = host
+        self.http_port = http_port
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     async def start(self) -> None:
-        argv = [sys.executable, "-m", "warroom", "serve", "--port", str(self.port)]
-        argv += ["--db", self.db_url]
+        argv = [sys.executable, "-m", "warroom", "serve", "--host", self.host]
+        argv += ["--port", str(self.port), "--db", self.db_url]
+        if self.http_port is not None:
+            argv += ["--http-port", str(self.http_port)]
         if self.config is not None:
             argv += ["--config", str(self.config)]
         with self.log.open("ab") as err:
             self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
-        await wait_healthy(self.port, self.proc, self.log)
+        await wait_healthy(self.port, self.proc, self.log, self.host)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs; the kernel closes its sockets, so PostgreSQL ends its
