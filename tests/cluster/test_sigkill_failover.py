@@ -8,9 +8,7 @@ subscribes again). After each kill: every acknowledged write is in the database 
 after the failover every write ever submitted is there exactly once, the sequence is gap-free,
 and every console's copy equals the replayed log.
 
-ROUNDS is 4: each round here waits for a node process to start (about 2.5 s on this shared 2-core
-machine). The issue's twenty kills are made by tests/cluster/test_sigkill_three_nodes.py, which
-restarts its killed nodes in the background.
+ROUNDS is 6; the issue's twenty kills are made by tests/cluster/test_sigkill_three_nodes.py.
 """
 
 from __future__ import annotations
@@ -41,7 +39,7 @@ from warroom.domain.commands import AssignRole, DeclareIncident
 from warroom.domain.roles import Role
 from warroom.users import create_user
 
-ROUNDS = 4
+ROUNDS = 6
 WRITERS = ("alice", "bob", "carol")
 
 

@@ -9,11 +9,12 @@ acknowledged. After each kill: every acknowledged write is in the database exact
 sequence is gap-free. Once the bursts are done: every write ever submitted is in the log exactly
 once, and every console, whichever node it is on, equals the replayed log.
 
-A node process takes about 2.5 s to start on this shared 2-core machine, more than the rest of a
-round, so the killed node is restarted in the background while the next round runs against the
-survivors (a round never starts with fewer than two nodes up). When a restarted node is up, two
-consoles move onto it (as a load balancer would spread new sessions), so later rounds still write
-on every node.
+The killed node is restarted in the background while the next round runs against the survivors
+(a round never starts with fewer than two nodes up), and the nodes are forked from a process that
+has imported warroom already (tests/support/node_forker.py): a fresh interpreter spends about
+2.5 s of this shared 2-core machine's CPU starting, nearly all of it importing. When a restarted
+node is up, two consoles move onto it (as a load balancer would spread new sessions), so later
+rounds still write on every node.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -102,9 +102,16 @@ class ServerProc:
                 self.kill()
 
 
-async def wait_healthy(
-    port: int, proc: subprocess.Popen[bytes], log: Path, host: str = "127.0.0.1"
-) -> None:
+class ServerProcess(Protocol):
+    """What `wait_healthy` asks of a server process (a `Popen`, or a forked node)."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+
+async def wait_healthy(port: int, proc: ServerProcess, log: Path, host: str = "127.0.0.1") -> None:
     """Poll /healthz (there is no event to await across processes); bounded to 20 s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
