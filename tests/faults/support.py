@@ -9,17 +9,17 @@ import contextlib
 import json
 import os
 import re
-import signal
 import socket
 import sqlite3
 import struct
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+
+from tests.support.node_forker import ForkedNode, NodeForker
 
 
 async def open_ws(url: str, token: str, **options: Any) -> ClientConnection:
@@ -56,41 +56,30 @@ def read_command_ids(db: Path, incident_id: int) -> list[tuple[int, str | None]]
 
 
 class ServerProc:
-    """`python -m warroom serve` in a child process, its stderr kept in a file (a pipe that
-    nobody reads could fill up and stall the server)."""
+    """`warroom serve` on a SQLite file in a process of its own, its stderr kept in a file (a
+    pipe that nobody reads could fill up and stall the server). Forked from a helper that has
+    imported warroom already (tests/support/node_forker.py): twenty restarts from a fresh
+    interpreter would spend most of their time importing."""
 
     def __init__(self, db: Path, port: int, log: Path) -> None:
         self.db = db
         self.port = port
         self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: ForkedNode | None = None
 
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        with self.log.open("ab") as err:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "warroom",
-                    "serve",
-                    "--port",
-                    str(self.port),
-                    "--db",
-                    str(self.db),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
+        argv = ["serve", "--port", str(self.port), "--db", str(self.db)]
+        self.proc = NodeForker.spawn(argv, self.log)
         await wait_healthy(self.port, self.proc, self.log)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, exactly like a host losing power."""
         assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.kill()
         self.proc.wait(timeout=20)
 
     def stop(self) -> None:
