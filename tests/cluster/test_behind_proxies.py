@@ -5,12 +5,15 @@ other node with nothing lost and nothing applied twice; /healthz answers through
 
 The nodes are two `warroom serve --db postgresql://…` processes on 127.0.0.1 and 127.0.0.2 with
 the same ports, standing for the files' two hosts; tests/support/proxies.py renders the files.
+And what a node receives through each proxy (upgrade headers, token, the console's address in
+X-Forwarded-For as the server's trusted-proxy rule reads it), recorded in place of a node.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+from ipaddress import ip_network
 from pathlib import Path
 
 import httpx
@@ -21,6 +24,7 @@ from tests.support.client_sync import drained, until
 from tests.support.node_proc import NodeProc
 from tests.support.postgres import stored_command_ids
 from tests.support.proxies import HOSTS, ProxyProc, caddy, nginx
+from tests.support.recording_server import RecordingServer
 from tests.support.sigkill_rounds import (
     Writer,
     burst,
@@ -34,6 +38,7 @@ from tests.support.sigkill_rounds import (
 from warroom.client.session import new_id
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.commands import DeclareIncident
+from warroom.server.app import client_address
 from warroom.users import create_user
 
 
@@ -116,3 +121,52 @@ async def test_console_behind_the_proxy_resumes_on_the_other_node_when_its_node_
         proxy.stop()
         for node in nodes:
             node.stop()
+
+
+CONSOLE_ADDRESS = "127.0.0.3"
+"""The console's own loopback address: not the proxy's (127.0.0.1), as on a real network."""
+DOCUMENTED_TRUSTED_PROXIES = (ip_network("127.0.0.1"), ip_network("::1"))
+"""`trusted_proxies` as server/README.md sets it for a proxy on the same host."""
+
+
+@pytest.mark.parametrize("which", ["nginx", "caddy"])
+async def test_the_proxy_hands_the_node_the_upgrade_the_token_and_the_consoles_address(
+    which: str, tmp_path: Path
+) -> None:
+    """What the node receives through the proxy, recorded by a plain HTTP server standing in for
+    the first node: the websocket upgrade headers, the Authorization header unchanged, and an
+    X-Forwarded-For from which the server's rule, with the documented trusted proxies, finds the
+    console's address, not one the console forged."""
+    with RecordingServer() as recorder:
+        port = int(recorder.url.rsplit(":", 1)[1])
+        proxy_dir = tmp_path / which
+        proxy_dir.mkdir()
+        verify: ssl.SSLContext | bool = True
+        if which == "nginx":
+            proxy = nginx(proxy_dir, port, free_port(), free_port())
+            verify = ssl.create_default_context(cafile=proxy_dir / "cert.pem")
+        else:
+            proxy = caddy(proxy_dir, port, port, free_port())
+        try:
+            async with asyncio.timeout(60):  # a bound for a hang, not a speed target
+                await proxy.start(verify)
+                transport = httpx.AsyncHTTPTransport(local_address=CONSOLE_ADDRESS, verify=verify)
+                async with httpx.AsyncClient(transport=transport, timeout=10) as http:
+                    reply = await http.get(
+                        f"{proxy.http_url}/",
+                        headers={
+                            "Upgrade": "websocket",
+                            "Connection": "Upgrade",
+                            "Authorization": "Bearer wr_test-token",
+                            "X-Forwarded-For": "203.0.113.9",
+                        },
+                    )
+                assert reply.status_code == 200, reply.text
+        finally:
+            proxy.stop()
+        seen = next(r for r in recorder.requests if r.path == "/")
+    assert seen.headers["upgrade"] == "websocket"
+    assert seen.headers["connection"].lower() == "upgrade"
+    assert seen.headers["authorization"] == "Bearer wr_test-token"
+    forwarded = [seen.headers["x-forwarded-for"]]
+    assert client_address("127.0.0.1", forwarded, DOCUMENTED_TRUSTED_PROXIES) == CONSOLE_ADDRESS
