@@ -16,9 +16,16 @@ from warroom.demo_data import waiting_alert
 from warroom.domain.commands import DeclareIncident
 from warroom.domain.errors import ErrorCode
 from warroom.domain.events import IncidentDeclared
-from warroom.domain.triage import TriageStatus
+from warroom.domain.triage import TriageItem, TriageStatus
 from warroom.domain.triage_log import TRIAGE_LOG
+from warroom.integrations.tasks import TaskSet
+from warroom.integrations.triage import TriageDesk
 from warroom.node import start_node
+from warroom.server.auth import Authenticator
+from warroom.server.cluster import follow_other_nodes
+from warroom.server.hub import Hub, utc_now
+from warroom.store.postgres import PostgresStore
+from warroom.store.url import parse_postgres_url
 from warroom.users import create_user
 
 ROUNDS = 3
@@ -153,3 +160,46 @@ async def test_item_declared_on_two_nodes_at_once_makes_one_incident(pg_url: str
         finally:
             await on_a.close()
             await on_b.close()
+
+
+async def test_items_whose_notification_was_lost_are_read_by_the_check(pg_url: str) -> None:
+    url = parse_postgres_url(pg_url)
+    writer, store = await PostgresStore.open(url), await PostgresStore.open(url)
+    auth = Authenticator(store)
+    await auth.refresh()
+    hub = Hub(store, auth)
+    await hub.load()
+    tasks = TaskSet()
+    desk = TriageDesk(hub, store, tasks, utc_now, configured=True)
+    await desk.load()
+    listed = asyncio.Event()
+    desk.on_change = listed.set
+    # Another node's item while this node follows nothing: its notification is lost here.
+    opened = await writer.open_triage(
+        TriageItem(
+            id=1,
+            group_key="alert:0ff",
+            title="Disk full",
+            labels={"alertname": "DiskFull"},
+            starts_at=datetime.now(UTC),
+            opened_at=datetime.now(UTC),
+            proposed_severity=2,
+        ),
+        0,
+    )
+    assert desk.item(opened.id) is None
+    # The cluster's check (at every connection of the feed, and every few seconds) reads it.
+    following = asyncio.create_task(
+        follow_other_nodes(hub, store, on_triage=desk.changed_elsewhere)
+    )
+    try:
+        async with asyncio.timeout(10):
+            await listed.wait()
+        assert desk.item(opened.id) == opened
+        assert [i.id for i in desk.listed()] == [opened.id]
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+        await tasks.cancel()
+        await writer.close()
+        await store.close()
