@@ -147,18 +147,21 @@ def apply_events(state: IncidentState, events: Iterable[Event]) -> None:
 
 
 def _add_entry(state: IncidentState, event: Event, body: EntryAdded) -> None:
+    text = body.text
     state.timeline.append(
-        TimelineEntry.trusted(
-            id=event.seq,
-            kind=body.kind,
-            text=body.text,
-            author=event.actor,
-            at=event.at,
-            occurred_at=body.occurred_at,
-            typed_at=body.typed_at,
-            correlation_id=body.correlation_id,
-            tags=list(body.tags),
-            mentions=find_mentions(body.text),
+        TimelineEntry.from_trusted(
+            {
+                "id": event.seq,
+                "kind": body.kind,
+                "text": text,
+                "author": event.actor,
+                "at": event.at,
+                "occurred_at": body.occurred_at,
+                "typed_at": body.typed_at,
+                "correlation_id": body.correlation_id,
+                "tags": list(body.tags),
+                "mentions": find_mentions(text),
+            }
         )
     )
     if body.kind is EntryKind.STATUS:

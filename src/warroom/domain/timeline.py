@@ -78,6 +78,12 @@ class TimelineEntry(BaseModel):
         the time a client spent applying thousands of events (`model_construct` is slower still:
         it inspects the default factories' signatures for every instance). Fields left out take
         their defaults."""
+        return cls.from_trusted(values)
+
+    @classmethod
+    def from_trusted(cls, values: dict[str, Any]) -> TimelineEntry:
+        """`trusted` for a dict of values made for it, which the hot path builds as a literal:
+        packing keyword arguments was a quarter of applying an entry added."""
         entry = _new_object(cls)
         # In field order, which is the serialised order; fresh lists, never the template's.
         fields = {**_ENTRY_TEMPLATE, "tags": [], "mentions": [], "revisions": [], **values}
