@@ -23,7 +23,6 @@ from bench.harness import Results, ServerProcess, Settings, median
 from warroom.domain.events import Event, PhaseChanged
 from warroom.domain.phase import Phase
 from warroom.domain.projection import replay
-from warroom.server.incidents import snapshot_json
 from warroom.store.base import STATE_VERSION
 from warroom.store.columns import summary_row
 from warroom.store.sqlite import SqliteStore
@@ -79,7 +78,7 @@ async def build(db: Path, incidents: int) -> int:
     rows = [
         (e.seq, e.at.isoformat(), e.actor, e.body.type, e.body.model_dump_json()) for e in template
     ]
-    state_json = snapshot_json(state)
+    state_json = state.model_dump_json()
     summary = state.summary()
     with contextlib.closing(sqlite3.connect(db)) as conn:
         conn.execute("PRAGMA synchronous = OFF")  # a bench fixture: rebuilt if the run dies
