@@ -1,4 +1,5 @@
-"""Turns the event log into incident state: `apply_event` is the only writer of `IncidentState`.
+"""Turns the event log into incident state: `apply_event` is the only writer of `IncidentState`
+(`apply_events` is the same rule over many events at once, for catch-up and loading).
 
 The server and every client run this same function over the same events, so they cannot disagree.
 Every change of severity, phase, role or checklist item also lands on the timeline as a `system`
