@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 
 from warroom.domain.events import Event, IncidentDeclared
@@ -135,3 +136,22 @@ async def test_a_declaration_marks_its_item_declared_and_a_second_one_is_stale(
     with pytest.raises(StaleAppend):
         await b.append([_declaration(item, 2, "declare-on-b")])
     assert [e.incident_id for e in await a.load_events()] == [1]
+
+
+async def test_items_written_before_change_numbers_are_read_at_load(
+    two_stores: tuple[PostgresStore, PostgresStore], pg_url: str
+) -> None:
+    a, b = two_stores
+    item = await a.open_triage(_item("one"), 0)
+    # As a database migrated from version 2 holds it: no change number yet.
+    conn = await asyncpg.connect(pg_url)
+    try:
+        await conn.execute("ALTER TABLE triage_items DISABLE TRIGGER triage_changed")
+        await conn.execute("UPDATE triage_items SET changed = 0")
+        await conn.execute("ALTER TABLE triage_items ENABLE TRIGGER triage_changed")
+    finally:
+        await conn.close()
+    mark, read = await b.triage_changed(-1)
+    assert read == [item]
+    assert mark == 0
+    assert (await b.triage_changed(mark))[1] == []

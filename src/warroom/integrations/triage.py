@@ -213,7 +213,7 @@ class TriageDesk:
 
     async def load(self) -> None:
         if self._shared is not None:
-            self._mark, loaded = await self._shared.triage_changed(0)
+            self._mark, loaded = await self._shared.triage_changed(-1)
         else:
             loaded = await self._store.load_triage()
         self.items = {item.id: item for item in loaded}

@@ -225,8 +225,9 @@ class SharedEventStore(EventStore, Protocol):
         ...
 
     async def triage_changed(self, after: int) -> tuple[int, list[TriageItem]]:
-        """The triage items any node wrote since change number `after` (0: all of them), in id
-        order, and the change number to ask after next time.
+        """The triage items any node wrote since change number `after` (-1: all of them, also
+        those written before items had change numbers), in id order, and the change number to
+        ask after next time.
 
         Raises:
             StoreError: the store cannot be read.

@@ -499,7 +499,7 @@ class PostgresStore:
             "SELECT changed, body FROM triage_items WHERE changed > $1 ORDER BY id",
             after,
         )
-        mark = max((int(r["changed"]) for r in rows), default=after)
+        mark = max((int(r["changed"]) for r in rows), default=max(after, 0))
         return mark, [TriageItem.model_validate_json(r["body"]) for r in rows]
 
     async def _decide_triage_rows(self, conn: Connection, events: Sequence[Event]) -> None:
