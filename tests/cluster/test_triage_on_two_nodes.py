@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.cluster.test_triage_items_on_two_nodes import deliver, notification, two_nodes
 from tests.support.client_sync import until
 from tests.support.settings import TEST_SETTINGS
@@ -203,3 +205,35 @@ async def test_items_whose_notification_was_lost_are_read_by_the_check(pg_url: s
         await tasks.cancel()
         await writer.close()
         await store.close()
+
+
+async def test_a_dismissal_decided_on_a_stale_copy_is_refused_at_the_commit(pg_url: str) -> None:
+    tokens = [await create_user(pg_url, name) for name in ("alice", "bob")]
+    a = await start_node(pg_url, TEST_SETTINGS)
+    b = await start_node(pg_url, TEST_SETTINGS)
+    on_a, on_b = WarroomClient(a.url, tokens[0]), WarroomClient(b.url, tokens[1])
+    try:
+        for client in (on_a, on_b):
+            await client.start()
+        for node in (a, b):
+            await node.integrations.triage.reconcile([waiting_alert(datetime.now(UTC))])
+        item_id = max(b.integrations.triage.items)
+
+        async def reads_nothing() -> None:
+            """Node A's dismissal lands between node B's read of the item and its commit."""
+
+        b.integrations.triage.catch_up = reads_nothing  # type: ignore[method-assign]
+        await on_a.dismiss_triage(item_id, "noise")
+        assert b.integrations.triage.items[item_id].status is TriageStatus.OPEN
+        with pytest.raises(CommandRefused) as refused:
+            await on_b.dismiss_triage(item_id, "noise too")
+        assert refused.value.code is ErrorCode.CONFLICT
+        assert refused.value.current == "dismissed"
+        # Node B now holds the decision as stored; the log has node A's record only.
+        assert b.integrations.triage.items[item_id].decided_by == "alice"
+        assert [r.actor for r in await b.store.load_triage_log()] == ["alice"]
+    finally:
+        for client in (on_a, on_b):
+            await client.close()
+        await a.close()
+        await b.close()
