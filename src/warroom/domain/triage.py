@@ -171,16 +171,13 @@ class AlertSourceStatus(BaseModel):
     """When the last webhook delivery from Alertmanager arrived."""
 
 
-def declared(item: TriageItem, incident_id: int, actor: str, at: datetime) -> TriageItem:
-    """The item once incident `incident_id` was declared from it; the item is not changed."""
-    return item.model_copy(
-        update={
-            "status": TriageStatus.DECLARED,
-            "incident_id": incident_id,
-            "decided_by": actor,
-            "decided_at": at,
-        }
-    )
+def mark_declared(item: TriageItem, incident_id: int, actor: str, at: datetime) -> None:
+    """Record on the item that incident `incident_id` was declared from it (in place: whoever
+    holds the item while it awaits sees the decision)."""
+    item.status = TriageStatus.DECLARED
+    item.incident_id = incident_id
+    item.decided_by = actor
+    item.decided_at = at
 
 
 def keep_decision(known: TriageItem, incoming: TriageItem) -> TriageItem:

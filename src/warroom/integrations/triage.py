@@ -46,6 +46,7 @@ from warroom.domain.triage import (
     TriageItem,
     TriageStatus,
     keep_decision,
+    mark_declared,
 )
 from warroom.integrations.tasks import TaskSet
 from warroom.monitoring.alertmanager import (
@@ -320,10 +321,7 @@ class TriageDesk:
                 item = self.items.get(body.detection.triage_id)
                 if item is None:
                     continue
-                item.status = TriageStatus.DECLARED
-                item.incident_id = event.incident_id
-                item.decided_by = event.actor
-                item.decided_at = event.at
+                mark_declared(item, event.incident_id, event.actor, event.at)
                 self._tasks.spawn(self._declared(item), f"triage {item.id} declared")
             elif isinstance(body, PhaseChanged) and body.phase is Phase.RESOLVED:
                 self._tasks.spawn(

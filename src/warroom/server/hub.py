@@ -667,7 +667,7 @@ class Hub:
             else:
                 self._cache.committed(staged)
         if triage:
-            refused.update(await self._commit_triage_deciding_again(triage))
+            refused.update(await self._commit_triage_refusing_conflicts(triage))
         for reply in decided:
             reply()
         self._publish(new_events)
@@ -716,7 +716,7 @@ class Hub:
             self._roll_back(new_events, before)
             raise _Stale(sorted(behind))
 
-    async def _commit_triage_deciding_again(
+    async def _commit_triage_refusing_conflicts(
         self, writes: list[_Write]
     ) -> dict[tuple[int, int], DomainError]:
         """Commit the turn's triage writes; those whose item another node decided first are
@@ -744,7 +744,7 @@ class Hub:
                     current=item.status.value,
                 )
             if rest:
-                refused.update(await self._commit_triage_deciding_again(rest))
+                refused.update(await self._commit_triage_refusing_conflicts(rest))
         except Exception as exc:
             refusal = _refusal_of_commit(exc)
             refused.update({(TRIAGE_LOG, w.seq): refusal for w in writes})

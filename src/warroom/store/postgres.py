@@ -30,7 +30,7 @@ import asyncpg
 from warroom.domain.events import Event, IncidentDeclared
 from warroom.domain.incident import IncidentSummary
 from warroom.domain.phase import Phase
-from warroom.domain.triage import TriageItem, TriageStatus, declared, keep_decision
+from warroom.domain.triage import TriageItem, TriageStatus, keep_decision, mark_declared
 from warroom.domain.triage_log import TRIAGE_LOG, TriageRecord
 from warroom.store import columns
 from warroom.store.base import (
@@ -520,7 +520,7 @@ class PostgresStore:
             if item.status is not TriageStatus.OPEN:
                 # Decided on another node: this node decides again once it read the item.
                 raise StaleAppend(self.where, [event.incident_id])
-            item = declared(item, event.incident_id, event.actor, event.at)
+            mark_declared(item, event.incident_id, event.actor, event.at)
             await conn.execute(_SAVE_TRIAGE, *columns.triage_item_row(item))
 
     async def open_triage(self, item: TriageItem, after: int) -> TriageItem:
