@@ -74,19 +74,22 @@ def run(settings: Settings, results: Results) -> None:
         worst.append(_ms(began))
     results.put("replay.jump_worst_ms", max(jumps + worst))
     print(f"  replay: {PAINTED_JUMPS} jumps on the app, to the paint", flush=True)
-    painted = asyncio.run(_painted_jumps(index, rng))
+    painted, cpu = asyncio.run(_painted_jumps(index, rng))
     results.put("replay.painted_p50_ms", _percentile(painted, 0.5))
     results.put("replay.painted_p99_ms", _percentile(painted, 0.99))
+    results.put("replay.painted_cpu_p50_ms", _percentile(cpu, 0.5))
+    results.put("replay.painted_cpu_p99_ms", _percentile(cpu, 0.99))
 
 
 def _shown(screen: Any, view: Any, seq: int, marked: frozenset[int]) -> bool:
     return bool(screen.seq == seq and view._highlighted == marked)
 
 
-async def _painted_jumps(index: ReplayIndex, rng: random.Random) -> list[float]:
+async def _painted_jumps(index: ReplayIndex, rng: random.Random) -> tuple[list[float], list[float]]:
     """Jumps to random events on the replay app, each timed from the jump (queued as a key's
     action is) to the first paint with that event's entries marked: the fold, every pane's
-    update and the timeline's, and the compositor's frame."""
+    update and the timeline's, and the compositor's frame. Returns the wall-clock times and the
+    CPU times this process spent over the same spans, in milliseconds."""
     from warroom.tui.replay_app import make_replay_app
     from warroom.tui.screens.replay import ReplayScreen
     from warroom.tui.widgets.timeline_view import TimelineView
@@ -94,6 +97,7 @@ async def _painted_jumps(index: ReplayIndex, rng: random.Random) -> list[float]:
     app = make_replay_app(index, at=index.last)
     probe = PaintProbe(app)
     times = []
+    cpu_times = []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -103,8 +107,10 @@ async def _painted_jumps(index: ReplayIndex, rng: random.Random) -> list[float]:
             target = rng.randint(1, index.last)
             marked = index.changed_entry_ids(target)
             began = time.perf_counter()
+            began_cpu = time.process_time()
             app.call_later(screen.go_to, target)
             shown = await probe.painted(partial(_shown, screen, view, target, marked))
             times.append((shown - began) * 1e3)
+            cpu_times.append((probe.cpu_at_paint - began_cpu) * 1e3)
             await pilot.pause()
-    return times
+    return times, cpu_times

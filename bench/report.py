@@ -152,6 +152,8 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         Row("jump on the app to painted, p50", "replay.painted_p50_ms", "ms"),
         Row("jump on the app to painted, p99", "replay.painted_p99_ms", "ms", "< 100 ms",
             _at_most("replay.painted_p99_ms", 99.999)),
+        Row("  CPU time of it, p50", "replay.painted_cpu_p50_ms", "ms"),
+        Row("  CPU time of it, p99", "replay.painted_cpu_p99_ms", "ms"),
         Row("fold the log with checkpoints", "replay.index_s", "s"),
         Row("events in the incident", "replay.events", ""),
     ]  # fmt: skip

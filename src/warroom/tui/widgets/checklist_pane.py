@@ -3,8 +3,9 @@ add items and name their owners."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from rich.text import Text
 from textual.message import Message
@@ -36,6 +37,21 @@ def target_state(action: str, current: ItemState) -> ItemState | None:
         "skip_checklist_item": ItemState.NOT_APPLICABLE,
     }.get(action)
     return wanted if wanted is not None and wanted is not current else None
+
+
+_Row = tuple[int, ItemState, str | None, str | None, datetime | None, str]
+"""What a row shows of an item: id, state, owner, who changed it and when, title."""
+
+
+def _row_of(item: ChecklistItem) -> _Row:
+    return item.id, item.state, item.owner, item.changed_by, item.changed_at, item.title
+
+
+COLUMN_KEYS = ("state", "owner", "changed", "title")
+"""The columns, in the order `_cells` gives their cells."""
+MOST_REMOVED = 8
+"""Rows taken off the end one by one at most; beyond, the table is rebuilt (a `DataTable`
+renumbers every other row for each row it removes)."""
 
 
 class ChecklistPane(DataTable[Text]):
@@ -70,7 +86,8 @@ class ChecklistPane(DataTable[Text]):
         super().__init__(id="checklist-pane", classes="pane", cursor_type="row", zebra_stripes=True)
         self.border_title = "Mitigation checklist"
         self._zone = zone
-        self._rows: tuple[object, ...] = ()
+        self._rows: tuple[_Row, ...] = ()
+        """What the rows show, item by item, as last filled in."""
 
     def on_mount(self) -> None:
         # The title goes last: it is the one column that may be cut at the pane's edge.
@@ -82,22 +99,43 @@ class ChecklistPane(DataTable[Text]):
     def watch_state(self, state: IncidentState | None) -> None:
         if not self.columns:
             return  # not mounted yet; on_mount runs first, then data binding sets the state
-        rows = tuple(
-            (i.id, i.state, i.owner, i.changed_by, i.changed_at, i.title)
-            for i in (state.checklist if state is not None else [])
-        )
-        if rows != self._rows:
-            self._rows = rows
-            self._fill(state)
-            self._refresh_keys()
+        items = state.checklist if state is not None else []
+        rows = tuple(map(_row_of, items))
+        if rows == self._rows:
+            return  # a burst of timeline events left the checklist as it was
+        if not self._update_rows(items, rows):
+            self._fill(items)
+        self._rows = rows
+        self._refresh_keys()
 
-    def _fill(self, state: IncidentState | None) -> None:
-        # Rebuilding the table re-lays it out; skipped above when a burst of timeline events
-        # leaves the checklist as it was.
+    def _update_rows(self, items: Sequence[ChecklistItem], rows: tuple[_Row, ...]) -> bool:
+        """Change only the cells and rows that differ, so the cursor, the scroll position and
+        the other rows' measurements stay; False (nothing done) when the items are not the shown
+        ones with some changed and some added or taken off the end, or when too many go."""
+        old = self._rows
+        common = min(len(old), len(rows))
+        if any(was[0] != now[0] for was, now in zip(old, rows, strict=False)):
+            return False  # other items, or in another order: the replay of another incident
+        if len(old) - common > MOST_REMOVED:
+            return False  # each row taken out renumbers all the others: rebuilding is cheaper
+        for n in range(common):
+            if old[n] != rows[n]:
+                key = str(rows[n][0])
+                cells = zip(COLUMN_KEYS, self._cells(old[n]), self._cells(rows[n]), strict=True)
+                for column, was, now in cells:
+                    if was != now:
+                        self.update_cell(key, column, now)
+        for gone in old[common:]:
+            self.remove_row(str(gone[0]))
+        for item in items[common:]:
+            self.add_row(*self._cells(_row_of(item)), key=str(item.id))
+        return True
+
+    def _fill(self, items: Sequence[ChecklistItem]) -> None:
         row = self.cursor_row
         self.clear()
-        for item in state.checklist if state is not None else []:
-            self.add_row(*self._cells(item), key=str(item.id))
+        for item in items:
+            self.add_row(*self._cells(_row_of(item)), key=str(item.id))
         if self.row_count:
             self.move_cursor(row=min(max(row, 0), self.row_count - 1), animate=False)
 
@@ -164,12 +202,13 @@ class ChecklistPane(DataTable[Text]):
         if wanted is not None:
             self.post_message(self.ItemStateRequested(item.id, wanted, expected=item.state))
 
-    def _cells(self, item: ChecklistItem) -> tuple[Text, Text, Text, Text]:
-        state = Text(STATE_MARKS[item.state], style="bold" if item.state is ItemState.DONE else "")
-        owner = Text(clean(item.owner) if item.owner else "—")
-        if item.changed_by is not None and item.changed_at is not None:
-            when = clock_time(item.changed_at, self._zone, seconds=False)
-            changed = Text(f"{clean(item.changed_by)} {when}")
+    def _cells(self, row: _Row) -> tuple[Text, Text, Text, Text]:
+        _, item_state, owner, changed_by, changed_at, title = row
+        state = Text(STATE_MARKS[item_state], style="bold" if item_state is ItemState.DONE else "")
+        owner_cell = Text(clean(owner) if owner else "—")
+        if changed_by is not None and changed_at is not None:
+            when = clock_time(changed_at, self._zone, seconds=False)
+            changed = Text(f"{clean(changed_by)} {when}")
         else:
             changed = Text("—", style="dim")
-        return state, owner, changed, Text(clean(item.title))
+        return state, owner_cell, changed, Text(clean(title))
