@@ -154,6 +154,10 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
             _at_most("replay.painted_p99_ms", 99.999)),
         Row("  CPU time of it, p50", "replay.painted_cpu_p50_ms", "ms"),
         Row("  CPU time of it, p99", "replay.painted_cpu_p99_ms", "ms"),
+        Row("jump on the app to settled, p50", "replay.settled_p50_ms", "ms"),
+        Row("jump on the app to settled, p99", "replay.settled_p99_ms", "ms"),
+        Row("  CPU time of it, p50", "replay.settled_cpu_p50_ms", "ms"),
+        Row("  CPU time of it, p99", "replay.settled_cpu_p99_ms", "ms"),
         Row("fold the log with checkpoints", "replay.index_s", "s"),
         Row("events in the incident", "replay.events", ""),
     ]  # fmt: skip
