@@ -58,7 +58,7 @@ async def test_a_step_that_changes_an_item_changes_its_row_only_and_keeps_cursor
         await pilot.pause()
         assert table.scroll_y == 2  # the list is longer than the pane
         key = str(item_id)
-        before = {row.key.value: table.get_row(row.key) for row in table.ordered_rows}
+        before = {str(row.key.value): table.get_row(row.key) for row in table.ordered_rows}
         await pilot.press("right")
         await pilot.pause()
         state = _screen(app).state
