@@ -15,7 +15,7 @@ from datetime import date, datetime, tzinfo
 from rich.style import Style
 from textual import events
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
@@ -86,6 +86,8 @@ class TimelineView(ScrollView, can_focus=True):
         and whether it was marked as changed, so a line is drawn again only when its row changed
         (see `_line_key`)."""
         self._styles: TimelineStyles | None = None
+        self._base_style = Style()
+        """The widget's own style for the paint under way (`render_lines`)."""
         self._unseen = 0
         self._highlighted: frozenset[int] = frozenset()
         """Ids of the entries marked as changed (the replay's current step)."""
@@ -212,6 +214,11 @@ class TimelineView(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once per paint, not per line: `rich_style` walks every ancestor's styles.
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         _, scroll_y = self.scroll_offset
         row = scroll_y + y
@@ -248,8 +255,7 @@ class TimelineView(ScrollView, can_focus=True):
             text = entry_line(item, self._zone, styles, self._today)
         else:
             text = pending_line(item, self._zone, styles, self._today)
-        # Worked out once for the pair: `rich_style` walks every ancestor's styles.
-        base = self.rich_style
+        base = self._base_style
         text.style = base
         text.truncate(width, overflow="ellipsis", pad=True)
         if cursor:
