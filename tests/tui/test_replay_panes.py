@@ -90,12 +90,16 @@ async def test_far_jumps_show_exactly_the_items_of_the_state() -> None:
         await pilot.pause()
         screen = _screen(app)
         table = app.screen.query_one(ChecklistPane)
-        # Back past most items (rebuilt), forward a few (rows added), then the first event.
+        # Back past most items (rows taken off the end), forward a few (rows added), then to
+        # the first event and back to the last (all of them added).
         for seq in (index.last // 3, index.last // 3 + 40, index.last, 700, 1, index.last):
             screen.go_to(seq)
             await pilot.pause()
             assert screen.state is not None
             assert _shown(table) == _items(screen.state), f"at event {seq}"
+            # Rows taken off the end leave the table's own bookkeeping whole.
+            assert table.virtual_size.height == table.header_height + table.row_count
+            assert 0 <= table.cursor_row < table.row_count
 
 
 def _severity_classes(widget: Static) -> set[str]:

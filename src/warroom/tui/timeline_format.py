@@ -144,10 +144,13 @@ class TimelineOrder:
         """Turn the sorted entries of the last list into those of `timeline` by taking out and
         putting in what differs; False (nothing done) when too much does."""
         known = self._known
+        most = max(len(known), len(timeline)) // 4 + 1
+        if abs(len(known) - len(timeline)) > most:
+            return False  # too many added or gone, whatever else differs
         common = min(len(known), len(timeline))
         differ = list(compress(range(common), map(is_not, known, timeline)))
         gone = [known[n] for n in differ] + known[common:]
-        if len(gone) + len(timeline) - common > max(len(known), len(timeline)) // 4 + 1:
+        if len(gone) + len(timeline) - common > most:
             return False
         for entry in gone:
             # A key is unique (it holds the id), and `when` never changes after an entry is made.

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.reactive import Reactive, reactive
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from warroom.domain.checklist import ChecklistItem, ItemState
 from warroom.domain.incident import IncidentState
@@ -47,11 +48,14 @@ def _row_of(item: ChecklistItem) -> _Row:
     return item.id, item.state, item.owner, item.changed_by, item.changed_at, item.title
 
 
-COLUMN_KEYS = ("state", "owner", "changed", "title")
-"""The columns, in the order `_cells` gives their cells."""
-MOST_REMOVED = 8
-"""Rows taken off the end one by one at most; beyond, the table is rebuilt (a `DataTable`
-renumbers every other row for each row it removes)."""
+COLUMN_FIELDS = (
+    ("state", slice(1, 2)),
+    ("owner", slice(2, 3)),
+    ("changed", slice(3, 5)),
+    ("title", slice(5, 6)),
+)
+"""The columns, in the order `_cells` gives their cells, with the fields of `_Row` each shows."""
+COLUMN_KEYS = tuple(column for column, _ in COLUMN_FIELDS)
 
 
 class ChecklistPane(DataTable[Text]):
@@ -111,31 +115,88 @@ class ChecklistPane(DataTable[Text]):
     def _update_rows(self, items: Sequence[ChecklistItem], rows: tuple[_Row, ...]) -> bool:
         """Change only the cells and rows that differ, so the cursor, the scroll position and
         the other rows' measurements stay; False (nothing done) when the items are not the shown
-        ones with some changed and some added or taken off the end, or when too many go."""
+        ones with some changed and some added or taken off the end."""
         old = self._rows
         common = min(len(old), len(rows))
         if any(was[0] != now[0] for was, now in zip(old, rows, strict=False)):
             return False  # other items, or in another order: the replay of another incident
-        if len(old) - common > MOST_REMOVED:
-            return False  # each row taken out renumbers all the others: rebuilding is cheaper
-        for n in range(common):
-            if old[n] != rows[n]:
-                key = str(rows[n][0])
-                cells = zip(COLUMN_KEYS, self._cells(old[n]), self._cells(rows[n]), strict=True)
-                for column, was, now in cells:
-                    if was != now:
-                        self.update_cell(key, column, now)
-        for gone in old[common:]:
-            self.remove_row(str(gone[0]))
-        for item in items[common:]:
-            self.add_row(*self._cells(_row_of(item)), key=str(item.id))
+        changed: list[tuple[str, str, Text]] = []
+        for was, now in zip(old, rows, strict=False):
+            if was != now:
+                key = str(now[0])
+                cells = zip(COLUMN_FIELDS, self._cells(now), strict=True)
+                changed.extend(
+                    (key, column, cell)
+                    for (column, fields), cell in cells
+                    if was[fields] != now[fields]
+                )
+        self._replace_cells(changed)
+        if len(old) > common:
+            self._drop_rows_from(common)
+        self._append_rows(items[common:])
         return True
+
+    def _append_rows(self, items: Sequence[ChecklistItem]) -> None:
+        """Add a row for each item at the end, as `add_row` does (Textual 8) for each without
+        re-checking the cursor and refreshing the table per row: a replay's far jump forward
+        adds hundreds. The first row of an empty table goes through `add_row`, which also
+        highlights the cursor's row."""
+        if not items:
+            return
+        if not self.row_count:
+            self.add_row(*self._cells(_row_of(items[0])), key=str(items[0].id))
+            items = items[1:]
+        for item in items:
+            key = RowKey(str(item.id))
+            self._row_locations[key] = self.row_count
+            cells = self._cells(_row_of(item))
+            self._data[key] = {
+                ColumnKey(c): cell for c, cell in zip(COLUMN_KEYS, cells, strict=True)
+            }
+            self.rows[key] = Row(key, 1)
+            self._new_rows.add(key)
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        self._update_count += 1
+        self.check_idle()
+
+    def _replace_cells(self, cells: Sequence[tuple[str, str, Text]]) -> None:
+        """Put each value in its (row, column) cell, as `update_cell` does (Textual 8) without
+        a refresh of the whole table per cell: a replay's far jump changes hundreds of them."""
+        if not cells:
+            return
+        for row, column, value in cells:
+            self._data[RowKey(row)][ColumnKey(column)] = value
+        self._update_count += 1
+        self.refresh()
+
+    def _drop_rows_from(self, count: int) -> None:
+        """Take every row from number `count` on off the end of the table.
+
+        `remove_row` renumbers every row left for each row it takes out, so a replay's jump back
+        over hundreds of items cost more than the whole jump may; rows at the end leave the
+        others' numbers as they are. This does what `remove_row` does (Textual 8) without the
+        renumbering; the replay's pane tests check the table after it.
+        """
+        gone = [self._row_locations.get_key(n) for n in range(count, self.row_count)]
+        for key in gone:
+            if key is None:
+                continue
+            del self._row_locations[key]
+            del self.rows[key]
+            del self._data[key]
+            self._new_rows.discard(key)
+        self._updated_cells = {cell for cell in self._updated_cells if cell.row_key in self.rows}
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
 
     def _fill(self, items: Sequence[ChecklistItem]) -> None:
         row = self.cursor_row
         self.clear()
-        for item in items:
-            self.add_row(*self._cells(_row_of(item)), key=str(item.id))
+        self._append_rows(items)
         if self.row_count:
             self.move_cursor(row=min(max(row, 0), self.row_count - 1), animate=False)
 
