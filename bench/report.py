@@ -78,6 +78,7 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
             Row(f"M={m} durable writes/s", f"{b}.durable_per_s", "/s"),
             Row(f"M={m} server CPU / delivery", f"{b}.server_cpu_us_per_delivery", "us"),
             Row(f"M={m} server CPU / 1000 writes", f"{b}.server_cpu_ms_per_1000_writes", "ms"),
+            Row(f"M={m} commits / 1000 writes", f"{b}.commits_per_1000_writes", ""),
         ]
     _attach_paced_targets(paced)
     _attach_burst_targets(burst)
