@@ -21,10 +21,10 @@ from websockets.asyncio.client import connect
 from bench import seed, targets
 from bench.harness import Results, ServerProcess, Settings, median
 from warroom.domain.events import Event, PhaseChanged
-from warroom.domain.incident import IncidentSummary
 from warroom.domain.phase import Phase
 from warroom.domain.projection import replay
 from warroom.store.base import STATE_VERSION
+from warroom.store.columns import summary_row
 from warroom.store.sqlite import SqliteStore
 
 ENTRIES = 400
@@ -97,7 +97,7 @@ async def build(db: Path, incidents: int) -> int:
                 conn.executemany(
                     "INSERT INTO incident_summaries (id, phase, resolved_at, archived, body) "
                     "VALUES (?, ?, ?, 0, ?)",
-                    (_summary_row(summary.model_copy(update={"id": i})) for i in ids),
+                    (summary_row(summary.model_copy(update={"id": i})) for i in ids),
                 )
                 conn.executemany(
                     "INSERT INTO snapshots (incident_id, seq, version, state) VALUES (?, ?, ?, ?)",
@@ -107,11 +107,6 @@ async def build(db: Path, incidents: int) -> int:
                     ),
                 )
     return len(big) + incidents * len(rows)
-
-
-def _summary_row(summary: IncidentSummary) -> tuple[object, ...]:
-    resolved = summary.resolved_at.isoformat() if summary.resolved_at is not None else None
-    return (summary.id, summary.phase.value, resolved, summary.model_dump_json())
 
 
 def _with_id(state_json: str, old: int, new: int) -> str:

@@ -12,8 +12,9 @@ from tests.support.settings import TEST_SETTINGS
 from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
-# The real PostgreSQL (session) and a fresh database per test: `pg_url`, `store_url`.
-pytest_plugins = ["tests.support.postgres"]
+# The real PostgreSQL (session) and a fresh database per test: `pg_url`, `store_url`; clients
+# started as new users and closed at the end: `client_as`.
+pytest_plugins = ["tests.support.postgres", "tests.support.clients"]
 
 
 @pytest.fixture(autouse=True)

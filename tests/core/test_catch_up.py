@@ -12,11 +12,12 @@ from websockets.asyncio.client import connect
 
 from tests.core.wire import Peer
 from tests.support.client_sync import seq_reached
+from tests.support.clients import ClientAs, declare
 from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ClientUpdate, EventsApplied, StateReplaced
 from warroom.config import HistorySettings, ServerConfig
-from warroom.domain.commands import AddEntry, DeclareIncident
+from warroom.domain.commands import AddEntry
 from warroom.node import WarroomNode, start_node
 from warroom.server.incidents import snapshot_gap
 
@@ -52,12 +53,10 @@ async def write_notes(client: WarroomClient, incident_id: int, count: int) -> in
 
 
 async def test_a_client_5000_events_behind_gets_a_snapshot_and_a_short_tail(
-    node: WarroomNode, add_user: AddUser
+    node: WarroomNode, add_user: AddUser, client_as: ClientAs
 ) -> None:
-    live = WarroomClient(node.url, await add_user("alice"))
-    await live.start()
-    ack = await live.execute(DeclareIncident(id=new_id(), title="long night", severity=2))
-    incident_id = ack.incident_id
+    live = await client_as(node.url, "alice")
+    incident_id = await declare(live, "long night", severity=2)
     await write_notes(live, incident_id, 30)
     # The state a console held when it went away, 5,000 events (and a few) ago.
     left_behind = (await live.follow(incident_id)).model_copy(deep=True)
@@ -101,16 +100,13 @@ async def test_a_client_5000_events_behind_gets_a_snapshot_and_a_short_tail(
     await seq_reached(back, incident_id, more).wait()
     assert back.states[incident_id].model_dump() == live.states[incident_id].model_dump()
     await back.close()
-    await live.close()
 
 
 async def test_a_client_a_few_hundred_behind_gets_exactly_the_missed_events(
-    node: WarroomNode, add_user: AddUser
+    node: WarroomNode, add_user: AddUser, client_as: ClientAs
 ) -> None:
-    live = WarroomClient(node.url, await add_user("alice"))
-    await live.start()
-    ack = await live.execute(DeclareIncident(id=new_id(), title="short gap", severity=3))
-    incident_id = ack.incident_id
+    live = await client_as(node.url, "alice")
+    incident_id = await declare(live, "short gap")
     await write_notes(live, incident_id, 200)
     since = (await live.follow(incident_id)).seq
     head = await write_notes(live, incident_id, 300)
@@ -120,24 +116,18 @@ async def test_a_client_a_few_hundred_behind_gets_exactly_the_missed_events(
     assert reply["type"] == "events"
     assert [e["seq"] for e in reply["events"]] == list(range(since + 1, head + 1))
     await peer.close()
-    await live.close()
 
 
 async def test_a_fresh_client_gets_the_stored_snapshot_and_its_tail_as_one_answer(
-    node: WarroomNode, add_user: AddUser
+    node: WarroomNode, client_as: ClientAs
 ) -> None:
-    live = WarroomClient(node.url, await add_user("alice"))
-    await live.start()
-    ack = await live.execute(DeclareIncident(id=new_id(), title="fresh eyes", severity=3))
-    incident_id = ack.incident_id
+    live = await client_as(node.url, "alice")
+    incident_id = await declare(live, "fresh eyes")
     await live.follow(incident_id)
     head = await write_notes(live, incident_id, SNAPSHOT_EVERY + 5)
     await seq_reached(live, incident_id, head).wait()
 
-    fresh = WarroomClient(node.url, await add_user("bob"))
-    await fresh.start()
+    fresh = await client_as(node.url, "bob")
     state = await fresh.follow(incident_id)
     assert state.seq == head
     assert state.model_dump() == live.states[incident_id].model_dump()
-    await fresh.close()
-    await live.close()

@@ -416,12 +416,12 @@ async def test_the_handshake_throttle_counts_forwarded_addresses_from_a_trusted_
         for address in ("198.51.100.1", "198.51.100.2", "198.51.100.2"):
             with pytest.raises(InvalidStatus):
                 await forwarded_handshake(server.url, address)
-        assert server.auth.tracked_peers == 2
+        assert server.auth.throttle.tracked == 4, "two addresses, one console each"
     async with await start_node(db_path, ServerSettings(port=0)) as server:
         for address in ("198.51.100.1", "198.51.100.2"):
             with pytest.raises(InvalidStatus):
                 await forwarded_handshake(server.url, address)
-        assert server.auth.tracked_peers == 1, "an untrusted peer's header was believed"
+        assert server.auth.throttle.tracked == 2, "an untrusted peer's header was believed"
 
 
 async def forwarded_handshake(url: str, address: str) -> None:

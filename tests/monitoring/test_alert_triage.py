@@ -33,12 +33,19 @@ WAIT = 30.0
 
 
 @pytest.fixture
-async def alertmanager_process(tmp_path: Path) -> AsyncIterator[OwnAlertmanager]:
+async def am(tmp_path: Path) -> AsyncIterator[OwnAlertmanager]:
+    """This test's own Alertmanager, configured and started by `war_room`."""
     workdir = tmp_path / "alertmanager"
     workdir.mkdir()
     process = OwnAlertmanager(workdir, free_port())
     yield process
     await process.stop()
+
+
+@pytest.fixture
+def started() -> datetime:
+    """When the test's alerts started firing: a while ago, as alerts that page someone."""
+    return datetime.now(UTC) - timedelta(minutes=2)
 
 
 @asynccontextmanager
@@ -88,6 +95,41 @@ def alert_texts(client: WarroomClient, incident_id: int) -> list[str]:
     return [e.text for e in state.timeline if e.kind is EntryKind.ALERT] if state else []
 
 
+def has_alert_entry(client: WarroomClient, incident_id: int, opening: str) -> bool:
+    """Whether the incident's timeline holds an alert entry that opens with `opening`."""
+    return any(t.startswith(opening) for t in alert_texts(client, incident_id))
+
+
+def seen_as(client: WarroomClient, name: str, source: SourceState, alert: AlertState) -> bool:
+    """Whether triage shows its source in state `source` and the item of `name` with one alert,
+    in state `alert`."""
+    current = item_named(client, name)
+    assert client.triage is not None
+    return (
+        current is not None
+        and client.triage.source.state is source
+        and [a.state for a in current.alerts.values()] == [alert]
+    )
+
+
+async def item_listed(client: WarroomClient, name: str) -> TriageItem:
+    """The triage item of the alert `name`, once triage lists it."""
+    await until(client, lambda: item_named(client, name) is not None, WAIT, what=f"{name} listed")
+    item = item_named(client, name)
+    assert item is not None
+    return item
+
+
+async def alerts_listed(client: WarroomClient, count: int) -> None:
+    """Until triage lists `count` alerts, on however many items."""
+    await until(
+        client,
+        lambda: sum(len(i.alerts) for i in items(client)) == count,
+        WAIT,
+        what=f"{count} alerts on triage",
+    )
+
+
 async def declare(client: WarroomClient, item: TriageItem) -> int:
     ack = await client.execute(
         DeclareIncident(
@@ -108,12 +150,11 @@ ERRORS = {"alertname": "HighErrorRate", "service": "cart", "severity": "warning"
 
 
 async def test_two_alerts_in_one_default_group_make_two_items(
-    db_path: Path, alertmanager_process: OwnAlertmanager
+    db_path: Path, am: OwnAlertmanager, started: datetime
 ) -> None:
-    started = datetime.now(UTC) - timedelta(minutes=2)
-    async with war_room(db_path, alertmanager_process) as (_, client):
-        await alertmanager_process.send(LATENCY, started, soon())
-        await alertmanager_process.send(ERRORS, started, soon())
+    async with war_room(db_path, am) as (_, client):
+        await am.send(LATENCY, started, soon())
+        await am.send(ERRORS, started, soon())
         await until(client, lambda: len(items(client)) == 2, WAIT, what="two triage items")
         latency, errors = item_named(client, "HighLatency"), item_named(client, "HighErrorRate")
         assert latency is not None
@@ -125,20 +166,16 @@ async def test_two_alerts_in_one_default_group_make_two_items(
 
 
 async def test_an_alert_resolving_inside_a_firing_group_is_recorded_at_its_end(
-    db_path: Path, alertmanager_process: OwnAlertmanager
+    db_path: Path, am: OwnAlertmanager, started: datetime
 ) -> None:
-    started = datetime.now(UTC) - timedelta(minutes=2)
-    am = alertmanager_process
     async with war_room(db_path, am, poll=False, webhook=True) as (_, client):
         await am.send(LATENCY, started, soon())
         await am.send(ERRORS, started, soon())
         await until(client, lambda: len(items(client)) == 2, WAIT, what="two triage items")
-        latency = item_named(client, "HighLatency")
-        assert latency is not None
-        incident = await declare(client, latency)
+        incident = await declare(client, await item_listed(client, "HighLatency"))
         await until(
             client,
-            lambda: any(t.startswith("FIRING HighLatency") for t in alert_texts(client, incident)),
+            lambda: has_alert_entry(client, incident, "FIRING HighLatency"),
             WAIT,
             what="the FIRING entry",
         )
@@ -147,10 +184,12 @@ async def test_an_alert_resolving_inside_a_firing_group_is_recorded_at_its_end(
         ended = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
         await am.send(LATENCY, started, ended)
 
-        def resolved_entry() -> bool:
-            return any(t.startswith("RESOLVED HighLatency") for t in alert_texts(client, incident))
-
-        await until(client, resolved_entry, WAIT, what="the RESOLVED entry")
+        await until(
+            client,
+            lambda: has_alert_entry(client, incident, "RESOLVED HighLatency"),
+            WAIT,
+            what="the RESOLVED entry",
+        )
         state = client.states[incident]
         (entry,) = [e for e in state.timeline if e.text.startswith("RESOLVED HighLatency")]
         assert entry.occurred_at == ended
@@ -164,44 +203,31 @@ async def test_an_alert_resolving_inside_a_firing_group_is_recorded_at_its_end(
 
 
 async def test_an_alertmanager_restart_writes_no_resolution(
-    db_path: Path, alertmanager_process: OwnAlertmanager
+    db_path: Path, am: OwnAlertmanager, started: datetime
 ) -> None:
-    started = datetime.now(UTC) - timedelta(minutes=2)
-    am = alertmanager_process
     async with war_room(db_path, am) as (_, client):
         await am.send(LATENCY, started, soon())
-        await until(client, lambda: item_named(client, "HighLatency") is not None, WAIT)
-        item = item_named(client, "HighLatency")
-        assert item is not None
-        incident = await declare(client, item)
+        incident = await declare(client, await item_listed(client, "HighLatency"))
         await until(client, lambda: len(alert_texts(client, incident)) == 1, WAIT)
 
         await am.restart()  # Alertmanager keeps no alerts across a restart
 
-        def unconfirmed() -> bool:
-            current = item_named(client, "HighLatency")
-            assert client.triage is not None
-            return (
-                current is not None
-                and client.triage.source.state is SourceState.RESTARTED
-                and [a.state for a in current.alerts.values()] == [AlertState.UNCONFIRMED]
-            )
-
-        await until(client, unconfirmed, WAIT, what="the alert unconfirmed after the restart")
+        await until(
+            client,
+            lambda: seen_as(client, "HighLatency", SourceState.RESTARTED, AlertState.UNCONFIRMED),
+            WAIT,
+            what="the alert unconfirmed after the restart",
+        )
         assert alert_texts(client, incident) == [alert_texts(client, incident)[0]]
 
         await am.send(LATENCY, started, soon())  # the source re-sends it, as Prometheus does
 
-        def firing_again() -> bool:
-            current = item_named(client, "HighLatency")
-            assert client.triage is not None
-            return (
-                current is not None
-                and client.triage.source.state is SourceState.OK
-                and [a.state for a in current.alerts.values()] == [AlertState.FIRING]
-            )
-
-        await until(client, firing_again, WAIT, what="the alert confirmed firing")
+        await until(
+            client,
+            lambda: seen_as(client, "HighLatency", SourceState.OK, AlertState.FIRING),
+            WAIT,
+            what="the alert confirmed firing",
+        )
         texts = alert_texts(client, incident)
         assert len(texts) == 1
         assert texts[0].startswith("FIRING HighLatency")
@@ -209,15 +235,11 @@ async def test_an_alertmanager_restart_writes_no_resolution(
 
 
 async def test_resolving_the_incident_leaves_its_firing_alert_on_the_incident(
-    db_path: Path, alertmanager_process: OwnAlertmanager
+    db_path: Path, am: OwnAlertmanager, started: datetime
 ) -> None:
-    started = datetime.now(UTC) - timedelta(minutes=2)
-    am = alertmanager_process
     async with war_room(db_path, am) as (_, client):
         await am.send(ERRORS, started, soon())
-        await until(client, lambda: item_named(client, "HighErrorRate") is not None, WAIT)
-        item = item_named(client, "HighErrorRate")
-        assert item is not None
+        item = await item_listed(client, "HighErrorRate")
         incident = await declare(client, item)
         await client.execute(
             SetPhase(
@@ -229,12 +251,12 @@ async def test_resolving_the_incident_leaves_its_firing_alert_on_the_incident(
             )
         )
 
-        def still_firing_entry() -> bool:
-            return any(
-                t.startswith("STILL FIRING HighErrorRate") for t in alert_texts(client, incident)
-            )
-
-        await until(client, still_firing_entry, WAIT, what="the STILL FIRING entry")
+        await until(
+            client,
+            lambda: has_alert_entry(client, incident, "STILL FIRING HighErrorRate"),
+            WAIT,
+            what="the STILL FIRING entry",
+        )
         # A few more polls of the still-firing alert: never a resolution, never a new item.
         checked = client.triage.source.checked_at if client.triage else None
         await until(
@@ -242,7 +264,7 @@ async def test_resolving_the_incident_leaves_its_firing_alert_on_the_incident(
             lambda: client.triage is not None and client.triage.source.checked_at != checked,
             WAIT,
         )
-        assert not any(t.startswith("RESOLVED") for t in alert_texts(client, incident))
+        assert not has_alert_entry(client, incident, "RESOLVED")
         assert [i.id for i in items(client)] == [item.id]
         current = item_named(client, "HighErrorRate")
         assert current is not None
@@ -250,20 +272,17 @@ async def test_resolving_the_incident_leaves_its_firing_alert_on_the_incident(
 
 
 async def test_a_webhook_delivery_reaches_triage_and_labels_carry_into_the_incident(
-    db_path: Path, alertmanager_process: OwnAlertmanager
+    db_path: Path, am: OwnAlertmanager
 ) -> None:
-    am = alertmanager_process
     annotations = {"summary": "Checkout p99 above 2 s", "description": "Users wait at checkout."}
     async with war_room(db_path, am, poll=False, webhook=True) as (node, client):
         sent = time.monotonic()
         await am.send(LATENCY, datetime.now(UTC) - timedelta(seconds=5), soon(), annotations)
-        await until(client, lambda: item_named(client, "HighLatency") is not None, WAIT)
+        item = await item_listed(client, "HighLatency")
         # Reported, not asserted: Alertmanager's group_wait (1 s here) is most of it.
         print(f"alert sent to Alertmanager -> triage item: {time.monotonic() - sent:.3f} s")
         assert node.http is not None
         assert node.http.deliveries >= 1
-        item = item_named(client, "HighLatency")
-        assert item is not None
         assert client.triage is not None
         assert client.triage.source.webhook_at is not None
 
@@ -285,12 +304,10 @@ def alert_state(client: WarroomClient, name: str) -> AlertState | None:
 
 
 async def test_a_silenced_alert_opens_no_item_and_a_silenced_item_shows_suppressed(
-    db_path: Path, alertmanager_process: OwnAlertmanager
+    db_path: Path, am: OwnAlertmanager, started: datetime
 ) -> None:
     """Decided: a silence (or an inhibition) is Alertmanager's `suppressed` state, shown as such
     on the item; it never resolves the alert, and an alert already silenced makes no item."""
-    started = datetime.now(UTC) - timedelta(minutes=2)
-    am = alertmanager_process
     async with war_room(db_path, am) as (_, client):
         await am.send(LATENCY, started, soon())
         await until(
@@ -318,43 +335,28 @@ async def test_a_silenced_alert_opens_no_item_and_a_silenced_item_shows_suppress
         assert latency.firing, "a silence is not a resolution"
         assert latency.state_words() == "suppressed"
         # Entries a poll writes reach the incident before the triage list that poll changed.
-        texts = alert_texts(client, incident)
-        assert any(t.startswith("FIRING HighLatency") for t in texts)
-        assert not any(t.startswith("RESOLVED") for t in texts)
+        assert has_alert_entry(client, incident, "FIRING HighLatency")
+        assert not has_alert_entry(client, incident, "RESOLVED")
 
 
 async def test_alerts_sharing_the_configured_group_by_labels_make_one_item(
-    db_path: Path, alertmanager_process: OwnAlertmanager
+    db_path: Path, am: OwnAlertmanager, started: datetime
 ) -> None:
-    started = datetime.now(UTC) - timedelta(minutes=2)
-    am = alertmanager_process
     same_service = {**ERRORS, "service": LATENCY["service"]}
     async with war_room(db_path, am, group_by=["service"]) as (_, client):
         await am.send(LATENCY, started, soon())
         await am.send(same_service, started, soon())
-        await until(
-            client,
-            lambda: sum(len(i.alerts) for i in items(client)) == 2,
-            WAIT,
-            what="both alerts on triage",
-        )
+        await alerts_listed(client, 2)
         (item,) = items(client)
         assert sorted(a.name for a in item.alerts.values()) == ["HighErrorRate", "HighLatency"]
 
 
 async def test_without_group_by_alerts_sharing_a_service_make_two_items(
-    db_path: Path, alertmanager_process: OwnAlertmanager
+    db_path: Path, am: OwnAlertmanager, started: datetime
 ) -> None:
-    started = datetime.now(UTC) - timedelta(minutes=2)
-    am = alertmanager_process
     same_service = {**ERRORS, "service": LATENCY["service"]}
     async with war_room(db_path, am) as (_, client):
         await am.send(LATENCY, started, soon())
         await am.send(same_service, started, soon())
-        await until(
-            client,
-            lambda: sum(len(i.alerts) for i in items(client)) == 2,
-            WAIT,
-            what="both alerts on triage",
-        )
+        await alerts_listed(client, 2)
         assert len(items(client)) == 2

@@ -1,13 +1,20 @@
-"""Closed incidents for history tests: short logs whose post-mortem is done."""
+"""History for the tests: closed incidents (short logs whose post-mortem is done), and stores
+written, opened and closed around a test's block."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 
 from tests.domain.factories import Log
 from warroom.domain.events import Event, PhaseChanged
 from warroom.domain.phase import Phase
 from warroom.domain.projection import replay
+from warroom.server.incidents import IncidentCache
+from warroom.store.base import EventStore, StoredSnapshot
+from warroom.store.open import Store, open_store
 
 
 def closed_log(incident_id: int, resolved_at: datetime) -> list[Event]:
@@ -30,3 +37,33 @@ def closed_log(incident_id: int, resolved_at: datetime) -> list[Event]:
             )
         )
     return events
+
+
+@asynccontextmanager
+async def opened(location: Path | str) -> AsyncIterator[Store]:
+    """The store at `location` (a SQLite file's path or a store URL), closed when the block ends
+    however it ends."""
+    store = await open_store(location)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def written(
+    location: Path | str, events: Sequence[Event], snapshots: Sequence[StoredSnapshot] = ()
+) -> None:
+    """Append `events` (then `snapshots`) to the store at `location` and close it: a database
+    for a test to tamper with or to open again."""
+    async with opened(location) as store:
+        await store.append(events)
+        if snapshots:
+            await store.append((), (), snapshots)
+
+
+async def started_cache(store: EventStore) -> IncidentCache:
+    """The server's incident cache over `store`, started as a node starts it (open incidents
+    loaded, closed ones waiting to be asked for)."""
+    cache = IncidentCache(store)
+    await cache.start()
+    return cache

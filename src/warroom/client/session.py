@@ -68,8 +68,13 @@ from warroom.protocol.frames import (
     Unsubscribed,
     Welcome,
 )
+from warroom.protocol.handshake import CONSOLE_HEADER
 
 log = logging.getLogger(__name__)
+
+CONSOLE_ID = uuid.uuid4().hex
+"""This process's console id, sent with every handshake (`CONSOLE_HEADER`): every client of one
+process is one console to the server's sign-in throttle, however often it signs in again."""
 
 
 class AuthError(ClientError):
@@ -306,7 +311,10 @@ class WarroomClient:
 
     def _connect(self) -> connect:
         options: dict[str, Any] = dict(
-            additional_headers={"Authorization": f"Bearer {self._token}"},
+            additional_headers={
+                "Authorization": f"Bearer {self._token}",
+                CONSOLE_HEADER: CONSOLE_ID,
+            },
             max_size=None,  # a snapshot of a long incident is large; the server is trusted
             # Read everything the server sends: with a bounded queue a busy moment stops
             # reading, and then even the closing handshake waits for its timeout.

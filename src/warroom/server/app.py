@@ -26,6 +26,7 @@ from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.links import ServiceLinks
 from warroom.protocol.endpoint import unix_url
 from warroom.protocol.frames import ClientFrame, Feature, Welcome
+from warroom.protocol.handshake import CONSOLE_HEADER
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server import logthrottle
 from warroom.server.auth import Authenticator
@@ -34,6 +35,7 @@ from warroom.server.hub import error_frame
 from warroom.server.limits import ServerLimits
 from warroom.server.ratelimit import FrameBudget, TokenBucket
 from warroom.server.sequencer import Sequencer
+from warroom.server.sign_in_throttle import console_id
 from warroom.store.base import StoreError
 
 log = logging.getLogger(__name__)
@@ -299,7 +301,11 @@ class WarroomServer:
         peer = client_address(
             remote, request.headers.get_all("X-Forwarded-For"), self.settings.trusted_proxies
         )
-        user = await self.auth.identify(token.strip() if scheme.lower() == "bearer" else None, peer)
+        user = await self.auth.identify(
+            token.strip() if scheme.lower() == "bearer" else None,
+            peer,
+            console_id(request.headers.get(CONSOLE_HEADER)),
+        )
         if user is None:
             response = conn.respond(HTTPStatus.UNAUTHORIZED, "missing or invalid bearer token\n")
             response.headers["WWW-Authenticate"] = 'Bearer realm="warroom"'

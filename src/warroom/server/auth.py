@@ -1,4 +1,5 @@
-"""Finds the user behind a bearer token, and slows down whoever keeps guessing."""
+"""Finds the user behind a bearer token, and slows down whoever keeps guessing
+(`warroom.server.sign_in_throttle`)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,9 @@ import hmac
 import time
 from collections.abc import Callable
 
+from warroom.server.sign_in_throttle import SignInThrottle
 from warroom.server.tokens import hash_token
 from warroom.store.base import EventStore
-
-_MAX_DELAY = 2.0
-"""The longest a failed handshake waits before its 401."""
-_MAX_DOUBLINGS = 6
-"""0.05 s doubled six times passes `_MAX_DELAY`; more doublings would only overflow a float."""
-_FORGET_AFTER = 300.0
-"""Seconds without a failure after which an address starts again with no penalty."""
-MAX_TRACKED_PEERS = 10_000
-"""Addresses whose failures are remembered; past this the stalest are forgotten first, so a
-flood from many addresses cannot grow the table without bound."""
 
 
 class Authenticator:
@@ -28,8 +20,8 @@ class Authenticator:
     def __init__(self, store: EventStore, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._by_hash: dict[str, str] = {}
-        self._failures: dict[str, tuple[int, float]] = {}
-        self._monotonic = monotonic
+        self.throttle = SignInThrottle(monotonic)
+        """Who waits how long before their token is checked."""
         self._refreshing: asyncio.Future[None] | None = None
         self._users_version: int | None = None
 
@@ -68,17 +60,17 @@ class Authenticator:
         self._users_version = version
         return True
 
-    async def identify(self, token: str | None, peer: str) -> str | None:
-        """The user owning `token`, or None. Repeated failures from one peer wait longer each time
-        (up to two seconds), which turns guessing into a very slow business."""
+    async def identify(self, token: str | None, peer: str, console: str = "") -> str | None:
+        """The user owning `token`, or None. After repeated failures from this console of
+        `peer`, or from many consoles there, every attempt waits longer before its token is
+        checked (up to two seconds), which turns guessing into a very slow business."""
+        await asyncio.sleep(self.throttle.wait(peer, console))
         # Re-read the (small) user table at every handshake, so `warroom user add` and
         # `warroom user revoke` take effect on a running server at once.
         await self.refresh()
         name = self._lookup(token)
         if name is None:
-            await asyncio.sleep(self._penalty(peer))
-            return None
-        self._failures.pop(peer, None)
+            self.throttle.failed(peer, console)
         return name
 
     def _lookup(self, token: str | None) -> str | None:
@@ -92,25 +84,3 @@ class Authenticator:
             if hmac.compare_digest(candidate, stored):
                 found = name
         return found
-
-    def _penalty(self, peer: str) -> float:
-        now = self._monotonic()
-        count, last = self._failures.pop(peer, (0, now))
-        if now - last > _FORGET_AFTER:
-            count = 0
-        # Re-inserted at the end: the dict stays ordered from stalest to latest failure.
-        self._failures[peer] = (count + 1, now)
-        if len(self._failures) > MAX_TRACKED_PEERS:
-            self._forget_stalest(now)
-        return min(_MAX_DELAY, 0.05 * 2 ** min(count, _MAX_DOUBLINGS)) if count else 0.0
-
-    def _forget_stalest(self, now: float) -> None:
-        for peer, (_, last) in list(self._failures.items()):
-            if len(self._failures) <= MAX_TRACKED_PEERS and now - last <= _FORGET_AFTER:
-                break
-            del self._failures[peer]
-
-    @property
-    def tracked_peers(self) -> int:
-        """How many addresses the throttle remembers (bounded by `MAX_TRACKED_PEERS`)."""
-        return len(self._failures)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import stat
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
@@ -27,14 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import asyncpg
-from pydantic import ValidationError
 
-from warroom.domain.events import EVENT_BODY_ADAPTER, Event
-from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.events import Event
+from warroom.domain.incident import IncidentSummary
 from warroom.domain.phase import Phase
-from warroom.domain.projection import ProjectionError, apply_event, replay
 from warroom.domain.triage import TriageItem
-from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
+from warroom.domain.triage_log import TRIAGE_LOG, TriageRecord
+from warroom.store import columns
 from warroom.store.base import (
     STATE_VERSION,
     CommandKey,
@@ -84,9 +82,6 @@ _LAST_SEQS = (
 _LOCK_INCIDENTS = "SELECT pg_advisory_xact_lock(i) FROM unnest($1::bigint[]) AS i"
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 """What the driver raises when the database refuses, drops or never answers."""
-
-_EventRow = tuple[int, int, str, str, str | None, str, str]
-"""An event as `_INSERT_EVENT` takes it."""
 
 if TYPE_CHECKING:
     # Generic only in the stubs: at run time the class cannot be subscripted.
@@ -213,26 +208,7 @@ class PostgresStore:
         rows = await self._fetch(
             "events from", f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY incident_id, seq"
         )
-        return [self._checked_event(row) for row in rows]
-
-    def _checked_event(self, row: asyncpg.Record) -> Event:
-        try:
-            return Event(
-                incident_id=row["incident_id"],
-                seq=row["seq"],
-                at=datetime.fromisoformat(row["at"]),
-                actor=row["actor"],
-                command_id=row["command_id"],
-                body=EVENT_BODY_ADAPTER.validate_json(row["body"]),
-            )
-        except ValidationError as exc:
-            problem = exc.errors(include_url=False)[0]["msg"]
-        except ValueError as exc:
-            problem = str(exc)
-        raise StoreError(
-            f"{self.where} is not a usable warroom database (event "
-            f"{row['incident_id']}/{row['seq']}: {problem}); restore it from a backup"
-        )
+        return [columns.checked_event(self.where, *row) for row in rows]
 
     async def append(
         self,
@@ -243,18 +219,7 @@ class PostgresStore:
         if not events and not summaries and not snapshots:
             return
         started = time.perf_counter()
-        rows: list[_EventRow] = [
-            (
-                e.incident_id,
-                e.seq,
-                e.at.isoformat(),
-                e.actor,
-                e.command_id,
-                e.body.type,
-                e.body.model_dump_json(),
-            )
-            for e in events
-        ]
+        rows = [columns.event_row(e) for e in events]
         incidents = sorted({e.incident_id for e in events})
         held = _held.get()
         if held is not None and not held.done and events:
@@ -302,7 +267,7 @@ class PostgresStore:
         self,
         conn: Connection,
         events: Sequence[Event],
-        rows: Sequence[_EventRow],
+        rows: Sequence[columns.EventRow],
         incidents: list[int],
         summaries: Sequence[IncidentSummary],
         snapshots: Sequence[StoredSnapshot],
@@ -336,12 +301,9 @@ class PostgresStore:
         for incident_id in sorted(set(incidents) - {s.id for s in summaries}):
             await self._derive_summary(conn, incident_id)
         if summaries:
-            await conn.executemany(_SAVE_SUMMARY, [_summary_row(s) for s in summaries])
+            await conn.executemany(_SAVE_SUMMARY, [columns.summary_row(s) for s in summaries])
         if snapshots:
-            await conn.executemany(
-                _SAVE_SNAPSHOT,
-                [(s.incident_id, s.seq, STATE_VERSION, s.state_json) for s in snapshots],
-            )
+            await conn.executemany(_SAVE_SNAPSHOT, [columns.snapshot_row(s) for s in snapshots])
         if events:
             # Delivered at commit, and only if it commits: every node's listener reads the
             # events after its last seq (`warroom.store.postgres_listen`).
@@ -360,10 +322,7 @@ class PostgresStore:
             incident_id,
             STATE_VERSION,
         )
-        state: IncidentState | None = None
-        if snapshot is not None:
-            with contextlib.suppress(ValidationError):
-                state = IncidentState.model_validate_json(snapshot["state"])
+        state = columns.snapshot_state(None if snapshot is None else snapshot["state"])
         after = state.seq if state is not None else 0
         rows = await conn.fetch(
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE incident_id = $1 AND seq > $2 "
@@ -372,21 +331,12 @@ class PostgresStore:
             incident_id,
             after,
         )
-        try:
-            events = [self._checked_event(row) for row in rows]
-            if state is None:
-                state = replay(events)
-            else:
-                for event in events:
-                    apply_event(state, event)
-        except ProjectionError as exc:
-            raise StoreError(
-                f"{self.where} holds a damaged event log (incident {incident_id}: {exc}); "
-                "restore it from a backup"
-            ) from None
-        await conn.execute(_SAVE_SUMMARY, *_summary_row(state.summary()))
+        events = [columns.checked_event(self.where, *row) for row in rows]
+        state = columns.rebuilt_state(self.where, incident_id, state, events)
+        await conn.execute(_SAVE_SUMMARY, *columns.summary_row(state.summary()))
         await conn.execute(
-            _SAVE_SNAPSHOT, incident_id, state.seq, STATE_VERSION, state.model_dump_json()
+            _SAVE_SNAPSHOT,
+            *columns.snapshot_row(StoredSnapshot(incident_id, state.seq, state.model_dump_json())),
         )
 
     async def last_seqs(self, incident_ids: Collection[int]) -> dict[int, int]:
@@ -415,13 +365,7 @@ class PostgresStore:
         )
 
     def _checked_summaries(self, rows: list[asyncpg.Record]) -> list[IncidentSummary]:
-        try:
-            return [IncidentSummary.model_validate_json(r["body"]) for r in rows]
-        except ValidationError as exc:
-            raise StoreError(
-                f"{self.where} holds a damaged incident summary "
-                f"({exc.errors(include_url=False)[0]['msg']}); restore it from a backup"
-            ) from None
+        return columns.checked_summaries(self.where, (r["body"] for r in rows))
 
     async def load_snapshot(self, incident_id: int) -> StoredSnapshot | None:
         rows = await self._fetch(
@@ -441,10 +385,7 @@ class PostgresStore:
                 "WHERE phase = $1 AND NOT archived AND resolved_at IS NOT NULL",
                 Phase.POSTMORTEM_DONE.value,
             )
-            # Compared as instants, not as text: stored offsets may differ.
-            ids = sorted(
-                int(r["id"]) for r in rows if datetime.fromisoformat(r["resolved_at"]) < before
-            )
+            ids = columns.due_for_archive(rows, before)
             if ids:
                 # The same per-incident locks as `append`: no write lands half-way through.
                 await conn.execute(
@@ -472,10 +413,7 @@ class PostgresStore:
             incident_id,
             after,
         )
-        return [
-            _event_json(incident_id, r["seq"], r["at"], r["actor"], r["command_id"], r["body"])
-            for r in rows
-        ]
+        return columns.events_json(rows)
 
     async def find_commands(
         self, keys: Collection[CommandKey]
@@ -498,16 +436,14 @@ class PostgresStore:
             list(command_ids),
             TRIAGE_LOG,
         )
-        return {(r["actor"], r["command_id"]): (int(r["stream"]), int(r["seq"])) for r in rows}
+        return columns.found_commands(rows)
 
     async def add_user(self, user: User) -> None:
         async with self._transaction("add user to") as conn:
             try:
                 await conn.execute(
                     "INSERT INTO users (name, token_hash, created_at) VALUES ($1, $2, $3)",
-                    user.name,
-                    user.token_hash,
-                    user.created_at.isoformat(),
+                    *columns.user_row(user),
                 )
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name != "users_pkey":
@@ -524,14 +460,7 @@ class PostgresStore:
         rows = await self._fetch(
             "users from", "SELECT name, token_hash, created_at FROM users ORDER BY name"
         )
-        return [
-            User(
-                name=r["name"],
-                token_hash=r["token_hash"],
-                created_at=datetime.fromisoformat(r["created_at"]),
-            )
-            for r in rows
-        ]
+        return [columns.user(*row) for row in rows]
 
     async def users_version(self) -> int:
         rows = await self._fetch("the users' version from", "SELECT version FROM users_version")
@@ -539,7 +468,7 @@ class PostgresStore:
 
     async def save_triage(self, item: TriageItem) -> None:
         async with self._transaction("save triage item to") as conn:
-            await conn.execute(_SAVE_TRIAGE, item.id, item.group_key, item.model_dump_json())
+            await conn.execute(_SAVE_TRIAGE, *columns.triage_item_row(item))
 
     async def load_triage(self) -> list[TriageItem]:
         rows = await self._fetch("triage items from", "SELECT body FROM triage_items ORDER BY id")
@@ -572,15 +501,10 @@ class PostgresStore:
                 await conn.executemany(
                     "INSERT INTO triage_log (seq, at, actor, command_id, body) "
                     "VALUES ($1, $2, $3, $4, $5)",
-                    [
-                        (r.seq, r.at.isoformat(), r.actor, r.command_id, r.body.model_dump_json())
-                        for r in records
-                    ],
+                    [columns.triage_record_row(r) for r in records],
                 )
             if items:
-                await conn.executemany(
-                    _SAVE_TRIAGE, [(i.id, i.group_key, i.model_dump_json()) for i in items]
-                )
+                await conn.executemany(_SAVE_TRIAGE, [columns.triage_item_row(i) for i in items])
         return list(records)
 
     async def copy_in(
@@ -618,39 +542,25 @@ class PostgresStore:
                 conn,
                 "events",
                 ("incident_id", "seq", "at", "actor", "command_id", "type", "body"),
-                [
-                    (
-                        e.incident_id,
-                        e.seq,
-                        e.at.isoformat(),
-                        e.actor,
-                        e.command_id,
-                        e.body.type,
-                        e.body.model_dump_json(),
-                    )
-                    for e in events
-                ],
+                [columns.event_row(e) for e in events],
             )
             await _copy_rows(
                 conn,
                 "users",
                 ("name", "token_hash", "created_at"),
-                [(u.name, u.token_hash, u.created_at.isoformat()) for u in users],
+                [columns.user_row(u) for u in users],
             )
             await _copy_rows(
                 conn,
                 "triage_items",
                 ("id", "group_key", "body"),
-                [(i.id, i.group_key, i.model_dump_json()) for i in triage_items],
+                [columns.triage_item_row(i) for i in triage_items],
             )
             await _copy_rows(
                 conn,
                 "triage_log",
                 ("seq", "at", "actor", "command_id", "body"),
-                [
-                    (r.seq, r.at.isoformat(), r.actor, r.command_id, r.body.model_dump_json())
-                    for r in triage_log
-                ],
+                [columns.triage_record_row(r) for r in triage_log],
             )
             for incident_id in sorted({e.incident_id for e in events}):
                 await self._derive_summary(conn, incident_id)
@@ -673,16 +583,7 @@ class PostgresStore:
             "the triage log from",
             "SELECT seq, at, actor, command_id, body FROM triage_log ORDER BY seq",
         )
-        return [
-            TriageRecord(
-                seq=r["seq"],
-                at=datetime.fromisoformat(r["at"]),
-                actor=r["actor"],
-                command_id=r["command_id"],
-                body=TriageDismissed.model_validate_json(r["body"]),
-            )
-            for r in rows
-        ]
+        return [columns.triage_record(*row) for row in rows]
 
 
 async def _copy_rows(
@@ -697,23 +598,12 @@ def _seqs(rows: list[asyncpg.Record]) -> dict[int, int]:
     return {int(r["incident_id"]): int(r["last"]) for r in rows if r["last"] is not None}
 
 
-def _event_json(
-    incident_id: int, seq: int, at: str, actor: str, command_id: str | None, body: str
-) -> str:
-    """An event as `Event` JSON from its columns: the frames the hub keeps and sends."""
-    dumps = json.dumps
-    return (
-        f'{{"incident_id":{incident_id},"seq":{seq},"at":{dumps(at)},'
-        f'"actor":{dumps(actor)},"command_id":{dumps(command_id)},"body":{body}}}'
-    )
-
-
-def _payloads(last: dict[int, int], rows: Sequence[_EventRow]) -> list[str]:
+def _payloads(last: dict[int, int], rows: Sequence[columns.EventRow]) -> list[str]:
     """One notification per incident: its last seq, and its events when they fit the limit."""
     frames: dict[int, list[str]] = {}
     for incident_id, seq, at, actor, command_id, _type, body in rows:
         frames.setdefault(incident_id, []).append(
-            _event_json(incident_id, seq, at, actor, command_id, body)
+            columns.event_json(incident_id, seq, at, actor, command_id, body)
         )
     payloads = []
     for incident_id, seq in sorted(last.items()):
@@ -722,11 +612,6 @@ def _payloads(last: dict[int, int], rows: Sequence[_EventRow]) -> list[str]:
         # Too big: the listener reads the events back instead.
         payloads.append(carried if len(carried.encode()) <= NOTIFY_LIMIT else head)
     return payloads
-
-
-def _summary_row(summary: IncidentSummary) -> tuple[object, ...]:
-    resolved = summary.resolved_at.isoformat() if summary.resolved_at is not None else None
-    return (summary.id, summary.phase.value, resolved, summary.model_dump_json())
 
 
 def _read_password_file(path: Path) -> str:

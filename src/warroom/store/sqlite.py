@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
@@ -18,14 +17,13 @@ from pathlib import Path
 from typing import cast
 
 import aiosqlite
-from pydantic import TypeAdapter, ValidationError
 
-from warroom.domain.events import EVENT_BODY_ADAPTER, Event
-from warroom.domain.incident import IncidentState, IncidentSummary
+from warroom.domain.events import Event
+from warroom.domain.incident import IncidentSummary
 from warroom.domain.phase import Phase
-from warroom.domain.projection import ProjectionError, apply_event, replay
 from warroom.domain.triage import TriageItem
-from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
+from warroom.domain.triage_log import TRIAGE_LOG, TriageRecord
+from warroom.store import columns
 from warroom.store.base import STATE_VERSION, CommandKey, StoredSnapshot, StoreError, User
 from warroom.store.migrations import MIGRATIONS
 from warroom.store.sqlite_check import (
@@ -51,12 +49,12 @@ _SAVE_SUMMARY = (
 _SAVE_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (incident_id, seq, version, state) VALUES (?, ?, ?, ?)"
 )
-_EVENT_COLUMNS = "seq, at, actor, command_id, body"
-_SUMMARIES: TypeAdapter[list[IncidentSummary]] = TypeAdapter(list[IncidentSummary])
+_EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
+_SAVE_TRIAGE_ITEM = "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)"
 _COMMAND_LOOKUP_CHUNK = 400
 """Keys per lookup query: two parameters each, well under SQLite's limit on parameters."""
 
-_Batch = tuple[str, list[tuple[object, ...]]]
+_Batch = tuple[str, Sequence[tuple[object, ...]]]
 """One statement and the rows it is run for (`executemany`)."""
 
 
@@ -93,6 +91,7 @@ class SqliteStore:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        self._where = str(path)
         # One connection serves every caller; a transaction spans several awaits, so writers
         # take turns or one's statements would land inside another's transaction.
         self._write_lock = asyncio.Lock()
@@ -178,34 +177,21 @@ class SqliteStore:
             (incident_id, STATE_VERSION),
         ) as cursor:
             snapshot = await cursor.fetchone()
-        state: IncidentState | None = None
-        if snapshot is not None:
-            with contextlib.suppress(ValidationError):
-                state = IncidentState.model_validate_json(str(snapshot[1]))
+        state = columns.snapshot_state(None if snapshot is None else str(snapshot[1]))
         after = state.seq if state is not None else 0
         async with self._db.execute(
-            "SELECT incident_id, seq, at, actor, command_id, body FROM events "
-            "WHERE incident_id = ? AND seq > ? UNION ALL "
-            "SELECT incident_id, seq, at, actor, command_id, body FROM archived_events "
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? "
+            f"UNION ALL SELECT {_EVENT_COLUMNS} FROM archived_events "
             "WHERE incident_id = ? AND seq > ? ORDER BY seq",
             (incident_id, after, incident_id, after),
         ) as cursor:
             rows = await cursor.fetchall()
-        try:
-            events = [self._checked_event(tuple(row)) for row in rows]
-            if state is None:
-                state = replay(events)
-            else:
-                for event in events:
-                    apply_event(state, event)
-        except ProjectionError as exc:
-            raise StoreError(
-                f"{self.path} holds a damaged event log (incident {incident_id}: {exc}); "
-                "restore it from a backup"
-            ) from None
-        await self._db.execute(_SAVE_SUMMARY, _summary_row(state.summary()))
+        events = [columns.checked_event(self._where, *row) for row in rows]
+        state = columns.rebuilt_state(self._where, incident_id, state, events)
+        await self._db.execute(_SAVE_SUMMARY, columns.summary_row(state.summary()))
         await self._db.execute(
-            _SAVE_SNAPSHOT, (incident_id, state.seq, STATE_VERSION, state.model_dump_json())
+            _SAVE_SNAPSHOT,
+            columns.snapshot_row(StoredSnapshot(incident_id, state.seq, state.model_dump_json())),
         )
 
     @contextlib.asynccontextmanager
@@ -275,23 +261,9 @@ class SqliteStore:
         """Every event in the live log (not the archive), by incident then seq: for tests and
         tools, never for serving."""
         rows = await self._read(
-            "events from",
-            "SELECT incident_id, seq, at, actor, command_id, body FROM events "
-            "ORDER BY incident_id, seq",
+            "events from", f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY incident_id, seq"
         )
-        return [self._checked_event(tuple(row)) for row in rows]
-
-    def _checked_event(self, row: tuple[object, ...]) -> Event:
-        try:
-            return _event_from_row(row)
-        except ValidationError as exc:
-            problem = exc.errors(include_url=False)[0]["msg"]
-        except ValueError as exc:
-            problem = str(exc)
-        raise StoreError(
-            f"{self.path} is not a usable warroom database (event {row[0]}/{row[1]}: "
-            f"{problem}); restore it from a backup"
-        )
+        return [columns.checked_event(self._where, *row) for row in rows]
 
     async def _read(self, what: str, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         try:
@@ -306,22 +278,9 @@ class SqliteStore:
         summaries: Sequence[IncidentSummary] = (),
         snapshots: Sequence[StoredSnapshot] = (),
     ) -> None:
-        rows: list[tuple[object, ...]] = [
-            (
-                e.incident_id,
-                e.seq,
-                e.at.isoformat(),
-                e.actor,
-                e.command_id,
-                e.body.type,
-                e.body.model_dump_json(),
-            )
-            for e in events
-        ]
-        summary_rows = [_summary_row(s) for s in summaries]
-        snapshot_rows: list[tuple[object, ...]] = [
-            (s.incident_id, s.seq, STATE_VERSION, s.state_json) for s in snapshots
-        ]
+        rows = [columns.event_row(e) for e in events]
+        summary_rows = [columns.summary_row(s) for s in summaries]
+        snapshot_rows = [columns.snapshot_row(s) for s in snapshots]
         unsummarised = {e.incident_id for e in events} - {s.id for s in summaries}
         if not unsummarised:
             # The sequencer's commit, once per turn: one call to the connection's thread.
@@ -347,15 +306,7 @@ class SqliteStore:
         rows = await self._read(
             "incident summaries from", "SELECT body FROM incident_summaries ORDER BY id"
         )
-        try:
-            # One validation over all of them: a start-up with thousands of closed incidents
-            # reads every summary.
-            return _SUMMARIES.validate_json(f"[{','.join(str(row[0]) for row in rows)}]")
-        except ValidationError as exc:
-            raise StoreError(
-                f"{self.path} holds a damaged incident summary "
-                f"({exc.errors(include_url=False)[0]['msg']}); restore it from a backup"
-            ) from None
+        return columns.checked_summaries(self._where, (str(row[0]) for row in rows))
 
     async def load_snapshot(self, incident_id: int) -> StoredSnapshot | None:
         rows = await self._read(
@@ -375,16 +326,7 @@ class SqliteStore:
             "WHERE incident_id = ? AND seq > ? ORDER BY seq",
             (incident_id, after, incident_id, after),
         )
-        prefix = f'{{"incident_id":{incident_id},"seq":'
-        dumps = json.dumps
-        # Built from the columns without a model per event: a closed incident opens in
-        # milliseconds. The sequencer validates every event it applies; the rest were applied
-        # (and validated) when the snapshot they precede was made.
-        return [
-            f'{prefix}{seq},"at":{dumps(at)},"actor":{dumps(actor)},'
-            f'"command_id":{dumps(command_id)},"body":{body}}}'
-            for seq, at, actor, command_id, body in rows
-        ]
+        return columns.events_json(rows)
 
     async def find_commands(
         self, keys: Collection[CommandKey]
@@ -406,8 +348,7 @@ class SqliteStore:
                 "JOIN triage_log t ON t.actor = k.actor AND t.command_id = k.command_id",
                 params,
             )
-            for actor, command_id, stream, seq in rows:
-                found[(str(actor), str(command_id))] = (int(stream), int(seq))
+            found.update(columns.found_commands(rows))
         return found
 
     async def archived_incidents(self) -> list[int]:
@@ -425,8 +366,7 @@ class SqliteStore:
                 (Phase.POSTMORTEM_DONE.value,),
             ) as cursor:
                 rows = await cursor.fetchall()
-            # Compared as instants, not as text: stored offsets may differ.
-            ids = sorted(int(i) for i, at in rows if datetime.fromisoformat(str(at)) < before)
+            ids = columns.due_for_archive(rows, before)
             for incident_id in ids:
                 await self._db.execute(
                     "INSERT INTO archived_events SELECT * FROM events WHERE incident_id = ?",
@@ -443,7 +383,7 @@ class SqliteStore:
             try:
                 await self._db.execute(
                     "INSERT INTO users (name, token_hash, created_at) VALUES (?, ?, ?)",
-                    (user.name, user.token_hash, user.created_at.isoformat()),
+                    columns.user_row(user),
                 )
             except sqlite3.IntegrityError:
                 raise StoreError(f"a user named {user.name} already exists") from None
@@ -455,16 +395,10 @@ class SqliteStore:
         return cursor.rowcount > 0
 
     async def users(self) -> list[User]:
-        try:
-            async with self._db.execute(
-                "SELECT name, token_hash, created_at FROM users ORDER BY name"
-            ) as cursor:
-                rows = await cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read users from {self.path}: {exc}") from None
-        return [
-            User(name=r[0], token_hash=r[1], created_at=datetime.fromisoformat(r[2])) for r in rows
-        ]
+        rows = await self._read(
+            "users from", "SELECT name, token_hash, created_at FROM users ORDER BY name"
+        )
+        return [columns.user(*row) for row in rows]
 
     async def users_version(self) -> int:
         # Changes whenever another connection commits to the database; only the user commands
@@ -481,16 +415,12 @@ class SqliteStore:
     async def save_triage(self, item: TriageItem) -> None:
         async with self._transaction("save triage item to"):
             await self._db.execute(
-                "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)",
-                (item.id, item.group_key, item.model_dump_json()),
+                _SAVE_TRIAGE_ITEM,
+                columns.triage_item_row(item),
             )
 
     async def load_triage(self) -> list[TriageItem]:
-        try:
-            async with self._db.execute("SELECT body FROM triage_items ORDER BY id") as cursor:
-                rows = await cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read triage items from {self.path}: {exc}") from None
+        rows = await self._read("triage items from", "SELECT body FROM triage_items ORDER BY id")
         return [TriageItem.model_validate_json(str(row[0])) for row in rows]
 
     async def append_triage(
@@ -503,14 +433,10 @@ class SqliteStore:
                 await self._db.executemany(
                     "INSERT INTO triage_log (seq, at, actor, command_id, body) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (r.seq, r.at.isoformat(), r.actor, r.command_id, r.body.model_dump_json())
-                        for r in records
-                    ],
+                    [columns.triage_record_row(r) for r in records],
                 )
                 await self._db.executemany(
-                    "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)",
-                    [(i.id, i.group_key, i.model_dump_json()) for i in items],
+                    _SAVE_TRIAGE_ITEM, [columns.triage_item_row(i) for i in items]
                 )
                 await self._db.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -519,23 +445,11 @@ class SqliteStore:
 
     async def load_triage_log(self) -> list[TriageRecord]:
         """The whole triage log, oldest first."""
-        try:
-            async with self._db.execute(
-                "SELECT seq, at, actor, command_id, body FROM triage_log ORDER BY seq"
-            ) as cursor:
-                rows = await cursor.fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read the triage log from {self.path}: {exc}") from None
-        return [
-            TriageRecord(
-                seq=int(str(seq)),
-                at=datetime.fromisoformat(str(at)),
-                actor=str(actor),
-                command_id=str(command_id),
-                body=TriageDismissed.model_validate_json(str(body)),
-            )
-            for seq, at, actor, command_id, body in rows
-        ]
+        rows = await self._read(
+            "the triage log from",
+            "SELECT seq, at, actor, command_id, body FROM triage_log ORDER BY seq",
+        )
+        return [columns.triage_record(*row) for row in rows]
 
 
 def _create_private_file(path: Path) -> Path:
@@ -545,20 +459,3 @@ def _create_private_file(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     return path
-
-
-def _summary_row(summary: IncidentSummary) -> tuple[object, ...]:
-    resolved = summary.resolved_at.isoformat() if summary.resolved_at is not None else None
-    return (summary.id, summary.phase.value, resolved, summary.model_dump_json())
-
-
-def _event_from_row(row: tuple[object, ...]) -> Event:
-    incident_id, seq, at, actor, command_id, body = row
-    return Event(
-        incident_id=int(str(incident_id)),
-        seq=int(str(seq)),
-        at=datetime.fromisoformat(str(at)),
-        actor=str(actor),
-        command_id=None if command_id is None else str(command_id),
-        body=EVENT_BODY_ADAPTER.validate_json(str(body)),
-    )

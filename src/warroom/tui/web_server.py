@@ -6,6 +6,9 @@ token and gets exactly that user's permissions, because the server decides them 
 The web server runs as one Unix user for many people, so nothing of that user's own identity may
 reach the sessions: the token variables are removed from the environment they inherit, and
 `--sign-in` reads no token file, console.toml token or local token (see `warroom.tui.launch`).
+All sessions reach the server from this host's address, but each is its own console process and
+names itself in its handshake, so the server's sign-in throttle slows only the session that typed
+wrong tokens (`warroom.server.sign_in_throttle`).
 """
 
 from __future__ import annotations
