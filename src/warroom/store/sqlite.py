@@ -419,6 +419,11 @@ class SqliteStore:
                 columns.triage_item_row(item),
             )
 
+    async def open_triage(self, item: TriageItem, after: int) -> TriageItem:
+        # The only process on the file: the desk's own numbering is the file's.
+        await self.save_triage(item)
+        return item
+
     async def load_triage(self) -> list[TriageItem]:
         rows = await self._read("triage items from", "SELECT body FROM triage_items ORDER BY id")
         return [TriageItem.model_validate_json(str(row[0])) for row in rows]
