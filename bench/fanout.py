@@ -115,6 +115,7 @@ def run_phase(
     """One paced or burst run over clients already connected; figures go under `key`."""
     stored_before = target.stored(label)
     commits_before = target.server.commits()
+    disk_before = target.server.disk_bytes_written()
     cpu_before = target.server.cpu_seconds()
     harness_before = pool.cpu_seconds() + own_cpu_seconds()
     busy_before = busy_seconds()
@@ -129,6 +130,7 @@ def run_phase(
     durable_ns = _durable_at(target, label, stored_before, total, spec["timeout"])
     cpu = target.server.cpu_seconds() - cpu_before
     commits_after = target.server.commits()
+    disk = target.server.disk_bytes_written() - disk_before
     wall = (time.monotonic_ns() - start_ns) / 1e9
     harness = pool.cpu_seconds() + own_cpu_seconds() - harness_before
     others = busy_seconds() - busy_before - cpu - harness
@@ -158,6 +160,7 @@ def run_phase(
         results.put(
             f"{key}.commits_per_1000_writes", (commits_after - commits_before) / total * 1e3
         )
+    results.put(f"{key}.disk_kb_per_1000_writes", disk / total if total else None)
     results.put(f"{key}.server_cpu_us_per_delivery", cpu / (total * m) * 1e6 if total else None)
     results.put(f"{key}.server_cpu_cores", cpu / wall)
     results.put(f"{key}.harness_cpu_cores", harness / wall)

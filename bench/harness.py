@@ -176,6 +176,17 @@ def own_cpu_seconds() -> float:
     return cpu_seconds(os.getpid())
 
 
+def disk_bytes_written(pid: int) -> int:
+    """Bytes a process caused to be written to storage (`write_bytes` of /proc/PID/io): the
+    commits, their snapshots and the checkpoints, not socket traffic. Counted, not timed, so it
+    holds on a busy machine."""
+    with open(f"/proc/{pid}/io") as io:
+        for line in io:
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no write_bytes for {pid}")
+
+
 def rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -246,6 +257,9 @@ class ServerProcess:
 
     def rss_kb(self) -> int:
         return rss_kb(self.pid)
+
+    def disk_bytes_written(self) -> int:
+        return disk_bytes_written(self.pid)
 
     def commits(self) -> float | None:
         """How many commits of events the server made so far (its `/metrics`); None for a

@@ -79,6 +79,7 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
             Row(f"M={m} server CPU / delivery", f"{b}.server_cpu_us_per_delivery", "us"),
             Row(f"M={m} server CPU / 1000 writes", f"{b}.server_cpu_ms_per_1000_writes", "ms"),
             Row(f"M={m} commits / 1000 writes", f"{b}.commits_per_1000_writes", ""),
+            Row(f"M={m} disk writes / 1000 writes", f"{b}.disk_kb_per_1000_writes", "KB"),
         ]
     _attach_paced_targets(paced)
     _attach_burst_targets(burst)
