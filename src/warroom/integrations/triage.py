@@ -420,7 +420,11 @@ class TriageDesk:
                 self._refused += 1
                 return
             self._room -= 1
-            item = self._new_item(seen, item)
+            item = await self._new_item(seen, item)
+            opened_elsewhere = item.alerts.get(seen.fingerprint)
+            if opened_elsewhere is not None and opened_elsewhere.firing:
+                await self._still_active(item, opened_elsewhere, seen)
+                return
         await self._fired(item, seen, known)
 
     def _make_room(self) -> None:
@@ -528,7 +532,10 @@ class TriageDesk:
             return self._incident_open(item) or item.firing
         return item.firing  # dismissed: the same noise while any of it fires
 
-    def _new_item(self, seen: Observed, latest: TriageItem | None) -> TriageItem:
+    async def _new_item(self, seen: Observed, latest: TriageItem | None) -> TriageItem:
+        """A new item for the alert, numbered and saved by the store. On a shared database
+        another node may have opened one for the same key meanwhile (the alert reached both):
+        that one is taken instead."""
         note = ""
         if latest is not None and latest.status is TriageStatus.DISMISSED:
             note = f"fired again; dismissed before by {latest.decided_by}: {latest.dismiss_reason}"
@@ -546,6 +553,12 @@ class TriageDesk:
             proposed_severity=propose_severity(seen.labels, self._severity_map),
             note=note,
         )
+        try:
+            item = await self._store.open_triage(item, latest.id if latest is not None else 0)
+        except StoreError as exc:
+            # Kept in memory as any unsaved item is; a shared store never lets a later save of
+            # it replace another node's item under the same number.
+            log.error("triage item %d not saved: %s", item.id, exc)
         self.items[item.id] = item
         self._latest[item.group_key] = item.id
         return item

@@ -148,6 +148,18 @@ class EventStore(Protocol):
         """Insert or replace one triage item."""
         ...
 
+    async def open_triage(self, item: TriageItem, after: int) -> TriageItem:
+        """Save a new item and return it as stored. One process numbers its own items, so
+        SQLite saves it as given. A shared store numbers it after every item in the database,
+        whichever node opened them, unless another node opened an item with the same
+        `group_key` after item `after` (the newest this node knows for that key; 0 for none):
+        then nothing is written and that item is returned.
+
+        Raises:
+            StoreError: nothing was written.
+        """
+        ...
+
     async def load_triage(self) -> list[TriageItem]: ...
 
     async def append_triage(

@@ -69,9 +69,17 @@ _SAVE_SNAPSHOT = (
     "state = EXCLUDED.state"
 )
 _SAVE_TRIAGE = (
+    # An item's key never changes: a row under the same id with another key is another node's
+    # item (this one was numbered while the database was away), and it is kept.
     "INSERT INTO triage_items (id, group_key, body) VALUES ($1, $2, $3) "
-    "ON CONFLICT (id) DO UPDATE SET group_key = EXCLUDED.group_key, body = EXCLUDED.body"
+    "ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body "
+    "WHERE triage_items.group_key = EXCLUDED.group_key"
 )
+_NEWER_TRIAGE = (
+    "SELECT body FROM triage_items WHERE group_key = $1 AND id > $2 ORDER BY id DESC LIMIT 1"
+)
+TRIAGE_ITEMS_LOCK = 0x77617272_74726961
+"""The advisory lock ("warrtria") under which nodes number new triage items."""
 _LAST_SEQS = (
     # One index probe per incident (the primary key, backwards), whatever its history's size.
     "SELECT i AS incident_id, greatest("
@@ -469,6 +477,21 @@ class PostgresStore:
     async def save_triage(self, item: TriageItem) -> None:
         async with self._transaction("save triage item to") as conn:
             await conn.execute(_SAVE_TRIAGE, *columns.triage_item_row(item))
+
+    async def open_triage(self, item: TriageItem, after: int) -> TriageItem:
+        """Number a new item after every item in the database, under the items' own advisory
+        lock so two nodes opening items at once get distinct numbers; or take the item another
+        node opened for the same key since item `after` (the same alert reached both)."""
+        async with self._transaction("open a triage item in") as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", TRIAGE_ITEMS_LOCK)
+            newer = await conn.fetchval(_NEWER_TRIAGE, item.group_key, after)
+            if newer is not None:
+                return TriageItem.model_validate_json(newer)
+            last = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM triage_items"))
+            # Above this node's own numbers too: one kept in memory while the database was away.
+            opened = item.model_copy(update={"id": max(item.id, last + 1)})
+            await conn.execute(_SAVE_TRIAGE, opened.id, opened.group_key, opened.model_dump_json())
+        return opened
 
     async def load_triage(self) -> list[TriageItem]:
         rows = await self._fetch("triage items from", "SELECT body FROM triage_items ORDER BY id")
