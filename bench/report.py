@@ -78,6 +78,8 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
             Row(f"M={m} durable writes/s", f"{b}.durable_per_s", "/s"),
             Row(f"M={m} server CPU / delivery", f"{b}.server_cpu_us_per_delivery", "us"),
             Row(f"M={m} server CPU / 1000 writes", f"{b}.server_cpu_ms_per_1000_writes", "ms"),
+            Row(f"M={m} commits / 1000 writes", f"{b}.commits_per_1000_writes", ""),
+            Row(f"M={m} disk writes / 1000 writes", f"{b}.disk_kb_per_1000_writes", "KB"),
         ]
     _attach_paced_targets(paced)
     _attach_burst_targets(burst)
@@ -155,6 +157,12 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         Row("jump on the app to painted, p50", "replay.painted_p50_ms", "ms"),
         Row("jump on the app to painted, p99", "replay.painted_p99_ms", "ms", "< 100 ms",
             _at_most("replay.painted_p99_ms", 99.999)),
+        Row("  CPU time of it, p50", "replay.painted_cpu_p50_ms", "ms"),
+        Row("  CPU time of it, p99", "replay.painted_cpu_p99_ms", "ms"),
+        Row("jump on the app to settled, p50", "replay.settled_p50_ms", "ms"),
+        Row("jump on the app to settled, p99", "replay.settled_p99_ms", "ms"),
+        Row("  CPU time of it, p50", "replay.settled_cpu_p50_ms", "ms"),
+        Row("  CPU time of it, p99", "replay.settled_cpu_p99_ms", "ms"),
         Row("fold the log with checkpoints", "replay.index_s", "s"),
         Row("events in the incident", "replay.events", ""),
     ]  # fmt: skip
