@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Callable, Coroutine
@@ -23,6 +24,9 @@ LONG_ENTRIES = 20_000
 FRESH, LONG = 1, 2
 SCENARIOS = {"resume100": 100, "behind10000": 10_000}
 """Missed events on the long incident; `full2000` is a first sync of the short one."""
+
+CPU_REPEATS = 7
+"""The client's CPU for a catch-up is the least of this many runs."""
 
 Timing = tuple[float, float]
 """(connect ms, sync ms): the websocket handshake, then subscribe until current."""
@@ -59,8 +63,52 @@ def _warroom(settings: Settings, workdir: Path, results: Results) -> None:
             results.put(f"catchup.{name}.warroom.wire_ms", median([s for _, s in wire]))
             results.put(f"catchup.{name}.warroom.applied_ms", median([s for _, s in applied]))
             results.put(f"catchup.{name}.warroom.total_ms", median([c + s for c, s in applied]))
+            frames = asyncio.run(_reply_frames(url, token, incident_id, since))
+            cpu = [_client_cpu(frames, incident_id, state) for _ in range(CPU_REPEATS)]
+            results.put(f"catchup.{name}.warroom.client_cpu_ms", min(cpu))
     finally:
         server.stop()
+
+
+async def _reply_frames(url: str, token: str, incident_id: int, since: int | None) -> list[str]:
+    """The frames the server answers a subscribe with, as text: one `events` frame, or a
+    `snapshot` and maybe the `events` frame of its tail."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with connect(url, additional_headers=headers, max_size=None) as ws:
+        await ws.recv()  # welcome
+        frame = {"type": "subscribe", "id": "catch-up", "incident_id": incident_id}
+        if since is not None:
+            frame["since"] = since
+        await ws.send(json.dumps(frame))
+        replies: list[str] = []
+        while True:
+            raw = await ws.recv()
+            assert isinstance(raw, str)
+            reply = json.loads(raw)
+            if reply.get("id") != "catch-up":
+                continue
+            replies.append(raw)
+            if reply["type"] != "snapshot" or reply.get("head") in (None, reply["seq"]):
+                return replies
+
+
+def _client_cpu(frames: list[str], incident_id: int, state_json: str | None) -> float:
+    """CPU ms of the real client taking in those frames (decode, validate, apply, collector),
+    from the state it held; CPU rather than wall time, so other work on the machine counts less.
+    """
+    client = WarroomClient("ws://127.0.0.1:1", "unused", reconnect=False)
+    client._followed.add(incident_id)  # as `follow` does, without a connection
+    if state_json is not None:
+        client.states[incident_id] = IncidentState.model_validate_json(state_json)
+    gc.collect()
+    return asyncio.run(_take_in(client, frames))
+
+
+async def _take_in(client: WarroomClient, frames: list[str]) -> float:
+    started = time.process_time()
+    for raw in frames:
+        await client._dispatch(raw)
+    return (time.process_time() - started) * 1e3
 
 
 def _repeat(settings: Settings, once: Callable[[], Coroutine[Any, Any, Timing]]) -> list[Timing]:

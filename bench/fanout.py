@@ -114,6 +114,8 @@ def run_phase(
 ) -> None:
     """One paced or burst run over clients already connected; figures go under `key`."""
     stored_before = target.stored(label)
+    commits_before = target.server.commits()
+    disk_before = target.server.disk_bytes_written()
     cpu_before = target.server.cpu_seconds()
     harness_before = pool.cpu_seconds() + own_cpu_seconds()
     busy_before = busy_seconds()
@@ -127,6 +129,8 @@ def run_phase(
     drains = pool.ask([("drain", {"total": total, "timeout": spec["timeout"]})] * len(parts), 180)
     durable_ns = _durable_at(target, label, stored_before, total, spec["timeout"])
     cpu = target.server.cpu_seconds() - cpu_before
+    commits_after = target.server.commits()
+    disk = target.server.disk_bytes_written() - disk_before
     wall = (time.monotonic_ns() - start_ns) / 1e9
     harness = pool.cpu_seconds() + own_cpu_seconds() - harness_before
     others = busy_seconds() - busy_before - cpu - harness
@@ -150,6 +154,13 @@ def run_phase(
     results.put(f"{key}.ack_p50_ms", percentile(acks, 50))
     results.put(f"{key}.frames_per_client_write", _frames_ratio(drains, total, m))
     results.put(f"{key}.server_cpu_ms_per_1000_writes", cpu / total * 1e6 if total else None)
+    if commits_before is not None and commits_after is not None and total:
+        # Group commit at work: each commit is a turn of the sequencer, whose fixed costs (the
+        # command lookup, the transaction, one frame per follower) are shared by its writes.
+        results.put(
+            f"{key}.commits_per_1000_writes", (commits_after - commits_before) / total * 1e3
+        )
+    results.put(f"{key}.disk_kb_per_1000_writes", disk / total if total else None)
     results.put(f"{key}.server_cpu_us_per_delivery", cpu / (total * m) * 1e6 if total else None)
     results.put(f"{key}.server_cpu_cores", cpu / wall)
     results.put(f"{key}.harness_cpu_cores", harness / wall)

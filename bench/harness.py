@@ -6,10 +6,12 @@ import contextlib
 import multiprocessing
 import os
 import platform
+import re
 import select
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -174,6 +176,17 @@ def own_cpu_seconds() -> float:
     return cpu_seconds(os.getpid())
 
 
+def disk_bytes_written(pid: int) -> int:
+    """Bytes a process caused to be written to storage (`write_bytes` of /proc/PID/io): the
+    commits, their snapshots and the checkpoints, not socket traffic. Counted, not timed, so it
+    holds on a busy machine."""
+    with open(f"/proc/{pid}/io") as io:
+        for line in io:
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no write_bytes for {pid}")
+
+
 def rss_kb(pid: int) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -190,11 +203,20 @@ class ServerProcess:
 
     The launcher prints `READY <port>` once it listens; stderr goes to a log file."""
 
-    def __init__(self, name: str, proc: subprocess.Popen[str], port: int, log: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        proc: subprocess.Popen[str],
+        port: int,
+        log: Path,
+        metrics_port: int | None = None,
+    ) -> None:
         self.name = name
         self.proc = proc
         self.port = port
         self.log = log
+        self.metrics_port = metrics_port
+        """Where the server answers `GET /metrics` (warroom only)."""
 
     @classmethod
     def launch(cls, name: str, module: str, args: list[str], workdir: Path) -> ServerProcess:
@@ -213,7 +235,8 @@ class ServerProcess:
             if ready:
                 line = proc.stdout.readline()
                 if line.startswith("READY "):
-                    return cls(name, proc, int(line.split()[1]), log)
+                    ports = [int(p) for p in line.split()[1:]]
+                    return cls(name, proc, ports[0], log, ports[1] if len(ports) > 1 else None)
                 if not line:
                     break
             elif proc.poll() is not None:
@@ -234,6 +257,20 @@ class ServerProcess:
 
     def rss_kb(self) -> int:
         return rss_kb(self.pid)
+
+    def disk_bytes_written(self) -> int:
+        return disk_bytes_written(self.pid)
+
+    def commits(self) -> float | None:
+        """How many commits of events the server made so far (its `/metrics`); None for a
+        server without them."""
+        if self.metrics_port is None:
+            return None
+        url = f"http://{LOOPBACK}:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            text = reply.read().decode()
+        found = re.search(r"^warroom_commit_seconds_count (\S+)$", text, re.MULTILINE)
+        return float(found[1]) if found else None
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after ten seconds."""

@@ -74,26 +74,35 @@ def run(settings: Settings, results: Results) -> None:
         worst.append(_ms(began))
     results.put("replay.jump_worst_ms", max(jumps + worst))
     print(f"  replay: {PAINTED_JUMPS} jumps on the app, to the paint", flush=True)
-    painted = asyncio.run(_painted_jumps(index, rng))
-    results.put("replay.painted_p50_ms", _percentile(painted, 0.5))
-    results.put("replay.painted_p99_ms", _percentile(painted, 0.99))
+    figures = asyncio.run(_painted_jumps(index, rng))
+    for name, values in figures.items():
+        results.put(f"replay.{name}_p50_ms", _percentile(values, 0.5))
+        results.put(f"replay.{name}_p99_ms", _percentile(values, 0.99))
 
 
 def _shown(screen: Any, view: Any, seq: int, marked: frozenset[int]) -> bool:
     return bool(screen.seq == seq and view._highlighted == marked)
 
 
-async def _painted_jumps(index: ReplayIndex, rng: random.Random) -> list[float]:
+async def _painted_jumps(index: ReplayIndex, rng: random.Random) -> dict[str, list[float]]:
     """Jumps to random events on the replay app, each timed from the jump (queued as a key's
-    action is) to the first paint with that event's entries marked: the fold, every pane's
-    update and the timeline's, and the compositor's frame."""
+    action is) to the first paint with that event's entries marked (`painted`: the fold, every
+    pane's update and the timeline's, and the compositor's frame), and to the last paint the jump
+    causes before the app is idle (`settled`: what the panes draw a frame later, such as the
+    checklist once its table has measured new rows). Each also as this process's CPU time over
+    the same span (`*_cpu`), in milliseconds."""
     from warroom.tui.replay_app import make_replay_app
     from warroom.tui.screens.replay import ReplayScreen
     from warroom.tui.widgets.timeline_view import TimelineView
 
     app = make_replay_app(index, at=index.last)
     probe = PaintProbe(app)
-    times = []
+    figures: dict[str, list[float]] = {
+        "painted": [],
+        "painted_cpu": [],
+        "settled": [],
+        "settled_cpu": [],
+    }
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen
@@ -103,8 +112,13 @@ async def _painted_jumps(index: ReplayIndex, rng: random.Random) -> list[float]:
             target = rng.randint(1, index.last)
             marked = index.changed_entry_ids(target)
             began = time.perf_counter()
+            began_cpu = time.process_time()
             app.call_later(screen.go_to, target)
             shown = await probe.painted(partial(_shown, screen, view, target, marked))
-            times.append((shown - began) * 1e3)
+            figures["painted"].append((shown - began) * 1e3)
+            figures["painted_cpu"].append((probe.cpu_at_paint - began_cpu) * 1e3)
             await pilot.pause()
-    return times
+            settled, settled_cpu = probe.last_paint
+            figures["settled"].append((settled - began) * 1e3)
+            figures["settled_cpu"].append((settled_cpu - began_cpu) * 1e3)
+    return figures

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from warroom.node import start_node
 from warroom.server.app import ServerSettings
+from warroom.server.http_endpoints import HttpSettings
 from warroom.server.limits import UNLIMITED as UNLIMITED_LIMITS
 
 UNLIMITED = 1_000_000_000
@@ -19,13 +20,16 @@ would throttle the burst writers, not the server."""
 
 
 async def serve(db: str, settings: ServerSettings) -> None:
-    """Serve until SIGTERM, announcing the port on stdout once listening."""
+    """Serve until SIGTERM, announcing the websocket port and the port of `/metrics` (which
+    the bench reads commits from) on stdout once listening."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with await start_node(db, settings) as server:
-        print(f"READY {server.port}", flush=True)
+    http = HttpSettings(host="127.0.0.1", port=0)
+    async with await start_node(db, settings, http=http) as server:
+        assert server.http is not None
+        print(f"READY {server.port} {server.http.port}", flush=True)
         await stop.wait()
 
 

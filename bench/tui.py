@@ -65,6 +65,11 @@ class PaintProbe:
     def __init__(self, app: Any) -> None:
         self._app = app
         self.paints = 0
+        self.cpu_at_paint = 0.0
+        """`time.process_time()` at the paint that resolved the last wait: this process's CPU
+        time, less sensitive to other work on a loaded machine than the wall clock."""
+        self.last_paint = (0.0, 0.0)
+        """`perf_counter()` and `process_time()` at the latest paint."""
         self._waits: list[tuple[Callable[[], bool], asyncio.Future[float]]] = []
         display = app._display
 
@@ -74,8 +79,11 @@ class PaintProbe:
                 return
             self.paints += 1
             now = time.perf_counter()
+            cpu = time.process_time()
+            self.last_paint = (now, cpu)
             for condition, future in list(self._waits):
                 if not future.done() and condition():
+                    self.cpu_at_paint = cpu
                     future.set_result(now)
                     self._waits.remove((condition, future))
 

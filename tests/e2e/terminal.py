@@ -149,5 +149,14 @@ class Terminal:
     def type(self, text: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
 
+    def paste(self, text: str) -> None:
+        """Paste `text` as a terminal does (bracketed, when the app asked for it): the way
+        characters no key types, such as control codes, reach a field."""
+        buffer = f"{self.name}-paste"
+        subprocess.run(["tmux", "set-buffer", "-b", buffer, "--", text], check=True)
+        subprocess.run(
+            ["tmux", "paste-buffer", "-p", "-d", "-b", buffer, "-t", self.name], check=True
+        )
+
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)

@@ -9,17 +9,17 @@ import contextlib
 import json
 import os
 import re
-import signal
 import socket
 import sqlite3
 import struct
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+
+from tests.support.node_forker import ForkedNode, NodeForker
 
 
 async def open_ws(url: str, token: str, **options: Any) -> ClientConnection:
@@ -56,41 +56,30 @@ def read_command_ids(db: Path, incident_id: int) -> list[tuple[int, str | None]]
 
 
 class ServerProc:
-    """`python -m warroom serve` in a child process, its stderr kept in a file (a pipe that
-    nobody reads could fill up and stall the server)."""
+    """`warroom serve` on a SQLite file in a process of its own, its stderr kept in a file (a
+    pipe that nobody reads could fill up and stall the server). Forked from a helper that has
+    imported warroom already (tests/support/node_forker.py): twenty restarts from a fresh
+    interpreter would spend most of their time importing."""
 
     def __init__(self, db: Path, port: int, log: Path) -> None:
         self.db = db
         self.port = port
         self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: ForkedNode | None = None
 
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        with self.log.open("ab") as err:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "warroom",
-                    "serve",
-                    "--port",
-                    str(self.port),
-                    "--db",
-                    str(self.db),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
+        argv = ["serve", "--port", str(self.port), "--db", str(self.db)]
+        self.proc = NodeForker.spawn(argv, self.log)
         await wait_healthy(self.port, self.proc, self.log)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, exactly like a host losing power."""
         assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.kill()
         self.proc.wait(timeout=20)
 
     def stop(self) -> None:
@@ -102,7 +91,16 @@ class ServerProc:
                 self.kill()
 
 
-async def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+class ServerProcess(Protocol):
+    """What `wait_healthy` asks of a server process (a `Popen`, or a forked node)."""
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+
+async def wait_healthy(port: int, proc: ServerProcess, log: Path, host: str = "127.0.0.1") -> None:
     """Poll /healthz (there is no event to await across processes); bounded to 20 s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
@@ -111,7 +109,7 @@ async def wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> N
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited {proc.returncode}: {log.read_text()[-2000:]}")
             with contextlib.suppress(httpx.TransportError):
-                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                if (await http.get(f"http://{host}:{port}/healthz")).status_code == 200:
                     return
             await asyncio.sleep(0.02)  # poll interval of a bounded readiness loop
     raise TimeoutError("server did not become healthy within 20 s")

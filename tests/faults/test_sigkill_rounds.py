@@ -12,88 +12,28 @@ import asyncio
 from pathlib import Path
 
 from tests.core.serverproc import free_port
-from tests.core.wire import Peer
 from tests.faults.support import ServerProc, read_command_ids
-from tests.support.client_sync import client_reached, drained, seq_reached
+from tests.support.client_sync import drained
+from tests.support.sigkill_rounds import (
+    Writer,
+    acked_by_all,
+    burst,
+    check_converged,
+    check_everything_once,
+    check_log,
+    check_survivors,
+    kill_mid_burst,
+    lost_connection,
+    read_log,
+)
 from warroom.client.outbox import Outbox
-from warroom.client.session import WarroomClient, new_id
-from warroom.client.updates import ClientUpdate, ConnectionStatus
-from warroom.domain.commands import AddEntry, AssignRole, DeclareIncident
-from warroom.domain.events import Event
-from warroom.domain.projection import replay
+from warroom.client.session import new_id
+from warroom.domain.commands import AssignRole, DeclareIncident
 from warroom.domain.roles import Role
-from warroom.protocol.frames import Ack
 from warroom.users import create_user
 
 ROUNDS = 20
 WRITERS = ("alice", "bob", "carol")
-WRITES_EACH = 30
-WINDOW = 5
-"""Each client keeps at most this many writes in flight, so a kill always finds some unacked."""
-KILL_AFTER_ACKS = 20
-
-
-class Writer:
-    """One person's console: a reconnecting client with an on-disk outbox."""
-
-    def __init__(self, name: str, token: str, url: str, outbox: Path) -> None:
-        self.name = name
-        self.token = token
-        self.url = url
-        self.outbox_path = outbox
-        self.client = self._new_client()
-        self.futures: dict[str, asyncio.Future[Ack]] = {}
-        self.submitted: list[str] = []
-        self.settled: set[str] = set()
-        """Writes known to be in the log (checked at the end of a round)."""
-
-    def _new_client(self) -> WarroomClient:
-        return WarroomClient(self.url, self.token, outbox=Outbox(self.outbox_path), max_backoff=0.2)
-
-    async def revive(self) -> None:
-        """The console's process died: start a new client from what the outbox kept."""
-        await self.client.close()
-        self.client = self._new_client()
-        await self.client.start()
-
-    def acked(self) -> set[str]:
-        return self.settled | {
-            cid
-            for cid, f in self.futures.items()
-            if f.done() and not f.cancelled() and f.exception() is None
-        }
-
-
-async def burst(writer: Writer, incident_id: int, round_: int) -> None:
-    for n in range(WRITES_EACH):
-        cid = f"r{round_}-{writer.name}-{n}"
-        future = writer.client.submit(AddEntry(id=cid, incident_id=incident_id, text=cid))
-        writer.futures[cid] = future
-        writer.submitted.append(cid)
-        if n % WINDOW == WINDOW - 1:
-            await future
-
-
-def lost_connection(client: WarroomClient) -> asyncio.Event:
-    return client_reached(client, lambda: client.status is not ConnectionStatus.CONNECTED)
-
-
-async def read_log(auditor_token: str, url: str, incident_id: int) -> list[Event]:
-    peer = await Peer.open(url, auditor_token)
-    try:
-        reply = await peer.request({"type": "read_log", "incident_id": incident_id})
-    finally:
-        await peer.close()
-    assert reply["type"] == "events", reply
-    return [Event.model_validate(e) for e in reply["events"]]
-
-
-def check_log(events: list[Event]) -> list[str]:
-    """Gap-free sequence and no command applied twice; returns the command ids in order."""
-    assert [e.seq for e in events] == list(range(1, len(events) + 1)), "gap in the sequence"
-    ids = [e.command_id for e in events if e.command_id is not None]
-    assert len(ids) == len(set(ids)), "a write was applied twice"
-    return [i for i in ids if i is not None]
 
 
 async def test_sigkill_twenty_rounds_during_bursts_loses_and_repeats_nothing(
@@ -126,22 +66,7 @@ async def test_sigkill_twenty_rounds_during_bursts_loses_and_repeats_nothing(
                 await w.client.follow(incident_id)
 
             for round_ in range(ROUNDS):
-                killed = asyncio.Event()
-                before = sum(len(w.acked()) for w in writers.values())
-
-                def kill_mid_burst(
-                    _: ClientUpdate, before: int = before, killed: asyncio.Event = killed
-                ) -> None:
-                    # Runs inside a client's frame dispatch, the moment an ack is applied: the
-                    # acks of the same commit for the other consoles may still be in flight.
-                    if killed.is_set():
-                        return
-                    if sum(len(w.acked()) for w in writers.values()) - before >= KILL_AFTER_ACKS:
-                        server.kill()
-                        killed.set()
-
-                for w in writers.values():
-                    w.client.add_listener(kill_mid_burst)
+                killed = kill_mid_burst(list(writers.values()), server.kill)
                 tasks = {
                     name: asyncio.create_task(burst(w, incident_id, round_))
                     for name, w in writers.items()
@@ -151,18 +76,13 @@ async def test_sigkill_twenty_rounds_during_bursts_loses_and_repeats_nothing(
                 # before the kill), up to the end of its connection.
                 for w in writers.values():
                     await lost_connection(w.client).wait()
-                acked_at_kill = set().union(*(w.acked() for w in writers.values()))
+                acked_at_kill = acked_by_all(writers.values())
                 unacked = {cid for w in writers.values() for cid in w.submitted} - acked_at_kill
                 unacked_at_kills += len(unacked)
 
                 # What survived on disk, read straight from the file while the server is down.
-                survived_rows = read_command_ids(db, incident_id)
-                assert [s for s, _ in survived_rows] == list(range(1, len(survived_rows) + 1))
-                survived = [c for _, c in survived_rows if c is not None]
-                assert len(survived) == len(set(survived)), f"round {round_}: applied twice"
-                lost = acked_at_kill - set(survived)
-                assert not lost, f"round {round_}: acknowledged writes lost: {sorted(lost)[:5]}"
-                committed_but_unacked += len(unacked & set(survived))
+                survived = check_survivors(read_command_ids(db, incident_id), acked_at_kill, round_)
+                committed_but_unacked += len(unacked & survived)
 
                 # Every 3rd round one console (each in turn) crashes too: its outbox must hold
                 # everything it had not seen acknowledged.
@@ -177,7 +97,7 @@ async def test_sigkill_twenty_rounds_during_bursts_loses_and_repeats_nothing(
                     )
                     for cid in victim_unacked:  # answered later to the revived console
                         del victim.futures[cid]
-                acked_before_restart = set().union(*(w.acked() for w in writers.values()))
+                acked_before_restart = acked_by_all(writers.values())
 
                 await server.start()
                 if victim is not None:
@@ -193,24 +113,16 @@ async def test_sigkill_twenty_rounds_during_bursts_loses_and_repeats_nothing(
                 for w in writers.values():
                     await drained(w.client).wait()
                 events = await read_log(tokens["auditor"], server.url, incident_id)
-                ids = check_log(events)
-                everything = [cid for w in writers.values() for cid in w.submitted]
-                assert sorted(i for i in ids if i.startswith("r")) == sorted(everything), (
-                    f"round {round_}: submitted writes missing or extra"
-                )
+                check_everything_once(events, writers.values(), round_)
                 for w in writers.values():
                     assert Outbox(w.outbox_path).pending == []
-                    w.settled.update(w.submitted)
                     for cid in set(w.submitted) - acked_before_restart:
                         future = w.futures.get(cid)
                         if future is None:
                             continue  # answered to the revived console, which has no future
                         # A write that was on disk already comes back as a duplicate.
                         assert future.result().duplicate == (cid in survived), cid
-                expected = replay(events).model_dump()
-                for w in writers.values():
-                    await seq_reached(w.client, incident_id, len(events)).wait()
-                    assert w.client.states[incident_id].model_dump() == expected
+                await check_converged(writers.values(), incident_id, events)
         # The test is only meaningful if the kills really caught writes in flight.
         assert unacked_at_kills > 0
         print(

@@ -6,13 +6,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from tests.domain.factories import Log
 from warroom.domain.events import Event
-from warroom.store.base import StoreError, User
+from warroom.domain.projection import replay
+from warroom.store.base import StoredSnapshot, StoreError, User
 from warroom.store.open import Store, open_store
+from warroom.store.sqlite import SqliteStore
 
 
 @pytest.fixture
@@ -85,3 +89,51 @@ async def test_writes_are_durable_across_a_reopen(store_url: str) -> None:
         assert await reopened.load_events() == events
     finally:
         await reopened.close()
+
+
+async def test_a_failed_commit_of_events_summaries_and_snapshots_leaves_none_of_them(
+    store: Store,
+) -> None:
+    events = Log().events
+    state = replay(events)
+    snapshot = StoredSnapshot(state.incident.id, state.seq, state.model_dump_json())
+    with pytest.raises(StoreError, match="could not write to"):
+        await store.append([*events, events[0]], [state.summary()], [snapshot])
+    assert await store.load_events() == []
+    assert await store.incident_summaries() == []
+    assert await store.load_snapshot(state.incident.id) is None
+
+    await store.append(events, [state.summary()], [snapshot])
+    assert await store.load_events() == events
+    assert await store.incident_summaries() == [state.summary()]
+    assert await store.load_snapshot(state.incident.id) == snapshot
+
+
+async def test_the_sequencers_commit_and_command_lookup_each_cross_to_sqlites_thread_once(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each call to aiosqlite's thread costs a wake-up on both sides; at a few writes per turn a
+    # commit of four statements in four calls was a good part of a burst's CPU.
+    store = await SqliteStore.open(db_path)
+    calls: list[object] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object) -> object:
+        calls.append(fn)
+        return await execute(self, fn, *args)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    try:
+        events = [e.model_copy(update={"command_id": f"c{e.seq}"}) for e in Log().events]
+        state = replay(events)
+        snapshot = StoredSnapshot(state.incident.id, state.seq, state.model_dump_json())
+        await store.append(events, [state.summary()], [snapshot])
+        assert len(calls) == 1
+        assert await store.load_snapshot(state.incident.id) == snapshot
+
+        calls.clear()
+        found = await store.find_commands({(e.actor, f"c{e.seq}") for e in events} | {("x", "y")})
+        assert len(calls) == 1
+        assert found == {(e.actor, f"c{e.seq}"): (e.incident_id, e.seq) for e in events}
+    finally:
+        await store.close()

@@ -209,3 +209,16 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     server: PostgresServer = request.getfixturevalue("postgres_server")
     async with fresh_database(server) as url:
         yield url
+
+
+async def stored_command_ids(url: str, incident_id: int) -> list[tuple[int, str | None]]:
+    """(seq, command id) of every event of an incident, read straight from the database (for
+    a check made while a node is down, without asking any node)."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT seq, command_id FROM events WHERE incident_id = $1 ORDER BY seq", incident_id
+        )
+    finally:
+        await conn.close()
+    return [(int(r["seq"]), r["command_id"]) for r in rows]

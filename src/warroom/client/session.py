@@ -44,7 +44,7 @@ from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
-from warroom.domain.projection import apply_event
+from warroom.domain.projection import apply_events
 from warroom.gc_pause import LARGE_FRAME, paused_gc
 from warroom.protocol.endpoint import server_addresses, unix_socket_of
 from warroom.protocol.frames import (
@@ -441,12 +441,12 @@ class WarroomClient:
         state = self.states.get(frame.incident_id)
         if state is None or frame.incident_id not in self._followed:
             return
-        applied: list[Event] = []
-        for event in frame.events:
-            if event.seq <= state.seq:
-                continue
-            apply_event(state, event)
-            applied.append(event)
+        # Consecutive by the protocol: skip what this copy already holds, apply the rest at once.
+        events = frame.events
+        held = state.seq
+        start = next((n for n, event in enumerate(events) if event.seq > held), len(events))
+        applied = events[start:] if start else events
+        apply_events(state, applied)
         if applied:
             self._emit(EventsApplied(frame.incident_id, applied))
         if frame.id is not None:

@@ -1,4 +1,5 @@
-"""Turns the event log into incident state: `apply_event` is the only writer of `IncidentState`.
+"""Turns the event log into incident state: `apply_event` is the only writer of `IncidentState`
+(`apply_events` is the same rule over many events at once, for catch-up and loading).
 
 The server and every client run this same function over the same events, so they cannot disagree.
 Every change of severity, phase, role or checklist item also lands on the timeline as a `system`
@@ -10,6 +11,9 @@ client catching up on thousands of events spent applying them (docs/performance.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import islice
 
 from warroom.domain.checklist import ChecklistItem
 from warroom.domain.communications import DraftStatus, ExternalUpdate, compose_status_text
@@ -68,8 +72,7 @@ def replay(events: list[Event]) -> IncidentState:
     if not events:
         raise ProjectionError("an incident log cannot be empty")
     state = start_state(events[0])
-    for event in events[1:]:
-        apply_event(state, event)
+    apply_events(state, islice(events, 1, None))
     return state
 
 
@@ -118,27 +121,61 @@ def apply_event(state: IncidentState, event: Event) -> None:
     state.seq = event.seq
 
 
+def apply_events(state: IncidentState, events: Iterable[Event]) -> None:
+    """Apply consecutive committed events in place, in order: exactly the state `apply_event`
+    makes applied to each in turn, including when one does not fit (the events before it stay
+    applied, it changes nothing, and it raises).
+
+    A client catching up applies thousands at once, nearly all of them timeline entries; those
+    take a short path here (no per-event dispatch or attribute write through pydantic), the rest
+    go through `apply_event`. Both build entries with the same `_add_entry`.
+    """
+    seq = state.seq
+    try:
+        for event in events:
+            body = event.body
+            if type(body) is EntryAdded and event.seq == seq + 1:
+                _add_entry(state, event, body)
+                seq += 1
+            else:
+                if state.seq != seq:
+                    state.seq = seq  # `apply_event` checks the order against the state
+                apply_event(state, event)
+                seq = event.seq
+    finally:
+        if state.seq != seq:
+            state.seq = seq
+
+
+def _add_entry(state: IncidentState, event: Event, body: EntryAdded) -> None:
+    text = body.text
+    state.timeline.append(
+        TimelineEntry.from_trusted(
+            {
+                "id": event.seq,
+                "kind": body.kind,
+                "text": text,
+                "author": event.actor,
+                "at": event.at,
+                "occurred_at": body.occurred_at,
+                "typed_at": body.typed_at,
+                "correlation_id": body.correlation_id,
+                "tags": list(body.tags),
+                "mentions": find_mentions(text),
+            }
+        )
+    )
+    if body.kind is EntryKind.STATUS:
+        state.last_status_at = event.at
+        state.next_update_promised = None
+
+
 def _apply_body(state: IncidentState, event: Event) -> None:
     body = event.body
     inc = state.incident
     match body:
         case EntryAdded():
-            added = TimelineEntry.trusted(
-                id=event.seq,
-                kind=body.kind,
-                text=body.text,
-                author=event.actor,
-                at=event.at,
-                occurred_at=body.occurred_at,
-                typed_at=body.typed_at,
-                correlation_id=body.correlation_id,
-                tags=list(body.tags),
-                mentions=find_mentions(body.text),
-            )
-            state.timeline.append(added)
-            if body.kind is EntryKind.STATUS:
-                state.last_status_at = event.at
-                state.next_update_promised = None
+            _add_entry(state, event, body)
         case EntryAmended():
             entry = _entry(state, body.entry_id)
             entry.revisions.append(

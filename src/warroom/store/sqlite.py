@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import aiosqlite
 
@@ -52,6 +53,36 @@ _EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
 _SAVE_TRIAGE_ITEM = "INSERT OR REPLACE INTO triage_items (id, group_key, body) VALUES (?, ?, ?)"
 _COMMAND_LOOKUP_CHUNK = 400
 """Keys per lookup query: two parameters each, well under SQLite's limit on parameters."""
+
+_Batch = tuple[str, Sequence[tuple[object, ...]]]
+"""One statement and the rows it is run for (`executemany`)."""
+
+
+class _BeginFailed(Exception):
+    """`BEGIN IMMEDIATE` itself failed: the database is locked by another process or read-only."""
+
+    def __init__(self, cause: sqlite3.Error) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _write_all(conn: sqlite3.Connection, batches: Sequence[_Batch]) -> None:
+    """Run the batches as one `BEGIN IMMEDIATE` transaction, rolled back on any failure; on the
+    connection's own thread."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise _BeginFailed(exc) from None
+    try:
+        for sql, rows in batches:
+            if rows:
+                conn.executemany(sql, rows)
+        conn.execute("COMMIT")
+    except BaseException:
+        # SQLite may already have rolled back (e.g. on SQLITE_FULL); then nothing is left to undo.
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
 
 
 class SqliteStore:
@@ -191,6 +222,31 @@ class SqliteStore:
                 await self._rollback()
                 raise
 
+    async def _write_at_once(self, action: str, batches: Sequence[_Batch]) -> None:
+        """Commit `batches` in one transaction handed to the connection's thread in one call.
+
+        aiosqlite runs each call on the connection's own thread and wakes the event loop with
+        the answer: a transaction of four statements crossed threads four times. The sequencer
+        commits once per turn, so at a few writes per turn those crossings were a good part of a
+        burst's CPU (docs/performance.md, "the M = 10 burst regression").
+
+        Raises:
+            StoreError: as `_transaction`.
+        """
+        db = self._db
+        # aiosqlite has no public call for "run this function on the connection's thread"; its
+        # `_execute` is what every one of its own calls goes through.
+        in_thread = cast(Callable[[Callable[[], None]], Awaitable[None]], db._execute)
+        async with self._write_lock:
+            try:
+                await in_thread(lambda: _write_all(db._conn, batches))
+            except _BeginFailed as exc:
+                raise StoreError(
+                    f"database {self.path} is busy or unwritable: {exc.cause}"
+                ) from None
+            except sqlite3.Error as exc:
+                raise StoreError(f"could not {action} {self.path}: {exc}") from None
+
     async def _rollback(self) -> None:
         # SQLite may already have rolled back (e.g. on SQLITE_FULL); then nothing is left to undo.
         with contextlib.suppress(sqlite3.Error):
@@ -211,8 +267,8 @@ class SqliteStore:
 
     async def _read(self, what: str, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         try:
-            async with self._db.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+            # One call to the connection's thread (a cursor's execute, fetch and close are three).
+            return list(await self._db.execute_fetchall(sql, params))
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read {what} {self.path}: {exc}") from None
 
@@ -223,19 +279,28 @@ class SqliteStore:
         snapshots: Sequence[StoredSnapshot] = (),
     ) -> None:
         rows = [columns.event_row(e) for e in events]
+        summary_rows = [columns.summary_row(s) for s in summaries]
+        snapshot_rows = [columns.snapshot_row(s) for s in snapshots]
         unsummarised = {e.incident_id for e in events} - {s.id for s in summaries}
+        if not unsummarised:
+            # The sequencer's commit, once per turn: one call to the connection's thread.
+            await self._write_at_once(
+                "write to",
+                [
+                    (_INSERT_EVENT, rows),
+                    (_SAVE_SUMMARY, summary_rows),
+                    (_SAVE_SNAPSHOT, snapshot_rows),
+                ],
+            )
+            return
         async with self._transaction("write to"):
             await self._db.executemany(_INSERT_EVENT, rows)
             for incident_id in sorted(unsummarised):
                 await self._derive_summary(incident_id)
-            if summaries:
-                await self._db.executemany(
-                    _SAVE_SUMMARY, [columns.summary_row(s) for s in summaries]
-                )
-            if snapshots:
-                await self._db.executemany(
-                    _SAVE_SNAPSHOT, [columns.snapshot_row(s) for s in snapshots]
-                )
+            if summary_rows:
+                await self._db.executemany(_SAVE_SUMMARY, summary_rows)
+            if snapshot_rows:
+                await self._db.executemany(_SAVE_SNAPSHOT, snapshot_rows)
 
     async def incident_summaries(self) -> list[IncidentSummary]:
         rows = await self._read(
@@ -353,6 +418,11 @@ class SqliteStore:
                 _SAVE_TRIAGE_ITEM,
                 columns.triage_item_row(item),
             )
+
+    async def open_triage(self, item: TriageItem, after: int) -> TriageItem:
+        # The only process on the file: the desk's own numbering is the file's.
+        await self.save_triage(item)
+        return item
 
     async def load_triage(self) -> list[TriageItem]:
         rows = await self._read("triage items from", "SELECT body FROM triage_items ORDER BY id")

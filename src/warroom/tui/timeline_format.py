@@ -76,6 +76,12 @@ class TimelineOrder:
         """Keys by entry id, for a replay: its states are all of one log, where an id names one
         entry whose `when` never changes, and working the key out again for 100,000 entries on
         every jump would cost more than the jump may take."""
+        self._position_keys: list[RowKey] = []
+        """For a replay: the key of the entry at each position of the longest list seen. In one
+        log's states an entry keeps its position (entries are only appended, and an amended
+        copy takes the old one's place), so the key of a position never changes either."""
+        self._positions_in_order: list[int] = []
+        """Those positions, sorted by their keys."""
         self._source: list[TimelineEntry] | None = None
         self._known: list[TimelineEntry] = []
         """The entries `entries` holds, in the source's order (the source may change later)."""
@@ -91,13 +97,33 @@ class TimelineOrder:
             self._known.extend(added)
             return self.entries
         if not self._follow(timeline):
-            keys = [self._key(entry) for entry in timeline]
-            ordered = sorted(range(len(timeline)), key=keys.__getitem__)
-            self.entries = [timeline[n] for n in ordered]
-            self._keys = [keys[n] for n in ordered]
+            if self._replaced:
+                self._order_by_position(timeline)
+            else:
+                keys = [self._key(entry) for entry in timeline]
+                ordered = sorted(range(len(timeline)), key=keys.__getitem__)
+                self.entries = [timeline[n] for n in ordered]
+                self._keys = [keys[n] for n in ordered]
         self._source = timeline
         self._known = list(timeline)
         return self.entries
+
+    def _order_by_position(self, timeline: list[TimelineEntry]) -> None:
+        """A replay's jump far away: its entries in the order of their positions' keys, sorted
+        once for the longest list seen, which a shorter one's positions are the start of. No key
+        is looked up or compared, so a 100,000-entry jump costs a pass over the positions."""
+        keys = self._position_keys
+        count = len(timeline)
+        if count and count <= len(keys) and keys[count - 1][1] != timeline[count - 1].id:
+            keys.clear()  # not the log the positions were sorted for: sort this one anew
+        if count > len(keys):
+            keys.extend(map(self._key, timeline[len(keys) :]))
+            self._positions_in_order = sorted(range(len(keys)), key=keys.__getitem__)
+        positions = self._positions_in_order
+        if count < len(keys):
+            positions = list(compress(positions, map(count.__gt__, positions)))
+        self.entries = list(map(timeline.__getitem__, positions))
+        self._keys = list(map(keys.__getitem__, positions))
 
     def _key(self, entry: TimelineEntry) -> RowKey:
         if self._key_of is None:
@@ -118,10 +144,13 @@ class TimelineOrder:
         """Turn the sorted entries of the last list into those of `timeline` by taking out and
         putting in what differs; False (nothing done) when too much does."""
         known = self._known
+        most = max(len(known), len(timeline)) // 4 + 1
+        if abs(len(known) - len(timeline)) > most:
+            return False  # too many added or gone, whatever else differs
         common = min(len(known), len(timeline))
         differ = list(compress(range(common), map(is_not, known, timeline)))
         gone = [known[n] for n in differ] + known[common:]
-        if len(gone) + len(timeline) - common > max(len(known), len(timeline)) // 4 + 1:
+        if len(gone) + len(timeline) - common > most:
             return False
         for entry in gone:
             # A key is unique (it holds the id), and `when` never changes after an entry is made.

@@ -148,10 +148,8 @@ class ReplayScreen(Screen[None]):
         self.now = moment or self.index.at(seq)
         if changed:
             self.state = self.index.state_at(seq)
-            view = self.query_one(TimelineView)
-            ids = self.index.changed_entry_ids(seq)
-            # After the pane's own scrolling for the new rows, which waits for the next refresh.
-            self.call_after_refresh(view.highlight, ids)
+            # Right after the pane took the new rows, so the mark is drawn in the same frame.
+            self.query_one(TimelineView).highlight(self.index.changed_entry_ids(seq))
         self._show_position()
 
     def _show_position(self) -> None:

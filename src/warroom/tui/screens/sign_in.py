@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from warroom.client.session import AuthError, ClientError, WarroomClient
+from warroom.tui.commands_table import key_hint
 from warroom.tui.safe_text import clean
 
 MAX_TOKEN = 200
@@ -34,6 +35,7 @@ class SignInScreen(Screen[WarroomClient]):
         self._server_url = server_url
         self._connect = connect
         self._error_line = Static("", id="sign-in-error", classes="dialog-error")
+        self._keys_line = Static("", id="sign-in-keys")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="sign-in") as box:
@@ -49,9 +51,14 @@ class SignInScreen(Screen[WarroomClient]):
             yield self._error_line
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Sign in", variant="primary", id="sign-in-button")
+            # No footer on this screen: the keys that matter are said here.
+            yield self._keys_line
 
     def on_mount(self) -> None:
         self.query_one("#token", Input).focus()
+        # After the user's keymap, which may have moved the key that quits.
+        quit_key = key_hint(self, "app.quit-anywhere")
+        self._keys_line.update(Text(f"Enter signs in · {clean(quit_key)} quits", style="dim"))
 
     @on(Button.Pressed, "#sign-in-button")
     @on(Input.Submitted, "#token")

@@ -19,11 +19,10 @@ from warroom.domain.update_clock import next_update_due
 from warroom.tui.commands_table import key_hint
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.safe_text import clean
+from warroom.tui.severity_colors import show_severity_class
 from warroom.tui.time_format import day_and_time, duration
 from warroom.tui.widgets.quiet_static import QuietStatic
 from warroom.tui.words import count
-
-SEVERITY_CLASSES = ("sev1", "sev2", "sev3")
 
 
 class IncidentHeader(Horizontal):
@@ -102,8 +101,7 @@ class IncidentHeader(Horizontal):
             return
         incident = state.incident
         self._badge.show(Text(incident.severity.label))
-        for css_class in SEVERITY_CLASSES:
-            self._badge.set_class(css_class == f"sev{incident.severity.value}", css_class)
+        show_severity_class(self._badge, incident.severity)
         title = Text(f"#{incident.id} ", style="bold", no_wrap=True, overflow="ellipsis")
         title.append(clean(incident.title), style="bold")
         summary = clean(incident.summary)

@@ -9,8 +9,9 @@ from rich.text import Text
 from textual.reactive import Reactive, reactive
 
 from warroom.domain.incident import IncidentState
-from warroom.domain.severity import NotificationRoute, Severity
+from warroom.domain.severity import NotificationRoute
 from warroom.tui.safe_text import clean
+from warroom.tui.severity_colors import show_severity_class
 from warroom.tui.time_format import clock_time
 from warroom.tui.widgets.quiet_static import QuietStatic
 
@@ -33,10 +34,7 @@ class SeverityPane(QuietStatic):
         self._zone = zone
 
     def watch_state(self, state: IncidentState | None) -> None:
-        for level in Severity:
-            self.set_class(
-                state is not None and state.incident.severity is level, f"sev{level.value}"
-            )
+        show_severity_class(self, state.incident.severity if state is not None else None)
         self.show(self._describe(state) if state is not None else Text("…"))
 
     def _describe(self, state: IncidentState) -> Text:

@@ -15,7 +15,7 @@ from datetime import date, datetime, tzinfo
 from rich.style import Style
 from textual import events
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
@@ -81,13 +81,19 @@ class TimelineView(ScrollView, can_focus=True):
         self._pending: Sequence[PendingEntry] = ()
         self._pending_at: list[int] = []
         """The row of each pending entry, ascending (few: only this console's unsent ones)."""
-        self._lines: LRUCache[int, tuple[object, int, Strip]] = LRUCache(1024)
-        """Rendered lines by row, each with the row it was drawn from and that row's revision
-        count, so a line is drawn again only when its row changed (see `_line_key`)."""
+        self._lines: LRUCache[int, tuple[object, int, bool, Strip]] = LRUCache(1024)
+        """Rendered lines by row, each with the row it was drawn from, that row's revision count
+        and whether it was marked as changed, so a line is drawn again only when its row changed
+        (see `_line_key`)."""
         self._styles: TimelineStyles | None = None
+        self._base_style = Style()
+        """The widget's own style for the paint under way (`render_lines`)."""
         self._unseen = 0
         self._highlighted: frozenset[int] = frozenset()
         """Ids of the entries marked as changed (the replay's current step)."""
+        self._reveal_highlight = False
+        """Whether the marked entries still need scrolling into view once the layout is known
+        (`_settle`)."""
         self._shown = 0
         """Rows at the last `show_rows`. The entry list is the client's own and grows in place,
         so its length already includes new entries by the time the view hears of them."""
@@ -141,7 +147,7 @@ class TimelineView(ScrollView, can_focus=True):
             self.cursor = count - 1
             self._stick_to_end()
             # Before the first layout the height is unknown; stick again once it is.
-            self.call_after_refresh(self._stick_to_end)
+            self.call_after_refresh(self._settle, following=True)
         else:
             self._unseen += max(0, count - before)
             self.cursor = min(self.cursor, count - 1)
@@ -149,15 +155,38 @@ class TimelineView(ScrollView, can_focus=True):
         self.refresh()
 
     def highlight(self, entry_ids: frozenset[int]) -> None:
-        """Mark the entries with these ids as just changed and scroll the newest into view."""
+        """Mark the entries with these ids as just changed and scroll the newest into view, in
+        the same frame as the rows shown last (call it right after `show_rows`)."""
         self._highlighted = entry_ids
-        self._lines.clear()
-        # From the end: what a step changes is nearly always among the newest entries.
-        for row in range(len(self._entries) - 1, -1, -1):
-            if self._entries[row].id in entry_ids:
-                self._scroll_cursor_into_view(row)
-                break
+        # Only the lines whose mark changes are drawn again: cached lines carry their mark.
+        row = self._newest_highlighted_row()
+        if row is not None:
+            self._scroll_cursor_into_view(row)
+        self._reveal_highlight = row is not None
         self.refresh()
+
+    def _newest_highlighted_row(self) -> int | None:
+        if not self._highlighted:
+            return None
+        # From the end: what a step changes is nearly always among the newest entries.
+        entries = self._entries
+        for row in range(len(entries) - 1, -1, -1):
+            if entries[row].id in self._highlighted:
+                return row
+        return None
+
+    def _settle(self, *, following: bool) -> None:
+        """Once the layout is known: stick to the end if following, then bring the marked entry
+        into view. Moves the view only when the first placing, before the layout was known, was
+        wrong: a view placed right in the frame of the change is not drawn a second time."""
+        top = self.max_scroll_y if following else round(self.scroll_y)
+        if self._reveal_highlight:
+            self._reveal_highlight = False
+            row = self._newest_highlighted_row()
+            if row is not None:
+                top = self._top_showing(row, top)
+        if top != round(self.scroll_y):
+            self.scroll_to(y=top, animate=False, immediate=True)
 
     def _current_day(self) -> date | None:
         if self._clock is None:
@@ -185,6 +214,11 @@ class TimelineView(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once per paint, not per line: `rich_style` walks every ancestor's styles.
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         _, scroll_y = self.scroll_offset
         row = scroll_y + y
@@ -194,11 +228,17 @@ class TimelineView(ScrollView, can_focus=True):
         if row == self.cursor and self.has_focus:
             return self._render_row(row, width, cursor=True)
         source, version = self._line_key(row)
+        marked = isinstance(source, TimelineEntry) and source.id in self._highlighted
         cached = self._lines.get(row)
-        if cached is not None and cached[0] is source and cached[1] == version:
-            return cached[2]
+        if (
+            cached is not None
+            and cached[0] is source
+            and cached[1] == version
+            and cached[2] is marked
+        ):
+            return cached[3]
         line = self._render_row(row, width, cursor=False)
-        self._lines[row] = (source, version, line)
+        self._lines[row] = (source, version, marked, line)
         return line
 
     def _line_key(self, row: int) -> tuple[object, int]:
@@ -215,8 +255,7 @@ class TimelineView(ScrollView, can_focus=True):
             text = entry_line(item, self._zone, styles, self._today)
         else:
             text = pending_line(item, self._zone, styles, self._today)
-        # Worked out once for the pair: `rich_style` walks every ancestor's styles.
-        base = self.rich_style
+        base = self._base_style
         text.style = base
         text.truncate(width, overflow="ellipsis", pad=True)
         if cursor:
@@ -252,11 +291,18 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _scroll_cursor_into_view(self, row: int) -> None:
         top = round(self.scroll_y)
+        wanted = self._top_showing(row, top)
+        if wanted != top:
+            self.scroll_to(y=wanted, animate=False, immediate=True)
+
+    def _top_showing(self, row: int, top: int) -> int:
+        """The nearest first visible row to `top` that puts `row` in view."""
         height = self.scrollable_content_region.height
         if row < top:
-            self.scroll_to(y=row, animate=False, immediate=True)
-        elif height and row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+            return row
+        if height and row >= top + height:
+            return row - height + 1
+        return top
 
     def _move_cursor(self, row: int) -> None:
         if self.row_count:

@@ -1,0 +1,110 @@
+"""Alerts reaching two nodes at once, through their real Alertmanager webhook endpoints
+(Alertmanager's webhook is taken by whichever node it reaches): each new alert gets a triage
+item of its own in the database, whichever node opened it, and the same alert reaching both
+nodes is one item, not two.
+
+Before the store numbered new items, each node numbered them after its own items only: two
+nodes opening items at once both took the same number, and the later save replaced the other
+alert's item in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.support.settings import TEST_SETTINGS
+from warroom.config import ServerConfig
+from warroom.node import WarroomNode, start_node
+from warroom.server.http_endpoints import WEBHOOK_PATH, HttpSettings
+
+ROUNDS = 5
+TOKEN = "webhook-secret-for-the-cluster-tests"
+
+
+def notification(fingerprint: str, name: str) -> dict[str, Any]:
+    """Alertmanager's webhook notification (version 4) of one alert that started firing."""
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    return {
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{name}"}}',
+        "status": "firing",
+        "receiver": "warroom",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": name, "severity": "critical"},
+                "annotations": {"summary": f"{name} on {fingerprint}"},
+                "startsAt": started.isoformat(),
+                "endsAt": "0001-01-01T00:00:00Z",
+                "fingerprint": fingerprint,
+            }
+        ],
+    }
+
+
+@asynccontextmanager
+async def two_nodes(pg_url: str) -> AsyncIterator[tuple[WarroomNode, WarroomNode]]:
+    config = ServerConfig.model_validate({"alertmanager": {"webhook_token": TOKEN}})
+    a = await start_node(pg_url, TEST_SETTINGS, config=config, http=HttpSettings(port=0))
+    try:
+        b = await start_node(pg_url, TEST_SETTINGS, config=config, http=HttpSettings(port=0))
+        try:
+            yield a, b
+        finally:
+            await b.close()
+    finally:
+        await a.close()
+
+
+async def deliver(node: WarroomNode, body: dict[str, Any]) -> None:
+    assert node.http is not None
+    async with httpx.AsyncClient(base_url=node.http.url, timeout=10) as http:
+        reply = await http.post(
+            WEBHOOK_PATH, json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+    assert reply.status_code == 200, reply.text
+
+
+def fingerprints(node: WarroomNode) -> dict[int, set[str]]:
+    return {i: set(item.alerts) for i, item in node.integrations.triage.items.items()}
+
+
+async def test_different_alerts_on_two_nodes_at_once_get_distinct_items_in_the_database(
+    pg_url: str,
+) -> None:
+    async with two_nodes(pg_url) as (a, b):
+        for n in range(ROUNDS):
+            await asyncio.gather(
+                deliver(a, notification(f"a{n:03x}", "DiskFull")),
+                deliver(b, notification(f"b{n:03x}", "CpuHigh")),
+            )
+        stored = {item.id: set(item.alerts) for item in await a.store.load_triage()}
+        every_alert = {f"{side}{n:03x}" for side in "ab" for n in range(ROUNDS)}
+        assert sorted(fp for fps in stored.values() for fp in fps) == sorted(every_alert)
+        assert all(len(fps) == 1 for fps in stored.values())
+        # What each node holds is what the database holds under the same number.
+        for node in (a, b):
+            for item_id, fps in fingerprints(node).items():
+                assert stored[item_id] == fps
+
+
+async def test_the_same_alert_reaching_both_nodes_is_one_item(pg_url: str) -> None:
+    async with two_nodes(pg_url) as (a, b):
+        await deliver(a, notification("c0ffee", "DiskFull"))
+        await asyncio.gather(
+            deliver(a, notification("beef01", "CpuHigh")),
+            deliver(b, notification("c0ffee", "DiskFull")),
+        )
+        stored = {item.id: set(item.alerts) for item in await a.store.load_triage()}
+        assert sorted(stored.values(), key=sorted) == [{"beef01"}, {"c0ffee"}]
+        # Node B took node A's item for the alert, and holds every item under the database's
+        # number (node A's other item too, once its notification arrived: items are shared).
+        assert {"c0ffee"} in fingerprints(b).values()
+        for item_id, fps in fingerprints(b).items():
+            assert stored[item_id] == fps

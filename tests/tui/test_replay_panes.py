@@ -1,0 +1,132 @@
+"""The replay's panes follow its steps by changing only what differs: a checklist item changed
+by a step changes that row's cells and nothing else, the cursor and the scroll stay, and far
+jumps show exactly the state's items; the severity pane and badge show the state's level after
+going back and forth across changes."""
+
+from __future__ import annotations
+
+from bench.incident_log import generated_incident
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from warroom.domain.events import ChecklistItemChanged, SeverityChanged
+from warroom.domain.incident import IncidentState
+from warroom.domain.replay_index import ReplayIndex
+from warroom.tui.replay_app import make_replay_app
+from warroom.tui.screens.replay import ReplayScreen
+from warroom.tui.widgets.checklist_pane import STATE_MARKS, ChecklistPane
+from warroom.tui.widgets.severity_pane import SeverityPane
+
+SIZE = (160, 48)
+EVENTS = generated_incident(1500, seed=7)
+
+
+def _screen(app: App[None]) -> ReplayScreen:
+    assert isinstance(app.screen, ReplayScreen)
+    return app.screen
+
+
+def _shown(table: ChecklistPane) -> list[tuple[str, str, str]]:
+    """Each row's state, owner and title as the table holds them."""
+    return [
+        (str(state), str(owner), str(title))
+        for state, owner, _, title in (table.get_row_at(n) for n in range(table.row_count))
+    ]
+
+
+def _items(state: IncidentState) -> list[tuple[str, str, str]]:
+    return [(STATE_MARKS[i.state], i.owner or "—", i.title) for i in state.checklist]
+
+
+async def test_a_step_that_changes_an_item_changes_its_row_only_and_keeps_cursor_and_scroll() -> (
+    None
+):
+    index = ReplayIndex(EVENTS)
+    # A change to an item far enough down the list for the table to be scrolled above it.
+    seq, item_id = next(
+        (e.seq, e.body.item_id)
+        for e in EVENTS
+        if isinstance(e.body, ChecklistItemChanged) and e.body.item_id >= 9
+    )
+    app = make_replay_app(index, at=seq - 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(ChecklistPane)
+        table.move_cursor(row=3, animate=False)
+        table.scroll_to(y=2, animate=False, immediate=True)
+        await pilot.pause()
+        assert table.scroll_y == 2  # the list is longer than the pane
+        key = str(item_id)
+        before = {str(row.key.value): table.get_row(row.key) for row in table.ordered_rows}
+        await pilot.press("right")
+        await pilot.pause()
+        state = _screen(app).state
+        assert state is not None
+        assert _shown(table) == _items(state)
+        item = next(i for i in state.checklist if i.id == item_id)
+        assert str(table.get_cell(key, "state")) == STATE_MARKS[item.state]
+        # The other rows are the very cells they were: only the changed row was touched.
+        for other, cells in before.items():
+            if other != key:
+                assert all(a is b for a, b in zip(table.get_row(other), cells, strict=True))
+        assert table.get_cell(key, "title") is before[key][3]
+        assert table.cursor_row == 3
+        assert table.scroll_y == 2
+
+        await pilot.press("left")
+        await pilot.pause()
+        previous = _screen(app).state
+        assert previous is not None
+        assert _shown(table) == _items(previous)
+        assert table.cursor_row == 3
+        assert table.scroll_y == 2
+
+
+async def test_far_jumps_show_exactly_the_items_of_the_state() -> None:
+    index = ReplayIndex(EVENTS)
+    app = make_replay_app(index, at=index.last)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = _screen(app)
+        table = app.screen.query_one(ChecklistPane)
+        # Back past most items (rows taken off the end), forward a few (rows added), then to
+        # the first event and back to the last (all of them added).
+        for seq in (index.last // 3, index.last // 3 + 40, index.last, 700, 1, index.last):
+            screen.go_to(seq)
+            await pilot.pause()
+            assert screen.state is not None
+            assert _shown(table) == _items(screen.state), f"at event {seq}"
+            # Rows taken off the end leave the table's own bookkeeping whole.
+            assert table.virtual_size.height == table.header_height + table.row_count
+            assert 0 <= table.cursor_row < table.row_count
+
+
+def _severity_classes(widget: Static) -> set[str]:
+    return {name for name in widget.classes if name in ("sev1", "sev2", "sev3")}
+
+
+async def _check_severity(pilot: Pilot[None], app: App[None]) -> None:
+    await pilot.pause()
+    state = _screen(app).state
+    assert state is not None
+    wanted = {f"sev{state.incident.severity.value}"}
+    assert _severity_classes(app.screen.query_one(SeverityPane)) == wanted
+    badge = app.screen.query_one("#sev-badge", Static)
+    assert _severity_classes(badge) == wanted
+    assert str(badge.content) == state.incident.severity.label
+
+
+async def test_the_severity_shows_the_states_level_going_back_and_forth() -> None:
+    index = ReplayIndex(EVENTS)
+    changes = [e.seq for e in EVENTS if isinstance(e.body, SeverityChanged)]
+    app = make_replay_app(index, at=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await _check_severity(pilot, app)
+        for _ in range(3):
+            await pilot.press("s")  # the next severity change
+            await _check_severity(pilot, app)
+        assert _screen(app).seq == changes[2]
+        for key in ("left", "right", "S", "S", "s", "end", "S", "home"):
+            await pilot.press(key)
+            await _check_severity(pilot, app)
