@@ -72,3 +72,31 @@ async def _followed(client: WarroomClient) -> IncidentState | CommandRefused:
         return await client.follow(1)
     except CommandRefused as refused:
         return refused
+
+
+async def test_a_damaged_snapshot_never_reaches_the_clients_log(
+    db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The client logs why it skipped a frame, never the frame: it can be megabytes, or hostile."""
+    expected = replay(EVENTS)
+    await written(db_path, EVENTS, [StoredSnapshot(1, EVENTS[-1].seq, expected.model_dump_json())])
+    hostile = json.dumps(["\x1b[2J\x1b]0;owned\x07" + "A" * 100_000])
+    with sqlite3.connect(db_path) as db:
+        db.execute("UPDATE snapshots SET state = ?", (hostile,))
+    token = await create_user(db_path, "alice")
+
+    async with await start_node(db_path, TEST_SETTINGS) as server:
+        client = WarroomClient(server.url, token)
+        await client.start()
+        try:
+            with caplog.at_level("WARNING", logger="warroom.client"):
+                async with asyncio.timeout(60):
+                    await _followed(client)
+        finally:
+            await client.close()
+    skipped = [r.getMessage() for r in caplog.records if "skipped a frame" in r.getMessage()]
+    assert skipped, "the client did not say it skipped the damaged frame"
+    for message in skipped:
+        assert "\x1b" not in message
+        assert "AAAA" not in message
+        assert len(message) < 1_000

@@ -397,7 +397,13 @@ class WarroomClient:
         except ValidationError as exc:
             # A newer server may send frames this client does not know; they are skipped,
             # as docs/protocol.md asks of every client, rather than ending the connection.
-            log.warning("skipped a frame this client does not understand: %s", exc.errors()[0])
+            # Only where and why: the frame's own text could be megabytes, or hostile.
+            first = exc.errors(include_input=False, include_url=False)[0]
+            log.warning(
+                "skipped a frame this client does not understand: %s at %s",
+                first["msg"][:200],
+                ".".join(str(part) for part in first["loc"])[:200],
+            )
             self._refuse_unreadable_reply(raw)
             return
         replies = Events | IncidentList | Unsubscribed | TriageList | MetricsReport
