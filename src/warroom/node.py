@@ -70,7 +70,8 @@ class WarroomNode:
             from warroom.server.cluster import follow_other_nodes
 
             self._cluster = asyncio.create_task(
-                follow_other_nodes(hub, store), name="warroom-cluster"
+                follow_other_nodes(hub, store, on_triage=integrations.triage.changed_elsewhere),
+                name="warroom-cluster",
             )
         self._archiver: asyncio.Task[None] | None = None
         if config.history.archive_after_days is not None:

@@ -6,6 +6,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli import warroom
 from tests.support.history import closed_log
 from tests.support.settings import TEST_SETTINGS
@@ -62,3 +64,52 @@ async def test_archive_refuses_a_date_it_cannot_read_and_changes_nothing(db_path
         assert result.code == 2
         assert "is not a date: use YYYY-MM-DD or an ISO 8601 time" in result.err
     assert live_rows(db_path) == rows
+
+
+async def _two_closed_incidents(db_path: Path) -> None:
+    store = await SqliteStore.open(db_path)
+    try:
+        await store.append(
+            [
+                *closed_log(1, datetime(2023, 6, 1, tzinfo=UTC)),
+                *closed_log(2, datetime(2025, 6, 1, tzinfo=UTC)),
+            ]
+        )
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    "before", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "3000-01-01"]
+)
+async def test_archive_before_a_date_out_of_range_or_far_ahead_answers_in_one_line(
+    db_path: Path, before: str
+) -> None:
+    await _two_closed_incidents(db_path)
+    result = await warroom("archive", "--before", before, "--db", str(db_path))
+    assert "Traceback" not in result.err
+    assert len((result.out + result.err).strip().splitlines()) == 1
+    if before.startswith("0001"):
+        assert result.code == 0
+        assert live_rows(db_path) > 0  # nothing was resolved before the calendar began
+
+
+@pytest.mark.parametrize("resolved_at", ["soon", "2024-01-01T00:00:00", "\x1b[2J"])
+async def test_archive_over_a_tampered_resolution_time_says_so_and_moves_nothing(
+    db_path: Path, resolved_at: str
+) -> None:
+    await _two_closed_incidents(db_path)
+    with sqlite3.connect(db_path) as db:
+        db.execute("UPDATE incident_summaries SET resolved_at = ? WHERE id = 1", (resolved_at,))
+    rows = live_rows(db_path)
+
+    result = await warroom("archive", "--before", "2100-01-01", "--db", str(db_path))
+
+    assert "Traceback" not in result.err
+    assert "\x1b" not in result.err
+    if result.code == 0:  # a naive time is read as UTC, as the server records time
+        assert "archived 2 closed incidents" in result.out
+    else:
+        (line,) = result.err.strip().splitlines()
+        assert "damaged resolved_at" in line
+        assert live_rows(db_path) == rows

@@ -100,3 +100,40 @@ def test_an_incident_resolved_in_the_calendars_last_days_still_folds() -> None:
     state = index.state_at(index.last)
     assert state.incident.postmortem_due is not None
     assert state.incident.postmortem_due <= datetime.max.replace(tzinfo=UTC)
+
+
+def _with_event_change(tmp_path: Path, change: dict[str, object]) -> Path:
+    _, events = scripted_incident()
+    document = json.loads(export_json(events))
+    document["events"][3]["body"].update(change)
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"\x1b]0;PWNED\x07\x1b[2J": 1}, "Extra inputs are not permitted"),
+        ({"type": "\x1b[31mnuke"}, "unknown event type"),
+    ],
+)
+async def test_escape_codes_in_a_refused_event_are_not_printed(
+    tmp_path: Path, change: dict[str, object], why: str
+) -> None:
+    result = await warroom("replay", "--file", str(_with_event_change(tmp_path, change)))
+    assert result.code != 0
+    line = _one_clean_line(result.err)
+    assert why in line
+    assert "\x1b" not in line
+    assert "\x07" not in line
+
+
+async def test_a_huge_hostile_version_is_quoted_short_and_inert(tmp_path: Path) -> None:
+    path = _export(tmp_path, {"version": "\x1b[2J" + "A" * 1_000_000})
+    result = await warroom("replay", "--file", str(path))
+    assert result.code != 0
+    line = _one_clean_line(result.err)
+    assert "format version" in line
+    assert "\x1b" not in line
+    assert len(line) < 300

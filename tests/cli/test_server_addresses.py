@@ -40,3 +40,28 @@ def test_spaces_around_commas_and_mixed_kinds_are_taken_in_order() -> None:
         "unix:/run/w.sock",
         "wss://b",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ws://alice:s3cret@host:8765",
+        "ws://s3cret@[::1]:8765",
+        "ws://a:1,wss://alice:s3cret@host:99999",
+        "ws://alice:s3cret@host/\x1b[2J",
+    ],
+)
+async def test_credentials_in_an_address_are_refused_without_being_printed(text: str) -> None:
+    result = await warroom("incidents", env={"WARROOM_SERVER": text, "WARROOM_TOKEN": "wr_x"})
+    assert result.code != 0
+    assert "Traceback" not in result.err
+    (line,) = result.err.strip().splitlines()
+    assert "s3cret" not in line
+    assert "***@" in line
+
+
+def test_an_ipv6_literal_with_a_port_is_taken() -> None:
+    assert server_addresses("ws://[::1]:8765,wss://[2001:db8::7]") == [
+        "ws://[::1]:8765",
+        "wss://[2001:db8::7]",
+    ]

@@ -29,8 +29,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"warroom: {problem}", file=sys.stderr)
         return 1
     except (ClientError, StoreError) as exc:
-        print(f"warroom: {exc}", file=sys.stderr)
+        print(f"warroom: {_inert(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     return result
+
+
+def _inert(message: str) -> str:
+    # Errors quote files, databases and servers; whatever they hold must not drive the terminal.
+    return "".join(ch if ch.isprintable() else "?" for ch in message)

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import random
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -71,6 +72,9 @@ from warroom.protocol.frames import (
 from warroom.protocol.handshake import CONSOLE_HEADER
 
 log = logging.getLogger(__name__)
+
+_REPLY_ID = re.compile(r'"id":\s*"([^"\\]{1,100})"')
+"""Finds the id of a reply this client cannot read (see `_refuse_unreadable_reply`)."""
 
 CONSOLE_ID = uuid.uuid4().hex
 """This process's console id, sent with every handshake (`CONSOLE_HEADER`): every client of one
@@ -394,6 +398,7 @@ class WarroomClient:
             # A newer server may send frames this client does not know; they are skipped,
             # as docs/protocol.md asks of every client, rather than ending the connection.
             log.warning("skipped a frame this client does not understand: %s", exc.errors()[0])
+            self._refuse_unreadable_reply(raw)
             return
         replies = Events | IncidentList | Unsubscribed | TriageList | MetricsReport
         if isinstance(frame, replies) and frame.id is not None and frame.id in self._reads:
@@ -473,6 +478,19 @@ class WarroomClient:
             for waiter in self._follow_waiters.pop(incident_id, []):
                 if not waiter.done():
                     waiter.set_exception(refused)
+
+    def _refuse_unreadable_reply(self, raw: str | bytes) -> None:
+        """A reply to one of this client's requests that it cannot read (a damaged stored
+        snapshot, a newer server) fails that request as a refusal would: a follow waiting for
+        it would otherwise wait forever."""
+        head = raw[:200]
+        text = head if isinstance(head, str) else head.decode("utf-8", "replace")
+        # Not parsed: the frame may not be JSON at all. Servers put the id near the start.
+        found = _REPLY_ID.search(text)
+        request_id = found.group(1) if found else None
+        if request_id in self._reads or request_id in self._subscribe_ids:
+            message = "the server's answer could not be read"
+            self._on_error(ErrorFrame(id=request_id, code=ErrorCode.INTERNAL, message=message))
 
     def _retry_later(self, data: str) -> None:
         async def resend() -> None:

@@ -169,3 +169,30 @@ class AlertSourceStatus(BaseModel):
     """When Alertmanager last (re)started, as it reports in its status."""
     webhook_at: datetime | None = None
     """When the last webhook delivery from Alertmanager arrived."""
+
+
+def mark_declared(item: TriageItem, incident_id: int, actor: str, at: datetime) -> None:
+    """Record on the item that incident `incident_id` was declared from it (in place: whoever
+    holds the item while it awaits sees the decision)."""
+    item.status = TriageStatus.DECLARED
+    item.incident_id = incident_id
+    item.decided_by = actor
+    item.decided_at = at
+
+
+def keep_decision(known: TriageItem, incoming: TriageItem) -> TriageItem:
+    """`incoming`, unless it is a copy of the item still open while `known` was decided: a
+    decision is final, so a copy made before it (another node's, an alert's update written
+    meanwhile) keeps its alerts but takes the decision."""
+    if incoming.status is not TriageStatus.OPEN or known.status is TriageStatus.OPEN:
+        return incoming
+    return incoming.model_copy(
+        update={
+            "status": known.status,
+            "incident_id": known.incident_id,
+            "decided_by": known.decided_by,
+            "decided_at": known.decided_at,
+            "dismiss_reason": known.dismiss_reason,
+            "dismiss_request": known.dismiss_request,
+        }
+    )

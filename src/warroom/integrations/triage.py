@@ -7,6 +7,10 @@ server's config groups by labels. Only Alertmanager resolves an alert: a resolve
 An unreachable Alertmanager changes nothing; a restarted one leaves its missing alerts
 "unconfirmed" until the source sends them again or their `endsAt` passes. Resolving an incident
 does not resolve its alerts: an alert still firing is said so on the incident.
+
+On a shared database the items are every node's: each node reads the rows other nodes wrote
+(`catch_up`, on their notifications and before deciding on an item), and the store keeps a
+decision once taken (`keep_decision`), so no node undoes another's.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from warroom.domain.triage import (
     TriageAlert,
     TriageItem,
     TriageStatus,
+    keep_decision,
+    mark_declared,
 )
 from warroom.integrations.tasks import TaskSet
 from warroom.monitoring.alertmanager import (
@@ -55,7 +61,7 @@ from warroom.monitoring.alertmanager import AlertState as ApiState
 from warroom.protocol.frames import SubscribeTriage, TriageList
 from warroom.server.connection import Connection
 from warroom.server.sequencer import Sequencer
-from warroom.store.base import EventStore, StoreError
+from warroom.store.base import EventStore, SharedEventStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +171,13 @@ class TriageDesk:
         """
         self._hub = hub
         self._store = store
+        self._shared = store if isinstance(store, SharedEventStore) else None
+        self._mark = 0
+        """The highest change number of the shared items this node has read."""
+        self._reading = asyncio.Lock()
+        self._again = False
+        """A notification came while a catch-up was running: run another after it."""
+        self._catching_up = False
         self._tasks = tasks
         self._clock = clock
         self._severity_map = severity_map
@@ -195,10 +208,16 @@ class TriageDesk:
         """Called after every change of the items or the source (e.g. to update gauges)."""
         hub.route(SubscribeTriage, self.on_subscribe_triage)
         hub.attach_triage(self)
-        hub.add_observer(self.on_events_committed)
+        # Only the node that committed a declaration or a resolution writes what follows from it
+        # on the incident; the others learn of the item's decision from its row.
+        hub.add_observer(self.on_events_committed, other_nodes=False)
 
     async def load(self) -> None:
-        self.items = {item.id: item for item in await self._store.load_triage()}
+        if self._shared is not None:
+            self._mark, loaded = await self._shared.triage_changed(-1)
+        else:
+            loaded = await self._store.load_triage()
+        self.items = {item.id: item for item in loaded}
         for item in sorted(self.items.values(), key=lambda i: i.id):
             self._latest[item.group_key] = item.id
             if self._group_by is None and not item.group_key.startswith("alert:"):
@@ -206,6 +225,54 @@ class TriageDesk:
                 # still continue on them, each under its own key.
                 for fingerprint in item.alerts:
                     self._latest[f"alert:{fingerprint}"] = item.id
+
+    # --- other nodes' items ---------------------------------------------------------------------
+
+    def changed_elsewhere(self) -> None:
+        """A node (maybe this one) wrote triage items: read them soon. Only schedules work."""
+        if self._shared is None:
+            return
+        if self._catching_up:
+            self._again = True
+            return
+        self._catching_up = True
+        self._tasks.spawn(self._keep_catching_up(), "triage catch-up")
+
+    async def _keep_catching_up(self) -> None:
+        try:
+            again = True
+            while again:
+                self._again = False
+                try:
+                    await self.catch_up()
+                except StoreError as exc:
+                    log.warning("triage items not read (the next check retries): %s", exc)
+                again = self._again
+        finally:
+            self._catching_up = False
+
+    async def catch_up(self) -> None:
+        """Take the items any node wrote since the last read, and tell the followers if that
+        changed the list. Never waits for the desk's own work (the sequencer calls it).
+
+        Raises:
+            StoreError: the store cannot be read; nothing changed.
+        """
+        if self._shared is None:
+            return
+        async with self._reading:
+            self._mark, rows = await self._shared.triage_changed(self._mark)
+            changed = False
+            for row in rows:
+                known = self.items.get(row.id)
+                item = row if known is None else keep_decision(known, row)
+                if item != known:
+                    self.items[item.id] = item
+                    changed = True
+                if self._latest.get(item.group_key, 0) < item.id:
+                    self._latest[item.group_key] = item.id
+            if changed:
+                self._broadcast()
 
     # --- frames ---------------------------------------------------------------------------------
 
@@ -254,10 +321,7 @@ class TriageDesk:
                 item = self.items.get(body.detection.triage_id)
                 if item is None:
                     continue
-                item.status = TriageStatus.DECLARED
-                item.incident_id = event.incident_id
-                item.decided_by = event.actor
-                item.decided_at = event.at
+                mark_declared(item, event.incident_id, event.actor, event.at)
                 self._tasks.spawn(self._declared(item), f"triage {item.id} declared")
             elif isinstance(body, PhaseChanged) and body.phase is Phase.RESOLVED:
                 self._tasks.spawn(

@@ -55,8 +55,22 @@ def server_addresses(text: str) -> list[str]:
     for address in addresses:
         problem = _address_problem(address)
         if problem is not None:
-            raise BadServerAddress(f"bad server address {address!r}: {problem}")
+            raise BadServerAddress(
+                f"bad server address {_without_credentials(address)!r}: {problem}"
+            )
     return addresses
+
+
+def _without_credentials(address: str) -> str:
+    # A password or token pasted into an address must not reach a terminal, a log or a bug
+    # report through the error that refuses it.
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        return address
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return address
+    return f"{scheme}://***@{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def _address_problem(address: str) -> str | None:
@@ -77,6 +91,10 @@ def _address_problem(address: str) -> str | None:
         return "use ws://HOST:PORT, wss://HOST or unix:PATH"
     if not parts.hostname:
         return "no host"
+    if "@" in parts.netloc:
+        # websockets would send it as HTTP Basic credentials, in the clear on ws://, and every
+        # message naming the server would print it; warroom signs in with a bearer token.
+        return "credentials do not belong in a server address: pass --token-file FILE"
     if any(ch.isspace() or ord(ch) < 32 for ch in address):
         return "contains spaces or control characters"
     return None

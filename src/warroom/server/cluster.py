@@ -9,11 +9,16 @@ each loaded incident and the summaries of incidents declared since (a few index 
 the history's size) and repairs whatever a lost notification left behind. Writes need none of
 this to be right: a write decided against an out-of-date incident is refused by the store and
 decided again (`Hub`, `StaleAppend`).
+
+Triage items are shared the same way: every write of an item's row notifies the triage channel,
+and `on_triage` (the triage desk's catch-up) reads the rows changed since the last change number
+it saw, on each notification, on each (re)connection and at each check.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from warroom.server.hub import Hub
 from warroom.store.postgres import PostgresStore
@@ -24,15 +29,25 @@ CHECK_EVERY = 3.0
 
 
 async def follow_other_nodes(
-    hub: Hub, store: PostgresStore, check_every: float = CHECK_EVERY
+    hub: Hub,
+    store: PostgresStore,
+    check_every: float = CHECK_EVERY,
+    on_triage: Callable[[], None] | None = None,
 ) -> None:
-    """Feed the other nodes' commits to `hub` until cancelled."""
-    listener = ChangeListener(store, hub.changed_elsewhere, hub.changed_elsewhere)
+    """Feed the other nodes' commits to `hub`, and tell `on_triage` of triage items written, until
+    cancelled. `on_triage` must only schedule work."""
+
+    def check() -> None:
+        hub.changed_elsewhere()
+        if on_triage is not None:
+            on_triage()
+
+    listener = ChangeListener(store, hub.changed_elsewhere, check, on_triage)
     feed = asyncio.create_task(listener.run(), name="warroom-change-feed")
     try:
         while True:
             await asyncio.sleep(check_every)
-            hub.changed_elsewhere()
+            check()
     finally:
         feed.cancel()
         await asyncio.gather(feed, return_exceptions=True)

@@ -66,6 +66,7 @@ from warroom.store.base import (
     SharedEventStore,
     StaleAppend,
     StoreError,
+    TriageDecided,
 )
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,14 @@ class TriageBook(Protocol):
 
     def decided(self, items: list[TriageItem]) -> None:
         """Items changed by committed triage log records: keep them and tell the followers."""
+        ...
+
+    async def catch_up(self) -> None:
+        """Read the items other nodes of a shared database wrote, before deciding on them.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
         ...
 
 
@@ -553,6 +562,13 @@ class Hub:
                 keys.add((request.conn.user, request.frame.id))
                 if isinstance(incident_id, int):
                     written.add(incident_id)
+        if (
+            self._shared is not None
+            and self._triage is not None
+            and any(_decides_triage(r) for r in batch)
+        ):
+            # Another node may have decided the item since this node read it.
+            await self._triage.catch_up()
         if self._shared is not None and (
             any(i not in self._cache.summaries for i in incident_ids)
             or any(isinstance(r, _Request) and isinstance(r.frame, ListIncidents) for r in batch)
@@ -651,11 +667,7 @@ class Hub:
             else:
                 self._cache.committed(staged)
         if triage:
-            try:
-                await self._commit_triage(triage)
-            except Exception as exc:
-                refusal = _refusal_of_commit(exc)
-                refused.update({(TRIAGE_LOG, w.seq): refusal for w in triage})
+            refused.update(await self._commit_triage_refusing_conflicts(triage))
         for reply in decided:
             reply()
         self._publish(new_events)
@@ -703,6 +715,40 @@ class Hub:
         if behind:
             self._roll_back(new_events, before)
             raise _Stale(sorted(behind))
+
+    async def _commit_triage_refusing_conflicts(
+        self, writes: list[_Write]
+    ) -> dict[tuple[int, int], DomainError]:
+        """Commit the turn's triage writes; those whose item another node decided first are
+        refused as conflicts (the item as stored is kept) and the others committed without
+        them. Returns the refused writes by (stream, seq)."""
+        refused: dict[tuple[int, int], DomainError] = {}
+        try:
+            await self._commit_triage(writes)
+        except TriageDecided as exc:
+            if self._triage is not None:
+                self._triage.decided(exc.items)
+            first = {item.id: item for item in exc.items}
+            rest = []
+            for n, w in enumerate(writes, start=1):
+                item = first.get(w.item.id) if w.item is not None else None
+                if item is None:
+                    rest.append(w)
+                    continue
+                # Not in the log: a key of its own among the refusals, which the others'
+                # seqs (renumbered by the store) cannot take.
+                w.seq = -n
+                refused[(TRIAGE_LOG, w.seq)] = DomainError(
+                    ErrorCode.CONFLICT,
+                    f"triage item {item.id} was already {item.status.value}",
+                    current=item.status.value,
+                )
+            if rest:
+                refused.update(await self._commit_triage_refusing_conflicts(rest))
+        except Exception as exc:
+            refusal = _refusal_of_commit(exc)
+            refused.update({(TRIAGE_LOG, w.seq): refusal for w in writes})
+        return refused
 
     async def _commit_triage(self, writes: list[_Write]) -> None:
         """Commit the turn's triage log records with the items they change, then hand the items
@@ -994,6 +1040,13 @@ def _written_incidents(batch: list[_Request | _ServerWrite]) -> set[int]:
         elif isinstance(request.frame, get_args(IncidentCommand)):
             written.add(request.frame.incident_id)
     return written
+
+
+def _decides_triage(request: _Request | _ServerWrite) -> bool:
+    frame = request.frame if isinstance(request, _Request) else None
+    return isinstance(frame, DismissTriage) or (
+        isinstance(frame, DeclareIncident) and frame.triage_id is not None
+    )
 
 
 def _refusal_of_commit(exc: Exception) -> DomainError:

@@ -42,6 +42,16 @@ class StaleAppend(StoreError):
         )
 
 
+class TriageDecided(StoreError):
+    """Triage items a write would decide (dismiss) were decided first by another node of a shared
+    database. Nothing was written; `items` are the items as stored, with that decision."""
+
+    def __init__(self, where: str, items: Sequence[TriageItem]) -> None:
+        self.items = list(items)
+        ids = [item.id for item in self.items]
+        super().__init__(f"could not write to {where}: triage items {ids} were already decided")
+
+
 class User(BaseModel):
     """A person who can connect. Only a hash of their token is ever stored."""
 
@@ -208,7 +218,19 @@ class SharedEventStore(EventStore, Protocol):
         own seqs are this node's guess); returns them as committed.
 
         Raises:
+            TriageDecided: some of `items` were decided by another node since this one read
+                them; nothing was written.
             StoreError: nothing was written.
+        """
+        ...
+
+    async def triage_changed(self, after: int) -> tuple[int, list[TriageItem]]:
+        """The triage items any node wrote since change number `after` (-1: all of them, also
+        those written before items had change numbers), in id order, and the change number to
+        ask after next time.
+
+        Raises:
+            StoreError: the store cannot be read.
         """
         ...
 

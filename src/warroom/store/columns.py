@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -192,30 +192,73 @@ def found_commands(rows: Iterable[Iterable[Any]]) -> dict[CommandKey, tuple[int,
 
 
 def due_for_archive(rows: Iterable[Iterable[Any]], before: datetime) -> list[int]:
-    """The ids, in order, of the rows of (id, resolved_at) resolved before `before`."""
-    # Compared as instants, not as text: stored offsets may differ.
-    return sorted(
-        int(incident_id)
-        for incident_id, resolved_at in rows
-        if datetime.fromisoformat(str(resolved_at)) < before
-    )
+    """The ids, in order, of the rows of (id, resolved_at) resolved before `before`.
+
+    Raises:
+        StoreError: a resolution time does not read as a time.
+    """
+    due: list[int] = []
+    for incident_id, resolved_at in rows:
+        # Compared as instants, not as text: stored offsets may differ.
+        if _stored_time("incident_summaries", "resolved_at", resolved_at) < before:
+            due.append(int(incident_id))
+    return sorted(due)
 
 
 def triage_record(
     seq: object, at: object, actor: object, command_id: object, body: object
 ) -> TriageRecord:
-    return TriageRecord(
-        seq=int(str(seq)),
-        at=datetime.fromisoformat(str(at)),
-        actor=str(actor),
-        command_id=str(command_id),
-        body=TriageDismissed.model_validate_json(str(body)),
+    """A triage log record from its columns.
+
+    Raises:
+        StoreError: the row is not one this warroom can read.
+    """
+    try:
+        return TriageRecord(
+            seq=int(str(seq)),
+            at=_stored_time("triage_log", "at", at),
+            actor=str(actor),
+            command_id=str(command_id),
+            body=TriageDismissed.model_validate_json(str(body)),
+        )
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]["msg"]
+    except ValueError as exc:
+        problem = str(exc)
+    raise StoreError(
+        f"the triage log holds a damaged record ({_shown(seq)}: {_shown(problem)}); "
+        "restore it from a backup"
     )
 
 
 def user(name: object, token_hash: object, created_at: object) -> User:
+    """A user from its columns.
+
+    Raises:
+        StoreError: the row's time does not read as a time.
+    """
     return User(
         name=str(name),
         token_hash=str(token_hash),
-        created_at=datetime.fromisoformat(str(created_at)),
+        created_at=_stored_time("users", "created_at", created_at),
     )
+
+
+def _stored_time(table: str, column: str, value: object) -> datetime:
+    """A time column read back; a value that is not one is damage, said as such (a database
+    written by hand or by a tampered warroom must not crash whoever reads it)."""
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise StoreError(
+            f"the {table} table holds a damaged {column} ({_shown(value)} is not a time); "
+            "restore it from a backup"
+        ) from None
+    # Naive times compare with nothing the server writes: stored times are all aware.
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _shown(value: object) -> str:
+    # Damaged rows may hold anything: quoted short, with every control character escaped.
+    text = ascii(value)
+    return text if len(text) <= 40 else text[:39] + "…"

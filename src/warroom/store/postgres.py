@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from warroom.domain.events import Event
+from warroom.domain.events import Event, IncidentDeclared
 from warroom.domain.incident import IncidentSummary
 from warroom.domain.phase import Phase
-from warroom.domain.triage import TriageItem
+from warroom.domain.triage import TriageItem, TriageStatus, keep_decision, mark_declared
 from warroom.domain.triage_log import TRIAGE_LOG, TriageRecord
 from warroom.store import columns
 from warroom.store.base import (
@@ -39,6 +39,7 @@ from warroom.store.base import (
     StaleAppend,
     StoredSnapshot,
     StoreError,
+    TriageDecided,
     User,
 )
 from warroom.store.postgres_schema import MIGRATIONS, MIGRATIONS_TABLE
@@ -48,6 +49,9 @@ CHANGES_CHANNEL = "warroom_events"
 """The NOTIFY channel of committed events. A payload is `INCIDENT:SEQ` (the incident's last seq)
 or, when the commit's events of that incident fit, `INCIDENT:SEQ:` followed by them as `Event`
 JSON, one a line (compact JSON holds no newline), so a listener needs no query to apply them."""
+TRIAGE_CHANNEL = "warroom_triage"
+"""The NOTIFY channel of triage items: every write of an item's row notifies its id (a trigger,
+migration 3), and the listener reads what changed since its last change number."""
 NOTIFY_LIMIT = 7999
 """The largest payload PostgreSQL's NOTIFY takes, in bytes (it refuses 8000 and more)."""
 _MIGRATION_LOCK = 0x77617272  # "warr": one node migrates at a time, the others wait
@@ -79,7 +83,10 @@ _NEWER_TRIAGE = (
     "SELECT body FROM triage_items WHERE group_key = $1 AND id > $2 ORDER BY id DESC LIMIT 1"
 )
 TRIAGE_ITEMS_LOCK = 0x77617272_74726961
-"""The advisory lock ("warrtria") under which nodes number new triage items."""
+"""The advisory lock ("warrtria") under which nodes number new triage items and write them (the
+rows' trigger takes it too, so change numbers follow commit order)."""
+_LOCK_TRIAGE = "SELECT pg_advisory_xact_lock($1)"
+_STORED_TRIAGE = "SELECT body FROM triage_items WHERE id = $1 AND group_key = $2 FOR UPDATE"
 _LAST_SEQS = (
     # One index probe per incident (the primary key, backwards), whatever its history's size.
     "SELECT i AS incident_id, greatest("
@@ -298,6 +305,7 @@ class PostgresStore:
             last[event.incident_id] = event.seq
         if stale:
             raise StaleAppend(self.where, stale)
+        await self._decide_triage_rows(conn, events)
         try:
             await conn.executemany(_INSERT_EVENT, rows)
         except asyncpg.UniqueViolationError as exc:
@@ -475,7 +483,44 @@ class PostgresStore:
         return int(rows[0]["version"])
 
     async def save_triage(self, item: TriageItem) -> None:
+        """Write the item, keeping a decision another node stored since this node's copy."""
         async with self._transaction("save triage item to") as conn:
+            await conn.execute(_LOCK_TRIAGE, TRIAGE_ITEMS_LOCK)
+            stored = await conn.fetchval(_STORED_TRIAGE, item.id, item.group_key)
+            if stored is not None:
+                item = keep_decision(TriageItem.model_validate_json(stored), item)
+            await conn.execute(_SAVE_TRIAGE, *columns.triage_item_row(item))
+
+    async def triage_changed(self, after: int) -> tuple[int, list[TriageItem]]:
+        # Under the items' lock a change number is taken and committed in order: none below the
+        # highest read here can commit later.
+        rows = await self._fetch(
+            "triage items from",
+            "SELECT changed, body FROM triage_items WHERE changed > $1 ORDER BY id",
+            after,
+        )
+        mark = max((int(r["changed"]) for r in rows), default=max(after, 0))
+        return mark, [TriageItem.model_validate_json(r["body"]) for r in rows]
+
+    async def _decide_triage_rows(self, conn: Connection, events: Sequence[Event]) -> None:
+        """Mark the triage items that `events` declare incidents from as declared, in the
+        events' transaction; one another node decided first makes the append stale."""
+        for event in events:
+            body = event.body
+            if not isinstance(body, IncidentDeclared) or body.detection is None:
+                continue
+            await conn.execute(_LOCK_TRIAGE, TRIAGE_ITEMS_LOCK)
+            stored = await conn.fetchval(
+                "SELECT body FROM triage_items WHERE id = $1 FOR UPDATE",
+                body.detection.triage_id,
+            )
+            if stored is None:
+                continue  # an item the database never had (it was away): nothing to decide on
+            item = TriageItem.model_validate_json(stored)
+            if item.status is not TriageStatus.OPEN:
+                # Decided on another node: this node decides again once it read the item.
+                raise StaleAppend(self.where, [event.incident_id])
+            mark_declared(item, event.incident_id, event.actor, event.at)
             await conn.execute(_SAVE_TRIAGE, *columns.triage_item_row(item))
 
     async def open_triage(self, item: TriageItem, after: int) -> TriageItem:
@@ -514,6 +559,8 @@ class PostgresStore:
         numbers its records after the latest commit and none is refused for a taken seq.
         """
         async with self._transaction("write the triage log to") as conn:
+            if items:
+                await self._require_open(conn, items)
             if records:
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", TRIAGE_LOG)
                 last = int(await conn.fetchval("SELECT coalesce(max(seq), 0) FROM triage_log"))
@@ -529,6 +576,20 @@ class PostgresStore:
             if items:
                 await conn.executemany(_SAVE_TRIAGE, [columns.triage_item_row(i) for i in items])
         return list(records)
+
+    async def _require_open(self, conn: Connection, items: Sequence[TriageItem]) -> None:
+        """Lock the rows of the items a triage log write decides; refuse if another node
+        decided any of them first."""
+        await conn.execute(_LOCK_TRIAGE, TRIAGE_ITEMS_LOCK)
+        decided_first = []
+        for item in items:
+            stored = await conn.fetchval(_STORED_TRIAGE, item.id, item.group_key)
+            if stored is not None:
+                row = TriageItem.model_validate_json(stored)
+                if row.status is not TriageStatus.OPEN:
+                    decided_first.append(row)
+        if decided_first:
+            raise TriageDecided(self.where, decided_first)
 
     async def copy_in(
         self,

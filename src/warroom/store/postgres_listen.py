@@ -5,6 +5,9 @@ A notification names an incident and its last seq, and carries the committed eve
 in it; otherwise (or after a gap) the node reads them from the table. A notification lost with a
 connection costs nothing but the time until the next one, or until the check the node runs
 whenever the feed (re)connects and every few seconds.
+
+It follows the triage channel too: a notification there only says that triage items changed; the
+node reads the rows written since the last change number it saw.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Callable
 
 import asyncpg
 
-from warroom.store.postgres import CHANGES_CHANNEL, PostgresStore, _reason
+from warroom.store.postgres import CHANGES_CHANNEL, TRIAGE_CHANNEL, PostgresStore, _reason
 from warroom.store.url import PostgresUrl
 
 log = logging.getLogger(__name__)
@@ -44,17 +47,21 @@ class ChangeListener:
         store: PostgresStore,
         on_change: OnChange,
         on_connected: Callable[[], None],
+        on_triage: Callable[[], None] | None = None,
     ) -> None:
         """Args:
         on_change: gets each notification; it must only schedule work.
         on_connected: called each time the feed (re)connects, so the node checks for what it
             may have missed while it was not listening.
+        on_triage: called for each notification of the triage channel (None: not followed);
+            it must only schedule work.
         """
         self._url: PostgresUrl = store.url
         self._password = store.password
         self._where = store.where
         self._on_change = on_change
         self._on_connected = on_connected
+        self._on_triage = on_triage
 
     async def run(self) -> None:
         """Listen, reconnecting whenever the connection is lost, until cancelled."""
@@ -88,6 +95,8 @@ class ChangeListener:
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _: lost.set())
         await conn.add_listener(CHANGES_CHANNEL, self._notified)
+        if self._on_triage is not None:
+            await conn.add_listener(TRIAGE_CHANNEL, self._triage_notified)
         log.info("following the changes of %s", self._where)
         self._on_connected()
         while not lost.is_set():
@@ -104,3 +113,7 @@ class ChangeListener:
             self._on_change(int(incident), int(seq), tuple(carried.split("\n")) if carried else ())
         except ValueError:
             log.warning("ignored a malformed change notification %r", payload)
+
+    def _triage_notified(self, _conn: object, _pid: int, _channel: str, _payload: object) -> None:
+        if self._on_triage is not None:
+            self._on_triage()

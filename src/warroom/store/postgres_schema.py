@@ -113,4 +113,27 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )
         """,
     ),
+    # 3: triage items shared by every node (issue 14): each write of a row numbers it from one
+    # sequence under the items' advisory lock ("warrtria", `TRIAGE_ITEMS_LOCK`), so the numbers
+    # follow commit order and a node reads what changed since the last number it saw; and
+    # notifies the triage channel with the item's id, so the other nodes read it at once.
+    (
+        "CREATE SEQUENCE triage_changes",
+        "ALTER TABLE triage_items ADD COLUMN changed bigint NOT NULL DEFAULT 0",
+        "CREATE INDEX triage_items_changed ON triage_items (changed)",
+        """
+        CREATE FUNCTION warroom_triage_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock(8602282599159851361);
+            NEW.changed := nextval('triage_changes');
+            PERFORM pg_notify('warroom_triage', NEW.id::text);
+            RETURN NEW;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER triage_changed BEFORE INSERT OR UPDATE ON triage_items
+        FOR EACH ROW EXECUTE FUNCTION warroom_triage_changed()
+        """,
+    ),
 )

@@ -314,9 +314,9 @@ class SqliteStore:
             "SELECT seq, state FROM snapshots WHERE incident_id = ? AND version = ?",
             (incident_id, STATE_VERSION),
         )
-        if not rows:
-            return None
-        return StoredSnapshot(incident_id, int(rows[0][0]), str(rows[0][1]))
+        if not rows or not isinstance(rows[0][0], int):
+            return None  # a seq that is not a number (a tampered file): the events are the truth
+        return StoredSnapshot(incident_id, rows[0][0], str(rows[0][1]))
 
     async def events_json(self, incident_id: int, after: int = 0) -> list[str]:
         rows = await self._read(
