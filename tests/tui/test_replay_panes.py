@@ -5,17 +5,22 @@ going back and forth across changes."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from bench.incident_log import generated_incident
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Static
 
-from warroom.domain.events import ChecklistItemChanged, SeverityChanged
+from warroom.domain.events import ChecklistItemChanged, EntryAdded, SeverityChanged
 from warroom.domain.incident import IncidentState
 from warroom.domain.replay_index import ReplayIndex
 from warroom.tui.replay_app import make_replay_app
 from warroom.tui.screens.replay import ReplayScreen
 from warroom.tui.widgets.checklist_pane import STATE_MARKS, ChecklistPane
+from warroom.tui.widgets.quiet_static import QuietStatic
 from warroom.tui.widgets.severity_pane import SeverityPane
 
 SIZE = (160, 48)
@@ -130,3 +135,33 @@ async def test_the_severity_shows_the_states_level_going_back_and_forth() -> Non
         for key in ("left", "right", "S", "S", "s", "end", "S", "home"):
             await pilot.press(key)
             await _check_severity(pilot, app)
+
+
+async def test_a_step_that_adds_an_entry_redraws_no_side_pane_and_lays_out_no_header_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = ReplayIndex(EVENTS)
+    # Past the start, so the step before it has already drawn every pane once.
+    seq = next(e.seq for e in EVENTS[200:] if isinstance(e.body, EntryAdded))
+    app = make_replay_app(index, at=seq - 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = _screen(app)
+        refreshes: list[tuple[str | None, bool]] = []
+        texts = [*screen.query(QuietStatic)]
+        for widget in [*texts, screen.query_one(ChecklistPane)]:
+
+            def spy(*regions: Any, widget: Widget = widget, **options: Any) -> Widget:
+                refreshes.append((widget.id, bool(options.get("layout"))))
+                return Widget.refresh(widget, *regions, **options)
+
+            monkeypatch.setattr(widget, "refresh", spy)
+        await pilot.press("right")
+        await pilot.pause()
+        assert screen.seq == seq
+        redrawn = {name for name, _ in refreshes}
+        assert redrawn.isdisjoint({"severity-pane", "roster-pane", "checklist-pane"})
+        assert "replay-bar" in redrawn  # the bar says which event this is
+        fixed = {text.id for text in texts if text.sized_by_styles}
+        assert {"replay-bar", "header-connection", "header-elapsed"} <= fixed
+        assert not [name for name, layout in refreshes if layout and name in fixed]

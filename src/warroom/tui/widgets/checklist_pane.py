@@ -81,9 +81,10 @@ class ChecklistPane(DataTable[Text]):
 
         item: ChecklistItem
 
-    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
-    """The incident shown; None while it loads."""
-    me: Reactive[str | None] = reactive(None)
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True, repaint=False)
+    """The incident shown; None while it loads. No repaint of the whole table on every step:
+    `watch_state` refreshes it when rows or cells change."""
+    me: Reactive[str | None] = reactive(None, repaint=False)
     """The user this console is signed in as; decides which keys are offered."""
 
     def __init__(self, zone: tzinfo | None) -> None:

@@ -19,6 +19,7 @@ from warroom.tui.links import dashboard_links, incident_services
 from warroom.tui.metrics_format import MetricsStyles, services_text, snapshot_text
 from warroom.tui.safe_text import clean
 from warroom.tui.time_format import clock_time
+from warroom.tui.widgets.border_text import set_border_subtitle
 from warroom.tui.widgets.quiet_static import QuietStatic
 
 NO_SNAPSHOT = "No metrics snapshot yet."
@@ -149,16 +150,16 @@ class MetricsPane(ScrollableContainer):
         dashboards = dashboard_links(state, self.links, self._clock())
         snapshot = self.snapshot
         if snapshot is not None:
-            self.border_subtitle = f"read {clock_time(snapshot.read_at, self._zone)}"
+            set_border_subtitle(self, f"read {clock_time(snapshot.read_at, self._zone)}")
             self.text.show(snapshot_text(snapshot, services, dashboards, styles))
             return
         parts: list[Text] = []
         entry = self._latest_metrics(state)
         if entry is not None:
-            self.border_subtitle = f"pinned {clock_time(entry.when, self._zone)}"
+            set_border_subtitle(self, f"pinned {clock_time(entry.when, self._zone)}")
             parts.append(Text(clean(entry.text, keep_newlines=True)))
         else:
-            self.border_subtitle = ""
+            set_border_subtitle(self, "")
             parts.append(Text(NO_SNAPSHOT, style="italic"))
             if self.note and services:
                 parts.append(Text(clean(self.note), style=styles.muted))

@@ -7,7 +7,8 @@ from textual.widgets import Static
 
 
 class QuietStatic(Static):
-    """Static text that repaints (and re-lays out) only when its text really changes."""
+    """Static text that repaints only when its text really changes, and asks for a layout pass
+    only when its size may follow its text."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -17,4 +18,13 @@ class QuietStatic(Static):
         """Show `text` unless it is exactly what is shown already (characters and styles)."""
         if text != self._shown:
             self._shown = text
-            self.update(text)
+            self.update(text, layout=not self.sized_by_styles)
+
+    @property
+    def sized_by_styles(self) -> bool:
+        """Whether neither the width nor the height is `auto` (unset fills the space given, as
+        cells, fractions and percentages do), so no text can change the size. A layout pass
+        arranges the whole screen again; a replay's every step changes its bar and the header's
+        clock."""
+        width, height = self.styles.width, self.styles.height
+        return not any(scalar is not None and scalar.is_auto for scalar in (width, height))

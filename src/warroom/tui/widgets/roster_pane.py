@@ -18,11 +18,12 @@ _LABEL_WIDTH = 10
 class RosterPane(QuietStatic):
     """The people on the call and the roles they hold."""
 
-    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
-    """The incident shown; None while it loads."""
-    online: Reactive[frozenset[str]] = reactive(frozenset())
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True, repaint=False)
+    """The incident shown; None while it loads. These three repaint nothing themselves: every
+    step sets the state, and `show` redraws only when the text changes."""
+    online: Reactive[frozenset[str]] = reactive(frozenset(), repaint=False)
     """Users connected to this incident right now (from the server's presence frames)."""
-    me: Reactive[str | None] = reactive(None)
+    me: Reactive[str | None] = reactive(None, repaint=False)
     """The user this console is signed in as."""
 
     def __init__(self) -> None:

@@ -25,8 +25,9 @@ ROUTE_TEXT = {
 class SeverityPane(QuietStatic):
     """What the current severity means for the people on the call."""
 
-    state: Reactive[IncidentState | None] = reactive(None, always_update=True)
-    """The incident shown; None while it loads."""
+    state: Reactive[IncidentState | None] = reactive(None, always_update=True, repaint=False)
+    """The incident shown; None while it loads. No repaint of its own: a far jump or a burst
+    sets it at every step, and `show` redraws only when the text changes."""
 
     def __init__(self, zone: tzinfo | None) -> None:
         super().__init__(id="severity-pane", classes="pane")

@@ -16,6 +16,7 @@ from warroom.domain.timeline import EntryKind
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.pending import PendingEntry
 from warroom.tui.timeline_format import TimelineOrder, filter_entries
+from warroom.tui.widgets.border_text import set_border_subtitle, set_border_title
 from warroom.tui.widgets.timeline_view import TimelineView
 from warroom.tui.words import count
 
@@ -82,8 +83,8 @@ class TimelinePane(Vertical):
         self.view.show_rows(shown, self.pending, jump_to_end=jump_to_end)
         filtered = self._kind is not None or bool(self._needle)
         total = count(len(entries), "entry", "entries")
-        self.border_title = (
-            f"Timeline · {len(shown):,} of {total}" if filtered else f"Timeline · {total}"
+        set_border_title(
+            self, f"Timeline · {len(shown):,} of {total}" if filtered else f"Timeline · {total}"
         )
 
     @on(Select.Changed, "#timeline-kind")
@@ -103,4 +104,6 @@ class TimelinePane(Vertical):
     @on(TimelineView.FollowChanged)
     def show_follow_state(self, event: TimelineView.FollowChanged) -> None:
         # The subtitle is our own words only: border titles are parsed as markup.
-        self.border_subtitle = f"↓ {event.unseen} new below · End follows" if event.unseen else ""
+        set_border_subtitle(
+            self, f"↓ {event.unseen} new below · End follows" if event.unseen else ""
+        )
