@@ -20,14 +20,16 @@ class Authenticator:
     def __init__(self, store: EventStore, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._by_hash: dict[str, str] = {}
+        self._names: frozenset[str] = frozenset()
         self.throttle = SignInThrottle(monotonic)
         """Who waits how long before their token is checked."""
         self._refreshing: asyncio.Future[None] | None = None
         self._users_version: int | None = None
 
     @property
-    def user_names(self) -> set[str]:
-        return set(self._by_hash.values())
+    def user_names(self) -> frozenset[str]:
+        """Every user's name; built once per reload, since every write reads it (twice)."""
+        return self._names
 
     async def refresh(self) -> None:
         """Reload the user table. Callers that arrive while a reload is running share it, so a
@@ -39,6 +41,7 @@ class Authenticator:
         try:
             users = await self._store.users()
             self._by_hash = {u.token_hash: u.name for u in users}
+            self._names = frozenset(self._by_hash.values())
         except BaseException as exc:
             self._refreshing.set_exception(exc)
             # Mark it retrieved: the waiters (if any) re-raise it, the future itself must not
