@@ -33,22 +33,6 @@ TOKEN = "webhook-secret-for-the-tests"
 DASHBOARD = Path(__file__).parents[2] / "server" / "grafana-dashboard.json"
 
 
-@pytest.fixture
-async def node(db_path: Path) -> AsyncIterator[WarroomNode]:
-    config = ServerConfig.model_validate({"alertmanager": {"webhook_token": TOKEN}})
-    async with await start_node(
-        db_path, TEST_SETTINGS, config=config, http=HttpSettings(port=0)
-    ) as running:
-        yield running
-
-
-@pytest.fixture
-async def http(node: WarroomNode) -> AsyncIterator[httpx.AsyncClient]:
-    assert node.http is not None
-    async with httpx.AsyncClient(base_url=node.http.url, timeout=10) as client:
-        yield client
-
-
 def alert(fingerprint: str = "0a1b2c3d4e5f6a7b", status: str = "firing", **labels: str) -> Any:
     now = datetime.now(UTC)
     return {
