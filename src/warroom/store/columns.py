@@ -101,10 +101,8 @@ def checked_event(
             command_id=None if command_id is None else str(command_id),
             body=EVENT_BODY_ADAPTER.validate_json(str(body)),
         )
-    except ValidationError as exc:
-        problem = exc.errors(include_url=False)[0]["msg"]
     except ValueError as exc:
-        problem = str(exc)
+        problem = _why_unusable(exc)
     raise StoreError(
         f"{where} is not a usable warroom database (event {incident_id}/{seq}: {problem}); "
         "restore it from a backup"
@@ -221,10 +219,8 @@ def triage_record(
             command_id=str(command_id),
             body=TriageDismissed.model_validate_json(str(body)),
         )
-    except ValidationError as exc:
-        problem = exc.errors(include_url=False)[0]["msg"]
     except ValueError as exc:
-        problem = str(exc)
+        problem = _why_unusable(exc)
     raise StoreError(
         f"the triage log holds a damaged record ({_shown(seq)}: {_shown(problem)}); "
         "restore it from a backup"
@@ -262,3 +258,10 @@ def _shown(value: object) -> str:
     # Damaged rows may hold anything: quoted short, with every control character escaped.
     text = ascii(value)
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _why_unusable(exc: ValueError) -> str:
+    """The first reason a stored value failed to read back (pydantic's, or a parser's)."""
+    if isinstance(exc, ValidationError):
+        return exc.errors(include_url=False)[0]["msg"]
+    return str(exc)
