@@ -63,7 +63,8 @@ async def web_console() -> AsyncIterator[_WebConsole]:
 
 async def _closed_by_server(reader: asyncio.StreamReader) -> bytes:
     """Everything the server sent until it closed the connection."""
-    return await asyncio.wait_for(reader.read(), timeout=30)
+    async with asyncio.timeout(30):  # against a hang only: the server's timeout is 0.5 s
+        return await reader.read()
 
 
 async def _page_is_served(web: _WebConsole) -> None:

@@ -123,7 +123,8 @@ class ChangeListener:
                 log.warning("lost the change feed of %s (reconnecting): %s", self._where, exc)
             finally:
                 with contextlib.suppress(*_LOST):
-                    await asyncio.wait_for(conn.close(), PING_TIMEOUT)
+                    async with asyncio.timeout(PING_TIMEOUT):
+                        await conn.close()
 
     async def _follow(self, conn: asyncpg.Connection[asyncpg.Record]) -> None:
         lost = asyncio.Event()
@@ -139,10 +140,13 @@ class ChangeListener:
             await conn.add_listener(TRIAGE_CHANNEL, self._triage_notified)
         log.info("following the changes of %s", self._where)
         self._on_connected()
+        # `asyncio.timeout`, never `wait_for`: on Python 3.11 `wait_for` loses a cancellation
+        # that arrives as what it waits for finishes, and the node's shutdown then hangs.
         try:
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._look_up.wait(), PING_EVERY)
+                    async with asyncio.timeout(PING_EVERY):
+                        await self._look_up.wait()
                 if lost.is_set():
                     break
                 periodic = not self._held
@@ -157,7 +161,8 @@ class ChangeListener:
         self, conn: asyncpg.Connection[asyncpg.Record], *, forget_strangers: bool = True
     ) -> None:
         self._look_up.clear()
-        rows = await asyncio.wait_for(conn.fetch(_OWN_SESSIONS), PING_TIMEOUT)
+        async with asyncio.timeout(PING_TIMEOUT):
+            rows = await conn.fetch(_OWN_SESSIONS)
         self._own_sessions = frozenset(int(row[0]) for row in rows)
         self._looked_up_at = time.monotonic()
         if forget_strangers or len(self._strangers) >= MAX_STRANGERS:
