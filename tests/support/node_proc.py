@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from tests.core.serverproc import free_port
 from tests.faults.support import wait_healthy
 from tests.support.node_forker import ForkedNode, NodeForker
 
@@ -68,3 +69,9 @@ class NodeProc:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def nodes_on(db_url: str, log_dir: Path, count: int) -> list[NodeProc]:
+    """`count` nodes of one cluster on the database, not started yet: on 127.0.0.1, each on a
+    port of its own, node n's stderr in `log_dir/node{n}.log`."""
+    return [NodeProc(db_url, free_port(), log_dir / f"node{n}.log") for n in range(count)]
