@@ -3,6 +3,10 @@ single node in the same run: durable burst throughput, paced fan-out latency for
 on one node as seen by consoles on the others, and (with three nodes) the failover time: a node
 SIGKILLed → every console it served connected to another node and caught up again.
 
+The burst runs twice: every writer on one incident (the worst case for several nodes: each
+commit takes that incident's lock in PostgreSQL), then one incident per writer, spread over the
+nodes (the case several nodes are for).
+
 Every node is its own process (`bench.serve_warroom`); the clients run in this process, spread
 round-robin over the nodes. The PostgreSQL server is a private one, started for the family with
 `initdb` + `pg_ctl` in a temporary directory (as the tests do), one fresh database per run.
@@ -119,7 +123,17 @@ async def _measure(
         results.put(f"cluster.{name}.fanout_p50_ms", percentile(latencies, 50))
         results.put(f"cluster.{name}.fanout_p99_ms", percentile(latencies, 99))
         results.put(
-            f"cluster.{name}.burst_writes_per_s", await _burst(settings, nodes, token, incident)
+            f"cluster.{name}.burst_writes_per_s", await _burst(settings, nodes, token, [incident])
+        )
+        # The case several nodes are for: many incidents at once, each written on one node or
+        # another, so the nodes' commits need not wait for each other's locks.
+        incidents = [
+            await targets.declare(nodes[w % len(nodes)].url(), token, f"cluster {name} w{w}")
+            for w in range(_writer_count(settings, nodes))
+        ]
+        results.put(
+            f"cluster.{name}.burst_many_writes_per_s",
+            await _burst(settings, nodes, token, incidents),
         )
     finally:
         await asyncio.gather(*(f.close() for f in followers))
@@ -155,21 +169,26 @@ async def _paced(
         await writer.close()
 
 
+def _writer_count(settings: Settings, nodes: list[ServerProcess]) -> int:
+    return max(settings.max_writers, len(nodes) * 2)
+
+
 async def _burst(
-    settings: Settings, nodes: list[ServerProcess], token: str, incident: int
+    settings: Settings, nodes: list[ServerProcess], token: str, incidents: list[int]
 ) -> float:
     """Writers spread over the nodes, each keeping `window` writes in flight for the burst's
-    seconds; returns acknowledged (committed) writes per second."""
+    seconds, writer `w` to `incidents[w % len(incidents)]`; returns acknowledged (committed)
+    writes per second."""
     acked = 0
     writers: list[WarroomBenchClient] = []
     keys = itertools.count()
     ends: list[asyncio.Future[None]] = []
     sending: set[asyncio.Task[None]] = set()
     loop = asyncio.get_running_loop()
-    count = max(settings.max_writers, len(nodes) * 2)
-    for w in range(count):
+    for w in range(_writer_count(settings, nodes)):
         gid = 20_000 + w
-        client = WarroomBenchClient(gid, nodes[w % len(nodes)].url(), Recorder(), incident, token)
+        node, incident = nodes[w % len(nodes)], incidents[w % len(incidents)]
+        client = WarroomBenchClient(gid, node.url(), Recorder(), incident, token)
         writers.append(client)
     await asyncio.gather(*(c.open() for c in writers))
     started = time.monotonic()
@@ -263,15 +282,27 @@ def _resumed(console: WarroomClient, gone: str, incident: int, seq: int) -> asyn
 def _print(results: Results) -> None:
     print()
     print("cluster (one local PostgreSQL; clients in the bench process)")
-    print(f"{'run':<14}{'burst writes/s':>16}{'fan-out p50 ms':>16}{'fan-out p99 ms':>16}")
+    print(
+        f"{'run':<14}{'burst writes/s':>16}{'many incidents':>16}"
+        f"{'fan-out p50 ms':>16}{'fan-out p99 ms':>16}"
+    )
     for backend, count in RUNS:
         name = f"{backend}-{count}"
         cells = [
             results.get(f"cluster.{name}.{what}")
-            for what in ("burst_writes_per_s", "fanout_p50_ms", "fanout_p99_ms")
+            for what in (
+                "burst_writes_per_s",
+                "burst_many_writes_per_s",
+                "fanout_p50_ms",
+                "fanout_p99_ms",
+            )
         ]
-        shown = ["-" if c is None else f"{c:,.1f}" for c in cells]
-        print(f"{name:<14}{shown[0]:>16}{shown[1]:>16}{shown[2]:>16}")
+        shown = "".join(f"{'-' if c is None else f'{c:,.1f}':>16}" for c in cells)
+        print(f"{name:<14}{shown}")
+    print(
+        "(burst: every writer on one incident; many incidents: one incident per writer, "
+        "writers spread over the nodes)"
+    )
     p50, worst = results.get("cluster.failover_p50_s"), results.get("cluster.failover_max_s")
     if p50 is not None and worst is not None:
         print(
