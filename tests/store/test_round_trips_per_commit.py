@@ -1,7 +1,7 @@
 """What a commit of events costs in round trips to PostgreSQL, counted on the wire by a proxy:
 the usual commit (events, the incident's summary and snapshot, the notification) is one
 statement; a commit decided again under the incidents' locks adds only the transaction around
-it; a connection goes back to the pool without a reset query."""
+it (its BEGIN sent with the locks); a connection goes back to the pool without a reset query."""
 
 from __future__ import annotations
 
@@ -68,6 +68,6 @@ async def test_a_commit_under_the_incidents_locks_adds_only_the_transaction_arou
     before = trips.by_application["warroom"]
     async with store.holding([1]):
         await _commit(store, log, [_note(log)])
-    # BEGIN, the locks, the commit's statement, COMMIT.
-    assert trips.by_application["warroom"] - before == 4
+    # BEGIN with the locks, the commit's statement, COMMIT.
+    assert trips.by_application["warroom"] - before == 3
     assert (await store.load_events())[-1] == log.events[-1]

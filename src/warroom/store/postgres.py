@@ -100,7 +100,6 @@ _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutErr
 if TYPE_CHECKING:
     # Generic only in the stubs: at run time the class cannot be subscripted.
     Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
-    Transaction = asyncpg.transaction.Transaction
     Pool = asyncpg.Pool[asyncpg.Record]
 
 
@@ -109,7 +108,6 @@ class _Held:
     """A transaction holding some incidents' write locks for the task that took it."""
 
     conn: Connection
-    transaction: Transaction
     done: bool = False
     """Committed by an append, or to be rolled back."""
 
@@ -242,7 +240,7 @@ class PostgresStore:
                 # transaction, so nobody could have committed to them since it read them.
                 held.done = True
                 await self._append_on(held.conn, write)
-                await held.transaction.commit()
+                await held.conn.execute("COMMIT")
             elif write.needs_transaction:
                 async with self._transaction("write to") as conn:
                     await self._append_on(conn, write)
@@ -266,17 +264,21 @@ class PostgresStore:
         """
         try:
             async with self._pool.acquire() as conn:
-                transaction = conn.transaction()
-                await transaction.start()
-                held = _Held(conn, transaction)
+                # BEGIN and the locks in one round trip (a simple query of two statements; the
+                # ids are ints, written out). The pool rolls back a transaction left open.
+                keys = ",".join(str(int(i)) for i in sorted(incident_ids))
+                await conn.execute(
+                    "BEGIN; SELECT pg_advisory_xact_lock(i) "
+                    f"FROM unnest('{{{keys}}}'::bigint[]) AS i"
+                )
+                held = _Held(conn)
                 token = _held.set(held)
                 try:
-                    await conn.execute(_LOCK_INCIDENTS, sorted(incident_ids))
                     yield
                 finally:
                     _held.reset(token)
                     if not held.done:
-                        await transaction.rollback()
+                        await conn.execute("ROLLBACK")
         except _DB_ERRORS as exc:
             raise StoreError(f"could not lock incidents in {self.where}: {_reason(exc)}") from None
 
