@@ -239,7 +239,8 @@ async def _paced(
             await writer.write(f"w{WRITER}-p{n}")
             await asyncio.sleep(max(0.0, start + (n + 1) * interval - time.monotonic()))
         with contextlib.suppress(TimeoutError):  # what arrived is reported; the rest is missing
-            await asyncio.wait_for(remote.all_in.wait(), settings.drain_timeout)
+            async with asyncio.timeout(settings.drain_timeout):
+                await remote.all_in.wait()
     finally:
         await writer.close()
 
@@ -292,9 +293,8 @@ async def _burst(
         for _ in range(settings.window):
             await client.write(f"w{client.gid}-b{next(keys)}")
     try:
-        await asyncio.wait_for(
-            asyncio.gather(*ends), settings.burst_seconds + settings.drain_timeout
-        )
+        async with asyncio.timeout(settings.burst_seconds + settings.drain_timeout):
+            await asyncio.gather(*ends)
     finally:
         elapsed = time.monotonic() - started
         await asyncio.gather(*(c.close() for c in writers))
@@ -328,7 +328,8 @@ async def _failovers(
                     AddEntry(id=new_id(), incident_id=incident, text=f"after kill {kill}")
                 )
                 resumed = [_resumed(c, victim.url(), incident, after.seq) for c in consoles]
-                await asyncio.wait_for(asyncio.gather(*(r.wait() for r in resumed)), 30)
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*(r.wait() for r in resumed))
                 took.append(time.monotonic() - killed_at)
             finally:
                 await asyncio.gather(*(c.close() for c in consoles))

@@ -251,7 +251,8 @@ async def raw_upgraded_socket(port: int, token: str) -> tuple[asyncio.StreamRead
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(handshake_request(port, token))
     await writer.drain()
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    async with asyncio.timeout(10):
+        head = await reader.readuntil(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 101"), head
     return reader, writer
 

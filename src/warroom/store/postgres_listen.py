@@ -89,7 +89,8 @@ class ChangeListener:
                 log.warning("lost the change feed of %s (reconnecting): %s", self._where, exc)
             finally:
                 with contextlib.suppress(*_LOST):
-                    await asyncio.wait_for(conn.close(), PING_TIMEOUT)
+                    async with asyncio.timeout(PING_TIMEOUT):
+                        await conn.close()
 
     async def _follow(self, conn: asyncpg.Connection[asyncpg.Record]) -> None:
         lost = asyncio.Event()
@@ -99,11 +100,15 @@ class ChangeListener:
             await conn.add_listener(TRIAGE_CHANNEL, self._triage_notified)
         log.info("following the changes of %s", self._where)
         self._on_connected()
+        # `asyncio.timeout`, never `wait_for`: on Python 3.11 `wait_for` loses a cancellation
+        # that arrives as what it waits for finishes, and the node's shutdown then hangs.
         while not lost.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), PING_EVERY)
+                async with asyncio.timeout(PING_EVERY):
+                    await lost.wait()
                 break
-            await asyncio.wait_for(conn.execute("SELECT 1"), PING_TIMEOUT)
+            async with asyncio.timeout(PING_TIMEOUT):
+                await conn.execute("SELECT 1")
         raise ConnectionError("the connection closed")
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
