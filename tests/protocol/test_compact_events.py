@@ -30,6 +30,8 @@ from warroom.domain.timeline import EntryKind
 from warroom.node import WarroomNode, start_node
 from warroom.protocol.compact import ENTRY_ROW_FIELDS, apply_compact, compact_event_json
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, CompactEvents, Events
+from warroom.server.catch_up import catch_up_frames, events_frame
+from warroom.server.incidents import LoadedIncident
 
 T1 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -168,3 +170,20 @@ async def test_a_compact_frame_that_does_not_validate_refuses_the_follow() -> No
         assert asked[0]["compact"] is True
         _same_state(client.states[1], log.state)
         await client.close()
+
+
+def test_a_stored_event_the_server_cannot_read_makes_the_reply_a_plain_events_frame() -> None:
+    log = Log()
+    for n in range(3):
+        log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text=f"n{n}"))
+    frames = [event.model_dump_json() for event in log.events]
+    held = len(frames) - 3
+    readable = LoadedIncident(replay(list(log.events)), list(frames))
+    compact = json.loads(catch_up_frames("s-1", 1, held, readable, compact=True)[0])
+    assert compact["type"] == "compact_events"
+    assert [row[0] for row in compact["events"]] == [held + 1, held + 2, held + 3]
+
+    frames[-2] = '{"incident_id": 1, "seq": ' + str(held + 2) + ', "body": "damaged"'
+    damaged = LoadedIncident(replay(list(log.events)), frames)
+    [reply] = catch_up_frames("s-2", 1, held, damaged, compact=True)
+    assert reply == events_frame("s-2", 1, frames[held:])
