@@ -662,6 +662,7 @@ async def serve_web(args: argparse.Namespace) -> int:
             public_url=args.public_url,
             theme=getattr(args, "theme", None) or settings.theme,
             max_sessions=args.max_sessions,
+            max_sessions_per_address=args.max_sessions_per_address,
         )
     except ListenError as exc:
         print(f"warroom: {exc}", file=sys.stderr)
