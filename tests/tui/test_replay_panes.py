@@ -1,7 +1,7 @@
 """The replay's panes follow its steps by changing only what differs: a checklist item changed
-by a step changes that row's cells and nothing else, the cursor and the scroll stay, and far
-jumps show exactly the state's items; the severity pane and badge show the state's level after
-going back and forth across changes."""
+by a step redraws that row and nothing else, the cursor and the scroll stay, and far jumps show
+exactly the state's items, arrange the screen once and draw only the checklist rows on screen;
+the severity pane and badge show the state's level after going back and forth across changes."""
 
 from __future__ import annotations
 
@@ -180,3 +180,36 @@ async def test_a_step_that_adds_an_entry_redraws_no_side_pane_and_lays_out_no_he
         fixed = {text.id for text in texts if text.sized_by_styles}
         assert {"replay-bar", "header-connection", "header-elapsed"} <= fixed
         assert not [name for name, layout in refreshes if layout and name in fixed]
+
+
+async def test_a_far_jump_arranges_the_screen_once_and_draws_only_the_checklist_rows_on_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = ReplayIndex(EVENTS)
+    app = make_replay_app(index, at=index.last)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = _screen(app)
+        table = screen.query_one(ChecklistPane)
+        layouts: list[int] = []
+        arrange = screen._refresh_layout
+
+        def counted_layout(*args: Any, **options: Any) -> None:
+            layouts.append(screen.seq)
+            arrange(*args, **options)
+
+        monkeypatch.setattr(screen, "_refresh_layout", counted_layout)
+        drawn: list[int] = []
+        monkeypatch.setattr(table, "_cells", _counting(table, drawn))
+        # Far back and far forward: the side panes' heights and both scrolling panes' lengths
+        # change each time, and a layout pass used to ask for a second one.
+        for seq in (index.last // 4, index.last - 10):
+            layouts.clear()
+            drawn.clear()
+            screen.go_to(seq)
+            await pilot.pause()
+            await pilot.pause()
+            assert layouts == [seq]
+            on_screen = table.scrollable_content_region.height - table.header_height
+            assert 0 < len(drawn) <= on_screen  # not one per item: the state has hundreds
+            assert len(set(drawn)) == len(drawn)
