@@ -259,7 +259,7 @@ class ChecklistPane(ScrollView, can_focus=True):
     def _draw(self, cells: Sequence[Text], style: Style, width: int) -> Strip:
         """One line of the cells in their columns, each padded by a space either side and cut
         with an ellipsis at its width; the last column takes what is left."""
-        line = Text(style=self.rich_style + style, no_wrap=True, end="")
+        line = Text(no_wrap=True, end="")
         left = width
         for cell, column_width in zip(cells, COLUMN_WIDTHS, strict=True):
             room = max(0, min(column_width or left - 2, left - 2))
@@ -272,6 +272,9 @@ class ChecklistPane(ScrollView, can_focus=True):
             if left <= 0:
                 break
         line.truncate(width, pad=True)
+        # A span, not the text's base style: Rich renders a text's base style only through
+        # the console's own rendering, and the cells' styles go over the row's.
+        line.stylize_before(self.rich_style + style)
         segments = list(line.render(self.app.console))
         return Strip(segments).crop_extend(0, width, None)
 
