@@ -1,7 +1,8 @@
 """The replay's panes follow its steps by changing only what differs: a checklist item changed
 by a step redraws that row and nothing else, the cursor and the scroll stay, and far jumps show
-exactly the state's items, arrange the screen once and draw only the checklist rows on screen;
-the severity pane and badge show the state's level after going back and forth across changes."""
+exactly the state's items, arrange the screen once and draw only the checklist rows on screen
+(header, stripes and cursor in their styles); the severity pane and badge show the state's level
+after going back and forth across changes."""
 
 from __future__ import annotations
 
@@ -213,3 +214,25 @@ async def test_a_far_jump_arranges_the_screen_once_and_draws_only_the_checklist_
             on_screen = table.scrollable_content_region.height - table.header_height
             assert 0 < len(drawn) <= on_screen  # not one per item: the state has hundreds
             assert len(set(drawn)) == len(drawn)
+
+
+async def test_the_checklist_draws_its_header_stripes_and_cursor_row_in_their_styles() -> None:
+    index = ReplayIndex(EVENTS)
+    app = make_replay_app(index, at=index.last)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(ChecklistPane)
+        assert table.row_count > 3
+        assert (table.cursor_row, table.scroll_y) == (0, 0)
+
+        def backgrounds(y: int) -> set[object]:
+            return {s.style.bgcolor for s in table.render_line(y) if s.style is not None}
+
+        def background(component: str) -> object:
+            return table.get_component_rich_style(component).bgcolor
+
+        assert backgrounds(0) == {background("checklist--header")}
+        assert backgrounds(1) == {background("checklist--cursor")}  # the first item's row
+        assert backgrounds(2) == {background("checklist--odd-row")}
+        assert backgrounds(3) == {background("checklist--even-row")}
+        assert len({background("checklist--odd-row"), background("checklist--even-row")}) == 2
