@@ -3,6 +3,10 @@ single node in the same run: durable burst throughput, paced fan-out latency for
 on one node as seen by consoles on the others, and (with three nodes) the failover time: a node
 SIGKILLed → every console it served connected to another node and caught up again.
 
+The burst runs twice: every writer on one incident (the worst case for several nodes: each
+commit takes that incident's lock in PostgreSQL), then one incident per writer, spread over the
+nodes (the case several nodes are for).
+
 Every node is its own process (`bench.serve_warroom`); the clients run in this process, spread
 round-robin over the nodes. The PostgreSQL server is a private one, started for the family with
 `initdb` + `pg_ctl` in a temporary directory (as the tests do), one fresh database per run.
@@ -13,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import signal
 import statistics
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -29,6 +36,7 @@ from bench.harness import Results, ServerProcess, Settings, percentile
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.commands import AddEntry
+from warroom.store.postgres import CHANGES_CHANNEL
 
 FOLLOWERS = 50
 """Consoles following the incident, spread over the nodes (the issue's target is at 50)."""
@@ -76,7 +84,8 @@ def run(settings: Settings, workdir: Path, results: Results) -> None:
                 for i in range(count)
             ]
             try:
-                asyncio.run(_measure(settings, nodes, token, name, results))
+                shared = None if backend == "sqlite" else location
+                asyncio.run(_measure(settings, nodes, token, name, results, shared))
                 if count == 3:
                     failovers = asyncio.run(_failovers(nodes, token, location, folder))
                     results.put("cluster.failover_p50_s", statistics.median(failovers))
@@ -99,7 +108,12 @@ async def _fresh_database(server: PostgresServer, name: str) -> str:
 
 
 async def _measure(
-    settings: Settings, nodes: list[ServerProcess], token: str, name: str, results: Results
+    settings: Settings,
+    nodes: list[ServerProcess],
+    token: str,
+    name: str,
+    results: Results,
+    database: str | None,
 ) -> None:
     incident = await targets.declare(nodes[0].url(), token, f"cluster {name}")
     # With several nodes only consoles on another node than the writer's count: the cross-node
@@ -113,16 +127,83 @@ async def _measure(
         client.deflate = settings.deflate
         followers.append(client)
     await asyncio.gather(*(f.open() for f in followers))
+    stages = _Stages()
     try:
-        await _paced(settings, nodes, token, incident, remote)
+        async with _notifications_seen(database, stages):
+            await _paced(settings, nodes, token, incident, remote, stages)
         latencies = [ns / 1e6 for ns in remote.latencies_ns]
         results.put(f"cluster.{name}.fanout_p50_ms", percentile(latencies, 50))
         results.put(f"cluster.{name}.fanout_p99_ms", percentile(latencies, 99))
+        stages.local_ns = remote.latencies_ns if len(nodes) == 1 else local.latencies_ns
+        stages.remote_ns = remote.latencies_ns if len(nodes) > 1 else []
+        for stage, values in stages.by_name().items():
+            if values:
+                ms = [ns / 1e6 for ns in values]
+                results.put(f"cluster.{name}.stage_{stage}_p50_ms", percentile(ms, 50))
+                results.put(f"cluster.{name}.stage_{stage}_p99_ms", percentile(ms, 99))
         results.put(
-            f"cluster.{name}.burst_writes_per_s", await _burst(settings, nodes, token, incident)
+            f"cluster.{name}.burst_writes_per_s", await _burst(settings, nodes, token, [incident])
+        )
+        # The case several nodes are for: many incidents at once, each written on one node or
+        # another, so the nodes' commits need not wait for each other's locks.
+        incidents = [
+            await targets.declare(nodes[w % len(nodes)].url(), token, f"cluster {name} w{w}")
+            for w in range(_writer_count(settings, nodes))
+        ]
+        results.put(
+            f"cluster.{name}.burst_many_writes_per_s",
+            await _burst(settings, nodes, token, incidents),
         )
     finally:
         await asyncio.gather(*(f.close() for f in followers))
+
+
+@dataclass
+class _Stages:
+    """Where a paced write's time goes, each from the moment the writer sent it (ns)."""
+
+    sent: dict[str, int] = field(default_factory=dict)
+    acked_ns: list[int] = field(default_factory=list)
+    """The writer's ack: decided, committed (durably), answered."""
+    notified_ns: list[int] = field(default_factory=list)
+    """Its NOTIFY received by a listener in the bench process (PostgreSQL only)."""
+    local_ns: list[int] = field(default_factory=list)
+    """Consoles on the writer's node."""
+    remote_ns: list[int] = field(default_factory=list)
+    """Consoles on the other nodes."""
+
+    def by_name(self) -> dict[str, list[int]]:
+        return {
+            "ack": self.acked_ns,
+            "notify": self.notified_ns,
+            "local": self.local_ns,
+            "remote": self.remote_ns,
+        }
+
+
+@contextlib.asynccontextmanager
+async def _notifications_seen(database: str | None, stages: _Stages) -> AsyncIterator[None]:
+    """LISTEN on the changes channel in this process while the block runs, recording when each
+    paced write's notification arrives (the nodes' listeners wake up on the same message)."""
+    if database is None:
+        yield
+        return
+    conn = await asyncpg.connect(database)
+
+    def seen(_conn: object, _pid: int, _channel: str, payload: object) -> None:
+        now = time.monotonic_ns()
+        _, _, carried = str(payload).partition(":")[2].partition(":")
+        for line in filter(None, carried.split("\n")):
+            text = json.loads(line)["body"].get("text", "")
+            key, _, sent = str(text).partition(" ")
+            if key.startswith(f"w{WRITER}-") and sent.isdigit():
+                stages.notified_ns.append(now - int(sent))
+
+    await conn.add_listener(CHANGES_CHANNEL, seen)
+    try:
+        yield
+    finally:
+        await conn.close()
 
 
 async def _paced(
@@ -131,10 +212,17 @@ async def _paced(
     token: str,
     incident: int,
     remote: LatencyRecorder,
+    stages: _Stages,
 ) -> None:
     """One writer on the first node at the paced rate; wait until every remote console has every
     entry (bounded by the drain timeout)."""
     writer = WarroomBenchClient(WRITER, nodes[0].url(), Recorder(), incident, token)
+
+    def acked(key: str) -> None:
+        if key in stages.sent:
+            stages.acked_ns.append(time.monotonic_ns() - stages.sent[key])
+
+    writer.on_ack = acked
     await writer.open()
     try:
         writes = max(1, int(settings.paced_rate * settings.paced_seconds))
@@ -147,29 +235,36 @@ async def _paced(
         interval = 1 / settings.paced_rate
         start = time.monotonic()
         for n in range(writes):
+            stages.sent[f"w{WRITER}-p{n}"] = time.monotonic_ns()
             await writer.write(f"w{WRITER}-p{n}")
             await asyncio.sleep(max(0.0, start + (n + 1) * interval - time.monotonic()))
         with contextlib.suppress(TimeoutError):  # what arrived is reported; the rest is missing
-            await asyncio.wait_for(remote.all_in.wait(), settings.drain_timeout)
+            async with asyncio.timeout(settings.drain_timeout):
+                await remote.all_in.wait()
     finally:
         await writer.close()
 
 
+def _writer_count(settings: Settings, nodes: list[ServerProcess]) -> int:
+    return max(settings.max_writers, len(nodes) * 2)
+
+
 async def _burst(
-    settings: Settings, nodes: list[ServerProcess], token: str, incident: int
+    settings: Settings, nodes: list[ServerProcess], token: str, incidents: list[int]
 ) -> float:
     """Writers spread over the nodes, each keeping `window` writes in flight for the burst's
-    seconds; returns acknowledged (committed) writes per second."""
+    seconds, writer `w` to `incidents[w % len(incidents)]`; returns acknowledged (committed)
+    writes per second."""
     acked = 0
     writers: list[WarroomBenchClient] = []
     keys = itertools.count()
     ends: list[asyncio.Future[None]] = []
     sending: set[asyncio.Task[None]] = set()
     loop = asyncio.get_running_loop()
-    count = max(settings.max_writers, len(nodes) * 2)
-    for w in range(count):
+    for w in range(_writer_count(settings, nodes)):
         gid = 20_000 + w
-        client = WarroomBenchClient(gid, nodes[w % len(nodes)].url(), Recorder(), incident, token)
+        node, incident = nodes[w % len(nodes)], incidents[w % len(incidents)]
+        client = WarroomBenchClient(gid, node.url(), Recorder(), incident, token)
         writers.append(client)
     await asyncio.gather(*(c.open() for c in writers))
     started = time.monotonic()
@@ -198,9 +293,8 @@ async def _burst(
         for _ in range(settings.window):
             await client.write(f"w{client.gid}-b{next(keys)}")
     try:
-        await asyncio.wait_for(
-            asyncio.gather(*ends), settings.burst_seconds + settings.drain_timeout
-        )
+        async with asyncio.timeout(settings.burst_seconds + settings.drain_timeout):
+            await asyncio.gather(*ends)
     finally:
         elapsed = time.monotonic() - started
         await asyncio.gather(*(c.close() for c in writers))
@@ -234,7 +328,8 @@ async def _failovers(
                     AddEntry(id=new_id(), incident_id=incident, text=f"after kill {kill}")
                 )
                 resumed = [_resumed(c, victim.url(), incident, after.seq) for c in consoles]
-                await asyncio.wait_for(asyncio.gather(*(r.wait() for r in resumed)), 30)
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*(r.wait() for r in resumed))
                 took.append(time.monotonic() - killed_at)
             finally:
                 await asyncio.gather(*(c.close() for c in consoles))
@@ -263,15 +358,40 @@ def _resumed(console: WarroomClient, gone: str, incident: int, seq: int) -> asyn
 def _print(results: Results) -> None:
     print()
     print("cluster (one local PostgreSQL; clients in the bench process)")
-    print(f"{'run':<14}{'burst writes/s':>16}{'fan-out p50 ms':>16}{'fan-out p99 ms':>16}")
+    print(
+        f"{'run':<14}{'burst writes/s':>16}{'many incidents':>16}"
+        f"{'fan-out p50 ms':>16}{'fan-out p99 ms':>16}"
+    )
     for backend, count in RUNS:
         name = f"{backend}-{count}"
         cells = [
             results.get(f"cluster.{name}.{what}")
-            for what in ("burst_writes_per_s", "fanout_p50_ms", "fanout_p99_ms")
+            for what in (
+                "burst_writes_per_s",
+                "burst_many_writes_per_s",
+                "fanout_p50_ms",
+                "fanout_p99_ms",
+            )
         ]
-        shown = ["-" if c is None else f"{c:,.1f}" for c in cells]
-        print(f"{name:<14}{shown[0]:>16}{shown[1]:>16}{shown[2]:>16}")
+        shown = "".join(f"{'-' if c is None else f'{c:,.1f}':>16}" for c in cells)
+        print(f"{name:<14}{shown}")
+    print(
+        "(burst: every writer on one incident; many incidents: one incident per writer, "
+        "writers spread over the nodes)"
+    )
+    print()
+    print("where a paced write's time goes, ms from its send, p50 / p99")
+    stage_names = {"ack": "writer's ack", "notify": "NOTIFY seen", "local": "writer's node"}
+    stage_names["remote"] = "other nodes"
+    print(f"{'run':<14}" + "".join(f"{title:>18}" for title in stage_names.values()))
+    for backend, count in RUNS:
+        name = f"{backend}-{count}"
+        spans = []
+        for stage in stage_names:
+            low = results.get(f"cluster.{name}.stage_{stage}_p50_ms")
+            high = results.get(f"cluster.{name}.stage_{stage}_p99_ms")
+            spans.append("-" if low is None or high is None else f"{low:.1f} / {high:.1f}")
+        print(f"{name:<14}" + "".join(f"{span:>18}" for span in spans))
     p50, worst = results.get("cluster.failover_p50_s"), results.get("cluster.failover_max_s")
     if p50 is not None and worst is not None:
         print(

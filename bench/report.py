@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench.harness import Results, Settings
 from warroom.domain.replay_index import CHECKPOINT_EVERY
@@ -36,28 +36,52 @@ def _at_most(key: str, limit: float) -> Callable[[Results], bool | None]:
     return check
 
 
-def _ratio_at_most(key: str, other: str, factor: float) -> Callable[[Results], bool | None]:
+def _capped(label: str, key: str, unit: str, target: str, limit: float) -> Row:
+    """A row whose target is warroom's figure at most `limit`."""
+    return Row(label, key, unit, target, _at_most(key.format(t="warroom"), limit))
+
+
+def _compared(
+    key: str, other: str, holds: Callable[[float, float], bool]
+) -> Callable[[Results], bool | None]:
+    """A check that warroom's figure `holds` against the `other` target's (unknown if either is
+    missing)."""
+
     def check(results: Results) -> bool | None:
         ours, theirs = results.get(key.format(t="warroom")), results.get(key.format(t=other))
-        return None if ours is None or theirs is None else ours <= factor * theirs
+        return None if ours is None or theirs is None else holds(ours, theirs)
 
     return check
 
 
-def _ratio_at_least(key: str, other: str, factor: float) -> Callable[[Results], bool | None]:
-    def check(results: Results) -> bool | None:
-        ours, theirs = results.get(key.format(t="warroom")), results.get(key.format(t=other))
-        return None if ours is None or theirs is None else ours >= factor * theirs
-
-    return check
+def _fan_out(m: int, key: str, stats: tuple[str, ...]) -> list[Row]:
+    """The fan-out latencies of `m` clients, one row a statistic (p50, p99, max)."""
+    return [Row(f"M={m} fan-out {stat}", f"{key}.{stat}_ms", "ms") for stat in stats]
 
 
-def _below(key: str, other: str) -> Callable[[Results], bool | None]:
-    def check(results: Results) -> bool | None:
-        ours, theirs = results.get(key.format(t="warroom")), results.get(key.format(t=other))
-        return None if ours is None or theirs is None else ours < theirs
+def _catchup(label: str, case: str, target: str, limit: float) -> list[Row]:
+    """One catch-up case: its total against the target, then what the total is made of."""
+    key = f"catchup.{case}.{{t}}"
+    return [
+        _capped(label, f"{key}.total_ms", "ms", target, limit),
+        Row("  of which sync (wr: applied)", f"{key}.applied_ms", "ms"),
+        Row("  wr sync, wire only (JSON)", f"{key}.wire_ms", "ms"),
+        Row("  wr client CPU (min of 7)", f"{key}.client_cpu_ms", "ms"),
+    ]
 
-    return check
+
+def _jump_on_the_app(stage: str, p99_limit: float | None) -> list[Row]:
+    """A jump on the replay app until `stage`: wall time and CPU time, p50 and p99."""
+    key = f"replay.{stage}"
+    p99 = f"jump on the app to {stage}, p99"
+    return [
+        Row(f"jump on the app to {stage}, p50", f"{key}_p50_ms", "ms"),
+        Row(p99, f"{key}_p99_ms", "ms")
+        if p99_limit is None
+        else _capped(p99, f"{key}_p99_ms", "ms", "< 100 ms", p99_limit),
+        Row("  CPU time of it, p50", f"{key}_cpu_p50_ms", "ms"),
+        Row("  CPU time of it, p99", f"{key}_cpu_p99_ms", "ms"),
+    ]
 
 
 def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
@@ -66,15 +90,10 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
     burst: list[Row] = []
     for m in settings.clients:
         p = f"paced.m{m}.{{t}}"
-        paced += [
-            Row(f"M={m} fan-out p50", f"{p}.p50_ms", "ms"),
-            Row(f"M={m} fan-out p99", f"{p}.p99_ms", "ms"),
-            Row(f"M={m} fan-out max", f"{p}.max_ms", "ms"),
-        ]
+        paced += _fan_out(m, p, ("p50", "p99", "max"))
         b = f"burst.m{m}.{{t}}"
         burst += [
-            Row(f"M={m} fan-out p50", f"{b}.p50_ms", "ms"),
-            Row(f"M={m} fan-out p99", f"{b}.p99_ms", "ms"),
+            *_fan_out(m, b, ("p50", "p99")),
             Row(f"M={m} durable writes/s", f"{b}.durable_per_s", "/s"),
             Row(f"M={m} server CPU / delivery", f"{b}.server_cpu_us_per_delivery", "us"),
             Row(f"M={m} server CPU / 1000 writes", f"{b}.server_cpu_ms_per_1000_writes", "ms"),
@@ -92,31 +111,20 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
             "ms"),
     ]  # fmt: skip
     catchup = [
-        Row("resume after 100 missed", "catchup.resume100.{t}.total_ms", "ms", "<= 5 ms",
-            _at_most("catchup.resume100.warroom.total_ms", 5)),
-        Row("  of which sync (wr: applied)", "catchup.resume100.{t}.applied_ms", "ms"),
-        Row("  wr sync, wire only (JSON)", "catchup.resume100.{t}.wire_ms", "ms"),
-        Row("  wr client CPU (min of 7)", "catchup.resume100.{t}.client_cpu_ms", "ms"),
-        Row("fresh full sync, 2,000 entries", "catchup.full2000.{t}.total_ms", "ms", "<= 4 ms",
-            _at_most("catchup.full2000.warroom.total_ms", 4)),
-        Row("  of which sync (wr: applied)", "catchup.full2000.{t}.applied_ms", "ms"),
-        Row("  wr sync, wire only (JSON)", "catchup.full2000.{t}.wire_ms", "ms"),
-        Row("  wr client CPU (min of 7)", "catchup.full2000.{t}.client_cpu_ms", "ms"),
-        Row("10,000 events behind", "catchup.behind10000.{t}.total_ms", "ms", "<= 25 ms",
-            _at_most("catchup.behind10000.warroom.total_ms", 25)),
-        Row("  of which sync (wr: applied)", "catchup.behind10000.{t}.applied_ms", "ms"),
-        Row("  wr sync, wire only (JSON)", "catchup.behind10000.{t}.wire_ms", "ms"),
-        Row("  wr client CPU (min of 7)", "catchup.behind10000.{t}.client_cpu_ms", "ms"),
-    ]  # fmt: skip
+        *_catchup("resume after 100 missed", "resume100", "<= 5 ms", 5),
+        *_catchup("fresh full sync, 2,000 entries", "full2000", "<= 4 ms", 4),
+        *_catchup("10,000 events behind", "behind10000", "<= 25 ms", 25),
+    ]
     memory = [
-        Row(f"server RSS per idle client ({settings.idle_clients})", "memory.{t}.kb_per_client",
-            "KB", "< 100 KB", _at_most("memory.warroom.kb_per_client", 99.999)),
+        _capped(f"server RSS per idle client ({settings.idle_clients})",
+                "memory.{t}.kb_per_client", "KB", "< 100 KB", 99.999),
         Row(f"time for {settings.idle_clients} clients to join", "memory.{t}.join_s", "s"),
     ]  # fmt: skip
     tui = [
-        Row(f"first paint, {size:,} entries", f"tui.first_paint.{size}.paint_ms", "ms",
-            "< 1 s" if size == 100_000 else "",
-            _at_most(f"tui.first_paint.{size}.paint_ms", 999.999) if size == 100_000 else None)
+        _capped(f"first paint, {size:,} entries", f"tui.first_paint.{size}.paint_ms", "ms",
+                "< 1 s", 999.999)
+        if size == 100_000
+        else Row(f"first paint, {size:,} entries", f"tui.first_paint.{size}.paint_ms", "ms")
         for size in settings.tui_sizes
     ]  # fmt: skip
     tui += [
@@ -127,20 +135,17 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
         Row(f"apply burst of {settings.tui_burst:,} events", "tui.burst.apply_ms", "ms"),
         Row("  server done (last ack)", "tui.burst.server_ms", "ms"),
         Row("keypress during burst, p50", "tui.burst.keypress_p50_ms", "ms"),
-        Row("keypress during burst, max", "tui.burst.keypress_max_ms", "ms", "<= 50 ms",
-            _at_most("tui.burst.keypress_max_ms", 50)),
+        _capped("keypress during burst, max", "tui.burst.keypress_max_ms", "ms", "<= 50 ms", 50),
     ]  # fmt: skip
     history = [
         Row("start-up to /healthz, empty db", "history.empty.start_s", "s"),
-        Row("start-up to /healthz, large db", "history.large.start_s", "s", "< 1 s",
-            _at_most("history.large.start_s", 0.999)),
+        _capped("start-up to /healthz, large db", "history.large.start_s", "s", "< 1 s", 0.999),
         Row("  large over empty", "history.large.start_over_empty_s", "s"),
         Row("RSS after start, empty db", "history.empty.rss_mb", "MB"),
         Row("RSS after start, large db", "history.large.rss_mb", "MB"),
-        Row("  large over empty", "history.large.rss_over_empty_mb", "MB", "<= 50 MB",
-            _at_most("history.large.rss_over_empty_mb", 50)),
-        Row("open a closed 2,000-entry incident", "history.large.open_closed_ms", "ms", "< 50 ms",
-            _at_most("history.large.open_closed_ms", 49.999)),
+        _capped("  large over empty", "history.large.rss_over_empty_mb", "MB", "<= 50 MB", 50),
+        _capped("open a closed 2,000-entry incident", "history.large.open_closed_ms", "ms",
+                "< 50 ms", 49.999),
         Row("  again, while it is loaded", "history.large.open_loaded_ms", "ms"),
         Row("events of closed history", "history.large.events", ""),
         Row("  database size", "history.large.db_mb", "MB"),
@@ -148,21 +153,12 @@ def rows(settings: Settings) -> list[tuple[str, list[Row]]]:
     ]  # fmt: skip
     replay = [
         Row("jump anywhere, p50", "replay.jump_p50_ms", "ms"),
-        Row("jump anywhere, p99", "replay.jump_p99_ms", "ms", "< 100 ms",
-            _at_most("replay.jump_p99_ms", 99.999)),
-        Row("jump, worst (longest fold)", "replay.jump_worst_ms", "ms", "< 100 ms",
-            _at_most("replay.jump_worst_ms", 99.999)),
+        _capped("jump anywhere, p99", "replay.jump_p99_ms", "ms", "< 100 ms", 99.999),
+        _capped("jump, worst (longest fold)", "replay.jump_worst_ms", "ms", "< 100 ms", 99.999),
         Row("step back one event, p50", "replay.step_back_p50_ms", "ms"),
         Row("step back one event, max", "replay.step_back_max_ms", "ms"),
-        Row("jump on the app to painted, p50", "replay.painted_p50_ms", "ms"),
-        Row("jump on the app to painted, p99", "replay.painted_p99_ms", "ms", "< 100 ms",
-            _at_most("replay.painted_p99_ms", 99.999)),
-        Row("  CPU time of it, p50", "replay.painted_cpu_p50_ms", "ms"),
-        Row("  CPU time of it, p99", "replay.painted_cpu_p99_ms", "ms"),
-        Row("jump on the app to settled, p50", "replay.settled_p50_ms", "ms"),
-        Row("jump on the app to settled, p99", "replay.settled_p99_ms", "ms"),
-        Row("  CPU time of it, p50", "replay.settled_cpu_p50_ms", "ms"),
-        Row("  CPU time of it, p99", "replay.settled_cpu_p99_ms", "ms"),
+        *_jump_on_the_app("painted", p99_limit=99.999),
+        *_jump_on_the_app("settled", p99_limit=None),
         Row("fold the log with checkpoints", "replay.index_s", "s"),
         Row("events in the incident", "replay.events", ""),
     ]  # fmt: skip
@@ -185,8 +181,8 @@ def _attach_paced_targets(paced: list[Row]) -> None:
             "<= 8 ms, <= 1.5x floor, < peer",
             lambda r: _all(
                 _at_most("paced.m50.warroom.p99_ms", 8)(r),
-                _ratio_at_most("paced.m50.{t}.p99_ms", "floor", 1.5)(r),
-                _below("paced.m50.{t}.p99_ms", "yjs")(r),
+                _compared("paced.m50.{t}.p99_ms", "floor", lambda ours, f: ours <= 1.5 * f)(r),
+                _compared("paced.m50.{t}.p99_ms", "yjs", lambda ours, peer: ours < peer)(r),
             ),
         ),
         "M=200 fan-out p99": ("<= 20 ms", _at_most("paced.m200.warroom.p99_ms", 20)),
@@ -194,18 +190,18 @@ def _attach_paced_targets(paced: list[Row]) -> None:
     for i, row in enumerate(paced):
         if row.label in targets:
             text, check = targets[row.label]
-            paced[i] = Row(row.label, row.key, row.unit, text, check)
+            paced[i] = replace(row, target=text, check=check)
 
 
 def _attach_burst_targets(burst: list[Row]) -> None:
     for i, row in enumerate(burst):
         m = row.label.split()[0][2:]
         if row.label.endswith("durable writes/s") and m in {"10", "50", "200"}:
-            check = _ratio_at_least(f"burst.m{m}.{{t}}.durable_per_s", "yjs", 3)
-            burst[i] = Row(row.label, row.key, row.unit, ">= 3x peer", check)
+            key = f"burst.m{m}.{{t}}.durable_per_s"
+            check = _compared(key, "yjs", lambda ours, peer: ours >= 3 * peer)
+            burst[i] = replace(row, target=">= 3x peer", check=check)
         elif row.label.endswith("CPU / delivery"):
-            check = _at_most(f"burst.m{m}.warroom.server_cpu_us_per_delivery", 25)
-            burst[i] = Row(row.label, row.key, row.unit, "<= 25 us", check)
+            burst[i] = _capped(row.label, row.key, row.unit, "<= 25 us", 25)
 
 
 def _all(*checks: bool | None) -> bool | None:
@@ -230,12 +226,27 @@ def _ratio(ours: float | None, theirs: float | None) -> str:
     return f"{ours / theirs:.2f}x"
 
 
+def _line(
+    label: str,
+    unit: str,
+    ours: str,
+    floor: str,
+    peer: str,
+    by_floor: str,
+    by_peer: str,
+    target: str,
+) -> str:
+    """One line of the table up to its last column (met), header and rows alike."""
+    return (
+        f"{label:<38} {unit:>4} {ours:>9} {floor:>9} {peer:>9} "
+        f"{by_floor:>8} {by_peer:>8}  {target:<32} "
+    )
+
+
 def render(settings: Settings, results: Results) -> str:
     """The table as fixed-width text; also records each target's verdict in the results."""
-    header = (
-        f"{'figure':<38} {'unit':>4} {'warroom':>9} {'floor':>9} {'peer':>9} "
-        f"{'wr/floor':>8} {'wr/peer':>8}  {'target':<32} met"
-    )
+    header = _line("figure", "unit", "warroom", "floor", "peer", "wr/floor", "wr/peer", "target")
+    header += "met"
     lines = [header, "-" * len(header)]
     verdicts: dict[str, bool | None] = {}
     for title, section in rows(settings):
@@ -249,10 +260,9 @@ def render(settings: Settings, results: Results) -> str:
             mark = "" if not row.target else {True: "yes", False: "NO", None: "?"}[verdict]
             if row.target:
                 verdicts[row.key.format(t="warroom")] = verdict
-            lines.append(
-                f"{row.label:<38} {row.unit:>4} {_fmt(ours):>9} {_fmt(floor):>9} {_fmt(peer):>9} "
-                f"{_ratio(ours, floor):>8} {_ratio(ours, peer):>8}  {row.target:<32} {mark}"
-            )
+            line = _line(row.label, row.unit, _fmt(ours), _fmt(floor), _fmt(peer),
+                         _ratio(ours, floor), _ratio(ours, peer), row.target)  # fmt: skip
+            lines.append(line + mark)
     results.meta["targets_met"] = verdicts
     busy = [
         f"{key.removesuffix('.other_cpu_cores')} {value:.2f}"

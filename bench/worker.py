@@ -48,7 +48,8 @@ class Writer:
 
     async def settle(self, within: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.settled.wait(), within)
+            async with asyncio.timeout(within):
+                await self.settled.wait()
 
 
 class Worker:
@@ -82,7 +83,8 @@ class Worker:
             async with gate:
                 await client.open()
 
-        await asyncio.wait_for(asyncio.gather(*(open_one(c) for c in self.clients)), 120)
+        async with asyncio.timeout(120):
+            await asyncio.gather(*(open_one(c) for c in self.clients))
         return {"connect_s": time.perf_counter() - started}
 
     async def run(self, spec: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +126,8 @@ class Worker:
         k = 0
         while time.monotonic_ns() < deadline and (limit is None or k < limit):
             try:
-                await asyncio.wait_for(writer.window.acquire(), spec["timeout"])
+                async with asyncio.timeout(spec["timeout"]):
+                    await writer.window.acquire()
             except TimeoutError:
                 break
             await writer.write(f"w{writer.client.gid}-{spec['tag']}{k}")

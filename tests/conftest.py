@@ -13,8 +13,9 @@ from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
 # The real PostgreSQL (session) and a fresh database per test: `pg_url`, `store_url`; clients
-# started as new users and closed at the end: `client_as`.
-pytest_plugins = ["tests.support.postgres", "tests.support.clients"]
+# started as new users and closed at the end: `client_as`; every asyncio test's tasks dumped
+# shortly before pytest-timeout ends it.
+pytest_plugins = ["tests.support.postgres", "tests.support.clients", "tests.support.hang_report"]
 
 
 @pytest.fixture(autouse=True)

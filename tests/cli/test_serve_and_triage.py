@@ -43,10 +43,8 @@ def free_port() -> int:
 async def test_serve_on_a_busy_port_says_so_in_one_line_and_fails(
     busy_port: int, db_path: Path
 ) -> None:
-    result = await asyncio.wait_for(
-        warroom("serve", "--port", str(busy_port), "--db", str(db_path)),
-        timeout=60,
-    )
+    async with asyncio.timeout(60):
+        result = await warroom("serve", "--port", str(busy_port), "--db", str(db_path))
     assert result.code == 1
     assert result.err.count("\n") == 1
     assert result.err.startswith(f"warroom: cannot listen on 127.0.0.1:{busy_port}")
@@ -54,10 +52,10 @@ async def test_serve_on_a_busy_port_says_so_in_one_line_and_fails(
 
 
 async def test_serve_on_a_busy_http_port_fails_the_same_way(busy_port: int, db_path: Path) -> None:
-    result = await asyncio.wait_for(
-        warroom("serve", "--port", "0", "--http-port", str(busy_port), "--db", str(db_path)),
-        timeout=60,
-    )
+    async with asyncio.timeout(60):
+        result = await warroom(
+            "serve", "--port", "0", "--http-port", str(busy_port), "--db", str(db_path)
+        )
     assert result.code == 1
     assert result.err.count("\n") == 1
     assert f"{busy_port} (http)" in result.err
@@ -124,7 +122,8 @@ async def test_triage_lists_alert_states_and_fails_while_alertmanager_is_unreach
         failed = asyncio.Event()
         desk.on_change = lambda: failed.set() if not desk.source.ok else None
         desk.on_change()
-        await asyncio.wait_for(failed.wait(), timeout=30)
+        async with asyncio.timeout(30):
+            await failed.wait()
         unreachable = await warroom("triage", server=node, token=token)
         assert unreachable.code == 1
         assert unreachable.err.startswith("warroom: Alertmanager unreachable: ")

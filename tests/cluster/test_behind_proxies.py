@@ -20,26 +20,25 @@ import httpx
 import pytest
 
 from tests.core.serverproc import free_port
-from tests.support.client_sync import drained, until
+from tests.support.client_sync import until
 from tests.support.node_proc import NodeProc
 from tests.support.postgres import stored_command_ids
 from tests.support.proxies import HOSTS, ProxyProc, caddy, nginx
 from tests.support.recording_server import RecordingServer
 from tests.support.sigkill_rounds import (
     Writer,
-    burst,
+    bursts_drained,
     check_converged,
     check_everything_once,
     check_survivors,
-    kill_mid_burst,
-    lost_connection,
+    kill_during_bursts,
     read_log,
+    sign_up,
 )
 from warroom.client.session import new_id
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.commands import DeclareIncident
 from warroom.server.app import client_address
-from warroom.users import create_user
 
 
 async def consoles_on(node: NodeProc) -> int:
@@ -62,7 +61,7 @@ async def healthz(proxy: ProxyProc, verify: ssl.SSLContext | bool) -> str:
 async def test_console_behind_the_proxy_resumes_on_the_other_node_when_its_node_is_killed(
     which: str, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tokens = {name: await create_user(pg_url, name) for name in ("alice", "auditor")}
+    tokens = await sign_up(pg_url, ["alice"])
     node_port, node_http_port = free_port(), free_port()
     nodes = [
         NodeProc(pg_url, node_port, tmp_path / f"node{n}.log", host=host, http_port=node_http_port)
@@ -98,18 +97,13 @@ async def test_console_behind_the_proxy_resumes_on_the_other_node_when_its_node_
             def resumed() -> bool:
                 return writer.client.status is ConnectionStatus.CONNECTED
 
-            killed = kill_mid_burst([writer], serving.kill)
-            writes = asyncio.create_task(burst(writer, incident_id, 0))
-            await killed.wait()
-            await lost_connection(writer.client).wait()
-            acked_at_kill = writer.acked()
-            assert set(writer.submitted) - acked_at_kill, "the kill caught no write in flight"
-            check_survivors(await stored_command_ids(pg_url, incident_id), acked_at_kill, 0)
+            kill = await kill_during_bursts([writer], serving.kill, incident_id, 0)
+            assert kill.in_flight, "the kill caught no write in flight"
+            check_survivors(await stored_command_ids(pg_url, incident_id), kill.acked, 0)
 
             await until(writer.client, resumed, timeout=30, what="resumed through the proxy")
             assert writer.client.url == proxy.url
-            await writes
-            await drained(writer.client).wait()
+            await bursts_drained(kill, [writer])
             assert await consoles_on(other) == 1
 
             events = await read_log(tokens["auditor"], proxy.url, incident_id)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.support.client_sync import seq_reached, until
+from tests.support.sequencers import close_hubs, two_hubs
 from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import CommandRefused, WarroomClient, new_id
 from warroom.domain.checklist import ItemState
@@ -24,10 +25,6 @@ from warroom.domain.errors import ErrorCode
 from warroom.domain.events import ChecklistItemAdded, ChecklistItemChanged, EntryAdded, Event
 from warroom.domain.timeline import EntryKind
 from warroom.node import WarroomNode, start_node
-from warroom.server.auth import Authenticator
-from warroom.server.hub import Hub
-from warroom.store.postgres import PostgresStore
-from warroom.store.url import parse_postgres_url
 from warroom.users import create_user
 
 WRITES_PER_CONSOLE = 10
@@ -103,23 +100,12 @@ async def test_a_node_with_an_out_of_date_copy_catches_up_and_decides_again_with
     """Two sequencers on one database and no fan-out between them: the second one's copy is
     out of date, its append is refused, and it reads what it missed and numbers its event
     after it."""
-    url = parse_postgres_url(pg_url)
-    stores = [await PostgresStore.open(url), await PostgresStore.open(url)]
-    hubs: list[Hub] = []
-    tasks: list[asyncio.Task[None]] = []
+    async with await start_node(pg_url, TEST_SETTINGS) as node:
+        client = await _client(node, tokens["alice"])
+        incident = await _declare(client)
+        await client.close()
+    stores, (first, second), tasks = await two_hubs(pg_url)
     try:
-        async with await start_node(pg_url, TEST_SETTINGS) as node:
-            client = await _client(node, tokens["alice"])
-            incident = await _declare(client)
-            await client.close()
-        for store in stores:
-            auth = Authenticator(store)
-            await auth.refresh()
-            hub = Hub(store, auth)
-            await hub.load()
-            hubs.append(hub)
-            tasks.append(asyncio.create_task(hub.run()))
-        first, second = hubs
         entry = EntryAdded(kind=EntryKind.NOTE, text="from the first")
         assert await first.record(incident, entry) == 2
         stale = second.incident_state(incident)
@@ -141,11 +127,7 @@ async def test_a_node_with_an_out_of_date_copy_catches_up_and_decides_again_with
         assert state is not None
         assert next(i.state for i in state.checklist if i.id == 99) is ItemState.DONE
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for store in stores:
-            await store.close()
+        await close_hubs(stores, tasks)
 
 
 async def test_two_nodes_racing_on_one_checklist_item_one_wins_the_other_gets_a_conflict(

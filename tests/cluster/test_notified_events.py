@@ -4,13 +4,13 @@ periodic check repairs a lost notification by a few index probes."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from tests.support.client_sync import until
+from tests.support.sequencers import close_hubs, two_hubs
 from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.domain.commands import AddEntry, DeclareIncident
@@ -18,10 +18,7 @@ from warroom.domain.events import EntryAdded
 from warroom.domain.limits import MAX_ENTRY_TEXT
 from warroom.domain.timeline import EntryKind
 from warroom.node import WarroomNode, start_node
-from warroom.server.auth import Authenticator
-from warroom.server.hub import Hub
 from warroom.store.postgres import CHANGES_CHANNEL, PostgresStore
-from warroom.store.url import parse_postgres_url
 from warroom.users import create_user
 
 
@@ -98,31 +95,6 @@ async def test_events_too_large_for_a_notification_are_read_back_from_the_table(
     assert read_backs == [incident]
 
 
-async def _two_hubs(pg_url: str) -> tuple[list[PostgresStore], list[Hub], list[asyncio.Task[None]]]:
-    """Two sequencers on one database and no fan-out between them: what the second hears of
-    the first is only what a test hands it."""
-    url = parse_postgres_url(pg_url)
-    stores = [await PostgresStore.open(url), await PostgresStore.open(url)]
-    hubs: list[Hub] = []
-    tasks: list[asyncio.Task[None]] = []
-    for store in stores:
-        auth = Authenticator(store)
-        await auth.refresh()
-        hub = Hub(store, auth)
-        await hub.load()
-        hubs.append(hub)
-        tasks.append(asyncio.create_task(hub.run()))
-    return stores, hubs, tasks
-
-
-async def _closing(stores: list[PostgresStore], tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    for store in stores:
-        await store.close()
-
-
 async def _declared(pg_url: str, token: str, count: int) -> list[int]:
     """Declares `count` incidents on a node of their own; returns their ids."""
     async with await start_node(pg_url, TEST_SETTINGS) as node:
@@ -147,7 +119,7 @@ async def test_carried_events_after_a_gap_are_not_applied_the_gap_is_read_back(
     pg_url: str, token: str
 ) -> None:
     incident, barrier = await _declared(pg_url, token, 2)
-    stores, (first, second), tasks = await _two_hubs(pg_url)
+    stores, (first, second), tasks = await two_hubs(pg_url)
     try:
         assert await first.record(incident, _note("one")) == 2
         assert await first.record(incident, _note("two")) == 3
@@ -171,14 +143,14 @@ async def test_carried_events_after_a_gap_are_not_applied_the_gap_is_read_back(
         assert state is not None
         assert [e.text for e in state.timeline][-1] == "three"
     finally:
-        await _closing(stores, tasks)
+        await close_hubs(stores, tasks)
 
 
 async def test_the_periodic_check_repairs_lost_notifications_and_finds_new_incidents(
     pg_url: str, token: str
 ) -> None:
     incident, barrier = await _declared(pg_url, token, 2)
-    stores, (first, second), tasks = await _two_hubs(pg_url)
+    stores, (first, second), tasks = await two_hubs(pg_url)
     try:
         assert await first.record(incident, _note("missed")) == 2
         (later,) = await _declared(pg_url, token, 1)
@@ -191,7 +163,7 @@ async def test_the_periodic_check_repairs_lost_notifications_and_finds_new_incid
         assert later in {s.id for s in second.summaries}
         assert second.incident_state(later) is not None
     finally:
-        await _closing(stores, tasks)
+        await close_hubs(stores, tasks)
 
 
 async def test_a_malformed_notification_changes_nothing_and_the_node_keeps_following(

@@ -18,26 +18,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.core.serverproc import free_port
-from tests.support.client_sync import drained, until
-from tests.support.node_proc import NodeProc
+from tests.support.client_sync import until
+from tests.support.node_proc import nodes_on
 from tests.support.postgres import stored_command_ids
 from tests.support.sigkill_rounds import (
     Writer,
-    acked_by_all,
-    burst,
+    bursts_drained,
     check_converged,
     check_everything_once,
     check_survivors,
-    kill_mid_burst,
-    lost_connection,
+    kill_during_bursts,
     read_log,
+    sign_up,
+    staffed_incident,
 )
-from warroom.client.session import WarroomClient, new_id
+from warroom.client.session import WarroomClient
 from warroom.client.updates import ConnectionStatus
-from warroom.domain.commands import AssignRole, DeclareIncident
-from warroom.domain.roles import Role
-from warroom.users import create_user
 
 ROUNDS = 6
 WRITERS = ("alice", "bob", "carol")
@@ -51,8 +47,8 @@ async def test_sigkill_the_serving_node_mid_burst_clients_fail_over_and_lose_not
     pg_url: str, tmp_path: Path
 ) -> None:
     tmp = tmp_path
-    tokens = {name: await create_user(pg_url, name) for name in (*WRITERS, "auditor")}
-    nodes = [NodeProc(pg_url, free_port(), tmp / f"node{n}.log") for n in range(2)]
+    tokens = await sign_up(pg_url, WRITERS)
+    nodes = nodes_on(pg_url, tmp, 2)
     addresses = ",".join(node.url for node in nodes)
     await nodes[0].start()
     writers = {
@@ -65,32 +61,17 @@ async def test_sigkill_the_serving_node_mid_burst_clients_fail_over_and_lose_not
         async with asyncio.timeout(120):  # a bound for a hang, not a speed target
             for w in writers.values():
                 await w.client.start()
-            alice = writers["alice"].client
-            declared = await alice.execute(DeclareIncident(id=new_id(), title="DB", severity=1))
-            incident_id = declared.incident_id
-            for name, role in (("bob", Role.TL), ("carol", Role.SCRIBE)):
-                await alice.execute(
-                    AssignRole(id=new_id(), incident_id=incident_id, role=role, user=name)
-                )
-            for w in writers.values():
-                await w.client.follow(incident_id)
+            incident_id = await staffed_incident(writers["alice"].client, writers.values())
 
             for round_ in range(ROUNDS):
                 serving, standby = nodes[round_ % 2], nodes[(round_ + 1) % 2]
                 assert all(w.client.url == serving.url for w in writers.values())
-                killed = kill_mid_burst(list(writers.values()), serving.kill)
-                tasks = [
-                    asyncio.create_task(burst(w, incident_id, round_)) for w in writers.values()
-                ]
-                await killed.wait()
-                killed_at = time.monotonic()
-                for w in writers.values():
-                    await lost_connection(w.client).wait()
-                acked_at_kill = acked_by_all(writers.values())
-                submitted = {cid for w in writers.values() for cid in w.submitted}
-                in_flight_at_kills += len(submitted - acked_at_kill)
+                kill = await kill_during_bursts(
+                    list(writers.values()), serving.kill, incident_id, round_
+                )
+                in_flight_at_kills += len(kill.in_flight)
                 rows = await stored_command_ids(pg_url, incident_id)
-                check_survivors(rows, acked_at_kill, round_)
+                check_survivors(rows, kill.acked, round_)
 
                 await standby.start()
                 for w in writers.values():
@@ -100,11 +81,9 @@ async def test_sigkill_the_serving_node_mid_burst_clients_fail_over_and_lose_not
                         timeout=30,
                         what=f"{w.name} on the other node",
                     )
-                failover_seconds.append(time.monotonic() - killed_at)
+                failover_seconds.append(time.monotonic() - kill.at)
 
-                await asyncio.gather(*tasks)
-                for w in writers.values():
-                    await drained(w.client).wait()
+                await bursts_drained(kill, writers.values())
                 events = await read_log(tokens["auditor"], standby.url, incident_id)
                 check_everything_once(events, writers.values(), round_)
                 assert all(w.client.url == standby.url for w in writers.values())

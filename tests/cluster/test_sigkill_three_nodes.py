@@ -24,26 +24,22 @@ import statistics
 import time
 from pathlib import Path
 
-from tests.core.serverproc import free_port
-from tests.support.client_sync import client_reached, drained, seq_reached
-from tests.support.node_proc import NodeProc
+from tests.support.client_sync import client_reached, seq_reached
+from tests.support.node_proc import NodeProc, nodes_on
 from tests.support.postgres import stored_command_ids
 from tests.support.sigkill_rounds import (
     Writer,
-    acked_by_all,
-    burst,
+    bursts_drained,
     check_converged,
     check_everything_once,
     check_survivors,
-    kill_mid_burst,
-    lost_connection,
+    kill_during_bursts,
     read_log,
+    sign_up,
+    staffed_incident,
 )
-from warroom.client.session import WarroomClient, new_id
+from warroom.client.session import WarroomClient
 from warroom.client.updates import ConnectionStatus
-from warroom.domain.commands import AssignRole, DeclareIncident
-from warroom.domain.roles import Role
-from warroom.users import create_user
 
 ROUNDS = 20
 NODES = 3
@@ -107,8 +103,8 @@ class Cluster:
 async def test_sigkill_one_of_three_running_nodes_twenty_rounds_consoles_converge_losing_nothing(
     pg_url: str, tmp_path: Path
 ) -> None:
-    tokens = {name: await create_user(pg_url, name) for name in (*USERS, "auditor")}
-    nodes = [NodeProc(pg_url, free_port(), tmp_path / f"node{n}.log") for n in range(NODES)]
+    tokens = await sign_up(pg_url, USERS)
+    nodes = nodes_on(pg_url, tmp_path, NODES)
     await asyncio.gather(*(node.start() for node in nodes))
     writers = []
     for n in range(CONSOLES):
@@ -123,15 +119,7 @@ async def test_sigkill_one_of_three_running_nodes_twenty_rounds_consoles_converg
             for w in writers:
                 await w.client.start()
             assert {w.client.url for w in writers} == {node.url for node in nodes}
-            alice = writers[0].client
-            declared = await alice.execute(DeclareIncident(id=new_id(), title="DB", severity=1))
-            incident_id = declared.incident_id
-            for name, role in (("bob", Role.TL), ("carol", Role.SCRIBE)):
-                await alice.execute(
-                    AssignRole(id=new_id(), incident_id=incident_id, role=role, user=name)
-                )
-            for w in writers:
-                await w.client.follow(incident_id)
+            incident_id = await staffed_incident(writers[0].client, writers)
 
             for round_ in range(ROUNDS):
                 # A kill must leave a node up for its consoles: wait for a restart if needed.
@@ -146,28 +134,19 @@ async def test_sigkill_one_of_three_running_nodes_twenty_rounds_consoles_converg
                     if node in up and cluster.on(node)
                 )
                 moving = cluster.on(victim)
-                killed = kill_mid_burst(writers, victim.kill)
-                tasks = [
-                    asyncio.create_task(burst(w, incident_id, round_, WRITES_EACH)) for w in writers
-                ]
-                await killed.wait()
-                killed_at = time.monotonic()
-                for w in moving:
-                    await lost_connection(w.client).wait()
-                acked_at_kill = acked_by_all(writers)
-                submitted = {cid for w in writers for cid in w.submitted}
-                in_flight_at_kills += len(submitted - acked_at_kill)
+                kill = await kill_during_bursts(
+                    writers, victim.kill, incident_id, round_, writes=WRITES_EACH, cut_off=moving
+                )
+                in_flight_at_kills += len(kill.in_flight)
                 rows = await stored_command_ids(pg_url, incident_id)
-                check_survivors(rows, acked_at_kill, round_)
+                check_survivors(rows, kill.acked, round_)
 
                 for w in moving:
                     await elsewhere(w.client, victim.url).wait()
-                failovers.append(time.monotonic() - killed_at)
+                failovers.append(time.monotonic() - kill.at)
                 cluster.restart_in_background(victim)
 
-                await asyncio.gather(*tasks)
-                for w in writers:
-                    await drained(w.client).wait()
+                await bursts_drained(kill, writers)
                 # Everything is committed now; the node read from has it all once its own
                 # consoles have seen the last seq in the database (the fan-out is asynchronous).
                 last = len(await stored_command_ids(pg_url, incident_id))

@@ -11,64 +11,11 @@ alert's item in the database.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
-
-from tests.support.settings import TEST_SETTINGS
-from warroom.config import ServerConfig
-from warroom.node import WarroomNode, start_node
-from warroom.server.http_endpoints import WEBHOOK_PATH, HttpSettings
+from tests.support.triage_nodes import deliver, notification, two_nodes
+from warroom.node import WarroomNode
 
 ROUNDS = 5
-TOKEN = "webhook-secret-for-the-cluster-tests"
-
-
-def notification(fingerprint: str, name: str) -> dict[str, Any]:
-    """Alertmanager's webhook notification (version 4) of one alert that started firing."""
-    started = datetime.now(UTC) - timedelta(minutes=1)
-    return {
-        "version": "4",
-        "groupKey": f'{{}}:{{alertname="{name}"}}',
-        "status": "firing",
-        "receiver": "warroom",
-        "alerts": [
-            {
-                "status": "firing",
-                "labels": {"alertname": name, "severity": "critical"},
-                "annotations": {"summary": f"{name} on {fingerprint}"},
-                "startsAt": started.isoformat(),
-                "endsAt": "0001-01-01T00:00:00Z",
-                "fingerprint": fingerprint,
-            }
-        ],
-    }
-
-
-@asynccontextmanager
-async def two_nodes(pg_url: str) -> AsyncIterator[tuple[WarroomNode, WarroomNode]]:
-    config = ServerConfig.model_validate({"alertmanager": {"webhook_token": TOKEN}})
-    a = await start_node(pg_url, TEST_SETTINGS, config=config, http=HttpSettings(port=0))
-    try:
-        b = await start_node(pg_url, TEST_SETTINGS, config=config, http=HttpSettings(port=0))
-        try:
-            yield a, b
-        finally:
-            await b.close()
-    finally:
-        await a.close()
-
-
-async def deliver(node: WarroomNode, body: dict[str, Any]) -> None:
-    assert node.http is not None
-    async with httpx.AsyncClient(base_url=node.http.url, timeout=10) as http:
-        reply = await http.post(
-            WEBHOOK_PATH, json=body, headers={"Authorization": f"Bearer {TOKEN}"}
-        )
-    assert reply.status_code == 200, reply.text
 
 
 def fingerprints(node: WarroomNode) -> dict[int, set[str]]:

@@ -7,11 +7,9 @@ exports it as a child process, and the status page and the console's time format
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import stat
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from tests.support.cli import warroom
 from warroom.domain.checklist import ItemState
 from warroom.domain.communications import PublicState
 from warroom.domain.events import (
@@ -137,20 +136,6 @@ async def extreme_db(tmp_path: Path) -> Path:
     return db
 
 
-async def _warroom(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "warroom",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 def _times(value: object) -> Iterator[datetime]:
     """Every datetime anywhere inside a model, list or dict."""
     if isinstance(value, datetime):
@@ -171,17 +156,15 @@ async def test_a_database_with_extreme_times_opens_exports_and_renders(
 ) -> None:
     token = await create_user(extreme_db, "alice")
     async with await start_node(extreme_db, SETTINGS) as server:
-        client = ["--server", server.url, "--token", token]
-        code, out, err = await _warroom(*client, "incidents")
-        assert (code, err) == (0, "")
-        assert [line.split("\t")[0] for line in out.splitlines()] == ["1", "2"]
+        listed = await warroom("incidents", server=server, token=token)
+        assert (listed.code, listed.err) == (0, "")
+        assert [line.split("\t")[0] for line in listed.out.splitlines()] == ["1", "2"]
         for incident in ("1", "2"):
             for fmt in ("json", "markdown", "html"):
                 target = tmp_path / f"{incident}.{fmt}"
-                code, _, err = await _warroom(
-                    *client, "export", incident, "--format", fmt, "-o", str(target)
-                )
-                assert (code, err) == (0, ""), f"export {incident} as {fmt}"
+                args = ("export", incident, "--format", fmt, "-o", str(target))
+                exported = await warroom(*args, server=server, token=token)
+                assert (exported.code, exported.err) == (0, ""), f"export {incident} as {fmt}"
             events = json.loads((tmp_path / f"{incident}.json").read_text())["events"]
             assert len(events) > 15
             markdown = (tmp_path / f"{incident}.markdown").read_text()
@@ -276,10 +259,9 @@ async def test_export_to_a_file_is_readable_by_its_owner_only(
     existing.chmod(0o644)
     async with await start_node(extreme_db, SETTINGS) as server:
         for target in (tmp_path / "new.md", existing):
-            code, _, err = await _warroom(
-                "--server", server.url, "--token", token, "export", "1", "--format", "markdown",
-                "-o", str(target),
-            )  # fmt: skip
-            assert (code, err) == (0, "")
+            exported = await warroom(
+                "export", "1", "--format", "markdown", "-o", str(target), server=server, token=token
+            )
+            assert (exported.code, exported.err) == (0, "")
             assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
             assert target.read_text().startswith("# Post-mortem: Extreme 1")

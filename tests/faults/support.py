@@ -12,13 +12,13 @@ import re
 import socket
 import sqlite3
 import struct
-import subprocess
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.support import processes
 from tests.support.node_forker import ForkedNode, NodeForker
 
 
@@ -79,16 +79,10 @@ class ServerProc:
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, exactly like a host losing power."""
         assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(timeout=20)
+        processes.kill_now(self.proc)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        processes.stop(self.proc)
 
 
 class ServerProcess(Protocol):
@@ -251,7 +245,8 @@ async def raw_upgraded_socket(port: int, token: str) -> tuple[asyncio.StreamRead
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(handshake_request(port, token))
     await writer.drain()
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    async with asyncio.timeout(10):
+        head = await reader.readuntil(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 101"), head
     return reader, writer
 

@@ -13,24 +13,20 @@ from pathlib import Path
 
 from tests.core.serverproc import free_port
 from tests.faults.support import ServerProc, read_command_ids
-from tests.support.client_sync import drained
 from tests.support.sigkill_rounds import (
     Writer,
     acked_by_all,
-    burst,
+    bursts_drained,
     check_converged,
     check_everything_once,
     check_log,
     check_survivors,
-    kill_mid_burst,
-    lost_connection,
+    kill_during_bursts,
     read_log,
+    sign_up,
+    staffed_incident,
 )
 from warroom.client.outbox import Outbox
-from warroom.client.session import new_id
-from warroom.domain.commands import AssignRole, DeclareIncident
-from warroom.domain.roles import Role
-from warroom.users import create_user
 
 ROUNDS = 20
 WRITERS = ("alice", "bob", "carol")
@@ -40,7 +36,7 @@ async def test_sigkill_twenty_rounds_during_bursts_loses_and_repeats_nothing(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "crash.db"
-    tokens = {name: await create_user(db, name) for name in (*WRITERS, "auditor")}
+    tokens = await sign_up(db, WRITERS)
     server = ServerProc(db, free_port(), tmp_path / "server.log")
     await server.start()
     writers = {
@@ -55,40 +51,23 @@ async def test_sigkill_twenty_rounds_during_bursts_loses_and_repeats_nothing(
         async with asyncio.timeout(280):
             for w in writers.values():
                 await w.client.start()
-            alice = writers["alice"].client
-            declared = await alice.execute(DeclareIncident(id=new_id(), title="DB", severity=1))
-            incident_id = declared.incident_id
-            for name, role in (("bob", Role.TL), ("carol", Role.SCRIBE)):
-                await alice.execute(
-                    AssignRole(id=new_id(), incident_id=incident_id, role=role, user=name)
-                )
-            for w in writers.values():
-                await w.client.follow(incident_id)
+            incident_id = await staffed_incident(writers["alice"].client, writers.values())
 
             for round_ in range(ROUNDS):
-                killed = kill_mid_burst(list(writers.values()), server.kill)
-                tasks = {
-                    name: asyncio.create_task(burst(w, incident_id, round_))
-                    for name, w in writers.items()
-                }
-                await killed.wait()
-                # Let every client read what the dead server had already sent (acks committed
-                # before the kill), up to the end of its connection.
-                for w in writers.values():
-                    await lost_connection(w.client).wait()
-                acked_at_kill = acked_by_all(writers.values())
-                unacked = {cid for w in writers.values() for cid in w.submitted} - acked_at_kill
-                unacked_at_kills += len(unacked)
+                kill = await kill_during_bursts(
+                    list(writers.values()), server.kill, incident_id, round_
+                )
+                unacked_at_kills += len(kill.in_flight)
 
                 # What survived on disk, read straight from the file while the server is down.
-                survived = check_survivors(read_command_ids(db, incident_id), acked_at_kill, round_)
-                committed_but_unacked += len(unacked & survived)
+                survived = check_survivors(read_command_ids(db, incident_id), kill.acked, round_)
+                committed_but_unacked += len(kill.in_flight & survived)
 
                 # Every 3rd round one console (each in turn) crashes too: its outbox must hold
                 # everything it had not seen acknowledged.
                 victim = writers[WRITERS[round_ // 3 % 3]] if round_ % 3 == 1 else None
                 if victim is not None:
-                    tasks.pop(victim.name).cancel()
+                    kill.bursts.pop(victim.name).cancel()
                     await victim.client.close()
                     kept = {f["id"] for f in Outbox(victim.outbox_path).pending}
                     victim_unacked = set(victim.submitted) - victim.acked()
@@ -109,9 +88,7 @@ async def test_sigkill_twenty_rounds_during_bursts_loses_and_repeats_nothing(
                 assert acked_before_restart <= set(early)
 
                 # The clients reconnect by themselves and drain what they kept.
-                await asyncio.gather(*tasks.values())
-                for w in writers.values():
-                    await drained(w.client).wait()
+                await bursts_drained(kill, writers.values())
                 events = await read_log(tokens["auditor"], server.url, incident_id)
                 check_everything_once(events, writers.values(), round_)
                 for w in writers.values():

@@ -80,7 +80,11 @@ async def test_a_damaged_snapshot_never_reaches_the_clients_log(
     """The client logs why it skipped a frame, never the frame: it can be megabytes, or hostile."""
     expected = replay(EVENTS)
     await written(db_path, EVENTS, [StoredSnapshot(1, EVENTS[-1].seq, expected.model_dump_json())])
-    hostile = json.dumps(["\x1b[2J\x1b]0;owned\x07" + "A" * 100_000])
+    # Damaged deep inside: it names the incident at its seq, so the server sends it unvalidated
+    # (a damaged outside is rebuilt from the events: test_damaged_closed_snapshots.py).
+    title = "\x1b[2J\x1b]0;owned\x07" + "A" * 100_000
+    framed = {"incident": {"id": 1, "title": title}, "seq": EVENTS[-1].seq, "x": 1}
+    hostile = json.dumps(framed, separators=(",", ":"))  # compact, as the server writes
     with sqlite3.connect(db_path) as db:
         db.execute("UPDATE snapshots SET state = ?", (hostile,))
     token = await create_user(db_path, "alice")

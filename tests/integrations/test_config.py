@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import warroom
 from warroom.config import ConfigError, load_config
 from warroom.domain.links import ServiceLinks, links_for
 from warroom.domain.severity import Severity
@@ -166,23 +165,11 @@ def test_a_missing_config_file_is_named(tmp_path: Path) -> None:
 async def test_a_config_mistake_stops_the_server_at_start(tmp_path: Path) -> None:
     path = tmp_path / "server.toml"
     path.write_text("[alertmanager]\nurl = 'not a url'\n")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "warroom",
-        "serve",
-        "--port",
-        "0",
-        "--db",
-        str(tmp_path / "w.db"),
-        "--config",
-        str(path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    result = await warroom(
+        "serve", "--port", "0", "--db", str(tmp_path / "w.db"), "--config", str(path)
     )
-    _, err = await proc.communicate()
-    assert proc.returncode == 1
-    assert err.decode() == (
+    assert result.code == 1
+    assert result.err == (
         f"warroom: {path}: alertmanager.url: Value error, 'not a url' is not an http(s) URL "
         "with a host, e.g. https://host:9090\n"
     )

@@ -102,6 +102,17 @@ async def declare(client: WarroomClient, severity: int) -> int:
     return ack.incident_id
 
 
+async def declared(
+    wired: tuple[WarroomNode, WarroomClient], severity: int
+) -> tuple[WarroomNode, WarroomClient, int]:
+    """`declare` on the wired node, then wait until the client has seen all the declaration set
+    off (pages, notifications, their notes on the timeline)."""
+    server, client = wired
+    incident = await declare(client, severity)
+    await caught_up(client, server, incident)
+    return server, client, incident
+
+
 async def set_phase(
     client: WarroomClient, server: WarroomNode, incident: int, phase: Phase, expected: Phase
 ) -> None:
@@ -129,9 +140,7 @@ async def set_severity(
 async def test_sev1_pages_on_call_with_channel_and_call_link(
     wired: tuple[WarroomNode, WarroomClient], pagerduty: RecordingServer
 ) -> None:
-    server, client = wired
-    incident = await declare(client, 1)
-    await caught_up(client, server, incident)
+    _, client, incident = await declared(wired, 1)
     [page] = pagerduty.requests
     body = page.json()
     assert_events_v2(body)
@@ -151,9 +160,7 @@ async def test_sev3_notifies_the_owning_team_instead_of_paging(
     pagerduty: RecordingServer,
     slack_team: RecordingServer,
 ) -> None:
-    server, client = wired
-    incident = await declare(client, 3)
-    await caught_up(client, server, incident)
+    _, client, incident = await declared(wired, 3)
     assert pagerduty.requests == []
     [message] = slack_team.requests
     assert "Payments &lt;down&gt;" in message.json()["text"]
@@ -165,16 +172,8 @@ async def test_escalation_pages_and_resolution_resolves_the_page(
 ) -> None:
     server, client = wired
     incident = await declare(client, 3)
-    await client.execute(
-        SetSeverity(
-            id=new_id(), incident_id=incident, severity=Severity.SEV2, expected=3, reason="r"
-        )
-    )
-    await caught_up(client, server, incident)
-    await client.execute(
-        SetPhase(id=new_id(), incident_id=incident, phase=Phase.RESOLVED, expected=Phase.DECLARED)
-    )
-    await caught_up(client, server, incident)
+    await set_severity(client, server, incident, 2, 3)
+    await set_phase(client, server, incident, Phase.RESOLVED, Phase.DECLARED)
     actions = [r.json()["event_action"] for r in pagerduty.requests]
     assert actions == ["trigger", "resolve"]
     dedup = {r.json()["dedup_key"] for r in pagerduty.requests}
@@ -220,9 +219,7 @@ async def test_internal_update_goes_to_incidents_channel(
 async def test_the_page_is_acknowledged_when_the_phase_leaves_declared(
     wired: tuple[WarroomNode, WarroomClient], pagerduty: RecordingServer
 ) -> None:
-    server, client = wired
-    incident = await declare(client, 1)
-    await caught_up(client, server, incident)
+    server, client, incident = await declared(wired, 1)
     await set_phase(client, server, incident, Phase.INVESTIGATING, Phase.DECLARED)
     await set_phase(client, server, incident, Phase.MITIGATING, Phase.INVESTIGATING)
     await set_phase(client, server, incident, Phase.RESOLVED, Phase.MITIGATING)
@@ -241,9 +238,7 @@ async def test_the_page_is_acknowledged_when_the_phase_leaves_declared(
 async def test_an_unpaged_incident_is_not_acknowledged(
     wired: tuple[WarroomNode, WarroomClient], pagerduty: RecordingServer
 ) -> None:
-    server, client = wired
-    incident = await declare(client, 3)
-    await caught_up(client, server, incident)
+    server, client, incident = await declared(wired, 3)
     await set_phase(client, server, incident, Phase.INVESTIGATING, Phase.DECLARED)
     # Escalated into paging while already being worked: on-call is paged, not pre-acknowledged.
     await set_severity(client, server, incident, 2, 3)
@@ -254,9 +249,7 @@ async def test_an_unpaged_incident_is_not_acknowledged(
 async def test_sev2_to_sev1_retriggers_the_alert_as_critical_and_says_so(
     wired: tuple[WarroomNode, WarroomClient], pagerduty: RecordingServer
 ) -> None:
-    server, client = wired
-    incident = await declare(client, 2)
-    await caught_up(client, server, incident)
+    server, client, incident = await declared(wired, 2)
     await set_severity(client, server, incident, 1, 2)
 
     first, second = (r.json() for r in pagerduty.requests)

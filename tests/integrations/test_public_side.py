@@ -14,14 +14,11 @@ import httpx
 import pytest
 
 from tests.support.client_sync import caught_up, until
+from tests.support.public_room import ic_and_cl, publishing
 from tests.support.recording_server import RecordedRequest, RecordingServer, Reply
-from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import CommandRefused, WarroomClient, new_id
-from warroom.config import ServerConfig
 from warroom.domain.commands import (
     ApproveExternalUpdate,
-    AssignRole,
-    DeclareIncident,
     DraftExternalUpdate,
     RejectExternalUpdate,
     SetPhase,
@@ -30,8 +27,7 @@ from warroom.domain.communications import DraftStatus, ExternalUpdate, PublicSta
 from warroom.domain.errors import ErrorCode
 from warroom.domain.events import SERVER_ACTOR
 from warroom.domain.phase import Phase
-from warroom.node import WarroomNode, start_node
-from warroom.users import create_user
+from warroom.node import WarroomNode
 
 INTERNAL_TITLE = "Checkout 5xx error rate above 5% <!channel> & co"
 """Written by responders for responders; it must never be published."""
@@ -121,31 +117,9 @@ def statuspage() -> Iterator[RecordingServer]:
 @pytest.fixture
 async def room(db_path: Path, tmp_path: Path, statuspage: RecordingServer) -> AsyncIterator[Room]:
     folder = tmp_path / "public"
-    config = ServerConfig.model_validate(
-        {
-            "status_page": {"folder": str(folder)},
-            "statuspage": {
-                "api_url": f"{statuspage.url}/v1",
-                "page_id": "page1",
-                "api_key": "k3y",
-                "component_ids": COMPONENT_IDS,
-                "retry": {"max_attempts": 2, "initial_delay": 0},
-            },
-        }
-    )
-    ic_token = await create_user(db_path, "alice")
-    cl_token = await create_user(db_path, "dana")
-    async with await start_node(db_path, TEST_SETTINGS, config=config) as server:
-        ic, cl = WarroomClient(server.url, ic_token), WarroomClient(server.url, cl_token)
-        await ic.start()
-        await cl.start()
-        declared = DeclareIncident(id=new_id(), title=INTERNAL_TITLE, severity=1)
-        incident = (await ic.execute(declared)).incident_id
-        await ic.execute(AssignRole(id=new_id(), incident_id=incident, role="cl", user="dana"))
-        await ic.follow(incident)
+    config = publishing(folder, statuspage.url, component_ids=COMPONENT_IDS)
+    async with ic_and_cl(db_path, config, INTERNAL_TITLE) as (server, ic, cl, incident):
         yield Room(server, ic, cl, incident, folder)
-        await ic.close()
-        await cl.close()
 
 
 def assert_never_published(room: Room, statuspage: RecordingServer, *documents: str) -> None:

@@ -10,20 +10,16 @@ import httpx
 import pytest
 
 from tests.support.client_sync import caught_up
+from tests.support.public_room import ic_and_cl, publishing
 from tests.support.recording_server import RecordingServer, Reply
-from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import CommandRefused, WarroomClient, new_id
-from warroom.config import ServerConfig
 from warroom.domain.commands import (
     ApproveExternalUpdate,
-    AssignRole,
-    DeclareIncident,
     DraftExternalUpdate,
     RejectExternalUpdate,
 )
 from warroom.domain.errors import ErrorCode
-from warroom.node import WarroomNode, start_node
-from warroom.users import create_user
+from warroom.node import WarroomNode
 
 
 @pytest.fixture
@@ -36,33 +32,9 @@ def statuspage() -> Iterator[RecordingServer]:
 async def room(
     db_path: Path, tmp_path: Path, statuspage: RecordingServer
 ) -> AsyncIterator[tuple[WarroomNode, WarroomClient, WarroomClient, int]]:
-    config = ServerConfig.model_validate(
-        {
-            "status_page": {"folder": str(tmp_path / "public")},
-            "statuspage": {
-                "api_url": f"{statuspage.url}/v1",
-                "page_id": "page1",
-                "api_key": "k3y",
-                "retry": {"max_attempts": 2, "initial_delay": 0},
-            },
-        }
-    )
-    ic_token = await create_user(db_path, "alice")
-    cl_token = await create_user(db_path, "dana")
-    async with await start_node(db_path, TEST_SETTINGS, config=config) as server:
-        ic, cl = WarroomClient(server.url, ic_token), WarroomClient(server.url, cl_token)
-        await ic.start()
-        await cl.start()
-        incident = (
-            await ic.execute(
-                DeclareIncident(id=new_id(), title="payments-db primary lost", severity=1)
-            )
-        ).incident_id
-        await ic.execute(AssignRole(id=new_id(), incident_id=incident, role="cl", user="dana"))
-        await ic.follow(incident)
-        yield server, ic, cl, incident
-        await ic.close()
-        await cl.close()
+    config = publishing(tmp_path / "public", statuspage.url)
+    async with ic_and_cl(db_path, config, "payments-db primary lost") as running:
+        yield running
 
 
 async def status_page(server: WarroomNode, path: str = "/status") -> httpx.Response:

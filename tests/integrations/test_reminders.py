@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,3 +72,22 @@ async def test_reminder_is_not_repeated_after_a_server_restart(room: Room, db_pa
         again = Room(restarted, room.client, clock)
         assert await again.tick_at(17) == 0
         assert len(again.reminders(incident)) == 1
+
+
+async def test_the_reminders_end_when_the_node_stops_as_a_commit_wakes_them(
+    db_path: Path,
+) -> None:
+    """A node stopping right after a commit woke the update clock must still stop: its task
+    once took the wake-up and lost the cancellation (`wait_for` on Python 3.11), and the
+    node's shutdown waited for it for ever."""
+    async with await start_node(db_path, TEST_SETTINGS) as node:
+        (task,) = [t for t in node.integrations.background if t.get_name() == "update reminders"]
+        assert not task.done()
+        node.integrations.reminders.on_events_committed([])  # a commit wakes it...
+        task.cancel()  # ...in the same turn of the loop as the shutdown cancels it
+        try:
+            async with asyncio.timeout(10):
+                await asyncio.wait([task])
+        except TimeoutError:
+            pytest.fail("the update clock's task did not end when cancelled")
+        assert task.cancelled()

@@ -4,6 +4,7 @@ Alertmanager says so, webhook deliveries reaching triage, labels carried into th
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -131,13 +132,25 @@ async def alerts_listed(client: WarroomClient, count: int) -> None:
 
 
 async def declare(client: WarroomClient, item: TriageItem) -> int:
-    ack = await client.execute(
-        DeclareIncident(
-            id=new_id(), title=item.title, severity=item.proposed_severity, triage_id=item.id
-        )
+    """Declare an incident from `item` and follow it, failing clearly if either never ends."""
+    command = DeclareIncident(
+        id=new_id(), title=item.title, severity=item.proposed_severity, triage_id=item.id
     )
-    await client.follow(ack.incident_id)
+    async with bounded(f"the ack of declaring from triage item {item.id}"):
+        ack = await client.execute(command)
+    async with bounded(f"the state of incident {ack.incident_id} after following it"):
+        await client.follow(ack.incident_id)
     return ack.incident_id
+
+
+@asynccontextmanager
+async def bounded(what: str) -> AsyncIterator[None]:
+    """Fail with `what` was awaited if the block takes over `WAIT` seconds."""
+    try:
+        async with asyncio.timeout(WAIT):
+            yield
+    except TimeoutError:
+        raise AssertionError(f"timed out after {WAIT:g} s waiting for {what}") from None
 
 
 def soon() -> datetime:

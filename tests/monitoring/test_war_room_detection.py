@@ -4,6 +4,7 @@ makes an incident whose timeline follows the alert, and metrics snapshots are ta
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -48,17 +49,28 @@ def config(alertmanager_url: str, prometheus_url: str, **extra: object) -> Serve
     )
 
 
+@asynccontextmanager
+async def war_room(
+    db_path: Path, user: str, settings: ServerConfig
+) -> AsyncIterator[tuple[WarroomNode, WarroomClient]]:
+    """A node with `settings` and the new user `user`'s console started on it, both closed on
+    leaving."""
+    token = await create_user(db_path, user)
+    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
+        client = WarroomClient(server.url, token)
+        await client.start()
+        try:
+            yield server, client
+        finally:
+            await client.close()
+
+
 @pytest.fixture
 async def room(
     db_path: Path, alertmanager_url: str, prometheus_url: str
 ) -> AsyncIterator[tuple[WarroomNode, WarroomClient]]:
-    token = await create_user(db_path, "oncall")
-    settings = config(alertmanager_url, prometheus_url)
-    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        yield server, client
-        await client.close()
+    async with war_room(db_path, "oncall", config(alertmanager_url, prometheus_url)) as running:
+        yield running
 
 
 def ledger_item(client: WarroomClient) -> TriageItem | None:
@@ -66,10 +78,8 @@ def ledger_item(client: WarroomClient) -> TriageItem | None:
     return next((i for i in items if i.labels.get("service") == SERVICE and i.firing), None)
 
 
-async def test_alert_opens_triage_then_declared_incident_follows_the_alert(
-    room: tuple[WarroomNode, WarroomClient], failing_ledger: SyntheticTraffic
-) -> None:
-    server, client = room
+async def ledger_item_listed(client: WarroomClient) -> TriageItem:
+    """Follow the triage list until the failing ledger's alert is on it; that item."""
     await client.follow_triage()
     await until(
         client,
@@ -79,6 +89,22 @@ async def test_alert_opens_triage_then_declared_incident_follows_the_alert(
     )
     item = ledger_item(client)
     assert item is not None
+    return item
+
+
+async def ledger_incident(client: WarroomClient, title: str, severity: int) -> int:
+    """Declare an incident on the ledger service and follow it; its id."""
+    ack = await client.execute(DeclareIncident(id=new_id(), title=title, severity=severity))
+    await client.follow(ack.incident_id)
+    await client.execute(AddService(id=new_id(), incident_id=ack.incident_id, service=SERVICE))
+    return ack.incident_id
+
+
+async def test_alert_opens_triage_then_declared_incident_follows_the_alert(
+    room: tuple[WarroomNode, WarroomClient], failing_ledger: SyntheticTraffic
+) -> None:
+    server, client = room
+    item = await ledger_item_listed(client)
     assert item.status is TriageStatus.OPEN
     assert item.labels["alertname"] == "HighErrorRate"
     assert item.title == "High error rate on ledger"
@@ -128,20 +154,9 @@ async def test_alert_opens_triage_then_declared_incident_follows_the_alert(
 async def test_dismissed_alert_is_recorded_with_its_reason(
     db_path: Path, alertmanager_url: str, prometheus_url: str, failing_ledger: SyntheticTraffic
 ) -> None:
-    token = await create_user(db_path, "oncall")
     settings = config(alertmanager_url, prometheus_url)
-    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        await client.follow_triage()
-        await until(
-            client,
-            lambda: ledger_item(client) is not None,
-            timeout=ALERT_WAIT,
-            what="a triage item",
-        )
-        item = ledger_item(client)
-        assert item is not None
+    async with war_room(db_path, "oncall", settings) as (_, client):
+        item = await ledger_item_listed(client)
         await client.dismiss_triage(item.id, "load test in staging")
         assert client.triage is not None
         dismissed = next(i for i in client.triage.items if i.id == item.id)
@@ -150,7 +165,6 @@ async def test_dismissed_alert_is_recorded_with_its_reason(
             "oncall",
             "load test in staging",
         )
-        await client.close()
     # Kept across a restart: the item is in the database.
     async with await start_node(db_path, TEST_SETTINGS) as restarted:
         assert restarted.integrations.triage.items[item.id].status is TriageStatus.DISMISSED
@@ -159,19 +173,12 @@ async def test_dismissed_alert_is_recorded_with_its_reason(
 async def test_metrics_snapshot_shows_the_error_rate_and_a_broken_query_alone(
     db_path: Path, alertmanager_url: str, prometheus_url: str, failing_ledger: SyntheticTraffic
 ) -> None:
-    token = await create_user(db_path, "tl")
     broken = {
         "signals": {"broken": {"title": "Broken", "template": "sum(rate(oops[", "unit": "none"}}
     }
     settings = config(alertmanager_url, prometheus_url, **broken)
-    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
-        incident = (
-            await client.execute(DeclareIncident(id=new_id(), title="Ledger errors", severity=2))
-        ).incident_id
-        await client.follow(incident)
-        await client.execute(AddService(id=new_id(), incident_id=incident, service=SERVICE))
+    async with war_room(db_path, "tl", settings) as (server, client):
+        incident = await ledger_incident(client, "Ledger errors", 2)
 
         def error_rate() -> float | None:
             snapshot = client.metrics.get(incident)
@@ -192,17 +199,12 @@ async def test_metrics_snapshot_shows_the_error_rate_and_a_broken_query_alone(
         assert pinned.kind is EntryKind.METRICS
         assert "Error rate" in pinned.text
         assert pinned.author == "tl"
-        await client.close()
 
 
 async def test_war_room_keeps_working_when_prometheus_and_alertmanager_are_down(
     db_path: Path, unused_url: str
 ) -> None:
-    token = await create_user(db_path, "ic")
-    settings = config(unused_url, unused_url)
-    async with await start_node(db_path, TEST_SETTINGS, config=settings) as server:
-        client = WarroomClient(server.url, token)
-        await client.start()
+    async with war_room(db_path, "ic", config(unused_url, unused_url)) as (server, client):
         await client.follow_triage()
         await until(
             client,
@@ -212,15 +214,10 @@ async def test_war_room_keeps_working_when_prometheus_and_alertmanager_are_down(
         )
         assert client.triage is not None
         assert client.triage.source.error
-        incident = (
-            await client.execute(DeclareIncident(id=new_id(), title="Blind", severity=1))
-        ).incident_id
-        await client.follow(incident)
-        await client.execute(AddService(id=new_id(), incident_id=incident, service=SERVICE))
+        incident = await ledger_incident(client, "Blind", 1)
         report = await client.get_metrics(incident)
         assert report.snapshot is not None
         assert all(r.error for r in report.snapshot.readings)
         ack = await client.execute(AddEntry(id=new_id(), incident_id=incident, text="still here"))
         assert ack.seq > 0
-        await client.close()
         assert server.hub.incident_state(incident) is not None

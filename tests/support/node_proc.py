@@ -8,10 +8,11 @@ most of a node's start importing.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
+from tests.core.serverproc import free_port
 from tests.faults.support import wait_healthy
+from tests.support import processes
 from tests.support.node_forker import ForkedNode, NodeForker
 
 
@@ -58,13 +59,13 @@ class NodeProc:
         """SIGKILL: no shutdown code runs; the kernel closes its sockets, so PostgreSQL ends its
         sessions (and releases their advisory locks) at once."""
         assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(timeout=20)
+        processes.kill_now(self.proc)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        processes.stop(self.proc)
+
+
+def nodes_on(db_url: str, log_dir: Path, count: int) -> list[NodeProc]:
+    """`count` nodes of one cluster on the database, not started yet: on 127.0.0.1, each on a
+    port of its own, node n's stderr in `log_dir/node{n}.log`."""
+    return [NodeProc(db_url, free_port(), log_dir / f"node{n}.log") for n in range(count)]

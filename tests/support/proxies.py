@@ -24,6 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import processes
+
 SERVER = Path(__file__).parents[2] / "server"
 NGINX_CONF = SERVER / "nginx-warroom.conf"
 CADDYFILE = SERVER / "Caddyfile"
@@ -108,13 +110,7 @@ class ProxyProc:
         raise TimeoutError(f"{self.argv[0]} did not answer /healthz: {self.log.read_text()}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
+        processes.stop(self.proc)
 
 
 def nginx(directory: Path, node_port: int, http_port: int, tls_port: int) -> ProxyProc:

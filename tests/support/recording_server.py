@@ -119,7 +119,8 @@ class RecordingServer:
             waiter = _Waiter(count, loop, loop.create_future())
             self._waiters.append(waiter)
         try:
-            await asyncio.wait_for(waiter.future, timeout)
+            async with asyncio.timeout(timeout):
+                await waiter.future
         except TimeoutError:
             got = len(self.requests)
             raise AssertionError(f"expected {count} request(s), got {got}") from None

@@ -9,18 +9,22 @@ the checks can tell them from the declaration and role changes made before the r
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.core.wire import Peer
-from tests.support.client_sync import client_reached, seq_reached
+from tests.support.client_sync import client_reached, drained, seq_reached
 from warroom.client.outbox import Outbox
-from warroom.client.session import WarroomClient
+from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ClientUpdate, ConnectionStatus
-from warroom.domain.commands import AddEntry
+from warroom.domain.commands import AddEntry, AssignRole, DeclareIncident
 from warroom.domain.events import Event
 from warroom.domain.projection import replay
+from warroom.domain.roles import Role
 from warroom.protocol.frames import Ack
+from warroom.users import create_user
 
 WRITES_EACH = 30
 WINDOW = 5
@@ -61,6 +65,25 @@ class Writer:
         }
 
 
+async def sign_up(db: Path | str, users: Iterable[str]) -> dict[str, str]:
+    """A token for each of `users` and for "auditor", who reads the log for the checks."""
+    return {name: await create_user(db, name) for name in (*users, "auditor")}
+
+
+async def staffed_incident(declarer: WarroomClient, writers: Iterable[Writer]) -> int:
+    """The incident the rounds write to: `declarer` declares it, makes bob its TL and carol its
+    scribe (users the caller signed up), and every console follows it. Returns its id."""
+    declared = await declarer.execute(DeclareIncident(id=new_id(), title="DB", severity=1))
+    incident_id = declared.incident_id
+    for name, role in (("bob", Role.TL), ("carol", Role.SCRIBE)):
+        await declarer.execute(
+            AssignRole(id=new_id(), incident_id=incident_id, role=role, user=name)
+        )
+    for w in writers:
+        await w.client.follow(incident_id)
+    return incident_id
+
+
 async def burst(writer: Writer, incident_id: int, round_: int, writes: int = WRITES_EACH) -> None:
     """The round's writes of one console, at most `WINDOW` unacknowledged at a time."""
     for n in range(writes):
@@ -96,6 +119,50 @@ def kill_mid_burst(writers: Sequence[Writer], kill: Callable[[], None]) -> async
     for w in writers:
         w.client.add_listener(check)
     return killed
+
+
+@dataclass
+class Kill:
+    """One round's kill, as `kill_during_bursts` saw it."""
+
+    at: float
+    """`time.monotonic()` when the kill had run."""
+    acked: set[str]
+    """The writes acknowledged once the cut-off consoles had read all the dead node sent."""
+    in_flight: set[str]
+    """The writes submitted but not acknowledged then."""
+    bursts: dict[str, asyncio.Task[None]]
+    """Each console's burst, by name, still running through the failover."""
+
+
+async def kill_during_bursts(
+    writers: Sequence[Writer],
+    kill: Callable[[], None],
+    incident_id: int,
+    round_: int,
+    *,
+    writes: int = WRITES_EACH,
+    cut_off: Iterable[Writer] | None = None,
+) -> Kill:
+    """Start every console's burst of the round, `kill()` in the middle of it (see
+    `kill_mid_burst`), then let each console the kill cut off (by default all) read what the dead
+    node had already sent (acks committed before the kill), up to the end of its connection."""
+    killed = kill_mid_burst(writers, kill)
+    bursts = {w.name: asyncio.create_task(burst(w, incident_id, round_, writes)) for w in writers}
+    await killed.wait()
+    at = time.monotonic()
+    for w in writers if cut_off is None else cut_off:
+        await lost_connection(w.client).wait()
+    acked = acked_by_all(writers)
+    submitted = {cid for w in writers for cid in w.submitted}
+    return Kill(at, acked, submitted - acked, bursts)
+
+
+async def bursts_drained(kill: Kill, writers: Iterable[Writer]) -> None:
+    """The round's bursts are done and every console's outbox is empty: all is committed."""
+    await asyncio.gather(*kill.bursts.values())
+    for w in writers:
+        await drained(w.client).wait()
 
 
 def lost_connection(client: WarroomClient) -> asyncio.Event:

@@ -384,7 +384,8 @@ async def _public_side_after_resolving(
         arrived = asyncio.Event()
         client.add_listener(lambda _update: None if waiting_for_draft() else arrived.set())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(arrived.wait(), PUBLIC_SIDE_WAIT)
+            async with asyncio.timeout(PUBLIC_SIDE_WAIT):
+                await arrived.wait()
     state = client.states.get(incident_id)
     return closing_reminder(state) if state is not None else None
 
@@ -661,6 +662,7 @@ async def serve_web(args: argparse.Namespace) -> int:
             public_url=args.public_url,
             theme=getattr(args, "theme", None) or settings.theme,
             max_sessions=args.max_sessions,
+            max_sessions_per_address=args.max_sessions_per_address,
         )
     except ListenError as exc:
         print(f"warroom: {exc}", file=sys.stderr)

@@ -34,6 +34,9 @@ UNASSIGNABLE_ROLES = [str(role) for role in get_args(UnassignRole.model_fields["
 
 WEB_MAX_SESSIONS = 50
 """Browser sessions `warroom web` runs at once by default (each a console process)."""
+WEB_MAX_SESSIONS_PER_ADDRESS = 10
+"""Browser sessions one address holds at once by default: an office behind one NAT opens a few,
+one client opening every place would lock everyone else out."""
 
 
 Action = Callable[[argparse.Namespace], Awaitable[int]]
@@ -423,6 +426,14 @@ def _web_address(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="browser sessions at once, each a console process on this host; more are refused "
         f"until one ends (default: {WEB_MAX_SESSIONS})",
+    )
+    parser.add_argument(
+        "--max-sessions-per-address",
+        type=_positive,
+        default=WEB_MAX_SESSIONS_PER_ADDRESS,
+        metavar="N",
+        help="browser sessions one address holds at once (behind a proxy on this host, the "
+        f"address its X-Forwarded-For names; default: {WEB_MAX_SESSIONS_PER_ADDRESS})",
     )
 
 

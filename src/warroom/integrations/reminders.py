@@ -83,8 +83,12 @@ class UpdateReminders:
         while True:
             await self.tick()
             self._changed.clear()
+            # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` loses a cancellation
+            # that arrives as the event is set (an observer sets it at every commit), so the
+            # node's shutdown waited for this task for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self._seconds_to_next_deadline())
+                async with asyncio.timeout(self._seconds_to_next_deadline()):
+                    await self._changed.wait()
 
     def _seconds_to_next_deadline(self) -> float:
         now = self._clock()

@@ -295,8 +295,11 @@ class WarroomServer:
             )
             response.headers["Retry-After"] = "5"
             return response
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
+        # get_all: a repeated header is a refusal like a wrong one, not a 500 (`get` raises).
+        authorization = request.headers.get_all("Authorization")
+        scheme, _, token = (
+            authorization[0].partition(" ") if len(authorization) == 1 else ("", "", "")
+        )
         remote = str(conn.remote_address[0]) if conn.remote_address else "?"
         peer = client_address(
             remote, request.headers.get_all("X-Forwarded-For"), self.settings.trusted_proxies
@@ -304,7 +307,7 @@ class WarroomServer:
         user = await self.auth.identify(
             token.strip() if scheme.lower() == "bearer" else None,
             peer,
-            console_id(request.headers.get(CONSOLE_HEADER)),
+            console_id(request.headers.get_all(CONSOLE_HEADER)),
         )
         if user is None:
             response = conn.respond(HTTPStatus.UNAUTHORIZED, "missing or invalid bearer token\n")

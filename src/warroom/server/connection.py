@@ -48,7 +48,10 @@ class Connection:
         self._queue_bytes = queue_bytes
         self._queued = 0
         """Characters waiting in `_queue`; a frame is counted until the sender takes it."""
-        self._ready = asyncio.Event()
+        self._wakeup: asyncio.Future[None] | None = None
+        """What the idle sender awaits; a plain future rather than an `asyncio.Event`, whose wait
+        and set cost a coroutine, a waiters deque and a scan of it for every frame to every
+        follower (the work that grows with the number of consoles on an incident)."""
         self._closer: asyncio.Task[None] | None = None
         LIVE.add(self)
 
@@ -66,14 +69,19 @@ class Connection:
         """Queue a frame; never blocks the caller."""
         if self.closed:
             return
-        if len(self._queue) >= self._queue_limit or self._queued + len(frame) > self._queue_bytes:
+        size = len(frame)
+        if len(self._queue) >= self._queue_limit or self._queued + size > self._queue_bytes:
             self._queue.clear()
             self._queued = 0
             self.drop("console fell too far behind; reconnect and resume from your last seq")
             return
         self._queue.append(frame)
-        self._queued += len(frame)
-        self._ready.set()
+        self._queued += size
+        wakeup = self._wakeup
+        if wakeup is not None:
+            self._wakeup = None
+            if not wakeup.done():  # cancelled with the sender
+                wakeup.set_result(None)
 
     def drop(self, reason: str, code: int = CLOSE_TOO_SLOW) -> None:
         """Close the connection from the server side without waiting for it."""
@@ -84,11 +92,12 @@ class Connection:
 
     async def run_sender(self) -> None:
         """Drain the queue into the socket until the connection ends."""
+        loop = asyncio.get_running_loop()
         with contextlib.suppress(ConnectionClosed):
             while True:
                 while not self._queue:
-                    self._ready.clear()
-                    await self._ready.wait()
+                    self._wakeup = loop.create_future()
+                    await self._wakeup
                 frame = self._queue.popleft()
                 self._queued -= len(frame)
                 await self.ws.send(frame)

@@ -105,12 +105,12 @@ class SignInThrottle:
         return len(self._consoles) + len(self._addresses)
 
 
-def console_id(header: str | None) -> str:
-    """The console id a handshake names, cut to `MAX_CONSOLE_ID`; "" when it names none (all
-    such consoles of an address share one count)."""
-    if not header:
-        return ""
-    return header[:MAX_CONSOLE_ID]
+def console_id(headers: list[str]) -> str:
+    """The console id a handshake's console headers name, cut to `MAX_CONSOLE_ID`; "" when it
+    names none (all such consoles of an address share one count). Repeated headers name one
+    console, their values joined as HTTP joins a repeated field; whatever the id, the address's
+    count applies too, so no choice of ids escapes the throttle."""
+    return ",".join(headers)[:MAX_CONSOLE_ID]
 
 
 def _wait_after(failures: float) -> float:

@@ -4,7 +4,8 @@ same all-or-nothing writes as `SqliteStore`.
 Rows become models here and nowhere else. Every write is one transaction. `append` takes a
 transaction-scoped advisory lock per incident (the single-bigint key space; two-int keys are left
 for other uses such as leadership) and refuses a batch that would leave a gap or a repeat in the
-incident's sequence, so the log stays gap-free even with several writers on one database. The
+incident's sequence, so the log stays gap-free even with several writers on one database; a
+usual commit does it all in one statement, one round trip (`warroom_append`, migration 4). The
 primary key (incident_id, seq) and the unique (actor, command_id) constraint back that up in the
 database itself. A batch decided against an out-of-date copy of an incident (another node
 committed first) is refused with `StaleAppend`, and every commit of events notifies the
@@ -56,10 +57,8 @@ NOTIFY_LIMIT = 7999
 """The largest payload PostgreSQL's NOTIFY takes, in bytes (it refuses 8000 and more)."""
 _MIGRATION_LOCK = 0x77617272  # "warr": one node migrates at a time, the others wait
 _EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
-_INSERT_EVENT = (
-    "INSERT INTO events (incident_id, seq, at, actor, command_id, type, body) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
-)
+_APPEND = "SELECT * FROM warroom_append(" + ", ".join(f"${n}" for n in range(1, 19)) + ")"
+"""A commit of events in one statement (migration 4): see `_Write.args` for its arguments."""
 # A summary saved with new events marks the incident unarchived: those events are in the live
 # log, and the next archive run moves them too.
 _SAVE_SUMMARY = (
@@ -101,7 +100,6 @@ _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutErr
 if TYPE_CHECKING:
     # Generic only in the stubs: at run time the class cannot be subscripted.
     Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
-    Transaction = asyncpg.transaction.Transaction
     Pool = asyncpg.Pool[asyncpg.Record]
 
 
@@ -110,7 +108,6 @@ class _Held:
     """A transaction holding some incidents' write locks for the task that took it."""
 
     conn: Connection
-    transaction: Transaction
     done: bool = False
     """Committed by an append, or to be rolled back."""
 
@@ -162,6 +159,7 @@ class PostgresStore:
                 max_size=max_connections,
                 timeout=10,
                 server_settings={"application_name": "warroom"},
+                reset=_keep_session,
             )
         except _DB_ERRORS as exc:
             raise StoreError(f"cannot open database {url.display}: {_reason(exc)}") from None
@@ -234,21 +232,23 @@ class PostgresStore:
         if not events and not summaries and not snapshots:
             return
         started = time.perf_counter()
-        rows = [columns.event_row(e) for e in events]
-        incidents = sorted({e.incident_id for e in events})
+        write = _Write.of(self.where, events, summaries, snapshots)
         held = _held.get()
-        if held is not None and not held.done and events:
-            # The caller holds these incidents' locks (`holding`): write and commit in its
-            # transaction, so nobody could have committed to them since it read them.
-            held.done = True
-            try:
-                await self._append_on(held.conn, events, rows, incidents, summaries, snapshots)
-                await held.transaction.commit()
-            except _DB_ERRORS as exc:
-                raise StoreError(f"could not write to {self.where}: {_reason(exc)}") from None
-        else:
-            async with self._transaction("write to") as conn:
-                await self._append_on(conn, events, rows, incidents, summaries, snapshots)
+        try:
+            if held is not None and not held.done and events:
+                # The caller holds these incidents' locks (`holding`): write and commit in its
+                # transaction, so nobody could have committed to them since it read them.
+                held.done = True
+                await self._append_on(held.conn, write)
+                await held.conn.execute("COMMIT")
+            elif write.needs_transaction:
+                async with self._transaction("write to") as conn:
+                    await self._append_on(conn, write)
+            else:
+                # The usual commit: one statement, its own transaction, one round trip.
+                await self._run_append(self._pool, write)
+        except _DB_ERRORS as exc:
+            raise StoreError(f"could not write to {self.where}: {_reason(exc)}") from None
         if self.observe_commit is not None:
             self.observe_commit(time.perf_counter() - started)
 
@@ -264,70 +264,57 @@ class PostgresStore:
         """
         try:
             async with self._pool.acquire() as conn:
-                transaction = conn.transaction()
-                await transaction.start()
-                held = _Held(conn, transaction)
+                # BEGIN and the locks in one round trip (a simple query of two statements; the
+                # ids are ints, written out). The pool rolls back a transaction left open.
+                keys = ",".join(str(int(i)) for i in sorted(incident_ids))
+                await conn.execute(
+                    "BEGIN; SELECT pg_advisory_xact_lock(i) "
+                    f"FROM unnest('{{{keys}}}'::bigint[]) AS i"
+                )
+                held = _Held(conn)
                 token = _held.set(held)
                 try:
-                    await conn.execute(_LOCK_INCIDENTS, sorted(incident_ids))
                     yield
                 finally:
                     _held.reset(token)
                     if not held.done:
-                        await transaction.rollback()
+                        await conn.execute("ROLLBACK")
         except _DB_ERRORS as exc:
             raise StoreError(f"could not lock incidents in {self.where}: {_reason(exc)}") from None
 
-    async def _append_on(
-        self,
-        conn: Connection,
-        events: Sequence[Event],
-        rows: Sequence[columns.EventRow],
-        incidents: list[int],
-        summaries: Sequence[IncidentSummary],
-        snapshots: Sequence[StoredSnapshot],
-    ) -> None:
-        # Taken in id order, so two writers of the same incidents cannot deadlock.
-        await conn.execute(_LOCK_INCIDENTS, incidents)
-        # Read after the locks (a new snapshot per statement): a competitor's commit shows.
-        last = _seqs(await conn.fetch(_LAST_SEQS, incidents))
-        stale: set[int] = set()
-        for event in events:
-            expected = last.get(event.incident_id, 0) + 1
-            if event.seq < expected:
-                # Decided against an older copy: another node committed first.
-                stale.add(event.incident_id)
-            elif event.seq != expected and event.incident_id not in stale:
-                raise StoreError(
-                    f"could not write to {self.where}: incident {event.incident_id} "
-                    f"expects seq {expected} next, not {event.seq} (sequences are gap-free)"
-                )
-            last[event.incident_id] = event.seq
-        if stale:
-            raise StaleAppend(self.where, stale)
-        await self._decide_triage_rows(conn, events)
+    async def _append_on(self, conn: Connection, write: _Write) -> None:
+        """The commit's statement, and what `_APPEND` does not do, in the caller's transaction:
+        triage items the events decide, and summaries derived for events written alone."""
+        await self._run_append(conn, write)
+        await self._decide_triage_rows(conn, write.events)
+        for incident_id in write.to_derive:
+            await self._derive_summary(conn, incident_id)
+
+    async def _run_append(self, runner: Pool | Connection, write: _Write) -> None:
+        """Run `_APPEND` (on the pool: its own transaction), and raise if it wrote nothing because
+        some incident's events did not follow on from its last seq: `StaleAppend` when they
+        were decided against an older copy (another node committed first), a `StoreError` for
+        a gap."""
         try:
-            await conn.executemany(_INSERT_EVENT, rows)
+            refused = await runner.fetch(_APPEND, *write.args)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name != "events_command":
                 raise
             # A retry of a command another node is committing (or just committed): the
             # writer looks the command id up again and answers with the original seq.
-            raise StaleAppend(self.where, incidents) from None
-        for incident_id in sorted(set(incidents) - {s.id for s in summaries}):
-            await self._derive_summary(conn, incident_id)
-        if summaries:
-            await conn.executemany(_SAVE_SUMMARY, [columns.summary_row(s) for s in summaries])
-        if snapshots:
-            await conn.executemany(_SAVE_SNAPSHOT, [columns.snapshot_row(s) for s in snapshots])
-        if events:
-            # Delivered at commit, and only if it commits: every node's listener reads the
-            # events after its last seq (`warroom.store.postgres_listen`).
-            await conn.execute(
-                "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
-                CHANGES_CHANNEL,
-                _payloads(last, rows),
-            )
+            raise StaleAppend(self.where, write.heads) from None
+        stale: set[int] = set()
+        for row in refused:
+            incident_id, expected = int(row["refused_incident"]), int(row["expected_seq"])
+            if write.heads[incident_id] > expected:
+                raise StoreError(
+                    f"could not write to {self.where}: incident {incident_id} "
+                    f"expects seq {expected} next, not {write.heads[incident_id]} "
+                    "(sequences are gap-free)"
+                )
+            stale.add(incident_id)
+        if stale:
+            raise StaleAppend(self.where, stale)
 
     async def _derive_summary(self, conn: Connection, incident_id: int) -> None:
         """Rebuild one incident's summary and snapshot from its latest snapshot and the events
@@ -682,6 +669,69 @@ def _seqs(rows: list[asyncpg.Record]) -> dict[int, int]:
     return {int(r["incident_id"]): int(r["last"]) for r in rows if r["last"] is not None}
 
 
+@dataclass(frozen=True)
+class _Write:
+    """One `append`'s events, summaries and snapshots as `_APPEND` takes them: a column each."""
+
+    events: Sequence[Event]
+    heads: dict[int, int]
+    """Each incident written → the seq of its first event here (the one that must follow on)."""
+    to_derive: list[int]
+    """Incidents written without a summary: theirs is derived from the log (tools, not nodes)."""
+    args: tuple[object, ...]
+
+    @classmethod
+    def of(
+        cls,
+        where: str,
+        events: Sequence[Event],
+        summaries: Sequence[IncidentSummary],
+        snapshots: Sequence[StoredSnapshot],
+    ) -> _Write:
+        """Raises:
+        StoreError: an incident's events here leave a gap or a repeat between them."""
+        rows = [columns.event_row(e) for e in events]
+        heads: dict[int, int] = {}
+        last: dict[int, int] = {}
+        for incident_id, seq, *_ in rows:
+            if incident_id in last and seq != last[incident_id] + 1:
+                raise StoreError(
+                    f"could not write to {where}: incident {incident_id} expects seq "
+                    f"{last[incident_id] + 1} next, not {seq} (sequences are gap-free)"
+                )
+            heads.setdefault(incident_id, seq)
+            last[incident_id] = seq
+        summary_rows = [columns.summary_row(s) for s in summaries]
+        snapshot_rows = [columns.snapshot_row(s) for s in snapshots]
+        ids = sorted(heads)
+        args = (
+            *_columns(rows, 7),
+            ids,
+            [heads[i] for i in ids],
+            *_columns(summary_rows, 4),
+            *_columns(snapshot_rows, 4),
+            _payloads(last, rows),
+        )
+        summarised = {s.id for s in summaries}
+        return cls(events, heads, [i for i in ids if i not in summarised], args)
+
+    @property
+    def needs_transaction(self) -> bool:
+        """Whether the commit needs more than `_APPEND`: triage items to decide, or summaries
+        to derive."""
+        return bool(self.to_derive) or any(_declares_from_triage(e) for e in self.events)
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    """Rows turned into `width` columns (lists), also when there are no rows."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+def _declares_from_triage(event: Event) -> bool:
+    body = event.body
+    return isinstance(body, IncidentDeclared) and body.detection is not None
+
+
 def _payloads(last: dict[int, int], rows: Sequence[columns.EventRow]) -> list[str]:
     """One notification per incident: its last seq, and its events when they fit the limit."""
     frames: dict[int, list[str]] = {}
@@ -696,6 +746,14 @@ def _payloads(last: dict[int, int], rows: Sequence[columns.EventRow]) -> list[st
         # Too big: the listener reads the events back instead.
         payloads.append(carried if len(carried.encode()) <= NOTIFY_LIMIT else head)
     return payloads
+
+
+async def _keep_session(_conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    """Reset nothing when a connection goes back to the pool: asyncpg's default sends a query
+    (unlock every advisory lock, close cursors, unlisten, reset settings), one more round trip
+    after every use. The store's pooled connections leave no such state behind: only
+    transaction-scoped locks, no cursor, LISTEN or SET (the change feed and the leadership have
+    connections of their own); a transaction left open is still rolled back by the pool."""
 
 
 def _read_password_file(path: Path) -> str:

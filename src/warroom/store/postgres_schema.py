@@ -136,4 +136,60 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         FOR EACH ROW EXECUTE FUNCTION warroom_triage_changed()
         """,
     ),
+    # 4: a commit of events in one statement (cluster4): the incidents' locks, the check that
+    # each incident's events follow on from its last seq, the rows, the summaries and snapshots
+    # and the notifications, in one round trip to the database instead of one per step. Arrays
+    # of columns in, and the incidents whose events do not follow on out (with the seq each
+    # expects next); then nothing was written. Alone it is its own transaction; in a
+    # transaction that already holds the locks (the sequencer's `holding`) it takes them again,
+    # which costs nothing.
+    (
+        """
+        CREATE FUNCTION warroom_append(
+            e_incident bigint[], e_seq bigint[], e_at text[], e_actor text[],
+            e_command text[], e_type text[], e_body text[],
+            heads bigint[], head_seqs bigint[],
+            s_id bigint[], s_phase text[], s_resolved text[], s_body text[],
+            n_incident bigint[], n_seq bigint[], n_version text[], n_state text[],
+            payloads text[]
+        ) RETURNS TABLE (refused_incident bigint, expected_seq bigint)
+        LANGUAGE plpgsql AS $$
+        #variable_conflict use_column
+        BEGIN
+            -- In id order (the caller sorts `heads`), so two writers cannot deadlock.
+            PERFORM pg_advisory_xact_lock(h) FROM unnest(heads) AS h;
+            -- Read after the locks: a competitor's commit shows. One index probe each.
+            RETURN QUERY
+                SELECT h.i, x.next
+                FROM unnest(heads, head_seqs) AS h(i, first),
+                LATERAL (SELECT coalesce(greatest(
+                    (SELECT max(e.seq) FROM events e WHERE e.incident_id = h.i),
+                    (SELECT max(a.seq) FROM archived_events a WHERE a.incident_id = h.i)
+                ), 0) + 1 AS next) AS x
+                WHERE h.first <> x.next;
+            IF FOUND THEN
+                RETURN;
+            END IF;
+            INSERT INTO events (incident_id, seq, at, actor, command_id, type, body)
+                SELECT i, s, t, a, c, y, b::json
+                FROM unnest(e_incident, e_seq, e_at, e_actor, e_command, e_type, e_body)
+                    AS u(i, s, t, a, c, y, b);
+            -- A summary saved with new events marks the incident unarchived: those events
+            -- are in the live log, and the next archive run moves them too.
+            INSERT INTO incident_summaries (id, phase, resolved_at, archived, body)
+                SELECT i, p, r, false, b::json
+                FROM unnest(s_id, s_phase, s_resolved, s_body) AS u(i, p, r, b)
+                ON CONFLICT (id) DO UPDATE SET phase = EXCLUDED.phase,
+                    resolved_at = EXCLUDED.resolved_at, archived = false, body = EXCLUDED.body;
+            INSERT INTO snapshots (incident_id, seq, version, state)
+                SELECT i, s, v, t FROM unnest(n_incident, n_seq, n_version, n_state)
+                    AS u(i, s, v, t)
+                ON CONFLICT (incident_id) DO UPDATE SET seq = EXCLUDED.seq,
+                    version = EXCLUDED.version, state = EXCLUDED.state;
+            -- Delivered at commit, and only if it commits.
+            PERFORM pg_notify('warroom_events', p) FROM unnest(payloads) AS p;
+        END
+        $$
+        """,
+    ),
 )

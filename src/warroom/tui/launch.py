@@ -129,6 +129,7 @@ async def serve_demo_in_browser(args: argparse.Namespace, stack: AsyncExitStack)
         theme=getattr(args, "theme", None),
         incident_id=incident_id,
         max_sessions=args.max_sessions,
+        max_sessions_per_address=args.max_sessions_per_address,
     )
 
 

@@ -60,7 +60,8 @@ class IncidentCommands(Provider):
         if client is None:
             return
         try:
-            self._incidents = await asyncio.wait_for(client.list_incidents(), INCIDENT_LIST_TIMEOUT)
+            async with asyncio.timeout(INCIDENT_LIST_TIMEOUT):
+                self._incidents = await client.list_incidents()
         except (TimeoutError, ClientError):
             self._incidents = []
 

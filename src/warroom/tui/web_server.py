@@ -19,6 +19,7 @@ import os
 import shlex
 import signal
 import sys
+from collections import Counter
 from typing import Any, cast
 
 from aiohttp import web
@@ -26,6 +27,12 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from warroom.node import ListenError
+from warroom.tui.web_gate import ConnectionGate, session_address
+
+HEADER_TIMEOUT = 10.0
+"""Seconds a connection has to finish a request (its headers, or a websocket upgrade) once it
+opens or its last request was answered: a browser sends them at once, a slowloris never does.
+It is aiohttp's keep-alive timeout, which also closes a connection idle that long."""
 
 HOST_IDENTITY_VARIABLES = ("WARROOM_TOKEN", "WARROOM_TOKEN_FILE")
 """The host user's token settings, which the browser sessions must not inherit."""
@@ -91,14 +98,20 @@ class ConsoleWebServer(Server):
         port: int,
         public_url: str | None,
         max_sessions: int,
+        max_sessions_per_address: int | None = None,
     ) -> None:
         super().__init__(command, host=host, port=port, title="warroom", public_url=public_url)
         self.server_url = server_url
         """The warroom server the browser sessions connect to."""
         self.max_sessions = max_sessions
         """Sessions at once; more are refused with 503."""
+        self.max_sessions_per_address = max_sessions_per_address or max_sessions
+        """Sessions one browser address holds at once, so one client cannot take every place."""
         self.sessions = 0
         """Sessions running now (their console processes)."""
+        self.sessions_by_address: Counter[str] = Counter()
+        self.gate = ConnectionGate()
+        """Open connections, bounded in all and per address (see `warroom.tui.web_gate`)."""
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         # A session starts a process before anyone has signed in: whoever can reach the page
@@ -108,7 +121,14 @@ class ConsoleWebServer(Server):
                 text=f"warroom web: {self.max_sessions} browser sessions are open, the most "
                 "it runs at once; try again later"
             )
+        address = session_address(request.remote or "?", request.headers.get("X-Forwarded-For"))
+        if self.sessions_by_address[address] >= self.max_sessions_per_address:
+            raise web.HTTPTooManyRequests(
+                text=f"warroom web: {self.max_sessions_per_address} browser sessions are open "
+                "from your address, the most one address may hold; close one first"
+            )
         self.sessions += 1
+        self.sessions_by_address[address] += 1
         try:
             width, height = bounded_size(
                 _whole(request.query.get("width")), _whole(request.query.get("height"))
@@ -119,6 +139,33 @@ class ConsoleWebServer(Server):
             return await super().handle_websocket(request)
         finally:
             self.sessions -= 1
+            self.sessions_by_address[address] -= 1
+            if self.sessions_by_address[address] <= 0:
+                del self.sessions_by_address[address]
+
+    async def listen(
+        self, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT
+    ) -> web.AppRunner:
+        """Serve on `host`:`port` until the returned runner is cleaned up.
+
+        Raises:
+            ListenError: the address is taken or not allowed.
+        """
+        # textual-serve's own `serve()` owns the event loop; warroom runs it inside its own
+        # (the demo's server shares the loop), so the aiohttp app is run here as `serve()` does.
+        runner = web.AppRunner(
+            await self._make_app(), handle_signals=False, keepalive_timeout=header_timeout
+        )
+        await runner.setup()
+        _gate_connections(runner, self.gate)
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            # aiohttp rewords the error around the address; the system's own words say it.
+            why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise ListenError(f"cannot serve the web console on {host}:{port}: {why}") from None
+        return runner
 
     async def _process_messages(
         self, websocket: web.WebSocketResponse, app_service: AppService
@@ -138,6 +185,25 @@ class ConsoleWebServer(Server):
         )
 
 
+def _gate_connections(runner: web.AppRunner, gate: ConnectionGate) -> None:
+    """Have `gate` count (and refuse) every connection the runner's server accepts."""
+    server = runner.server
+    assert server is not None
+    made, lost = server.connection_made, server.connection_lost
+
+    def connection_made(handler: Any, transport: Any) -> None:
+        made(handler, transport)
+        gate.admit(handler, transport)  # closed at once when refused
+
+    def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
+        gate.release(handler)
+        lost(handler, exc)
+
+    # aiohttp's server has no hook for this; its handlers call these two on every connection.
+    setattr(server, "connection_made", connection_made)  # noqa: B010
+    setattr(server, "connection_lost", connection_lost)  # noqa: B010
+
+
 def _whole(text: str | None) -> int | None:
     try:
         return int(text) if text is not None and len(text) <= 12 else None
@@ -154,6 +220,7 @@ async def serve_console(
     theme: str | None = None,
     incident_id: int | None = None,
     max_sessions: int,
+    max_sessions_per_address: int | None = None,
 ) -> None:
     """Serve the console to browsers until SIGINT or SIGTERM.
 
@@ -168,6 +235,8 @@ async def serve_console(
         theme: The console's theme in every session.
         incident_id: Open this incident after sign-in (the demo's).
         max_sessions: Browser sessions at once; more are refused until one ends.
+        max_sessions_per_address: Browser sessions one address holds at once (None: no bound
+            but `max_sessions`).
     """
     for name in HOST_IDENTITY_VARIABLES:
         os.environ.pop(name, None)
@@ -179,22 +248,14 @@ async def serve_console(
         port=port,
         public_url=public_url,
         max_sessions=max_sessions,
+        max_sessions_per_address=max_sessions_per_address,
     )
-    # textual-serve's own `serve()` owns the event loop; warroom runs it inside its own (the
-    # demo's server shares the loop), so the aiohttp app is run here the way `serve()` does.
-    runner = web.AppRunner(await server._make_app(), handle_signals=False)
-    await runner.setup()
+    runner = await server.listen(host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as exc:
-            # aiohttp rewords the error around the address; the system's own words say it.
-            why = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-            raise ListenError(f"cannot serve the web console on {host}:{port}: {why}") from None
         server.announce()
         await stop.wait()
     finally:

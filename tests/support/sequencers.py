@@ -1,0 +1,36 @@
+"""Two sequencers (hubs) on one PostgreSQL database with no fan-out between them: what the
+second hears of the first is only what a test hands it, or what it reads back itself."""
+
+from __future__ import annotations
+
+import asyncio
+
+from warroom.server.auth import Authenticator
+from warroom.server.hub import Hub
+from warroom.store.postgres import PostgresStore
+from warroom.store.url import parse_postgres_url
+
+
+async def two_hubs(pg_url: str) -> tuple[list[PostgresStore], list[Hub], list[asyncio.Task[None]]]:
+    """Each hub on a store of its own, loaded from the database and running; close them with
+    `close_hubs`."""
+    url = parse_postgres_url(pg_url)
+    stores = [await PostgresStore.open(url), await PostgresStore.open(url)]
+    hubs: list[Hub] = []
+    tasks: list[asyncio.Task[None]] = []
+    for store in stores:
+        auth = Authenticator(store)
+        await auth.refresh()
+        hub = Hub(store, auth)
+        await hub.load()
+        hubs.append(hub)
+        tasks.append(asyncio.create_task(hub.run()))
+    return stores, hubs, tasks
+
+
+async def close_hubs(stores: list[PostgresStore], tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for store in stores:
+        await store.close()
