@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
+from warroom.domain.checklist import ChecklistItem
 from warroom.domain.events import ChecklistItemChanged, EntryAdded, SeverityChanged
 from warroom.domain.incident import IncidentState
 from warroom.domain.replay_index import ReplayIndex
@@ -236,3 +237,25 @@ async def test_the_checklist_draws_its_header_stripes_and_cursor_row_in_their_st
         assert backgrounds(2) == {background("checklist--odd-row")}
         assert backgrounds(3) == {background("checklist--even-row")}
         assert len({background("checklist--odd-row"), background("checklist--even-row")}) == 2
+
+
+async def test_the_checklist_grows_with_items_appended_to_the_same_list() -> None:
+    # The live client's projection appends an added item to the state's own list in place.
+    index = ReplayIndex(EVENTS)
+    app = make_replay_app(index, at=index.last)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = _screen(app)
+        table = screen.query_one(ChecklistPane)
+        state = screen.state
+        assert state is not None
+        count = table.row_count
+        state.checklist.append(ChecklistItem(id=10_000, title="Added [b]here[/b]", custom=True))
+        screen.state = state
+        await pilot.pause()
+        assert table.row_count == count + 1
+        assert table.virtual_size.height == table.header_height + count + 1
+        table.move_cursor(row=count)
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y > 0
+        assert str(table.get_row_at(count)[3]) == "Added [b]here[/b]"

@@ -146,6 +146,8 @@ class ChecklistPane(ScrollView, can_focus=True):
         self._items: Sequence[ChecklistItem] = ()
         """The state's own item list, not a copy."""
         self._cursor = 0
+        self._sized_for = 0
+        """The number of rows at the last sizing of the scrollable area."""
         self._lines: dict[int, tuple[_Row, bool, Strip]] = {}
         """Drawn rows by row number, each with what it showed and whether it was the cursor's,
         so a row is drawn again only when its item or the cursor changed. Cleared when the
@@ -173,9 +175,10 @@ class ChecklistPane(ScrollView, can_focus=True):
 
     def watch_state(self, state: IncidentState | None) -> None:
         items = state.checklist if state is not None else []
-        before = len(self._items)
         self._items = items
-        if len(items) != before:
+        # Compared with the count last sized for, not the list's length before: the live
+        # client's projection appends items to the same list in place.
+        if len(items) != self._sized_for:
             self._size_to_rows()
             self._move_cursor(self._cursor, scroll=False)
             self.refresh()
@@ -200,6 +203,7 @@ class ChecklistPane(ScrollView, can_focus=True):
         return range(top, min(top + shown, len(self._items)))
 
     def _size_to_rows(self) -> None:
+        self._sized_for = len(self._items)
         self.virtual_size = Size(
             self.scrollable_content_region.width, self.header_height + len(self._items)
         )
