@@ -71,14 +71,16 @@ def _warroom(settings: Settings, workdir: Path, results: Results) -> None:
 
 
 async def _reply_frames(url: str, token: str, incident_id: int, since: int | None) -> list[str]:
-    """The frames the server answers a subscribe with, as text: one `events` frame, or a
-    `snapshot` and maybe the `events` frame of its tail."""
+    """The frames the server answers a subscribe with, as the client asks for them, as text:
+    one `events` (or `compact_events`) frame, or a `snapshot` and maybe its tail."""
     headers = {"Authorization": f"Bearer {token}"}
     async with connect(url, additional_headers=headers, max_size=None) as ws:
-        await ws.recv()  # welcome
-        frame = {"type": "subscribe", "id": "catch-up", "incident_id": incident_id}
+        welcome = json.loads(await ws.recv())
+        frame: dict[str, Any] = {"type": "subscribe", "id": "catch-up", "incident_id": incident_id}
         if since is not None:
             frame["since"] = since
+        if "compact" in welcome.get("features", []):
+            frame["compact"] = True  # as the client asks when offered
         await ws.send(json.dumps(frame))
         replies: list[str] = []
         while True:

@@ -125,13 +125,13 @@ async def test_an_ancient_occurred_at_is_refused_with_the_window(
     await peer.close()
 
 
-async def test_a_server_without_config_offers_no_features_yet_answers_their_frames(
+async def test_a_server_without_config_offers_only_compact_catch_up_yet_answers_their_frames(
     server: WarroomNode, add_user: AddUser
 ) -> None:
     token = await add_user("alice")
     async with connect(server.url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
         welcome = json.loads(await ws.recv())
-    assert welcome["features"] == []
+    assert welcome["features"] == ["compact"]
     peer = await Peer.open(server.url, token)
     incident = await peer.declare()
     triage = await peer.request({"type": "subscribe_triage"})
@@ -147,14 +147,20 @@ async def test_a_server_without_config_offers_no_features_yet_answers_their_fram
 @pytest.mark.parametrize(
     ("config", "features"),
     [
-        (ServerConfig(alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9")), ["triage"]),
-        (ServerConfig(prometheus=PrometheusSettings(url="http://127.0.0.1:9")), ["metrics"]),
+        (
+            ServerConfig(alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9")),
+            ["compact", "triage"],
+        ),
+        (
+            ServerConfig(prometheus=PrometheusSettings(url="http://127.0.0.1:9")),
+            ["compact", "metrics"],
+        ),
         (
             ServerConfig(
                 alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9"),
                 prometheus=PrometheusSettings(url="http://127.0.0.1:9"),
             ),
-            ["metrics", "triage"],
+            ["compact", "metrics", "triage"],
         ),
     ],
 )

@@ -44,8 +44,9 @@ from warroom.protocol.frames import SERVER_FRAME_ADAPTER
 from warroom.server.app import ServerSettings
 from warroom.server.auth import Authenticator
 from warroom.server.sign_in_throttle import SignInThrottle
+from warroom.store.base import User
 from warroom.store.sqlite import SqliteStore
-from warroom.users import create_user
+from warroom.users import create_user, revoke_user
 
 AddUser = Callable[[str], Awaitable[str]]
 
@@ -94,6 +95,37 @@ async def test_token_lookup_compares_every_stored_hash_with_compare_digest(
                 hashlib.sha256(t.encode()).hexdigest() for t in tokens
             }
         assert await auth.identify(tokens[1], "10.0.0.1") == "bob"
+    finally:
+        await store.close()
+
+
+async def test_handshakes_read_the_user_table_only_when_it_changed(db_path: Path) -> None:
+    """Reading the table at every handshake was most of warroom's own cost of 200 consoles
+    joining; a probe of its version is enough, and adding or revoking still counts at once."""
+    alice = await create_user(db_path, "alice")
+    store = await SqliteStore.open(db_path)
+    auth = Authenticator(store)
+    reads = 0
+    read_users = store.users
+
+    async def counted() -> list[User]:
+        nonlocal reads
+        reads += 1
+        return await read_users()
+
+    store.users = counted  # type: ignore[method-assign]
+    try:
+        assert await auth.identify(alice, "10.0.0.1") == "alice"
+        assert reads == 1  # the first handshake reads it
+        for _ in range(20):
+            assert await auth.identify(alice, "10.0.0.1") == "alice"
+        assert reads == 1, "a handshake read an unchanged user table"
+
+        bob = await create_user(db_path, "bob")  # another process adds a user
+        assert await auth.identify(bob, "10.0.0.2") == "bob"
+        await revoke_user(db_path, "alice")
+        assert await auth.identify(alice, "10.0.0.1") is None
+        assert await auth.identify(bob, "10.0.0.2") == "bob"
     finally:
         await store.close()
 

@@ -46,11 +46,13 @@ from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import apply_events
 from warroom.gc_pause import LARGE_FRAME, paused_gc
+from warroom.protocol.compact import apply_compact
 from warroom.protocol.endpoint import server_addresses, unix_socket_of
 from warroom.protocol.frames import (
     PROTOCOL_VERSION,
     SERVER_FRAME_ADAPTER,
     Ack,
+    CompactEvents,
     ErrorFrame,
     Events,
     Feature,
@@ -406,6 +408,9 @@ class WarroomClient:
             )
             self._refuse_unreadable_reply(raw)
             return
+        if type(frame) is CompactEvents:
+            self._on_compact_events(frame)
+            return
         replies = Events | IncidentList | Unsubscribed | TriageList | MetricsReport
         if isinstance(frame, replies) and frame.id is not None and frame.id in self._reads:
             _, future = self._reads.pop(frame.id)
@@ -453,6 +458,19 @@ class WarroomClient:
         start = next((n for n, event in enumerate(events) if event.seq > held), len(events))
         applied = events[start:] if start else events
         apply_events(state, applied)
+        if applied:
+            self._emit(EventsApplied(frame.incident_id, applied))
+        if frame.id is not None:
+            self._subscribe_ids.pop(frame.id, None)
+            self._resolve_follow(frame.incident_id)
+
+    def _on_compact_events(self, frame: CompactEvents) -> None:
+        """A subscribe's catch-up in the compact encoding: applied as `_on_events` applies an
+        `events` frame, the timeline notes without building an event each."""
+        state = self.states.get(frame.incident_id)
+        if state is None or frame.incident_id not in self._followed:
+            return
+        applied = apply_compact(state, frame.incident_id, frame.events)
         if applied:
             self._emit(EventsApplied(frame.incident_id, applied))
         if frame.id is not None:
@@ -545,9 +563,15 @@ class WarroomClient:
     def _subscribe_frame(self, incident_id: int) -> str:
         state = self.states.get(incident_id)
         since = state.seq if state is not None else None
-        frame = Subscribe(id=new_id(), incident_id=incident_id, since=since)
+        frame = Subscribe(
+            id=new_id(),
+            incident_id=incident_id,
+            since=since,
+            compact=Feature.COMPACT in self.features,
+        )
         self._subscribe_ids[frame.id] = incident_id
-        return frame.model_dump_json()
+        # Left out unless asked for: a server without the feature would refuse the field.
+        return frame.model_dump_json(exclude=None if frame.compact else {"compact"})
 
     async def _read(
         self,

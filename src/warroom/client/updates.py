@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,7 +34,8 @@ class StateReplaced:
 @dataclass(frozen=True)
 class EventsApplied:
     incident_id: int
-    events: list[Event]
+    events: Sequence[Event]
+    """In order. After a compact catch-up each event is built when it is first read."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.triage import AlertSourceStatus, TriageItem
+from warroom.protocol.compact import EntryRow
 
 PROTOCOL_VERSION = 2
 """Bumped on any change a client written against the previous version would misread."""
@@ -38,6 +39,9 @@ class Subscribe(_Frame):
     id: CommandId
     incident_id: int = Field(ge=1)
     since: int | None = Field(default=None, ge=0)
+    compact: bool = False
+    """Answer with `compact_events` instead of `events` (only if `welcome.features` offers
+    `compact`; a server without it refuses the field)."""
 
 
 class Unsubscribe(_Frame):
@@ -100,6 +104,8 @@ class Feature(StrEnum):
     """Alertmanager is configured: alerts become triage items to declare or dismiss."""
     METRICS = "metrics"
     """Prometheus is configured: incidents' services are polled and snapshots can be pinned."""
+    COMPACT = "compact"
+    """A subscribe may ask for its catch-up as `compact_events` (`subscribe.compact`)."""
 
 
 class Welcome(_Frame):
@@ -164,6 +170,17 @@ class Events(_Frame):
     """In a `read_log` reply: more events follow the last one here (ask again with `after`)."""
 
 
+class CompactEvents(_Frame):
+    """An `events` frame answering a `subscribe` that asked for `compact`: the same events,
+    `entry_added` ones as arrays of their values in `ENTRY_ROW_FIELDS` order (see
+    `protocol.compact`), every other one as the same object as in `events`."""
+
+    type: Literal["compact_events"] = "compact_events"
+    id: str | None = None
+    incident_id: int
+    events: list[EntryRow | Event]
+
+
 class PresenceUser(_Frame):
     user: str
     connections: int
@@ -215,6 +232,7 @@ ServerFrame = Annotated[
     | ErrorFrame
     | Snapshot
     | Events
+    | CompactEvents
     | Presence
     | IncidentList
     | Unsubscribed

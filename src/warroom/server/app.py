@@ -216,7 +216,8 @@ class WarroomServer:
         self.auth = auth
         self.settings = settings
         self._links = dict(links or {})
-        self._features = sorted(features)
+        # Compact catch-up is part of every server; the rest depends on the configuration.
+        self._features = sorted({*features, Feature.COMPACT})
         self._status_pages = status_pages
         self._server: Server | None = None
         self.gate = ConnectionGate.for_process(settings.limits.max_connections)

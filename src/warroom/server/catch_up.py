@@ -25,16 +25,21 @@ EVENT_BYTE_COST = 2
 
 
 def catch_up_frames(
-    frame_id: str, incident_id: int, since: int | None, record: LoadedIncident
+    frame_id: str,
+    incident_id: int,
+    since: int | None,
+    record: LoadedIncident,
+    *,
+    compact: bool = False,
 ) -> list[str]:
     """The frames answering a subscribe: one `events` frame, or a `snapshot` and, when the
-    snapshot is older than the incident, an `events` frame with its tail (same `id`)."""
+    snapshot is older than the incident, an `events` frame with its tail (same `id`). With
+    `compact` the events go as `compact_events` (`protocol.compact`)."""
     seq = record.seq
-    frames = record.frames
     if since is not None and 0 <= since <= seq:
         missed = seq - since
         if missed <= EVENTS_ALWAYS or not _snapshot_is_cheaper(record, since):
-            return [events_frame(frame_id, incident_id, frames[since:seq])]
+            return [_events_reply(frame_id, incident_id, record, since, seq, compact)]
     snapshot_seq, state_json = record.latest_snapshot()
     snapshot = (
         f'{{"type":"snapshot","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
@@ -42,7 +47,20 @@ def catch_up_frames(
     )
     if snapshot_seq == seq:
         return [snapshot]
-    return [snapshot, events_frame(frame_id, incident_id, frames[snapshot_seq:seq])]
+    return [snapshot, _events_reply(frame_id, incident_id, record, snapshot_seq, seq, compact)]
+
+
+def _events_reply(
+    frame_id: str, incident_id: int, record: LoadedIncident, after: int, seq: int, compact: bool
+) -> str:
+    if compact:
+        elements = record.compact_frames(seq)
+        if elements is not None:
+            return (
+                f'{{"type":"compact_events","id":{json.dumps(frame_id)},'
+                f'"incident_id":{incident_id},"events":[{",".join(elements[after:seq])}]}}'
+            )
+    return events_frame(frame_id, incident_id, record.frames[after:seq])
 
 
 def _snapshot_is_cheaper(record: LoadedIncident, since: int) -> bool:

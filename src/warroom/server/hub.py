@@ -971,7 +971,10 @@ class Hub:
             conn.send(Unsubscribed(id=frame.id, incident_id=frame.incident_id).model_dump_json())
             self._broadcast_presence(frame.incident_id, record)
             return
-        for reply in catch_up_frames(frame.id, frame.incident_id, frame.since, record):
+        replies = catch_up_frames(
+            frame.id, frame.incident_id, frame.since, record, compact=frame.compact
+        )
+        for reply in replies:
             conn.send(reply)
         record.subscribers[conn] = None
         conn.subscriptions.add(frame.incident_id)

@@ -26,6 +26,7 @@ from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.phase import Phase
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
+from warroom.protocol.compact import compact_event_json
 from warroom.server.connection import Connection
 from warroom.store.base import EventStore, StoredSnapshot, StoreError
 
@@ -83,6 +84,8 @@ class LoadedIncident:
         self._unread = unread
         self.frames: list[str] = frames if frames is not None else []
         """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
+        self._compact: list[str] = []
+        """`frames` in the compact encoding, made when a console first asks for them."""
         self.subscribers: dict[Connection, None] = {}
         self.snapshot: tuple[int, str] | None = None
         """The latest snapshot as JSON and its seq (the one in the store, or one made for a
@@ -128,6 +131,19 @@ class LoadedIncident:
         if self.snapshot is None or self.snapshot[0] != self.seq:
             self.snapshot = (self.seq, self.state.model_dump_json())
         return self.snapshot[1]
+
+    def compact_frames(self, seq: int) -> list[str] | None:
+        """The events up to `seq` as elements of a `compact_events` frame, converted once and
+        kept (a console far behind would otherwise cost a parse of every event it missed), or
+        None if a stored event cannot be read (the reply is then a plain `events` frame)."""
+        compact = self._compact
+        if len(compact) < seq:
+            try:
+                compact.extend(compact_event_json(f) for f in self.frames[len(compact) : seq])
+            except (ValueError, KeyError, TypeError):
+                log.warning("incident has an unreadable stored event; caught up without compact")
+                return None
+        return compact
 
     def latest_snapshot(self) -> tuple[int, str]:
         """The latest snapshot (seq, JSON), made now only if the incident has none yet."""

@@ -404,13 +404,8 @@ class SqliteStore:
         # Changes whenever another connection commits to the database; only the user commands
         # do (the server is the only writer of everything else), and a spurious change costs
         # one re-read of a small table.
-        try:
-            async with self._db.execute("PRAGMA data_version") as cursor:
-                row = await cursor.fetchone()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}") from None
-        assert row is not None
-        return int(row[0])
+        rows = await self._read("the data version of", "PRAGMA data_version")
+        return int(rows[0][0])
 
     async def save_triage(self, item: TriageItem) -> None:
         async with self._transaction("save triage item to"):
