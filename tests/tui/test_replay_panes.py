@@ -1,7 +1,8 @@
 """The replay's panes follow its steps by changing only what differs: a checklist item changed
-by a step changes that row's cells and nothing else, the cursor and the scroll stay, and far
-jumps show exactly the state's items; the severity pane and badge show the state's level after
-going back and forth across changes."""
+by a step redraws that row and nothing else, the cursor and the scroll stay, and far jumps show
+exactly the state's items, arrange the screen once and draw only the checklist rows on screen
+(header, stripes and cursor in their styles); the severity pane and badge show the state's level
+after going back and forth across changes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
+from warroom.domain.checklist import ChecklistItem
 from warroom.domain.events import ChecklistItemChanged, EntryAdded, SeverityChanged
 from warroom.domain.incident import IncidentState
 from warroom.domain.replay_index import ReplayIndex
@@ -44,11 +46,11 @@ def _items(state: IncidentState) -> list[tuple[str, str, str]]:
     return [(STATE_MARKS[i.state], i.owner or "—", i.title) for i in state.checklist]
 
 
-async def test_a_step_that_changes_an_item_changes_its_row_only_and_keeps_cursor_and_scroll() -> (
-    None
-):
+async def test_a_step_that_changes_an_item_redraws_its_row_only_and_keeps_cursor_and_scroll(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     index = ReplayIndex(EVENTS)
-    # A change to an item far enough down the list for the table to be scrolled above it.
+    # A change to an item far enough down the list for the pane to be scrolled above it.
     seq, item_id = next(
         (e.seq, e.body.item_id)
         for e in EVENTS
@@ -58,34 +60,49 @@ async def test_a_step_that_changes_an_item_changes_its_row_only_and_keeps_cursor
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         table = app.screen.query_one(ChecklistPane)
+        state = _screen(app).state
+        assert state is not None
+        row = next(n for n, item in enumerate(state.checklist) if item.id == item_id)
         table.move_cursor(row=3, animate=False)
-        table.scroll_to(y=2, animate=False, immediate=True)
+        top = min(row, round(table.max_scroll_y))  # scrolled, with the changed row on screen
+        assert 0 < top <= row < top + table.scrollable_content_region.height - 1
+        table.scroll_to(y=top, animate=False, immediate=True)
         await pilot.pause()
-        assert table.scroll_y == 2  # the list is longer than the pane
-        key = str(item_id)
-        before = {str(row.key.value): table.get_row(row.key) for row in table.ordered_rows}
+        assert table.scroll_y == top  # the list is longer than the pane
+        drawn: list[int] = []
+        monkeypatch.setattr(table, "_cells", _counting(table, drawn))
         await pilot.press("right")
         await pilot.pause()
+        # Only the changed row was drawn again: every other row on screen is as it was.
+        assert drawn == [item_id]
         state = _screen(app).state
         assert state is not None
         assert _shown(table) == _items(state)
-        item = next(i for i in state.checklist if i.id == item_id)
-        assert str(table.get_cell(key, "state")) == STATE_MARKS[item.state]
-        # The other rows are the very cells they were: only the changed row was touched.
-        for other, cells in before.items():
-            if other != key:
-                assert all(a is b for a, b in zip(table.get_row(other), cells, strict=True))
-        assert table.get_cell(key, "title") is before[key][3]
+        item = state.checklist[row]
+        assert str(table.get_row_at(row)[0]) == STATE_MARKS[item.state]
         assert table.cursor_row == 3
-        assert table.scroll_y == 2
+        assert table.scroll_y == top
 
+        drawn.clear()
         await pilot.press("left")
         await pilot.pause()
+        assert drawn == [item_id]
         previous = _screen(app).state
         assert previous is not None
         assert _shown(table) == _items(previous)
         assert table.cursor_row == 3
-        assert table.scroll_y == 2
+        assert table.scroll_y == top
+
+
+def _counting(table: ChecklistPane, drawn: list[int]) -> Any:
+    """`table._cells`, noting the id of each item whose row is drawn."""
+    cells = table._cells
+
+    def counted(row: Any) -> Any:
+        drawn.append(row[0])
+        return cells(row)
+
+    return counted
 
 
 async def test_far_jumps_show_exactly_the_items_of_the_state() -> None:
@@ -165,3 +182,80 @@ async def test_a_step_that_adds_an_entry_redraws_no_side_pane_and_lays_out_no_he
         fixed = {text.id for text in texts if text.sized_by_styles}
         assert {"replay-bar", "header-connection", "header-elapsed"} <= fixed
         assert not [name for name, layout in refreshes if layout and name in fixed]
+
+
+async def test_a_far_jump_arranges_the_screen_once_and_draws_only_the_checklist_rows_on_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = ReplayIndex(EVENTS)
+    app = make_replay_app(index, at=index.last)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = _screen(app)
+        table = screen.query_one(ChecklistPane)
+        layouts: list[int] = []
+        arrange = screen._refresh_layout
+
+        def counted_layout(*args: Any, **options: Any) -> None:
+            layouts.append(screen.seq)
+            arrange(*args, **options)
+
+        monkeypatch.setattr(screen, "_refresh_layout", counted_layout)
+        drawn: list[int] = []
+        monkeypatch.setattr(table, "_cells", _counting(table, drawn))
+        # Far back and far forward: the side panes' heights and both scrolling panes' lengths
+        # change each time, and a layout pass used to ask for a second one.
+        for seq in (index.last // 4, index.last - 10):
+            layouts.clear()
+            drawn.clear()
+            screen.go_to(seq)
+            await pilot.pause()
+            await pilot.pause()
+            assert layouts == [seq]
+            on_screen = table.scrollable_content_region.height - table.header_height
+            assert 0 < len(drawn) <= on_screen  # not one per item: the state has hundreds
+            assert len(set(drawn)) == len(drawn)
+
+
+async def test_the_checklist_draws_its_header_stripes_and_cursor_row_in_their_styles() -> None:
+    index = ReplayIndex(EVENTS)
+    app = make_replay_app(index, at=index.last)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(ChecklistPane)
+        assert table.row_count > 3
+        assert (table.cursor_row, table.scroll_y) == (0, 0)
+
+        def backgrounds(y: int) -> set[object]:
+            return {s.style.bgcolor for s in table.render_line(y) if s.style is not None}
+
+        def background(component: str) -> object:
+            return table.get_component_rich_style(component).bgcolor
+
+        assert backgrounds(0) == {background("checklist--header")}
+        assert backgrounds(1) == {background("checklist--cursor")}  # the first item's row
+        assert backgrounds(2) == {background("checklist--odd-row")}
+        assert backgrounds(3) == {background("checklist--even-row")}
+        assert len({background("checklist--odd-row"), background("checklist--even-row")}) == 2
+
+
+async def test_the_checklist_grows_with_items_appended_to_the_same_list() -> None:
+    # The live client's projection appends an added item to the state's own list in place.
+    index = ReplayIndex(EVENTS)
+    app = make_replay_app(index, at=index.last)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = _screen(app)
+        table = screen.query_one(ChecklistPane)
+        state = screen.state
+        assert state is not None
+        count = table.row_count
+        state.checklist.append(ChecklistItem(id=10_000, title="Added [b]here[/b]", custom=True))
+        screen.state = state
+        await pilot.pause()
+        assert table.row_count == count + 1
+        assert table.virtual_size.height == table.header_height + count + 1
+        table.move_cursor(row=count)
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y > 0
+        assert str(table.get_row_at(count)[3]) == "Added [b]here[/b]"

@@ -20,6 +20,7 @@ from warroom.tui.metrics_format import MetricsStyles, services_text, snapshot_te
 from warroom.tui.safe_text import clean
 from warroom.tui.time_format import clock_time
 from warroom.tui.widgets.border_text import set_border_subtitle
+from warroom.tui.widgets.one_layout_pass import OneLayoutPass
 from warroom.tui.widgets.quiet_static import QuietStatic
 
 NO_SNAPSHOT = "No metrics snapshot yet."
@@ -72,7 +73,7 @@ class LatestMetrics:
         return found
 
 
-class MetricsPane(ScrollableContainer):
+class MetricsPane(OneLayoutPass, ScrollableContainer):
     """Service metrics: the server's live snapshot (values against thresholds, a trend, when it
     was read), falling back to the snapshot last pinned on the timeline.
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from warroom.tui.widgets.one_layout_pass import OneLayoutPass
 
-class QuietStatic(Static):
+
+class QuietStatic(OneLayoutPass, Static):
     """Static text that repaints only when its text really changes, and asks for a layout pass
-    only when its size may follow its text."""
+    only when its size may follow its text (and then for one, not two: `OneLayoutPass`)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
