@@ -22,6 +22,7 @@ from warroom.domain.replay_index import ReplayIndex
 from warroom.tui.replay_app import make_replay_app
 from warroom.tui.screens.replay import ReplayScreen
 from warroom.tui.widgets.checklist_pane import STATE_MARKS, ChecklistPane
+from warroom.tui.widgets.metrics_pane import MetricsPane
 from warroom.tui.widgets.quiet_static import QuietStatic
 from warroom.tui.widgets.severity_pane import SeverityPane
 
@@ -259,3 +260,10 @@ async def test_the_checklist_grows_with_items_appended_to_the_same_list() -> Non
         await pilot.pause()
         assert table.scroll_y == table.max_scroll_y > 0
         assert str(table.get_row_at(count)[3]) == "Added [b]here[/b]"
+
+
+def test_widgets_sized_by_one_layout_pass_keep_their_base_classes_styles() -> None:
+    """Listed first, the mix-in hid the base class from the stylesheet's type rules: the
+    header's one-line texts wrapped and pushed the overdue warning out of sight."""
+    assert "Static" in QuietStatic._css_type_names
+    assert "ScrollableContainer" in MetricsPane._css_type_names

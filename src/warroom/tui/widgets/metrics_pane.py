@@ -73,7 +73,7 @@ class LatestMetrics:
         return found
 
 
-class MetricsPane(OneLayoutPass, ScrollableContainer):
+class MetricsPane(ScrollableContainer, OneLayoutPass):
     """Service metrics: the server's live snapshot (values against thresholds, a trend, when it
     was read), falling back to the snapshot last pinned on the timeline.
 

@@ -15,6 +15,11 @@ class OneLayoutPass(Widget):
     new size has already placed every widget by it, so the size is taken quietly, as Textual
     itself does for widgets scrolled into view. Scrollbars still follow (a change of whether one
     shows asks for its own pass).
+
+    Mix it in after the widget class (`class QuietStatic(Static, OneLayoutPass)`): Textual's CSS
+    type names follow each class's first base only, so listed first it hid `Static` from the
+    stylesheet's `Static` rules (the header's one-line texts wrapped onto two lines, and the
+    second line of the header, the overdue warning among it, was pushed out of sight).
     """
 
     def _size_updated(

@@ -8,7 +8,7 @@ from textual.widgets import Static
 from warroom.tui.widgets.one_layout_pass import OneLayoutPass
 
 
-class QuietStatic(OneLayoutPass, Static):
+class QuietStatic(Static, OneLayoutPass):
     """Static text that repaints only when its text really changes, and asks for a layout pass
     only when its size may follow its text (and then for one, not two: `OneLayoutPass`)."""
 
