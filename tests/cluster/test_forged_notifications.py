@@ -13,32 +13,14 @@ import asyncpg
 import pytest
 
 from tests.support.client_sync import until
-from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.domain.commands import AddEntry, DeclareIncident
 from warroom.domain.events import EntryAdded, Event
 from warroom.domain.timeline import EntryKind
-from warroom.node import WarroomNode, start_node
+from warroom.node import WarroomNode
 from warroom.store.postgres import CHANGES_CHANNEL, NOTIFY_LIMIT
-from warroom.users import create_user
 
 FORGED = "forged by someone who may only connect"
-
-
-@pytest.fixture
-async def token(pg_url: str) -> str:
-    return await create_user(pg_url, "alice")
-
-
-@pytest.fixture
-async def two_nodes(pg_url: str, token: str) -> AsyncIterator[tuple[WarroomNode, WarroomNode]]:
-    a = await start_node(pg_url, TEST_SETTINGS)
-    b = await start_node(pg_url, TEST_SETTINGS)
-    try:
-        yield a, b
-    finally:
-        await a.close()
-        await b.close()
 
 
 @pytest.fixture

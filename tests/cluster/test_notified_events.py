@@ -4,10 +4,7 @@ periodic check repairs a lost notification by a few index probes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
-import pytest
 
 from tests.support.client_sync import until
 from tests.support.sequencers import close_hubs, two_hubs
@@ -19,23 +16,6 @@ from warroom.domain.limits import MAX_ENTRY_TEXT
 from warroom.domain.timeline import EntryKind
 from warroom.node import WarroomNode, start_node
 from warroom.store.postgres import CHANGES_CHANNEL, PostgresStore
-from warroom.users import create_user
-
-
-@pytest.fixture
-async def token(pg_url: str) -> str:
-    return await create_user(pg_url, "alice")
-
-
-@pytest.fixture
-async def two_nodes(pg_url: str, token: str) -> AsyncIterator[tuple[WarroomNode, WarroomNode]]:
-    a = await start_node(pg_url, TEST_SETTINGS)
-    b = await start_node(pg_url, TEST_SETTINGS)
-    try:
-        yield a, b
-    finally:
-        await a.close()
-        await b.close()
 
 
 def _count_read_backs(store: PostgresStore) -> list[int]:

@@ -60,6 +60,8 @@ def frames(incident: int) -> list[tuple[dict[str, Any], str, str]]:
         ({"type": "set_phase", **on, "phase": 1, "expected": "declared"}, "phase", "a number"),
         ({"type": "assign_role", **on, "role": "cl", "user": None}, "user", "null"),
         ({"type": "subscribe", **on, "since": "0"}, "since", "a string"),
+        ({"type": "subscribe", **on, "compact": "yes"}, "compact", "a string"),
+        ({"type": "subscribe", **on, "compact": 1}, "compact", "a number"),
         ({"type": "approve_external_update", **on, "draft_id": {"id": 1}}, "draft_id", "an object"),
     ]
 

@@ -5,8 +5,6 @@ that are not textual-serve's) gives its place back, and the web server keeps ser
 from __future__ import annotations
 
 import asyncio
-import shlex
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from tests.core.serverproc import free_port
+from tests.web.stand_in_console import COMMAND
 from warroom.tui.web_server import ConsoleWebServer
 
 MAX_SESSIONS = 3
@@ -23,19 +22,6 @@ MAX_SESSIONS = 3
 # textual-serve never waits for the console processes it starts (they exit on its quit and the
 # event loop's child watcher reaps them); their transports outlive the test's event loop.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-# A stand-in console process: says it started, then waits for textual-serve's quit.
-CONSOLE = r"""
-import json, sys
-out, stdin = sys.stdout.buffer, sys.stdin.buffer
-out.write(b"__GANGLION__\n")
-out.write(b"D" + (5).to_bytes(4, "big") + b"ready")
-out.flush()
-while (kind := stdin.read(1)):
-    size = int.from_bytes(stdin.read(4), "big")
-    if json.loads(stdin.read(size)).get("type") == "quit":
-        break
-"""
 
 
 class _CountedWebServer(ConsoleWebServer):
@@ -61,7 +47,7 @@ class _CountedWebServer(ConsoleWebServer):
 async def web_console() -> AsyncIterator[tuple[_CountedWebServer, str]]:
     port = free_port()
     server = _CountedWebServer(
-        shlex.join([sys.executable, "-c", CONSOLE]), server_url="ws://127.0.0.1:9",
+        COMMAND, server_url="ws://127.0.0.1:9",
         host="127.0.0.1", port=port, public_url=None, max_sessions=MAX_SESSIONS,
     )  # fmt: skip
     runner = web.AppRunner(await server._make_app(), handle_signals=False)

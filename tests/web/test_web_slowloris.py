@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shlex
-import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from tests.core.serverproc import free_port
+from tests.web.stand_in_console import COMMAND
 from warroom.tui.web_server import ConsoleWebServer
 
 HEADER_TIMEOUT = 0.5
@@ -26,19 +25,6 @@ MAX_SESSIONS = 4
 PER_ADDRESS = 2
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
-# A stand-in console process: says it started, then waits for textual-serve's quit.
-CONSOLE = r"""
-import json, sys
-out, stdin = sys.stdout.buffer, sys.stdin.buffer
-out.write(b"__GANGLION__\n")
-out.write(b"D" + (5).to_bytes(4, "big") + b"ready")
-out.flush()
-while (kind := stdin.read(1)):
-    size = int.from_bytes(stdin.read(4), "big")
-    if json.loads(stdin.read(size)).get("type") == "quit":
-        break
-"""
 
 
 class _WebConsole:
@@ -52,7 +38,7 @@ class _WebConsole:
 async def web_console() -> AsyncIterator[_WebConsole]:
     port = free_port()
     server = ConsoleWebServer(
-        shlex.join([sys.executable, "-c", CONSOLE]), server_url="ws://127.0.0.1:9",
+        COMMAND, server_url="ws://127.0.0.1:9",
         host="127.0.0.1", port=port, public_url=None, max_sessions=MAX_SESSIONS,
         max_sessions_per_address=PER_ADDRESS,
     )  # fmt: skip
