@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,17 @@ async def _status(node: WarroomNode, headers: HeaderList) -> int:
         return exc.response.status_code
 
 
+@asynccontextmanager
+async def node_on_a_stopped_clock(
+    db_path: Path,
+) -> AsyncIterator[tuple[WarroomNode, SignInThrottle]]:
+    """A node whose sign-in throttle's clock never moves, so no failure leaks away mid-test."""
+    async with await start_node(db_path, TEST_SETTINGS) as node:
+        throttle = SignInThrottle(StoppedClock())
+        node.auth.throttle = throttle
+        yield node, throttle
+
+
 async def test_a_new_console_id_for_every_guess_is_slowed_by_the_address_and_stays_bounded(
     db_path: Path, recorded_waits: list[float]
 ) -> None:
@@ -66,9 +79,7 @@ async def test_repeated_console_or_authorization_headers_are_refused_as_a_wrong_
     db_path: Path, recorded_waits: list[float]
 ) -> None:
     good = await create_user(db_path, "alice")
-    async with await start_node(db_path, TEST_SETTINGS) as node:
-        throttle = SignInThrottle(StoppedClock())
-        node.auth.throttle = throttle
+    async with node_on_a_stopped_clock(db_path) as (node, throttle):
         twice_console = [
             ("Authorization", "Bearer wr_wrong"),
             (CONSOLE_HEADER, "a"),
@@ -107,9 +118,7 @@ async def test_a_huge_console_id_is_cut_to_a_small_key_and_counted(
 ) -> None:
     good = await create_user(db_path, "alice")
     value = "x" * 7_000  # under the server's line limit
-    async with await start_node(db_path, TEST_SETTINGS) as node:
-        throttle = SignInThrottle(StoppedClock())
-        node.auth.throttle = throttle
+    async with node_on_a_stopped_clock(db_path) as (node, throttle):
         wrong = [("Authorization", "Bearer wr_wrong"), (CONSOLE_HEADER, value)]
         assert await _status(node, wrong) == 401
         assert throttle.failures("127.0.0.1", value[:MAX_CONSOLE_ID]) == (1, 1)
@@ -130,8 +139,7 @@ async def test_control_characters_in_a_console_id_are_refused_or_kept_as_data_ne
 ) -> None:
     good = await create_user(db_path, "alice")
     caplog.set_level(logging.INFO)
-    async with await start_node(db_path, TEST_SETTINGS) as node:
-        node.auth.throttle = SignInThrottle(StoppedClock())
+    async with node_on_a_stopped_clock(db_path) as (node, _):
         header = CONSOLE_HEADER.encode() + b": " + value + b"\r\n"
         wrong = await _raw_status(node, b"Authorization: Bearer wr_wrong\r\n" + header)
         right = await _raw_status(node, f"Authorization: Bearer {good}\r\n".encode() + header)
@@ -145,9 +153,7 @@ async def test_a_console_header_past_the_line_limit_is_refused_and_the_server_se
     db_path: Path, recorded_waits: list[float]
 ) -> None:
     good = await create_user(db_path, "alice")
-    async with await start_node(db_path, TEST_SETTINGS) as node:
-        throttle = SignInThrottle(StoppedClock())
-        node.auth.throttle = throttle
+    async with node_on_a_stopped_clock(db_path) as (node, throttle):
         huge = [("Authorization", f"Bearer {good}"), (CONSOLE_HEADER, "x" * 100_000)]
         with pytest.raises((InvalidHandshake, OSError)):
             async with connect(node.url, additional_headers=huge, open_timeout=30):
