@@ -14,7 +14,7 @@ class SharedRead(Generic[T]):
     """Runs `read` for every caller waiting, one at a time: the callers who ask while no read has
     begun share the next one, and whoever asks while a read runs waits for the one after it. So
     callers arriving together cost one read however many they are (200 handshakes in the bench:
-    about 36 reads instead of 200), and every answer is as fresh as a read of its own would have
+    at most 36 reads instead of 200), and every answer is as fresh as a read of its own would have
     been (a change committed before a caller asked is never missed)."""
 
     def __init__(self, read: Callable[[], Awaitable[T]]) -> None:
