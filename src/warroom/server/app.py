@@ -262,8 +262,8 @@ class WarroomServer:
                 self._handle, self.settings.host, self.settings.port, **options
             )
         for listening in self._server.sockets:
-            # A second listen() on a listening socket only sets its backlog; on a duplicate of
-            # it, because asyncio keeps the socket itself to itself.
+            # listen() again on a listening socket only sets its backlog. Called on a duplicate
+            # (same socket, another descriptor): asyncio hands out wrappers without listen().
             with listening.dup() as same_socket:
                 same_socket.listen(LISTEN_BACKLOG)
         self._unthrottle_log = logthrottle.install()
