@@ -65,7 +65,8 @@ def test_a_replays_rows_are_read_from_either_end_and_in_slices() -> None:
     order.update(index.state_at(index.last).timeline)
     shown = order.update(index.state_at(150).timeline)
     ordered = sorted(index.state_at(150).timeline, key=entry_key)
-    assert shown[-1] is ordered[-1] and shown[0] is ordered[0]
+    assert shown[-1] is ordered[-1]
+    assert shown[0] is ordered[0]
     assert [id(entry) for entry in shown[3:9]] == [id(entry) for entry in ordered[3:9]]
     with pytest.raises(IndexError):
         shown[len(ordered)]
