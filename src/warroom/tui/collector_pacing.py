@@ -36,6 +36,14 @@ class SpacedCollections:
             self._saved = None
 
 
+def thaw_and_refreeze() -> None:
+    """Once a replay opened from the console is closed: let go of what it left (the screen and
+    its widgets are cycles, which frozen objects never are collected from, and they hold the
+    folded log), and freeze again what is still alive (the console's incident)."""
+    gc.unfreeze()
+    freeze_long_lived()
+
+
 def freeze_long_lived() -> None:
     """Collect what is garbage now, then keep everything still alive out of the collector's
     walks (frozen objects are still freed by reference counting)."""

@@ -23,7 +23,11 @@ from warroom.domain.incident import IncidentState
 from warroom.domain.links import ServiceLinks
 from warroom.domain.replay_index import ChangeKind, ReplayIndex
 from warroom.monitoring.signals import MetricsSnapshot
-from warroom.tui.collector_pacing import SpacedCollections, freeze_long_lived
+from warroom.tui.collector_pacing import (
+    SpacedCollections,
+    freeze_long_lived,
+    thaw_and_refreeze,
+)
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.pending import PendingEntry
@@ -264,4 +268,7 @@ class ReplayScreen(Screen[None]):
 
     def action_close_replay(self) -> None:
         self._pause()
+        self._collections.stop()
         self.dismiss()
+        # Once the screen is gone: it was frozen with the folded log after its first paint.
+        self.app.call_after_refresh(thaw_and_refreeze)
