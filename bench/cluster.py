@@ -459,7 +459,7 @@ def _print(results: Results) -> None:
         print(f"{name:<14}" + "".join(f"{span:>18}" for span in spans))
     print()
     print("CPU used, in cores (the machine has 2), by phase")
-    print(f"{'run':<22}" + "".join(f"{part:>12}" for part in CPU_PARTS) + "   each node")
+    print(f"{'run':<28}" + "".join(f"{part:>12}" for part in CPU_PARTS) + "   each node")
     for backend, count in RUNS:
         name = f"{backend}-{count}"
         for phase, title in (("paced", "paced"), ("burst", "burst, 1 inc.")):
@@ -468,7 +468,7 @@ def _print(results: Results) -> None:
             each = [results.get(f"{key}_node{i}_cores") for i in range(count)]
             used = "".join(f"{'-' if c is None else f'{c:.2f}':>12}" for c in parts)
             shares = " ".join("-" if c is None else f"{c:.2f}" for c in each)
-            print(f"{f'{name} {title}':<22}{used}   {shares}")
+            print(f"{f'{name} {title}':<28}{used}   {shares}")
     p50, worst = results.get("cluster.failover_p50_s"), results.get("cluster.failover_max_s")
     if p50 is not None and worst is not None:
         print(
