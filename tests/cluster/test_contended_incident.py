@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 
 from tests.support.sequencers import close_hubs, two_hubs
 from tests.support.settings import TEST_SETTINGS
@@ -15,7 +16,7 @@ from warroom.domain.events import EntryAdded, Event
 from warroom.domain.incident import IncidentSummary
 from warroom.domain.timeline import EntryKind
 from warroom.node import start_node
-from warroom.store.base import CommandKey, StoredSnapshot
+from warroom.store.base import StoredSnapshot
 from warroom.store.postgres import PostgresStore
 from warroom.users import create_user
 
@@ -111,7 +112,7 @@ async def test_a_node_that_lost_a_commit_takes_the_lock_first_for_its_next_write
         await close_hubs(stores, tasks)
 
 
-async def test_a_resend_joining_a_contended_turn_is_answered_with_its_original_seq(
+async def test_a_resend_that_joins_a_turn_under_the_lock_is_answered_with_its_original_seq(
     pg_url: str,
 ) -> None:
     incident = await _incident(pg_url)
@@ -121,31 +122,29 @@ async def test_a_resend_joining_a_contended_turn_is_answered_with_its_original_s
         assert await first.record(incident, _note("first")) == 2
         assert await second.record(incident, _note("second")) == 3
         # A command committed through the first node, whose writer then resends it to the
-        # second (a failover), while the second's next turn reads before it locks.
+        # second (a failover) while the second's next turn there waits for the lock.
         original = await first.record(incident, _note("sent once"), "alice", "command-1")
         assert original == 4
         resent: list[asyncio.Task[int]] = []
-        look_up = stores[1].find_commands
+        hold = stores[1].holding
 
-        async def resend_meanwhile(
-            keys: Collection[CommandKey],
-        ) -> dict[CommandKey, tuple[int, int]]:
+        def resend_meanwhile(incident_ids: Collection[int]) -> AbstractAsyncContextManager[None]:
             if not resent:
                 resent.append(
                     asyncio.create_task(
                         second.record(incident, _note("sent once"), "alice", "command-1")
                     )
                 )
-            return await look_up(keys)
+            return hold(incident_ids)
 
-        stores[1].find_commands = resend_meanwhile  # type: ignore[method-assign]
+        stores[1].holding = resend_meanwhile  # type: ignore[method-assign,assignment]
         appends = _count_appends(stores[1])
-        assert await second.record(incident, _note("third"), "alice", "command-2") == 5
-        # It joined the turn without a look-up and clashed with the command's unique id (the
-        # commit of both was refused); the turn was decided again reading it: answered with the
-        # first commit's seq, and only "third" committed.
+        assert await second.record(incident, _note("third")) == 5
+        # It joined the turn under the lock, was looked up there, and is answered with the
+        # first commit's seq; the commit holds "third" alone.
+        assert resent[0].done()
         assert await resent[0] == original
-        assert appends == [2, 1]
+        assert appends == [1]
         events = await stores[0].load_events()
         assert [e.seq for e in events] == [1, 2, 3, 4, 5]
         assert [e.command_id for e in events].count("command-1") == 1

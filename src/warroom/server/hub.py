@@ -422,29 +422,19 @@ class Hub:
 
     async def _turn(self, batch: list[_Request | _ServerWrite]) -> None:
         held = self._contended_in(batch)
-        # A contended turn reads what it needs (its incidents, its command ids) before it waits
-        # for the locks, so as not to hold them for that round trip. The writes that join it
-        # under the locks are not looked up: one committed before (a resend) clashes with the
-        # store's unique command id, the commit is refused as stale, and the turn is decided
-        # again reading everything under the locks.
-        prepare_first = bool(held)
         for _ in range(STALE_RETRIES):
             try:
-                if prepare_first:
-                    await self._prepare(batch)
                 async with self._holding(held):
                     if held:
                         self._join_queued_writes(batch, held)
                         # Under the locks: what is read now stays the latest until the commit.
                         await self._refresh(full=False, wanted=dict.fromkeys(held, _ANY_SEQ))
-                    if not prepare_first:
-                        await self._prepare(batch)
+                    await self._prepare(batch)
                     await self._decide_and_commit(batch)
                 return
             except _Stale as stale:
                 # Another node committed to these incidents since this node last read them:
                 # decide the whole batch again, this time holding their locks from the start.
-                prepare_first = False
                 held |= set(stale.incidents) | _written_incidents(batch)
                 self._contended_until(stale.incidents, time.monotonic() + CONTENDED_FOR)
             except StoreError as exc:  # nothing was written
