@@ -663,6 +663,7 @@ async def serve_web(args: argparse.Namespace) -> int:
             theme=getattr(args, "theme", None) or settings.theme,
             max_sessions=args.max_sessions,
             max_sessions_per_address=args.max_sessions_per_address,
+            sign_in_timeout=args.sign_in_timeout,
         )
     except ListenError as exc:
         print(f"warroom: {exc}", file=sys.stderr)
