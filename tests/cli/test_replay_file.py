@@ -210,3 +210,22 @@ async def test_an_emoji_escaped_as_a_surrogate_pair_still_replays(tmp_path: Path
     path.write_text(_export_titled("Payments \\ud83d\\udd25"))
     app = await actions.replay_app(build_parser().parse_args(["replay", "--file", str(path)]))
     assert app.index.state_at(1).incident.title == "Payments \U0001f525"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("seq", True), ("seq", "1"), ("seq", 1.0), ("incident_id", "7"), ("severity", "2")],
+)
+async def test_a_value_of_the_wrong_json_type_is_refused_not_converted(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    # Read as strictly as the server reads frames: `"seq": true` is not event 1.
+    _, events = scripted_incident()
+    document = json.loads(export_json(events))
+    declared = document["events"][0]
+    (declared["body"] if field == "severity" else declared)[field] = value
+    path = tmp_path / "types.json"
+    path.write_text(json.dumps(document))
+    line = await _refusal(path)
+    assert "an event is not valid" in line
+    assert f"{field}: Input should be" in line

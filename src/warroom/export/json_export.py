@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from warroom.domain.events import Event
@@ -77,13 +77,16 @@ def read_export(text: str) -> list[Event]:
     for number, item in enumerate(raw, start=1):
         _check_written_by_a_server(number, item, known_actors)
     try:
-        events = [Event.model_validate(item) for item in raw]
+        # Strictly, as the server reads frames: `"seq": true` or `"seq": "1"` is not event 1.
+        # Read from the text again, since strict reading of parsed JSON would refuse every time
+        # (a string is not a datetime); in Rust, it costs less than validating the parsed copy.
+        events = _ExportedEvents.model_validate_json(text, strict=True).events
     except ValidationError as exc:
         first = exc.errors()[0]
         # Field names come from the file: shown as inert, short text like any value of it.
         where = ".".join(
             str(part) if isinstance(part, int) else _shown(part, quoted=False)
-            for part in first["loc"]
+            for part in first["loc"][2:]  # past ("events", n)
         )
         if first["type"] == "union_tag_invalid":
             why = f"unknown event type {_shown(first.get('ctx', {}).get('tag'))}"
@@ -105,6 +108,14 @@ def read_export(text: str) -> list[Event]:
 
 
 _USER_NAME: TypeAdapter[str] = TypeAdapter(UserName)
+
+
+class _ExportedEvents(BaseModel):
+    """The part of an export that is read back: its events (the rest was checked already)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    events: list[Event]
 
 
 def _check_written_by_a_server(number: int, item: object, known_actors: set[str]) -> None:
