@@ -229,3 +229,16 @@ async def test_a_value_of_the_wrong_json_type_is_refused_not_converted(
     line = await _refusal(path)
     assert "an event is not valid" in line
     assert f"{field}: Input should be" in line
+
+
+async def test_at_on_a_log_that_makes_no_incident_names_what_is_wrong_with_the_log(
+    tmp_path: Path,
+) -> None:
+    _, events = scripted_incident()
+    document = json.loads(export_json(events))
+    document["events"].reverse()
+    path = tmp_path / "reversed.json"
+    path.write_text(json.dumps(document))
+    args = build_parser().parse_args(["replay", "--file", str(path), "--at", "5"])
+    with pytest.raises(ClientError, match="must start with incident_declared"):
+        await actions.replay_app(args)
