@@ -15,7 +15,7 @@ from warroom.domain.timeline import EntryKind
 from warroom.tui.screens.role_dialog import RoleDialog
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.checklist_pane import ChecklistPane
-from warroom.tui.widgets.scribe_input import ScribeInput
+from warroom.tui.widgets.scribe_input import PLACEHOLDER, ScribeInput
 
 from .conftest import Notice
 from .harness import Warroom, settle, static_text, timeline_lines, until, until_state
@@ -48,6 +48,26 @@ async def test_scribe_posts_an_entry_with_kind_back_date_correlation_id_and_ment
             "14:02:00~ DECISION dave         cid:req-77 Fail over to eu-west @carol agreed"
         )
         assert not app.pending
+
+
+async def test_the_scribe_line_names_its_key_until_it_has_focus(
+    warroom: Warroom, incident: int
+) -> None:
+    # Unfocused, letters typed at the line are the screen's keys: it must say to press `i`.
+    app = await warroom.app("dave", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        scribe = app.screen.query_one(ScribeInput)
+        assert not scribe.has_focus
+        assert scribe.placeholder.startswith("Write to the timeline (press i): ")
+        await pilot.press("i")
+        await pilot.pause()  # the Focus message
+        assert scribe.has_focus
+        assert scribe.placeholder == PLACEHOLDER
+        await pilot.press("escape")
+        await pilot.pause()  # the Blur message
+        assert not scribe.has_focus
+        assert "(press i)" in scribe.placeholder
 
 
 async def test_a_bad_line_is_kept_and_explained(

@@ -49,7 +49,7 @@ async def test_question_mark_and_f1_open_help_listing_the_command_table(
             console.print(static.content)
         shown = console.export_text()
         assert "Offer the Incident Commander role to someone" in shown
-        assert "Quit the console, even while typing in a text field" in shown
+        assert "Quit the console, even while typing or with a dialog open" in shown
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

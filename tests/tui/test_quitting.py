@@ -8,6 +8,7 @@ from textual.widgets import Static
 from warroom.client.updates import ConnectionStatus
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.quit_dialog import QuitDialog
+from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
 from .harness import Warroom, settle, until
@@ -59,4 +60,17 @@ async def test_with_nothing_unsent_q_quits_at_once(warroom: Warroom, incident: i
         await pilot.press("q")
         await pilot.pause()
         assert not isinstance(app.screen, QuitDialog)
+        assert app.return_code == 0
+
+
+async def test_ctrl_q_quits_from_inside_a_dialog(warroom: Warroom, incident: int) -> None:
+    # Textual's modal screens hide the app's keys; the one "quits anywhere" key must still work.
+    app = await warroom.app("alice", incident)  # the IC: "s" opens a dialog
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, SeverityDialog)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
         assert app.return_code == 0

@@ -88,6 +88,9 @@ class CommandSpec:
     key_display: str | None = None
     feature: Feature | None = None
     """What the server must offer (its `welcome.features`) for this command to be offered."""
+    priority: bool = False
+    """Checked before the focused widget and through open dialogs (Textual's modal screens
+    otherwise hide the app's keys)."""
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -99,8 +102,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "Quit the console (unsent entries are kept and sent next time)", Scope.APP,
                 key_display="q", in_palette=False),  # Textual's "Quit" is in the palette
     CommandSpec("app.quit-anywhere", "ctrl+q", "quit", "Quit",
-                "Quit the console, even while typing in a text field", Scope.APP, show=False,
-                in_palette=False),
+                "Quit the console, even while typing or with a dialog open", Scope.APP,
+                show=False, in_palette=False, priority=True),
     # --- the incident screen ------------------------------------------------------------------
     CommandSpec("scribe.focus", "i", "focus_scribe_input", "Write",
                 "Jump to the Scribe line to post a timeline entry", Scope.MAIN,
@@ -325,6 +328,7 @@ def bindings_for(scope: Scope) -> list[BindingType]:
             key_display=spec.key_display,
             tooltip=spec.help,
             id=spec.binding_id,
+            priority=spec.priority,
         )
         for spec in commands_in(scope)
     ]

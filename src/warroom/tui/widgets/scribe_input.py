@@ -23,6 +23,10 @@ PLACEHOLDER = (
     "cid:ID · @name · Enter posts"
 )
 READ_ONLY_PLACEHOLDER = "Observers read the timeline; the IC can give you a role."
+UNFOCUSED_PLACEHOLDER = "Write to the timeline (press {key}): /decision /action /todo /status"
+"""While the line does not have focus, typed letters are the incident screen's keys (`c`, `e`,
+`s`, `p`...): the line says which key to press first, so a sentence typed at it does not open
+dialog after dialog."""
 
 
 class ScribeInput(Input):
@@ -46,6 +50,7 @@ class ScribeInput(Input):
         # The domain's limit plus room for the prefix, time and cid: the parser checks the text.
         super().__init__(placeholder=PLACEHOLDER, id="scribe", max_length=MAX_ENTRY_TEXT + 200)
         self._clock = clock
+        self._unfocused: str | None = None
 
     def _roles_allow(self, permission: Permission) -> bool:
         state, me = self.state, self.me
@@ -59,10 +64,36 @@ class ScribeInput(Input):
     def watch_me(self) -> None:
         self._offer_writing()
 
-    def _offer_writing(self) -> None:
+    def on_mount(self) -> None:
+        self._offer_writing()
+
+    def on_focus(self) -> None:
+        # Handlers run before Textual's own sets `has_focus`: say which way focus went.
+        self._offer_writing(focused=True)
+
+    def on_blur(self) -> None:
+        self._offer_writing(focused=False)
+
+    def _offer_writing(self, focused: bool | None = None) -> None:
         may_write = self._roles_allow(Permission.WRITE_TIMELINE)
         self.disabled = not may_write
-        self.placeholder = PLACEHOLDER if may_write else READ_ONLY_PLACEHOLDER
+        if not may_write:
+            self.placeholder = READ_ONLY_PLACEHOLDER
+        elif self.has_focus if focused is None else focused:
+            self.placeholder = PLACEHOLDER
+        else:
+            self.placeholder = self._unfocused_placeholder()
+
+    def _unfocused_placeholder(self) -> str:
+        """The placeholder naming the key that focuses this line, as the footer shows it (after
+        the user's keymap); looked up once, not on every incident update."""
+        if self._unfocused is None and self.is_attached:
+            for active in self.screen.active_bindings.values():
+                if active.binding.action == "focus_scribe_input":
+                    key = self.app.get_key_display(active.binding)
+                    self._unfocused = UNFOCUSED_PLACEHOLDER.format(key=key)
+                    break
+        return self._unfocused or PLACEHOLDER
 
     @on(Input.Submitted)
     def post_line(self, event: Input.Submitted) -> None:
