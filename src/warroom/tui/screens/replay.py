@@ -24,7 +24,8 @@ from warroom.domain.links import ServiceLinks
 from warroom.domain.replay_index import ChangeKind, ReplayIndex
 from warroom.monitoring.signals import MetricsSnapshot
 from warroom.tui.collector_pacing import (
-    SpacedCollections,
+    IDLE_AFTER,
+    ReplayCollections,
     freeze_long_lived,
     thaw_and_refreeze,
 )
@@ -109,7 +110,9 @@ class ReplayScreen(Screen[None]):
         self._ticks = ticks
         self._player: Ticks | None = None
         self._bar = QuietStatic(id="replay-bar")
-        self._collections = SpacedCollections()
+        self._collections = ReplayCollections()
+        self._still: Ticks | None = None
+        """The timer that collects once the replay has been still for a moment."""
 
     def compose(self) -> ComposeResult:
         zone = self.zone
@@ -144,6 +147,12 @@ class ReplayScreen(Screen[None]):
         self.call_after_refresh(freeze_long_lived)
 
     def on_unmount(self) -> None:
+        self._stop_collecting()
+
+    def _stop_collecting(self) -> None:
+        if self._still is not None:
+            self._still.stop()
+            self._still = None
         self._collections.stop()
 
     def _clock(self) -> datetime:
@@ -162,7 +171,17 @@ class ReplayScreen(Screen[None]):
             self.state = self.index.state_at(seq)
             # Right after the pane took the new rows, so the mark is drawn in the same frame.
             self.query_one(TimelineView).highlight(self.index.changed_entry_ids(seq))
+            self._collect_between_steps()
         self._show_position()
+
+    def _collect_between_steps(self) -> None:
+        """Collect once the replay is still, or after this step's paint if too much waits
+        (see `collector_pacing`): never inside a step."""
+        if self._still is not None:
+            self._still.stop()
+        self._still = self.set_timer(IDLE_AFTER, self._collections.collect)
+        if self._collections.due:
+            self.call_after_refresh(self._collections.collect_if_due)
 
     def _show_position(self) -> None:
         at = self.now or self.index.at(self.seq)
@@ -268,7 +287,7 @@ class ReplayScreen(Screen[None]):
 
     def action_close_replay(self) -> None:
         self._pause()
-        self._collections.stop()
+        self._stop_collecting()
         self.dismiss()
         # Once the screen is gone: it was frozen with the folded log after its first paint.
         self.app.call_after_refresh(thaw_and_refreeze)
