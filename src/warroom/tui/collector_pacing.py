@@ -7,7 +7,7 @@ objects in cycles (Textual's layout closures and the strips they hold). Yet a yo
 walks every object made since the last one, and the live state's entry list reference by
 reference: 70-85 ms at 100,000 events after a few jumps, landing on whichever jump crossed the
 threshold. So while the replay is shown, automatic collection is off and the screen collects
-itself: once it has been still for `IDLE_AFTER` (a reviewer reading the screen), or right after
+itself: while it has been still for `IDLE_AFTER` (a reviewer reading the screen), or right after
 the paint of the step that took the young generation past `YOUNG_BOUND` (holding a key down, or
 playing at 60x, never leaves it still), so what waits for collection cannot grow without limit.
 What is long-lived is frozen once the first step is drawn, so these collections walk only what
@@ -19,7 +19,12 @@ from __future__ import annotations
 import gc
 
 IDLE_AFTER = 0.5
-"""Seconds without a step before the replay collects what the steps left."""
+"""Seconds without a step before the replay collects what the steps left; while it stays still,
+it looks again this often."""
+
+STILL_MINIMUM = 700
+"""Tracked objects waiting past which a still replay collects (Python's own young threshold): a
+replay opened from the console stays still while the live connection goes on receiving."""
 
 YOUNG_BOUND = 50_000
 """Tracked objects made (and not freed) since the last collection past which the replay
@@ -33,7 +38,7 @@ garbage later (a strip cache left by a resized pane) are freed too."""
 
 class ReplayCollections:
     """Automatic collection off while started (and the old setting back when stopped); the
-    screen calls `collect` when still and `collect_if_due` after a step's paint."""
+    screen calls `collect_if_any` when still and `collect_if_due` after a step's paint."""
 
     def __init__(self) -> None:
         self._was_enabled: bool | None = None
@@ -55,6 +60,11 @@ class ReplayCollections:
         """Whether the young generation has grown past the bound (a count of tracked objects
         made less those freed, kept by Python with automatic collection off too)."""
         return gc.get_count()[0] >= YOUNG_BOUND
+
+    def collect_if_any(self) -> None:
+        """Collect if more than a few objects wait: the pace of Python's own young collections."""
+        if gc.get_count()[0] >= STILL_MINIMUM:
+            self.collect()
 
     def collect_if_due(self) -> None:
         if self.due:

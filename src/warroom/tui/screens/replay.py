@@ -7,6 +7,7 @@ copy of its rules; the screen holds no client and sends nothing, so no write is 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
@@ -112,7 +113,9 @@ class ReplayScreen(Screen[None]):
         self._bar = QuietStatic(id="replay-bar")
         self._collections = ReplayCollections()
         self._still: Ticks | None = None
-        """The timer that collects once the replay has been still for a moment."""
+        """The timer that collects while the replay is still."""
+        self._stepped_at = 0.0
+        """`time.monotonic()` at the last step."""
 
     def compose(self) -> ComposeResult:
         zone = self.zone
@@ -142,6 +145,7 @@ class ReplayScreen(Screen[None]):
             widget.can_focus = False
         self.set_focus(None)
         self._collections.start()
+        self._still = self.set_interval(IDLE_AFTER, self._collect_if_still)
         self.go_to(self._start)
         # The folded log, the timeline's order and the panes live as long as the screen.
         self.call_after_refresh(freeze_long_lived)
@@ -175,13 +179,15 @@ class ReplayScreen(Screen[None]):
         self._show_position()
 
     def _collect_between_steps(self) -> None:
-        """Collect once the replay is still, or after this step's paint if too much waits
-        (see `collector_pacing`): never inside a step."""
-        if self._still is not None:
-            self._still.stop()
-        self._still = self.set_timer(IDLE_AFTER, self._collections.collect)
+        """After this step's paint, collect if too much waits (see `collector_pacing`): never
+        inside a step."""
+        self._stepped_at = time.monotonic()
         if self._collections.due:
             self.call_after_refresh(self._collections.collect_if_due)
+
+    def _collect_if_still(self) -> None:
+        if time.monotonic() - self._stepped_at >= IDLE_AFTER:
+            self._collections.collect_if_any()
 
     def _show_position(self) -> None:
         at = self.now or self.index.at(self.seq)
