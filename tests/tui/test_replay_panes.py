@@ -12,6 +12,7 @@ import pytest
 from bench.incident_log import generated_incident
 from textual.app import App
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -25,6 +26,7 @@ from warroom.tui.widgets.checklist_pane import STATE_MARKS, ChecklistPane
 from warroom.tui.widgets.metrics_pane import MetricsPane
 from warroom.tui.widgets.quiet_static import QuietStatic
 from warroom.tui.widgets.severity_pane import SeverityPane
+from warroom.tui.widgets.timeline_view import TimelineView
 
 SIZE = (160, 48)
 EVENTS = generated_incident(1500, seed=7)
@@ -267,3 +269,34 @@ def test_widgets_sized_by_one_layout_pass_keep_their_base_classes_styles() -> No
     header's one-line texts wrapped and pushed the overdue warning out of sight."""
     assert "Static" in QuietStatic._css_type_names
     assert "ScrollableContainer" in MetricsPane._css_type_names
+
+
+async def test_a_timeline_line_drawn_again_is_kept_and_not_drawn_by_the_next_paint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The timeline keeps each row's drawn line with what it showed; a line drawn again (its
+    mark gone the step after a jump) replaces the kept one, so the next paint takes it from
+    there instead of drawing it once more."""
+    index = ReplayIndex(EVENTS)
+    app = make_replay_app(index, at=index.last)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = _screen(app)
+        view = screen.query_one(TimelineView)
+        drawn: list[int] = []
+        render_row = view._render_row
+
+        def counted(row: int, width: int, *, cursor: bool) -> Strip:
+            drawn.append(row)
+            return render_row(row, width, cursor=cursor)
+
+        monkeypatch.setattr(view, "_render_row", counted)
+        for seq in (index.last // 3, index.last // 3 + 1, index.last // 2, index.last // 2 + 1):
+            drawn.clear()
+            screen.go_to(seq)
+            await pilot.pause()
+            assert drawn  # the jump's rows, or the rows whose mark changed, were drawn
+            drawn.clear()
+            for y in range(view.scrollable_content_region.height):
+                view.render_line(y)  # as a repaint of the view asks for its lines again
+            assert drawn == []

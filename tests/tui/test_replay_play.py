@@ -3,15 +3,21 @@ one moves the incident's clock by exactly a frame of incident time at the speed 
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
+from bench.incident_log import generated_incident
 from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.export.scripted import scripted_incident
+from warroom.tui import collector_pacing
+from warroom.tui.collector_pacing import STILL_MINIMUM, YOUNG_BOUND
 from warroom.tui.replay_app import make_replay_app
 from warroom.tui.screens.replay import FRAME, ReplayScreen, Ticks
 
@@ -132,3 +138,86 @@ async def test_the_header_says_replay_and_shows_the_incident_clock_at_every_size
         assert "⏵ REPLAY" in str(corner.content)
         assert screen.now is not None
         assert screen.now.astimezone(screen.zone).strftime("%H:%M:%S") in str(corner.content)
+
+
+async def test_playing_a_long_log_at_60x_keeps_what_waits_for_the_collector_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Automatic collection is off while a replay is shown (a young collection took 70-85 ms
+    inside a far jump); playing never leaves the replay still, so the screen collects after the
+    paint of the step that took the young generation past the bound, and every few times fully."""
+    monkeypatch.setattr(collector_pacing, "FULL_EVERY", 3)  # the same rule, sooner
+    passes: list[int] = []
+
+    def counting(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            passes.append(info["generation"])
+
+    frames = Frames()
+    app = make_replay_app(generated_incident(4000, seed=3), at=1, ticks=frames)
+    gc.callbacks.append(counting)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ReplayScreen)
+            assert not gc.isenabled()
+            await pilot.press("space", "x")
+            assert screen.speed == 60
+            passes.clear()  # the ones before playing: the start-up's and the first paint's freeze
+            young: list[int] = []
+            promoted: list[int] = []
+            tracked: list[int] = []
+            while frames.running and len(passes) < 4:
+                frames.advance(40)
+                await pilot.pause()
+                young.append(gc.get_count()[0])
+                promoted.append(gc.get_count()[2])
+                tracked.append(len(gc.get_objects()))
+            assert screen.seq > 1000  # a long stretch of the log played
+            # Young and middle collections, one in three a full one.
+            assert passes.count(1) >= 2
+            assert 2 in passes
+            # What waits for a young collection stays under the bound plus one batch of frames;
+            # what young collections moved on to the old generation waits for at most three.
+            assert max(young) < 2 * YOUNG_BOUND
+            assert max(promoted) < 3
+            # The full collection freed what had been moved on to the old generation and died.
+            full = next(n for n, count in enumerate(promoted) if n and count < promoted[n - 1])
+            assert tracked[full] < tracked[full - 1]
+        assert gc.isenabled()  # the console's own collection is back once the replay is gone
+    finally:
+        gc.callbacks.remove(counting)
+
+
+async def test_a_still_replay_collects_what_waits_at_pythons_own_pace() -> None:
+    """With automatic collection off, a replay left on screen (while the console's connection
+    goes on receiving) still collects: its timer looks while no step comes."""
+    collected = asyncio.Event()
+
+    def noting(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            collected.set()
+
+    async with replay_at_first_event() as (pilot, _, _):
+        await pilot.press("right")
+        assert not gc.isenabled()
+        gc.callbacks.append(noting)
+        try:
+            cycles = [_Cycle() for _ in range(STILL_MINIMUM)]
+            freed = weakref.ref(cycles[-1])
+            del cycles
+            assert freed() is not None  # in a cycle: reference counting cannot free it
+            assert gc.get_count()[0] >= STILL_MINIMUM
+            async with asyncio.timeout(30):
+                await collected.wait()
+            assert freed() is None
+        finally:
+            gc.callbacks.remove(noting)
+
+
+class _Cycle:
+    """An object that refers to itself: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self

@@ -7,6 +7,7 @@ copy of its rules; the screen holds no client and sends nothing, so no write is 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
@@ -24,7 +25,8 @@ from warroom.domain.links import ServiceLinks
 from warroom.domain.replay_index import ChangeKind, ReplayIndex
 from warroom.monitoring.signals import MetricsSnapshot
 from warroom.tui.collector_pacing import (
-    SpacedCollections,
+    IDLE_AFTER,
+    ReplayCollections,
     freeze_long_lived,
     thaw_and_refreeze,
 )
@@ -109,7 +111,11 @@ class ReplayScreen(Screen[None]):
         self._ticks = ticks
         self._player: Ticks | None = None
         self._bar = QuietStatic(id="replay-bar")
-        self._collections = SpacedCollections()
+        self._collections = ReplayCollections()
+        self._still: Ticks | None = None
+        """The timer that collects while the replay is still."""
+        self._stepped_at = 0.0
+        """`time.monotonic()` at the last step."""
 
     def compose(self) -> ComposeResult:
         zone = self.zone
@@ -139,11 +145,18 @@ class ReplayScreen(Screen[None]):
             widget.can_focus = False
         self.set_focus(None)
         self._collections.start()
+        self._still = self.set_interval(IDLE_AFTER, self._collect_if_still)
         self.go_to(self._start)
         # The folded log, the timeline's order and the panes live as long as the screen.
         self.call_after_refresh(freeze_long_lived)
 
     def on_unmount(self) -> None:
+        self._stop_collecting()
+
+    def _stop_collecting(self) -> None:
+        if self._still is not None:
+            self._still.stop()
+            self._still = None
         self._collections.stop()
 
     def _clock(self) -> datetime:
@@ -162,7 +175,19 @@ class ReplayScreen(Screen[None]):
             self.state = self.index.state_at(seq)
             # Right after the pane took the new rows, so the mark is drawn in the same frame.
             self.query_one(TimelineView).highlight(self.index.changed_entry_ids(seq))
+            self._collect_between_steps()
         self._show_position()
+
+    def _collect_between_steps(self) -> None:
+        """After this step's paint, collect if too much waits (see `collector_pacing`): never
+        inside a step."""
+        self._stepped_at = time.monotonic()
+        if self._collections.due:
+            self.call_after_refresh(self._collections.collect_if_due)
+
+    def _collect_if_still(self) -> None:
+        if time.monotonic() - self._stepped_at >= IDLE_AFTER:
+            self._collections.collect_if_any()
 
     def _show_position(self) -> None:
         at = self.now or self.index.at(self.seq)
@@ -268,7 +293,7 @@ class ReplayScreen(Screen[None]):
 
     def action_close_replay(self) -> None:
         self._pause()
-        self._collections.stop()
+        self._stop_collecting()
         self.dismiss()
         # Once the screen is gone: it was frozen with the folded log after its first paint.
         self.app.call_after_refresh(thaw_and_refreeze)

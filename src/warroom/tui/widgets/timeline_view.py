@@ -243,6 +243,8 @@ class TimelineView(ScrollView, can_focus=True):
         ):
             return cached[3]
         line = self._render_row(row, width, cursor=False)
+        # Textual's `LRUCache.set` keeps the value a key already has: take the stale one out.
+        self._lines.discard(row)
         self._lines[row] = (source, version, marked, line)
         return line
 
@@ -267,8 +269,10 @@ class TimelineView(ScrollView, can_focus=True):
             text.stylize(self.get_component_rich_style("timeline--cursor"))
         elif isinstance(item, TimelineEntry) and item.id in self._highlighted:
             text.stylize(self.get_component_rich_style("timeline--changed"))
-        segments = list(text.render(self.app.console))
-        return Strip(segments).crop_extend(0, width, base)
+        line = Strip(list(text.render(self.app.console)))
+        # Padded to the width already. `crop_extend` of a strip that needs nothing would cache
+        # the strip in itself: a cycle per line, which only the cyclic collector frees.
+        return line if line.cell_length == width else line.crop_extend(0, width, base)
 
     def _resolve_styles(self) -> TimelineStyles:
         if self._styles is None:
