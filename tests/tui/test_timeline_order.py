@@ -26,7 +26,7 @@ def test_jumps_back_and_forth_and_steps_keep_the_order_equal_to_a_fresh_sort(sta
     seq = index.last if start == "last" else 1
     for _ in range(150):
         seq = rng.choice((seq - 1, seq + 1, seq - 40, rng.randint(1, index.last)))
-        timeline = index.state_at(seq).timeline
+        timeline = index.state_at(seq).timeline.built()
         shown = order.update(timeline)
         # By identity: an amended entry's copy, not the version of another step, is shown.
         assert [id(entry) for entry in shown] == _sorted(timeline), f"at {seq}"
@@ -34,7 +34,7 @@ def test_jumps_back_and_forth_and_steps_keep_the_order_equal_to_a_fresh_sort(sta
 
 def test_a_list_of_another_incident_is_sorted_anew() -> None:
     order = TimelineOrder()
-    first = ReplayIndex(generated_incident(300, seed=5)).state_at(300).timeline
-    other = ReplayIndex(generated_incident(300, seed=6)).state_at(300).timeline
+    first = ReplayIndex(generated_incident(300, seed=5)).state_at(300).timeline.built()
+    other = ReplayIndex(generated_incident(300, seed=6)).state_at(300).timeline.built()
     order.update(first)
     assert [id(entry) for entry in order.update(other)] == _sorted(other)

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from warroom.domain.instants import as_stored, in_zone, order_key
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.domain.timeline_list import Timeline
 from warroom.tui.pending import PendingEntry
 from warroom.tui.safe_text import clean
 
@@ -89,7 +90,10 @@ class TimelineOrder:
         self.entries: list[TimelineEntry] = []
         """Sorted; the same list object while the source only grows."""
 
-    def update(self, timeline: list[TimelineEntry]) -> list[TimelineEntry]:
+    def update(self, source: Timeline | list[TimelineEntry]) -> list[TimelineEntry]:
+        # Every entry built: ordering reads each one's times (see docs/performance.md, "Lazy
+        # timeline", for what this costs a console after a compact catch-up).
+        timeline = source.built() if isinstance(source, Timeline) else source
         grown = timeline is self._source and len(timeline) >= len(self._known)
         if grown and not self._replaced:
             added = timeline[len(self._known) :]
