@@ -24,7 +24,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from warroom.domain.events import EntryAdded, Event
-from warroom.domain.timeline import EntryKind, TimelineEntry, find_mentions
+from warroom.domain.timeline import EntryKind, TimelineEntry, entry_when, find_mentions
 from warroom.domain.trusted import trusted
 
 ENTRY_FIELDS: Final = tuple(TimelineEntry.model_fields)
@@ -41,6 +41,10 @@ Row = tuple[Any, ...]
 """A validated row of either shape."""
 
 _ENTRY_ROW_LENGTH: Final = len(ENTRY_FIELDS)
+_AT, _OCCURRED_AT, _TYPED_AT = (ENTRY_FIELDS.index(n) for n in ("at", "occurred_at", "typed_at"))
+_ADDED_AT, _ADDED_OCCURRED_AT, _ADDED_TYPED_AT = (
+    ADDED_ROW_FIELDS.index(n) for n in ("at", "occurred_at", "typed_at")
+)
 _ADDED_FIELDS_SET: Final = frozenset(
     TimelineEntry.model_fields.keys() - {"next_update_at", "struck", "struck_reason", "revisions"}
 )
@@ -93,6 +97,14 @@ def _entry_of(row: Row) -> TimelineEntry:
 def _id_of(item: TimelineEntry | Row) -> int:
     # Both shapes of row begin with the entry's id (an added entry's id is its event's seq).
     return item[0] if type(item) is tuple else item.id  # type: ignore[union-attr]
+
+
+def _when_of(item: TimelineEntry | Row) -> datetime:
+    if type(item) is not tuple:
+        return item.when  # type: ignore[union-attr]
+    if len(item) == _ENTRY_ROW_LENGTH:
+        return entry_when(item[_AT], item[_OCCURRED_AT], item[_TYPED_AT])
+    return entry_when(item[_ADDED_AT], item[_ADDED_OCCURRED_AT], item[_ADDED_TYPED_AT])
 
 
 def _kind_of(item: TimelineEntry | Row) -> EntryKind:
@@ -173,6 +185,15 @@ class Timeline(MutableSequence[TimelineEntry]):
         for index in range(len(items) - 1, -1, -1):
             if _kind_of(items[index]) is kind:
                 yield self[index]
+
+    def whens(self, start: int = 0) -> list[datetime]:
+        """`TimelineEntry.when` of the entries from `start` on, read without building them (a
+        console orders its timeline by these)."""
+        return [_when_of(item) for item in self._items[start:]]
+
+    def ids(self, start: int = 0) -> list[int]:
+        """The ids of the entries from `start` on, read without building them."""
+        return [_id_of(item) for item in self._items[start:]]
 
     def __len__(self) -> int:
         return len(self._items)
