@@ -128,3 +128,17 @@ def test_a_row_out_of_sequence_is_refused_where_it_stands_as_an_event_would_be()
     with pytest.raises(ProjectionError, match=f"expected seq {added[2].seq}, got"):
         add_entry_rows(state, rows)
     assert state == replay([*start, *added[:2]])
+
+
+def test_replacing_or_removing_one_entry_builds_no_other_and_copies_are_their_own() -> None:
+    by_events, by_rows = _with_rows()
+    timeline = by_rows.timeline
+    copied = copy.copy(timeline)
+    timeline[-1] = by_events.timeline[-1]
+    del timeline[-2]
+    assert timeline.unbuilt == 2
+    assert len(copied) == len(timeline) + 1
+    assert copied.unbuilt == 4
+    given = IncidentState.model_validate({**by_rows.__dict__, "timeline": copied})
+    assert given.timeline is not copied
+    assert given.timeline == copied

@@ -165,6 +165,8 @@ class Timeline(MutableSequence[TimelineEntry]):
         timeline._rows = self._rows
         return timeline
 
+    __copy__ = copy
+
     def index_of(self, entry_id: int) -> int | None:
         """The position of the entry with this id, found without building any entry: ids are
         increasing."""
@@ -218,10 +220,20 @@ class Timeline(MutableSequence[TimelineEntry]):
     def __setitem__(
         self, index: int | slice, value: TimelineEntry | Iterable[TimelineEntry]
     ) -> None:
-        self.built()[index] = value  # type: ignore[index, assignment]
+        if isinstance(index, slice):
+            self.built()[index] = value  # type: ignore[assignment]
+            return
+        if type(self._items[index]) is tuple:
+            self._rows -= 1
+        self._items[index] = value  # type: ignore[assignment]
 
     def __delitem__(self, index: int | slice) -> None:
-        del self.built()[index]
+        if isinstance(index, slice):
+            del self.built()[index]
+            return
+        if type(self._items[index]) is tuple:
+            self._rows -= 1
+        del self._items[index]
 
     def insert(self, index: int, value: TimelineEntry) -> None:
         self._items.insert(index, value)
@@ -269,7 +281,17 @@ class Timeline(MutableSequence[TimelineEntry]):
         return core_schema.json_or_python_schema(
             json_schema=from_list,
             python_schema=core_schema.union_schema(
-                [core_schema.is_instance_schema(Timeline), from_list], mode="left_to_right"
+                [
+                    # A timeline given is copied, as a list given would be.
+                    core_schema.chain_schema(
+                        [
+                            core_schema.is_instance_schema(Timeline),
+                            core_schema.no_info_plain_validator_function(Timeline.copy),
+                        ]
+                    ),
+                    from_list,
+                ],
+                mode="left_to_right",
             ),
             serialization=core_schema.plain_serializer_function_ser_schema(
                 Timeline.built, return_schema=entries
