@@ -29,7 +29,7 @@ from warroom.domain.events import EntryAdded, Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.projection import add_entry_rows, apply_events
 from warroom.domain.timeline import TimelineEntry
-from warroom.domain.timeline_list import ADDED_ROW_FIELDS, ENTRY_FIELDS, Row, Timeline
+from warroom.domain.timeline_list import ADDED_ROW_FIELDS, ENTRY_FIELDS, Timeline
 from warroom.domain.trusted import trusted
 
 _FRAME_FIELDS: Final = ("incident_id",)
@@ -104,7 +104,8 @@ _ROW_TIME_POSITIONS: Final = tuple(ENTRY_ROW_FIELDS.index(name) for name in _ROW
 
 
 def _is_utc_text(value: object) -> bool:
-    return value is None or (isinstance(value, str) and value.endswith("Z"))
+    # As pydantic writes a UTC time (`Z`), or as the store does (`+00:00`).
+    return value is None or (isinstance(value, str) and value.endswith(("Z", "+00:00")))
 
 
 def compact_state_json(state_json: str) -> str:
@@ -155,15 +156,17 @@ def apply_compact(
     held = state.seq
     start = next((n for n, element in enumerate(elements) if _seq(element) > held), len(elements))
     applied = elements[start:] if start else elements
-    rows: list[Row] = []
-    for element in applied:
-        if isinstance(element, tuple):
-            rows.append(element)
+    # In runs: consecutive rows are added at once, consecutive events applied at once.
+    run_start = 0
+    for index in range(1, len(applied) + 1):
+        if index < len(applied) and type(applied[index]) is type(applied[run_start]):
             continue
-        add_entry_rows(state, rows)
-        rows = []
-        apply_events(state, [element])
-    add_entry_rows(state, rows)
+        run = applied[run_start:index]
+        if type(run[0]) is tuple:
+            add_entry_rows(state, run)  # type: ignore[arg-type]
+        else:
+            apply_events(state, run)  # type: ignore[arg-type]
+        run_start = index
     return _AppliedEvents(incident_id, applied)
 
 
