@@ -156,20 +156,21 @@ def add_entry_rows(state: IncidentState, rows: list[Row]) -> None:
     Raises:
         ProjectionError: a row's seq is not the next one; the rows before it stay applied.
     """
-    seq = state.seq
+    # Comprehensions, not a loop with a test per row: a catch-up brings ten thousand.
+    seqs = [row[0] for row in rows]
     fitting = len(rows)
-    for index, row in enumerate(rows):
-        seq += 1
-        if row[0] != seq:
-            fitting = index
-            break
-    status = next((row for row in reversed(rows[:fitting]) if row[4] is EntryKind.STATUS), None)
-    state.timeline.extend_rows(rows if fitting == len(rows) else rows[:fitting])
-    if status is not None:
-        state.last_status_at = status[1]
+    if seqs != list(range(state.seq + 1, state.seq + 1 + fitting)):
+        fitting = (
+            next(n for n, seq in enumerate(seqs, start=state.seq + 1) if seq != n) - state.seq - 1
+        )
+    fits = rows if fitting == len(rows) else rows[:fitting]
+    kinds = [row[4] for row in fits]
+    state.timeline.extend_rows(fits)
+    if EntryKind.STATUS in kinds:
+        last = len(kinds) - 1 - kinds[::-1].index(EntryKind.STATUS)
+        state.last_status_at = fits[last][1]
         state.next_update_promised = None
-    if fitting:
-        state.seq += fitting
+    state.seq += fitting
     if fitting < len(rows):
         raise ProjectionError(f"expected seq {state.seq + 1}, got {rows[fitting][0]}")
 

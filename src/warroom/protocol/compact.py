@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import compress, islice, pairwise
+from operator import ne
 from typing import TYPE_CHECKING, Annotated, Any, Final, overload
 
 import pydantic_core
@@ -157,16 +159,14 @@ def apply_compact(
     start = next((n for n, element in enumerate(elements) if _seq(element) > held), len(elements))
     applied = elements[start:] if start else elements
     # In runs: consecutive rows are added at once, consecutive events applied at once.
-    run_start = 0
-    for index in range(1, len(applied) + 1):
-        if index < len(applied) and type(applied[index]) is type(applied[run_start]):
-            continue
-        run = applied[run_start:index]
+    is_row = [type(element) is tuple for element in applied]
+    changes = compress(range(1, len(applied)), map(ne, is_row, islice(is_row, 1, None)))
+    for run_start, run_end in pairwise([0, *changes, len(applied)] if applied else []):
+        run = applied[run_start:run_end]
         if type(run[0]) is tuple:
             add_entry_rows(state, run)  # type: ignore[arg-type]
         else:
             apply_events(state, run)  # type: ignore[arg-type]
-        run_start = index
     return _AppliedEvents(incident_id, applied)
 
 
