@@ -128,7 +128,7 @@ class BenchClient(ABC):
 
 
 class JsonClient(BenchClient):
-    """Speaks warroom's JSON frames; the floor answers the same subset."""
+    """Speaks warroom's JSON frames; the floor answers the same subset, welcome included."""
 
     def __init__(self, gid: int, url: str, recorder: Recorder, incident_id: int) -> None:
         super().__init__(gid, url, recorder)
@@ -136,6 +136,11 @@ class JsonClient(BenchClient):
         self._subscribe_id = f"sub-{gid}-{time.monotonic_ns()}"
 
     async def hello(self, ws: ClientConnection) -> None:
+        # As a warroom console does: the welcome first (it names what the server offers), then
+        # the subscribe. The floor greets the same way, so both joins take the same round trips.
+        welcome = json.loads(await ws.recv())
+        if welcome.get("type") != "welcome":
+            raise RuntimeError(f"expected welcome, got {welcome}")
         subscribe = {"type": "subscribe", "id": self._subscribe_id, "incident_id": self.incident_id}
         await ws.send(json.dumps(subscribe))
 
@@ -177,12 +182,6 @@ class WarroomBenchClient(JsonClient):
 
     async def open(self, headers: dict[str, str] | None = None) -> None:
         await super().open({"Authorization": f"Bearer {self._token}"})
-
-    async def hello(self, ws: ClientConnection) -> None:
-        welcome = json.loads(await ws.recv())
-        if welcome.get("type") != "welcome":
-            raise RuntimeError(f"expected welcome, got {welcome}")
-        await super().hello(ws)
 
 
 class YjsBenchClient(BenchClient):

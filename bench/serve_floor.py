@@ -1,4 +1,10 @@
-"""Launcher: the floor, a bare websockets broadcast server with no persistence and no checks."""
+"""Launcher: the floor, a bare websockets broadcast server with no persistence and no checks.
+
+It speaks the frames a warroom console's join and writes take, so that warroom is compared with
+the same exchange done by nothing but the websocket library: a `welcome` as soon as the
+connection opens (a console waits for it before subscribing), one reply to `subscribe`, an
+`events` frame to everyone and an `ack` for every entry. Like warroom it refuses
+permessage-deflate, so both pay for the same negotiated connection."""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
+WELCOME = json.dumps({"type": "welcome", "server": "floor", "features": []})
+
 
 class Floor:
     """Numbers each entry, broadcasts it to every client as an `events` frame, then acks."""
@@ -21,6 +29,7 @@ class Floor:
 
     async def handle(self, ws: ServerConnection) -> None:
         try:
+            await ws.send(WELCOME)
             async for raw in ws:
                 self._receive(ws, json.loads(raw))
         except ConnectionClosed:
@@ -50,7 +59,8 @@ async def run(port: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     floor = Floor()
-    async with serve(floor.handle, "127.0.0.1", port) as server:
+    # warroom's server refuses permessage-deflate (`WarroomServer.listen`); so does the floor.
+    async with serve(floor.handle, "127.0.0.1", port, compression=None) as server:
         print(f"READY {next(iter(server.sockets)).getsockname()[1]}", flush=True)
         await stop.wait()
 

@@ -17,6 +17,7 @@ from warroom.cli.parser import build_parser
 from warroom.client.session import ClientError
 from warroom.domain.events import Event
 from warroom.domain.instants import LATEST
+from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.replay_index import ReplayIndex
 from warroom.export.json_export import export_json
 
@@ -137,3 +138,107 @@ async def test_a_huge_hostile_version_is_quoted_short_and_inert(tmp_path: Path) 
     assert "format version" in line
     assert "\x1b" not in line
     assert len(line) < 300
+
+
+async def _refusal(path: Path) -> str:
+    """Why `warroom replay --file path` refuses the file: one short line, free of escape codes
+    (in process, so a file wrongly taken opens no console to wait on)."""
+    args = build_parser().parse_args(["replay", "--file", str(path)])
+    with pytest.raises(ClientError) as refused:
+        await actions.replay_app(args)
+    line = str(refused.value)
+    assert "\n" not in line
+    assert "\x1b" not in line
+    return _one_clean_line(line)
+
+
+@pytest.mark.parametrize(
+    "actor",
+    ["a" * 2_000_000, "\x1b]0;PWNED\x07\x1b[2J", "[b]admin[/b]", "Ada Lovelace", ""],
+    ids=["2MB", "escapes", "markup", "spaces", "empty"],
+)
+async def test_an_actor_no_server_could_have_named_is_refused_short_and_inert(
+    tmp_path: Path, actor: str
+) -> None:
+    # Every actor the server writes is a login name (or `warroom`); a 2 MB one took seconds
+    # per step to draw.
+    _, events = scripted_incident()
+    document = json.loads(export_json(events))
+    document["events"][5]["actor"] = actor
+    path = tmp_path / "actor.json"
+    path.write_text(json.dumps(document))
+    line = await _refusal(path)
+    assert "event 6: its actor is not a user name" in line
+    assert "\x1b" not in line
+    assert len(line) < 300
+
+
+@pytest.mark.parametrize("field", ["title", "summary"])
+async def test_a_text_longer_than_any_frame_the_server_reads_is_refused(
+    tmp_path: Path, field: str
+) -> None:
+    # No event holds a text longer than the frame it came in; a 50 MB title took 14 s to
+    # first draw, and pasting more held the console longer.
+    _, events = scripted_incident()
+    document = json.loads(export_json(events))
+    document["events"][0]["body"][field] = "\x1b[2J" + "T" * (MAX_FRAME_BYTES + 1)
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(document))
+    line = await _refusal(path)
+    assert f"event 1 holds a text longer than {MAX_FRAME_BYTES:,} characters" in line
+
+
+def _export_titled(escaped: str) -> str:
+    """An export whose declaration's title is the JSON string body `escaped`, as written."""
+    _, events = scripted_incident()
+    document = json.loads(export_json(events))
+    document["events"][0]["body"]["title"] = "TITLE-HERE"
+    return json.dumps(document).replace("TITLE-HERE", escaped)
+
+
+@pytest.mark.parametrize("text", ["\\ud800", "x\\udfff", "\\ud83d"])
+async def test_a_lone_surrogate_escape_is_refused_as_not_json(tmp_path: Path, text: str) -> None:
+    # Python's own JSON reader makes a lone surrogate into a string that no terminal encoding
+    # can write; no server ever stores one (its frames are read by a strict parser).
+    path = tmp_path / "surrogate.json"
+    path.write_text(_export_titled(text))
+    assert "not JSON" in await _refusal(path)
+
+
+async def test_an_emoji_escaped_as_a_surrogate_pair_still_replays(tmp_path: Path) -> None:
+    path = tmp_path / "emoji.json"
+    path.write_text(_export_titled("Payments \\ud83d\\udd25"))
+    app = await actions.replay_app(build_parser().parse_args(["replay", "--file", str(path)]))
+    assert app.index.state_at(1).incident.title == "Payments \U0001f525"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("seq", True), ("seq", "1"), ("seq", 1.0), ("incident_id", "7"), ("severity", "2")],
+)
+async def test_a_value_of_the_wrong_json_type_is_refused_not_converted(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    # Read as strictly as the server reads frames: `"seq": true` is not event 1.
+    _, events = scripted_incident()
+    document = json.loads(export_json(events))
+    declared = document["events"][0]
+    (declared["body"] if field == "severity" else declared)[field] = value
+    path = tmp_path / "types.json"
+    path.write_text(json.dumps(document))
+    line = await _refusal(path)
+    assert "an event is not valid" in line
+    assert f"{field}: Input should be" in line
+
+
+async def test_at_on_a_log_that_makes_no_incident_names_what_is_wrong_with_the_log(
+    tmp_path: Path,
+) -> None:
+    _, events = scripted_incident()
+    document = json.loads(export_json(events))
+    document["events"].reverse()
+    path = tmp_path / "reversed.json"
+    path.write_text(json.dumps(document))
+    args = build_parser().parse_args(["replay", "--file", str(path), "--at", "5"])
+    with pytest.raises(ClientError, match="must start with incident_declared"):
+        await actions.replay_app(args)

@@ -130,6 +130,70 @@ async def test_handshakes_read_the_user_table_only_when_it_changed(db_path: Path
         await store.close()
 
 
+async def test_handshakes_arriving_together_share_one_read_of_the_users_version(
+    db_path: Path,
+) -> None:
+    """One version read per handshake was a round trip to the store's thread each, most of what
+    was left of warroom's own cost of 200 consoles joining."""
+    alice = await create_user(db_path, "alice")
+    store = await SqliteStore.open(db_path)
+    auth = Authenticator(store)
+    reads = 0
+    read_version = store.users_version
+
+    async def counted() -> int:
+        nonlocal reads
+        reads += 1
+        return await read_version()
+
+    store.users_version = counted  # type: ignore[method-assign]
+    try:
+        assert await auth.identify(alice, "10.0.0.1") == "alice"
+        reads = 0
+        names = await asyncio.gather(*(auth.identify(alice, "10.0.0.1") for _ in range(50)))
+        assert names == ["alice"] * 50
+        assert reads == 1
+    finally:
+        await store.close()
+
+
+async def test_a_handshake_after_a_revocation_is_refused_while_an_earlier_version_read_runs(
+    db_path: Path,
+) -> None:
+    """A handshake never shares a version read that began before it asked: that read may have
+    seen the table from before `warroom user revoke`."""
+    alice = await create_user(db_path, "alice")
+    store = await SqliteStore.open(db_path)
+    auth = Authenticator(store)
+    read_version = store.users_version
+    held = asyncio.Event()
+    release = asyncio.Event()
+
+    async def held_once_read() -> int:
+        version = await read_version()
+        if not held.is_set():
+            held.set()  # this read has seen the table before the revocation
+            await release.wait()
+        return version
+
+    try:
+        assert await auth.identify(alice, "10.0.0.1") == "alice"  # the table is read
+        store.users_version = held_once_read  # type: ignore[method-assign]
+        earlier = asyncio.create_task(auth.identify(alice, "10.0.0.1"))
+        await held.wait()
+        await revoke_user(db_path, "alice")
+        later = asyncio.create_task(auth.identify(alice, "10.0.0.1"))
+        # Turns of the loop, not time: `later` passes its (zero) throttle wait and asks for the
+        # version while the earlier read still runs.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        release.set()
+        assert await earlier == "alice"  # it asked before the revocation
+        assert await later is None
+    finally:
+        await store.close()
+
+
 async def test_repeated_bad_tokens_wait_longer_each_time(
     db_path: Path, recorded_waits: list[float]
 ) -> None:

@@ -3,6 +3,8 @@ from a live server's log, and from the key on a resolved incident."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 from textual.app import App
@@ -16,6 +18,7 @@ from warroom.domain.commands import SetPhase
 from warroom.domain.events import SeverityChanged
 from warroom.domain.phase import Phase
 from warroom.export.json_export import export_json
+from warroom.tui.collector_pacing import YOUNG_THRESHOLD
 from warroom.tui.commands_table import Scope, commands_in
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.replay import ReplayScreen
@@ -122,6 +125,14 @@ async def test_the_replay_key_opens_the_replay_on_a_resolved_incident_only(
         screen = _replay(app)
         assert screen.seq == screen.index.last
         assert "REPLAY" in _text(app, "#header-connection")
+        young_threshold = gc.get_threshold()[0]
+        assert young_threshold >= YOUNG_THRESHOLD  # young collections spaced out while shown
+        closed = weakref.ref(screen)
+        del screen
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
+        await settle(pilot)
+        # The collector's pace is the console's again, and the replay (its folded log) is freed.
+        assert gc.get_threshold()[0] < young_threshold
+        assert closed() is None

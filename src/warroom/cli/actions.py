@@ -49,6 +49,7 @@ from warroom.domain.phase import Phase
 from warroom.domain.projection import ProjectionError
 from warroom.domain.projection import replay as fold_log
 from warroom.domain.public_side import ClosingReminder, closing_reminder
+from warroom.domain.replay_index import ReplayIndex
 from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
@@ -608,14 +609,17 @@ async def replay_app(args: argparse.Namespace) -> ReplayApp:
     else:
         async with connected(args) as client:
             events = await client.read_log(args.incident)
-    if args.at is not None and not 1 <= args.at <= events[-1].seq:
-        raise ClientError(f"--at {args.at}: the incident has events 1 to {events[-1].seq}")
-    from warroom.tui.replay_app import make_replay_app
-
     try:
-        return make_replay_app(events, at=args.at, theme=getattr(args, "theme", None))
+        # Folded before `--at` is checked: the range is the folded log's, and a file whose
+        # events make no incident is told so rather than what its last event's seq is.
+        index = ReplayIndex(events)
     except ProjectionError as exc:
         raise ClientError(f"the events do not make an incident: {exc}") from None
+    if args.at is not None and not 1 <= args.at <= index.last:
+        raise ClientError(f"--at {args.at}: the incident has events 1 to {index.last}")
+    from warroom.tui.replay_app import make_replay_app
+
+    return make_replay_app(index, at=args.at, theme=getattr(args, "theme", None))
 
 
 async def run_tui(args: argparse.Namespace) -> int:
@@ -663,6 +667,7 @@ async def serve_web(args: argparse.Namespace) -> int:
             theme=getattr(args, "theme", None) or settings.theme,
             max_sessions=args.max_sessions,
             max_sessions_per_address=args.max_sessions_per_address,
+            sign_in_timeout=args.sign_in_timeout,
         )
     except ListenError as exc:
         print(f"warroom: {exc}", file=sys.stderr)

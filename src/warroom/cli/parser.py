@@ -37,6 +37,9 @@ WEB_MAX_SESSIONS = 50
 WEB_MAX_SESSIONS_PER_ADDRESS = 10
 """Browser sessions one address holds at once by default: an office behind one NAT opens a few,
 one client opening every place would lock everyone else out."""
+WEB_SIGN_IN_TIMEOUT = 300
+"""Seconds a browser session may sit at the sign-in screen without typing before it ends by
+default: time to find a token, and no longer holding a console process for nobody."""
 
 
 Action = Callable[[argparse.Namespace], Awaitable[int]]
@@ -72,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask for the token on a sign-in screen and keep it in memory only: no token flag, "
         "variable, file or saved local token is read, no outbox written (needs --server; "
         "what `warroom web` runs for each browser)",
+    )
+    parser.add_argument(
+        "--sign-in-timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="with --sign-in: end the console when nobody has typed on the sign-in screen for "
+        "this long (default: wait for ever)",
     )
     parser.set_defaults(run=_action("run_tui"))
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -434,6 +444,14 @@ def _web_address(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="browser sessions one address holds at once (behind a proxy on this host, the "
         f"address its X-Forwarded-For names; default: {WEB_MAX_SESSIONS_PER_ADDRESS})",
+    )
+    parser.add_argument(
+        "--sign-in-timeout",
+        type=_positive,
+        default=WEB_SIGN_IN_TIMEOUT,
+        metavar="SECONDS",
+        help="end a browser session left this long at the sign-in screen without typing, "
+        f"giving its place back (default: {WEB_SIGN_IN_TIMEOUT})",
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import from_json
 
 from warroom.domain.events import Event
 from warroom.domain.instants import as_stored, in_range
+from warroom.domain.limits import MAX_FRAME_BYTES, UserName
 from warroom.domain.projection import replay
 
 EXPORT_FORMAT_VERSION = 1
@@ -48,12 +50,14 @@ def read_export(text: str) -> list[Event]:
         ExportFileError: the text is not such an export; the message says what is wrong.
     """
     try:
-        document = json.loads(text)
+        # Not `json.loads`: it makes a lone surrogate escape (`"\\ud800"`) into a string no
+        # terminal can be written, and the server's own parser refuses one.
+        document = from_json(text, allow_inf_nan=False)
     except ValueError as exc:
+        if "recursion limit" in str(exc):
+            # An export nests a few levels; the parser stops at 200.
+            raise ExportFileError("not an export: its JSON is nested too deeply") from None
         raise ExportFileError(f"not JSON: {exc}") from None
-    except RecursionError:
-        # The decoder recurses once per nested array or object; an export nests a few levels.
-        raise ExportFileError("not an export: its JSON is nested too deeply") from None
     if not isinstance(document, dict) or document.get("format") != "warroom-incident":
         raise ExportFileError('not a warroom incident export (no "format": "warroom-incident")')
     version = document.get("version")
@@ -69,14 +73,20 @@ def read_export(text: str) -> list[Event]:
     raw = document.get("events")
     if not isinstance(raw, list) or not raw:
         raise ExportFileError("the export holds no events")
+    known_actors: set[str] = set()
+    for number, item in enumerate(raw, start=1):
+        _check_written_by_a_server(number, item, known_actors)
     try:
-        events = [Event.model_validate(item) for item in raw]
+        # Strictly, as the server reads frames: `"seq": true` or `"seq": "1"` is not event 1.
+        # Read from the text again, since strict reading of parsed JSON would refuse every time
+        # (a string is not a datetime); in Rust, it costs less than validating the parsed copy.
+        events = _ExportedEvents.model_validate_json(text, strict=True).events
     except ValidationError as exc:
         first = exc.errors()[0]
         # Field names come from the file: shown as inert, short text like any value of it.
         where = ".".join(
             str(part) if isinstance(part, int) else _shown(part, quoted=False)
-            for part in first["loc"]
+            for part in first["loc"][2:]  # past ("events", n)
         )
         if first["type"] == "union_tag_invalid":
             why = f"unknown event type {_shown(first.get('ctx', {}).get('tag'))}"
@@ -95,6 +105,65 @@ def read_export(text: str) -> list[Event]:
                 f"event {event.seq} has a time out of range: {as_stored(event.at)}"
             )
     return events
+
+
+_USER_NAME: TypeAdapter[str] = TypeAdapter(UserName)
+
+
+class _ExportedEvents(BaseModel):
+    """The part of an export that is read back: its events (the rest was checked already)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    events: list[Event]
+
+
+def _check_written_by_a_server(number: int, item: object, known_actors: set[str]) -> None:
+    """Refuse what no server writes into an event and the console would pay to draw: an actor
+    that is not a login name (a server's events are made by users or by `warroom`), or a text
+    longer than the largest frame a server reads (each event's text came in one).
+
+    Raises:
+        ExportFileError: saying which event (its place in the file) and why.
+    """
+    if not isinstance(item, dict):
+        return  # the model says what is wrong with it
+    actor = item.get("actor")
+    if isinstance(actor, str) and actor not in known_actors:
+        try:
+            _USER_NAME.validate_python(actor)
+        except ValidationError:
+            raise ExportFileError(
+                f"event {number}: its actor is not a user name: {_shown(actor)}"
+            ) from None
+        known_actors.add(actor)  # an incident has a few actors and many events
+    if _longest_text(item.get("body")) > MAX_FRAME_BYTES:
+        raise ExportFileError(
+            f"event {number} holds a text longer than {MAX_FRAME_BYTES:,} characters, "
+            "more than a server takes in one frame"
+        )
+
+
+def _longest_text(value: object) -> int:
+    """The length of the longest string anywhere in `value` (JSON as parsed), keys included."""
+    longest = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            longest = max(longest, len(item))
+        elif isinstance(item, dict):
+            # Bodies are mostly flat: their keys are the model's field names, which the model
+            # refuses when they are not; only nested values are walked.
+            for key, inner in item.items():
+                if isinstance(inner, str):
+                    longest = max(longest, len(inner), len(key))
+                else:
+                    longest = max(longest, len(key))
+                    pending.append(inner)
+        elif isinstance(item, list):
+            pending.extend(item)
+    return longest
 
 
 _SHOWN_CHARS = 40

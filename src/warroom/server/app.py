@@ -48,7 +48,15 @@ FD_RESERVE = 64
 """File descriptors kept for everything but client sockets: the database and its journal, log
 files, the integrations' HTTP connections, the listening sockets."""
 ACCEPT_BATCH = 16
-"""Connections the event loop accepts in one go (the listen backlog)."""
+"""Connections the event loop accepts in one go (asyncio's `backlog`, which it also makes the
+listen backlog until `LISTEN_BACKLOG` replaces that)."""
+LISTEN_BACKLOG = 1024
+"""Connections the kernel completes and holds until the server accepts them. At asyncio's 16, a
+burst of consoles connecting at once (after a restart, or 200 joining in the bench) overflowed
+it: the kernel dropped the handshakes over it and their consoles tried again a second later
+(13 to 18 of 200 joins in the bench, so the 200 took a second longer than the floor). Held
+connections cost the server no descriptor: it still accepts them `ACCEPT_BATCH` at a time, so
+the reserve for the pipeline below holds."""
 ACCEPT_PIPELINE = 4
 """Batches of sockets that can be open without the gate holding them back: asyncio accepts a
 batch in one loop iteration, builds their transports in the next and calls `connection_made`
@@ -253,6 +261,11 @@ class WarroomServer:
             self._server = await serve(
                 self._handle, self.settings.host, self.settings.port, **options
             )
+        for listening in self._server.sockets:
+            # listen() again on a listening socket only sets its backlog. Called on a duplicate
+            # (same socket, another descriptor): asyncio hands out wrappers without listen().
+            with listening.dup() as same_socket:
+                same_socket.listen(LISTEN_BACKLOG)
         self._unthrottle_log = logthrottle.install()
         self._watcher = asyncio.create_task(self._watch_users(), name="warroom-user-watch")
         log.info("warroom server listening on %s", self.url)

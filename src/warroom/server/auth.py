@@ -8,6 +8,7 @@ import hmac
 import time
 from collections.abc import Callable
 
+from warroom.server.shared_read import SharedRead
 from warroom.server.sign_in_throttle import SignInThrottle
 from warroom.server.tokens import hash_token
 from warroom.store.base import EventStore
@@ -28,6 +29,9 @@ class Authenticator:
         """The version `users_changed` last saw (the revocation watcher's)."""
         self._known_version: int | None = None
         """The version the table had when `identify` last made sure it was read."""
+        self._version_for_sign_in = SharedRead(lambda: self._store.users_version())
+        """The version as handshakes ask for it: those arriving together share one read of it
+        (each read is a round trip to the store's thread, or to PostgreSQL)."""
 
     @property
     def user_names(self) -> frozenset[str]:
@@ -71,10 +75,12 @@ class Authenticator:
         `peer`, or from many consoles there, every attempt waits longer before its token is
         checked (up to two seconds), which turns guessing into a very slow business."""
         await asyncio.sleep(self.throttle.wait(peer, console))
-        # Every handshake asks the store for the user table's version and re-reads the table
-        # only when it changed, so `warroom user add` and `warroom user revoke` take effect on
-        # a running server at once. Re-reading it at every handshake was most of warroom's own
-        # cost of 200 consoles joining. A token still unknown re-reads it anyway, as before.
+        # Every handshake asks the store for the user table's version (a read that began after
+        # the handshake asked, shared with the handshakes asking at the same time) and re-reads
+        # the table only when it changed, so `warroom user add` and `warroom user revoke` take
+        # effect on a running server at once. Re-reading it at every handshake was most of
+        # warroom's own cost of 200 consoles joining, then one version read per handshake was.
+        # A token still unknown re-reads it anyway, as before.
         await self._read_users_if_changed()
         name = self._lookup(token)
         if name is None:
@@ -88,7 +94,7 @@ class Authenticator:
         # The version is taken before the table is read: a change in between is seen again next
         # time, never missed. `users_changed` keeps its own version, so that a change seen here
         # still ends a revoked user's open connections there.
-        version = await self._store.users_version()
+        version = await self._version_for_sign_in()
         if version != self._known_version:
             await self.refresh()
             self._known_version = version

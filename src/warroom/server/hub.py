@@ -48,8 +48,6 @@ from warroom.protocol.frames import (
     ErrorFrame,
     IncidentList,
     ListIncidents,
-    Presence,
-    PresenceUser,
     ReadLog,
     Subscribe,
     Unsubscribe,
@@ -60,6 +58,7 @@ from warroom.server.catch_up import catch_up_frames, current_snapshot_frame, eve
 from warroom.server.connection import Connection
 from warroom.server.incidents import IncidentCache
 from warroom.server.incidents import LoadedIncident as _Incident
+from warroom.server.presence import PresenceSender
 from warroom.store.base import (
     CommandKey,
     EventStore,
@@ -207,13 +206,6 @@ class _Stale(Exception):
         self.incidents = incidents
 
 
-PRESENCE_EVERY = 0.1
-"""Seconds presence changes are gathered before they are sent. A join took its own presence
-frame to every follower when changes were gathered only within one loop iteration: joins
-arrive over many iterations (each through a sequencer turn), so 200 consoles joining made
-about 250 frames to each of up to 200 followers."""
-
-
 class Hub:
     """Holds the live incidents in memory (others while they are used) and serialises all
     changes to them: the in-memory `Sequencer` of a single node."""
@@ -250,7 +242,7 @@ class Hub:
         self._turn_events: dict[int, list[Event]] = {}
         """This turn's decided, not yet committed events per incident: what a failed apply
         rebuilds the incident with, on top of its committed log."""
-        self._presence_dirty: set[int] = set()
+        self._presence = PresenceSender(self._followers_of)
 
     async def load(self) -> None:
         """Load the live incidents and the incident list (see `warroom.server.incidents`).
@@ -315,6 +307,10 @@ class Hub:
         """Pin the snapshots `source` holds."""
         self._metrics = source
 
+    def _followers_of(self, incident_id: int) -> Collection[Connection] | None:
+        record = self._incidents.get(incident_id)
+        return None if record is None else record.subscribers.keys()
+
     def send_to_followers(self, incident_id: int, frame: str) -> None:
         """Send a frame to every console following the incident."""
         record = self._incidents.get(incident_id)
@@ -374,7 +370,7 @@ class Hub:
         for incident_id in conn.subscriptions:
             record = self._incidents.get(incident_id)
             if record is not None and record.subscribers.pop(conn, False) is None:
-                self._broadcast_presence(incident_id, record)
+                self._presence.changed(incident_id)
         conn.subscriptions.clear()
 
     async def run(self) -> None:
@@ -969,7 +965,7 @@ class Hub:
             record.subscribers.pop(conn, None)
             conn.subscriptions.discard(frame.incident_id)
             conn.send(Unsubscribed(id=frame.id, incident_id=frame.incident_id).model_dump_json())
-            self._broadcast_presence(frame.incident_id, record)
+            self._presence.changed(frame.incident_id)
             return
         replies = catch_up_frames(
             frame.id,
@@ -983,35 +979,9 @@ class Hub:
             conn.send(reply)
         record.subscribers[conn] = None
         conn.subscriptions.add(frame.incident_id)
-        self._broadcast_presence(frame.incident_id, record)
+        self._presence.changed(frame.incident_id)
         for hook in self._subscribe_hooks:
             hook(conn, frame.incident_id)
-
-    def _broadcast_presence(self, incident_id: int, record: _Incident) -> None:
-        """Presence changes are gathered for `PRESENCE_EVERY` seconds, then sent once per
-        incident: consoles joining at once would otherwise cost one frame to every follower for
-        each of them (200 joining: about 20,000 frames)."""
-        if not self._presence_dirty:
-            asyncio.get_running_loop().call_later(PRESENCE_EVERY, self._flush_presence)
-        self._presence_dirty.add(incident_id)
-
-    def _flush_presence(self) -> None:
-        dirty, self._presence_dirty = self._presence_dirty, set()
-        for incident_id in sorted(dirty):
-            record = self._incidents.get(incident_id)
-            if record is not None:
-                self._send_presence(incident_id, record)
-
-    def _send_presence(self, incident_id: int, record: _Incident) -> None:
-        counts: dict[str, int] = {}
-        for conn in record.subscribers:
-            counts[conn.user] = counts.get(conn.user, 0) + 1
-        message = Presence(
-            incident_id=incident_id,
-            users=[PresenceUser(user=u, connections=n) for u, n in sorted(counts.items())],
-        ).model_dump_json()
-        for conn in list(record.subscribers):
-            conn.send(message)
 
 
 _FRAME_HEAD = re.compile(r'\{"incident_id":(\d+),"seq":(\d+),')

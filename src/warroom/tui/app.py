@@ -81,6 +81,7 @@ class WarroomApp(App[None]):
         client: WarroomClient | None,
         *,
         sign_in: tuple[str, Connect] | None = None,
+        sign_in_idle: float | None = None,
         catalog: ThemeCatalog,
         incident_id: int | None,
         theme: str | None,
@@ -99,6 +100,8 @@ class WarroomApp(App[None]):
         """Ids of the pending entries the outbox kept from an earlier run."""
         self._sign_in = sign_in
         """The server and how to connect to it with a typed token, when there is no client yet."""
+        self._sign_in_idle = sign_in_idle
+        """Seconds the sign-in screen waits for typing before the console ends (None: ever)."""
         self._signed_in = False
         self.theme_descriptions: dict[str, str] = {}
         """Loaded war-room themes by name, for the palette."""
@@ -137,7 +140,10 @@ class WarroomApp(App[None]):
         self.set_interval(1.0, self._tick)
         if not self._signed_in and self._sign_in is not None:
             server_url, connect = self._sign_in
-            self.push_screen(SignInScreen(server_url, connect), self._open_after_sign_in)
+            self.push_screen(
+                SignInScreen(server_url, connect, idle_timeout=self._sign_in_idle),
+                self._open_after_sign_in,
+            )
             return
         self._open_first_screen()
 
@@ -403,6 +409,7 @@ def make_sign_in_app(
     theme: str | None = None,
     keymap: dict[str, str] | None = None,
     clock: Clock | None = None,
+    idle_timeout: float | None = None,
 ) -> WarroomApp:
     """Build the war-room app for a console without a token: it opens on the sign-in screen.
 
@@ -410,11 +417,14 @@ def make_sign_in_app(
         server_url: The server the token is for, shown on the sign-in screen.
         connect: Starts a client with a typed token, or raises `ClientError`; the app takes the
             first client it returns.
+        idle_timeout: Seconds the sign-in screen waits without typing before the console ends
+            (None: it waits for ever).
         incident_id, theme, keymap, clock: As for `make_app`.
     """
     return WarroomApp(
         None,
         sign_in=(server_url, connect),
+        sign_in_idle=idle_timeout,
         catalog=load_themes(),
         incident_id=incident_id,
         theme=theme,

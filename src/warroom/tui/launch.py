@@ -130,6 +130,7 @@ async def serve_demo_in_browser(args: argparse.Namespace, stack: AsyncExitStack)
         incident_id=incident_id,
         max_sessions=args.max_sessions,
         max_sessions_per_address=args.max_sessions_per_address,
+        sign_in_timeout=args.sign_in_timeout,
     )
 
 
@@ -169,4 +170,5 @@ def _sign_in_console(args: argparse.Namespace, stack: AsyncExitStack) -> Warroom
         incident_id=args.incident,
         theme=args.theme or settings.theme,
         keymap=settings.keys,
+        idle_timeout=args.sign_in_timeout,
     )

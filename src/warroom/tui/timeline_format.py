@@ -7,7 +7,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from itertools import compress, islice
+from itertools import accumulate, compress, islice
 from operator import is_not, le
 from typing import overload
 
@@ -57,23 +57,93 @@ def pending_key(pending: PendingEntry) -> RowKey:
     return order_key(pending_when(pending)), float("inf")
 
 
+class PositionsInOrder:
+    """The positions of one log's entries sorted by their keys, with what a shorter list of the
+    same log (a replay's earlier state: the first `count` positions) needs to find its rows."""
+
+    def __init__(self, keys: Sequence[RowKey]) -> None:
+        self.in_order = sorted(range(len(keys)), key=keys.__getitem__)
+        """Position of each row of the longest list."""
+        self.row_of_position = [0] * len(keys)
+        for row, position in enumerate(self.in_order):
+            self.row_of_position[position] = row
+        self.position_of_id = {key[1]: position for position, key in enumerate(keys)}
+        """Keys end with the entry's id."""
+        self.last_row_before = list(accumulate(self.row_of_position, max, initial=-1))
+        """For each count of positions, the last of the longest list's rows they hold."""
+
+    def skipped_rows(self, count: int) -> list[int]:
+        """The longest list's rows up to the last one the first `count` positions hold that
+        hold a later position (an entry made later about an earlier time: back-dated), sorted.
+        Usually none: they are found by a pass over the later positions' rows at C speed."""
+        end = self.last_row_before[count] + 1
+        if end == count:
+            return []
+        return sorted(filter(end.__gt__, islice(self.row_of_position, count, None)))
+
+
+class PositionOrder(Sequence[TimelineEntry]):
+    """A replay state's entries sorted by (when, seq), looked up row by row, never copied.
+
+    In one log's states an entry keeps its position (entries are only appended, and an amended
+    copy takes the old one's place), so the state's rows are the longest list's sorted positions
+    without those the state does not have yet. A row is found with one bisect over the few rows
+    skipped (`PositionsInOrder.skipped_rows`), and the entry at its position is the state's own,
+    amended copies included."""
+
+    def __init__(self, timeline: Sequence[TimelineEntry], positions: PositionsInOrder) -> None:
+        self._timeline = timeline
+        self._positions = positions
+        self._count = len(timeline)
+        self._skipped = positions.skipped_rows(self._count)
+        self._shift = [row - n for n, row in enumerate(self._skipped)]
+        """A state's row r is the longest list's row r + (how many of these are <= r)."""
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, row: int) -> TimelineEntry: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> Sequence[TimelineEntry]: ...
+
+    def __getitem__(self, row: int | slice) -> TimelineEntry | Sequence[TimelineEntry]:
+        if isinstance(row, slice):
+            return [self[n] for n in range(*row.indices(self._count))]
+        if row < 0:
+            row += self._count
+        if not 0 <= row < self._count:
+            raise IndexError(row)
+        longest_row = row + bisect_right(self._shift, row)
+        return self._timeline[self._positions.in_order[longest_row]]
+
+    def row_of(self, entry_id: int) -> int | None:
+        """The row of the entry with this id, if the state has it."""
+        position = self._positions.position_of_id.get(entry_id)
+        if position is None or position >= self._count:
+            return None
+        longest_row = self._positions.row_of_position[position]
+        return longest_row - bisect_left(self._skipped, longest_row)
+
+
 class TimelineOrder:
     """One incident's entries in the order things happened, by (when, seq).
 
     The client's entry list is in arrival order and grows in place; this keeps a sorted copy up
     to date by inserting only the new entries (a bisect each, at the end in the common case), so
     a 10,000-entry timeline costs no more per event than a short one. A new list (a snapshot
-    replaced the state, or the replay moved to another event) is compared with the last one,
-    element by element by identity, and only what differs is taken out and put in: a replay's jump
-    back on a 100,000-entry incident changes the last few thousand entries and a handful of
-    amended ones, not all of them. A new list that differs in more than a quarter is sorted anew.
+    replaced the state) is compared with the last one, element by element by identity, and only
+    what differs is taken out and put in; a new list that differs in more than a quarter is
+    sorted anew. A replay's states (`replaced_in_place`) are all of one log, and are shown
+    through the log's positions sorted once (`PositionOrder`), without a copy.
     """
 
     def __init__(self, *, replaced_in_place: bool = False) -> None:
         self._replaced = replaced_in_place
         """Whether the source's elements may be replaced in place (a replay's states put a copy
-        in an entry's place to amend it): then every update compares the lists, not only a new
-        list, so an amended copy is never missed (a few ms at 100,000 entries)."""
+        in an entry's place to amend it): then every update looks the rows up in the source
+        itself (`PositionOrder`), so an amended copy is never missed."""
         self._key_of: dict[int, RowKey] | None = {} if replaced_in_place else None
         """Keys by entry id, for a replay: its states are all of one log, where an id names one
         entry whose `when` never changes, and working the key out again for 100,000 entries on
@@ -82,14 +152,14 @@ class TimelineOrder:
         """For a replay: the key of the entry at each position of the longest list seen. In one
         log's states an entry keeps its position (entries are only appended, and an amended
         copy takes the old one's place), so the key of a position never changes either."""
-        self._positions_in_order: list[int] = []
+        self._positions = PositionsInOrder([])
         """Those positions, sorted by their keys."""
         self._source: list[TimelineEntry] | None = None
         self._known: list[TimelineEntry] = []
         """The entries `entries` holds, in the source's order (the source may change later)."""
         self._keys: list[RowKey] = []
         self.entries: list[TimelineEntry] = []
-        """Sorted; the same list object while the source only grows (a replay's lists)."""
+        """Sorted; the same list object while the source only grows (not used in a replay)."""
         self._in_order: _InOrder | None = None
         """A console's timeline in order; the same view while the timeline only grows."""
 
@@ -97,24 +167,25 @@ class TimelineOrder:
         """The entries of `source` in order. A console's `Timeline` is ordered by times read
         from its rows, and the entries come out as the view reads them, so a pane shows a
         snapshot or a long catch-up building only the rows it draws. A replay's states hold
-        built entries, which it orders as a list, comparing them by identity."""
-        if isinstance(source, Timeline) and not self._replaced:
+        built entries, ordered by position (`PositionOrder`)."""
+        if self._replaced:
+            return self._order_by_position(
+                source.built() if isinstance(source, Timeline) else source
+            )
+        if isinstance(source, Timeline):
             return self._update_in_place(source)
-        timeline = source.built() if isinstance(source, Timeline) else source
+        timeline = source
         grown = timeline is self._source and len(timeline) >= len(self._known)
-        if grown and not self._replaced:
+        if grown:
             added = timeline[len(self._known) :]
             self._insert(added)
             self._known.extend(added)
             return self.entries
         if not self._follow(timeline):
-            if self._replaced:
-                self._order_by_position(timeline)
-            else:
-                keys = [self._key(entry) for entry in timeline]
-                ordered = sorted(range(len(timeline)), key=keys.__getitem__)
-                self.entries = [timeline[n] for n in ordered]
-                self._keys = [keys[n] for n in ordered]
+            keys = [self._key(entry) for entry in timeline]
+            ordered = sorted(range(len(timeline)), key=keys.__getitem__)
+            self.entries = [timeline[n] for n in ordered]
+            self._keys = [keys[n] for n in ordered]
         self._source = timeline
         self._known = list(timeline)
         return self.entries
@@ -146,22 +217,18 @@ class TimelineOrder:
         ordered.known = len(timeline)
         return ordered
 
-    def _order_by_position(self, timeline: list[TimelineEntry]) -> None:
-        """A replay's jump far away: its entries in the order of their positions' keys, sorted
-        once for the longest list seen, which a shorter one's positions are the start of. No key
-        is looked up or compared, so a 100,000-entry jump costs a pass over the positions."""
+    def _order_by_position(self, timeline: list[TimelineEntry]) -> PositionOrder:
+        """A replay's state: its entries in the order of their positions' keys, sorted once for
+        the longest list seen, which a shorter one's positions are the start of. Nothing is
+        copied: a jump anywhere in a 100,000-entry incident costs what the screen shows."""
         keys = self._position_keys
         count = len(timeline)
         if count and count <= len(keys) and keys[count - 1][1] != timeline[count - 1].id:
             keys.clear()  # not the log the positions were sorted for: sort this one anew
         if count > len(keys):
             keys.extend(map(self._key, timeline[len(keys) :]))
-            self._positions_in_order = sorted(range(len(keys)), key=keys.__getitem__)
-        positions = self._positions_in_order
-        if count < len(keys):
-            positions = list(compress(positions, map(count.__gt__, positions)))
-        self.entries = list(map(timeline.__getitem__, positions))
-        self._keys = list(map(keys.__getitem__, positions))
+            self._positions = PositionsInOrder(keys)
+        return PositionOrder(timeline, self._positions)
 
     def _key(self, entry: TimelineEntry) -> RowKey:
         if self._key_of is None:
@@ -205,7 +272,7 @@ def _ascending(keys: list[RowKey]) -> bool:
 
 
 class _InOrder(Sequence[TimelineEntry]):
-    """A timeline's entries in the order things happened: its positions sorted by their keys,
+    """A console's timeline in the order things happened: its positions sorted by their keys,
     each entry read from the timeline (and so built) only when the view is read there."""
 
     def __init__(self, timeline: Timeline) -> None:

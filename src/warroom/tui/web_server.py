@@ -76,9 +76,17 @@ class _BoundedResize:
             await self._service.set_terminal_size(*size)
 
 
-def session_command(server_url: str, *, theme: str | None, incident_id: int | None) -> str:
+def session_command(
+    server_url: str,
+    *,
+    theme: str | None,
+    incident_id: int | None,
+    sign_in_timeout: int | None = None,
+) -> str:
     """The shell command textual-serve runs for each browser session (it takes a string)."""
     argv = [sys.executable, "-m", "warroom", "--sign-in", "--server", server_url]
+    if sign_in_timeout is not None:
+        argv += ["--sign-in-timeout", str(sign_in_timeout)]
     if theme:
         argv += ["--theme", theme]
     if incident_id is not None:
@@ -221,6 +229,7 @@ async def serve_console(
     incident_id: int | None = None,
     max_sessions: int,
     max_sessions_per_address: int | None = None,
+    sign_in_timeout: int | None = None,
 ) -> None:
     """Serve the console to browsers until SIGINT or SIGTERM.
 
@@ -237,10 +246,14 @@ async def serve_console(
         max_sessions: Browser sessions at once; more are refused until one ends.
         max_sessions_per_address: Browser sessions one address holds at once (None: no bound
             but `max_sessions`).
+        sign_in_timeout: Seconds a session may sit at the sign-in screen without typing
+            before its console ends and its place is free (None: no bound).
     """
     for name in HOST_IDENTITY_VARIABLES:
         os.environ.pop(name, None)
-    command = session_command(server_url, theme=theme, incident_id=incident_id)
+    command = session_command(
+        server_url, theme=theme, incident_id=incident_id, sign_in_timeout=sign_in_timeout
+    )
     server = ConsoleWebServer(
         command,
         server_url=server_url,

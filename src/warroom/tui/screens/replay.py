@@ -23,6 +23,11 @@ from warroom.domain.incident import IncidentState
 from warroom.domain.links import ServiceLinks
 from warroom.domain.replay_index import ChangeKind, ReplayIndex
 from warroom.monitoring.signals import MetricsSnapshot
+from warroom.tui.collector_pacing import (
+    SpacedCollections,
+    freeze_long_lived,
+    thaw_and_refreeze,
+)
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.pending import PendingEntry
@@ -104,6 +109,7 @@ class ReplayScreen(Screen[None]):
         self._ticks = ticks
         self._player: Ticks | None = None
         self._bar = QuietStatic(id="replay-bar")
+        self._collections = SpacedCollections()
 
     def compose(self) -> ComposeResult:
         zone = self.zone
@@ -132,7 +138,13 @@ class ReplayScreen(Screen[None]):
         for widget in self.query("*"):
             widget.can_focus = False
         self.set_focus(None)
+        self._collections.start()
         self.go_to(self._start)
+        # The folded log, the timeline's order and the panes live as long as the screen.
+        self.call_after_refresh(freeze_long_lived)
+
+    def on_unmount(self) -> None:
+        self._collections.stop()
 
     def _clock(self) -> datetime:
         return self.now or self.index.at(self.seq or 1)
@@ -256,4 +268,7 @@ class ReplayScreen(Screen[None]):
 
     def action_close_replay(self) -> None:
         self._pause()
+        self._collections.stop()
         self.dismiss()
+        # Once the screen is gone: it was frozen with the folded log after its first paint.
+        self.app.call_after_refresh(thaw_and_refreeze)

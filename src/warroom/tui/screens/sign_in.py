@@ -2,7 +2,9 @@
 
 The token is typed into a password field, handed to `connect` and kept in memory only; the
 server decides who it belongs to and what that person may do. A refused token or an unreachable
-server is said on the screen, and the person can try again.
+server is said on the screen, and the person can try again. With an idle timeout (what
+`warroom web` gives each browser session), a screen nobody types into for that long ends the
+console, so a browser left at sign-in does not hold its session and its process forever.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Static
 
 from warroom.client.session import AuthError, ClientError, WarroomClient
@@ -30,10 +33,15 @@ Connect = Callable[[str], Awaitable[WarroomClient]]
 class SignInScreen(Screen[WarroomClient]):
     """Asks for a token until the server accepts one; returns the started client."""
 
-    def __init__(self, server_url: str, connect: Connect) -> None:
+    def __init__(
+        self, server_url: str, connect: Connect, *, idle_timeout: float | None = None
+    ) -> None:
+        """`idle_timeout`: seconds without typing after which the console ends (None: never)."""
         super().__init__(classes="dialog-screen")
         self._server_url = server_url
         self._connect = connect
+        self._idle_timeout = idle_timeout
+        self._idle: Timer | None = None
         self._error_line = Static("", id="sign-in-error", classes="dialog-error")
         self._keys_line = Static("", id="sign-in-keys")
 
@@ -59,6 +67,18 @@ class SignInScreen(Screen[WarroomClient]):
         # After the user's keymap, which may have moved the key that quits.
         quit_key = key_hint(self, "app.quit-anywhere")
         self._keys_line.update(Text(f"Enter signs in · {clean(quit_key)} quits", style="dim"))
+        if self._idle_timeout is not None:
+            self._idle = self.set_timer(self._idle_timeout, self._end_idle_session)
+
+    @on(Input.Changed, "#token")
+    def _still_there(self) -> None:
+        if self._idle is not None:
+            self._idle.reset()
+
+    def _end_idle_session(self) -> None:
+        self.app.exit(
+            message=f"warroom: nobody signed in for {self._idle_timeout:g} s; session ended"
+        )
 
     @on(Button.Pressed, "#sign-in-button")
     @on(Input.Submitted, "#token")
@@ -97,6 +117,14 @@ class SignInScreen(Screen[WarroomClient]):
         self._show_error(why)
 
     def _set_busy(self, *, busy: bool) -> None:
+        if self._idle is not None:
+            # A sign-in being tried is bounded on its own (`SIGN_IN_PATIENCE`); after it, the
+            # person gets the whole idle time again to read why it failed and retry.
+            if busy:
+                self._idle.pause()
+            else:
+                self._idle.reset()
+                self._idle.resume()
         self.query_one("#token", Input).disabled = busy
         self.query_one("#sign-in-button", Button).disabled = busy
 

@@ -26,6 +26,7 @@ from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.pending import PendingEntry
 from warroom.tui.timeline_format import (
+    PositionOrder,
     TimelineStyles,
     entry_line,
     pending_key,
@@ -168,6 +169,10 @@ class TimelineView(ScrollView, can_focus=True):
     def _newest_highlighted_row(self) -> int | None:
         if not self._highlighted:
             return None
+        if isinstance(self._entries, PositionOrder):
+            # A replay's 100,000 entries: each looked up by its id rather than scanned for.
+            rows = map(self._entries.row_of, self._highlighted)
+            return max((row for row in rows if row is not None), default=None)
         # From the end: what a step changes is nearly always among the newest entries.
         entries = self._entries
         for row in range(len(entries) - 1, -1, -1):
