@@ -51,7 +51,7 @@ field."""
 
 _ROW_TIMES: Final = ("at", "occurred_at", "typed_at")
 """The times of an `entry_added` row (checked against the models at the end of this module):
-sent in UTC (`Z`), which a client checks natively."""
+sent in UTC (`Z` or `+00:00`), which a client checks natively."""
 
 _UtcRowTime = Annotated[
     datetime,
@@ -150,7 +150,8 @@ def apply_compact(
 ) -> Sequence[Event]:
     """Apply the elements after the state's seq in place, as `apply_events` would apply the
     events they stand for (the ones the state already holds are skipped), and return those
-    events; rows become timeline entries directly and events only if they are read.
+    events; rows go into the timeline as rows (each built into its entry when read, see
+    `Timeline`) and become events only if those are read.
 
     Raises:
         ProjectionError: as `apply_events` (an element does not follow the state's seq).
