@@ -22,7 +22,7 @@ import os
 import signal
 import statistics
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,16 @@ from tests.support.postgres import PostgresServer, running_postgres
 
 from bench import targets
 from bench.clients import Recorder, WarroomBenchClient, writer_of
-from bench.harness import Results, ServerProcess, Settings, percentile
+from bench.harness import (
+    CLOCK_TICKS,
+    Results,
+    ServerProcess,
+    Settings,
+    busy_seconds,
+    cpu_seconds,
+    own_cpu_seconds,
+    percentile,
+)
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.commands import AddEntry
@@ -85,7 +94,8 @@ def run(settings: Settings, workdir: Path, results: Results) -> None:
             ]
             try:
                 shared = None if backend == "sqlite" else location
-                asyncio.run(_measure(settings, nodes, token, name, results, shared))
+                meter = _CpuMeter(nodes, None if backend == "sqlite" else postgres.data)
+                asyncio.run(_measure(settings, nodes, token, name, results, shared, meter))
                 if count == 3:
                     failovers = asyncio.run(_failovers(nodes, token, location, folder))
                     results.put("cluster.failover_p50_s", statistics.median(failovers))
@@ -114,6 +124,7 @@ async def _measure(
     name: str,
     results: Results,
     database: str | None,
+    meter: _CpuMeter,
 ) -> None:
     incident = await targets.declare(nodes[0].url(), token, f"cluster {name}")
     # With several nodes only consoles on another node than the writer's count: the cross-node
@@ -130,7 +141,8 @@ async def _measure(
     stages = _Stages()
     try:
         async with _notifications_seen(database, stages):
-            await _paced(settings, nodes, token, incident, remote, stages)
+            with meter.phase(results, f"cluster.{name}.cpu_paced"):
+                await _paced(settings, nodes, token, incident, remote, stages)
         latencies = [ns / 1e6 for ns in remote.latencies_ns]
         results.put(f"cluster.{name}.fanout_p50_ms", percentile(latencies, 50))
         results.put(f"cluster.{name}.fanout_p99_ms", percentile(latencies, 99))
@@ -141,9 +153,9 @@ async def _measure(
                 ms = [ns / 1e6 for ns in values]
                 results.put(f"cluster.{name}.stage_{stage}_p50_ms", percentile(ms, 50))
                 results.put(f"cluster.{name}.stage_{stage}_p99_ms", percentile(ms, 99))
-        results.put(
-            f"cluster.{name}.burst_writes_per_s", await _burst(settings, nodes, token, [incident])
-        )
+        with meter.phase(results, f"cluster.{name}.cpu_burst"):
+            one_incident = await _burst(settings, nodes, token, [incident])
+        results.put(f"cluster.{name}.burst_writes_per_s", one_incident)
         # The case several nodes are for: many incidents at once, each written on one node or
         # another, so the nodes' commits need not wait for each other's locks.
         incidents = [
@@ -156,6 +168,59 @@ async def _measure(
         )
     finally:
         await asyncio.gather(*(f.close() for f in followers))
+
+
+CPU_PARTS = ("nodes", "postgresql", "bench", "other")
+"""Where a run's CPU went: the warroom nodes, the PostgreSQL server (every backend), this
+process (the clients), and everything else on the machine (other work, kernel threads)."""
+
+
+class _CpuMeter:
+    """CPU used by each part of a run over a phase, in cores (CPU seconds per wall second): on a
+    2-core machine this shows when the nodes, PostgreSQL and the clients have run out of CPU."""
+
+    def __init__(self, nodes: list[ServerProcess], postgres_data: Path | None) -> None:
+        self._nodes = nodes
+        self._postgres_data = postgres_data
+
+    def _now(self) -> dict[str, float]:
+        each = {f"node{i}": cpu_seconds(n.pid) for i, n in enumerate(self._nodes)}
+        taken = {
+            "nodes": sum(each.values()),
+            "postgresql": _postgres_cpu_seconds(self._postgres_data),
+            "bench": own_cpu_seconds(),
+        }
+        taken["other"] = busy_seconds() - sum(taken.values())
+        return taken | each
+
+    @contextlib.contextmanager
+    def phase(self, results: Results, key: str) -> Iterator[None]:
+        """Put `key`_PART_cores for each part and each node (`node0`...), for the block's
+        duration."""
+        before, started = self._now(), time.monotonic()
+        yield
+        after, wall = self._now(), time.monotonic() - started
+        for part in after:
+            results.put(f"{key}_{part}_cores", max(0.0, after[part] - before[part]) / wall)
+
+
+def _postgres_cpu_seconds(data: Path | None) -> float:
+    """The PostgreSQL server's CPU: the postmaster, its live children (the backends, the WAL
+    writer...) and those it has reaped (a closed connection's backend)."""
+    if data is None:
+        return 0.0
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    with open(f"/proc/{postmaster}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    total = sum(int(f) for f in fields[11:15]) / CLOCK_TICKS
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
 
 
 @dataclass
@@ -392,6 +457,18 @@ def _print(results: Results) -> None:
             high = results.get(f"cluster.{name}.stage_{stage}_p99_ms")
             spans.append("-" if low is None or high is None else f"{low:.1f} / {high:.1f}")
         print(f"{name:<14}" + "".join(f"{span:>18}" for span in spans))
+    print()
+    print("CPU used, in cores (the machine has 2), by phase")
+    print(f"{'run':<28}" + "".join(f"{part:>12}" for part in CPU_PARTS) + "   each node")
+    for backend, count in RUNS:
+        name = f"{backend}-{count}"
+        for phase, title in (("paced", "paced"), ("burst", "burst, 1 inc.")):
+            key = f"cluster.{name}.cpu_{phase}"
+            parts = [results.get(f"{key}_{part}_cores") for part in CPU_PARTS]
+            each = [results.get(f"{key}_node{i}_cores") for i in range(count)]
+            used = "".join(f"{'-' if c is None else f'{c:.2f}':>12}" for c in parts)
+            shares = " ".join("-" if c is None else f"{c:.2f}" for c in each)
+            print(f"{f'{name} {title}':<28}{used}   {shares}")
     p50, worst = results.get("cluster.failover_p50_s"), results.get("cluster.failover_max_s")
     if p50 is not None and worst is not None:
         print(

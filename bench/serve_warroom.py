@@ -9,6 +9,7 @@ import logging
 import signal
 from pathlib import Path
 
+from warroom.gc_pause import settle_started_process
 from warroom.node import start_node
 from warroom.server.app import ServerSettings
 from warroom.server.http_endpoints import HttpSettings
@@ -29,6 +30,7 @@ async def serve(db: str, settings: ServerSettings) -> None:
     http = HttpSettings(host="127.0.0.1", port=0)
     async with await start_node(db, settings, http=http) as server:
         assert server.http is not None
+        settle_started_process()
         print(f"READY {server.port} {server.http.port}", flush=True)
         await stop.wait()
 

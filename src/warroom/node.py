@@ -17,6 +17,7 @@ from typing import Self
 
 from warroom.config import ServerConfig
 from warroom.domain.projection import ProjectionError
+from warroom.gc_pause import settle_started_process
 from warroom.integrations.setup import Integrations
 from warroom.monitoring.alertmanager import WebhookMessage
 from warroom.protocol.frames import Feature
@@ -291,6 +292,8 @@ async def serve_until_signalled(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     node = await start_node(db_path, settings, config=config, http=http)
+    # This process is a node from now on, for as long as it runs.
+    settle_started_process()
     try:
         if ready is not None:
             await ready(node)

@@ -88,6 +88,29 @@ async def test_errors_are_one_line_on_stderr(server: WarroomNode, add_user: AddU
     assert nowhere.err.count("\n") == 1
 
 
+async def test_arguments_a_command_refuses_are_one_line_and_change_nothing(
+    server: WarroomNode, add_user: AddUser
+) -> None:
+    alice = await add_user("alice")
+    incident = (
+        await warroom("declare", "--title", "x", "--sev", "3", server=server, token=alice)
+    ).out.strip()
+    empty = await warroom("log", incident, "", server=server, token=alice)
+    assert empty.code == 1
+    assert empty.err == "warroom: text: String should have at least 1 character\n"
+    # A byte that is not UTF-8 reaches Python as a lone surrogate, which no command accepts.
+    not_utf8 = await warroom("log", incident, "bad \udc9b byte", server=server, token=alice)
+    assert not_utf8.code == 1
+    assert not_utf8.err.startswith("warroom: text: ")
+    assert not_utf8.err.count("\n") == 1
+    untitled = await warroom("declare", "--title", "", "--sev", "1", server=server, token=alice)
+    assert (untitled.code, untitled.err.count("\n")) == (1, 1)
+    assert untitled.err.startswith("warroom: title: ")
+    exported = await warroom("export", incident, "--format", "json", server=server, token=alice)
+    assert [event["seq"] for event in json.loads(exported.out)["events"]] == [1]
+    assert (await warroom("incidents", server=server, token=alice)).out.count("\n") == 1
+
+
 async def test_ic_handoff_from_the_command_line(server: WarroomNode, add_user: AddUser) -> None:
     alice, bob = await add_user("alice"), await add_user("bob")
     incident = (

@@ -44,3 +44,12 @@ def test_a_role_the_domain_refuses_is_refused_by_the_parser(
     with pytest.raises(SystemExit):
         build_parser().parse_args(["assign", "1", "observer", "bob"])
     assert "invalid choice: 'observer'" in capsys.readouterr().err
+
+
+def test_serve_help_says_where_it_listens_by_default() -> None:
+    subparsers = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    shown = " ".join(subparsers.choices["serve"].format_help().split())
+    assert "address to listen on (default: 127.0.0.1, this machine only;" in shown
+    assert "port to listen on (default: 8765)" in shown

@@ -55,6 +55,24 @@ async def test_question_mark_and_f1_open_help_listing_the_command_table(
         assert isinstance(app.screen, MainScreen)
 
 
+@pytest.mark.parametrize("key", ["q", "question_mark", "escape"])
+async def test_q_question_mark_and_escape_close_the_help_which_says_so(
+    warroom: Warroom, incident: int, key: str
+) -> None:
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        # At 80x24 the list covers the footer: its own frame names the keys that close it.
+        assert app.screen.query_one("#help-dialog").border_subtitle == "esc, q or ? closes"
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.is_running  # q closes the help, as in a pager; it does not quit from there
+
+
 async def test_q_quits(warroom: Warroom, incident: int) -> None:
     app = await warroom.app("alice", incident)
     async with app.run_test(size=(80, 24)) as pilot:

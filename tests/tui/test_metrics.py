@@ -218,8 +218,8 @@ async def test_an_incident_without_services_hints_at_adding_one(
     app = await warroom.app("alice", ack.incident_id)
     async with app.run_test(size=(160, 44)) as pilot:
         await settle(pilot)
-        assert static_text(app, "#metrics-text").splitlines() == [
-            NO_SNAPSHOT,
-            "",
-            NO_SERVICES_HINT,
-        ]
+        shown = static_text(app, "#metrics-text").splitlines()
+        assert shown == [NO_SNAPSHOT, "", *NO_SERVICES_HINT.splitlines()]
+        # The pane never wraps: every line of the hint fits it whole.
+        pane = app.screen.query_one(MetricsPane)
+        assert max(len(line) for line in shown) <= pane.scrollable_content_region.width

@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from warroom.cli.parser import build_parser
 from warroom.client.errors import ClientError
 from warroom.server.observability import configure_logging
@@ -30,6 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (ClientError, StoreError) as exc:
         print(f"warroom: {_inert(str(exc))}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        # A command built from the arguments refused them (an empty title, a text over the
+        # limit, bytes that are not UTF-8): say which argument and why, never a traceback.
+        for error in exc.errors(include_url=False, include_input=False):
+            where = ".".join(str(part) for part in error["loc"])
+            print(f"warroom: {_inert(where)}: {_inert(error['msg'])}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -98,8 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _server_commands(sub: Commands) -> None:
     """Running the server, its users, and the demo."""
     serve = sub.add_parser("serve", help="run the shared server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 for every "
+        "interface)",
+    )
+    serve.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (default: %(default)s)"
+    )
     serve.add_argument(
         "--unix",
         type=Path,

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import logging
 import re
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,7 @@ from warroom.protocol.frames import (
 from warroom.server.auth import Authenticator
 from warroom.server.catch_up import catch_up_frames, current_snapshot_frame, events_frame
 from warroom.server.connection import Connection
+from warroom.server.inbox import Inbox
 from warroom.server.incidents import IncidentCache
 from warroom.server.incidents import LoadedIncident as _Incident
 from warroom.server.presence import PresenceSender
@@ -77,6 +79,9 @@ BATCH_LIMIT = 512
 STALE_RETRIES = 8
 """Times a turn is decided again after another node committed to its incidents first (several
 nodes on one database) before its writers are told `unavailable` (they resend, same id)."""
+CONTENDED_FOR = 1.0
+"""Seconds after another node committed first to an incident during which this node's turns
+that write it take its lock before deciding (a shared database)."""
 _ANY_SEQ = 2**62
 """A seq beyond any incident's: catch up whatever the store holds."""
 READ_LOG_PAGE_BYTES = 512 * 1024
@@ -230,7 +235,7 @@ class Hub:
         # Command ids decided this turn, and those found in the store for this turn's requests;
         # emptied after every turn (the store answers for everything committed).
         self._commands: dict[CommandKey, tuple[int, int]] = {}
-        self._queue: asyncio.Queue[_Request | _ServerWrite | _Sweep | _Refresh] = asyncio.Queue()
+        self._queue: Inbox[_Request | _ServerWrite | _Sweep | _Refresh] = Inbox()
         self._observers: list[Callable[[list[Event]], None]] = []
         self._other_nodes_observers: list[Callable[[list[Event]], None]] = []
         self._subscribe_hooks: list[Callable[[Connection, int], None]] = []
@@ -243,6 +248,9 @@ class Hub:
         """This turn's decided, not yet committed events per incident: what a failed apply
         rebuilds the incident with, on top of its committed log."""
         self._presence = PresenceSender(self._followers_of)
+        self._contended: dict[int, float] = {}
+        """Incidents another node committed to before this one, until when their turns here
+        take their locks from the start (monotonic seconds)."""
 
     async def load(self) -> None:
         """Load the live incidents and the incident list (see `warroom.server.incidents`).
@@ -409,11 +417,12 @@ class Hub:
                         )
 
     async def _turn(self, batch: list[_Request | _ServerWrite]) -> None:
-        held: set[int] = set()
+        held = self._contended_in(batch)
         for _ in range(STALE_RETRIES):
             try:
                 async with self._holding(held):
                     if held:
+                        self._join_queued_writes(batch, held)
                         # Under the locks: what is read now stays the latest until the commit.
                         await self._refresh(full=False, wanted=dict.fromkeys(held, _ANY_SEQ))
                     await self._prepare(batch)
@@ -423,6 +432,7 @@ class Hub:
                 # Another node committed to these incidents since this node last read them:
                 # decide the whole batch again, this time holding their locks from the start.
                 held |= set(stale.incidents) | _written_incidents(batch)
+                self._contended_until(stale.incidents, time.monotonic() + CONTENDED_FOR)
             except StoreError as exc:  # nothing was written
                 log.error("cannot read the store: %s", exc)
                 self._refuse(batch, _NOT_READ)
@@ -431,6 +441,44 @@ class Hub:
                 self._commands.clear()
         log.error("write refused: still behind other nodes after %d attempts", STALE_RETRIES)
         self._refuse(batch, _NOT_SAVED)
+
+    def _contended_in(self, batch: list[_Request | _ServerWrite]) -> set[int]:
+        """The incidents a turn locks before it decides: none, unless it writes one that another
+        node committed to first lately (then all it writes, in id order, as a turn decided again
+        does). Deciding without the lock and losing the commit cost a round trip and a wait for
+        the lock, only to decide again under it."""
+        if not self._contended:
+            return set()
+        written = _written_incidents(batch)
+        now = time.monotonic()
+        if any(self._contended.get(i, 0.0) > now for i in written):
+            return written
+        return set()
+
+    def _contended_until(self, incident_ids: list[int], until: float) -> None:
+        now = time.monotonic()
+        self._contended = {i: t for i, t in self._contended.items() if t > now}
+        self._contended.update(dict.fromkeys(incident_ids, until))
+
+    def _join_queued_writes(self, batch: list[_Request | _ServerWrite], held: set[int]) -> None:
+        """Holding the locks of `held`: add to the turn the writes queued behind it to those
+        incidents only, up to the first request that is anything else (taken in order, never
+        past it), so one lock acquisition commits everything that waited for it. Other nodes'
+        notifications about held incidents are dropped: what they tell is read under the locks.
+
+        On one incident written through several nodes, each node otherwise took the lock for the
+        batch it started its turn with, while the writes that arrived during its wait (for the
+        lock, and for the commit it lost to another node) made turns of their own: more nodes,
+        more lock handoffs."""
+        while len(batch) < BATCH_LIMIT:
+            waiting = self._queue.peek()
+            if isinstance(waiting, _Refresh) and waiting.incident_id in held:
+                self._queue.get_nowait()
+            elif isinstance(waiting, _Request | _ServerWrite) and _writes_only(waiting, held):
+                self._queue.get_nowait()
+                batch.append(waiting)
+            else:
+                return
 
     def _holding(self, incident_ids: set[int]) -> contextlib.AbstractAsyncContextManager[None]:
         if not incident_ids or self._shared is None:
@@ -1018,6 +1066,14 @@ def _written_incidents(batch: list[_Request | _ServerWrite]) -> set[int]:
         elif isinstance(request.frame, get_args(IncidentCommand)):
             written.add(request.frame.incident_id)
     return written
+
+
+def _writes_only(request: _Request | _ServerWrite, incidents: set[int]) -> bool:
+    """Whether the request is a write to one of `incidents` that decides no triage item."""
+    if isinstance(request, _ServerWrite):
+        return request.incident_id in incidents
+    frame = request.frame
+    return isinstance(frame, get_args(IncidentCommand)) and frame.incident_id in incidents
 
 
 def _decides_triage(request: _Request | _ServerWrite) -> bool:

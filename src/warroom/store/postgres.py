@@ -238,9 +238,18 @@ class PostgresStore:
             if held is not None and not held.done and events:
                 # The caller holds these incidents' locks (`holding`): write and commit in its
                 # transaction, so nobody could have committed to them since it read them.
-                held.done = True
-                await self._append_on(held.conn, write)
-                await held.conn.execute("COMMIT")
+                try:
+                    await self._append_on(held.conn, write)
+                    await held.conn.execute("COMMIT")
+                except Exception:
+                    # Refused (stale, a command id committed before) or failed: rolled back
+                    # now, so the block's later reads go to the pool as after a commit, and the
+                    # connection goes back to it without a transaction open.
+                    with contextlib.suppress(*_DB_ERRORS):
+                        await held.conn.execute("ROLLBACK")
+                    raise
+                finally:
+                    held.done = True
             elif write.needs_transaction:
                 async with self._transaction("write to") as conn:
                     await self._append_on(conn, write)
@@ -278,7 +287,10 @@ class PostgresStore:
                 finally:
                     _held.reset(token)
                     if not held.done:
-                        await conn.execute("ROLLBACK")
+                        # Failing here would refuse writes the block has answered already; a
+                        # connection that cannot roll back is rolled back or dropped by the pool.
+                        with contextlib.suppress(*_DB_ERRORS):
+                            await conn.execute("ROLLBACK")
         except _DB_ERRORS as exc:
             raise StoreError(f"could not lock incidents in {self.where}: {_reason(exc)}") from None
 

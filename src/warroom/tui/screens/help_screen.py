@@ -31,12 +31,24 @@ SCOPE_TITLES: dict[Scope, str] = {
 """Section headings, in the order the sections are listed."""
 
 
+CLOSE_HINT = "esc, q or ? closes"
+"""Shown on the frame: at 80x24 the list covers the footer that would say it."""
+
+
 class HelpScreen(FormDialog[None]):
-    """Lists the bindings by the part of the screen they work in; Escape closes it."""
+    """Lists the bindings by the part of the screen they work in; Escape closes it, and so do
+    `q` and `?` as in a pager or htop's help (a modal screen gets none of the app's keys, so
+    they would otherwise do nothing here)."""
+
+    BINDINGS = [
+        *FormDialog.BINDINGS,
+        Binding("q,question_mark,f1", "cancel_dialog", "Close", show=False),
+    ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help-dialog") as box:
             box.border_title = "Keys"
+            box.border_subtitle = CLOSE_HINT
             for scope, title in SCOPE_TITLES.items():
                 specs = [spec for spec in COMMANDS if spec.scope is scope]
                 if specs:

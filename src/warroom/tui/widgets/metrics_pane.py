@@ -25,7 +25,9 @@ from warroom.tui.widgets.one_layout_pass import OneLayoutPass
 from warroom.tui.widgets.quiet_static import QuietStatic
 
 NO_SNAPSHOT = "No metrics snapshot yet."
-NO_SERVICES_HINT = "The incident lists no services: the IC or a TL adds one with +."
+NO_SERVICES_HINT = "The incident lists no services:\nthe IC or a TL adds one with +."
+"""Prose in a pane that never wraps (its lines are column-aligned): broken by hand so that it
+fits the side column's 40 columns instead of being cut at "the IC o"."""
 
 _LEVEL_CLASSES = {level: f"metrics--{level.value.replace('_', '-')}" for level in Level}
 

@@ -1,0 +1,152 @@
+"""One incident written through several nodes: a node that lost a commit to another decides
+again holding the incident's lock, commits in that one transaction every write queued behind the
+turn for that incident, and takes the lock first for its next writes there."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from tests.support.sequencers import close_hubs, two_hubs
+from tests.support.settings import TEST_SETTINGS
+from warroom.client.session import WarroomClient, new_id
+from warroom.domain.commands import DeclareIncident
+from warroom.domain.events import EntryAdded, Event
+from warroom.domain.incident import IncidentSummary
+from warroom.domain.timeline import EntryKind
+from warroom.node import start_node
+from warroom.store.base import StoredSnapshot
+from warroom.store.postgres import PostgresStore
+from warroom.users import create_user
+
+
+async def _incident(pg_url: str) -> int:
+    token = await create_user(pg_url, "alice")
+    async with await start_node(pg_url, TEST_SETTINGS) as node:
+        client = WarroomClient(node.url, token)
+        await client.start()
+        try:
+            ack = await client.execute(DeclareIncident(id=new_id(), title="Outage", severity=1))
+        finally:
+            await client.close()
+    return int(ack.incident_id)
+
+
+def _count_appends(
+    store: PostgresStore, while_first: Callable[[], None] = lambda: None
+) -> list[int]:
+    """Each call of the store's `append`, as the number of events it was given (committed or
+    refused as stale); `while_first` is called as the first call starts."""
+    calls: list[int] = []
+    append = store.append
+
+    async def counted(
+        events: Sequence[Event],
+        summaries: Sequence[IncidentSummary] = (),
+        snapshots: Sequence[StoredSnapshot] = (),
+    ) -> None:
+        calls.append(len(events))
+        if len(calls) == 1:
+            while_first()
+        await append(events, summaries, snapshots)
+
+    store.append = counted  # type: ignore[method-assign]
+    return calls
+
+
+def _note(text: str) -> EntryAdded:
+    return EntryAdded(kind=EntryKind.NOTE, text=text)
+
+
+async def test_a_turn_decided_again_under_the_lock_commits_the_writes_queued_behind_it(
+    pg_url: str,
+) -> None:
+    incident = await _incident(pg_url)
+    stores, (first, second), tasks = await two_hubs(pg_url)
+    try:
+        assert await first.record(incident, _note("from the first")) == 2
+        later: list[asyncio.Task[int]] = []
+
+        def write_more() -> None:
+            # Sent while the turn's first commit is on its way (to be refused as stale: the
+            # second sequencer has not heard of seq 2).
+            later.extend(
+                asyncio.create_task(second.record(incident, _note(f"later {n}"))) for n in range(20)
+            )
+
+        appends = _count_appends(stores[1], write_more)
+        first_seqs = await asyncio.gather(
+            *(second.record(incident, _note(f"queued {n}")) for n in range(10))
+        )
+        later_seqs = await asyncio.gather(*later)
+        # Refused as stale with the 10 it started with, decided again under the lock with the
+        # 20 that queued meanwhile: one commit of 30.
+        assert appends == [10, 30]
+        assert first_seqs + later_seqs == list(range(3, 33))
+        events = await stores[0].load_events()
+        assert [e.seq for e in events] == list(range(1, 33))
+    finally:
+        await close_hubs(stores, tasks)
+
+
+async def test_a_node_that_lost_a_commit_takes_the_lock_first_for_its_next_write_there(
+    pg_url: str,
+) -> None:
+    incident = await _incident(pg_url)
+    stores, (first, second), tasks = await two_hubs(pg_url)
+    try:
+        assert await first.record(incident, _note("first, 1")) == 2
+        appends = _count_appends(stores[1])
+        assert await second.record(incident, _note("second, 1")) == 3
+        assert appends == [1, 1]  # refused as stale, then committed under the lock
+        assert await first.record(incident, _note("first, 2")) == 4
+        # The second's copy is out of date again, but it now locks before deciding: one append.
+        assert await second.record(incident, _note("second, 2")) == 5
+        assert appends == [1, 1, 1]
+        events = await stores[0].load_events()
+        assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+        texts = [e.body.text for e in events[1:] if isinstance(e.body, EntryAdded)]
+        assert texts == ["first, 1", "second, 1", "first, 2", "second, 2"]
+    finally:
+        await close_hubs(stores, tasks)
+
+
+async def test_a_resend_that_joins_a_turn_under_the_lock_is_answered_with_its_original_seq(
+    pg_url: str,
+) -> None:
+    incident = await _incident(pg_url)
+    stores, (first, second), tasks = await two_hubs(pg_url)
+    try:
+        # The second node loses a commit on the incident: its next turns there lock first.
+        assert await first.record(incident, _note("first")) == 2
+        assert await second.record(incident, _note("second")) == 3
+        # A command committed through the first node, whose writer then resends it to the
+        # second (a failover) while the second's next turn there waits for the lock.
+        original = await first.record(incident, _note("sent once"), "alice", "command-1")
+        assert original == 4
+        resent: list[asyncio.Task[int]] = []
+        hold = stores[1].holding
+
+        def resend_meanwhile(incident_ids: Collection[int]) -> AbstractAsyncContextManager[None]:
+            if not resent:
+                resent.append(
+                    asyncio.create_task(
+                        second.record(incident, _note("sent once"), "alice", "command-1")
+                    )
+                )
+            return hold(incident_ids)
+
+        stores[1].holding = resend_meanwhile  # type: ignore[method-assign,assignment]
+        appends = _count_appends(stores[1])
+        assert await second.record(incident, _note("third")) == 5
+        # It joined the turn under the lock, was looked up there, and is answered with the
+        # first commit's seq; the commit holds "third" alone.
+        assert resent[0].done()
+        assert await resent[0] == original
+        assert appends == [1]
+        events = await stores[0].load_events()
+        assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+        assert [e.command_id for e in events].count("command-1") == 1
+    finally:
+        await close_hubs(stores, tasks)
