@@ -72,15 +72,17 @@ def _warroom(settings: Settings, workdir: Path, results: Results) -> None:
 
 async def _reply_frames(url: str, token: str, incident_id: int, since: int | None) -> list[str]:
     """The frames the server answers a subscribe with, as the client asks for them, as text:
-    one `events` (or `compact_events`) frame, or a `snapshot` and maybe its tail."""
+    one `events` (or `compact_events`) frame, or a `snapshot` (or `compact_snapshot`) and maybe
+    its tail."""
     headers = {"Authorization": f"Bearer {token}"}
     async with connect(url, additional_headers=headers, max_size=None) as ws:
         welcome = json.loads(await ws.recv())
         frame: dict[str, Any] = {"type": "subscribe", "id": "catch-up", "incident_id": incident_id}
         if since is not None:
             frame["since"] = since
-        if "compact" in welcome.get("features", []):
-            frame["compact"] = True  # as the client asks when offered
+        for feature in ("compact", "compact_snapshot"):
+            if feature in welcome.get("features", []):
+                frame[feature] = True  # as the client asks when offered
         await ws.send(json.dumps(frame))
         replies: list[str] = []
         while True:
@@ -90,7 +92,8 @@ async def _reply_frames(url: str, token: str, incident_id: int, since: int | Non
             if reply.get("id") != "catch-up":
                 continue
             replies.append(raw)
-            if reply["type"] != "snapshot" or reply.get("head") in (None, reply["seq"]):
+            snapshot = reply["type"] in ("snapshot", "compact_snapshot")
+            if not snapshot or reply.get("head") in (None, reply["seq"]):
                 return replies
 
 

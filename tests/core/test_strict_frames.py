@@ -62,6 +62,8 @@ def frames(incident: int) -> list[tuple[dict[str, Any], str, str]]:
         ({"type": "subscribe", **on, "since": "0"}, "since", "a string"),
         ({"type": "subscribe", **on, "compact": "yes"}, "compact", "a string"),
         ({"type": "subscribe", **on, "compact": 1}, "compact", "a number"),
+        ({"type": "subscribe", **on, "compact_snapshot": "yes"}, "compact_snapshot", "a string"),
+        ({"type": "subscribe", **on, "compact_snapshot": [True]}, "compact_snapshot", "an array"),
         ({"type": "approve_external_update", **on, "draft_id": {"id": 1}}, "draft_id", "an object"),
     ]
 
@@ -133,7 +135,7 @@ async def test_a_server_without_config_offers_only_compact_catch_up_yet_answers_
     token = await add_user("alice")
     async with connect(server.url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
         welcome = json.loads(await ws.recv())
-    assert welcome["features"] == ["compact"]
+    assert welcome["features"] == ["compact", "compact_snapshot"]
     peer = await Peer.open(server.url, token)
     incident = await peer.declare()
     triage = await peer.request({"type": "subscribe_triage"})
@@ -151,18 +153,18 @@ async def test_a_server_without_config_offers_only_compact_catch_up_yet_answers_
     [
         (
             ServerConfig(alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9")),
-            ["compact", "triage"],
+            ["compact", "compact_snapshot", "triage"],
         ),
         (
             ServerConfig(prometheus=PrometheusSettings(url="http://127.0.0.1:9")),
-            ["compact", "metrics"],
+            ["compact", "compact_snapshot", "metrics"],
         ),
         (
             ServerConfig(
                 alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9"),
                 prometheus=PrometheusSettings(url="http://127.0.0.1:9"),
             ),
-            ["compact", "metrics", "triage"],
+            ["compact", "compact_snapshot", "metrics", "triage"],
         ),
     ],
 )

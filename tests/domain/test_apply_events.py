@@ -33,11 +33,11 @@ from warroom.domain.projection import (
     ProjectionError,
     apply_event,
     apply_events,
-    new_entry,
     replay,
 )
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.domain.timeline_list import new_entry
 
 T1 = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)
 

@@ -143,7 +143,7 @@ def _times(value: object) -> Iterator[datetime]:
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             yield from _times(getattr(value, name))
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, Sequence) and not isinstance(value, str):  # a `Timeline` too
         for item in value:
             yield from _times(item)
     elif isinstance(value, dict):

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
+from pydantic import ValidationError
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -187,3 +188,28 @@ def test_a_stored_event_the_server_cannot_read_makes_the_reply_a_plain_events_fr
     damaged = LoadedIncident(replay(list(log.events)), frames)
     [reply] = catch_up_frames("s-2", 1, held, damaged, compact=True)
     assert reply == events_frame("s-2", 1, frames[held:])
+
+
+def test_an_entry_whose_time_is_not_utc_goes_as_an_event_object_and_folds_the_same() -> None:
+    """An old log may hold a time with no UTC value, kept with its offset: a row's times are
+    checked natively as UTC, so such an event goes as the object it is stored as."""
+    log = Log()
+    start = list(log.events)
+    far_east = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
+    odd = log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text="old", occurred_at=far_east))
+    plain = log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text="new"))
+    assert compact_event_json(odd.model_dump_json()) == odd.model_dump_json()
+    assert json.loads(compact_event_json(plain.model_dump_json()))[0] == plain.seq
+    # A UTC time as the store writes it (`+00:00`) is UTC all the same: a row.
+    as_stored = plain.model_dump_json().replace("Z", "+00:00")
+    assert json.loads(compact_event_json(as_stored))[0] == plain.seq
+    _both_ways(start, [odd, plain])
+
+
+@pytest.mark.parametrize("at", ["2026-11-30T10:00:00+02:00", "2026-11-30T10:00:00"])
+def test_a_row_whose_time_is_not_utc_does_not_validate(at: str) -> None:
+    row = [5, at, "alice", None, "note", "text", None, None, [], None]
+    with pytest.raises(ValidationError, match="events"):
+        SERVER_FRAME_ADAPTER.validate_json(
+            json.dumps({"type": "compact_events", "incident_id": 1, "events": [row]})
+        )

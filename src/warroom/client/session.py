@@ -53,6 +53,7 @@ from warroom.protocol.frames import (
     SERVER_FRAME_ADAPTER,
     Ack,
     CompactEvents,
+    CompactSnapshot,
     ErrorFrame,
     Events,
     Feature,
@@ -427,8 +428,10 @@ class WarroomClient:
                 self._settle_write(frame.id, frame, None)
             case ErrorFrame():
                 self._on_error(frame)
-            case Snapshot():
-                self.states[frame.incident_id] = frame.state
+            case Snapshot() | CompactSnapshot():
+                self.states[frame.incident_id] = (
+                    frame.state.to_state() if isinstance(frame, CompactSnapshot) else frame.state
+                )
                 self._emit(StateReplaced(frame.incident_id))
                 if frame.head is None or frame.head <= frame.seq:
                     self._subscribe_ids.pop(frame.id or "", None)
@@ -568,10 +571,12 @@ class WarroomClient:
             incident_id=incident_id,
             since=since,
             compact=Feature.COMPACT in self.features,
+            compact_snapshot=Feature.COMPACT_SNAPSHOT in self.features,
         )
         self._subscribe_ids[frame.id] = incident_id
         # Left out unless asked for: a server without the feature would refuse the field.
-        return frame.model_dump_json(exclude=None if frame.compact else {"compact"})
+        unasked = {name for name in ("compact", "compact_snapshot") if not getattr(frame, name)}
+        return frame.model_dump_json(exclude=unasked)
 
     async def _read(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -13,6 +12,7 @@ from warroom.domain.phase import Phase
 from warroom.domain.roles import Roster
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import TimelineEntry
+from warroom.domain.timeline_list import Timeline
 from warroom.domain.triage import Detection
 
 POSTMORTEM_DUE_AFTER = timedelta(hours=48)
@@ -75,7 +75,9 @@ class IncidentState(BaseModel):
     incident: Incident
     seq: int
     roster: Roster
-    timeline: list[TimelineEntry] = Field(default_factory=list)
+    timeline: Timeline = Field(default_factory=Timeline)
+    """In the order recorded; validated and dumped as a list of entries, and may hold a compact
+    catch-up's rows, each built into its entry when first read (`domain.timeline_list`)."""
     checklist: list[ChecklistItem] = Field(default_factory=list)
     severity_history: list[SeverityChange] = Field(default_factory=list)
     phase_history: list[PhaseChange] = Field(default_factory=list)
@@ -88,10 +90,8 @@ class IncidentState(BaseModel):
 
     def entry(self, entry_id: int) -> TimelineEntry | None:
         """The timeline entry with this id; ids are increasing so a binary search finds it."""
-        index = bisect_left(self.timeline, entry_id, key=lambda e: e.id)
-        if index < len(self.timeline) and self.timeline[index].id == entry_id:
-            return self.timeline[index]
-        return None
+        index = self.timeline.index_of(entry_id)
+        return None if index is None else self.timeline[index]
 
     def external_update(self, draft_id: int) -> ExternalUpdate | None:
         """The public update drafted by event `draft_id`."""

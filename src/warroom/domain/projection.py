@@ -13,7 +13,6 @@ client catching up on thousands of events spent applying them (docs/performance.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from itertools import islice
 
 from warroom.domain.checklist import ChecklistItem
@@ -54,7 +53,7 @@ from warroom.domain.instants import LATEST
 from warroom.domain.phase import Phase
 from warroom.domain.roles import IcOffer, Role, RoleTenure, Roster
 from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
-from warroom.domain.trusted import trusted
+from warroom.domain.timeline_list import Row, new_entry
 
 PROJECTION_VERSION = 1
 """Bump whenever `apply_event` builds a different state from the same events: stored snapshots
@@ -149,61 +148,31 @@ def apply_events(state: IncidentState, events: Iterable[Event]) -> None:
             state.seq = seq
 
 
-def add_entries(state: IncidentState, entries: Iterable[TimelineEntry]) -> None:
-    """Apply entries made by `new_entry` for consecutive `entry_added` events right after the
-    state's seq, in place: the state `apply_events` makes of those events, for a client that
-    built the entries straight from a compact catch-up frame without building the events.
+def add_entry_rows(state: IncidentState, rows: list[Row]) -> None:
+    """Apply validated added-entry rows (`timeline_list.ADDED_ROW_FIELDS`) of consecutive
+    `entry_added` events right after the state's seq, in place: the state `apply_events` makes
+    of those events, with each entry built only when it is first read (`Timeline`).
 
     Raises:
-        ProjectionError: an entry's id is not the next seq; the entries before it stay applied.
+        ProjectionError: a row's seq is not the next one; the rows before it stay applied.
     """
-    for entry in entries:
-        if entry.id != state.seq + 1:
-            raise ProjectionError(f"expected seq {state.seq + 1}, got {entry.id}")
-        _record_entry(state, entry)
-        state.seq = entry.id
-
-
-def new_entry(
-    seq: int,
-    at: datetime,
-    actor: str,
-    kind: EntryKind,
-    text: str,
-    occurred_at: datetime | None,
-    correlation_id: str | None,
-    tags: list[str],
-    typed_at: datetime | None,
-) -> TimelineEntry:
-    """The timeline entry an `entry_added` event with these validated values makes (its id is
-    the event's seq; its author the event's actor). Every field is named, in the model's order,
-    so nothing is merged per entry: a client catching up makes thousands."""
-    return trusted(
-        TimelineEntry,
-        {
-            "id": seq,
-            "kind": kind,
-            "text": text,
-            "author": actor,
-            "at": at,
-            "occurred_at": occurred_at,
-            "typed_at": typed_at,
-            "next_update_at": None,
-            "correlation_id": correlation_id,
-            "tags": list(tags),
-            "mentions": find_mentions(text),
-            "struck": False,
-            "struck_reason": None,
-            "revisions": [],
-        },
-        set(_ADDED_ENTRY_FIELDS),
-    )
-
-
-_ADDED_ENTRY_FIELDS = frozenset(
-    TimelineEntry.model_fields.keys() - {"next_update_at", "struck", "struck_reason", "revisions"}
-)
-"""The fields an added entry is given (the rest keep their defaults until amended or struck)."""
+    # Comprehensions, not a loop with a test per row: a catch-up brings ten thousand.
+    seqs = [row[0] for row in rows]
+    fitting = len(rows)
+    if seqs != list(range(state.seq + 1, state.seq + 1 + fitting)):
+        fitting = (
+            next(n for n, seq in enumerate(seqs, start=state.seq + 1) if seq != n) - state.seq - 1
+        )
+    fits = rows if fitting == len(rows) else rows[:fitting]
+    kinds = [row[4] for row in fits]
+    state.timeline.extend_rows(fits)
+    if EntryKind.STATUS in kinds:
+        last = len(kinds) - 1 - kinds[::-1].index(EntryKind.STATUS)
+        state.last_status_at = fits[last][1]
+        state.next_update_promised = None
+    state.seq += fitting
+    if fitting < len(rows):
+        raise ProjectionError(f"expected seq {state.seq + 1}, got {rows[fitting][0]}")
 
 
 def _add_entry(state: IncidentState, event: Event, body: EntryAdded) -> None:
@@ -388,8 +357,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
 
 def _refresh_last_status(state: IncidentState) -> None:
     latest = next(
-        (e for e in reversed(state.timeline) if e.kind is EntryKind.STATUS and not e.struck),
-        None,
+        (e for e in state.timeline.newest_of_kind(EntryKind.STATUS) if not e.struck), None
     )
     state.last_status_at = latest.at if latest is not None else None
     state.next_update_promised = latest.next_update_at if latest is not None else None

@@ -44,6 +44,7 @@ from warroom.domain.incident import IncidentState
 from warroom.domain.instants import order_key
 from warroom.domain.projection import ProjectionError, apply_event, start_state
 from warroom.domain.timeline import TimelineEntry
+from warroom.domain.timeline_list import Timeline
 
 CHECKPOINT_EVERY = 500
 """Events between checkpoints: the most a jump folds (about 60 ms on a busy 2-core machine, see
@@ -82,11 +83,11 @@ class _CopyOnLookup(IncidentState):
     the moment the projection looks it up to change it."""
 
     def entry(self, entry_id: int) -> TimelineEntry | None:
-        index = bisect_left(self.timeline, entry_id, key=lambda e: e.id)
-        if index < len(self.timeline) and self.timeline[index].id == entry_id:
-            own = self.timeline[index] = _copy(self.timeline[index])
-            return own
-        return None
+        index = self.timeline.index_of(entry_id)
+        if index is None:
+            return None
+        own = self.timeline[index] = _copy(self.timeline[index])
+        return own
 
     def item(self, item_id: int) -> ChecklistItem | None:
         return _own(self.checklist, item_id)
@@ -134,6 +135,8 @@ def _clone(state: IncidentState) -> _CopyOnLookup:
         value = getattr(state, name)
         if isinstance(value, list):
             value = list(value)
+        elif isinstance(value, Timeline):
+            value = value.copy()
         elif isinstance(value, BaseModel):
             value = _copy(value)
         fields[name] = value

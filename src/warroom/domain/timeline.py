@@ -98,11 +98,16 @@ class TimelineEntry(BaseModel):
         """The time the entry is about: the back-dated time if given, else when it was typed,
         else when the server recorded it. A typed time later than the server's receipt can only
         be a console's clock running fast, so the receipt bounds it."""
-        if self.occurred_at is not None:
-            return self.occurred_at
-        if self.typed_at is not None:
-            return min(self.typed_at, self.at, key=order_key)
-        return self.at
+        return entry_when(self.at, self.occurred_at, self.typed_at)
+
+
+def entry_when(at: datetime, occurred_at: datetime | None, typed_at: datetime | None) -> datetime:
+    """`TimelineEntry.when` of an entry with these times (also read from rows not yet built)."""
+    if occurred_at is not None:
+        return occurred_at
+    if typed_at is not None:
+        return min(typed_at, at, key=order_key)
+    return at
 
 
 _ENTRY_TEMPLATE: dict[str, Any] = {

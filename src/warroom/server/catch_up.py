@@ -31,18 +31,25 @@ def catch_up_frames(
     record: LoadedIncident,
     *,
     compact: bool = False,
+    compact_snapshot: bool = False,
 ) -> list[str]:
     """The frames answering a subscribe: one `events` frame, or a `snapshot` and, when the
     snapshot is older than the incident, an `events` frame with its tail (same `id`). With
-    `compact` the events go as `compact_events` (`protocol.compact`)."""
+    `compact` the events go as `compact_events`, with `compact_snapshot` the snapshot as
+    `compact_snapshot` (`protocol.compact`)."""
     seq = record.seq
     if since is not None and 0 <= since <= seq:
         missed = seq - since
         if missed <= EVENTS_ALWAYS or not _snapshot_is_cheaper(record, since):
             return [_events_reply(frame_id, incident_id, record, since, seq, compact)]
     snapshot_seq, state_json = record.latest_snapshot()
+    kind = "snapshot"
+    if compact_snapshot:
+        compact_json = record.compact_snapshot(snapshot_seq, state_json)
+        if compact_json is not None:
+            kind, state_json = "compact_snapshot", compact_json
     snapshot = (
-        f'{{"type":"snapshot","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
+        f'{{"type":"{kind}","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
         f'"seq":{snapshot_seq},"head":{seq},"state":{state_json}}}'
     )
     if snapshot_seq == seq:

@@ -1016,7 +1016,12 @@ class Hub:
             self._presence.changed(frame.incident_id)
             return
         replies = catch_up_frames(
-            frame.id, frame.incident_id, frame.since, record, compact=frame.compact
+            frame.id,
+            frame.incident_id,
+            frame.since,
+            record,
+            compact=frame.compact,
+            compact_snapshot=frame.compact_snapshot,
         )
         for reply in replies:
             conn.send(reply)

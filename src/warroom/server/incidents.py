@@ -26,7 +26,7 @@ from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.phase import Phase
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
-from warroom.protocol.compact import compact_event_json
+from warroom.protocol.compact import compact_event_json, compact_state_json
 from warroom.server.connection import Connection
 from warroom.store.base import EventStore, StoredSnapshot, StoreError
 
@@ -86,6 +86,8 @@ class LoadedIncident:
         """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
         self._compact: list[str] = []
         """`frames` in the compact encoding, made when a console first asks for them."""
+        self._compact_snapshot: tuple[int, str | None] | None = None
+        """The latest snapshot sent compact (its seq and JSON, None if it could not be read)."""
         self.subscribers: dict[Connection, None] = {}
         self.snapshot: tuple[int, str] | None = None
         """The latest snapshot as JSON and its seq (the one in the store, or one made for a
@@ -144,6 +146,20 @@ class LoadedIncident:
                 log.warning("incident has an unreadable stored event; caught up without compact")
                 return None
         return compact
+
+    def compact_snapshot(self, seq: int, state_json: str) -> str | None:
+        """The snapshot at `seq` (`state_json`) as a compact snapshot's state, converted once
+        and kept while it is the latest, or None if it cannot be read (the reply is then a plain
+        `snapshot`)."""
+        held = self._compact_snapshot
+        if held is None or held[0] != seq:
+            try:
+                converted: str | None = compact_state_json(state_json)
+            except ValueError:
+                log.warning("incident has an unreadable snapshot; sent without compact")
+                converted = None
+            held = self._compact_snapshot = (seq, converted)
+        return held[1]
 
     def latest_snapshot(self) -> tuple[int, str]:
         """The latest snapshot (seq, JSON), made now only if the incident has none yet."""

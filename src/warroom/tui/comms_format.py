@@ -51,9 +51,7 @@ def clock_line(state: IncidentState, now: datetime, zone: tzinfo | None) -> tupl
     """The internal-update clock for the CL, and whether it is overdue."""
     status = update_status(state, now)
     text = Text("Internal updates: ", style="bold")
-    last = next(
-        (e for e in reversed(state.timeline) if e.kind is EntryKind.STATUS and not e.struck), None
-    )
+    last = next((e for e in state.timeline.newest_of_kind(EntryKind.STATUS) if not e.struck), None)
     if last is not None:
         text.append(f"last {clock_time(last.at, zone, seconds=False)} by {clean(last.author)}")
     else:

@@ -33,6 +33,9 @@ class PendingEntries:
 
     def settle(self, command_ids: Iterable[str | None]) -> bool:
         """Forget these commands (committed or refused); True if any was pending."""
+        if not self._entries:
+            return False  # most updates: not even reading the ids (a catch-up's events are
+            # built only when read, see `protocol.compact`)
         settled = False
         for command_id in command_ids:
             if command_id is not None and self._entries.pop(command_id, None) is not None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import accumulate, compress, islice
-from operator import is_not
+from operator import is_not, le
 from typing import overload
 
 from rich.style import Style
@@ -16,6 +16,7 @@ from rich.text import Text
 
 from warroom.domain.instants import as_stored, in_zone, order_key
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.domain.timeline_list import Timeline
 from warroom.tui.pending import PendingEntry
 from warroom.tui.safe_text import clean
 
@@ -159,10 +160,21 @@ class TimelineOrder:
         self._keys: list[RowKey] = []
         self.entries: list[TimelineEntry] = []
         """Sorted; the same list object while the source only grows (not used in a replay)."""
+        self._in_order: _InOrder | None = None
+        """A console's timeline in order; the same view while the timeline only grows."""
 
-    def update(self, timeline: list[TimelineEntry]) -> Sequence[TimelineEntry]:
+    def update(self, source: Timeline | list[TimelineEntry]) -> Sequence[TimelineEntry]:
+        """The entries of `source` in order. A console's `Timeline` is ordered by times read
+        from its rows, and the entries come out as the view reads them, so a pane shows a
+        snapshot or a long catch-up building only the rows it draws. A replay's states hold
+        built entries, ordered by position (`PositionOrder`)."""
         if self._replaced:
-            return self._order_by_position(timeline)
+            return self._order_by_position(
+                source.built() if isinstance(source, Timeline) else source
+            )
+        if isinstance(source, Timeline):
+            return self._update_in_place(source)
+        timeline = source
         grown = timeline is self._source and len(timeline) >= len(self._known)
         if grown:
             added = timeline[len(self._known) :]
@@ -177,6 +189,33 @@ class TimelineOrder:
         self._source = timeline
         self._known = list(timeline)
         return self.entries
+
+    def _update_in_place(self, timeline: Timeline) -> Sequence[TimelineEntry]:
+        ordered = self._in_order
+        if ordered is not None and ordered.timeline is timeline and len(timeline) >= ordered.known:
+            start = ordered.known
+        else:
+            start, ordered = 0, _InOrder(timeline)
+            self._in_order, self._keys = ordered, []
+        keys: list[RowKey] = list(
+            zip(map(order_key, timeline.whens(start)), timeline.ids(start), strict=True)
+        )
+        positions = ordered.positions
+        if keys and (not self._keys or self._keys[-1] <= keys[0]) and _ascending(keys):
+            # Nearly always: what arrived happened after what is shown, in arrival order.
+            self._keys.extend(keys)
+            positions.extend(range(start, start + len(keys)))
+        elif start == 0:
+            by_key = sorted(range(len(keys)), key=keys.__getitem__)
+            self._keys = [keys[n] for n in by_key]
+            positions[:] = by_key
+        else:
+            for offset, key in enumerate(keys):
+                index = bisect_right(self._keys, key)
+                self._keys.insert(index, key)
+                positions.insert(index, start + offset)
+        ordered.known = len(timeline)
+        return ordered
 
     def _order_by_position(self, timeline: list[TimelineEntry]) -> PositionOrder:
         """A replay's state: its entries in the order of their positions' keys, sorted once for
@@ -226,6 +265,33 @@ class TimelineOrder:
             del self._keys[index], self.entries[index]
         self._insert([timeline[n] for n in differ] + timeline[common:])
         return True
+
+
+def _ascending(keys: list[RowKey]) -> bool:
+    return all(map(le, keys, islice(keys, 1, None)))
+
+
+class _InOrder(Sequence[TimelineEntry]):
+    """A console's timeline in the order things happened: its positions sorted by their keys,
+    each entry read from the timeline (and so built) only when the view is read there."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline = timeline
+        self.positions: list[int] = []
+        self.known = 0
+        """How many of the timeline's entries are placed."""
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> TimelineEntry: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TimelineEntry]: ...
+    def __getitem__(self, index: int | slice) -> TimelineEntry | list[TimelineEntry]:
+        if isinstance(index, slice):
+            return [self.timeline[n] for n in self.positions[index]]
+        return self.timeline[self.positions[index]]
 
 
 def pending_rows(entries: Sequence[TimelineEntry], pending: Sequence[PendingEntry]) -> list[int]:

@@ -14,6 +14,7 @@ from textual.reactive import Reactive, reactive
 from warroom.domain.incident import IncidentState
 from warroom.domain.links import ServiceLinks
 from warroom.domain.timeline import EntryKind, TimelineEntry
+from warroom.domain.timeline_list import Timeline
 from warroom.monitoring.signals import Level, MetricsSnapshot
 from warroom.tui.links import dashboard_links, incident_services
 from warroom.tui.metrics_format import MetricsStyles, services_text, snapshot_text
@@ -31,16 +32,9 @@ fits the side column's 40 columns instead of being cut at "the IC o"."""
 _LEVEL_CLASSES = {level: f"metrics--{level.value.replace('_', '-')}" for level in Level}
 
 
-def _is_pinned_metrics(entry: TimelineEntry) -> bool:
-    return entry.kind is EntryKind.METRICS and not entry.struck
-
-
 def latest_metrics(state: IncidentState) -> TimelineEntry | None:
     """The newest metrics entry that has not been struck."""
-    for entry in reversed(state.timeline):
-        if _is_pinned_metrics(entry):
-            return entry
-    return None
+    return next((e for e in state.timeline.newest_of_kind(EntryKind.METRICS) if not e.struck), None)
 
 
 class LatestMetrics:
@@ -52,7 +46,7 @@ class LatestMetrics:
     """
 
     def __init__(self) -> None:
-        self._timeline: list[TimelineEntry] | None = None
+        self._timeline: Timeline | None = None
         self._seen = 0
         self._found: TimelineEntry | None = None
 
@@ -67,9 +61,10 @@ class LatestMetrics:
             # Another incident, a replaced snapshot, or the pinned entry struck: look again.
             self._timeline, found = timeline, latest_metrics(state)
         else:
-            for entry in reversed(timeline[self._seen :]):
-                if _is_pinned_metrics(entry):
-                    found = entry
+            # By kind first: the new entries may still be rows (`Timeline`), built only if read.
+            for index in range(len(timeline) - 1, self._seen - 1, -1):
+                if timeline.kind_at(index) is EntryKind.METRICS and not timeline[index].struck:
+                    found = timeline[index]
                     break
         self._seen, self._found = len(timeline), found
         return found
