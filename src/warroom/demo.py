@@ -31,6 +31,7 @@ from warroom.domain.roles import Role
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.node import WarroomNode
+from warroom.server.hub import utc_now
 from warroom.users import create_user
 
 CAST = {"dana": Role.CL, "sam": Role.TL, "lee": Role.TL, "riley": Role.SCRIBE}
@@ -40,6 +41,35 @@ DEPLOY_MINUTES_AGO = 16
 """The bad deploy, before the declaration; the first alert fires two minutes after it."""
 FIRST_ALERT_MINUTES_AGO = DEPLOY_MINUTES_AGO - 2
 """The payments alert: errors began two minutes after the deploy, as the TL's entry says."""
+DECLARED_MINUTES_AGO = FIRST_ALERT_MINUTES_AGO - 1
+"""The IC declares as the second alert fires; the roles are assigned in the minute after."""
+
+
+STEP = timedelta(seconds=7)
+"""The least time between two of the demo's events, so a replay steps through them one by one."""
+
+
+class PlayedInClock:
+    """The demo server's clock. While the SEV1 is played in it reads the time the story has got
+    to, so every event carries the time its entry names and a replay of the demo unfolds over
+    minutes, not within one second; afterwards it is the wall clock."""
+
+    def __init__(self) -> None:
+        self._at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self._at or utc_now()
+
+    def move_to(self, at: datetime) -> None:
+        """On to `at`, or a step past the last time if that is later: time never runs back."""
+        self._at = at if self._at is None else max(at, self._at + STEP)
+
+    def step(self) -> None:
+        """A step on from the last time: what someone does takes them a moment."""
+        self.move_to(self())
+
+    def release(self) -> None:
+        self._at = None
 
 
 def deploy_time(now: datetime) -> str:
@@ -48,26 +78,38 @@ def deploy_time(now: datetime) -> str:
     return f"{now - timedelta(minutes=DEPLOY_MINUTES_AGO):%H:%M} UTC"
 
 
-async def seed_demo(server: WarroomNode, db: Path, you: str, your_token: str) -> int:
-    """Fill a SEV1 incident with roles, alerts, timeline, metrics and checklist; return its id."""
+async def seed_demo(
+    server: WarroomNode, db: Path, you: str, your_token: str, clock: PlayedInClock
+) -> int:
+    """Fill a SEV1 incident with roles, alerts, timeline, metrics and checklist; return its id.
+
+    `clock` must be the server's: the story is played in at the times it tells."""
     tokens = {name: await create_user(db, name) for name in CAST}
     clients = {you: WarroomClient(server.url, your_token)}
     clients.update({name: WarroomClient(server.url, t) for name, t in tokens.items()})
     for client in clients.values():
         await client.start()
     try:
-        return await _script(server, clients, you)
+        return await _script(server, clients, you, clock)
     finally:
+        clock.release()
         for client in clients.values():
             await client.close()
 
 
-async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: str) -> int:
+async def _script(
+    server: WarroomNode, clients: dict[str, WarroomClient], you: str, clock: PlayedInClock
+) -> int:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
 
+    def minutes_ago(minutes: float) -> None:
+        clock.move_to(now - timedelta(minutes=minutes))
+
     async def do(who: str, command: Command) -> int:
+        clock.step()
         return (await clients[who].execute(command)).seq
 
+    minutes_ago(DECLARED_MINUTES_AGO)
     ack = await clients[you].execute(
         DeclareIncident(
             id=new_id(),
@@ -81,21 +123,26 @@ async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: s
     )
     inc = ack.incident_id
 
-    async def alert(text: str, minutes_ago: int) -> None:
+    async def alert(text: str, fired_minutes_ago: int) -> None:
+        # Fired before the declaration, filed into the incident just after it.
+        clock.step()
         await server.hub.record(
             inc,
             EntryAdded(
-                kind=EntryKind.ALERT, text=text, occurred_at=now - timedelta(minutes=minutes_ago)
+                kind=EntryKind.ALERT,
+                text=text,
+                occurred_at=now - timedelta(minutes=fired_minutes_ago),
             ),
         )
 
-    def entry(kind: EntryKind, text: str, minutes_ago: int, cid: str | None = None) -> AddEntry:
+    def entry(kind: EntryKind, text: str, at_minutes_ago: int, cid: str | None = None) -> AddEntry:
+        minutes_ago(at_minutes_ago)
         return AddEntry(
             id=new_id(),
             incident_id=inc,
             kind=kind,
             text=text,
-            occurred_at=now - timedelta(minutes=minutes_ago),
+            occurred_at=now - timedelta(minutes=at_minutes_ago),
             correlation_id=cid,
         )
 
@@ -133,6 +180,7 @@ async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: s
             "gw-19be2240",
         ),
     )
+    minutes_ago(9)
     await do(
         you,
         SetPhase(
@@ -145,6 +193,7 @@ async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: s
     )
     await do(you, entry(EntryKind.DECISION, "Roll back payments-api to v2.13.4", 8))
     await do(you, SetItemOwner(id=new_id(), incident_id=inc, item_id=1, owner="sam"))
+    minutes_ago(7)
     await do(
         "sam",
         SetItemState(
@@ -176,6 +225,7 @@ async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: s
         ),
     )
     snapshot = metrics_snapshot(now)
+    minutes_ago(5)
     await server.hub.record(
         inc,
         EntryAdded(
@@ -184,6 +234,7 @@ async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: s
             occurred_at=now - timedelta(minutes=5),
         ),
     )
+    minutes_ago(4)
     await do(
         you,
         SetPhase(
@@ -197,6 +248,7 @@ async def _script(server: WarroomNode, clients: dict[str, WarroomClient], you: s
     await do("lee", entry(EntryKind.TODO, "Add a canary gate to the payments-api pipeline", 3))
     await do("riley", entry(EntryKind.TODO, "Alert on payment success rate, not only 5xx", 2))
     await do("sam", entry(EntryKind.ACTION, "Rollback 60% complete; error rate falling", 1))
+    minutes_ago(0.5)
     await do(
         "dana",
         DraftExternalUpdate(

@@ -157,6 +157,7 @@ async def start_node(
     settings: ServerSettings | None = None,
     *,
     clock: Clock = utc_now,
+    timers: bool | None = None,
     config: ServerConfig | None = None,
     http: HttpSettings | None = None,
 ) -> WarroomNode:
@@ -166,6 +167,8 @@ async def start_node(
         db_path: a SQLite file, or a `postgresql://` URL (password from the config's
             `db_password_file` or the `PG*` environment).
         http: where the plain-HTTP endpoints (webhook, /metrics, /readyz) listen; None: off.
+        timers: whether the integrations run on wall-clock timers; None: only with the wall
+            clock itself (an injected clock means the caller drives time).
 
     Raises:
         StoreError: the database cannot be opened or holds a damaged event log.
@@ -206,9 +209,13 @@ async def start_node(
     leadership = leadership_for(store, config.db_password_file)
     try:
         await leadership.start()
-        # An injected clock means the caller drives time, so nothing may run on wall-clock timers.
         integrations = await Integrations.start(
-            hub, store, config, clock, timers=clock is utc_now, leadership=leadership
+            hub,
+            store,
+            config,
+            clock,
+            timers=clock is utc_now if timers is None else timers,
+            leadership=leadership,
         )
     except BaseException:
         await leadership.close()

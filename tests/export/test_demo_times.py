@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from warroom.config import ServerConfig
-from warroom.demo import seed_demo
+from warroom.demo import PlayedInClock, seed_demo
 from warroom.demo_data import DEMO_LINKS
 from warroom.domain.timeline import EntryKind
 from warroom.export.markdown import render_markdown
@@ -21,9 +21,11 @@ _CLOCK = re.compile(r"\b(\d{2}):(\d{2})\b")
 async def test_every_time_the_demo_mentions_matches_its_events(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     config = ServerConfig(links=DEMO_LINKS)
-    async with await start_node(db, ServerSettings(port=0), config=config) as server:
+    clock = PlayedInClock()
+    settings = ServerSettings(port=0)
+    async with await start_node(db, settings, clock=clock, timers=True, config=config) as server:
         token = await create_user(db, "you")
-        incident_id = await seed_demo(server, db, "you", token)
+        incident_id = await seed_demo(server, db, "you", token, clock)
         state = server.hub.incident_state(incident_id)
         events = await server.store.load_events()
     assert state is not None
@@ -48,3 +50,27 @@ async def test_every_time_the_demo_mentions_matches_its_events(tmp_path: Path) -
     took = inc.declared_at.astimezone(UTC) - first_alert
     assert f"- **Time to declare:** {int(took.total_seconds() // 60)} min" in markdown
     assert re.search(r"\*\*Duration:\*\* \d+ min from the first alert so far", markdown)
+
+
+async def test_the_demo_is_played_in_over_minutes_so_a_replay_unfolds(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    clock = PlayedInClock()
+    settings = ServerSettings(port=0)
+    async with await start_node(db, settings, clock=clock, timers=True) as server:
+        token = await create_user(db, "you")
+        before = datetime.now(UTC)
+        incident_id = await seed_demo(server, db, "you", token, clock)
+        log = [e for e in await server.store.load_events() if e.incident_id == incident_id]
+        after_seeding = clock()
+    times = [e.at for e in log]
+    assert all(a < b for a, b in zip(times, times[1:], strict=False)), "one event per moment"
+    assert times[-1] - times[0] >= timedelta(minutes=10)
+    assert times[-1] <= before + timedelta(seconds=60)
+    # Each entry is filed when the story says it happened, or a moment after (alerts that fired
+    # before the declaration are filed into it just after).
+    for event in log:
+        occurred = getattr(event.body, "occurred_at", None)
+        if occurred is not None and event.body.kind is not EntryKind.ALERT:
+            assert timedelta(0) <= event.at - occurred <= timedelta(seconds=30)
+    # Once played in, the server keeps the wall clock.
+    assert after_seeding >= before

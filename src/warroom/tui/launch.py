@@ -14,7 +14,7 @@ from warroom.client.outbox import Outbox
 from warroom.client.session import ClientError, Unreachable, WarroomClient
 from warroom.config import ServerConfig
 from warroom.console_config import client_token, load_console_config
-from warroom.demo import seed_demo
+from warroom.demo import PlayedInClock, seed_demo
 from warroom.demo_data import DEMO_LINKS
 from warroom.local import (
     any_server_answers,
@@ -106,11 +106,14 @@ async def start_demo(stack: AsyncExitStack) -> tuple[str, str, int]:
     address, the token of the person running the demo, and the incident's id."""
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="warroom-demo-")))
     db = workdir / "demo.db"
-    server = await start_node(db, ServerSettings(port=0), config=ServerConfig(links=DEMO_LINKS))
+    clock = PlayedInClock()
+    server = await start_node(
+        db, ServerSettings(port=0), clock=clock, timers=True, config=ServerConfig(links=DEMO_LINKS)
+    )
     stack.push_async_callback(server.close)
     you = local_user_name()
     token = await create_user(db, you)
-    incident_id = await seed_demo(server, db, you, token)
+    incident_id = await seed_demo(server, db, you, token, clock)
     return server.url, token, incident_id
 
 
