@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from warroom.config import ServerConfig
 from warroom.demo import PlayedInClock, seed_demo
 from warroom.demo_data import DEMO_LINKS
+from warroom.domain.events import EntryAdded
 from warroom.domain.timeline import EntryKind
 from warroom.export.markdown import render_markdown
 from warroom.node import start_node
@@ -63,14 +65,14 @@ async def test_the_demo_is_played_in_over_minutes_so_a_replay_unfolds(tmp_path: 
         log = [e for e in await server.store.load_events() if e.incident_id == incident_id]
         after_seeding = clock()
     times = [e.at for e in log]
-    assert all(a < b for a, b in zip(times, times[1:], strict=False)), "one event per moment"
+    assert all(a < b for a, b in pairwise(times)), "one event per moment"
     assert times[-1] - times[0] >= timedelta(minutes=10)
     assert times[-1] <= before + timedelta(seconds=60)
     # Each entry is filed when the story says it happened, or a moment after (alerts that fired
     # before the declaration are filed into it just after).
     for event in log:
-        occurred = getattr(event.body, "occurred_at", None)
-        if occurred is not None and event.body.kind is not EntryKind.ALERT:
-            assert timedelta(0) <= event.at - occurred <= timedelta(seconds=30)
+        body = event.body
+        if isinstance(body, EntryAdded) and body.occurred_at and body.kind is not EntryKind.ALERT:
+            assert timedelta(0) <= event.at - body.occurred_at <= timedelta(seconds=30)
     # Once played in, the server keeps the wall clock.
     assert after_seeding >= before
