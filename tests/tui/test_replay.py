@@ -19,6 +19,7 @@ from warroom.domain.events import SeverityChanged
 from warroom.domain.phase import Phase
 from warroom.export.json_export import export_json
 from warroom.tui.commands_table import Scope, commands_in
+from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.replay import ReplayScreen
 from warroom.tui.widgets.timeline_view import TimelineView
@@ -134,3 +135,18 @@ async def test_the_replay_key_opens_the_replay_on_a_resolved_incident_only(
         # The collector's pace is the console's again, and the replay (its folded log) is freed.
         assert gc.isenabled()
         assert closed() is None
+
+
+async def test_help_opened_in_a_replay_lists_the_replay_keys_first(tmp_path: Path) -> None:
+    _, events = scripted_incident()
+    export = tmp_path / "export.json"
+    export.write_text(export_json(events))
+    app = await actions.replay_app(build_parser().parse_args(["replay", "--file", str(export)]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        headings = [str(s.content) for s in app.screen.query(".help-heading").results(Static)]
+        assert headings[0] == "Replay (read-only)"
+        assert headings[1:3] == ["Anywhere", "Incident screen"]  # then the usual order

@@ -232,7 +232,7 @@ class WarroomApp(App[None]):
 
     def action_show_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(first=getattr(self.screen, "HELP_SCOPE", None)))
 
     async def action_quit(self) -> None:
         unsent = self.client.unsent if self._signed_in else 0

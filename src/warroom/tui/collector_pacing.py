@@ -16,7 +16,9 @@ the steps leave.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+from collections.abc import Callable
 
 IDLE_AFTER = 0.5
 """Seconds without a step before the replay collects what the steps left; while it stays still,
@@ -76,11 +78,27 @@ class ReplayCollections:
         gc.collect(2 if self._passes % FULL_EVERY == 0 else 1)
 
 
-def thaw_and_refreeze() -> None:
+RELEASE_TRIES = 40
+RELEASE_EVERY = 0.05
+"""How often, and how many times, a closed replay is looked for before freezing again anyway."""
+
+
+async def release_closed(screen: Callable[[], object]) -> None:
     """Once a replay opened from the console is closed: let go of what it left (the screen and
     its widgets are cycles, which frozen objects never are collected from, and they hold the
-    folded log), and freeze again what is still alive (the console's incident)."""
+    folded log), and freeze again what is still alive (the console's incident).
+
+    Freezing again while Textual still holds the closing screen (its message loop ends a few
+    turns after the pop) would freeze the screen and its log for good, so this waits for the
+    collection that frees it (`screen` is a weak reference to it). Run it as the app's worker,
+    started from the app's own loop: a task started in the screen's handler keeps the screen in
+    its context."""
     gc.unfreeze()
+    for _ in range(RELEASE_TRIES):
+        gc.collect()
+        if screen() is None:
+            break
+        await asyncio.sleep(RELEASE_EVERY)
     freeze_long_lived()
 
 

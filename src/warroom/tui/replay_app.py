@@ -58,7 +58,7 @@ class ReplayApp(App[None]):
 
     def action_show_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(first=Scope.REPLAY))
 
 
 def make_replay_app(

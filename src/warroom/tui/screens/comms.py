@@ -45,6 +45,9 @@ class CommsScreen(Screen[None]):
     """Follows the incident screen beneath it: its state, user and clock are watched, not
     copied, so this view is as live as the panes."""
 
+    HELP_SCOPE = Scope.COMMS
+    """Listed first in help opened here."""
+
     BINDINGS = bindings_for(Scope.COMMS)
 
     state: Reactive[IncidentState | None] = reactive(None, always_update=True)

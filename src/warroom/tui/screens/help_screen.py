@@ -45,11 +45,17 @@ class HelpScreen(FormDialog[None]):
         Binding("q,question_mark,f1", "cancel_dialog", "Close", show=False),
     ]
 
+    def __init__(self, first: Scope | None = None) -> None:
+        super().__init__()
+        self._first = first
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="help-dialog") as box:
             box.border_title = "Keys"
             box.border_subtitle = CLOSE_HINT
-            for scope, title in SCOPE_TITLES.items():
+            # The keys of the view help was opened from first: at 80x24 the rest is a scroll away.
+            order = sorted(SCOPE_TITLES.items(), key=lambda item: item[0] is not self._first)
+            for scope, title in order:
                 specs = [spec for spec in COMMANDS if spec.scope is scope]
                 if specs:
                     yield Static(Text(title, style="bold"), classes="help-heading")

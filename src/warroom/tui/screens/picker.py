@@ -47,6 +47,9 @@ FORM_HINT_ELSEWHERE = "Type a title to declare a new incident"
 class PickerScreen(Screen[None]):
     """Pick an incident to open, or declare one (the declarer becomes its IC)."""
 
+    HELP_SCOPE = Scope.PICKER
+    """Listed first in help opened here."""
+
     BINDINGS = bindings_for(Scope.PICKER)
 
     connection: Reactive[ConnectionInfo] = reactive(ConnectionInfo())

@@ -32,6 +32,9 @@ would cost a long incident too much."""
 class ProjectorScreen(Screen[None]):
     """Follows the incident screen beneath it: every change there is drawn here at once."""
 
+    HELP_SCOPE = Scope.PROJECTOR
+    """Listed first in help opened here."""
+
     BINDINGS = bindings_for(Scope.PROJECTOR)
 
     def __init__(self, incident: IncidentScreenBase) -> None:

@@ -8,6 +8,7 @@ copy of its rules; the screen holds no client and sends nothing, so no write is 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
@@ -28,7 +29,7 @@ from warroom.tui.collector_pacing import (
     IDLE_AFTER,
     ReplayCollections,
     freeze_long_lived,
-    thaw_and_refreeze,
+    release_closed,
 )
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.connection_state import ConnectionInfo
@@ -64,6 +65,9 @@ unless given another, so a test can deliver the frames itself instead of waiting
 
 class ReplayScreen(Screen[None]):
     """One incident replayed: every pane shows the state after the current event."""
+
+    HELP_SCOPE = Scope.REPLAY
+    """Listed first in help opened here."""
 
     BINDINGS = [
         # Before any pane's own keys (a scrollable pane takes arrows and Home/End otherwise).
@@ -295,5 +299,7 @@ class ReplayScreen(Screen[None]):
         self._pause()
         self._stop_collecting()
         self.dismiss()
-        # Once the screen is gone: it was frozen with the folded log after its first paint.
-        self.app.call_after_refresh(thaw_and_refreeze)
+        # It was frozen with the folded log after its first paint: thaw, and freeze again once
+        # it is gone (the worker holds only a weak reference to it).
+        app, closed = self.app, weakref.ref(self)
+        app.call_later(lambda: app.run_worker(release_closed(closed), group="replay-release"))

@@ -38,6 +38,9 @@ _SOURCE_CLASSES = ("-ok", "-off", "-down")
 class TriageScreen(Screen[None]):
     """Alerts that fired and wait for a decision; live, as the server pushes the list."""
 
+    HELP_SCOPE = Scope.TRIAGE
+    """Listed first in help opened here."""
+
     BINDINGS = bindings_for(Scope.TRIAGE)
 
     triage: Reactive[TriageList | None] = reactive(None, always_update=True)
