@@ -23,7 +23,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import (
+    ConnectionClosed,
+    ConnectionClosedOK,
+    InvalidHandshake,
+    InvalidStatus,
+)
 
 from warroom.client.errors import ClientError as ClientError
 from warroom.client.outbox import Outbox
@@ -287,8 +292,12 @@ class WarroomClient:
                 async with self._connect() as ws:
                     self._ws = ws
                     attempt = failures = 0
-                    async for raw in ws:
-                        await self._dispatch(raw)
+                    # Undecoded: the frames are JSON, which the validator reads from UTF-8
+                    # bytes as they came (checking them); decoding a catch-up of megabytes into
+                    # a str first is one more copy of it.
+                    with contextlib.suppress(ConnectionClosedOK):
+                        while True:
+                            await self._dispatch(await ws.recv(decode=False))
                 error: ClientError = Unreachable(f"connection to {self.url} closed")
             except InvalidStatus as exc:
                 if exc.response.status_code == 401:

@@ -63,10 +63,11 @@ def _events_reply(
     if compact:
         elements = record.compact_frames(seq)
         if elements is not None:
-            return (
+            head = (
                 f'{{"type":"compact_events","id":{json.dumps(frame_id)},'
-                f'"incident_id":{incident_id},"events":[{",".join(elements[after:seq])}]}}'
+                f'"incident_id":{incident_id},"events":['
             )
+            return _joined(head, elements[after:seq])
     return events_frame(frame_id, incident_id, record.frames[after:seq])
 
 
@@ -92,7 +93,18 @@ def current_snapshot_frame(frame_id: str | None, incident_id: int, record: Loade
 
 def events_frame(frame_id: str | None, incident_id: int, frames: list[str]) -> str:
     """An `events` frame around events already serialised (at commit, once)."""
-    return (
-        f'{{"type":"events","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
-        f'"events":[{",".join(frames)}]}}'
-    )
+    head = f'{{"type":"events","id":{json.dumps(frame_id)},"incident_id":{incident_id},"events":['
+    return _joined(head, frames)
+
+
+def _joined(head: str, elements: list[str]) -> str:
+    """`head`, the elements separated by commas, then the array's and the frame's ends: copied
+    once. A catch-up frame is megabytes, and every copy of it (a join, then an f-string around
+    the join) cost the server 1-2 ms of fresh memory."""
+    if not elements:
+        return f"{head}]}}"
+    # Only the list of references is copied; the first and last elements carry head and end.
+    parts = list(elements)
+    parts[0] = head + parts[0]
+    parts[-1] = parts[-1] + "]}"
+    return ",".join(parts)
