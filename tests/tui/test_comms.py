@@ -7,11 +7,14 @@ from datetime import timedelta
 
 from textual.widgets import DataTable, Input, Select, TextArea
 
+from warroom.client.session import new_id
+from warroom.domain.commands import DraftExternalUpdate
 from warroom.domain.communications import DraftStatus, PublicState
 from warroom.domain.timeline import EntryKind
 from warroom.tui.screens.comms import CommsScreen
 from warroom.tui.screens.prompt_dialog import PromptDialog
 from warroom.tui.screens.public_update_dialog import PublicUpdateDialog
+from warroom.tui.screens.publish_dialog import PublishDialog
 from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
 from warroom.tui.widgets.header import IncidentHeader
 
@@ -111,6 +114,9 @@ async def test_the_cl_drafts_a_public_update_and_the_ic_approves_it(
         assert str(table.get_row_at(0)[4]) == "waiting for the IC (alice)"
         assert comms.check_action("approve_public_update", ()) is True
         await alice.press("a")
+        await alice.pause()
+        assert isinstance(alice_app.screen, PublishDialog)
+        await alice.press("enter")  # "Publish" has the focus
         await until_state(
             alice_app.client,
             incident,
@@ -180,3 +186,37 @@ async def test_observers_and_tls_are_not_offered_updates(warroom: Warroom, incid
             assert screen.check_action("show_comms", ()) is True
             # Not theirs to post: the overdue clock is shown, without the alarm colours.
             assert not screen.query_one(IncidentHeader).has_class("-update-yours")
+
+
+async def test_approving_asks_once_more_showing_the_draft_and_escape_keeps_it_a_draft(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.client.execute(
+            DraftExternalUpdate(
+                id=new_id(),
+                incident_id=incident,
+                title="[red]Checkout[/red] down",
+                text="We are [b]investigating[/b].",
+                state=PublicState.INVESTIGATING,
+                components=["Checkout"],
+            )
+        )
+        await until_state(app.client, incident, lambda s: bool(s.external_updates))
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("a")  # a stray key alone publishes nothing
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PublishDialog)
+        # The draft as it will be published, its markup shown as typed.
+        assert static_text(app, "#publish-text") == "We are [b]investigating[/b]."
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CommsScreen)
+        await settle(pilot)
+        assert app.client.unsent == 0
+        draft = app.client.states[incident].external_updates[0]
+        assert draft.status is DraftStatus.PENDING

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from warroom.domain.timeline import EntryKind, TimelineEntry
-from warroom.tui.time_format import duration
+from warroom.tui.time_format import deadline_time, duration
 from warroom.tui.widgets.checklist_pane import ChecklistPane
 from warroom.tui.widgets.metrics_pane import NO_SNAPSHOT, MetricsPane
 
@@ -174,3 +174,11 @@ async def test_checklist_shows_state_owner_and_who_changed_it_when(
         ]
         assert rows[1][:3] == ["○ to do", "—", "—"]
         assert table.row_count == 4
+
+
+def test_a_deadline_within_days_is_named_by_weekday_and_a_far_one_by_date() -> None:
+    now = datetime(2024, 5, 2, 14, 20, tzinfo=UTC)  # a Thursday
+    assert deadline_time(now + timedelta(hours=48), now, UTC) == "Sat 14:20"
+    assert deadline_time(now + timedelta(days=9), now, UTC) == "2024-05-11 14:20"
+    # At 80 columns the header's clock column is 27 cells: the whole line fits.
+    assert len(f"post-mortem due {deadline_time(now + timedelta(hours=48), now, UTC)}") <= 27

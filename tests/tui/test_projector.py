@@ -4,6 +4,7 @@ live, from a key listed in help; Escape goes back."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from pytest_textual_snapshot import SVGImageExtension  # type: ignore[import-untyped]
@@ -20,7 +21,7 @@ from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.projector import ProjectorScreen
 
-from .harness import Warroom, settle, static_text, until, until_state
+from .harness import T0, Warroom, settle, static_text, until, until_state
 
 
 @pytest.fixture
@@ -114,3 +115,36 @@ async def test_big_room_view_layout(
         await pilot.press("v")
         await settle(pilot)
         assert svg_snapshot == app.export_screenshot(title=f"big room · {size[0]}x{size[1]}")
+
+
+async def test_the_latest_entries_are_in_time_order_and_the_way_back_is_shown(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("erin", incident)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert app.screen.query_one("#projector-checklist").border_subtitle == (
+            "esc: back to the console"
+        )
+        alice = await warroom.client("alice")
+        await alice.follow(incident)
+        await alice.execute(
+            AddEntry(id=new_id(), incident_id=incident, kind=EntryKind.NOTE, text="EU only")
+        )
+        # Recorded last, but about a moment before everything else on the timeline.
+        await alice.execute(
+            AddEntry(
+                id=new_id(),
+                incident_id=incident,
+                kind=EntryKind.NOTE,
+                text="paged the DB team",
+                occurred_at=T0 - timedelta(minutes=1),
+            )
+        )
+        await until_state(app.client, incident, lambda s: s.timeline[-1].text.startswith("paged"))
+        await settle(pilot)
+        lines = static_text(app, "#projector-entries").splitlines()
+        assert lines[-1].endswith("alice: EU only")
+        assert not any("paged the DB team" in line for line in lines[-3:])

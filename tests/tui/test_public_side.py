@@ -18,6 +18,7 @@ from warroom.tui.screens.comms_actions import REMIND_EVERY
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.prompt_dialog import PromptDialog
 from warroom.tui.screens.public_update_dialog import PublicUpdateDialog
+from warroom.tui.screens.publish_dialog import PublishDialog
 
 from .conftest import Notice
 from .harness import APP_NOW, Warroom, settle, static_text, until_state
@@ -145,6 +146,9 @@ async def test_after_resolving_the_ic_is_reminded_until_the_resolved_update_is_a
         )
         assert app.screen.selected_draft == prepared  # waiting drafts come first
         await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, PublishDialog)
+        await pilot.press("enter")  # "Publish" has the focus
         await until_state(
             client, incident, lambda s: s.external_updates[-1].status is DraftStatus.APPROVED
         )

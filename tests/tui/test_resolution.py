@@ -57,7 +57,7 @@ async def test_the_ic_resolves_and_the_header_shows_when_the_post_mortem_is_due(
         incident_ = app.client.states[incident].incident
         assert incident_.resolved_at is not None
         due = incident_.resolved_at + timedelta(hours=48)
-        assert static_text(app, "#header-update") == f"post-mortem due {due:%Y-%m-%d %H:%M}"
+        assert static_text(app, "#header-update") == f"post-mortem due {due:%a %H:%M}"
         assert static_text(app, "#header-elapsed").startswith("resolved after 00:")
         assert "Phase declared -> resolved: rollback complete" in (
             app.client.states[incident].timeline[-1].text

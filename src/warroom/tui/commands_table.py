@@ -248,8 +248,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 "Leave the triage view", Scope.TRIAGE),
     # --- communications view ------------------------------------------------------------------
     CommandSpec("comms-view.approve", "a", "approve_public_update", "Approve",
-                "Approve the selected public update: it is published", Scope.COMMS,
-                Permission.APPROVE_EXTERNAL),
+                "Approve the selected public update: once you confirm, it is published",
+                Scope.COMMS, Permission.APPROVE_EXTERNAL),
     CommandSpec("comms-view.reject", "r", "reject_public_update", "Send back",
                 "Send the selected public update back to its author with a comment",
                 Scope.COMMS, Permission.APPROVE_EXTERNAL),

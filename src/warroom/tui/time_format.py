@@ -30,6 +30,19 @@ def clock_time(moment: datetime, zone: tzinfo | None, *, seconds: bool = True) -
     return f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
 
 
+WEEKDAY_WITHIN = timedelta(days=6)
+"""A moment this close to now is named by its weekday (`Wed 14:02`), which cannot be mistaken."""
+
+
+def deadline_time(moment: datetime, now: datetime | None, zone: tzinfo | None) -> str:
+    """`Wed 14:02` for a moment within a few days of `now`, else `2024-05-02 14:02`: short
+    enough for the header's clock column at 80 columns, where a full date was cut."""
+    local = in_zone(moment, zone)
+    if local is None or now is None or abs(moment - now) >= WEEKDAY_WITHIN:
+        return day_and_time(moment, zone)
+    return f"{local:%a %H:%M}"
+
+
 def day_and_time(moment: datetime, zone: tzinfo | None, *, seconds: bool = False) -> str:
     """`2024-05-02 14:02` in the display zone, for lists that span days."""
     local = in_zone(moment, zone)

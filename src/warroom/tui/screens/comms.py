@@ -26,6 +26,7 @@ from warroom.tui.comms_format import clock_line, closing_words, describe_draft, 
 from warroom.tui.host import WarroomHost
 from warroom.tui.safe_text import clean
 from warroom.tui.screens.prompt_dialog import PromptDialog
+from warroom.tui.screens.publish_dialog import PublishDialog
 from warroom.tui.time_format import clock_time
 from warroom.tui.widgets.quiet_static import QuietStatic
 from warroom.tui.widgets.role_footer import RoleFooter
@@ -196,8 +197,12 @@ class CommsScreen(Screen[None]):
     def action_approve_public_update(self) -> None:
         draft = self.selected_draft
         if draft is not None and draft.status is DraftStatus.PENDING:
+            self.app.push_screen(PublishDialog(draft), lambda yes: self._approve(draft.id, yes))
+
+    def _approve(self, draft_id: int, confirmed: bool | None) -> None:
+        if confirmed:
             self.host.send(
-                ApproveExternalUpdate(id=new_id(), incident_id=self.incident_id, draft_id=draft.id)
+                ApproveExternalUpdate(id=new_id(), incident_id=self.incident_id, draft_id=draft_id)
             )
 
     def action_reject_public_update(self) -> None:

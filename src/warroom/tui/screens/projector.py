@@ -17,11 +17,16 @@ from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.safe_text import clean
 from warroom.tui.screens.incident_base import IncidentScreenBase
 from warroom.tui.time_format import clock_time, duration
+from warroom.tui.timeline_format import entry_key
 from warroom.tui.widgets.checklist_pane import STATE_MARKS
 
 LAST_ENTRIES = 6
 """Timeline entries shown before the pane has a size; then as many as it holds, newest last
 (the room reads the latest, the console has the rest)."""
+RECENT_WINDOW = 256
+"""How many of the last recorded entries are put in time order to find the latest: a back-dated
+entry is recorded late but belongs further up, and sorting the whole timeline on every change
+would cost a long incident too much."""
 
 
 class ProjectorScreen(Screen[None]):
@@ -54,7 +59,9 @@ class ProjectorScreen(Screen[None]):
         self.watch(self._incident, "online", self._show_roster)
         self.query_one("#projector-roster").border_title = "Roles"
         self.query_one("#projector-entries").border_title = "Latest"
-        self.query_one("#projector-checklist").border_title = "Mitigations"
+        checklist = self.query_one("#projector-checklist")
+        checklist.border_title = "Mitigations"
+        checklist.border_subtitle = "esc: back to the console"
 
     def action_close_projector(self) -> None:
         self.app.pop_screen()
@@ -139,7 +146,8 @@ class ProjectorScreen(Screen[None]):
         rows = pane.content_size.height or LAST_ENTRIES
         # One line each (`text-wrap: nowrap`), so the newest is never pushed out of sight.
         text = Text()
-        for entry in state.timeline[-rows:]:
+        recent = state.timeline[-max(rows, RECENT_WINDOW) :]
+        for entry in sorted(recent, key=entry_key)[-rows:]:
             line = Text()
             line.append(clock_time(entry.when, self._incident.zone, seconds=False), style="bold")
             line.append(f"  {clean(entry.author)}: ", style="bold")

@@ -20,7 +20,7 @@ from warroom.tui.commands_table import key_hint
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.safe_text import clean
 from warroom.tui.severity_colors import show_severity_class
-from warroom.tui.time_format import day_and_time, duration
+from warroom.tui.time_format import deadline_time, duration
 from warroom.tui.widgets.quiet_static import QuietStatic
 from warroom.tui.words import count
 
@@ -162,7 +162,7 @@ class IncidentHeader(Horizontal):
         due_at = self._due_at(state)
         overdue = due_at is not None and now >= due_at
         if incident.postmortem_due is not None and incident.postmortem_done_at is None:
-            words = f"post-mortem due {day_and_time(incident.postmortem_due, self._zone)}"
+            words = f"post-mortem due {deadline_time(incident.postmortem_due, now, self._zone)}"
         elif due_at is None:
             words = "no internal updates owed" if incident.phase.is_open else "no updates owed"
         elif overdue:
