@@ -70,10 +70,10 @@ def _warroom(settings: Settings, workdir: Path, results: Results) -> None:
         server.stop()
 
 
-async def _reply_frames(url: str, token: str, incident_id: int, since: int | None) -> list[str]:
+async def _reply_frames(url: str, token: str, incident_id: int, since: int | None) -> list[bytes]:
     """The frames the server answers a subscribe with, as the client asks for them, as text:
     one `events` (or `compact_events`) frame, or a `snapshot` (or `compact_snapshot`) and maybe
-    its tail."""
+    its tail; undecoded, as the client reads them."""
     headers = {"Authorization": f"Bearer {token}"}
     async with connect(url, additional_headers=headers, max_size=None) as ws:
         welcome = json.loads(await ws.recv())
@@ -84,10 +84,9 @@ async def _reply_frames(url: str, token: str, incident_id: int, since: int | Non
             if feature in welcome.get("features", []):
                 frame[feature] = True  # as the client asks when offered
         await ws.send(json.dumps(frame))
-        replies: list[str] = []
+        replies: list[bytes] = []
         while True:
-            raw = await ws.recv()
-            assert isinstance(raw, str)
+            raw = await ws.recv(decode=False)
             reply = json.loads(raw)
             if reply.get("id") != "catch-up":
                 continue
@@ -97,7 +96,7 @@ async def _reply_frames(url: str, token: str, incident_id: int, since: int | Non
                 return replies
 
 
-def _client_cpu(frames: list[str], incident_id: int, state_json: str | None) -> float:
+def _client_cpu(frames: list[bytes], incident_id: int, state_json: str | None) -> float:
     """CPU ms of the real client taking in those frames (decode, validate, apply, collector),
     from the state it held; CPU rather than wall time, so other work on the machine counts less.
     """
@@ -109,7 +108,7 @@ def _client_cpu(frames: list[str], incident_id: int, state_json: str | None) -> 
     return asyncio.run(_take_in(client, frames))
 
 
-async def _take_in(client: WarroomClient, frames: list[str]) -> float:
+async def _take_in(client: WarroomClient, frames: list[bytes]) -> float:
     started = time.process_time()
     for raw in frames:
         await client._dispatch(raw)

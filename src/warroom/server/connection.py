@@ -43,7 +43,7 @@ class Connection:
         self.subscriptions: set[int] = set()
         self.closed = False
         self.revoked = False
-        self._queue: deque[str] = deque()
+        self._queue: deque[str | bytes] = deque()
         self._queue_limit = queue_limit
         self._queue_bytes = queue_bytes
         self._queued = 0
@@ -65,8 +65,9 @@ class Connection:
         """What this connection holds in queued frames (characters; frames are mostly ASCII)."""
         return self._queued
 
-    def send(self, frame: str) -> None:
-        """Queue a frame; never blocks the caller."""
+    def send(self, frame: str | bytes) -> None:
+        """Queue a text frame (bytes: already UTF-8, as large catch-up frames are kept); never
+        blocks the caller."""
         if self.closed:
             return
         size = len(frame)
@@ -100,4 +101,4 @@ class Connection:
                     await self._wakeup
                 frame = self._queue.popleft()
                 self._queued -= len(frame)
-                await self.ws.send(frame)
+                await self.ws.send(frame, text=True)

@@ -84,9 +84,10 @@ class LoadedIncident:
         self._unread = unread
         self.frames: list[str] = frames if frames is not None else []
         """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
-        self._compact: list[str] = []
-        """`frames` in the compact encoding, made when a console first asks for them."""
-        self._compact_snapshot: tuple[int, str | None] | None = None
+        self._compact: list[bytes] = []
+        """`frames` in the compact encoding, made when a console first asks for them; UTF-8,
+        as they are sent (a reply is then one join, with no encoding of megabytes per reply)."""
+        self._compact_snapshot: tuple[int, bytes | None] | None = None
         """The latest snapshot sent compact (its seq and JSON, None if it could not be read)."""
         self.subscribers: dict[Connection, None] = {}
         self.snapshot: tuple[int, str] | None = None
@@ -134,27 +135,29 @@ class LoadedIncident:
             self.snapshot = (self.seq, self.state.model_dump_json())
         return self.snapshot[1]
 
-    def compact_frames(self, seq: int) -> list[str] | None:
+    def compact_frames(self, seq: int) -> list[bytes] | None:
         """The events up to `seq` as elements of a `compact_events` frame, converted once and
         kept (a console far behind would otherwise cost a parse of every event it missed), or
         None if a stored event cannot be read (the reply is then a plain `events` frame)."""
         compact = self._compact
         if len(compact) < seq:
             try:
-                compact.extend(compact_event_json(f) for f in self.frames[len(compact) : seq])
+                compact.extend(
+                    compact_event_json(f).encode() for f in self.frames[len(compact) : seq]
+                )
             except (ValueError, KeyError, TypeError):
                 log.warning("incident has an unreadable stored event; caught up without compact")
                 return None
         return compact
 
-    def compact_snapshot(self, seq: int, state_json: str) -> str | None:
-        """The snapshot at `seq` (`state_json`) as a compact snapshot's state, converted once
-        and kept while it is the latest, or None if it cannot be read (the reply is then a plain
-        `snapshot`)."""
+    def compact_snapshot(self, seq: int, state_json: str) -> bytes | None:
+        """The snapshot at `seq` (`state_json`) as a compact snapshot's state (UTF-8), converted
+        once and kept while it is the latest, or None if it cannot be read (the reply is then a
+        plain `snapshot`)."""
         held = self._compact_snapshot
         if held is None or held[0] != seq:
             try:
-                converted: str | None = compact_state_json(state_json)
+                converted: bytes | None = compact_state_json(state_json).encode()
             except ValueError:
                 log.warning("incident has an unreadable snapshot; sent without compact")
                 converted = None
