@@ -60,6 +60,18 @@ def test_warroom_web_times_sign_in_out_by_default_and_says_so_in_each_session() 
         build_parser().parse_args(["web", "--sign-in-timeout", "0"])
 
 
+async def test_an_absurd_sign_in_timeout_is_taken_and_the_screen_still_works() -> None:
+    # A number no timer could reach (10**30 s) must neither crash the console nor end it.
+    seconds = build_parser().parse_args(["web", "--sign-in-timeout", str(10**30)]).sign_in_timeout
+    app = make_sign_in_app("ws://127.0.0.1:9", _never_signs_in, idle_timeout=seconds)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        assert app.screen.query_one("#token", Input).value == "w"
+        assert app.is_running
+
+
 class _CountedWebServer(ConsoleWebServer):
     """Says when its sessions have ended."""
 
