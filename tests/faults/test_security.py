@@ -44,7 +44,6 @@ from warroom.protocol.frames import SERVER_FRAME_ADAPTER
 from warroom.server.app import ServerSettings
 from warroom.server.auth import Authenticator
 from warroom.server.sign_in_throttle import SignInThrottle
-from warroom.store.base import User
 from warroom.store.sqlite import SqliteStore
 from warroom.users import create_user, revoke_user
 
@@ -99,27 +98,32 @@ async def test_token_lookup_compares_every_stored_hash_with_compare_digest(
         await store.close()
 
 
+class CountedCalls:
+    """Counts the calls of one of a store's async methods, then delegates to it."""
+
+    def __init__(self, store: object, method: str) -> None:
+        self.calls = 0
+        self._method: Callable[[], Awaitable[Any]] = getattr(store, method)
+        setattr(store, method, self)
+
+    async def __call__(self) -> Any:
+        self.calls += 1
+        return await self._method()
+
+
 async def test_handshakes_read_the_user_table_only_when_it_changed(db_path: Path) -> None:
     """Reading the table at every handshake was most of warroom's own cost of 200 consoles
     joining; a probe of its version is enough, and adding or revoking still counts at once."""
     alice = await create_user(db_path, "alice")
     store = await SqliteStore.open(db_path)
     auth = Authenticator(store)
-    reads = 0
-    read_users = store.users
-
-    async def counted() -> list[User]:
-        nonlocal reads
-        reads += 1
-        return await read_users()
-
-    store.users = counted  # type: ignore[method-assign]
+    reads = CountedCalls(store, "users")
     try:
         assert await auth.identify(alice, "10.0.0.1") == "alice"
-        assert reads == 1  # the first handshake reads it
+        assert reads.calls == 1  # the first handshake reads it
         for _ in range(20):
             assert await auth.identify(alice, "10.0.0.1") == "alice"
-        assert reads == 1, "a handshake read an unchanged user table"
+        assert reads.calls == 1, "a handshake read an unchanged user table"
 
         bob = await create_user(db_path, "bob")  # another process adds a user
         assert await auth.identify(bob, "10.0.0.2") == "bob"
@@ -138,21 +142,13 @@ async def test_handshakes_arriving_together_share_one_read_of_the_users_version(
     alice = await create_user(db_path, "alice")
     store = await SqliteStore.open(db_path)
     auth = Authenticator(store)
-    reads = 0
-    read_version = store.users_version
-
-    async def counted() -> int:
-        nonlocal reads
-        reads += 1
-        return await read_version()
-
-    store.users_version = counted  # type: ignore[method-assign]
+    reads = CountedCalls(store, "users_version")
     try:
         assert await auth.identify(alice, "10.0.0.1") == "alice"
-        reads = 0
+        reads.calls = 0
         names = await asyncio.gather(*(auth.identify(alice, "10.0.0.1") for _ in range(50)))
         assert names == ["alice"] * 50
-        assert reads == 1
+        assert reads.calls == 1
     finally:
         await store.close()
 
@@ -275,15 +271,7 @@ async def test_concurrent_bad_handshakes_all_get_401_and_share_user_table_reads(
 ) -> None:
     good = await create_user(db_path, "alice")
     async with await start_node(db_path, ServerSettings(port=0)) as server:
-        reads = 0
-        users = server.store.users
-
-        async def counted_users() -> Any:
-            nonlocal reads
-            reads += 1
-            return await users()
-
-        server.store.users = counted_users  # type: ignore[method-assign]  # count, then delegate
+        reads = CountedCalls(server.store, "users")
 
         async def guess(n: int) -> int:
             with pytest.raises(InvalidStatus) as refused:
@@ -292,7 +280,7 @@ async def test_concurrent_bad_handshakes_all_get_401_and_share_user_table_reads(
 
         statuses = await asyncio.gather(*(guess(n) for n in range(300)))
         assert set(statuses) == {401}
-        assert reads < 300, "concurrent handshakes share one read of the user table"
+        assert reads.calls < 300, "concurrent handshakes share one read of the user table"
         assert max(recorded_waits) <= 2.0
         peer = await Peer.open(server.url, good)  # and the real owner still gets in
         await peer.close()
