@@ -20,10 +20,6 @@ from warroom.tui.web_server import ConsoleWebServer, session_command
 HANG_GUARD = 60.0
 """Seconds after which a test that should have ended gives up instead of hanging the suite."""
 
-# textual-serve never waits for the console processes it starts (they exit on its quit and the
-# event loop's child watcher reaps them); their transports outlive the test's event loop.
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
 
 async def _never_signs_in(token: str) -> WarroomClient:
     raise AssertionError(f"nobody typed a token, yet {token!r} was tried")

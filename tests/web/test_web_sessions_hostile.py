@@ -5,6 +5,7 @@ that are not textual-serve's) gives its place back, and the web server keeps ser
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,14 +15,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from tests.core.serverproc import free_port
-from tests.web.stand_in_console import COMMAND
+from tests.web.stand_in_console import COMMAND, STUBBORN_COMMAND
+from warroom.tui import web_server
 from warroom.tui.web_server import ConsoleWebServer
 
 MAX_SESSIONS = 3
-
-# textual-serve never waits for the console processes it starts (they exit on its quit and the
-# event loop's child watcher reaps them); their transports outlive the test's event loop.
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 class _CountedWebServer(ConsoleWebServer):
@@ -44,10 +42,15 @@ class _CountedWebServer(ConsoleWebServer):
 
 
 @pytest.fixture
-async def web_console() -> AsyncIterator[tuple[_CountedWebServer, str]]:
+def console_command() -> str:
+    return COMMAND
+
+
+@pytest.fixture
+async def web_console(console_command: str) -> AsyncIterator[tuple[_CountedWebServer, str]]:
     port = free_port()
     server = _CountedWebServer(
-        COMMAND, server_url="ws://127.0.0.1:9",
+        console_command, server_url="ws://127.0.0.1:9",
         host="127.0.0.1", port=port, public_url=None, max_sessions=MAX_SESSIONS,
     )  # fmt: skip
     runner = web.AppRunner(await server._make_app(), handle_signals=False)
@@ -108,3 +111,18 @@ async def test_a_session_ended_by_a_malformed_frame_gives_its_place_back(
         assert isinstance(ws, ClientConnection)
         await ws.close()
     await server.all_ended()
+
+
+@pytest.mark.parametrize("console_command", [STUBBORN_COMMAND])
+async def test_a_console_that_hangs_on_after_its_session_is_killed_before_its_place_frees(
+    web_console: tuple[_CountedWebServer, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_server, "CONSOLE_EXIT_TIMEOUT", 0.1)
+    server, url = web_console
+    async with connect(url) as ws:
+        while isinstance(said := await ws.recv(), str):
+            pass
+        pid = int(said)
+    await server.all_ended()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # gone, and reaped: not even a zombie is left

@@ -24,8 +24,6 @@ HEADER_TIMEOUT = 0.5
 MAX_SESSIONS = 4
 PER_ADDRESS = 2
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
 
 class _WebConsole:
     def __init__(self, server: ConsoleWebServer, port: int) -> None:

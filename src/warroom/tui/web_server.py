@@ -34,6 +34,10 @@ HEADER_TIMEOUT = 10.0
 opens or its last request was answered: a browser sends them at once, a slowloris never does.
 It is aiohttp's keep-alive timeout, which also closes a connection idle that long."""
 
+CONSOLE_EXIT_TIMEOUT = 5.0
+"""Seconds a session's console process has to exit once its browser has gone, before it is
+killed: it only has to say goodbye to the server."""
+
 HOST_IDENTITY_VARIABLES = ("WARROOM_TOKEN", "WARROOM_TOKEN_FILE")
 """The host user's token settings, which the browser sessions must not inherit."""
 
@@ -91,7 +95,17 @@ def session_command(
         argv += ["--theme", theme]
     if incident_id is not None:
         argv += ["--incident", str(incident_id)]
-    return shlex.join(argv)
+    return console_shell_command(argv)
+
+
+def console_shell_command(argv: list[str]) -> str:
+    """`argv` as the shell command textual-serve runs, the shell replaced by the console.
+
+    textual-serve starts a session through `sh -c`; without `exec` the shell stays the process it
+    holds, so killing a console that will not quit would kill only the shell, and the shell's copy
+    of the console's output would keep the session open.
+    """
+    return "exec " + shlex.join(argv)
 
 
 class ConsoleWebServer(Server):
@@ -178,7 +192,18 @@ class ConsoleWebServer(Server):
     async def _process_messages(
         self, websocket: web.WebSocketResponse, app_service: AppService
     ) -> None:
-        await super()._process_messages(websocket, cast(AppService, _BoundedResize(app_service)))
+        try:
+            await super()._process_messages(
+                websocket, cast(AppService, _BoundedResize(app_service))
+            )
+        finally:
+            # textual-serve asks the console to quit but never waits for its process, and waits
+            # for its output to end without a bound: a console that would not quit held its
+            # session forever, and one slow to exit ran on past `max_sessions` once its session
+            # ended. The session ends once the process has exited, killed if it must be.
+            stopped = asyncio.ensure_future(app_service.stop())
+            await _reaped(app_service)
+            await stopped
 
     async def on_startup(self, app: web.Application) -> None:
         """Says nothing: textual-serve's banner would come before the port is open; warroom
@@ -191,6 +216,22 @@ class ConsoleWebServer(Server):
             f"(each browser session signs in with its own token)",
             flush=True,
         )
+
+
+async def _reaped(app_service: AppService) -> None:
+    """Wait for a stopped session's console process to exit; kill it if it will not."""
+    # textual-serve keeps the process in a private attribute; without it there is nothing to
+    # wait for (tests/web/test_web_sessions_hostile.py checks that sessions' processes end).
+    process = getattr(app_service, "_process", None)
+    if not isinstance(process, asyncio.subprocess.Process):
+        return
+    try:
+        async with asyncio.timeout(CONSOLE_EXIT_TIMEOUT):
+            await process.wait()
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
 
 
 def _gate_connections(runner: web.AppRunner, gate: ConnectionGate) -> None:
