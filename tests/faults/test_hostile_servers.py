@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
 
 from tests.domain.factories import Log
 from tests.support.client_sync import seq_reached
-from warroom.client.session import CommandRefused, WarroomClient
+from tests.support.stand_in_server import stand_in
+from warroom.client.session import CommandRefused
 from warroom.domain.events import EntryAdded, Event
 from warroom.domain.projection import replay
 from warroom.domain.timeline import EntryKind
 from warroom.protocol.compact import compact_event_json, compact_state_json
-
-Answer = Callable[[dict[str, Any], int], list[dict[str, Any]]]
-"""The frames a stand-in server sends for a client frame (the nth subscribe it got)."""
 
 
 def _log(notes: int) -> list[Event]:
@@ -54,35 +50,6 @@ def _events(events: list[Event], frame_id: str | None, compact: bool) -> dict[st
         "incident_id": 1,
         "events": [json.loads(compact_event_json(f) if compact else f) for f in frames],
     }
-
-
-@asynccontextmanager
-async def stand_in(answer: Answer, asked: list[dict[str, Any]]) -> AsyncIterator[WarroomClient]:
-    """A client connected to a server offering the compact encodings that answers subscribes
-    with `answer` and lists with no incidents."""
-
-    async def serve_one(ws: ServerConnection) -> None:
-        welcome = {"type": "welcome", "protocol": 2, "server": "stand-in", "user": "bob"}
-        await ws.send(json.dumps({**welcome, "features": ["compact", "compact_snapshot"]}))
-        subscribes = 0
-        async for raw in ws:
-            frame = json.loads(raw)
-            asked.append(frame)
-            if frame["type"] == "list_incidents":
-                await ws.send(json.dumps({"type": "incidents", "id": frame["id"], "incidents": []}))
-            elif frame["type"] == "subscribe":
-                subscribes += 1
-                for reply in answer(frame, subscribes):
-                    await ws.send(json.dumps(reply))
-
-    async with serve(serve_one, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-        client = WarroomClient(f"ws://127.0.0.1:{port}", "token", reconnect=False)
-        await client.start()
-        try:
-            yield client
-        finally:
-            await client.close()
 
 
 GAPS: dict[str, Callable[[list[Event]], list[Event]]] = {
