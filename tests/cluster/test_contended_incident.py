@@ -5,8 +5,13 @@ turn for that incident, and takes the lock first for its next writes there."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Sequence
-from contextlib import AbstractAsyncContextManager
+import json
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection, serve
 
 from tests.support.sequencers import close_hubs, two_hubs
 from tests.support.settings import TEST_SETTINGS
@@ -16,6 +21,9 @@ from warroom.domain.events import EntryAdded, Event
 from warroom.domain.incident import IncidentSummary
 from warroom.domain.timeline import EntryKind
 from warroom.node import start_node
+from warroom.protocol.parse import parse_client_frame
+from warroom.server.connection import Connection
+from warroom.server.ratelimit import FrameBudget
 from warroom.store.base import StoredSnapshot
 from warroom.store.postgres import PostgresStore
 from warroom.users import create_user
@@ -148,5 +156,75 @@ async def test_a_resend_that_joins_a_turn_under_the_lock_is_answered_with_its_or
         events = await stores[0].load_events()
         assert [e.seq for e in events] == [1, 2, 3, 4, 5]
         assert [e.command_id for e in events].count("command-1") == 1
+    finally:
+        await close_hubs(stores, tasks)
+
+
+@asynccontextmanager
+async def _console(user: str) -> AsyncIterator[tuple[Connection, ClientConnection]]:
+    """A real websocket console of `user` and the server's `Connection` to it, sending."""
+    opened: asyncio.Future[Connection] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def handle(ws: ServerConnection) -> None:
+        conn = Connection(ws, user, 1_000, FrameBudget(100, 100, 1e9, 10**9))
+        sender = asyncio.create_task(conn.run_sender())
+        opened.set_result(conn)
+        await done.wait()
+        sender.cancel()
+
+    async with serve(handle, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}") as client:
+            yield await opened, client
+            done.set()
+
+
+async def test_hostile_writes_joining_a_turn_under_the_lock_are_refused_alone(
+    pg_url: str,
+) -> None:
+    """Writes that join a turn decided again under the incident's lock are decided one by one
+    like the turn's own: a hostile one is refused with its reason and the good ones around it
+    are committed in the same transaction."""
+    incident = await _incident(pg_url)
+    stores, (first, second), tasks = await two_hubs(pg_url)
+    hostile: dict[str, dict[str, Any]] = {
+        "an unknown entry": {"type": "amend_entry", "entry_id": 10**15, "text": "x"},
+        "a server kind": {"type": "add_entry", "kind": "external", "text": "[b]x[/b]\x1b[2J"},
+        "a system entry": {"type": "strike_entry", "entry_id": 1, "reason": "x"},
+        "an unknown user": {"type": "assign_role", "role": "cl", "user": "nobody"},
+    }
+    good: list[dict[str, Any]] = [
+        {"type": "add_entry", "kind": "note", "text": f"good {n}"} for n in range(3)
+    ]
+    frames = [good[0], *hostile.values(), *good[1:]]
+    ids = [f"w{n}" for n in range(len(frames))]
+    try:
+        assert await first.record(incident, _note("from the first")) == 2
+        async with _console("alice") as (conn, console):
+
+            def write_meanwhile() -> None:
+                # Queued while the turn's first commit is on its way (refused as stale).
+                for frame_id, frame in zip(ids, frames, strict=True):
+                    raw = json.dumps({**frame, "id": frame_id, "incident_id": incident})
+                    second.submit(conn, parse_client_frame(raw))
+
+            appends = _count_appends(stores[1], write_meanwhile)
+            assert await second.record(incident, _note("queued")) == 3
+            replies: dict[str, dict[str, Any]] = {}
+            while len(replies) < len(frames):
+                reply = json.loads(await console.recv())
+                replies[reply["id"]] = reply
+        assert appends == [1, 1 + len(good)]  # the good ones joined the turn under the lock
+        for frame_id, frame in zip(ids, frames, strict=True):
+            expected = "ack" if frame in good else "error"
+            assert replies[frame_id]["type"] == expected, (frame, replies[frame_id])
+        acked = [replies[i]["seq"] for i, f in zip(ids, frames, strict=True) if f in good]
+        assert sorted(acked) == [4, 5, 6]
+        codes = [replies[i].get("code") for i in ids[1 : 1 + len(hostile)]]
+        assert codes == ["unknown_entry", "invalid", "invalid", "unknown_user"]
+        events = await stores[0].load_events()
+        texts = [e.body.text for e in events if isinstance(e.body, EntryAdded)]
+        assert texts == ["from the first", "queued", "good 0", "good 1", "good 2"]
     finally:
         await close_hubs(stores, tasks)

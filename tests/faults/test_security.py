@@ -190,6 +190,53 @@ async def test_a_handshake_after_a_revocation_is_refused_while_an_earlier_versio
         await store.close()
 
 
+async def test_a_handshake_after_a_revocation_is_refused_while_an_earlier_user_table_read_runs(
+    db_path: Path,
+) -> None:
+    """A handshake that saw the table's version change never takes the table from a read that
+    began before it asked: that read may hold the revoked user, and the version it was read for
+    would then be taken as read, letting the user in until the table changed again."""
+    alice = await create_user(db_path, "alice")
+    store = await SqliteStore.open(db_path)
+    auth = Authenticator(store)
+    read_users = store.users
+    held = asyncio.Event()
+    release = asyncio.Event()
+    version_read = asyncio.Event()
+    read_version = store.users_version
+
+    async def held_once_read() -> list[Any]:
+        users = await read_users()
+        if not held.is_set():
+            held.set()  # this read has seen the table before the revocation
+            await release.wait()
+        return users
+
+    async def told_version_read() -> int:
+        version = await read_version()
+        version_read.set()
+        return version
+
+    try:
+        assert await auth.identify(alice, "10.0.0.1") == "alice"  # the table is read
+        store.users = held_once_read  # type: ignore[method-assign]
+        # An unknown token re-reads the table: that read is held once it has read it.
+        earlier = asyncio.create_task(auth.identify("wr_unknown", "10.0.0.2"))
+        await held.wait()
+        await revoke_user(db_path, "alice")
+        store.users_version = told_version_read  # type: ignore[method-assign]
+        later = asyncio.create_task(auth.identify(alice, "10.0.0.1"))
+        await version_read.wait()  # `later` saw the version change...
+        for _ in range(5):  # ...and (turns of the loop, not time) asks for the table
+            await asyncio.sleep(0)
+        release.set()
+        assert await earlier is None
+        assert await later is None
+        assert await auth.identify(alice, "10.0.0.1") is None
+    finally:
+        await store.close()
+
+
 async def test_repeated_bad_tokens_wait_longer_each_time(
     db_path: Path, recorded_waits: list[float]
 ) -> None:

@@ -9,9 +9,12 @@ import pytest
 from rich.style import Style
 from rich.text import Text
 
+from tests.domain.factories import Log
 from warroom.config import ServerConfig
+from warroom.domain.events import EntryAdded
 from warroom.domain.links import ServiceLinks
-from warroom.tui.links import safe_url
+from warroom.domain.timeline import EntryKind
+from warroom.tui.links import dashboard_links, entry_links, safe_url
 from warroom.tui.screens.entry_detail import EntryDetailScreen
 from warroom.tui.screens.links_dialog import LinksDialog
 from warroom.tui.widgets.link_list import LinkList
@@ -122,3 +125,28 @@ async def test_without_templates_there_are_no_links(warroom: Warroom, incident: 
 )
 def test_only_plain_web_links_become_hyperlinks(url: str, safe: bool) -> None:
     assert (safe_url(url) == url) is safe
+
+
+def test_times_out_of_range_give_links_without_a_time_window_instead_of_crashing() -> None:
+    """A damaged store or a hostile server can hold a declaration or an entry in year 1: the
+    metrics pane and the links dialog subtracted the lead from it and raised OverflowError."""
+    log = Log()
+    log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text="trace", correlation_id="req-1"))
+    state = log.state
+    year_one = datetime(1, 1, 1, tzinfo=UTC)
+    state.incident.declared_at = year_one
+    entry = state.timeline[-1]
+    entry.occurred_at = year_one
+    templates = {
+        "default": ServiceLinks(
+            dashboard="https://grafana.example.com/d/all?from={from_ms}&to={to_ms}",
+            traces="https://traces.example.com/search?cid={correlation_id}&from={from}",
+        )
+    }
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    assert dashboard_links(state, templates, now) == {
+        "payments-api": "https://grafana.example.com/d/all?from=&to=1795996860000"
+    }
+    assert [item.url for item in entry_links(entry, state, templates)] == [
+        "https://traces.example.com/search?cid=req-1&from="
+    ]

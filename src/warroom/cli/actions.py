@@ -529,11 +529,17 @@ async def list_incidents(args: argparse.Namespace) -> int:
 async def export(args: argparse.Namespace) -> int:
     async with connected(args) as client:
         events = await client.read_log(args.incident)
-    if args.format == "json":
-        document = export_json(events)
-    else:
-        render = render_markdown if args.format == "markdown" else render_html
-        document = render(fold_log(events), events, generated_at=datetime.now(UTC))
+    try:
+        if args.format == "json":
+            document = export_json(events)
+        else:
+            render = render_markdown if args.format == "markdown" else render_html
+            document = render(fold_log(events), events, generated_at=datetime.now(UTC))
+    except ProjectionError as exc:
+        # A closed incident's rows are sent as stored: a damaged one can read as events that
+        # do not follow on (a body that closes its event and adds another).
+        message = f"incident {args.incident}'s events do not make an incident: {exc}"
+        raise ClientError(message) from None
     if args.output:
         _write_private(args.output, document)
     else:

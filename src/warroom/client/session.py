@@ -52,7 +52,7 @@ from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
-from warroom.domain.projection import apply_events
+from warroom.domain.projection import ProjectionError, apply_events
 from warroom.gc_pause import LARGE_FRAME, paused_gc
 from warroom.protocol.compact import apply_compact
 from warroom.protocol.endpoint import server_addresses, unix_socket_of
@@ -480,7 +480,11 @@ class WarroomClient:
         held = state.seq
         start = next((n for n, event in enumerate(events) if event.seq > held), len(events))
         applied = events[start:] if start else events
-        apply_events(state, applied)
+        try:
+            apply_events(state, applied)
+        except ProjectionError as exc:
+            self._events_out_of_order(frame.incident_id, frame.id, exc)
+            return
         if applied:
             self._emit(EventsApplied(frame.incident_id, applied))
         if frame.id is not None:
@@ -493,12 +497,35 @@ class WarroomClient:
         state = self.states.get(frame.incident_id)
         if state is None or frame.incident_id not in self._followed:
             return
-        applied = apply_compact(state, frame.incident_id, frame.events)
+        try:
+            applied = apply_compact(state, frame.incident_id, frame.events)
+        except ProjectionError as exc:
+            self._events_out_of_order(frame.incident_id, frame.id, exc)
+            return
         if applied:
             self._emit(EventsApplied(frame.incident_id, applied))
         if frame.id is not None:
             self._subscribe_ids.pop(frame.id, None)
             self._resolve_follow(frame.incident_id)
+
+    def _events_out_of_order(
+        self, incident_id: int, frame_id: str | None, exc: ProjectionError
+    ) -> None:
+        """Events that do not follow on from this copy's seq (a faulty or hostile server): those
+        that did follow stay applied and the console redraws from the copy. A subscribe's answer
+        refuses the follow, as an unreadable answer does; a live frame has the incident asked
+        for again from the seq held, once per such frame (that answer carries an id, so a server
+        that keeps answering with gaps makes no loop of it). Left to propagate, the error ended
+        the connection's reading for good while it still showed as connected."""
+        log.warning("incident %d: the server's events do not follow on: %s", incident_id, exc)
+        self._emit(StateReplaced(incident_id))
+        if frame_id is not None and frame_id in self._subscribe_ids:
+            message = "the server's events did not follow on from the incident's last seq"
+            self._on_error(ErrorFrame(id=frame_id, code=ErrorCode.INTERNAL, message=message))
+        elif incident_id in self._followed:
+            task = asyncio.create_task(self._subscribe(incident_id))
+            self._retries.add(task)
+            task.add_done_callback(self._retries.discard)
 
     def _on_error(self, frame: ErrorFrame) -> None:
         if frame.id is None:

@@ -24,7 +24,9 @@ class Authenticator:
         self._names: frozenset[str] = frozenset()
         self.throttle = SignInThrottle(monotonic)
         """Who waits how long before their token is checked."""
-        self._refreshing: asyncio.Future[None] | None = None
+        self._reload = SharedRead(self._read_users)
+        """Reads of the user table: callers asking together share one, and none is answered
+        by a read that began before it asked (which may hold a user revoked since)."""
         self._users_version: int | None = None
         """The version `users_changed` last saw (the revocation watcher's)."""
         self._known_version: int | None = None
@@ -39,26 +41,16 @@ class Authenticator:
         return self._names
 
     async def refresh(self) -> None:
-        """Reload the user table. Callers that arrive while a reload is running share it, so a
-        thousand handshakes at once cost one read, not a thousand queued ones."""
-        if self._refreshing is not None:
-            await asyncio.shield(self._refreshing)
-            return
-        self._refreshing = asyncio.get_running_loop().create_future()
-        try:
-            users = await self._store.users()
-            self._by_hash = {u.token_hash: u.name for u in users}
-            self._names = frozenset(self._by_hash.values())
-        except BaseException as exc:
-            self._refreshing.set_exception(exc)
-            # Mark it retrieved: the waiters (if any) re-raise it, the future itself must not
-            # log "exception was never retrieved".
-            self._refreshing.exception()
-            raise
-        else:
-            self._refreshing.set_result(None)
-        finally:
-            self._refreshing = None
+        """Reload the user table with a read that begins after this call. Callers that arrive
+        together share it, so a thousand handshakes at once cost a read or two, not a thousand
+        queued ones. Sharing a read already running let a handshake that saw a revocation take
+        the table from before it, and let the revoked user in."""
+        await self._reload()
+
+    async def _read_users(self) -> None:
+        users = await self._store.users()
+        self._by_hash = {u.token_hash: u.name for u in users}
+        self._names = frozenset(self._by_hash.values())
 
     async def users_changed(self) -> bool:
         """Re-read the user table if the store says it changed since the last look (cheap when

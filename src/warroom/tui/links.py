@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from warroom.domain.incident import IncidentState
+from warroom.domain.instants import in_range
 from warroom.domain.links import DEFAULT_KEY, ServiceLinks, links_for
 from warroom.domain.timeline import TimelineEntry
 
@@ -67,7 +68,7 @@ def entry_links(
     """Trace and log links for an entry's Correlation-ID, per service; none without an ID."""
     if not entry.correlation_id or not templates:
         return []
-    start, end = entry.when - ENTRY_WINDOW, entry.when + ENTRY_WINDOW
+    start, end = _shifted(entry.when, -ENTRY_WINDOW), _shifted(entry.when, ENTRY_WINDOW)
     found: list[LinkItem] = []
     for service in _services_with_templates(state, templates):
         links = links_for(
@@ -86,7 +87,7 @@ def dashboard_links(
     """Each service's dashboard URL, over the incident so far (or until it was resolved)."""
     if not templates:
         return {}
-    start = state.incident.declared_at - DASHBOARD_LEAD
+    start = _shifted(state.incident.declared_at, -DASHBOARD_LEAD)
     # Whole minutes, so the URL (and the pane showing it) does not change every second.
     end = state.incident.resolved_at or (
         now.replace(second=0, microsecond=0) + timedelta(minutes=1)
@@ -97,6 +98,13 @@ def dashboard_links(
         if checked is not None:
             found[service] = checked
     return found
+
+
+def _shifted(when: datetime, by: timedelta) -> datetime | None:
+    """`when` moved by `by`, or None (no time in the link) for a stored time out of range: a
+    damaged store or a hostile server may hold one, and moving it raised OverflowError in the
+    metrics pane. A time in range is at least a day from the calendar's ends."""
+    return when + by if in_range(when) else None
 
 
 def dashboard_items(links: dict[str, str]) -> list[LinkItem]:

@@ -1,0 +1,91 @@
+"""A console drawing a compact snapshot a hostile server made: its timeline rows validate, so the
+console keeps them as rows and builds each entry only when a pane draws it. Rows with naive
+times, times before year 1 and after 9999 in UTC, ids out of order, repeated and past 2^64,
+Rich markup, escape codes, OSC 8 links and bidi controls in every string, and investigation
+links over a declaration in year 1 are drawn in the console, the entry detail and the big-room
+view as inert text, without an exception in any paint."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.domain.factories import Log
+from tests.support.stand_in_server import stand_in
+from warroom.domain.events import EntryAdded
+from warroom.domain.timeline import EntryKind
+from warroom.protocol.compact import SNAPSHOT_ROW_FIELDS, compact_state_json
+from warroom.tui.app import make_app
+from warroom.tui.screens.entry_detail import EntryDetailScreen
+from warroom.tui.screens.projector import ProjectorScreen
+
+from .harness import until
+
+HOSTILE = "[b]x[/b]\x1b[2J\x1b]8;;http://evil.example\x07\u202e"
+LINKS = {
+    "default": {
+        "dashboard": "https://grafana.example/d?from={from}&to={to_ms}",
+        "traces": "https://traces.example/?cid={correlation_id}&from={from}",
+    }
+}
+
+
+def _hostile_state() -> dict[str, Any]:
+    log = Log()
+    for n in range(5):
+        log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text=f"n{n}", correlation_id="req-1"))
+    state: dict[str, Any] = json.loads(compact_state_json(log.state.model_dump_json()))
+    state["incident"]["declared_at"] = "0001-01-01T00:00:00Z"
+    state["incident"]["title"] = HOSTILE
+    rows = state["timeline"]
+    at = SNAPSHOT_ROW_FIELDS.index
+    rows[0][at("at")] = "2024-01-01T00:00:00"  # naive
+    rows[1][at("at")] = "0001-01-01T00:00:00+14:00"
+    rows[1][at("typed_at")] = "9999-12-31T23:59:59-14:00"
+    rows[2][at("occurred_at")] = "0001-01-01T00:00:00Z"
+    rows[3][at("id")] = 10**30
+    rows[4][at("id")] = rows[5][at("id")]
+    for row in rows:
+        row[at("text")] = HOSTILE * 20
+        row[at("author")] = HOSTILE
+        row[at("tags")] = [HOSTILE]
+        row[at("mentions")] = [HOSTILE]
+        row[at("struck_reason")] = HOSTILE
+    rows[5][at("struck")] = True
+    rows[6][at("revisions")] = [
+        {"text": HOSTILE, "changed_by": HOSTILE, "changed_at": "0001-01-01T00:00:00Z"}
+    ]
+    rows.reverse()
+    return state
+
+
+async def test_a_hostile_compact_snapshot_is_drawn_inert_in_every_view() -> None:
+    state = _hostile_state()
+
+    def answer(frame: dict[str, Any], _: int) -> list[dict[str, Any]]:
+        reply = {"type": "compact_snapshot", "id": frame["id"], "incident_id": 1}
+        return [{**reply, "seq": state["seq"], "head": state["seq"], "state": state}]
+
+    welcome = {"server": HOSTILE, "links": LINKS}
+    async with stand_in(answer, [], welcome) as client:
+        app = make_app(client, incident_id=1, clock=lambda: datetime(2026, 11, 30, tzinfo=UTC))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(client, lambda: 1 in client.states, what="the snapshot")
+            await pilot.pause()
+            timeline = client.states[1].timeline
+            assert len(timeline) == len(state["timeline"])
+            assert timeline.unbuilt < len(timeline)  # the panes built what they drew
+            shown = app.export_screenshot()
+            assert "[b]x[/b]" in shown
+            assert "\x1b" not in shown
+            assert "8;;http://evil.example\u2407" in shown  # the link's escape shown as text
+            for key in ("end", "home", "down", "down", "enter"):
+                await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, EntryDetailScreen)
+            assert "\x1b" not in app.export_screenshot()
+            await pilot.press("escape", "v")
+            await pilot.pause()
+            assert isinstance(app.screen, ProjectorScreen)
+            assert "\x1b" not in app.export_screenshot()
