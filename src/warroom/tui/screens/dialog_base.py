@@ -1,5 +1,5 @@
 """The shared frame of the small modal forms: a bordered box, an error line, Escape or a
-`#cancel` button cancels."""
+`#cancel` button cancels; and the dialog is drawn over the console's notifications."""
 
 from __future__ import annotations
 
@@ -15,8 +15,23 @@ from warroom.tui.safe_text import clean
 
 ResultT = TypeVar("ResultT")
 
+TOAST_LAYER = "_toastrack"
+"""Textual's layer for notifications, which every screen puts above its own layers."""
 
-class FormDialog(ModalScreen[ResultT | None]):
+
+class DialogOverToasts(ModalScreen[ResultT]):
+    """A modal screen whose dialog is drawn over the notifications, as a desktop's modal
+    dialog is: at 80x24 a 30 s reminder covered the right half of a dialog's buttons (where
+    "Publish" is), and the dialog is what the person is acting on now. The toasts still show
+    around it, and in full again once it closes."""
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        others = tuple(layer for layer in super().layers if layer != TOAST_LAYER)
+        return (TOAST_LAYER, *others) if TOAST_LAYER in super().layers else others
+
+
+class FormDialog(DialogOverToasts[ResultT | None]):
     """A modal form that returns its result, or None when cancelled."""
 
     BINDINGS = bindings_for(Scope.DIALOG)
