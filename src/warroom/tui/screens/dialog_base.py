@@ -1,5 +1,6 @@
 """The shared frame of the small modal forms: a bordered box, an error line, Escape or a
-`#cancel` button cancels; and the dialog is drawn over the console's notifications."""
+`#cancel` button cancels; every modal screen is drawn over the console's notifications and moves
+between its fields in the order keys were typed."""
 
 from __future__ import annotations
 
@@ -19,19 +20,28 @@ TOAST_LAYER = "_toastrack"
 """Textual's layer for notifications, which every screen puts above its own layers."""
 
 
-class DialogOverToasts(ModalScreen[ResultT]):
+class DialogScreen(ModalScreen[ResultT]):
     """A modal screen whose dialog is drawn over the notifications, as a desktop's modal
     dialog is: at 80x24 a 30 s reminder covered the right half of a dialog's buttons (where
     "Publish" is), and the dialog is what the person is acting on now. The toasts still show
-    around it, and in full again once it closes."""
+    around it, and in full again once it closes.
+
+    Its subclasses bind `Scope.DIALOG`, whose Tab and Shift+Tab are priority keys handled here.
+    """
 
     @property
     def layers(self) -> tuple[str, ...]:
         others = tuple(layer for layer in super().layers if layer != TOAST_LAYER)
         return (TOAST_LAYER, *others) if TOAST_LAYER in super().layers else others
 
+    def action_focus_next_field(self) -> None:
+        self.focus_next()
 
-class FormDialog(DialogOverToasts[ResultT | None]):
+    def action_focus_previous_field(self) -> None:
+        self.focus_previous()
+
+
+class FormDialog(DialogScreen[ResultT | None]):
     """A modal form that returns its result, or None when cancelled."""
 
     BINDINGS = bindings_for(Scope.DIALOG)
