@@ -33,6 +33,25 @@ def burst(app: App[None], typed: str) -> None:
         driver.send_message(event)
 
 
+async def test_keys_typed_before_the_update_form_opened_are_typed_into_it(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("bob", incident)  # bob is the CL
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # `u` opens the form; the rest was read in the same burst, before the form existed.
+        burst(app, "uRollback 60% done\tEU card payments fail\t")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, StatusUpdateDialog)
+        fields = {f.id: f.value for f in dialog.query(Input)}
+        assert fields["status"] == "Rollback 60% done"
+        assert fields["impact"] == "EU card payments fail"
+        assert dialog.query_one("#actions", Input).has_focus
+        # ...and nothing else happened on the incident screen beneath (`R`, `l`, `b` are keys).
+        assert len(app.screen_stack) == 3
+
+
 async def test_an_update_typed_fast_with_tabs_lands_in_its_fields(
     warroom: Warroom, incident: int
 ) -> None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.safe_text import clean
+from warroom.tui.screens.type_ahead import TypeAhead, edits
 
 ResultT = TypeVar("ResultT")
 
@@ -27,7 +28,25 @@ class DialogScreen(ModalScreen[ResultT]):
     around it, and in full again once it closes.
 
     Its subclasses bind `Scope.DIALOG`, whose Tab and Shift+Tab are priority keys handled here.
+    Keys typed before a field had focus wait in `type_ahead` (see `type_ahead`).
     """
+
+    def __init__(
+        self, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.type_ahead = TypeAhead(self)
+        """Keys typed before this dialog had a field focused, typed into it once it has."""
+
+    def on_mount(self) -> None:
+        # After the subclass's own `on_mount` (which focuses its first field) has taken effect.
+        self.call_after_refresh(self.type_ahead.start)
+
+    def on_key(self, event: events.Key) -> None:
+        # Until then keys reach the screen unfocused or through the box Textual focuses first.
+        if not self.type_ahead.ready and edits(event):
+            event.stop()
+            self.type_ahead.take(event)
 
     @property
     def layers(self) -> tuple[str, ...]:
