@@ -9,6 +9,11 @@ local server on a Unix socket in a private (0700) directory, or runs one in this
 default SQLite file, creating the local user and keeping their token in the data dir (readable by
 the owner only). The socket is reachable by its owner alone, so no other user on the host can
 receive the local token or pose as the server, as they could on a fixed TCP port.
+
+The console that started the local server is not its only user: every other console the user
+opens connects to it. Quitting that first console therefore does not stop the server under the
+others (as `tmux` keeps its server while clients are attached): the process stays, says so on
+its terminal, and stops the server when the last of them has left, or at Ctrl+C.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ import fcntl
 import getpass
 import os
 import re
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -120,6 +126,42 @@ async def local_server(db: Path) -> tuple[str, WarroomNode | None]:
         # Nobody answers: a socket file left there is stale (a console that crashed).
         node = await start_node(db, ServerSettings(unix_socket=socket))
         return url, node
+
+
+OWN_CONNECTION_PATIENCE = 2.0
+"""Seconds to let the quitting console's own connection end on the server before any connection
+still open is taken for another console's."""
+
+
+def other_consoles_words(count: int) -> str:
+    return "1 other console uses" if count == 1 else f"{count} other consoles use"
+
+
+async def close_when_unused(node: WarroomNode, say: Callable[[str], None] | None = None) -> None:
+    """Close the local server `node` once no console is connected to it any more.
+
+    Called after this process's own console has quit and closed its connection: while other
+    consoles still use the server, `say` tells the user why the process has not ended (on
+    stderr, the terminal the console was drawn on) and how to stop it now.
+    """
+    say = say or _to_stderr
+    try:
+        try:
+            async with asyncio.timeout(OWN_CONNECTION_PATIENCE):
+                await node.server.until_connections_at_most(0)
+        except TimeoutError:
+            others = node.server.connections
+            # Two short lines: one long one wraps mid-word at 80 columns.
+            say(f"warroom: {other_consoles_words(others)} the local server started here.")
+            say("warroom: it keeps serving until they quit; Ctrl+C stops it now.")
+            await node.server.until_connections_at_most(0)
+            say("warroom: the last console left; the local server stopped.")
+    finally:
+        await node.close()
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def local_user_name() -> str:

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from tests.domain.factories import NOW, T0, USERS, Log
-from warroom.domain.commands import AddEntry, PostStatusUpdate
+from warroom.domain.commands import AddEntry, PostStatusUpdate, SetSeverity
 from warroom.domain.errors import DomainError, ErrorCode
-from warroom.domain.events import EntryAdded, Event, StatusUpdatePosted
+from warroom.domain.events import EntryAdded, Event, SeverityChanged, StatusUpdatePosted
 from warroom.domain.rules import decide
+from warroom.domain.severity import Severity
 from warroom.domain.time_window import BACKDATE_LIMIT, CLOCK_ALLOWANCE, NEXT_UPDATE_LIMIT
 
 
@@ -149,3 +150,45 @@ def test_a_typed_at_from_an_outbox_within_the_window_is_kept() -> None:
     body = decide(log.state, command, "scribe", USERS, now=NOW)
     assert isinstance(body, EntryAdded)
     assert body.typed_at == typed
+
+
+def set_severity(typed_at: datetime | str | None) -> SetSeverity:
+    return SetSeverity.model_validate(
+        {
+            "id": "s",
+            "incident_id": 1,
+            "severity": 1,
+            "expected": 3,
+            "reason": "all card payments failing",
+            "typed_at": typed_at,
+        }
+    )
+
+
+def test_a_severity_change_made_offline_keeps_when_it_was_made_as_an_entry_does() -> None:
+    # Made at 14:01:30 while the server was unreachable; the log records it at 14:04.
+    log = Log()
+    made = T0 + timedelta(minutes=1, seconds=30)
+    body = decide(log.state, set_severity(made), "ic", USERS, now=NOW)
+    assert isinstance(body, SeverityChanged)
+    assert body.typed_at == made
+    log.add("ic", body)
+    # The timeline places it, and the severity history dates it, when it was made.
+    change = log.state.timeline[-1]
+    assert change.text.startswith("Severity SEV3 -> SEV1")
+    assert log.events[-1].at > made
+    assert change.when == made
+    assert log.state.severity_history[-1].at == made
+
+
+@pytest.mark.parametrize(
+    "typed_at",
+    ["0001-01-01T00:00:00Z", T0 - BACKDATE_LIMIT - timedelta(seconds=1), NOW + timedelta(hours=1)],
+)
+def test_an_implausible_severity_typed_at_is_dropped_and_the_change_kept(
+    typed_at: datetime | str,
+) -> None:
+    log = Log()
+    body = decide(log.state, set_severity(typed_at), "ic", USERS, now=NOW)
+    assert isinstance(body, SeverityChanged)
+    assert (body.severity, body.typed_at) == (Severity.SEV1, None)

@@ -201,3 +201,23 @@ async def test_records_are_not_offered_even_to_the_ic(warroom: Warroom, incident
         detail = detail_of(app)
         assert detail.entry.kind is EntryKind.DECISION
         assert detail.check_action("amend_entry", ()) is True
+
+
+async def test_a_lone_carriage_return_in_an_entry_shows_as_a_line_break_in_its_detail(
+    warroom: Warroom, incident: int
+) -> None:
+    carol = await warroom.client("carol")
+    await note(carol, incident, "drained node-1\rdrained node-2\r\ndrained node-3")
+    app = await warroom.app("carol", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # the newest entry: carol's note
+        detail_of(app)
+        shown = static_text(app, "#entry-text")
+        assert "drained node-1\ndrained node-2\ndrained node-3" in shown
+        assert "\r" not in shown
+        await pilot.press("escape")
+        # On the timeline's one row, each break is the visible return symbol.
+        assert "drained node-1 \u23ce drained node-2 \u23ce drained" in " ".join(
+            timeline_lines(app)
+        )

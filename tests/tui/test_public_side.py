@@ -4,7 +4,8 @@ prepared "resolved" update is approved."""
 
 from __future__ import annotations
 
-from textual.widgets import Input, TextArea
+from textual.widgets import Button, Input, TextArea
+from textual.widgets._toast import Toast
 
 from warroom.client.session import WarroomClient, new_id
 from warroom.domain.commands import ApproveExternalUpdate, DraftExternalUpdate
@@ -158,6 +159,41 @@ async def test_after_resolving_the_ic_is_reminded_until_the_resolved_update_is_a
         main.now = APP_NOW + REMIND_EVERY * 3
         await pilot.pause()
         assert notices.count(reminder) == 2
+
+
+async def test_the_reminder_toast_never_covers_a_dialogs_buttons_at_80x24(
+    warroom: Warroom, incident: int, notices: list[Notice]
+) -> None:
+    await publish(warroom, incident, "Card payments degraded")
+    app = await warroom.app("alice", incident)
+    client: WarroomClient = app.client
+    # Toasts drawn, as users see them (run_test leaves them out unless asked).
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until_state(client, incident, lambda s: len(s.external_updates) == 1)
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press("enter")
+        await until_state(
+            client,
+            incident,
+            lambda s: any(u.drafted_by == SERVER_ACTOR for u in s.external_updates),
+        )
+        await settle(pilot)
+        assert any(n.title == "Close the public side" for n in notices)  # the 30 s toast is up
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PublishDialog)
+        assert dialog.query(Toast)  # still shown on this screen...
+        for button in dialog.query(Button):
+            # ...but what is drawn where each button is, is the button.
+            region = button.region
+            for x in range(region.x, region.right):
+                widget, _ = dialog.get_widget_at(x, region.y + region.height // 2)
+                assert widget is button, (button.label, widget)
 
 
 def test_without_a_prepared_update_the_reminder_says_to_draft_one() -> None:

@@ -30,6 +30,15 @@ def test_line_breaks_are_visible_in_one_line_fields_and_kept_in_multi_line_panes
     assert clean("a\r\nb\tc", keep_newlines=True) == "a\nb    c"
 
 
+def test_a_lone_carriage_return_is_a_line_break_never_lost_nor_sent_to_the_terminal() -> None:
+    # Dropped, "step 1\rstep 2" read "step 1step 2"; sent raw, it moves the cursor back.
+    assert clean("step 1\rstep 2", keep_newlines=True) == "step 1\nstep 2"
+    assert clean("step 1\rstep 2") == "step 1 \u23ce step 2"
+    # A CR LF pair is one break, in both kinds of field; CR CR LF is two.
+    assert clean("a\r\nb") == "a \u23ce b"
+    assert clean("a\r\r\nb", keep_newlines=True) == "a\n\nb"
+
+
 def test_plain_text_is_unchanged() -> None:
     assert clean("Roll back payments-api to v2.3.1 (@carol) — 50%") == (
         "Roll back payments-api to v2.3.1 (@carol) — 50%"

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
+from textual.widgets import Input, Select
+
 from warroom.client.outbox import Outbox
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.commands import AddEntry
-from warroom.domain.events import EntryAdded
+from warroom.domain.events import EntryAdded, SeverityChanged
 from warroom.domain.projection import replay
+from warroom.domain.severity import Severity
 from warroom.export.markdown import render_markdown
 from warroom.tui.app import WarroomApp, make_app
+from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
 from .harness import APP_NOW, T0, Warroom, settle, timeline_lines, until, until_state
@@ -65,6 +69,53 @@ async def test_an_entry_typed_offline_keeps_its_typed_time_and_place(
     markdown = render_markdown(replay(events), events, tz=UTC, generated_at=APP_NOW)
     assert markdown.index("dave typed offline") < markdown.index("alice at 14:22")
     assert "Typed at 2024-05-02 14:20:00 UTC; reached the server at 2024-05-02 14:25" in markdown
+
+
+async def test_a_severity_change_made_offline_keeps_when_it_was_made_like_an_entry(
+    warroom: Warroom, incident: int
+) -> None:
+    alice = await warroom.client("alice")
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        client = app.client
+        await warroom.server.close()
+        await until(client, lambda: client.status is not ConnectionStatus.CONNECTED)
+
+        # Alice (IC) lowers the severity at 14:20 by her console's clock, offline.
+        await pilot.press("s")
+        dialog = app.screen
+        assert isinstance(dialog, SeverityDialog)
+        dialog.query_one("#severity-level", Select).value = Severity.SEV2
+        dialog.query_one("#reason", Input).value = "EU traffic recovered"
+        dialog.query_one("#reason", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+
+        # The server gets it at 14:25, after bob's note written at 14:22.
+        warroom.clock.jump_to(APP_NOW + timedelta(minutes=2))
+        await warroom.restart()
+        bob = await warroom.client("bob")
+        await bob.execute(AddEntry(id=new_id(), incident_id=incident, text="bob at 14:22"))
+        warroom.clock.jump_to(APP_NOW + timedelta(minutes=5))
+        await until_state(client, incident, lambda s: s.incident.severity is Severity.SEV2, 20)
+        await settle(pilot)
+        lines = timeline_lines(app)
+        # In place at 14:20, before bob's later note, as an entry typed then would be.
+        assert lines[-2].startswith("14:20:00  SYSTEM")
+        assert "Severity SEV1 -> SEV2: EU traffic" in lines[-2]
+        assert lines[-1].endswith("bob at 14:22")
+
+    events = await alice.read_log(incident)
+    event = next(e for e in events if isinstance(e.body, SeverityChanged))
+    assert event.body == SeverityChanged(
+        severity=Severity.SEV1, previous=Severity.SEV2, reason="all card payments failing"
+    )  # the seeded change, sent by a script with no typing time
+    change = next(e for e in reversed(events) if isinstance(e.body, SeverityChanged))
+    assert isinstance(change.body, SeverityChanged)
+    assert change.body.typed_at == APP_NOW  # when made
+    assert change.at >= APP_NOW + timedelta(minutes=5)  # when the server got it
+    assert replay(events).severity_history[-1].at == APP_NOW
 
 
 async def test_the_timeline_is_in_the_order_things_happened_dated_and_backdating_marked(

@@ -91,6 +91,9 @@ class SetSeverity(_IncidentCommand):
     severity: Level
     expected: Level
     reason: Reason
+    typed_at: ClientTime | None = None
+    """When the person made the change, by their console's clock: like an entry's `typed_at`, a
+    change made while the server was unreachable keeps that moment, not its arrival."""
 
 
 class SetPhase(_IncidentCommand):

@@ -50,6 +50,8 @@ class SeverityChanged(_Body):
     severity: Severity
     previous: Severity
     reason: str
+    typed_at: UtcTime | None = None
+    """When it was made (the client's clock, bounded as an entry's); `at` is its arrival."""
 
 
 class PhaseChanged(_Body):

@@ -13,6 +13,7 @@ client catching up on thousands of events spent applying them (docs/performance.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from itertools import islice
 
 from warroom.domain.checklist import ChecklistItem
@@ -52,7 +53,13 @@ from warroom.domain.incident import (
 from warroom.domain.instants import LATEST
 from warroom.domain.phase import Phase
 from warroom.domain.roles import IcOffer, Role, RoleTenure, Roster
-from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
+from warroom.domain.timeline import (
+    EntryKind,
+    EntryRevision,
+    TimelineEntry,
+    entry_when,
+    find_mentions,
+)
 from warroom.domain.timeline_list import Row, new_entry
 
 PROJECTION_VERSION = 1
@@ -223,9 +230,11 @@ def _apply_body(state: IncidentState, event: Event) -> None:
                 _refresh_last_status(state)  # rare: only a struck status update rescans
         case SeverityChanged():
             inc.severity = body.severity
+            # When it was made, as for an entry typed offline: its place among the entries.
+            made_at = entry_when(event.at, None, body.typed_at)
             state.severity_history.append(
                 SeverityChange(
-                    severity=body.severity, at=event.at, by=event.actor, reason=body.reason
+                    severity=body.severity, at=made_at, by=event.actor, reason=body.reason
                 )
             )
             _system(
@@ -233,6 +242,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
                 event,
                 f"Severity {body.previous.label} -> {body.severity.label}"
                 + (f": {body.reason}" if body.reason else ""),
+                typed_at=body.typed_at,
             )
         case PhaseChanged():
             _apply_phase(state, event, body)
@@ -427,10 +437,17 @@ def _close_tenure(roster: Roster, role: Role, user: str, event: Event) -> None:
             return
 
 
-def _system(state: IncidentState, event: Event, text: str) -> None:
+def _system(
+    state: IncidentState, event: Event, text: str, typed_at: datetime | None = None
+) -> None:
     state.timeline.append(
         TimelineEntry.trusted(
-            id=event.seq, kind=EntryKind.SYSTEM, text=text, author=event.actor, at=event.at
+            id=event.seq,
+            kind=EntryKind.SYSTEM,
+            text=text,
+            author=event.actor,
+            at=event.at,
+            typed_at=typed_at,
         )
     )
 

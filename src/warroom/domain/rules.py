@@ -124,7 +124,7 @@ def decide(
     roles = state.roster.roles_of(actor)
     match command:
         case SetSeverity() | SetPhase() | SetTitle() | SetSummary():
-            return _decide_details(state, command, roles)
+            return _decide_details(state, command, roles, now)
         case AssignRole() | UnassignRole() | AcceptIc() | DeclineIc():
             return _decide_roster(state, command, actor, roles, users)
         case AddEntry() | AmendEntry() | StrikeEntry():
@@ -176,6 +176,7 @@ def _decide_details(
     state: IncidentState,
     command: SetSeverity | SetPhase | SetTitle | SetSummary,
     roles: frozenset[Role],
+    now: datetime,
 ) -> EventBody:
     match command:
         case SetSeverity():
@@ -186,7 +187,11 @@ def _decide_details(
                     ErrorCode.INVALID, f"severity is already {command.severity.label}"
                 )
             return SeverityChanged(
-                severity=command.severity, previous=state.incident.severity, reason=command.reason
+                severity=command.severity,
+                previous=state.incident.severity,
+                reason=command.reason,
+                # Bounded like an entry's typing time: a wrong clock keeps the change, untimed.
+                typed_at=plausible_typed_at(command.typed_at, state.incident.declared_at, now),
             )
         case SetPhase():
             return _decide_phase(state, command, roles)

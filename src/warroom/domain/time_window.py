@@ -45,6 +45,16 @@ def check_occurred_at(when: datetime, declared_at: datetime, now: datetime) -> N
     )
 
 
+def before_declaration(when: datetime, declared_at: datetime) -> timedelta | None:
+    """How long a back-dated time lies before the declaration, or None when it does not.
+
+    The window takes such a time (trouble often starts before anyone declares), so the server
+    records it; but a clock time typed hours before the declaration (`03:01` typed at 17:45) is
+    as often a slip as a fact, so a console asks before it sends one. Both read the window here.
+    """
+    return declared_at - when if when < declared_at else None
+
+
 def plausible_typed_at(
     when: datetime | None, declared_at: datetime, now: datetime
 ) -> datetime | None:

@@ -230,6 +230,8 @@ class WarroomServer:
         self._server: Server | None = None
         self.gate = ConnectionGate.for_process(settings.limits.max_connections)
         self._sessions: dict[str, set[Connection]] = {}
+        self._someone_left = asyncio.Event()
+        """Set whenever a connection ends, for `until_connections_at_most` to count again."""
         self._user_writes: dict[str, TokenBucket] = {}
         self._user_declarations: dict[str, TokenBucket] = {}
         self._watcher: asyncio.Task[None] | None = None
@@ -285,6 +287,17 @@ class WarroomServer:
         if self.settings.unix_socket is not None:
             return unix_url(self.settings.unix_socket)
         return f"ws://{self.settings.host}:{self.port}"
+
+    @property
+    def connections(self) -> int:
+        """How many consoles and commands are connected now, over all users."""
+        return sum(len(sessions) for sessions in self._sessions.values())
+
+    async def until_connections_at_most(self, count: int) -> None:
+        """Return once no more than `count` connections are open."""
+        while self.connections > count:
+            self._someone_left.clear()
+            await self._someone_left.wait()
 
     async def close(self) -> None:
         """Stop accepting and close every connection (1001 going away)."""
@@ -401,6 +414,7 @@ class WarroomServer:
             sessions.discard(conn)
             if not sessions:
                 del self._sessions[user]
+            self._someone_left.set()
             self.hub.disconnect(conn)
             sender.cancel()
 

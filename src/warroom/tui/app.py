@@ -10,7 +10,7 @@ from pathlib import Path
 
 from platformdirs import user_downloads_path
 from pydantic import ValidationError
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.worker import Worker
 
@@ -33,12 +33,14 @@ from warroom.tui.pending import PendingEntries, PendingEntry
 from warroom.tui.refusals import describe_refusal
 from warroom.tui.relay import message_for
 from warroom.tui.safe_text import clean
+from warroom.tui.screens.dialog_base import DialogScreen
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.main import MainScreen
 from warroom.tui.screens.picker import PickerScreen
 from warroom.tui.screens.quit_dialog import QuitDialog
 from warroom.tui.screens.sign_in import Connect, SignInScreen
 from warroom.tui.screens.triage import TriageScreen
+from warroom.tui.screens.type_ahead import KeyOrigins
 from warroom.tui.theme_files import (
     DEFAULT_THEME,
     ThemeCatalog,
@@ -103,6 +105,7 @@ class WarroomApp(App[None]):
         self._sign_in_idle = sign_in_idle
         """Seconds the sign-in screen waits for typing before the console ends (None: ever)."""
         self._signed_in = False
+        self._key_origins = KeyOrigins()
         self.theme_descriptions: dict[str, str] = {}
         """Loaded war-room themes by name, for the palette."""
         self._start_incident = incident_id
@@ -125,6 +128,19 @@ class WarroomApp(App[None]):
         self._signed_in = True
         self._show_unsent_entries()
         client.add_listener(self._relay_client_update)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._key_origins.read(event, self.screen)
+        await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        # Runs before Textual's own key handling (the bindings): a key typed before the dialog
+        # now on top opened is typed into it, not taken as one of its keys (see type_ahead).
+        dialog = self.screen
+        if isinstance(dialog, DialogScreen) and self._key_origins.typed_before(event, dialog):
+            event.prevent_default()
+            dialog.type_ahead.take(event)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(getattr(self, "_variable_defaults", {}))

@@ -309,6 +309,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
     # --- dialogs ------------------------------------------------------------------------------
     CommandSpec("dialog.cancel", "escape", "cancel_dialog", "Cancel",
                 "Close the dialog without changing anything", Scope.DIALOG, in_palette=False),
+    # Priority: taken in the order typed, before the next key is handed to a field. Textual's
+    # own Tab moved focus only once the key had passed through the field, so what was typed
+    # right after it (a fast typist, a busy console) still went into the field left behind.
+    CommandSpec("dialog.next-field", "tab", "focus_next_field", "Next field",
+                "Move to the next field; what is typed after Tab goes there", Scope.DIALOG,
+                show=False, in_palette=False, priority=True),
+    CommandSpec("dialog.previous-field", "shift+tab", "focus_previous_field", "Previous field",
+                "Move to the previous field", Scope.DIALOG, show=False, in_palette=False,
+                priority=True),
 )  # fmt: skip
 """Every user action. Keys are defaults; `binding_id` is what a keymap refers to."""
 

@@ -19,6 +19,7 @@ from warroom.demo_data import DEMO_LINKS
 from warroom.local import (
     any_server_answers,
     choose_server,
+    close_when_unused,
     ensure_local_token,
     local_server,
     local_user_name,
@@ -80,7 +81,8 @@ async def open_console(
         else:
             url, embedded = await local_server(default_db())
             if embedded is not None:
-                stack.push_async_callback(embedded.close)
+                # Runs after this console's client has closed (the stack unwinds in reverse).
+                stack.push_async_callback(close_when_unused, embedded)
             token = token or await ensure_local_token(default_db())
             reachable = True
         if not token:

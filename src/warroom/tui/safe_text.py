@@ -40,7 +40,10 @@ def _build_table(keep_newlines: bool) -> dict[int, str | None]:
     # A line break in a one-line field becomes a visible return symbol so two entries cannot
     # pretend to be one and one cannot pretend to be two.
     table[ord("\n")] = "\n" if keep_newlines else " \u23ce "
-    table[ord("\r")] = "" if keep_newlines else " \u23ce "
+    # A lone carriage return (old Mac text, a pasted progress line) is a line break too: dropped,
+    # it glued two lines into one word; passed on, it would move the terminal's cursor. `clean`
+    # first makes each CR LF pair one break, so Windows text does not get blank lines.
+    table[ord("\r")] = "\n" if keep_newlines else " \u23ce "
     for char in _BIDI_CONTROLS:
         table[ord(char)] = None
     return table
@@ -60,6 +63,8 @@ def clean(text: str, *, keep_newlines: bool = False) -> str:
     Returns:
         Text that is safe to put in a `rich.text.Text` and draw.
     """
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
     return text.translate(_MULTI_LINE if keep_newlines else _ONE_LINE)
 
 

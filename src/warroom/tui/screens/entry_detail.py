@@ -12,7 +12,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -21,6 +20,7 @@ from warroom.domain.timeline import TimelineEntry
 from warroom.tui.commands_table import Scope, bindings_for, command_for, is_offered
 from warroom.tui.links import LinkItem
 from warroom.tui.safe_text import clean
+from warroom.tui.screens.dialog_base import DialogScreen
 from warroom.tui.screens.incident_base import IncidentScreenBase
 from warroom.tui.time_format import day_and_time
 from warroom.tui.widgets.link_list import LinkList
@@ -70,7 +70,7 @@ def _shown_key(entry: TimelineEntry) -> tuple[object, ...]:
     return (entry.text, entry.struck, entry.struck_reason, len(entry.revisions))
 
 
-class EntryDetailScreen(ModalScreen[None]):
+class EntryDetailScreen(DialogScreen[None]):
     """One entry, kept current from the incident screen it was opened over; Escape closes it.
     Links, when there are any, are listed below the entry, focused, so `c` copies the
     highlighted one at once. Amending and striking are asked of that incident screen, which

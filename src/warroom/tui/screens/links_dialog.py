@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.links import LinkItem
+from warroom.tui.screens.dialog_base import DialogScreen
 from warroom.tui.widgets.link_list import LinkList
 
 NO_LINKS = (
@@ -20,7 +20,7 @@ NO_LINKS = (
 )
 
 
-class LinksDialog(ModalScreen[None]):
+class LinksDialog(DialogScreen[None]):
     """Escape closes it."""
 
     BINDINGS = bindings_for(Scope.DIALOG)

@@ -196,6 +196,8 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
                     severity=choice.severity,
                     expected=choice.expected,
                     reason=choice.reason,
+                    # Made offline, it keeps the moment it was made, as an entry does.
+                    typed_at=self.host.clock(),
                 )
             )
 

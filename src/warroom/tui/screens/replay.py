@@ -34,8 +34,9 @@ from warroom.tui.collector_pacing import (
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.pending import PendingEntry
+from warroom.tui.replay_format import ReplayPosition, replay_bar
 from warroom.tui.safe_text import clean
-from warroom.tui.time_format import day_and_time, duration
+from warroom.tui.time_format import day_and_time
 from warroom.tui.widgets.checklist_pane import ChecklistPane
 from warroom.tui.widgets.header import IncidentHeader
 from warroom.tui.widgets.metrics_pane import MetricsPane
@@ -199,15 +200,20 @@ class ReplayScreen(Screen[None]):
         corner = Text("⏵ REPLAY" if self._player is not None else "⏸ REPLAY", style="bold")
         corner.append(f"\n{day_and_time(at, self.zone, seconds=True)[11:]}")
         self.query_one("#header-connection", QuietStatic).show(corner)
-        bar = Text(" REPLAY ", style="bold reverse")
-        bar.append(f" event {self.seq:,} of {self.index.last:,}")
-        bar.append(f" · {day_and_time(at, self.zone, seconds=True)}")
-        bar.append(f" · +{duration(at - declared)} since declared")
-        playing = f"playing {self._speed}x" if self._player is not None else "paused"
-        bar.append(f" · {playing}")
         event = self.index.event(self.seq)
-        bar.append(f" · {clean(event.actor)}: {event.body.type.replace('_', ' ')}", style="dim")
-        self._bar.show(bar)
+        position = ReplayPosition(
+            seq=self.seq,
+            last=self.index.last,
+            at=at,
+            declared=declared,
+            speed=self._speed if self._player is not None else None,
+            description=f"{clean(event.actor)}: {event.body.type.replace('_', ' ')}",
+        )
+        self._bar.show(replay_bar(position, self.zone, self.size.width))
+
+    def on_resize(self) -> None:
+        if self.seq:
+            self._show_position()
 
     def action_step_forward(self) -> None:
         self.go_to(self.seq + 1)

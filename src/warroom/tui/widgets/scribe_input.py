@@ -11,12 +11,15 @@ from textual.message import Message
 from textual.reactive import Reactive, reactive
 from textual.widgets import Input
 
+from warroom.domain.errors import DomainError
 from warroom.domain.incident import IncidentState
 from warroom.domain.limits import MAX_ENTRY_TEXT
 from warroom.domain.permissions import Permission, allows
+from warroom.domain.time_window import before_declaration, check_occurred_at
 from warroom.domain.timeline import EntryKind
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.entry_syntax import EntrySyntaxError, ParsedEntry, parse_entry
+from warroom.tui.screens.backdate_dialog import BackdateDialog
 
 PLACEHOLDER = (
     "Write to the timeline: /decision /action /todo /status · 14:02 back-dates · "
@@ -100,8 +103,9 @@ class ScribeInput(Input):
         event.stop()
         if not event.value.strip():
             return
+        now = self._clock()
         try:
-            entry = parse_entry(event.value, self._clock())
+            entry = parse_entry(event.value, now)
         except EntrySyntaxError as exc:
             self.notify(str(exc), title="Not posted", severity="warning", markup=False)
             return  # the line stays as typed, to fix and resend
@@ -113,6 +117,33 @@ class ScribeInput(Input):
                 markup=False,
             )
             return
+        if entry.occurred_at is not None and self.state is not None:
+            self._post_backdated(entry, self.state.incident.declared_at, now)
+            return
+        self._post(entry)
+
+    def _post_backdated(self, entry: ParsedEntry, declared_at: datetime, now: datetime) -> None:
+        """The server's window refuses what it would refuse, at once; a time before the
+        declaration, which it takes, is asked about first (both rules: `time_window`)."""
+        assert entry.occurred_at is not None
+        try:
+            check_occurred_at(entry.occurred_at, declared_at, now)
+        except DomainError as exc:
+            self.notify(exc.message, title="Not posted", severity="warning", markup=False)
+            return
+        before = before_declaration(entry.occurred_at, declared_at)
+        if before is None:
+            self._post(entry)
+            return
+
+        def post_if_confirmed(confirmed: bool | None) -> None:
+            if confirmed:
+                self._post(entry)
+
+        dialog = BackdateDialog(entry.occurred_at, declared_at, before, now.tzinfo)
+        self.app.push_screen(dialog, post_if_confirmed)
+
+    def _post(self, entry: ParsedEntry) -> None:
         self.post_message(self.EntryRequested(entry))
         self.value = ""
 
