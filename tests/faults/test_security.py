@@ -193,6 +193,21 @@ async def test_a_file_that_cannot_be_probed_now_is_asked_through_the_store(db_pa
         await store.close()
 
 
+async def test_a_store_opened_by_a_relative_path_probes_its_file_too(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`warroom serve --db warroom.db`: the side connection needs a file URI, which a relative
+    path cannot be written as; the store opens (and probes) all the same."""
+    alice = await create_user(db_path, "alice")
+    monkeypatch.chdir(db_path.parent)
+    store = await SqliteStore.open(Path(db_path.name))
+    try:
+        assert store.data_version_now() is not None
+        assert await Authenticator(store).identify(alice, "10.0.0.1") == "alice"
+    finally:
+        await store.close()
+
+
 async def test_handshakes_arriving_together_share_one_read_of_the_users_version(
     db_path: Path,
 ) -> None:

@@ -126,7 +126,8 @@ class SqliteStore:
         except StoreError:
             await db.close()
             raise
-        with contextlib.suppress(sqlite3.Error):  # without it, every handshake asks the thread
+        # Without a probe, every handshake asks the store's thread, as before.
+        with contextlib.suppress(sqlite3.Error, OSError, ValueError):
             store._probe = await asyncio.to_thread(CommitProbe.open, path)
         if store.background_check is not None:
             store.background_check.start()

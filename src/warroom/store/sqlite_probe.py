@@ -32,8 +32,10 @@ class CommitProbe:
         """
         # Never waits for a lock (`timeout=0`): a busy moment answers "do not know" at once.
         # Used from the event loop's thread, opened in a worker's.
+        # A file URI (for read-only mode) needs an absolute path; the store may be given a
+        # relative one (`--db warroom.db`). Its characters are quoted by `as_uri`.
         connection = sqlite3.connect(
-            f"{path.as_uri()}?mode=ro",
+            f"{path.absolute().as_uri()}?mode=ro",
             uri=True,
             timeout=0,
             isolation_level=None,
