@@ -62,7 +62,7 @@ def _warroom(settings: Settings, workdir: Path, results: Results) -> None:
             results.put(f"catchup.{name}.warroom.connect_ms", median([c for c, _ in applied]))
             results.put(f"catchup.{name}.warroom.wire_ms", median([s for _, s in wire]))
             results.put(f"catchup.{name}.warroom.applied_ms", median([s for _, s in applied]))
-            results.put(f"catchup.{name}.warroom.total_ms", median([c + s for c, s in applied]))
+            _put_totals(results, f"catchup.{name}.warroom", applied)
             frames = asyncio.run(_reply_frames(url, token, incident_id, since))
             cpu = [_client_cpu(frames, incident_id, state) for _ in range(CPU_REPEATS)]
             results.put(f"catchup.{name}.warroom.client_cpu_ms", min(cpu))
@@ -113,6 +113,15 @@ async def _take_in(client: WarroomClient, frames: list[bytes]) -> float:
     for raw in frames:
         await client._dispatch(raw)
     return (time.process_time() - started) * 1e3
+
+
+def _put_totals(results: Results, key: str, timings: list[Timing]) -> None:
+    """The total (connect + sync) as the median and the least of the repeats: the median is
+    what the target is held to, the least what the code costs when nothing else got in the way
+    (on a shared machine the two can differ by half)."""
+    totals = [c + s for c, s in timings]
+    results.put(f"{key}.total_ms", median(totals))
+    results.put(f"{key}.total_min_ms", min(totals))
 
 
 def _repeat(settings: Settings, once: Callable[[], Coroutine[Any, Any, Timing]]) -> list[Timing]:
@@ -173,7 +182,7 @@ def _yjs(settings: Settings, workdir: Path, results: Results) -> None:
             timings = _repeat(settings, partial(_yjs_sync, server.url(room), base, length))
             results.put(f"catchup.{name}.yjs.connect_ms", median([c for c, _ in timings]))
             results.put(f"catchup.{name}.yjs.applied_ms", median([s for _, s in timings]))
-            results.put(f"catchup.{name}.yjs.total_ms", median([c + s for c, s in timings]))
+            _put_totals(results, f"catchup.{name}.yjs", timings)
     finally:
         server.stop()
 

@@ -64,6 +64,8 @@ def _catchup(label: str, case: str, target: str, limit: float) -> list[Row]:
     key = f"catchup.{case}.{{t}}"
     return [
         _capped(label, f"{key}.total_ms", "ms", target, limit),
+        Row("  least of the repeats", f"{key}.total_min_ms", "ms"),
+        Row("  of which connect", f"{key}.connect_ms", "ms"),
         Row("  of which sync (wr: applied)", f"{key}.applied_ms", "ms"),
         Row("  wr sync, wire only (JSON)", f"{key}.wire_ms", "ms"),
         Row("  wr client CPU (min of 7)", f"{key}.client_cpu_ms", "ms"),

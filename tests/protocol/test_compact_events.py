@@ -102,6 +102,19 @@ def test_entries_with_every_field_set_come_through_a_row_unchanged() -> None:
     _both_ways(start, added)
 
 
+def test_a_rows_empty_tags_are_the_shared_empty_tuple_and_its_event_and_entry_get_lists() -> None:
+    log = Log()
+    added = [log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text=f"n{n}")) for n in range(3)]
+    compact, _ = _frames(added)
+    tags = ENTRY_ROW_FIELDS.index("tags")
+    shared = ()
+    assert all(type(row) is tuple and row[tags] is shared for row in compact.events)
+    state = replay(log.events[: -len(added)])
+    applied = apply_compact(state, 1, compact.events)
+    assert [type(event.body.tags) for event in applied] == [list] * 3  # type: ignore[union-attr]
+    assert [type(entry.tags) for entry in state.timeline[-3:]] == [list] * 3
+
+
 def test_events_already_held_are_skipped_as_in_a_plain_frame() -> None:
     log = Log()
     added = [log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text=f"n{n}")) for n in range(4)]

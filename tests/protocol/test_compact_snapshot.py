@@ -23,10 +23,11 @@ from tests.domain.test_apply_events import _logs, _same_state
 from tests.support.clients import ClientAs, declare
 from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import CommandRefused, WarroomClient
-from warroom.domain.events import EntryAdded, Event
+from warroom.domain.events import EntryAdded, EntryAmended, Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.projection import ProjectionError, apply_event, replay
 from warroom.domain.timeline import EntryKind
+from warroom.domain.timeline_list import LIST_FIELDS
 from warroom.node import WarroomNode, start_node
 from warroom.protocol.compact import SNAPSHOT_ROW_FIELDS, compact_state_json
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, CompactSnapshot, Snapshot
@@ -86,6 +87,33 @@ def test_an_entry_row_holds_every_field_of_the_entry_in_the_models_order() -> No
         [entry[name] for name in SNAPSHOT_ROW_FIELDS] for entry in plain["timeline"]
     ]
     assert compact["timeline"][-1][SNAPSHOT_ROW_FIELDS.index("mentions")] == ["alice"]
+
+
+def test_rows_share_one_empty_tuple_for_empty_lists_and_built_entries_get_lists_of_their_own() -> (
+    None
+):
+    """The lists nearly every entry leaves empty (tags, mentions, revisions) cost a console no
+    memory per row; the entries built from the rows still hold lists, which later events
+    change in place (an amend appends a revision) without reaching any other entry."""
+    log = Log()
+    first = log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text="plain"))
+    log.add("scribe", EntryAdded(kind=EntryKind.NOTE, text="@alice look", tags=["db"]))
+    state = _snapshot_frames(log.state)[1]
+    rows = [row for row in state.timeline._items if isinstance(row, tuple)]
+    assert len(rows) == len(state.timeline)  # none built yet
+    tags, mentions, revisions = (SNAPSHOT_ROW_FIELDS.index(n) for n in LIST_FIELDS)
+    shared = ()
+    assert all(row[i] is shared for row in rows[:-1] for i in (tags, mentions, revisions))
+    assert (rows[-1][tags], rows[-1][mentions]) == (("db",), ("alice",))
+    newest = state.timeline[-1]
+    assert (newest.tags, newest.mentions, newest.revisions) == (["db"], ["alice"], [])
+    apply_event(state, log.add("scribe", EntryAmended(entry_id=first.seq, text="amended")))
+    position = state.timeline.index_of(first.seq)
+    assert position is not None
+    assert [r.text for r in state.timeline[position].revisions] == ["plain"]
+    assert newest.revisions == []
+    assert state.timeline[-1].revisions == []
+    assert state.model_dump_json() == log.state.model_dump_json()
 
 
 @pytest.fixture

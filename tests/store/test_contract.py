@@ -127,3 +127,30 @@ async def test_the_users_version_changes_when_another_process_changes_the_users(
     finally:
         await admin.close()
         await server_side.close()
+
+
+async def test_the_data_version_read_at_once_changes_with_any_commit_or_is_unknown(
+    store_url: str,
+) -> None:
+    """What a handshake relies on to skip asking for the users' version: while the number read
+    at once stays the same, nothing was committed, by this connection or another process; a
+    store that cannot tell (PostgreSQL) says None, every time."""
+    server_side = await open_store(store_url)
+    admin = await open_store(store_url)
+    try:
+        before = server_side.data_version_now()
+        if before is None:
+            await admin.add_user(User(name="alice", token_hash="hash-of-alice", created_at=AT))
+            assert server_side.data_version_now() is None
+            return
+        assert server_side.data_version_now() == before
+
+        await admin.add_user(User(name="alice", token_hash="hash-of-alice", created_at=AT))
+        by_another = server_side.data_version_now()
+        assert by_another != before
+        await server_side.save_triage(_triage_item(1))  # a commit of its own counts too
+        by_itself = server_side.data_version_now()
+        assert by_itself not in (None, by_another)
+    finally:
+        await admin.close()
+        await server_side.close()

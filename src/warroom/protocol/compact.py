@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from itertools import compress, islice, pairwise
 from operator import ne
-from typing import TYPE_CHECKING, Annotated, Any, Final, overload
+from typing import TYPE_CHECKING, Annotated, Any, Final, get_args, get_origin, overload
 
 import pydantic_core
 from pydantic import Field, GetPydanticSchema, TypeAdapter
@@ -66,7 +66,15 @@ def _row_annotation(name: str) -> Any:
     field = Event.model_fields.get(name) or EntryAdded.model_fields[name]
     if name in _ROW_TIMES:
         return _UtcRowTime if field.is_required() else _UtcRowTime | None
-    return field.rebuild_annotation()
+    return _held_as_tuple(field.rebuild_annotation())
+
+
+def _held_as_tuple(annotation: Any) -> Any:
+    """A list field's values as a tuple of the same items (the JSON is the same array): an
+    empty one is the shared `()`, not a fresh list per row (`timeline_list.LIST_FIELDS`)."""
+    if get_origin(annotation) is list:
+        return tuple[get_args(annotation)[0], ...]  # type: ignore[misc]
+    return annotation
 
 
 if TYPE_CHECKING:
@@ -75,7 +83,10 @@ if TYPE_CHECKING:
 else:
     EntryRow = tuple[tuple(_row_annotation(name) for name in ENTRY_ROW_FIELDS)]
     SnapshotRow = tuple[
-        tuple(TimelineEntry.model_fields[name].rebuild_annotation() for name in ENTRY_FIELDS)
+        tuple(
+            _held_as_tuple(TimelineEntry.model_fields[name].rebuild_annotation())
+            for name in ENTRY_FIELDS
+        )
     ]
 """A compact `entry_added` event as validated, and a compact snapshot's timeline entry: every
 value typed as its model field is (for the type checker, any tuple)."""
@@ -211,7 +222,7 @@ def _entry_event(incident_id: int, row: tuple[Any, ...]) -> Event:
             "text": text,
             "occurred_at": occurred_at,
             "correlation_id": correlation_id,
-            "tags": tags,
+            "tags": list(tags),
             "typed_at": typed_at,
         },
     )

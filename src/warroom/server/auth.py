@@ -31,6 +31,9 @@ class Authenticator:
         """The version `users_changed` last saw (the revocation watcher's)."""
         self._known_version: int | None = None
         """The version the table had when `identify` last made sure it was read."""
+        self._current_as_of: int | None = None
+        """The store's `data_version_now` read before `identify` last made sure the table was
+        current: while the store still says the same, nothing was committed since."""
         self._version_for_sign_in = SharedRead(lambda: self._store.users_version())
         """The version as handshakes ask for it: those arriving together share one read of it
         (each read is a round trip to the store's thread, or to PostgreSQL)."""
@@ -83,6 +86,13 @@ class Authenticator:
         return name
 
     async def _read_users_if_changed(self) -> None:
+        # Nothing committed to the store since the table was last made sure of: no need to ask
+        # it (on SQLite, asking is a round trip to the store's thread, a tenth of a console's
+        # connect; the side read is 20 us). Read before asking, and kept only once the table is
+        # known current: a commit in between changes the number, so the next handshake asks.
+        committed = self._store.data_version_now()
+        if committed is not None and committed == self._current_as_of:
+            return
         # The version is taken before the table is read: a change in between is seen again next
         # time, never missed. `users_changed` keeps its own version, so that a change seen here
         # still ends a revoked user's open connections there.
@@ -90,6 +100,7 @@ class Authenticator:
         if version != self._known_version:
             await self.refresh()
             self._known_version = version
+        self._current_as_of = committed
 
     def _lookup(self, token: str | None) -> str | None:
         if not token:

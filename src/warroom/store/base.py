@@ -154,6 +154,13 @@ class EventStore(Protocol):
         process changed it (`warroom user revoke`). Cheap: the server asks every second."""
         ...
 
+    def data_version_now(self) -> int | None:
+        """A number that changes whenever anything at all is committed to the store (by this
+        process or another), read at once without waiting for a thread or a round trip: the
+        same number twice means nothing was committed in between, so the user table did not
+        change either. None when the store cannot tell so (PostgreSQL), or not right now."""
+        ...
+
     async def save_triage(self, item: TriageItem) -> None:
         """Insert or replace one triage item."""
         ...
