@@ -162,10 +162,9 @@ async def _measure(
             await targets.declare(nodes[w % len(nodes)].url(), token, f"cluster {name} w{w}")
             for w in range(_writer_count(settings, nodes))
         ]
-        results.put(
-            f"cluster.{name}.burst_many_writes_per_s",
-            await _burst(settings, nodes, token, incidents),
-        )
+        with meter.phase(results, f"cluster.{name}.cpu_many"):
+            many_incidents = await _burst(settings, nodes, token, incidents)
+        results.put(f"cluster.{name}.burst_many_writes_per_s", many_incidents)
     finally:
         await asyncio.gather(*(f.close() for f in followers))
 
@@ -462,13 +461,27 @@ def _print(results: Results) -> None:
     print(f"{'run':<28}" + "".join(f"{part:>12}" for part in CPU_PARTS) + "   each node")
     for backend, count in RUNS:
         name = f"{backend}-{count}"
-        for phase, title in (("paced", "paced"), ("burst", "burst, 1 inc.")):
+        for phase, title in (
+            ("paced", "paced"),
+            ("burst", "burst, 1 inc."),
+            ("many", "burst, many inc."),
+        ):
             key = f"cluster.{name}.cpu_{phase}"
             parts = [results.get(f"{key}_{part}_cores") for part in CPU_PARTS]
             each = [results.get(f"{key}_node{i}_cores") for i in range(count)]
             used = "".join(f"{'-' if c is None else f'{c:.2f}':>12}" for c in parts)
             shares = " ".join("-" if c is None else f"{c:.2f}" for c in each)
             print(f"{f'{name} {title}':<28}{used}   {shares}")
+    print()
+    print("the nodes' CPU per acknowledged write, ms (all nodes together), one incident / many")
+    for backend, count in RUNS:
+        name = f"{backend}-{count}"
+        costs = []
+        for phase, rate in (("burst", "burst_writes_per_s"), ("many", "burst_many_writes_per_s")):
+            cores = results.get(f"cluster.{name}.cpu_{phase}_nodes_cores")
+            writes = results.get(f"cluster.{name}.{rate}")
+            costs.append("-" if not cores or not writes else f"{cores / writes * 1000:.3f}")
+        print(f"{name:<14}{' / '.join(costs):>18}")
     p50, worst = results.get("cluster.failover_p50_s"), results.get("cluster.failover_max_s")
     if p50 is not None and worst is not None:
         print(

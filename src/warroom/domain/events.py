@@ -228,5 +228,11 @@ class Event(BaseModel):
 
 EVENT_BODY_ADAPTER: TypeAdapter[EventBody] = TypeAdapter(EventBody)
 
+
+def kinds_of(*bodies: type[_Body]) -> frozenset[str]:
+    """The `type` each of these bodies has in JSON: the kinds of event a feature looks at."""
+    return frozenset(str(body.model_fields["type"].default) for body in bodies)
+
+
 SERVER_ACTOR = "warroom"
 """Actor name of events the server writes on its own (alerts, reminders)."""

@@ -71,7 +71,7 @@ class InternalUpdates:
         self._slack = slack
         # Per incident, announcements leave in commit order ("escalated" never before "declared").
         self._order: dict[int, asyncio.Lock] = {}
-        hub.add_observer(self.on_events_committed)
+        hub.add_observer(self.on_events_committed, when=leading)
 
     def on_events_committed(self, events: list[Event]) -> None:
         if not self._leading():

@@ -59,7 +59,7 @@ class MetricsDesk:
         hub.route(GetMetrics, self.on_get_metrics)
         hub.attach_metrics(self)
         hub.on_subscribe(self.on_subscribed)
-        hub.add_observer(self.on_events_committed)
+        hub.add_observer(self.on_events_committed, when=self._polls)
 
     def start(self) -> None:
         for state in self._hub.states:
@@ -83,7 +83,15 @@ class MetricsDesk:
 
     # --- reacting to the incident ---------------------------------------------------------------
 
+    def _polls(self) -> bool:
+        """Whether this node polls Prometheus at all."""
+        return self._timers and self._prometheus is not None
+
     def on_events_committed(self, events: list[Event]) -> None:
+        if not self._polls():
+            # No poller is ever wanted: asking for the states would only make a node of a
+            # cluster apply other nodes' events at once (`IncidentCache.follow_on`).
+            return
         for incident_id in {e.incident_id for e in events}:
             state = self._hub.incident_state(incident_id)
             if state is not None:

@@ -73,7 +73,7 @@ class Mobilizer:
         # One lock per incident keeps its deliveries in commit order: an acknowledge that
         # overtook a trigger still being retried would reach PagerDuty before the alert exists.
         self._order: dict[int, asyncio.Lock] = {}
-        hub.add_observer(self.on_events_committed)
+        hub.add_observer(self.on_events_committed, when=leading)
 
     def on_events_committed(self, events: list[Event]) -> None:
         if not self._leading():

@@ -47,10 +47,11 @@ class UpdateReminders:
         self._clock = clock
         self._reminded: dict[int, datetime] = {}
         self._changed = asyncio.Event()
-        hub.add_observer(self.on_events_committed)
+        hub.add_observer(self.on_events_committed, when=leading)
 
     def on_events_committed(self, events: list[Event]) -> None:
-        self._changed.set()
+        if self._leading():  # a follower writes no reminder; `wake` tells it when it leads
+            self._changed.set()
 
     def wake(self) -> None:
         """Look again now (this node became the leader)."""
@@ -81,6 +82,12 @@ class UpdateReminders:
     async def run(self) -> None:
         """Tick at every deadline, and when events may have moved one, until cancelled."""
         while True:
+            if not self._leading():
+                # Deadlines are the leader's: looking at every state at each commit cost a
+                # follower the application of every other node's events at once.
+                self._changed.clear()
+                await self._changed.wait()
+                continue
             await self.tick()
             self._changed.clear()
             # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` loses a cancellation

@@ -16,7 +16,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from warroom.domain.events import SERVER_ACTOR, EntryAdded, Event, ExternalApproved, PhaseChanged
+from warroom.domain.events import (
+    SERVER_ACTOR,
+    EntryAdded,
+    Event,
+    ExternalApproved,
+    PhaseChanged,
+    kinds_of,
+)
 from warroom.domain.incident import IncidentState
 from warroom.domain.instants import order_key
 from warroom.domain.phase import Phase
@@ -75,7 +82,7 @@ class StatusPublisher:
         self.closed_loaded = asyncio.Event()
         """Set once the recently closed incidents were read from the store at start."""
         self.refresh()
-        hub.add_observer(self.on_events_committed)
+        hub.add_observer(self.on_events_committed, kinds=kinds_of(ExternalApproved, PhaseChanged))
         # Incidents resolved while the server was down (or before it offered this) get theirs.
         tasks.spawn(self.prepare_resolutions(), "resolved drafts")
 

@@ -3,7 +3,9 @@ commits and brings its incidents and their followers up to date.
 
 Each commit notifies the changes channel with its incidents and last seqs, and their events when
 they fit; this node's sequencer applies those that follow on from its copy (reading from the table
-those not carried, or after a gap) and sends them to its followers, exactly as it sends its own. A
+those not carried, or after a gap) and sends them to its followers, exactly as it sends its own.
+An incident nobody follows on this node takes them without applying them, parsed only as far as
+its observers need (`IncidentCache.follow_on`): they are applied when its state is asked for. A
 check every `CHECK_EVERY` seconds, and one whenever the feed (re)connects, reads the last seq of
 each loaded incident and the summaries of incidents declared since (a few index probes, whatever
 the history's size) and repairs whatever a lost notification left behind. Writes need none of

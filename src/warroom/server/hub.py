@@ -202,6 +202,17 @@ class _Refresh:
     """The committed events as `Event` JSON, when the notification carried them."""
 
 
+@dataclass
+class _OtherNodesObserver:
+    """An observer of the events other nodes commit, and which of them it needs."""
+
+    observer: Callable[[list[Event]], None]
+    kinds: frozenset[str] | None
+    """The body `type`s it looks at; None: all."""
+    when: Callable[[], bool] | None
+    """Whether it needs them now (None: always); e.g. only while this node leads."""
+
+
 class _Stale(Exception):
     """The turn's commit was refused as decided against out-of-date incidents; memory is back
     to what it was before the turn."""
@@ -237,7 +248,7 @@ class Hub:
         self._commands: dict[CommandKey, tuple[int, int]] = {}
         self._queue: Inbox[_Request | _ServerWrite | _Sweep | _Refresh] = Inbox()
         self._observers: list[Callable[[list[Event]], None]] = []
-        self._other_nodes_observers: list[Callable[[list[Event]], None]] = []
+        self._other_nodes_observers: list[_OtherNodesObserver] = []
         self._subscribe_hooks: list[Callable[[Connection, int], None]] = []
         self._readers: dict[type[Any], ReadHandler] = {}
         self._triage: TriageBook | None = None
@@ -285,19 +296,26 @@ class Hub:
         self._queue.put_nowait(_Refresh(incident_id, seq, frames))
 
     def add_observer(
-        self, observer: Callable[[list[Event]], None], *, other_nodes: bool = True
+        self,
+        observer: Callable[[list[Event]], None],
+        *,
+        other_nodes: bool = True,
+        kinds: frozenset[str] | None = None,
+        when: Callable[[], bool] | None = None,
     ) -> None:
         """Call `observer` with every turn's committed events, after they are broadcast, and
         (unless `other_nodes` is False) with the events other nodes on a shared database
         committed, as this node reads them: features that one node runs for all (the
-        integrations' leader) see every write, whichever node took it.
+        integrations' leader) see every write, whichever node took it. Of those, it gets only
+        the events whose body `type` is in `kinds` (None: all), and none while `when` says
+        False: this node parses other nodes' events only if something here needs them.
 
         Observers (paging, status page, reminders) must only schedule work, never block: they
         run inside the sequencer's turn.
         """
         self._observers.append(observer)
         if other_nodes:
-            self._other_nodes_observers.append(observer)
+            self._other_nodes_observers.append(_OtherNodesObserver(observer, kinds, when))
 
     def route(self, frame_type: type[Any], handler: ReadHandler) -> None:
         """Answer frames of `frame_type` with `handler`, in order with everyone's writes."""
@@ -560,6 +578,25 @@ class Hub:
         if not frames:
             return
         events: list[Event] = []
+        if not record.subscribers:
+            # Nobody here follows it: its state takes the events when something asks for it,
+            # and only those an observer wants now are parsed now.
+            wanted = self._kinds_observed()
+            taken: list[Event | str] = []
+            try:
+                for frame in frames:
+                    kind = _kind_of(frame)
+                    if wanted is None or kind is None or kind in wanted:
+                        events.append(Event.model_validate_json(frame))
+                        taken.append(events[-1])
+                    else:
+                        taken.append(frame)
+            except ValueError:
+                events = []  # decided below, as events that do not apply
+            else:
+                self._cache.follow_on(incident_id, frames, taken)
+                self._tell_of_other_nodes(events)
+                return
         try:
             for frame in frames:
                 events.append(Event.model_validate_json(frame))
@@ -578,12 +615,30 @@ class Hub:
             conn.send(message)
         self._tell_of_other_nodes(events)
 
+    def _kinds_observed(self) -> frozenset[str] | None:
+        """The kinds of other nodes' events some observer wants now; None: every kind."""
+        kinds: set[str] = set()
+        for watching in self._other_nodes_observers:
+            if watching.when is None or watching.when():
+                if watching.kinds is None:
+                    return None
+                kinds |= watching.kinds
+        return frozenset(kinds)
+
     def _tell_of_other_nodes(self, events: list[Event]) -> None:
-        for observer in self._other_nodes_observers:
+        for watching in self._other_nodes_observers:
+            if watching.when is not None and not watching.when():
+                continue
+            if watching.kinds is None:
+                told = events
+            else:
+                told = [e for e in events if e.body.type in watching.kinds]
+            if not told:
+                continue
             try:
-                observer(events)
+                watching.observer(told)
             except Exception:  # an integration's bug must never stop the war room
-                log.exception("observer %r failed", observer)
+                log.exception("observer %r failed", watching.observer)
 
     async def _prepare(self, batch: list[_Request | _ServerWrite]) -> None:
         """Bring what the turn needs into memory: the incidents it names that are not loaded,
@@ -1042,6 +1097,17 @@ def _seq_of(frame: str, incident_id: int | None = None) -> int:
     if head is None or (incident_id is not None and int(head[1]) != incident_id):
         return -1
     return int(head[2])
+
+
+_FRAME_KIND = re.compile(r'"body":\{"type":"([a-z_]{1,40})"')
+"""Where an event's JSON names its body's kind: its first `"body":` (inside a JSON string every
+quote is escaped, so the actor or command id cannot hold one), whose first field is `type`."""
+
+
+def _kind_of(frame: str) -> str | None:
+    """The kind (body `type`) of an event's JSON; None if it cannot be told without parsing."""
+    kind = _FRAME_KIND.search(frame)
+    return None if kind is None else kind[1]
 
 
 def _following_on(incident_id: int, after: int, frames: Collection[str]) -> list[str]:

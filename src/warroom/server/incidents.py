@@ -53,6 +53,10 @@ def snapshot_gap(seq: int, snapshot_every: int) -> int:
     return max(snapshot_every, seq // SNAPSHOT_TAIL_SHARE)
 
 
+BEHIND_AT_MOST = 1_000
+"""Other nodes' events an incident may hold parsed but not applied (`IncidentCache.follow_on`);
+beyond, they are applied at once, so an incident nobody here looks at costs bounded memory."""
+
 IDLE_AFTER = 300.0
 """Seconds a closed incident nobody follows stays in memory after its last use."""
 
@@ -98,31 +102,78 @@ class LoadedIncident:
         """The seq of the incident's latest snapshot in the store (0: none)."""
         self.used_at = 0.0
         """When a request last named the incident (the cache's clock)."""
+        self._behind: list[Event | str] = []
+        """Events other nodes committed, already in `frames` but not yet applied to the state,
+        parsed or still as JSON: applied when something first asks for the state (see
+        `follow_on`)."""
         if unread is not None:
             self.stored_seq = unread.seq
             self.snapshot = (unread.seq, unread.state_json)
 
     @property
     def state(self) -> IncidentState:
-        """The incident's state, validated from the stored snapshot on first use.
+        """The incident's state, validated from the stored snapshot on first use, with the
+        events other nodes committed since applied.
 
         Raises:
             StoreError: neither the snapshot nor the events make a state (a damaged log).
         """
         if self._state is None:
             assert self._unread is not None
-            self._state = _read_snapshot(self._unread, self.frames)
+            self._state = _read_snapshot(self._unread, self.frames[: self._unread.seq])
             self._unread = None
+        if self._behind:
+            self._apply_behind(self._state)
         return self._state
 
     @state.setter
     def state(self, state: IncidentState) -> None:
-        self._state, self._unread = state, None
+        self._state, self._unread, self._behind = state, None, []
 
     @property
     def seq(self) -> int:
         """The seq of the incident's last committed (or, in a turn, decided) event."""
+        if self._behind:
+            return len(self.frames)  # frames[n] is event seq n+1, and it holds them all
         return self._unread.seq if self._unread is not None else self.state.seq
+
+    @property
+    def behind(self) -> int:
+        """How many committed events the state has yet to apply."""
+        return len(self._behind)
+
+    def follow_on(self, frames: list[str], events: list[Event | str]) -> None:
+        """Take events another node committed after `seq` (`frames` as JSON; `events` the same,
+        each parsed or, if nothing needed it parsed yet, as its JSON), applying them to the
+        state only when something asks for it.
+
+        A node holds every live incident, but most incidents written on other nodes have no
+        follower here: applying each of their events at once (and the summary after it) cost
+        every node CPU for every write made on any other, so the more nodes, the more CPU per
+        write. Deciding a write, answering a console and every feature reach the events through
+        `state`, which applies them first, so they see the latest state all the same."""
+        self.frames.extend(frames)
+        self._behind.extend(events)
+
+    def _apply_behind(self, state: IncidentState) -> None:
+        behind, self._behind = self._behind, []
+        first = len(self.frames) - len(behind)
+        for n, event in enumerate(behind):
+            try:
+                if isinstance(event, str):
+                    event = Event.model_validate_json(event)
+                apply_event(state, event)
+            except (ProjectionError, ValueError) as exc:
+                # The copy goes back to the events before this one, behind the store: the next
+                # notification or check reads the rest back.
+                log.error(
+                    "incident %d: events from other nodes do not apply: %s", state.incident.id, exc
+                )
+                applied = first + n
+                del self.frames[applied:]
+                del self._compact[applied:]
+                self._state = replay([Event.model_validate_json(f) for f in self.frames])
+                return
 
     @property
     def live(self) -> bool:
@@ -237,7 +288,9 @@ class IncidentCache:
         self.loaded: dict[int, LoadedIncident] = {}
         """Incidents in memory by id. The sequencer decides against these and adds new ones."""
         self.summaries: dict[int, IncidentSummary] = {}
-        """Every committed incident's line in the list, by id."""
+        """Every committed incident's line in the list, by id (see `summary_list`)."""
+        self._behind: set[int] = set()
+        """Loaded incidents given other nodes' events since their line in `summaries` was made."""
 
     @property
     def last_id(self) -> int:
@@ -407,8 +460,30 @@ class IncidentCache:
             record.stored_seq = snapshot.seq
             record.snapshot = (snapshot.seq, snapshot.state_json)
 
+    def follow_on(self, incident_id: int, frames: list[str], events: list[Event | str]) -> None:
+        """Take events another node committed to a loaded incident after its seq, applied to
+        its state (and its line) when something asks for them (`LoadedIncident.follow_on`), or
+        now once `BEHIND_AT_MOST` wait: the parsed events are kept until then."""
+        record = self.loaded[incident_id]
+        record.follow_on(frames, events)
+        self._behind.add(incident_id)
+        if record.behind >= BEHIND_AT_MOST:
+            self._lines_current()
+
+    def _lines_current(self) -> None:
+        for incident_id in self._behind:
+            record = self.loaded.get(incident_id)
+            if record is None:
+                continue
+            try:
+                self.summaries[incident_id] = record.state.summary()
+            except StoreError as exc:
+                log.error("cannot load incident %d: %s", incident_id, exc)
+        self._behind.clear()
+
     def summary_list(self) -> list[IncidentSummary]:
         """Every incident's line, in id order."""
+        self._lines_current()
         return [summary for _, summary in sorted(self.summaries.items())]
 
     def live_states(self) -> list[IncidentState]:
@@ -417,6 +492,7 @@ class IncidentCache:
 
     def evict_idle(self) -> list[int]:
         """Drop closed incidents nobody follows and nobody used for `idle_after` seconds."""
+        self._lines_current()  # a dropped incident's line is kept
         now = self._clock()
         idle = [
             incident_id

@@ -63,10 +63,16 @@ class Sequencer(Protocol):
         ...
 
     def add_observer(
-        self, observer: Callable[[list[Event]], None], *, other_nodes: bool = True
+        self,
+        observer: Callable[[list[Event]], None],
+        *,
+        other_nodes: bool = True,
+        kinds: frozenset[str] | None = None,
+        when: Callable[[], bool] | None = None,
     ) -> None:
         """Call `observer` with every batch of committed events, also those other nodes on a
-        shared database committed (unless `other_nodes` is False); it must only schedule work."""
+        shared database committed (unless `other_nodes` is False; of theirs, only the kinds
+        in `kinds`, None: all, and only while `when` says True); it must only schedule work."""
         ...
 
     def send_to_followers(self, incident_id: int, frame: str) -> None:
