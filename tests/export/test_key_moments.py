@@ -4,6 +4,7 @@ in them escaped like everywhere else in the draft."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from warroom.domain.events import (
     ChecklistItemChanged,
@@ -13,10 +14,12 @@ from warroom.domain.events import (
     SeverityChanged,
 )
 from warroom.domain.phase import Phase
+from warroom.domain.projection import replay
+from warroom.domain.severity import Severity
 from warroom.export.html import render_html
 from warroom.export.markdown import render_markdown
 
-from .scripted import HOSTILE, T0, scripted_incident
+from .scripted import HOSTILE, T0, declared_only, scripted_incident
 from .test_markdown import section
 
 GENERATED = T0.replace(hour=16)
@@ -66,3 +69,18 @@ def test_hostile_text_in_key_moments_is_escaped_in_markdown_and_html() -> None:
     assert "&lt;script&gt;" in moments
     assert "<script>" not in moments
     assert "<code>warroom replay 7 --at " in moments
+
+
+def test_a_severity_change_made_offline_is_dated_when_it_was_made_like_in_the_timeline() -> None:
+    _, events = declared_only()
+    made = T0 + timedelta(minutes=3)
+    change = SeverityChanged(
+        severity=Severity.SEV1, previous=Severity.SEV3, reason="worse", typed_at=made
+    )
+    arrived = Event(incident_id=7, seq=2, at=T0 + timedelta(minutes=9), actor="alice", body=change)
+    events = [*events, arrived]
+    rows = _rows(render_markdown(replay(events), events, tz=None, generated_at=GENERATED))[2:]
+    (row,) = rows
+    assert "+3 min" in row
+    assert made.strftime("%H:%M") in row
+    assert (T0 + timedelta(minutes=9)).strftime("%H:%M") not in row

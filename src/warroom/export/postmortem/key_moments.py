@@ -3,11 +3,14 @@ its event seq and the command that opens the replay right there.
 
 Read from the log, in order: every severity change, every role handoff (the IC handed over, a
 role assigned), the first mitigation marked done, every public update published, and every
-resolution. The seq is the anchor: `warroom replay INCIDENT --at SEQ` shows the incident as it
-stood right after that event.
+resolution. A severity change made offline is dated when it was made, as everywhere else; its
+row stays in the log's order. The seq is the anchor: `warroom replay INCIDENT --at SEQ` shows
+the incident as it stood right after that event.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from warroom.domain.checklist import ItemState
 from warroom.domain.events import (
@@ -21,6 +24,7 @@ from warroom.domain.events import (
 )
 from warroom.domain.instants import span
 from warroom.domain.phase import Phase
+from warroom.domain.timeline import entry_when
 from warroom.export.postmortem.clock import duration_text
 from warroom.export.postmortem.context import Context, prompt
 from warroom.export.postmortem.document import Block, Inline, Paragraph, Table, code, em, inline
@@ -36,6 +40,15 @@ def replay_command(incident_id: int, seq: int) -> str:
     return f"warroom replay {incident_id} --at {seq}"
 
 
+def moment_at(event: Event) -> datetime:
+    """When the moment happened: a severity change made offline keeps the time it was made, as
+    the timeline and the severity history show it; every other moment is when it was recorded."""
+    body = event.body
+    if isinstance(body, SeverityChanged):
+        return entry_when(event.at, None, body.typed_at)
+    return event.at
+
+
 def key_moments(ctx: Context) -> list[Block]:
     """The section: one row per key moment, in the order they happened."""
     inc = ctx.state.incident
@@ -47,11 +60,12 @@ def key_moments(ctx: Context) -> list[Block]:
             continue
         if isinstance(event.body, ChecklistItemChanged):
             mitigated = True
-        since = duration_text(span(inc.declared_at, event.at))
+        at = moment_at(event)
+        since = duration_text(span(inc.declared_at, at))
         rows.append(
             (
                 inline(f"+{since}"),
-                inline(ctx.clock.utc(event.at)),
+                inline(ctx.clock.utc(at)),
                 inline(str(event.seq)),
                 what,
                 inline(code(replay_command(inc.id, event.seq))),
