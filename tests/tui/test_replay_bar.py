@@ -57,6 +57,14 @@ def test_a_long_description_is_shortened_then_dropped_never_the_rest() -> None:
     assert narrow == " REPLAY  event 1,234/5,678 · 15:20:05 · +1:20:05 · playing 60x"
 
 
+@pytest.mark.parametrize("name", ["事故対応チームの指揮官さん", "🚒🚒🚒🚒🚒🚒🚒🚒🚒🚒🚒🚒🚒🚒🚒"])
+def test_a_description_of_wide_characters_is_fitted_by_columns(name: str) -> None:
+    bar = replay_bar(position(f"{name}: external update approved"), UTC, 80)
+    assert bar.cell_len <= 80
+    assert bar.plain.endswith("…")
+    assert "playing 60x" in bar.plain
+
+
 async def test_the_replay_bar_fits_an_80x24_terminal_while_playing() -> None:
     async with replay_at_first_event((80, 24)) as (pilot, screen, frames):
         await pilot.press("space")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from warroom.tui.time_format import clock_time, day_and_time, duration
@@ -52,10 +53,11 @@ def replay_bar(position: ReplayPosition, zone: tzinfo | None, width: int) -> Tex
     for where, when, since in forms:
         head = f" {where}{SEPARATOR}{when}{SEPARATOR}{since}{SEPARATOR}{playing}"
         room = width - len(BADGE) - len(head) - len(SEPARATOR)
-        if room >= len(p.description):
+        # Columns, not characters: a name in CJK or with emoji takes two per character.
+        if room >= cell_len(p.description):
             return _bar(head, p.description)
     if room >= MIN_DESCRIPTION:
-        return _bar(head, p.description[: room - 1] + "…")
+        return _bar(head, set_cell_size(p.description, room - 1).rstrip() + "…")
     return _bar(head, None)
 
 
