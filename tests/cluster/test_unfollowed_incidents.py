@@ -6,6 +6,8 @@ write) sees the latest state all the same."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -86,6 +88,22 @@ async def _declare_and_write(
     return incident, counted, told_nothing
 
 
+@contextlib.asynccontextmanager
+async def _consoles(
+    writer_node: WarroomNode, follower: WarroomNode, token: str
+) -> AsyncIterator[tuple[WarroomClient, WarroomClient]]:
+    """A console on the node where the writes are made, and one on the follower."""
+    writer = WarroomClient(writer_node.url, token)
+    other = WarroomClient(follower.url, token)
+    await writer.start()
+    await other.start()
+    try:
+        yield writer, other
+    finally:
+        await other.close()
+        await writer.close()
+
+
 async def test_an_unfollowed_incidents_events_are_parsed_as_observers_need_and_applied_when_asked(
     follower_and_writer: tuple[WarroomNode, WarroomNode],
     token: str,
@@ -120,11 +138,7 @@ async def test_a_console_subscribing_on_the_node_gets_the_latest_state(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     follower, writer_node = follower_and_writer
-    writer = WarroomClient(writer_node.url, token)
-    watcher = WarroomClient(follower.url, token)
-    await writer.start()
-    await watcher.start()
-    try:
+    async with _consoles(writer_node, follower, token) as (writer, watcher):
         incident, counted, _ = await _declare_and_write(writer, follower, monkeypatch)
         assert counted.parsed == ["title_changed"]
         state = await watcher.follow(incident)
@@ -137,9 +151,6 @@ async def test_a_console_subscribing_on_the_node_gets_the_latest_state(
             what="the follower's console to get the other node's write",
         )
         assert watcher.states[incident] == writer_node.hub.incident_state(incident)
-    finally:
-        await watcher.close()
-        await writer.close()
 
 
 async def test_a_write_on_the_node_is_decided_against_the_events_it_had_not_applied(
@@ -148,11 +159,7 @@ async def test_a_write_on_the_node_is_decided_against_the_events_it_had_not_appl
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     follower, writer_node = follower_and_writer
-    writer = WarroomClient(writer_node.url, token)
-    other = WarroomClient(follower.url, token)
-    await writer.start()
-    await other.start()
-    try:
+    async with _consoles(writer_node, follower, token) as (writer, other):
         incident, counted, _ = await _declare_and_write(writer, follower, monkeypatch)
         assert counted.parsed == ["title_changed"]
         ack = await other.execute(AddEntry(id=new_id(), incident_id=incident, text="on the other"))
@@ -162,9 +169,6 @@ async def test_a_write_on_the_node_is_decided_against_the_events_it_had_not_appl
         texts = [e.text for e in state.timeline]
         assert (texts[-5:-2], texts[-1]) == (list(ENTRIES), "on the other")
         assert state.incident.title == "Database down"
-    finally:
-        await other.close()
-        await writer.close()
 
 
 async def test_the_nodes_own_writes_to_other_incidents_leave_them_unapplied(
@@ -173,11 +177,7 @@ async def test_the_nodes_own_writes_to_other_incidents_leave_them_unapplied(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     follower, writer_node = follower_and_writer
-    writer = WarroomClient(writer_node.url, token)
-    other = WarroomClient(follower.url, token)
-    await writer.start()
-    await other.start()
-    try:
+    async with _consoles(writer_node, follower, token) as (writer, other):
         incident, counted, _ = await _declare_and_write(writer, follower, monkeypatch)
         # The follower's features run after each of its own commits (its update reminders
         # among them): none of them asks for the other incident's state.
@@ -189,9 +189,6 @@ async def test_the_nodes_own_writes_to_other_incidents_leave_them_unapplied(
         assert state is not None
         assert state.seq == 5
         assert [seq for i, seq in counted.applied_late if i == incident] == [2, 3, 4, 5]
-    finally:
-        await other.close()
-        await writer.close()
 
 
 async def test_events_are_applied_at_once_beyond_the_number_kept_waiting(

@@ -126,13 +126,21 @@ async def test_handshakes_read_the_user_table_only_when_it_changed(db_path: Path
             assert await auth.identify(alice, "10.0.0.1") == "alice"
         assert reads.calls == 1, "a handshake read an unchanged user table"
 
-        bob = await create_user(db_path, "bob")  # another process adds a user
-        assert await auth.identify(bob, "10.0.0.2") == "bob"
-        await revoke_user(db_path, "alice")
-        assert await auth.identify(alice, "10.0.0.1") is None
-        assert await auth.identify(bob, "10.0.0.2") == "bob"
+        await _another_process_adds_bob_and_revokes_alice(auth, db_path, alice)
     finally:
         await store.close()
+
+
+async def _another_process_adds_bob_and_revokes_alice(
+    auth: Authenticator, db_path: Path, alice: str
+) -> None:
+    """`warroom user add bob`, then `warroom user revoke alice`, each seen at the very next
+    handshake."""
+    bob = await create_user(db_path, "bob")
+    assert await auth.identify(bob, "10.0.0.2") == "bob"
+    await revoke_user(db_path, "alice")
+    assert await auth.identify(alice, "10.0.0.1") is None
+    assert await auth.identify(bob, "10.0.0.2") == "bob"
 
 
 def _without_data_version_now(store: SqliteStore) -> SqliteStore:
@@ -166,11 +174,7 @@ async def test_handshakes_on_an_unchanged_file_do_not_ask_the_stores_thread(db_p
         assert await auth.identify(alice, "10.0.0.1") == "alice"
         assert versions.calls == 2
 
-        bob = await create_user(db_path, "bob")  # another process adds a user
-        assert await auth.identify(bob, "10.0.0.2") == "bob"
-        await revoke_user(db_path, "alice")
-        assert await auth.identify(alice, "10.0.0.1") is None
-        assert await auth.identify(bob, "10.0.0.2") == "bob"
+        await _another_process_adds_bob_and_revokes_alice(auth, db_path, alice)
     finally:
         await store.close()
 

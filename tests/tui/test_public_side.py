@@ -4,6 +4,7 @@ prepared "resolved" update is approved."""
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, TextArea
 from textual.widgets._toast import Toast
 
@@ -41,6 +42,20 @@ async def publish(warroom: Warroom, incident: int, title: str) -> None:
     )
     draft_id = (await bob.execute(draft)).seq
     await alice.execute(ApproveExternalUpdate(id=new_id(), incident_id=incident, draft_id=draft_id))
+
+
+async def resolve_until_drafted(pilot: Pilot[None], client: WarroomClient, incident: int) -> None:
+    """Resolve the incident from the console (ctrl+r, confirmed) and wait for the resolved
+    update the server prepares."""
+    await pilot.press("ctrl+r")
+    assert isinstance(pilot.app.screen, PromptDialog)
+    await pilot.press("enter")
+    await until_state(
+        client,
+        incident,
+        lambda s: any(u.drafted_by == SERVER_ACTOR for u in s.external_updates),
+    )
+    await settle(pilot)
 
 
 async def test_the_first_draft_offers_a_neutral_title_never_the_incidents_own(
@@ -106,15 +121,7 @@ async def test_after_resolving_the_ic_is_reminded_until_the_resolved_update_is_a
     async with app.run_test(size=(160, 44)) as pilot:
         await until_state(client, incident, lambda s: len(s.external_updates) == 1)
         await settle(pilot)
-        await pilot.press("ctrl+r")
-        assert isinstance(app.screen, PromptDialog)
-        await pilot.press("enter")
-        await until_state(
-            client,
-            incident,
-            lambda s: any(u.drafted_by == SERVER_ACTOR for u in s.external_updates),
-        )
-        await settle(pilot)
+        await resolve_until_drafted(pilot, client, incident)
         state = client.states[incident]
         assert state.incident.phase is Phase.RESOLVED
         prepared = state.external_updates[-1]
@@ -171,15 +178,7 @@ async def test_the_reminder_toast_never_covers_a_dialogs_buttons_at_80x24(
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await until_state(client, incident, lambda s: len(s.external_updates) == 1)
         await settle(pilot)
-        await pilot.press("ctrl+r")
-        assert isinstance(app.screen, PromptDialog)
-        await pilot.press("enter")
-        await until_state(
-            client,
-            incident,
-            lambda s: any(u.drafted_by == SERVER_ACTOR for u in s.external_updates),
-        )
-        await settle(pilot)
+        await resolve_until_drafted(pilot, client, incident)
         assert any(n.title == "Close the public side" for n in notices)  # the 30 s toast is up
         await pilot.press("c")
         await settle(pilot)
