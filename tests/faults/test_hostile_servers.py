@@ -108,3 +108,26 @@ async def test_live_events_that_skip_a_seq_have_the_incident_asked_for_again_fro
         subscribes = [frame for frame in asked if frame["type"] == "subscribe"]
         assert [frame.get("since") for frame in subscribes] == [None, len(held)]
         assert client.states[1].model_dump_json() == replay(events).model_dump_json()
+
+
+async def test_a_flood_of_gapped_live_frames_asks_for_the_incident_again_once_at_a_time() -> None:
+    events = _log(8)
+    held = events[:5]
+    asked: list[dict[str, Any]] = []
+
+    def answer(frame: dict[str, Any], subscribes: int) -> list[dict[str, Any]]:
+        if subscribes == 1:  # the follow, then a thousand live frames skipping seq 6
+            gapped = _events(events[6:7], None, compact=True)
+            return [_snapshot(held, frame["id"], head=len(held)), *[gapped] * 1_000]
+        return []  # the incident asked for again is never answered
+
+    async with stand_in(answer, asked) as client:
+        async with asyncio.timeout(10):
+            await client.follow(1)
+            # Frames are read in order: once a list sent after them is answered, all were read,
+            # and the subscribes they caused were sent before the second list.
+            await client.list_incidents()
+            await client.list_incidents()
+        subscribes = [frame for frame in asked if frame["type"] == "subscribe"]
+        assert [frame.get("since") for frame in subscribes] == [None, len(held)]
+        assert client.states[1].seq == len(held)

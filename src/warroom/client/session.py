@@ -399,6 +399,9 @@ class WarroomClient:
             self._first_contact.set_result(None)
         # Resume: followed incidents from their last seq, then pending writes in their order.
         async with self._send_lock:
+            # Subscribes of the lost connection are never answered now; left in place, one would
+            # keep a followed incident from being asked for again (`_events_out_of_order`).
+            self._subscribe_ids.clear()
             for incident_id in sorted(self._followed):
                 await self._send_unlocked(self._subscribe_frame(incident_id))
             for frame, _ in list(self._writes.values()):
@@ -514,7 +517,7 @@ class WarroomClient:
         """Events that do not follow on from this copy's seq (a faulty or hostile server): those
         that did follow stay applied and the console redraws from the copy. A subscribe's answer
         refuses the follow, as an unreadable answer does; a live frame has the incident asked
-        for again from the seq held, once per such frame (that answer carries an id, so a server
+        for again from the seq held, unless it is already (that answer carries an id, so a server
         that keeps answering with gaps makes no loop of it). Left to propagate, the error ended
         the connection's reading for good while it still showed as connected."""
         log.warning("incident %d: the server's events do not follow on: %s", incident_id, exc)
@@ -522,8 +525,10 @@ class WarroomClient:
         if frame_id is not None and frame_id in self._subscribe_ids:
             message = "the server's events did not follow on from the incident's last seq"
             self._on_error(ErrorFrame(id=frame_id, code=ErrorCode.INTERNAL, message=message))
-        elif incident_id in self._followed:
-            task = asyncio.create_task(self._subscribe(incident_id))
+        elif incident_id in self._followed and incident_id not in self._subscribe_ids.values():
+            # One at a time: a flood of such frames while the answer is awaited would otherwise
+            # keep a subscribe (and its id) for each. The id is taken now, not when sent.
+            task = asyncio.create_task(self._send_json(self._subscribe_frame(incident_id)))
             self._retries.add(task)
             task.add_done_callback(self._retries.discard)
 
