@@ -64,6 +64,7 @@ def frames(incident: int) -> list[tuple[dict[str, Any], str, str]]:
         ({"type": "subscribe", **on, "compact": 1}, "compact", "a number"),
         ({"type": "subscribe", **on, "compact_snapshot": "yes"}, "compact_snapshot", "a string"),
         ({"type": "subscribe", **on, "compact_snapshot": [True]}, "compact_snapshot", "an array"),
+        ({"type": "subscribe", **on, "columnar_snapshot": "y"}, "columnar_snapshot", "a string"),
         ({"type": "approve_external_update", **on, "draft_id": {"id": 1}}, "draft_id", "an object"),
     ]
 
@@ -135,7 +136,7 @@ async def test_a_server_without_config_offers_only_compact_catch_up_yet_answers_
     token = await add_user("alice")
     async with connect(server.url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
         welcome = json.loads(await ws.recv())
-    assert welcome["features"] == ["compact", "compact_snapshot"]
+    assert welcome["features"] == ["columnar_snapshot", "compact", "compact_snapshot"]
     peer = await Peer.open(server.url, token)
     incident = await peer.declare()
     triage = await peer.request({"type": "subscribe_triage"})
@@ -153,18 +154,18 @@ async def test_a_server_without_config_offers_only_compact_catch_up_yet_answers_
     [
         (
             ServerConfig(alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9")),
-            ["compact", "compact_snapshot", "triage"],
+            ["columnar_snapshot", "compact", "compact_snapshot", "triage"],
         ),
         (
             ServerConfig(prometheus=PrometheusSettings(url="http://127.0.0.1:9")),
-            ["compact", "compact_snapshot", "metrics"],
+            ["columnar_snapshot", "compact", "compact_snapshot", "metrics"],
         ),
         (
             ServerConfig(
                 alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9"),
                 prometheus=PrometheusSettings(url="http://127.0.0.1:9"),
             ),
-            ["compact", "compact_snapshot", "metrics", "triage"],
+            ["columnar_snapshot", "compact", "compact_snapshot", "metrics", "triage"],
         ),
     ],
 )

@@ -60,6 +60,7 @@ from warroom.protocol.frames import (
     PROTOCOL_VERSION,
     SERVER_FRAME_ADAPTER,
     Ack,
+    ColumnarSnapshot,
     CompactEvents,
     CompactSnapshot,
     ErrorFrame,
@@ -98,6 +99,10 @@ def _proxy_for(url: str) -> str | None:
     would pick it, looked up once per process: websockets looks it up at every connect by
     reading the whole environment, 0.26-0.38 ms of each reconnect's handshake (wall17)."""
     return get_proxy(parse_uri(url))
+
+
+_FEATURE_FIELDS = ("compact", "compact_snapshot", "columnar_snapshot")
+"""The subscribe fields a client sends only when set (each needs its feature)."""
 
 
 class AuthError(ClientError):
@@ -451,9 +456,9 @@ class WarroomClient:
                 self._settle_write(frame.id, frame, None)
             case ErrorFrame():
                 self._on_error(frame)
-            case Snapshot() | CompactSnapshot():
+            case Snapshot() | CompactSnapshot() | ColumnarSnapshot():
                 self.states[frame.incident_id] = (
-                    frame.state.to_state() if isinstance(frame, CompactSnapshot) else frame.state
+                    frame.state if isinstance(frame, Snapshot) else frame.state.to_state()
                 )
                 self._emit(StateReplaced(frame.incident_id))
                 if frame.head is None or frame.head <= frame.seq:
@@ -624,10 +629,11 @@ class WarroomClient:
             since=since,
             compact=Feature.COMPACT in self.features,
             compact_snapshot=Feature.COMPACT_SNAPSHOT in self.features,
+            columnar_snapshot=Feature.COLUMNAR_SNAPSHOT in self.features,
         )
         self._subscribe_ids[frame.id] = incident_id
         # Left out unless asked for: a server without the feature would refuse the field.
-        unasked = {name for name in ("compact", "compact_snapshot") if not getattr(frame, name)}
+        unasked = {name for name in _FEATURE_FIELDS if not getattr(frame, name)}
         return frame.model_dump_json(exclude=unasked)
 
     async def _read(

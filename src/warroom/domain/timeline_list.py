@@ -15,20 +15,26 @@ A row's list values (`LIST_FIELDS`: tags, mentions, revisions) may be tuples: va
 tuples, the empty ones nearly every entry has are all one shared `()` instead of a fresh list
 each (three lists per entry were a third of the memory a snapshot's rows took, and a console
 catching up pays for fresh memory in page faults: sync17). The entry built gets lists.
+
+A timeline may also start from columns (`TimelineColumns`, a columnar snapshot's): its first
+positions then hold None until read, and the entry is built from the columns at that position.
+Inserting or deleting (which would shift positions) builds every entry first.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, MutableSequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, get_origin, overload
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from warroom.domain.events import EntryAdded, Event
+from warroom.domain.instants import order_key
 from warroom.domain.timeline import EntryKind, TimelineEntry, entry_when, find_mentions
+from warroom.domain.timeline_columns import TimelineColumns
 from warroom.domain.trusted import trusted
 
 ENTRY_FIELDS: Final = tuple(TimelineEntry.model_fields)
@@ -60,6 +66,10 @@ _ADDED_FIELDS_SET: Final = frozenset(
     TimelineEntry.model_fields.keys() - {"next_update_at", "struck", "struck_reason", "revisions"}
 )
 """The fields an added entry is given (the rest keep their defaults until amended or struck)."""
+
+
+_MICROSECOND: Final = timedelta(microseconds=1)
+"""A column's time unit; multiplied, a third of the cost of `timedelta(microseconds=...)`."""
 
 
 def new_entry(
@@ -134,14 +144,17 @@ class Timeline(MutableSequence[TimelineEntry]):
     pydantic validation and dumps behave as for `list[TimelineEntry]`, which is what it is
     validated from and dumped as."""
 
-    __slots__ = ("_items", "_rows")
+    __slots__ = ("_columns", "_items", "_rows")
 
     def __init__(self, entries: Iterable[TimelineEntry] = ()) -> None:
-        self._items: list[TimelineEntry | Row] = list(entries)
-        """The entries, and rows not read yet in the places of theirs; never rebound, so
-        `built()` hands out the same list for the timeline's whole life."""
+        self._items: list[TimelineEntry | Row | None] = list(entries)
+        """The entries, and rows not read yet in the places of theirs (None: the entry is in
+        `_columns` at the same position); never rebound, so `built()` hands out the same list
+        for the timeline's whole life."""
         self._rows = 0
-        """How many of `_items` are still rows."""
+        """How many of `_items` are still rows (or None)."""
+        self._columns: TimelineColumns | None = None
+        """The columns the first `len(_columns)` positions are read from while not built."""
 
     @classmethod
     def of_rows(cls, rows: list[Row]) -> Timeline:
@@ -149,6 +162,15 @@ class Timeline(MutableSequence[TimelineEntry]):
         timeline = cls()
         timeline._items = rows  # type: ignore[assignment]
         timeline._rows = len(rows)
+        return timeline
+
+    @classmethod
+    def of_columns(cls, columns: TimelineColumns) -> Timeline:
+        """A timeline of validated columns, every entry built when first read."""
+        timeline = cls()
+        timeline._items = [None] * len(columns)
+        timeline._rows = len(columns)
+        timeline._columns = columns
         return timeline
 
     def extend_rows(self, rows: list[Row]) -> None:
@@ -166,10 +188,15 @@ class Timeline(MutableSequence[TimelineEntry]):
         readers that go over all of them and want a plain list's speed."""
         if self._rows:
             items = self._items
+            columns = self._columns
             for index, item in enumerate(items):
-                if type(item) is tuple:
+                if item is None:
+                    assert columns is not None
+                    items[index] = columns.entry(index)
+                elif type(item) is tuple:
                     items[index] = _entry_of(item)
             self._rows = 0
+        self._columns = None
         return self._items  # type: ignore[return-value]
 
     def copy(self) -> Timeline:
@@ -177,6 +204,7 @@ class Timeline(MutableSequence[TimelineEntry]):
         timeline = Timeline()
         timeline._items = list(self._items)
         timeline._rows = self._rows
+        timeline._columns = self._columns  # never changed, so shared
         return timeline
 
     __copy__ = copy
@@ -185,31 +213,74 @@ class Timeline(MutableSequence[TimelineEntry]):
         """The position of the entry with this id, found without building any entry: ids are
         increasing."""
         items = self._items
-        index = bisect_left(items, entry_id, key=_id_of)
-        if index < len(items) and _id_of(items[index]) == entry_id:
+        start = 0
+        columns = self._columns
+        if columns is not None and columns.ids:
+            # The first positions keep their columns' ids (`__setitem__` sees to it).
+            ids = columns.ids
+            if entry_id <= ids[-1]:
+                index = bisect_left(ids, entry_id)
+                return index if ids[index] == entry_id else None
+            start = len(ids)
+        # Past the columns' positions, every item is an entry or a row.
+        index = bisect_left(items, entry_id, lo=start, key=_id_of)  # type: ignore[arg-type]
+        if index < len(items) and _id_of(items[index]) == entry_id:  # type: ignore[arg-type]
             return index
         return None
 
     def kind_at(self, index: int) -> EntryKind:
         """The kind of the entry at `index`, read without building it."""
-        return _kind_of(self._items[index])
+        item = self._items[index]
+        if item is None:
+            assert self._columns is not None
+            return self._columns.kind(index % len(self._items))
+        return _kind_of(item)
 
     def newest_of_kind(self, kind: EntryKind) -> Iterator[TimelineEntry]:
         """The entries of this kind, newest first, building only those (a pane looking for
         the latest status update or metrics reads every entry's kind, not every entry)."""
-        items = self._items
-        for index in range(len(items) - 1, -1, -1):
-            if _kind_of(items[index]) is kind:
+        for index in range(len(self._items) - 1, -1, -1):
+            if self.kind_at(index) is kind:
                 yield self[index]
 
     def whens(self, start: int = 0) -> list[datetime]:
         """`TimelineEntry.when` of the entries from `start` on, read without building them (a
         console orders its timeline by these)."""
-        return [_when_of(item) for item in self._items[start:]]
+        if self._columns is None:
+            return [_when_of(item) for item in self._items[start:]]  # type: ignore[arg-type]
+        return [self._when_at(index) for index in range(start, len(self._items))]
+
+    def order_keys(self, start: int = 0) -> list[timedelta]:
+        """`order_key(entry.when)` of the entries from `start` on, read without building them
+        (a column's time is an integer, made into the key without a `datetime`)."""
+        columns = self._columns
+        if columns is None:
+            return list(map(order_key, self.whens(start)))
+        items = self._items
+        return [
+            _MICROSECOND * columns.when_micros(index)
+            if items[index] is None
+            else order_key(_when_of(items[index]))  # type: ignore[arg-type]
+            for index in range(start, len(items))
+        ]
 
     def ids(self, start: int = 0) -> list[int]:
         """The ids of the entries from `start` on, read without building them."""
-        return [_id_of(item) for item in self._items[start:]]
+        columns = self._columns
+        if columns is None:
+            return [_id_of(item) for item in self._items[start:]]  # type: ignore[arg-type]
+        items = self._items
+        return [
+            columns.ids[index] if items[index] is None else _id_of(items[index])  # type: ignore[arg-type]
+            for index in range(start, len(items))
+        ]
+
+    def _when_at(self, index: int) -> datetime:
+        item = self._items[index]
+        if item is None:
+            assert self._columns is not None
+            return self._columns.entry(index).when
+        return _when_of(item)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -222,7 +293,11 @@ class Timeline(MutableSequence[TimelineEntry]):
         if isinstance(index, slice):
             return [self[n] for n in range(*index.indices(len(self._items)))]
         item = self._items[index]
-        if type(item) is tuple:
+        if item is None:
+            assert self._columns is not None
+            item = self._items[index] = self._columns.entry(index % len(self._items))
+            self._rows -= 1
+        elif type(item) is tuple:
             item = self._items[index] = _entry_of(item)
             self._rows -= 1
         return item  # type: ignore[return-value]
@@ -237,7 +312,14 @@ class Timeline(MutableSequence[TimelineEntry]):
         if isinstance(index, slice):
             self.built()[index] = value  # type: ignore[assignment]
             return
-        if type(self._items[index]) is tuple:
+        columns = self._columns
+        if columns is not None and index % len(self._items) < len(columns):
+            assert isinstance(value, TimelineEntry)
+            if value.id != columns.ids[index % len(self._items)]:
+                # `index_of` reads the columns' ids for their positions: keep them true.
+                self.built()
+        item = self._items[index]
+        if item is None or type(item) is tuple:
             self._rows -= 1
         self._items[index] = value  # type: ignore[assignment]
 
@@ -245,11 +327,15 @@ class Timeline(MutableSequence[TimelineEntry]):
         if isinstance(index, slice):
             del self.built()[index]
             return
+        if self._columns is not None:
+            self.built()  # positions shift: the columns would no longer line up
         if type(self._items[index]) is tuple:
             self._rows -= 1
         del self._items[index]
 
     def insert(self, index: int, value: TimelineEntry) -> None:
+        if self._columns is not None:
+            self.built()
         self._items.insert(index, value)
 
     def append(self, value: TimelineEntry) -> None:
@@ -313,7 +399,7 @@ class Timeline(MutableSequence[TimelineEntry]):
         )
 
 
-def _of_entries(entries: list[TimelineEntry | Row]) -> Timeline:
+def _of_entries(entries: list[TimelineEntry | Row | None]) -> Timeline:
     timeline = Timeline()
     timeline._items = entries  # validated: entries only, taken without copying
     return timeline

@@ -19,6 +19,7 @@ from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.triage import AlertSourceStatus, TriageItem
+from warroom.protocol.columnar import ColumnarState
 from warroom.protocol.compact import CompactState, EntryRow
 
 PROTOCOL_VERSION = 2
@@ -45,6 +46,10 @@ class Subscribe(_Frame):
     compact_snapshot: bool = False
     """Answer with `compact_snapshot` instead of `snapshot` (only if `welcome.features` offers
     `compact_snapshot`; a server without it refuses the field)."""
+    columnar_snapshot: bool = False
+    """Answer with `columnar_snapshot` instead of `snapshot` (only if `welcome.features` offers
+    `columnar_snapshot`; a server without it refuses the field). Asked with `compact_snapshot`
+    too, the columnar one is sent, and the compact one when a snapshot cannot be columnar."""
 
 
 class Unsubscribe(_Frame):
@@ -111,6 +116,9 @@ class Feature(StrEnum):
     """A subscribe may ask for its catch-up as `compact_events` (`subscribe.compact`)."""
     COMPACT_SNAPSHOT = "compact_snapshot"
     """A subscribe may ask for its snapshot as `compact_snapshot` (`subscribe.compact_snapshot`)."""
+    COLUMNAR_SNAPSHOT = "columnar_snapshot"
+    """A subscribe may ask for its snapshot as `columnar_snapshot`
+    (`subscribe.columnar_snapshot`)."""
 
 
 class Welcome(_Frame):
@@ -202,6 +210,20 @@ class CompactSnapshot(_Frame):
     """As in `snapshot`."""
 
 
+class ColumnarSnapshot(_Frame):
+    """A `snapshot` answering a `subscribe` that asked for `columnar_snapshot`: the same state,
+    its timeline one array per entry field (`protocol.columnar`); `ColumnarState.to_state`
+    gives the state itself."""
+
+    type: Literal["columnar_snapshot"] = "columnar_snapshot"
+    id: str | None = None
+    incident_id: int
+    seq: int
+    state: ColumnarState
+    head: int | None = None
+    """As in `snapshot`."""
+
+
 class PresenceUser(_Frame):
     user: str
     connections: int
@@ -253,6 +275,7 @@ ServerFrame = Annotated[
     | ErrorFrame
     | Snapshot
     | CompactSnapshot
+    | ColumnarSnapshot
     | Events
     | CompactEvents
     | Presence

@@ -225,7 +225,9 @@ class WarroomServer:
         self.settings = settings
         self._links = dict(links or {})
         # Compact catch-up is part of every server; the rest depends on the configuration.
-        self._features = sorted({*features, Feature.COMPACT, Feature.COMPACT_SNAPSHOT})
+        self._features = sorted(
+            {*features, Feature.COMPACT, Feature.COMPACT_SNAPSHOT, Feature.COLUMNAR_SNAPSHOT}
+        )
         self._status_pages = status_pages
         self._server: Server | None = None
         self.gate = ConnectionGate.for_process(settings.limits.max_connections)

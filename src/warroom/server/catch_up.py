@@ -33,19 +33,26 @@ def catch_up_frames(
     *,
     compact: bool = False,
     compact_snapshot: bool = False,
+    columnar_snapshot: bool = False,
 ) -> list[str | bytes]:
     """The frames answering a subscribe: one `events` frame, or a `snapshot` and, when the
     snapshot is older than the incident, an `events` frame with its tail (same `id`). With
     `compact` the events go as `compact_events`, with `compact_snapshot` the snapshot as
-    `compact_snapshot` (`protocol.compact`)."""
+    `compact_snapshot` (`protocol.compact`), with `columnar_snapshot` as `columnar_snapshot`
+    (`protocol.columnar`; if it cannot be, as asked without it)."""
     seq = record.seq
     if since is not None and 0 <= since <= seq:
         missed = seq - since
         if missed <= EVENTS_ALWAYS or not _snapshot_is_cheaper(record, since):
             return [_events_reply(frame_id, incident_id, record, since, seq, compact)]
     snapshot_seq, state_json = record.latest_snapshot()
-    compact_json = record.compact_snapshot(snapshot_seq, state_json) if compact_snapshot else None
-    kind = "snapshot" if compact_json is None else "compact_snapshot"
+    kind, compact_json = "columnar_snapshot", None
+    if columnar_snapshot:
+        compact_json = record.columnar_snapshot(snapshot_seq, state_json)
+    if compact_json is None and compact_snapshot:
+        kind, compact_json = "compact_snapshot", record.compact_snapshot(snapshot_seq, state_json)
+    if compact_json is None:
+        kind = "snapshot"
     head = (
         f'{{"type":"{kind}","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
         f'"seq":{snapshot_seq},"head":{seq},"state":'

@@ -1077,6 +1077,7 @@ class Hub:
             record,
             compact=frame.compact,
             compact_snapshot=frame.compact_snapshot,
+            columnar_snapshot=frame.columnar_snapshot,
         )
         for reply in replies:
             conn.send(reply)

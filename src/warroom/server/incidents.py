@@ -26,6 +26,7 @@ from warroom.domain.events import Event
 from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.phase import Phase
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
+from warroom.protocol.columnar import columnar_state_json
 from warroom.protocol.compact import compact_event_json, compact_state_json
 from warroom.server.connection import Connection
 from warroom.store.base import EventStore, StoredSnapshot, StoreError
@@ -93,6 +94,8 @@ class LoadedIncident:
         as they are sent (a reply is then one join, with no encoding of megabytes per reply)."""
         self._compact_snapshot: tuple[int, bytes | None] | None = None
         """The latest snapshot sent compact (its seq and JSON, None if it could not be read)."""
+        self._columnar_snapshot: tuple[int, bytes | None] | None = None
+        """The latest snapshot sent columnar (its seq and JSON, None if it could not be)."""
         self.subscribers: dict[Connection, None] = {}
         self.snapshot: tuple[int, str] | None = None
         """The latest snapshot as JSON and its seq (the one in the store, or one made for a
@@ -213,6 +216,20 @@ class LoadedIncident:
                 log.warning("incident has an unreadable snapshot; sent without compact")
                 converted = None
             held = self._compact_snapshot = (seq, converted)
+        return held[1]
+
+    def columnar_snapshot(self, seq: int, state_json: str) -> bytes | None:
+        """The snapshot at `seq` (`state_json`) as a columnar snapshot's state (UTF-8), converted
+        once and kept while it is the latest, or None if it cannot be read or has a time a column
+        cannot carry (the reply is then sent another way)."""
+        held = self._columnar_snapshot
+        if held is None or held[0] != seq:
+            try:
+                converted: bytes | None = columnar_state_json(state_json).encode()
+            except ValueError as exc:
+                log.info("incident's snapshot sent without columns: %s", exc)
+                converted = None
+            held = self._columnar_snapshot = (seq, converted)
         return held[1]
 
     def latest_snapshot(self) -> tuple[int, str]:

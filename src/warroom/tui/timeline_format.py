@@ -197,9 +197,7 @@ class TimelineOrder:
         else:
             start, ordered = 0, _InOrder(timeline)
             self._in_order, self._keys = ordered, []
-        keys: list[RowKey] = list(
-            zip(map(order_key, timeline.whens(start)), timeline.ids(start), strict=True)
-        )
+        keys: list[RowKey] = list(zip(timeline.order_keys(start), timeline.ids(start), strict=True))
         positions = ordered.positions
         if keys and (not self._keys or self._keys[-1] <= keys[0]) and _ascending(keys):
             # Nearly always: what arrived happened after what is shown, in arrival order.

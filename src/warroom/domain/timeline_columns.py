@@ -1,0 +1,120 @@
+"""`TimelineColumns`: a timeline's entries held as one list per field, as a columnar snapshot
+carries them, each entry built from its position's values only when read.
+
+A console syncing an incident makes a Python object for every value it is sent. Rows (one typed
+tuple per entry, `timeline_list`) cost a tuple, a time or two and the text per entry; columns
+cost the text and two integers, and nothing for the kinds and authors, which are numbers into a
+short list of the names used (small integers are shared objects in CPython), nor for a column
+whose every value is the default, which is left out. Times are integers: microseconds since
+1970-01-01 UTC, made into a `datetime` for the entries read, and ordered as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final, TypeVar
+
+from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry
+from warroom.domain.trusted import trusted
+
+_T = TypeVar("_T")
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+"""What a column's time counts microseconds from."""
+EARLIEST_MICROS: Final = (datetime(1, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
+LATEST_MICROS: Final = (datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC) - EPOCH) // (
+    timedelta(microseconds=1)
+)
+"""The range of a column's time: every one of them is a UTC `datetime`."""
+
+
+def time_of_micros(micros: int) -> datetime:
+    """The UTC time a column's integer stands for (`EARLIEST_MICROS`..`LATEST_MICROS`)."""
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def micros_of_time(when: datetime) -> int:
+    """A UTC time as a column's integer (exact: a `datetime` holds whole microseconds)."""
+    return (when - EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineColumns:
+    """The entries of a timeline, one list per `TimelineEntry` field, all of one length. A
+    column given as None holds the field's default for every entry. Validated by whoever made
+    it (the protocol's columnar snapshot): lengths equal, codes within their name lists, times
+    within range."""
+
+    ids: list[int]
+    kind_codes: list[int]
+    kinds: list[EntryKind]
+    """The kinds used, which `kind_codes` number from 0."""
+    texts: list[str]
+    author_codes: list[int]
+    authors: list[str]
+    """The authors, which `author_codes` number from 0."""
+    at: list[int]
+    occurred_at: list[int | None] | None = None
+    typed_at: list[int | None] | None = None
+    next_update_at: list[int | None] | None = None
+    correlation_id: list[str | None] | None = None
+    tags: list[tuple[str, ...]] | None = None
+    mentions: list[tuple[str, ...]] | None = None
+    struck: list[bool] | None = None
+    struck_reason: list[str | None] | None = None
+    revisions: list[tuple[EntryRevision, ...]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def kind(self, index: int) -> EntryKind:
+        return self.kinds[self.kind_codes[index]]
+
+    def when_micros(self, index: int) -> int:
+        """`TimelineEntry.when` of the entry at `index`, as a column's integer."""
+        if self.occurred_at is not None:
+            occurred = self.occurred_at[index]
+            if occurred is not None:
+                return occurred
+        at = self.at[index]
+        if self.typed_at is not None:
+            typed = self.typed_at[index]
+            if typed is not None and typed < at:
+                return typed
+        return at
+
+    def entry(self, index: int) -> TimelineEntry:
+        """The entry at `index`, built without validating its values again (its lists fresh)."""
+        return trusted(
+            TimelineEntry,
+            {
+                "id": self.ids[index],
+                "kind": self.kinds[self.kind_codes[index]],
+                "text": self.texts[index],
+                "author": self.authors[self.author_codes[index]],
+                "at": time_of_micros(self.at[index]),
+                "occurred_at": _time_at(self.occurred_at, index),
+                "typed_at": _time_at(self.typed_at, index),
+                "next_update_at": _time_at(self.next_update_at, index),
+                "correlation_id": _value_at(self.correlation_id, index),
+                "tags": _list_at(self.tags, index),
+                "mentions": _list_at(self.mentions, index),
+                "struck": False if self.struck is None else self.struck[index],
+                "struck_reason": _value_at(self.struck_reason, index),
+                "revisions": _list_at(self.revisions, index),
+            },
+        )
+
+
+def _time_at(column: list[int | None] | None, index: int) -> datetime | None:
+    micros = None if column is None else column[index]
+    return None if micros is None else time_of_micros(micros)
+
+
+def _value_at(column: list[str | None] | None, index: int) -> str | None:
+    return None if column is None else column[index]
+
+
+def _list_at(column: list[tuple[_T, ...]] | None, index: int) -> list[_T]:
+    return [] if column is None else list(column[index])
