@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import json
 import time
 from collections.abc import Callable, Coroutine
@@ -11,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from bench import seed, targets
 from bench.harness import Results, ServerProcess, Settings, median
@@ -27,6 +28,9 @@ SCENARIOS = {"resume100": 100, "behind10000": 10_000}
 
 CPU_REPEATS = 7
 """The client's CPU for a catch-up is the least of this many runs."""
+
+_FOLLOWS_FROM_HANDSHAKE = "follow" in inspect.signature(WarroomClient.start).parameters
+"""Whether the client under measurement can subscribe in its handshake (sync18)."""
 
 Timing = tuple[float, float]
 """(connect ms, sync ms): the websocket handshake, then subscribe until current."""
@@ -80,8 +84,11 @@ async def _reply_frames(url: str, token: str, incident_id: int, since: int | Non
         frame: dict[str, Any] = {"type": "subscribe", "id": "catch-up", "incident_id": incident_id}
         if since is not None:
             frame["since"] = since
-        for feature in ("compact", "compact_snapshot"):
-            if feature in welcome.get("features", []):
+        # (The handshake's answer names the features a welcome cannot: sync18's header, by
+        # name, so that this bench also runs over older trees.)
+        offered = [*welcome.get("features", []), *_handshake_features(ws)]
+        for feature in ("compact", "compact_snapshot", "columnar_snapshot"):
+            if feature in offered:
                 frame[feature] = True  # as the client asks when offered
         await ws.send(json.dumps(frame))
         replies: list[bytes] = []
@@ -94,6 +101,11 @@ async def _reply_frames(url: str, token: str, incident_id: int, since: int | Non
             snapshot = reply["type"] in ("snapshot", "compact_snapshot")
             if not snapshot or reply.get("head") in (None, reply["seq"]):
                 return replies
+
+
+def _handshake_features(ws: ClientConnection) -> list[str]:
+    headers = ws.response.headers.get_all("X-Warroom-Features") if ws.response else []
+    return [name.strip() for value in headers for name in value.split(",")]
 
 
 def _client_cpu(frames: list[bytes], incident_id: int, state_json: str | None) -> float:
@@ -154,7 +166,12 @@ async def _applied(url: str, token: str, incident_id: int, state_json: str | Non
     if state_json is not None:
         client.states[incident_id] = IncidentState.model_validate_json(state_json)
     started = time.perf_counter()
-    await client.start()
+    # As the console starts: the incident it opens followed from the handshake on (a tree
+    # whose client cannot, for paired runs against older code, subscribes after the welcome).
+    if _FOLLOWS_FROM_HANDSHAKE:
+        await client.start(follow=[incident_id])
+    else:
+        await client.start()
     connected = time.perf_counter()
     await client.follow(incident_id)
     done = time.perf_counter()

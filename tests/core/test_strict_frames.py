@@ -136,7 +136,7 @@ async def test_a_server_without_config_offers_only_compact_catch_up_yet_answers_
     token = await add_user("alice")
     async with connect(server.url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
         welcome = json.loads(await ws.recv())
-    assert welcome["features"] == ["columnar_snapshot", "compact", "compact_snapshot"]
+    assert welcome["features"] == ["compact", "compact_snapshot"]
     peer = await Peer.open(server.url, token)
     incident = await peer.declare()
     triage = await peer.request({"type": "subscribe_triage"})
@@ -154,18 +154,18 @@ async def test_a_server_without_config_offers_only_compact_catch_up_yet_answers_
     [
         (
             ServerConfig(alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9")),
-            ["columnar_snapshot", "compact", "compact_snapshot", "triage"],
+            ["compact", "compact_snapshot", "triage"],
         ),
         (
             ServerConfig(prometheus=PrometheusSettings(url="http://127.0.0.1:9")),
-            ["columnar_snapshot", "compact", "compact_snapshot", "metrics"],
+            ["compact", "compact_snapshot", "metrics"],
         ),
         (
             ServerConfig(
                 alertmanager=AlertmanagerSettings(url="http://127.0.0.1:9"),
                 prometheus=PrometheusSettings(url="http://127.0.0.1:9"),
             ),
-            ["columnar_snapshot", "compact", "compact_snapshot", "metrics", "triage"],
+            ["compact", "compact_snapshot", "metrics", "triage"],
         ),
     ],
 )

@@ -19,11 +19,12 @@ import logging
 import random
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
+from websockets.datastructures import Headers
 from websockets.exceptions import (
     ConnectionClosed,
     ConnectionClosedOK,
@@ -81,7 +82,13 @@ from warroom.protocol.frames import (
     Unsubscribed,
     Welcome,
 )
-from warroom.protocol.handshake import CONSOLE_HEADER
+from warroom.protocol.handshake import (
+    CONSOLE_HEADER,
+    FEATURES_HEADER,
+    MAX_HANDSHAKE_SUBSCRIBES,
+    SUBSCRIBE_HEADER,
+    SUBSCRIBED_HEADER,
+)
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +173,11 @@ class WarroomClient:
         self._writes: dict[str, tuple[dict[str, Any], asyncio.Future[Ack] | None]] = {}
         self._reads: dict[str, tuple[BaseModel, asyncio.Future[Any]]] = {}
         self._subscribe_ids: dict[str, int] = {}
+        self._handshake_subscribes: dict[str, int] = {}
+        """The subscribes the latest handshake carried (`SUBSCRIBE_HEADER`), by frame id; empty
+        once known that the server did not take them."""
+        self._handshake_features: frozenset[Feature] = frozenset()
+        """What the server offers beyond `welcome.features`, named in its handshake's answer."""
         self._send_lock = asyncio.Lock()
         self._retries: set[asyncio.Task[None]] = set()
         self._rate_limit_pause = rate_limit_pause
@@ -179,9 +191,16 @@ class WarroomClient:
     def add_listener(self, listener: Callable[[ClientUpdate], None]) -> None:
         self._listeners.append(listener)
 
-    async def start(self, wait: bool = True) -> None:
+    async def start(self, wait: bool = True, follow: Iterable[int] = ()) -> None:
         """Start connecting. With `wait`, return once connected, or raise `AuthError` /
-        `Unreachable` if the first attempt fails; without it, keep trying in the background."""
+        `Unreachable` if the first attempt fails; without it, keep trying in the background.
+
+        Args:
+            follow: incidents to follow from the start: their subscribes go with the handshake,
+                so their catch-up comes right after the `welcome` instead of a round trip later.
+                `follow()` one to wait for its state.
+        """
+        self._followed.update(follow)
         self._first_contact = asyncio.get_running_loop().create_future()
         self._waiting_for_first_contact = wait
         self._task = asyncio.create_task(self._run(), name=f"warroom-client {self.url}")
@@ -265,7 +284,8 @@ class WarroomClient:
         if incident_id not in self._followed:
             self._followed.add(incident_id)
             await self._subscribe(incident_id)
-        elif incident_id in self.states:
+        elif incident_id in self.states and incident_id not in self._subscribe_ids.values():
+            # (With a subscribe of it on the way, the state held may be behind: wait for it.)
             waiter.set_result(self.states[incident_id])
         return await waiter
 
@@ -307,6 +327,7 @@ class WarroomClient:
             try:
                 async with self._connect() as ws:
                     self._ws = ws
+                    self._read_handshake_answer(ws.response.headers if ws.response else Headers())
                     attempt = failures = 0
                     # Undecoded: the frames are JSON, which the validator reads from UTF-8
                     # bytes as they came (checking them); decoding a catch-up of megabytes into
@@ -342,11 +363,15 @@ class WarroomClient:
             await asyncio.sleep(delay)
 
     def _connect(self) -> connect:
+        headers = [("Authorization", f"Bearer {self._token}"), (CONSOLE_HEADER, CONSOLE_ID)]
+        # Followed incidents' subscribes go with the handshake: their catch-up follows the
+        # welcome at once (the lost connection's subscribes are never answered now).
+        self._subscribe_ids.clear()
+        for incident_id in sorted(self._followed)[:MAX_HANDSHAKE_SUBSCRIBES]:
+            headers.append((SUBSCRIBE_HEADER, self._subscribe_frame(incident_id, handshake=True)))
+        self._handshake_subscribes = dict(self._subscribe_ids)
         options: dict[str, Any] = dict(
-            additional_headers={
-                "Authorization": f"Bearer {self._token}",
-                CONSOLE_HEADER: CONSOLE_ID,
-            },
+            additional_headers=headers,
             max_size=None,  # a snapshot of a long incident is large; the server is trusted
             # Read everything the server sends: with a bounded queue a busy moment stops
             # reading, and then even the closing handshake waits for its timeout.
@@ -357,6 +382,18 @@ class WarroomClient:
         if socket is not None:
             return unix_connect(socket, "ws://localhost/", **options)
         return connect(self.url, proxy=_proxy_for(self.url), **options)
+
+    def _read_handshake_answer(self, headers: Headers) -> None:
+        """What the server said in its answer to the handshake: whether it took the subscribes
+        it carried (an older server ignores them, and they are sent after the `welcome`), and
+        the features it names there."""
+        taken = headers.get_all(SUBSCRIBED_HEADER)
+        if taken != [str(len(self._handshake_subscribes))]:
+            self._handshake_subscribes = {}
+        offered = {
+            name.strip() for value in headers.get_all(FEATURES_HEADER) for name in value.split(",")
+        }
+        self._handshake_features = frozenset(f for f in Feature if f.value in offered)
 
     def _first_failure(self, error: ClientError) -> None:
         # Only a caller waiting in `start` turns a failed first attempt into an error; a console
@@ -398,16 +435,19 @@ class WarroomClient:
             return
         self.user = welcome.user
         self.links = welcome.links
-        self.features = frozenset(welcome.features)
+        self.features = frozenset(welcome.features) | self._handshake_features
         self._set_status(ConnectionStatus.CONNECTED)
         if self._first_contact is not None and not self._first_contact.done():
             self._first_contact.set_result(None)
         # Resume: followed incidents from their last seq, then pending writes in their order.
         async with self._send_lock:
-            # Subscribes of the lost connection are never answered now; left in place, one would
-            # keep a followed incident from being asked for again (`_events_out_of_order`).
+            # Only the handshake's subscribes are answered now, if the server took them; others
+            # made while connecting were never sent, and left in place, one would keep a
+            # followed incident from being asked for again (`_events_out_of_order`).
             self._subscribe_ids.clear()
-            for incident_id in sorted(self._followed):
+            self._subscribe_ids.update(self._handshake_subscribes)
+            asked = set(self._handshake_subscribes.values())
+            for incident_id in sorted(self._followed - asked):
                 await self._send_unlocked(self._subscribe_frame(incident_id))
             for frame, _ in list(self._writes.values()):
                 await self._send_unlocked(json.dumps(frame))
@@ -620,16 +660,19 @@ class WarroomClient:
     async def _subscribe(self, incident_id: int) -> None:
         await self._send_json(self._subscribe_frame(incident_id))
 
-    def _subscribe_frame(self, incident_id: int) -> str:
+    def _subscribe_frame(self, incident_id: int, handshake: bool = False) -> str:
+        """A subscribe to send now; for the handshake, asking for every encoding (a server that
+        reads `SUBSCRIBE_HEADER` knows them all, and one that does not never sees them)."""
         state = self.states.get(incident_id)
         since = state.seq if state is not None else None
+        features = self.features if not handshake else frozenset(Feature)
         frame = Subscribe(
             id=new_id(),
             incident_id=incident_id,
             since=since,
-            compact=Feature.COMPACT in self.features,
-            compact_snapshot=Feature.COMPACT_SNAPSHOT in self.features,
-            columnar_snapshot=Feature.COLUMNAR_SNAPSHOT in self.features,
+            compact=Feature.COMPACT in features,
+            compact_snapshot=Feature.COMPACT_SNAPSHOT in features,
+            columnar_snapshot=Feature.COLUMNAR_SNAPSHOT in features,
         )
         self._subscribe_ids[frame.id] = incident_id
         # Left out unless asked for: a server without the feature would refuse the field.

@@ -1,4 +1,5 @@
-"""What a client's websocket handshake carries besides its bearer token."""
+"""What a client's websocket handshake carries besides its bearer token, and what the server's
+answer to it carries besides the upgrade."""
 
 from __future__ import annotations
 
@@ -9,3 +10,22 @@ CONSOLE_HEADER: Final = "X-Warroom-Console"
 server's sign-in throttle can tell apart the consoles that share an address (the browser
 sessions of one `warroom web`, an office behind one NAT). It only separates failure counts and
 grants nothing, so the server need not trust it."""
+
+SUBSCRIBE_HEADER: Final = "X-Warroom-Subscribe"
+"""A `subscribe` frame (its JSON text), one per header line, which the server handles as the
+first frames of the connection, right after its `welcome`: the catch-up of an incident the
+client knew it would follow comes one round trip sooner. Read as any frame is (strictly, with
+the connection's frame budget); anything but a `subscribe` is refused with an `error` frame."""
+MAX_HANDSHAKE_SUBSCRIBES: Final = 16
+"""The most `SUBSCRIBE_HEADER` lines a handshake may carry (more: the handshake is refused with
+400); a client following more sends the rest after the `welcome`."""
+
+SUBSCRIBED_HEADER: Final = "X-Warroom-Subscribed"
+"""In the server's answer to the handshake: how many `SUBSCRIBE_HEADER` lines it took. A server
+older than them does not send it, and then a client sends those subscribes after the
+`welcome`, as before."""
+
+FEATURES_HEADER: Final = "X-Warroom-Features"
+"""In the server's answer to the handshake: the features it offers that `welcome.features` does
+not list, comma-separated, because clients written before them refuse a `welcome` naming a
+feature they do not know (`columnar_snapshot`)."""

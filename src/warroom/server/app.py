@@ -25,8 +25,14 @@ from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.limits import MAX_FRAME_BYTES
 from warroom.domain.links import ServiceLinks
 from warroom.protocol.endpoint import unix_url
-from warroom.protocol.frames import ClientFrame, Feature, Welcome
-from warroom.protocol.handshake import CONSOLE_HEADER
+from warroom.protocol.frames import ClientFrame, Feature, Subscribe, Welcome
+from warroom.protocol.handshake import (
+    CONSOLE_HEADER,
+    FEATURES_HEADER,
+    MAX_HANDSHAKE_SUBSCRIBES,
+    SUBSCRIBE_HEADER,
+    SUBSCRIBED_HEADER,
+)
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server import logthrottle
 from warroom.server.auth import Authenticator
@@ -40,6 +46,8 @@ from warroom.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
+_HANDSHAKE_FEATURES = ",".join(sorted({Feature.COLUMNAR_SNAPSHOT}))
+"""Features named in the handshake's answer rather than in `welcome` (`FEATURES_HEADER`)."""
 _STATUS_PAGES = frozenset({"/status", "/status/", "/status.json"})
 
 _WRITES = (DeclareIncident, DismissTriage, *get_args(IncidentCommand))
@@ -151,6 +159,8 @@ class AuthenticatedConnection(ServerConnection):
 
     user: str | None = None
     gate: ConnectionGate | None = None
+    handshake_frames: tuple[str, ...] = ()
+    """The `subscribe` frames its handshake carried (`SUBSCRIBE_HEADER`), handled first."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -225,9 +235,7 @@ class WarroomServer:
         self.settings = settings
         self._links = dict(links or {})
         # Compact catch-up is part of every server; the rest depends on the configuration.
-        self._features = sorted(
-            {*features, Feature.COMPACT, Feature.COMPACT_SNAPSHOT, Feature.COLUMNAR_SNAPSHOT}
-        )
+        self._features = sorted({*features, Feature.COMPACT, Feature.COMPACT_SNAPSHOT})
         self._status_pages = status_pages
         self._server: Server | None = None
         self.gate = ConnectionGate.for_process(settings.limits.max_connections)
@@ -249,6 +257,7 @@ class WarroomServer:
         `settings.port`."""
         options: dict[str, Any] = dict(
             process_request=self._process_request,
+            process_response=self._process_response,
             create_connection=_gated(self.gate),
             max_size=MAX_FRAME_BYTES,
             open_timeout=self.settings.limits.handshake_timeout_seconds,
@@ -348,11 +357,30 @@ class WarroomServer:
                 f"{user} already has {self.settings.limits.connections_per_user} connections "
                 "open; close one first\n",
             )
+        subscribes = request.headers.get_all(SUBSCRIBE_HEADER)
+        if len(subscribes) > MAX_HANDSHAKE_SUBSCRIBES:
+            return conn.respond(
+                HTTPStatus.BAD_REQUEST,
+                f"at most {MAX_HANDSHAKE_SUBSCRIBES} {SUBSCRIBE_HEADER} headers; send the rest "
+                "as frames\n",
+            )
         # Kept on the connection itself: a client that drops between this check and the upgrade
         # leaves nothing behind in the server.
         assert isinstance(conn, AuthenticatedConnection)
         conn.user = user
+        conn.handshake_frames = tuple(subscribes)
         return None
+
+    def _process_response(
+        self, conn: ServerConnection, request: Request, response: Response
+    ) -> None:
+        """Tells an upgraded client which of its handshake's subscribes will be answered and
+        what this server offers beyond `welcome.features` (`protocol.handshake`)."""
+        if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
+            return
+        assert isinstance(conn, AuthenticatedConnection)
+        response.headers[SUBSCRIBED_HEADER] = str(len(conn.handshake_frames))
+        response.headers[FEATURES_HEADER] = _HANDSHAKE_FEATURES
 
     def _status_page(self, conn: ServerConnection, status: StatusPages, path: str) -> Response:
         """The public status page: approved updates only, no token needed, read-only."""
@@ -399,6 +427,9 @@ class WarroomServer:
                     features=self._features,
                 )
                 conn.send(welcome.model_dump_json())
+                # As if they were the first frames sent: the same budget, parsing and order.
+                for carried in ws.handshake_frames:
+                    await self._receive(conn, carried, handshake=True)
             since_turn = 0
             async for raw in ws:
                 await self._receive(conn, raw)
@@ -442,15 +473,17 @@ class WarroomServer:
                 conn.revoked = True
                 conn.drop(f"user {user} was revoked", CLOSE_POLICY)
 
-    async def _receive(self, conn: Connection, raw: str | bytes) -> None:
+    async def _receive(self, conn: Connection, raw: str | bytes, handshake: bool = False) -> None:
         try:
-            await self._receive_frame(conn, raw)
+            await self._receive_frame(conn, raw, handshake)
         except Exception:  # one bad frame must never take the connection (or server) down
             log.exception("unexpected failure on a frame from %s", conn.user)
             failure = DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed")
             conn.send(error_frame(None, failure))
 
-    async def _receive_frame(self, conn: Connection, raw: str | bytes) -> None:
+    async def _receive_frame(
+        self, conn: Connection, raw: str | bytes, handshake: bool = False
+    ) -> None:
         # Charged before parsing: a refused frame costs the same whatever it holds.
         over = conn.budget.take(len(raw))
         if over is not None:
@@ -467,6 +500,14 @@ class WarroomServer:
             conn.send(error_frame(parsed.frame_id, parsed.error))
             return
         frame = parsed
+        if handshake and not isinstance(frame, Subscribe):
+            only_subscribes = DomainError(
+                ErrorCode.INVALID,
+                f"a {SUBSCRIBE_HEADER} header carries a subscribe frame only; this one was not "
+                "processed",
+            )
+            conn.send(error_frame(frame.id, only_subscribes))
+            return
         if isinstance(frame, _WRITES):
             refusal = self._refuse_write(conn, frame)
             if refusal is not None:

@@ -93,7 +93,9 @@ async def open_console(
     client = WarroomClient(url, token, outbox=Outbox(outbox_file(url, token)))
     # With a server answering, a bad token should fail now with one clear line; without one,
     # the console opens anyway and works offline until the server is back.
-    await client.start(wait=reachable)
+    # The incident asked for is followed from the handshake on: its catch-up arrives while the
+    # console is still being built.
+    await client.start(wait=reachable, follow=[incident_id] if incident_id is not None else [])
     stack.push_async_callback(client.close)
     return make_app(
         client,
