@@ -202,3 +202,22 @@ def _recording(send: Any, sent: list[str]) -> Any:
         await send(data)
 
     return recorded
+
+
+async def test_a_welcome_naming_features_this_client_does_not_know_still_connects() -> None:
+    """A stand-in for a newer server, whose `welcome` names a feature added after this client."""
+
+    async def answer(ws: ServerConnection) -> None:
+        welcome = {"type": "welcome", "protocol": 2, "server": "newer", "user": "bob"}
+        await ws.send(json.dumps({**welcome, "features": ["compact", "teleport"]}))
+        await ws.wait_closed()
+
+    async with serve(answer, "127.0.0.1", 0) as newer:
+        port = newer.sockets[0].getsockname()[1]
+        client = WarroomClient(f"ws://127.0.0.1:{port}", "token", reconnect=False)
+        try:
+            async with asyncio.timeout(10):
+                await client.start()
+            assert client.features == {Feature.COMPACT}
+        finally:
+            await client.close()

@@ -36,6 +36,7 @@ from warroom.domain.timeline_columns import LATEST_MICROS
 from warroom.node import WarroomNode, start_node
 from warroom.protocol.columnar import columnar_state_json
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, ColumnarSnapshot, Snapshot
+from warroom.protocol.handshake import FEATURES_HEADER
 from warroom.server.catch_up import catch_up_frames
 from warroom.server.incidents import LoadedIncident
 
@@ -241,9 +242,11 @@ async def test_a_server_sends_columnar_snapshots_only_when_asked_and_a_follow_eq
     await live.follow(incident_id)
     await write_notes(live, incident_id, 50)
 
-    peer = Peer(await connect(node.url, additional_headers=bearer(await add_user("bob"))))
-    welcome = await peer.recv()
-    assert "columnar_snapshot" in welcome["features"]
+    ws = await connect(node.url, additional_headers=bearer(await add_user("bob")))
+    assert ws.response is not None
+    assert "columnar_snapshot" in ws.response.headers[FEATURES_HEADER].split(",")
+    peer = Peer(ws)
+    await peer.recv()  # welcome
     ask = {"type": "subscribe", "incident_id": incident_id}
     plain = await peer.reply_to(await peer.send(dict(ask)))
     assert plain["type"] == "snapshot"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
 from warroom.domain.commands import Command, CommandId
 from warroom.domain.errors import ErrorCode
@@ -121,6 +121,15 @@ class Feature(StrEnum):
     (`subscribe.columnar_snapshot`)."""
 
 
+def _known_features(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    return [name for name in value if not isinstance(name, str) or name in _FEATURE_NAMES]
+
+
+_FEATURE_NAMES = frozenset(feature.value for feature in Feature)
+
+
 class Welcome(_Frame):
     """First frame on every connection: who the token belongs to, which protocol is spoken and
     what the server offers."""
@@ -131,9 +140,11 @@ class Welcome(_Frame):
     user: str
     links: dict[str, ServiceLinks] = {}
     """Investigation URL templates per service (key `default` for the rest)."""
-    features: list[Feature] = []
+    features: Annotated[list[Feature], BeforeValidator(_known_features)] = []
     """The features this server offers, sorted. `subscribe_triage` and `get_metrics` are
-    answered either way; without the feature the triage list stays empty and metrics say why."""
+    answered either way; without the feature the triage list stays empty and metrics say why.
+    Names this client does not know (a newer server's) are left out, not refused: refusing
+    them skipped the whole `welcome`, so a client never connected to a newer server."""
 
 
 class Ack(_Frame):
