@@ -29,7 +29,7 @@ from warroom.protocol.frames import ClientFrame, Feature, Welcome
 from warroom.protocol.handshake import CONSOLE_HEADER
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server import logthrottle
-from warroom.server.auth import Authenticator
+from warroom.server.auth import Authenticator, UsersUnavailable
 from warroom.server.connection import CLOSE_POLICY, Connection
 from warroom.server.hub import error_frame
 from warroom.server.limits import ServerLimits
@@ -222,6 +222,8 @@ class WarroomServer:
     ):
         self.hub = hub
         self.auth = auth
+        # The node builds the Authenticator before the server's settings are known to it.
+        auth.read_seconds = settings.limits.users_read_seconds
         self.settings = settings
         self._links = dict(links or {})
         # Compact catch-up is part of every server; the rest depends on the configuration.
@@ -331,11 +333,20 @@ class WarroomServer:
         peer = client_address(
             remote, request.headers.get_all("X-Forwarded-For"), self.settings.trusted_proxies
         )
-        user = await self.auth.identify(
-            token.strip() if scheme.lower() == "bearer" else None,
-            peer,
-            console_id(request.headers.get_all(CONSOLE_HEADER)),
-        )
+        try:
+            user = await self.auth.identify(
+                token.strip() if scheme.lower() == "bearer" else None,
+                peer,
+                console_id(request.headers.get_all(CONSOLE_HEADER)),
+            )
+        except UsersUnavailable as exc:
+            log.error("sign-in refused: the user table could not be read: %s", exc)
+            response = conn.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "unavailable: the server cannot read its users right now; try again shortly\n",
+            )
+            response.headers["Retry-After"] = "5"
+            return response
         if user is None:
             response = conn.respond(HTTPStatus.UNAUTHORIZED, "missing or invalid bearer token\n")
             response.headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
