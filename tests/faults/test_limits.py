@@ -21,6 +21,7 @@ from tests.faults.support import open_ws, recv_json, small_receive_buffer_socket
 from warroom.client.session import WarroomClient
 from warroom.domain.limits import MAX_SERVICES
 from warroom.node import WarroomNode, start_node
+from warroom.protocol.frames import CLIENT_FRAME_ADAPTER
 from warroom.server.app import ServerSettings, WarroomServer, client_address
 from warroom.server.connection import CLOSE_POLICY, CLOSE_TOO_SLOW
 from warroom.server.hub import READ_LOG_PAGE_BYTES
@@ -126,15 +127,17 @@ async def test_frames_over_the_byte_budget_are_refused_before_they_are_parsed(
 ) -> None:
     token = await create_user(db_path, "alice")
     parses: list[int] = []
-    real_loads = json.loads
+    real_adapter = CLIENT_FRAME_ADAPTER
 
-    class CountingJson:
+    class CountingAdapter:
+        """The frame parser, counting what it is given."""
+
         @staticmethod
-        def loads(text: str | bytes) -> Any:
+        def validate_json(text: str | bytes, **options: Any) -> Any:
             parses.append(len(text))
-            return real_loads(text)
+            return real_adapter.validate_json(text, **options)
 
-    monkeypatch.setattr(parse_module, "json", CountingJson)
+    monkeypatch.setattr(parse_module, "CLIENT_FRAME_ADAPTER", CountingAdapter)
     floats = ",".join(["1.5e300"] * 30_000)  # ~240 KB of costly numbers
     frame = f'{{"type":"add_entry","id":"costly-1","incident_id":1,"values":[{floats}]}}'
     budget = settings(bytes_per_second=1024, burst_bytes=256 * 1024)
