@@ -157,6 +157,38 @@ async def test_frames_over_the_byte_budget_are_refused_before_they_are_parsed(
         await ws.close()
 
 
+async def test_a_new_connection_takes_up_the_byte_allowance_a_closed_one_spent(
+    db_path: Path,
+) -> None:
+    """Reconnecting is no way around the byte budget: the next connection of the same user
+    starts where the closed one left off, not with a fresh burst of frames to parse."""
+    token = await create_user(db_path, "alice")
+    floats = ",".join(["1.5e300"] * 24_000)  # ~190 KB: one fits the burst, two do not
+    budget = settings(bytes_per_second=1024, burst_bytes=256 * 1024)
+    async with await start_node(db_path, budget) as server:
+        first = await open_ws(server.url, token)
+        await recv_json(first)
+        costly = f'{{"type":"add_entry","id":"c1","incident_id":1,"values":[{floats}]}}'
+        await first.send(costly)
+        assert (await recv_json(first))["code"] == "invalid", "within the burst: parsed"
+        await first.close()
+        await server.server.until_connections_at_most(0)
+
+        again = await open_ws(server.url, token)
+        await recv_json(again)
+        await again.send(costly.replace('"c1"', '"c2"'))
+        refused = await recv_json(again)
+        assert refused["code"] == "rate_limited", refused
+        assert refused["id"] == "c2"
+        # Another user's allowance is their own.
+        other = await open_ws(server.url, await create_user(db_path, "bob"))
+        await recv_json(other)
+        await other.send(costly.replace('"c1"', '"b1"'))
+        assert (await recv_json(other))["code"] == "invalid"
+        await again.close()
+        await other.close()
+
+
 async def test_observers_flooding_costly_frames_do_not_starve_a_writer_or_the_health_check(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -33,7 +33,7 @@ from warroom.server.auth import Authenticator, UsersUnavailable
 from warroom.server.connection import CLOSE_POLICY, Connection
 from warroom.server.hub import error_frame
 from warroom.server.limits import ServerLimits
-from warroom.server.ratelimit import FrameBudget, TokenBucket
+from warroom.server.ratelimit import FrameBudget, LeftBudgets, TokenBucket
 from warroom.server.sequencer import Sequencer
 from warroom.server.sign_in_throttle import console_id
 from warroom.store.base import StoreError
@@ -235,6 +235,8 @@ class WarroomServer:
         self._someone_left = asyncio.Event()
         """Set whenever a connection ends, for `until_connections_at_most` to count again."""
         self._user_writes: dict[str, TokenBucket] = {}
+        self._left_budgets = LeftBudgets()
+        """Closed connections' frame allowances, taken up by their users' next connections."""
         self._user_declarations: dict[str, TokenBucket] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._unthrottle_log: Callable[[], None] | None = None
@@ -383,8 +385,11 @@ class WarroomServer:
         user = ws.user
         assert user is not None  # process_request refused the handshake otherwise
         limits = self.settings.limits
-        budget = FrameBudget(
-            self.settings.rate, self.settings.burst, limits.bytes_per_second, limits.burst_bytes
+        budget = self._left_budgets.take(
+            user,
+            lambda: FrameBudget(
+                self.settings.rate, self.settings.burst, limits.bytes_per_second, limits.burst_bytes
+            ),
         )
         conn = Connection(ws, user, self.settings.send_queue, budget, limits.send_buffer_bytes)
         sessions = self._sessions.setdefault(user, set())
@@ -422,6 +427,7 @@ class WarroomServer:
         except ConnectionClosed:
             pass
         finally:
+            self._left_budgets.give_back(user, budget)
             sessions.discard(conn)
             if not sessions:
                 del self._sessions[user]
