@@ -10,6 +10,7 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from websockets.asyncio.client import connect
@@ -69,4 +70,28 @@ async def test_handshake_is_answered_unavailable_while_the_user_table_cannot_be_
         assert (await alice.reply_to(stuck))["type"] == "ack"
         bob = await Peer.open(server.url, bob_token)
         await bob.close()
+        await alice.close()
+
+
+async def test_handshake_is_answered_unavailable_while_postgresql_does_not_answer(
+    pg_url: str,
+) -> None:
+    """PostgreSQL holding the users' version behind another session's lock: the version read
+    waits, and every handshake is answered 503 instead."""
+    alice_token = await create_user(pg_url, "alice")
+    async with asyncio.timeout(60), await start_node(pg_url, SETTINGS) as server:
+        holder = await asyncpg.connect(pg_url)
+        try:
+            locked = holder.transaction()
+            await locked.start()
+            await holder.execute("LOCK TABLE users_version IN ACCESS EXCLUSIVE MODE")
+            for _ in range(2):
+                status, body, retry_after = await refused_status(server.url, alice_token)
+                assert status == 503
+                assert body.startswith("unavailable:")
+                assert retry_after is not None
+            await locked.rollback()
+        finally:
+            await holder.close()
+        alice = await Peer.open(server.url, alice_token)
         await alice.close()
