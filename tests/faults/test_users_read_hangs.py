@@ -1,5 +1,5 @@
-"""A read of the user table that hangs (here: the store's thread stuck behind a write waiting for
-another process's lock on the SQLite file) gets every handshake a clear 503 `unavailable` within
+"""A read of the user table that hangs (the SQLite store's thread stuck behind a write waiting
+for another process's lock on the file; PostgreSQL holding the table behind a lock) gets every handshake a clear 503 `unavailable` within
 `[limits] users_read_seconds`, not a wait until the handshake times out unanswered; the server
 keeps answering meanwhile, and signs users in again once the store is back."""
 
