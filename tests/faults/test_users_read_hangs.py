@@ -1,7 +1,8 @@
 """A read of the user table that hangs (the SQLite store's thread stuck behind a write waiting
-for another process's lock on the file; PostgreSQL holding the table behind a lock) gets every handshake a clear 503 `unavailable` within
-`[limits] users_read_seconds`, not a wait until the handshake times out unanswered; the server
-keeps answering meanwhile, and signs users in again once the store is back."""
+for another process's lock on the file; PostgreSQL holding the table behind a lock) gets every
+handshake a clear 503 `unavailable` within `[limits] users_read_seconds`, not a wait until the
+handshake times out unanswered; the server keeps answering meanwhile, and signs users in again
+once the store is back."""
 
 from __future__ import annotations
 
