@@ -74,7 +74,7 @@ async def test_the_update_form_refuses_a_next_update_later_than_the_plan_allows_
         await pilot.press("enter")
         await settle(pilot)
         # Said before posting, not silently held to 15 minutes by the server.
-        assert app.screen is dialog
+        assert isinstance(app.screen, StatusUpdateDialog)
         assert str(dialog.error_line.content) == (
             "A SEV1 owes an internal update at least every 15 min: "
             "the next one is 1 to 15 minutes away."
