@@ -7,7 +7,7 @@ actions stay here.
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
@@ -28,6 +28,7 @@ from warroom.domain.roles import Role
 from warroom.tui.commands_table import (
     Scope,
     bindings_for,
+    bound_keys,
     command_for,
     is_offered,
     server_offers,
@@ -52,6 +53,9 @@ from warroom.tui.widgets.scribe_input import ScribeInput
 from warroom.tui.widgets.severity_pane import SeverityPane
 from warroom.tui.widgets.timeline_pane import TimelinePane
 from warroom.tui.widgets.timeline_view import TimelineView
+
+REPLAY_WAITS = "Replay is for the review: it opens once the incident is resolved."
+"""Said when the replay's key is pressed on an open incident."""
 
 
 class MainScreen(InvestigationActions, CommsActions, EntryActions):
@@ -157,6 +161,18 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
             return True
         features = self.host.client.features
         return server_offers(spec, features) and is_offered(spec, self.state, self.me)
+
+    def on_key(self, event: events.Key) -> None:
+        # The replay's key is not offered while the incident is open, and a key not offered
+        # does nothing: pressed anyway (the review's habit, or the help), it says why.
+        state = self.state
+        if (
+            state is not None
+            and state.incident.phase.is_open
+            and event.key in bound_keys(self, "incident.replay")
+        ):
+            event.stop()
+            self.notify(REPLAY_WAITS, title="Replay", markup=False)
 
     # --- actions ------------------------------------------------------------------------------
 
