@@ -138,7 +138,7 @@ class ScribeInput(Input):
 
         def post_if_confirmed(confirmed: bool | None) -> None:
             if confirmed:
-                assert entry.occurred_at is not None and before is not None
+                assert entry.occurred_at is not None
                 self._post(entry)
                 words = placed_words(entry.occurred_at, declared_at, before, now.tzinfo)
                 self.notify(words, title="Back-dated entry", markup=False)
