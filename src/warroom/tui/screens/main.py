@@ -7,7 +7,7 @@ actions stay here.
 
 from __future__ import annotations
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
@@ -162,16 +162,20 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
         features = self.host.client.features
         return server_offers(spec, features) and is_offered(spec, self.state, self.me)
 
-    def on_key(self, event: events.Key) -> None:
-        # The replay's key is not offered while the incident is open, and a key not offered
-        # does nothing: pressed anyway (the review's habit, or the help), it says why.
+    def explain_key_not_offered(self, key: str) -> None:
+        """Say why `key` does nothing here, if it is the replay's while the incident is open.
+
+        The app calls this for a key that reached it unhandled and was typed on this screen: a
+        key not offered does nothing, and the replay's is pressed anyway (the review's habit,
+        or the help lists it). Not handled here on the way up, where a key typed just before a
+        dialog opened would be taken from the dialog (see `type_ahead`).
+        """
         state = self.state
         if (
             state is not None
             and state.incident.phase.is_open
-            and event.key in bound_keys(self, "incident.replay")
+            and key in bound_keys(self, "incident.replay")
         ):
-            event.stop()
             self.notify(REPLAY_WAITS, title="Replay", markup=False)
 
     # --- actions ------------------------------------------------------------------------------

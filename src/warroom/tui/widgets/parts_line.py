@@ -16,7 +16,7 @@ from warroom.tui.widgets.quiet_static import QuietStatic
 
 
 class PartsLine(QuietStatic):
-    """Parts in order, each after its own separator; drawn up to the last one that fits."""
+    """Parts in order, each after its own separator; drawn are those that fit whole."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -35,8 +35,9 @@ class PartsLine(QuietStatic):
         width = self.size.width
         line = Text(no_wrap=True)
         for separator, part in self._parts:
-            if line.cell_len + separator.cell_len + part.cell_len > width:
-                break
-            line.append_text(separator)
-            line.append_text(part)
+            # A part that does not fit is left out; a shorter one after it may still fit (the
+            # IC's name after a long channel name).
+            if line.cell_len + separator.cell_len + part.cell_len <= width:
+                line.append_text(separator if line else Text())
+                line.append_text(part)
         return line
