@@ -284,8 +284,13 @@ class WarroomClient:
         if incident_id not in self._followed:
             self._followed.add(incident_id)
             await self._subscribe(incident_id)
-        elif incident_id in self.states and incident_id not in self._subscribe_ids.values():
-            # (With a subscribe of it on the way, the state held may be behind: wait for it.)
+        elif (
+            incident_id in self.states
+            and self.status is ConnectionStatus.CONNECTED
+            and incident_id not in self._subscribe_ids.values()
+        ):
+            # (Not yet connected, or with a subscribe of it on the way, the state held may be
+            # behind, as a console's that resumes is: wait for the answer.)
             waiter.set_result(self.states[incident_id])
         return await waiter
 
