@@ -408,13 +408,13 @@ def _paced_number(key: str) -> int:
     return int(key.rpartition("-p")[2])
 
 
-MARKS = ("ack", "published", "NOTIFY", "heard", "applying", "queued", "written", "console")
-"""When a paced write passed each stage, ms from its send: the writer's ack; the writer's node
-publishing it (committed, handed to its own consoles); the bench's own listener getting the
-NOTIFY (PostgreSQL wakes every node's listener with the same message); the other node's listener
-handing the notification to the hub; that node's sequencer starting to apply it; the frame queued
-to every console there; the last of them written to its socket; the last console there (in the
-bench process) having it."""
+MARKS = ("ack", "turn", "published", "NOTIFY", "heard", "applying", "queued", "written", "console")
+"""When a paced write passed each stage, ms from its send: the writer's ack; the writer's node's
+sequencer starting the turn that decides it; that node publishing it (committed, handed to its
+own consoles); the bench's own listener getting the NOTIFY (PostgreSQL wakes every node's listener
+with the same message); the other node's listener handing the notification to the hub; that
+node's sequencer starting to apply it; the frame queued to every console there; the last of them
+written to its socket; the last console there (in the bench process) having it."""
 
 
 def _marks(
@@ -431,6 +431,7 @@ def _marks(
     seen = inside[node].get(key, {})
     at = [
         stages.acked.get(key),
+        inside[0].get(key, {}).get("turn"),
         inside[0].get(key, {}).get("published"),
         stages.notified.get(key),
         seen.get("heard"),
@@ -444,19 +445,19 @@ def _marks(
 
 def _slowest_writes(name: str, stages: _Stages, inside: list[dict[str, dict[str, int]]]) -> str:
     """Stage by stage, the slowest paced writes of a several-node run (by their last console on
-    another node), beside the median of every write and of the slowest 1 %."""
+    another node), beside the medians of every write and of the slowest 1 %."""
     assert stages.remote is not None
     worst = {key: max(values) for key, values in stages.remote.by_key.items()}
     ranked = sorted(worst, key=lambda k: worst[k], reverse=True)
     lines = [
         f"{name}: when the slowest cross-node deliveries passed each stage, ms from the send "
         f"({len(ranked)} paced writes; on the node whose last console got it last)",
-        f"{'write':<18}{'node':>5}" + "".join(f"{m:>11}" for m in MARKS),
+        f"{'write':<14}{'node':>5}" + "".join(f"{m:>10}" for m in MARKS),
     ]
 
     def row(title: str, node: str, at: list[float | None]) -> str:
-        cells = "".join(f"{'-' if v is None else f'{v:.2f}':>11}" for v in at)
-        return f"{title:<18}{node:>5}{cells}"
+        cells = "".join(f"{'-' if v is None else f'{v:.1f}':>10}" for v in at)
+        return f"{title:<14}{node:>5}{cells}"
 
     measured = {key: _marks(key, stages, inside) for key in ranked}
     for key in ranked[:SLOWEST]:
@@ -464,8 +465,8 @@ def _slowest_writes(name: str, stages: _Stages, inside: list[dict[str, dict[str,
         if found is not None:
             lines.append(row(key.partition("-")[2], str(found[0]), found[1]))
     for title, keys in (
-        ("slowest 1 %, med.", ranked[: max(1, len(ranked) // 100)]),
-        ("every write, med.", ranked),
+        ("slowest 1 %", ranked[: max(1, len(ranked) // 100)]),
+        ("every write", ranked),
     ):
         found_all = [m[1] for key in keys if (m := measured[key]) is not None]
         medians: list[float | None] = []
@@ -478,19 +479,21 @@ def _slowest_writes(name: str, stages: _Stages, inside: list[dict[str, dict[str,
 
 
 SEGMENTS = {
-    "commit": (None, "NOTIFY"),
+    "to turn": (None, "turn"),
+    "commit": ("turn", "NOTIFY"),
     "wake-up": ("NOTIFY", "heard"),
     "sequencer": ("heard", "applying"),
     "apply": ("applying", "queued"),
     "send": ("queued", "written"),
     "console": ("written", "console"),
 }
-"""A cross-node delivery's legs, between two of `MARKS` (None: the send): deciding and committing
-until PostgreSQL delivers the NOTIFY; the other node waking to hand it on; its sequencer's queue;
-applying; its sender tasks writing to every console; the bench process reading. On one node:
-commit until published, then send from there."""
+"""A cross-node delivery's legs, between two of `MARKS` (None: the send): reaching the writer's
+node's sequencer; deciding and committing until PostgreSQL delivers the NOTIFY; the other node
+waking to hand it on; its sequencer's queue; applying; its sender tasks writing to every console;
+the bench process reading. On one node: commit until published, then send from there."""
 ONE_NODE_SEGMENTS = {
-    "commit": (None, "published"),
+    "to turn": (None, "turn"),
+    "commit": ("turn", "published"),
     "send": ("published", "written"),
     "console": ("written", "console"),
 }

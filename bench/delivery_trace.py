@@ -6,6 +6,7 @@ the hub's class in that process only; nothing in the tree knows of it). For ever
 text is a paced bench entry (`w<writer>-p<n> <sent_ns>`) it records, on the same monotonic clock
 as the bench's clients:
 
+- `turn`: the writer's node's sequencer starts the turn that decides it;
 - `published`: the writer's node has committed it and hands it to its own consoles;
 - `heard`: the change listener of another node handed its notification on to the hub;
 - `applying`: that node's sequencer took it from its queue and starts applying it;
@@ -51,6 +52,7 @@ def install(path: Path) -> None:
     changed_elsewhere = Hub.changed_elsewhere
     apply_others_events = Hub._apply_others_events
     publish = Hub._publish
+    turn = Hub._turn
     send = WebSocket.send
 
     def heard(
@@ -65,6 +67,11 @@ def install(path: Path) -> None:
         await apply_others_events(self, incident_id, record, frames)
         note("queued", keys)
 
+    async def turning(self: Hub, batch: list[Any]) -> None:
+        texts = (str(getattr(getattr(r, "frame", None), "text", "")) for r in batch)
+        note("turn", (t.partition(" ")[0] for t in texts if "-p" in t.partition(" ")[0]))
+        await turn(self, batch)
+
     def published(self: Hub, events: list[Event]) -> None:
         texts = (getattr(event.body, "text", "") for event in events)
         note("published", (t.partition(" ")[0] for t in texts if "-p" in t.partition(" ")[0]))
@@ -78,12 +85,14 @@ def install(path: Path) -> None:
     Hub.changed_elsewhere = heard  # type: ignore[method-assign]
     Hub._apply_others_events = applying  # type: ignore[method-assign]
     Hub._publish = published  # type: ignore[method-assign]
+    Hub._turn = turning  # type: ignore[method-assign]
     WebSocket.send = written  # type: ignore[method-assign]
 
     def dump(*_: object) -> None:
         Hub.changed_elsewhere = changed_elsewhere  # type: ignore[method-assign]
         Hub._apply_others_events = apply_others_events  # type: ignore[method-assign]
         Hub._publish = publish  # type: ignore[method-assign]
+        Hub._turn = turn  # type: ignore[method-assign]
         WebSocket.send = send  # type: ignore[method-assign]
         if records:
             path.write_text("".join(f"{key} {stage} {ns}\n" for key, stage, ns in records))
