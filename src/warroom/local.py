@@ -130,34 +130,52 @@ async def local_server(db: Path) -> tuple[str, WarroomNode | None]:
 
 OWN_CONNECTION_PATIENCE = 2.0
 """Seconds to let the quitting console's own connection end on the server before any connection
-still open is taken for another console's."""
+still open is taken for another console's. Its close is seen in a few milliseconds (the server
+runs in this process); the patience only bounds a wait that should end long before it."""
 
 
 def other_consoles_words(count: int) -> str:
     return "1 other console uses" if count == 1 else f"{count} other consoles use"
 
 
-async def close_when_unused(node: WarroomNode, say: Callable[[str], None] | None = None) -> None:
-    """Close the local server `node` once no console is connected to it any more.
+class SharedLocalServer:
+    """The local server started in this process, which the user's other consoles use too."""
 
-    Called after this process's own console has quit and closed its connection: while other
-    consoles still use the server, `say` tells the user why the process has not ended (on
-    stderr, the terminal the console was drawn on) and how to stop it now.
-    """
-    say = say or _to_stderr
-    try:
+    def __init__(self, node: WarroomNode) -> None:
+        self.node = node
+        self._open_with_own: int | None = None
+        """Connections open just before this console closed its own; None until then."""
+
+    def own_console_closing(self) -> None:
+        """Count the connections while this process's console still holds one: once the count
+        falls below that, its own has ended and whoever is left is another console."""
+        self._open_with_own = self.node.server.connections
+
+    async def close_when_unused(self, say: Callable[[str], None] | None = None) -> None:
+        """Close the server once no console is connected to it any more.
+
+        Called after this process's own console has quit and closed its connection: while
+        other consoles still use the server, `say` tells the user at once why the process has
+        not ended (on stderr, the terminal the console was drawn on) and how to stop it now.
+        """
+        say = say or _to_stderr
+        server = self.node.server
+        # Waiting for no connection at all, as before, waited the whole patience whenever
+        # another console was connected: the terminal stayed blank for two seconds.
+        own_gone = 0 if self._open_with_own is None else max(self._open_with_own - 1, 0)
         try:
-            async with asyncio.timeout(OWN_CONNECTION_PATIENCE):
-                await node.server.until_connections_at_most(0)
-        except TimeoutError:
-            others = node.server.connections
-            # Two short lines: one long one wraps mid-word at 80 columns.
-            say(f"warroom: {other_consoles_words(others)} the local server started here.")
-            say("warroom: it keeps serving until they quit; Ctrl+C stops it now.")
-            await node.server.until_connections_at_most(0)
-            say("warroom: the last console left; the local server stopped.")
-    finally:
-        await node.close()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(OWN_CONNECTION_PATIENCE):
+                    await server.until_connections_at_most(own_gone)
+            if server.connections:
+                # Two short lines: one long one wraps mid-word at 80 columns.
+                say(f"warroom: {other_consoles_words(server.connections)} the local server "
+                    "started here.")  # fmt: skip
+                say("warroom: it keeps serving until they quit; Ctrl+C stops it now.")
+                await server.until_connections_at_most(0)
+                say("warroom: the last console left; the local server stopped.")
+        finally:
+            await self.node.close()
 
 
 def _to_stderr(line: str) -> None:

@@ -12,7 +12,13 @@ from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import EntryAdded, Event, SeverityChanged, StatusUpdatePosted
 from warroom.domain.rules import decide
 from warroom.domain.severity import Severity
-from warroom.domain.time_window import BACKDATE_LIMIT, CLOCK_ALLOWANCE, NEXT_UPDATE_LIMIT
+from warroom.domain.time_window import (
+    BACKDATE_LIMIT,
+    CLOCK_ALLOWANCE,
+    NEXT_UPDATE_LIMIT,
+    check_occurred_at,
+    plausible_typed_at,
+)
 
 
 def add_entry(occurred_at: datetime | str) -> AddEntry:
@@ -192,3 +198,18 @@ def test_an_implausible_severity_typed_at_is_dropped_and_the_change_kept(
     body = decide(log.state, set_severity(typed_at), "ic", USERS, now=NOW)
     assert isinstance(body, SeverityChanged)
     assert (body.severity, body.typed_at) == (Severity.SEV1, None)
+
+
+@pytest.mark.parametrize(
+    "declared_at",
+    [datetime(1, 1, 5, tzinfo=UTC), datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))],
+    ids=["year 1", "year 1 at +14:00 (no UTC value)"],
+)
+def test_a_declaration_in_year_1_gives_a_window_not_an_overflow(declared_at: datetime) -> None:
+    """A declaration time comes from the log, which a hostile server or a tampered file may
+    fill: the window's start is then the calendar's, and the Scribe line is not crashed."""
+    check_occurred_at(NOW, declared_at, NOW)
+    assert plausible_typed_at(NOW, declared_at, NOW) == NOW
+    with pytest.raises(DomainError) as refused:
+        check_occurred_at(NOW + timedelta(days=1), declared_at, NOW)
+    assert refused.value.code is ErrorCode.INVALID

@@ -126,8 +126,12 @@ class ChaosProxy:
         """Close this many incoming connections right away (the server seems down)."""
         self.lose_next_ack = False
         self.truncate_next_upstream = False
+        self.swallow_next_upstream = False
+        """Cut the connection on the client's next frame instead of passing it on: the server
+        never sees that request, so it is never answered."""
         self.ack_lost = asyncio.Event()
         self.truncated = asyncio.Event()
+        self.swallowed = asyncio.Event()
         self.refused_all = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._pairs: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
@@ -202,6 +206,11 @@ class ChaosProxy:
                     await sink.drain()
                     self._cut(pair)
                     self.truncated.set()
+                    return
+                if upstream and self.swallow_next_upstream:
+                    self.swallow_next_upstream = False
+                    self._cut(pair)
+                    self.swallowed.set()
                     return
                 if not upstream and self.lose_next_ack and b'"type":"ack"' in data:
                     self.lose_next_ack = False

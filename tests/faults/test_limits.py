@@ -21,6 +21,7 @@ from tests.faults.support import open_ws, recv_json, small_receive_buffer_socket
 from warroom.client.session import WarroomClient
 from warroom.domain.limits import MAX_SERVICES
 from warroom.node import WarroomNode, start_node
+from warroom.protocol.frames import CLIENT_FRAME_ADAPTER
 from warroom.server.app import ServerSettings, WarroomServer, client_address
 from warroom.server.connection import CLOSE_POLICY, CLOSE_TOO_SLOW
 from warroom.server.hub import READ_LOG_PAGE_BYTES
@@ -126,15 +127,17 @@ async def test_frames_over_the_byte_budget_are_refused_before_they_are_parsed(
 ) -> None:
     token = await create_user(db_path, "alice")
     parses: list[int] = []
-    real_loads = json.loads
+    real_adapter = CLIENT_FRAME_ADAPTER
 
-    class CountingJson:
+    class CountingAdapter:
+        """The frame parser, counting what it is given."""
+
         @staticmethod
-        def loads(text: str | bytes) -> Any:
+        def validate_json(text: str | bytes, **options: Any) -> Any:
             parses.append(len(text))
-            return real_loads(text)
+            return real_adapter.validate_json(text, **options)
 
-    monkeypatch.setattr(parse_module, "json", CountingJson)
+    monkeypatch.setattr(parse_module, "CLIENT_FRAME_ADAPTER", CountingAdapter)
     floats = ",".join(["1.5e300"] * 30_000)  # ~240 KB of costly numbers
     frame = f'{{"type":"add_entry","id":"costly-1","incident_id":1,"values":[{floats}]}}'
     budget = settings(bytes_per_second=1024, burst_bytes=256 * 1024)
@@ -152,6 +155,38 @@ async def test_frames_over_the_byte_budget_are_refused_before_they_are_parsed(
             assert refused["id"] == "costly-2", "the client can still retry it"
         assert len(parses) == parsed, "a refused frame was parsed"
         await ws.close()
+
+
+async def test_a_new_connection_takes_up_the_byte_allowance_a_closed_one_spent(
+    db_path: Path,
+) -> None:
+    """Reconnecting is no way around the byte budget: the next connection of the same user
+    starts where the closed one left off, not with a fresh burst of frames to parse."""
+    token = await create_user(db_path, "alice")
+    floats = ",".join(["1.5e300"] * 24_000)  # ~190 KB: one fits the burst, two do not
+    budget = settings(bytes_per_second=1024, burst_bytes=256 * 1024)
+    async with await start_node(db_path, budget) as server:
+        first = await open_ws(server.url, token)
+        await recv_json(first)
+        costly = f'{{"type":"add_entry","id":"c1","incident_id":1,"values":[{floats}]}}'
+        await first.send(costly)
+        assert (await recv_json(first))["code"] == "invalid", "within the burst: parsed"
+        await first.close()
+        await server.server.until_connections_at_most(0)
+
+        again = await open_ws(server.url, token)
+        await recv_json(again)
+        await again.send(costly.replace('"c1"', '"c2"'))
+        refused = await recv_json(again)
+        assert refused["code"] == "rate_limited", refused
+        assert refused["id"] == "c2"
+        # Another user's allowance is their own.
+        other = await open_ws(server.url, await create_user(db_path, "bob"))
+        await recv_json(other)
+        await other.send(costly.replace('"c1"', '"b1"'))
+        assert (await recv_json(other))["code"] == "invalid"
+        await again.close()
+        await other.close()
 
 
 async def test_observers_flooding_costly_frames_do_not_starve_a_writer_or_the_health_check(

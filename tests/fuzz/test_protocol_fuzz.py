@@ -88,8 +88,9 @@ class Line:
     replies: Counter[str | None] = field(default_factory=Counter)
     used_ids: list[str] = field(default_factory=list)
     tail_of: str | None = None
-    """The id of a snapshot older than its incident's head: the `events` frame right after it
-    with the same id is its tail, part of the same answer (docs/protocol.md, subscribe)."""
+    """The id of a snapshot (plain or compact) older than its incident's head: the `events` frame
+    right after it with the same id is its tail, part of the same answer (docs/protocol.md,
+    subscribe)."""
     done_sending: bool = False
     settled: asyncio.Event = field(default_factory=asyncio.Event)
     closed: ConnectionClosed | None = None
@@ -101,11 +102,13 @@ class Line:
                 data = json.loads(raw)
                 assert data["type"] == frame.type
                 self.received.append(data)
-                tail = data["type"] == "events" and self.tail_of == data.get("id") is not None
+                events = data["type"] in {"events", "compact_events"}
+                tail = events and self.tail_of == data.get("id") is not None
                 if is_reply(data) and not tail:
                     self.replies[data.get("id")] += 1
                 self.tail_of = None
-                if data["type"] == "snapshot" and data.get("head", data["seq"]) > data["seq"]:
+                snapshot = data["type"] in {"snapshot", "compact_snapshot"}
+                if snapshot and data.get("head", data["seq"]) > data["seq"]:
                     self.tail_of = data.get("id")
                 self.check()
         except ConnectionClosed as closed:

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from warroom.tui.screens.backdate_dialog import BackdateDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
+from .conftest import Notice
 from .harness import Warroom, settle, until_state
 
 
@@ -52,7 +53,7 @@ async def test_a_time_before_the_declaration_is_asked_about_and_editable(
 
 
 async def test_a_time_before_the_declaration_is_posted_once_confirmed(
-    warroom: Warroom, incident: int
+    warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
     app = await warroom.app("dave", incident)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -69,3 +70,13 @@ async def test_a_time_before_the_declaration_is_posted_once_confirmed(
         entry = app.client.states[incident].timeline[-1]
         assert entry.occurred_at == datetime(2024, 5, 2, 13, 52, tzinfo=UTC)
         assert app.screen.query_one(ScribeInput).value == ""
+        # Confirmed where it went: far up the timeline, out of sight of the newest entries.
+        assert (
+            Notice(
+                "Back-dated entry",
+                "Placed at 2024-05-02 13:52, 8 min before the declaration (2024-05-02 14:00): "
+                "the timeline lists it there.",
+                "information",
+            )
+            in notices
+        )

@@ -60,6 +60,31 @@ async def test_the_cl_posts_an_internal_update_that_restarts_the_clock(
         assert not app.screen.query_one(IncidentHeader).has_class("-update-yours")
 
 
+async def test_the_update_form_refuses_a_next_update_later_than_the_plan_allows_a_sev1(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("bob", incident)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        dialog = app.screen
+        assert isinstance(dialog, StatusUpdateDialog)
+        dialog.query_one("#status", Input).value = "Rollback 60% done"
+        dialog.query_one("#next", Input).value = "30"
+        await pilot.press("enter")
+        await settle(pilot)
+        # Said before posting, not silently held to 15 minutes by the server.
+        assert isinstance(app.screen, StatusUpdateDialog)
+        assert str(dialog.error_line.content) == (
+            "A SEV1 owes an internal update at least every 15 min: "
+            "the next one is 1 to 15 minutes away."
+        )
+        assert not app.pending
+        dialog.query_one("#next", Input).value = "15"
+        await pilot.press("enter")
+        await until_state(app.client, incident, lambda s: s.timeline[-1].kind is EntryKind.STATUS)
+
+
 async def test_the_cl_drafts_a_public_update_and_the_ic_approves_it(
     warroom: Warroom, incident: int
 ) -> None:

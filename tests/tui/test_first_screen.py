@@ -64,3 +64,37 @@ async def test_the_form_says_what_enter_and_tab_do_in_each_field(warroom: Warroo
         await pilot.press("tab")
         await pilot.pause()
         assert _hint(app) == "Enter declares"
+
+
+async def test_q_on_the_empty_picker_quits_rather_than_starting_a_title(warroom: Warroom) -> None:
+    """As in k9s and lazygit, q quits wherever no text is being edited: the list keeps the focus
+    until a title is started, and typing anything else still starts one."""
+    app = await warroom.app("alice", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#incident-list")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen.query_one("#declare-title", Input).value == ""
+        assert app.return_code == 0
+
+
+async def test_q_on_the_picker_with_incidents_quits(warroom: Warroom, incident: int) -> None:
+    app = await warroom.app("alice", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#incident-list")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen.query_one("#declare-title", Input).value == ""
+        assert app.return_code == 0
+
+
+async def test_once_the_title_is_being_typed_q_is_a_letter(warroom: Warroom) -> None:
+    app = await warroom.app("alice", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("S", "q", "l", "ctrl+n")
+        await pilot.pause()
+        assert app.screen.query_one("#declare-title", Input).value == "Sql"
+        assert app.return_code is None

@@ -19,6 +19,7 @@ from warroom.protocol.compact import SNAPSHOT_ROW_FIELDS, compact_state_json
 from warroom.tui.app import make_app
 from warroom.tui.screens.entry_detail import EntryDetailScreen
 from warroom.tui.screens.projector import ProjectorScreen
+from warroom.tui.widgets.scribe_input import ScribeInput
 
 from .harness import until
 
@@ -89,3 +90,33 @@ async def test_a_hostile_compact_snapshot_is_drawn_inert_in_every_view() -> None
             await pilot.pause()
             assert isinstance(app.screen, ProjectorScreen)
             assert "\x1b" not in app.export_screenshot()
+
+
+async def test_a_back_dated_line_in_an_incident_declared_in_year_1_does_not_crash_the_console() -> (
+    None
+):
+    """The Scribe line checks a typed time against the window from the declaration, which a
+    hostile server put in year 1: 30 days before it is no date at all."""
+    state = _hostile_state()
+    asked: list[dict[str, Any]] = []
+
+    def answer(frame: dict[str, Any], _: int) -> list[dict[str, Any]]:
+        reply = {"type": "compact_snapshot", "id": frame["id"], "incident_id": 1}
+        return [{**reply, "seq": state["seq"], "head": state["seq"], "state": state}]
+
+    async with stand_in(answer, asked, {"user": "scribe"}) as client:
+        app = make_app(client, incident_id=1, clock=lambda: datetime(2026, 11, 30, 12, tzinfo=UTC))
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(client, lambda: 1 in client.states, what="the snapshot")
+            await pilot.pause()
+            await pilot.press("i")
+            app.screen.query_one(ScribeInput).value = "10:00 rolled back"
+            await pilot.press("enter")
+            await until(
+                client,
+                lambda: any(f["type"] == "add_entry" for f in asked),
+                what="the entry sent",
+            )
+            sent = next(f for f in asked if f["type"] == "add_entry")
+            assert sent["text"] == "rolled back"
+            assert sent["occurred_at"].startswith("2026-11-30T10:00")

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from textual.widgets import Static
+
 from warroom.domain.timeline import EntryKind, TimelineEntry
 from warroom.tui.time_format import deadline_time, duration
 from warroom.tui.widgets.checklist_pane import ChecklistPane
 from warroom.tui.widgets.metrics_pane import NO_SNAPSHOT, MetricsPane
 
 from .harness import APP_NOW, Warroom, settle, static_text, timeline_lines, until
+
+
+async def test_at_80_columns_the_second_header_line_shows_whole_parts_never_a_cut_one(
+    warroom: Warroom, incident: int
+) -> None:
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        meta = app.screen.query_one("#header-meta", Static)
+        whole = str(meta.content)
+        drawn = "".join(segment.text for segment in meta.render_line(0)).rstrip()
+        assert "…" not in drawn
+        # Each part drawn is a whole part of the line; the IC's name fits after the phase
+        # where the long channel name does not.
+        assert drawn == "declared  ·  IC alice"
+        assert all(part in whole.split("  ·  ") for part in drawn.split("  ·  "))
 
 
 async def test_header_shows_title_badge_phase_channel_clock_and_connection(

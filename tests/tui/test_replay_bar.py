@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.widgets import Static
+from textual.widgets._footer import FooterKey
 
 from warroom.tui.replay_format import ReplayPosition, replay_bar
 
@@ -76,3 +77,14 @@ async def test_the_replay_bar_fits_an_80x24_terminal_while_playing() -> None:
         assert "playing 10x" in drawn
         assert drawn.startswith(" REPLAY  event ")
         assert len(drawn) <= 80
+
+
+async def test_at_80_columns_the_replay_footer_offers_play_step_and_leave() -> None:
+    async with replay_at_first_event((80, 24)) as (pilot, screen, _):
+        await pilot.pause()
+        keys = sorted(screen.query(FooterKey).results(FooterKey), key=lambda k: k.region.x)
+        for key in keys:
+            assert key.region.width > 0, key.description
+            assert key.region.right <= 80, key.description
+        shown_keys = [f"{key.key_display} {key.description}" for key in keys]
+        assert shown_keys[:5] == ["? Help", "space Play/pause", "→ Step", "← Back", "esc Leave"]

@@ -4,6 +4,7 @@ reached; the bare local mode on a private Unix socket, one per user (per WARROOM
 from __future__ import annotations
 
 import argparse
+import asyncio
 import socket
 import stat
 from contextlib import AsyncExitStack
@@ -12,9 +13,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
+from warroom import local
 from warroom.client.session import AuthError, WarroomClient
 from warroom.client.updates import ConnectionStatus
-from warroom.local import local_server
+from warroom.local import local_server, saved_local_token
 from warroom.node import start_node
 from warroom.paths import default_db, local_socket, local_token_file, private_dir
 from warroom.protocol.endpoint import unix_url
@@ -157,6 +159,42 @@ async def test_two_homes_get_two_independent_local_servers(
                 await stranger.start()
         # A second console of the same home finds the running server instead of starting one.
         assert await local_server(db_two) == (url_two, None)
+
+
+async def test_quitting_the_console_that_runs_the_local_server_says_at_once_who_still_uses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WARROOM_HOME", str(tmp_path / "home"))
+    # Waiting out the patience (as it did whenever another console was connected) now fails
+    # the test instead of leaving the terminal blank for a while.
+    monkeypatch.setattr(local, "OWN_CONNECTION_PATIENCE", 600.0)
+    said: list[str] = []
+    told = asyncio.Event()
+
+    def say(line: str) -> None:
+        said.append(line)
+        told.set()
+
+    monkeypatch.setattr(local, "_to_stderr", say)
+    stack = AsyncExitStack()
+    app = await open_console(console_args(None), stack, demo=False)
+    token = saved_local_token()
+    assert token is not None
+    other = WarroomClient(app.client.url, token)
+    await other.start()
+
+    quitting = asyncio.create_task(stack.aclose())
+    async with asyncio.timeout(30):
+        await told.wait()
+    assert said == [
+        "warroom: 1 other console uses the local server started here.",
+        "warroom: it keeps serving until they quit; Ctrl+C stops it now.",
+    ]
+    assert not quitting.done()  # the server stays for the other console
+
+    await other.close()
+    await quitting
+    assert said[-1] == "warroom: the last console left; the local server stopped."
 
 
 def test_a_loose_socket_directory_is_made_private_and_a_file_in_its_place_refused(

@@ -40,7 +40,7 @@ def check_occurred_at(when: datetime, declared_at: datetime, now: datetime) -> N
     _check(
         "occurred_at",
         when,
-        (declared_at - BACKDATE_LIMIT, "30 days before the declaration"),
+        (_earlier(declared_at, BACKDATE_LIMIT), "30 days before the declaration"),
         (now + CLOCK_ALLOWANCE, "5 minutes from now"),
     )
 
@@ -85,6 +85,16 @@ def check_next_update_at(when: datetime, now: datetime) -> None:
         (now - CLOCK_ALLOWANCE, "5 minutes ago"),
         (now + NEXT_UPDATE_LIMIT, "24 hours from now"),
     )
+
+
+def _earlier(when: datetime, span: timedelta) -> datetime:
+    """`when - span`, or the calendar's first instant when that is before it: a declaration
+    time comes from the log, and a server (or a tampered log) may hold one in year 1, where the
+    subtraction raised `OverflowError` in the console's Scribe line instead of a refusal."""
+    try:
+        return when - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _check(

@@ -77,6 +77,13 @@ PLAN_LONGEST: dict[Severity, timedelta] = {
 }
 """The longest wait the plan allows between internal updates per severity (section 6)."""
 
+
+def longest_next_update(severity: Severity) -> timedelta | None:
+    """How far ahead a status update may name the next one for `severity`: a later time is held
+    to this bound (`next_update_due`). None where the plan sets no bound (a SEV3 owes none)."""
+    return PLAN_LONGEST.get(severity)
+
+
 DEFAULT_CADENCE = UpdateCadence()
 """The severity table's own cadence: SEV1 15 minutes, SEV2 30 minutes, SEV3 none."""
 
@@ -126,7 +133,7 @@ def next_update_due(
     started = clock_started_at(state)
     chosen = promised_update_at(state)
     if chosen is not None:
-        return min(chosen, started + PLAN_LONGEST.get(severity, every))
+        return min(chosen, started + (longest_next_update(severity) or every))
     return started + every
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from warroom.domain.errors import DomainError, ErrorCode
@@ -31,17 +30,27 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
         raise _refusal(exc) from None
 
 
+class _OnlyTheId(BaseModel):
+    """A frame read for its `id` alone: the other fields are skipped by the JSON reader, not
+    built into Python objects."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: Any = None
+
+
 def frame_id(raw: str | bytes) -> str | None:
-    """The client's `id` in a frame that failed to parse, so the error can answer it."""
+    """The client's `id` in a frame that failed to parse, so the error can answer it.
+
+    Read without building the rest of the frame: `json.loads` of a refused 256 KiB frame of
+    25,000 keys cost the server 11-25 ms, 5-10x the refusal itself, and every connection may
+    send one such frame a second within its byte rate (docs/performance.md, hostile8)."""
     try:
-        data: Any = json.loads(raw)
-    except (ValueError, RecursionError):
+        value = _OnlyTheId.model_validate_json(raw).id
+    except ValueError:  # not JSON, not an object, nested too deep
         return None
-    if isinstance(data, dict):
-        value = data.get("id")
-        # Echo the id only if the reply can carry it: a lone surrogate cannot be encoded.
-        if isinstance(value, str) and len(value) <= 64 and _encodable(value):
-            return value
+    # Echo the id only if the reply can carry it: a lone surrogate cannot be encoded.
+    if isinstance(value, str) and len(value) <= 64 and _encodable(value):
+        return value
     return None
 
 

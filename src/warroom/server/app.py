@@ -29,11 +29,11 @@ from warroom.protocol.frames import ClientFrame, Feature, Welcome
 from warroom.protocol.handshake import CONSOLE_HEADER
 from warroom.protocol.parse import frame_id, parse_client_frame
 from warroom.server import logthrottle
-from warroom.server.auth import Authenticator
+from warroom.server.auth import Authenticator, UsersUnavailable
 from warroom.server.connection import CLOSE_POLICY, Connection
 from warroom.server.hub import error_frame
 from warroom.server.limits import ServerLimits
-from warroom.server.ratelimit import FrameBudget, TokenBucket
+from warroom.server.ratelimit import FrameBudget, LeftBudgets, TokenBucket
 from warroom.server.sequencer import Sequencer
 from warroom.server.sign_in_throttle import console_id
 from warroom.store.base import StoreError
@@ -222,6 +222,8 @@ class WarroomServer:
     ):
         self.hub = hub
         self.auth = auth
+        # The node builds the Authenticator before the server's settings are known to it.
+        auth.read_seconds = settings.limits.users_read_seconds
         self.settings = settings
         self._links = dict(links or {})
         # Compact catch-up is part of every server; the rest depends on the configuration.
@@ -233,6 +235,8 @@ class WarroomServer:
         self._someone_left = asyncio.Event()
         """Set whenever a connection ends, for `until_connections_at_most` to count again."""
         self._user_writes: dict[str, TokenBucket] = {}
+        self._left_budgets = LeftBudgets()
+        """Closed connections' frame allowances, taken up by their users' next connections."""
         self._user_declarations: dict[str, TokenBucket] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._unthrottle_log: Callable[[], None] | None = None
@@ -331,11 +335,20 @@ class WarroomServer:
         peer = client_address(
             remote, request.headers.get_all("X-Forwarded-For"), self.settings.trusted_proxies
         )
-        user = await self.auth.identify(
-            token.strip() if scheme.lower() == "bearer" else None,
-            peer,
-            console_id(request.headers.get_all(CONSOLE_HEADER)),
-        )
+        try:
+            user = await self.auth.identify(
+                token.strip() if scheme.lower() == "bearer" else None,
+                peer,
+                console_id(request.headers.get_all(CONSOLE_HEADER)),
+            )
+        except UsersUnavailable as exc:
+            log.error("sign-in refused: the user table could not be read: %s", exc)
+            response = conn.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "unavailable: the server cannot read its users right now; try again shortly\n",
+            )
+            response.headers["Retry-After"] = "5"
+            return response
         if user is None:
             response = conn.respond(HTTPStatus.UNAUTHORIZED, "missing or invalid bearer token\n")
             response.headers["WWW-Authenticate"] = 'Bearer realm="warroom"'
@@ -372,8 +385,11 @@ class WarroomServer:
         user = ws.user
         assert user is not None  # process_request refused the handshake otherwise
         limits = self.settings.limits
-        budget = FrameBudget(
-            self.settings.rate, self.settings.burst, limits.bytes_per_second, limits.burst_bytes
+        budget = self._left_budgets.take(
+            user,
+            lambda: FrameBudget(
+                self.settings.rate, self.settings.burst, limits.bytes_per_second, limits.burst_bytes
+            ),
         )
         conn = Connection(ws, user, self.settings.send_queue, budget, limits.send_buffer_bytes)
         sessions = self._sessions.setdefault(user, set())
@@ -411,6 +427,7 @@ class WarroomServer:
         except ConnectionClosed:
             pass
         finally:
+            self._left_budgets.give_back(user, budget)
             sessions.discard(conn)
             if not sessions:
                 del self._sessions[user]

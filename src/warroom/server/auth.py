@@ -8,18 +8,31 @@ import hmac
 import time
 from collections.abc import Callable
 
+from warroom.server.limits import USERS_READ_SECONDS
 from warroom.server.shared_read import SharedRead
 from warroom.server.sign_in_throttle import SignInThrottle
 from warroom.server.tokens import hash_token
-from warroom.store.base import EventStore
+from warroom.store.base import EventStore, StoreError
+
+
+class UsersUnavailable(Exception):
+    """The user table could not be read in time (a locked SQLite file, a write stuck before the
+    read on the store's thread, PostgreSQL not answering): the handshake is answered 503."""
 
 
 class Authenticator:
     """Maps tokens to user names, re-reading the user table when a token is not known yet
     (`warroom user add` may have written it while the server runs)."""
 
-    def __init__(self, store: EventStore, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        monotonic: Callable[[], float] = time.monotonic,
+        read_seconds: float = USERS_READ_SECONDS,
+    ) -> None:
         self._store = store
+        self.read_seconds = read_seconds
+        """How long `identify` waits for the store's reads before raising `UsersUnavailable`."""
         self._by_hash: dict[str, str] = {}
         self._names: frozenset[str] = frozenset()
         self.throttle = SignInThrottle(monotonic)
@@ -68,8 +81,22 @@ class Authenticator:
     async def identify(self, token: str | None, peer: str, console: str = "") -> str | None:
         """The user owning `token`, or None. After repeated failures from this console of
         `peer`, or from many consoles there, every attempt waits longer before its token is
-        checked (up to two seconds), which turns guessing into a very slow business."""
+        checked (up to two seconds), which turns guessing into a very slow business.
+
+        Raises:
+            UsersUnavailable: the store did not answer within `read_seconds`, or failed. A read
+                that hung held every sign-in until the handshake timed out, with no answer.
+        """
         await asyncio.sleep(self.throttle.wait(peer, console))
+        try:
+            async with asyncio.timeout(self.read_seconds):
+                return await self._identify(token, peer, console)
+        except (TimeoutError, StoreError) as exc:
+            # The shared read itself goes on (shielded): it answers whoever asks next, once
+            # the store is back.
+            raise UsersUnavailable(str(exc) or "the user table was not read in time") from exc
+
+    async def _identify(self, token: str | None, peer: str, console: str) -> str | None:
         # Every handshake asks the store for the user table's version (a read that began after
         # the handshake asked, shared with the handshakes asking at the same time) and re-reads
         # the table only when it changed, so `warroom user add` and `warroom user revoke` take

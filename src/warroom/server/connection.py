@@ -23,10 +23,20 @@ CLOSE_POLICY = 1008
 holds more connections than allowed."""
 
 
+def wire_frame(frame: str | bytes) -> str | bytes:
+    """The frame in a form whose `len` is its size on the wire: an ASCII str as it is (`isascii`
+    is a flag CPython keeps, not a scan), anything else encoded to UTF-8 here, once. The sender
+    passes bytes to websockets as a text frame, so nothing is encoded twice; counting characters
+    let a frame of 4-byte characters hold four times the bytes the queue bound allows."""
+    if isinstance(frame, bytes) or frame.isascii():
+        return frame
+    return frame.encode()
+
+
 class Connection:
     """Frames for a console wait in a bounded queue drained by the console's own sender task, so
     one slow console never delays the others. A console whose queue overflows (more than
-    `queue_limit` frames or `queue_bytes` characters waiting) is disconnected and catches up by
+    `queue_limit` frames or `queue_bytes` bytes of UTF-8 waiting) is disconnected and catches up by
     sequence number when it returns, which is never a gap."""
 
     def __init__(
@@ -47,7 +57,7 @@ class Connection:
         self._queue_limit = queue_limit
         self._queue_bytes = queue_bytes
         self._queued = 0
-        """Characters waiting in `_queue`; a frame is counted until the sender takes it."""
+        """UTF-8 bytes waiting in `_queue`; a frame is counted until the sender takes it."""
         self._wakeup: asyncio.Future[None] | None = None
         """What the idle sender awaits; a plain future rather than an `asyncio.Event`, whose wait
         and set cost a coroutine, a waiters deque and a scan of it for every frame to every
@@ -62,14 +72,16 @@ class Connection:
 
     @property
     def queued_bytes(self) -> int:
-        """What this connection holds in queued frames (characters; frames are mostly ASCII)."""
+        """What this connection holds in queued frames, in bytes as they go on the wire."""
         return self._queued
 
     def send(self, frame: str | bytes) -> None:
         """Queue a text frame (bytes: already UTF-8, as large catch-up frames are kept); never
-        blocks the caller."""
+        blocks the caller. A frame sent to many consoles is best passed through `wire_frame`
+        once by the caller, so it is encoded once for all of them."""
         if self.closed:
             return
+        frame = wire_frame(frame)
         size = len(frame)
         if len(self._queue) >= self._queue_limit or self._queued + size > self._queue_bytes:
             self._queue.clear()

@@ -56,7 +56,7 @@ from warroom.protocol.frames import (
 )
 from warroom.server.auth import Authenticator
 from warroom.server.catch_up import catch_up_frames, current_snapshot_frame, events_frame
-from warroom.server.connection import Connection
+from warroom.server.connection import Connection, wire_frame
 from warroom.server.inbox import Inbox
 from warroom.server.incidents import IncidentCache
 from warroom.server.incidents import LoadedIncident as _Incident
@@ -368,8 +368,9 @@ class Hub:
         """Send a frame to every console following the incident."""
         record = self._incidents.get(incident_id)
         if record is not None:
+            wire = wire_frame(frame)
             for conn in list(record.subscribers):
-                conn.send(frame)
+                conn.send(wire)
 
     @property
     def states(self) -> list[IncidentState]:
@@ -638,8 +639,9 @@ class Hub:
             record.frames.extend(frames)
             message = events_frame(None, incident_id, frames)
             self._cache.summaries[incident_id] = record.state.summary()
+        wire = wire_frame(message)
         for conn in list(self._incidents[incident_id].subscribers):
-            conn.send(message)
+            conn.send(wire)
         self._tell_of_other_nodes(events)
 
     def _kinds_observed(self) -> frozenset[str] | None:
@@ -1055,7 +1057,7 @@ class Hub:
             batches.setdefault(event.incident_id, []).append(data)
         for incident_id, frames in batches.items():
             record = self._incidents[incident_id]
-            message = events_frame(None, incident_id, frames)
+            message = wire_frame(events_frame(None, incident_id, frames))
             for conn in list(record.subscribers):
                 conn.send(message)
 

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from warroom.domain.limits import MAX_FRAME_BYTES
 
 MiB = 1024 * 1024
+USERS_READ_SECONDS = 2.0
+"""How long a handshake waits for the store to say who the users are, by default."""
 
 
 class ServerLimits(BaseModel):
@@ -36,6 +38,10 @@ class ServerLimits(BaseModel):
     """Incidents one user may declare per minute (each SEV1 or SEV2 pages on-call)."""
     handshake_timeout_seconds: float = Field(default=5.0, gt=0)
     """A connection that has not finished its opening handshake by then is dropped."""
+    users_read_seconds: float = Field(default=USERS_READ_SECONDS, gt=0)
+    """How long a handshake waits for the store to read the user table; past it (a locked
+    SQLite file, PostgreSQL not answering) it is answered 503 `unavailable` with Retry-After,
+    well before `handshake_timeout_seconds` would drop it unanswered."""
     user_check_seconds: float = Field(default=1.0, gt=0)
     """How often the server checks whether the user table changed (`warroom user revoke` ends
     that user's connections within about this long)."""

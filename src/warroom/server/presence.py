@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable, Collection
 
 from warroom.protocol.frames import Presence, PresenceUser
-from warroom.server.connection import Connection
+from warroom.server.connection import Connection, wire_frame
 
 PRESENCE_EVERY = 0.1
 """Seconds presence changes are gathered at least before they are sent. A join took its own
@@ -73,5 +73,7 @@ class PresenceSender:
             incident_id=incident_id,
             users=[PresenceUser(user=u, connections=n) for u, n in sorted(counts.items())],
         ).model_dump_json()
+        # Encoded once for every follower (user names are ASCII, so this is mostly free).
+        wire = wire_frame(message)
         for conn in list(followers):
-            conn.send(message)
+            conn.send(wire)

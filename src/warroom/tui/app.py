@@ -137,10 +137,12 @@ class WarroomApp(App[None]):
     def on_key(self, event: events.Key) -> None:
         # Runs before Textual's own key handling (the bindings): a key typed before the dialog
         # now on top opened is typed into it, not taken as one of its keys (see type_ahead).
-        dialog = self.screen
-        if isinstance(dialog, DialogScreen) and self._key_origins.typed_before(event, dialog):
+        screen = self.screen
+        if isinstance(screen, DialogScreen) and self._key_origins.typed_before(event, screen):
             event.prevent_default()
-            dialog.type_ahead.take(event)
+            screen.type_ahead.take(event)
+        elif isinstance(screen, MainScreen) and not self._key_origins.typed_before(event, screen):
+            screen.explain_key_not_offered(event.key)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(getattr(self, "_variable_defaults", {}))

@@ -397,6 +397,13 @@ BINDING_IDS: frozenset[str] = frozenset(spec.binding_id for spec in COMMANDS)
 """Every id a keymap may name; the launcher can warn about unknown ones in a user's config."""
 
 
+def bound_keys(node: DOMNode, binding_id: str) -> frozenset[str]:
+    """The keys `binding_id` is bound to, after the user's keymap (as Textual names keys)."""
+    keymap: dict[str, str] = getattr(node.app, "_keymap", {})
+    spec = next(spec for spec in COMMANDS if spec.binding_id == binding_id)
+    return frozenset(key.strip() for key in keymap.get(binding_id, spec.key).split(","))
+
+
 def key_hint(node: DOMNode, binding_id: str) -> str:
     """The key for `binding_id` on `node`'s screen as the footer shows it, after the user's
     keymap; for sentences such as "press u to post one"."""

@@ -17,9 +17,9 @@ from warroom.console_config import client_token, load_console_config
 from warroom.demo import PlayedInClock, seed_demo
 from warroom.demo_data import DEMO_LINKS
 from warroom.local import (
+    SharedLocalServer,
     any_server_answers,
     choose_server,
-    close_when_unused,
     ensure_local_token,
     local_server,
     local_user_name,
@@ -67,6 +67,7 @@ async def open_console(
     settings = load_console_config(binding_ids=BINDING_IDS)
     incident_id: int | None = getattr(args, "incident", None)
     token: str | None
+    shared: SharedLocalServer | None = None
     if getattr(args, "sign_in", False):
         return _sign_in_console(args, stack)
     if demo:
@@ -81,8 +82,9 @@ async def open_console(
         else:
             url, embedded = await local_server(default_db())
             if embedded is not None:
+                shared = SharedLocalServer(embedded)
                 # Runs after this console's client has closed (the stack unwinds in reverse).
-                stack.push_async_callback(close_when_unused, embedded)
+                stack.push_async_callback(shared.close_when_unused)
             token = token or await ensure_local_token(default_db())
             reachable = True
         if not token:
@@ -95,6 +97,9 @@ async def open_console(
     # the console opens anyway and works offline until the server is back.
     await client.start(wait=reachable)
     stack.push_async_callback(client.close)
+    if shared is not None:
+        # Runs just before the client closes, while its connection still counts.
+        stack.callback(shared.own_console_closing)
     return make_app(
         client,
         incident_id=incident_id,

@@ -28,6 +28,17 @@ def span_words(span: timedelta) -> str:
     return " ".join(parts) or "less than a minute"
 
 
+def placed_words(
+    occurred_at: datetime, declared_at: datetime, before: timedelta, zone: tzinfo | None
+) -> str:
+    """The confirmation once posted: where on the timeline the entry went, which is hours away
+    from where the eye is when the time typed was a slip."""
+    return (
+        f"Placed at {day_and_time(occurred_at, zone)}, {span_words(before)} before the "
+        f"declaration ({day_and_time(declared_at, zone)}): the timeline lists it there."
+    )
+
+
 class BackdateDialog(FormDialog[bool]):
     """Returns True to post at the typed time; None (Escape, "Edit the time") keeps the line."""
 

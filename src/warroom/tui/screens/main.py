@@ -28,6 +28,7 @@ from warroom.domain.roles import Role
 from warroom.tui.commands_table import (
     Scope,
     bindings_for,
+    bound_keys,
     command_for,
     is_offered,
     server_offers,
@@ -52,6 +53,9 @@ from warroom.tui.widgets.scribe_input import ScribeInput
 from warroom.tui.widgets.severity_pane import SeverityPane
 from warroom.tui.widgets.timeline_pane import TimelinePane
 from warroom.tui.widgets.timeline_view import TimelineView
+
+REPLAY_WAITS = "Replay is for the review: it opens once the incident is resolved."
+"""Said when the replay's key is pressed on an open incident."""
 
 
 class MainScreen(InvestigationActions, CommsActions, EntryActions):
@@ -157,6 +161,22 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
             return True
         features = self.host.client.features
         return server_offers(spec, features) and is_offered(spec, self.state, self.me)
+
+    def explain_key_not_offered(self, key: str) -> None:
+        """Say why `key` does nothing here, if it is the replay's while the incident is open.
+
+        The app calls this for a key that reached it unhandled and was typed on this screen: a
+        key not offered does nothing, and the replay's is pressed anyway (the review's habit,
+        or the help lists it). Not handled here on the way up, where a key typed just before a
+        dialog opened would be taken from the dialog (see `type_ahead`).
+        """
+        state = self.state
+        if (
+            state is not None
+            and state.incident.phase.is_open
+            and key in bound_keys(self, "incident.replay")
+        ):
+            self.notify(REPLAY_WAITS, title="Replay", markup=False)
 
     # --- actions ------------------------------------------------------------------------------
 

@@ -74,8 +74,10 @@ class PickerScreen(Screen[None]):
             yield self._status
         with Vertical(id="declare-form", classes="pane") as form:
             form.border_title = "Declare a new incident (you become its IC)"
+            # Not selected on focus: the key that starts a title from the list is already in
+            # it when the focus arrives, and the next key would replace it.
             yield Input(placeholder="Title, e.g. Payment processing down", id="declare-title",
-                        max_length=MAX_TITLE)  # fmt: skip
+                        max_length=MAX_TITLE, select_on_focus=False)  # fmt: skip
             # Tab follows the DOM: title, severity, summary, then the button. The button sits
             # right of the error line, clear of the severity dropdown when it opens.
             with Horizontal(id="declare-row"):
@@ -178,8 +180,6 @@ class PickerScreen(Screen[None]):
             )
         if table.row_count:
             table.move_cursor(row=min(max(selected, 0), table.row_count - 1))
-        if not incidents and self.focused is not None and self.focused.id == "incident-list":
-            self.action_focus_declare_form()
         self._summary = (
             f"{count(len(incidents), 'incident')} · Enter opens one"
             if incidents
@@ -202,10 +202,13 @@ class PickerScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         # "Declare one below" takes typing at once: a printable key on the list starts the
-        # title rather than being lost.
+        # title rather than being lost. A key the screen binds (q quits, ? helps) keeps its
+        # meaning: as in k9s and lazygit, q quits wherever no text is being edited, and the
+        # list holds the focus until the title is started.
         if (
             event.is_printable
             and event.character
+            and event.key not in self.active_bindings
             and self.focused is self.query_one("#incident-list")
         ):
             title = self.query_one("#declare-title", Input)

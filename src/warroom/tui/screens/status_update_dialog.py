@@ -15,6 +15,7 @@ from warroom.client.session import new_id
 from warroom.domain.commands import PostStatusUpdate
 from warroom.domain.limits import MAX_ENTRY_TEXT, MAX_SUMMARY
 from warroom.domain.severity import Severity
+from warroom.domain.update_clock import longest_next_update
 from warroom.tui.screens.dialog_base import FormDialog
 
 MAX_NEXT_MINUTES = 24 * 60
@@ -60,6 +61,22 @@ class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
     def on_mount(self) -> None:
         self.query_one("#status", Input).focus()
 
+    def _next_update_error(self, minutes: int) -> str:
+        """Why `minutes` cannot be the next update's distance, or "": the server holds a later
+        time than the plan allows to the plan's bound, so the form says so before posting."""
+        longest = longest_next_update(self._severity)
+        if longest is None:
+            if 1 <= minutes <= MAX_NEXT_MINUTES:
+                return ""
+            return f"The next update is 1 to {MAX_NEXT_MINUTES} minutes away."
+        most = int(longest.total_seconds() // 60)
+        if 1 <= minutes <= most:
+            return ""
+        return (
+            f"A {self._severity.label} owes an internal update at least every {most} min: "
+            f"the next one is 1 to {most} minutes away."
+        )
+
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)
     def submit(self) -> None:
@@ -75,8 +92,9 @@ class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
                 minutes = int(value("next"))
             except ValueError:
                 minutes = 0
-            if not 1 <= minutes <= MAX_NEXT_MINUTES:
-                self.show_error(f"The next update is 1 to {MAX_NEXT_MINUTES} minutes away.")
+            error = self._next_update_error(minutes)
+            if error:
+                self.show_error(error)
                 return
             next_at = self._clock() + timedelta(minutes=minutes)
         try:

@@ -21,6 +21,7 @@ from warroom.tui.connection_state import ConnectionInfo
 from warroom.tui.safe_text import clean
 from warroom.tui.severity_colors import show_severity_class
 from warroom.tui.time_format import deadline_time, duration
+from warroom.tui.widgets.parts_line import PartsLine
 from warroom.tui.widgets.quiet_static import QuietStatic
 from warroom.tui.words import count
 
@@ -50,7 +51,7 @@ class IncidentHeader(Horizontal):
         self._zone = zone
         self._badge = QuietStatic(id="sev-badge")
         self._title = QuietStatic(id="header-title")
-        self._meta = QuietStatic(id="header-meta")
+        self._meta = PartsLine(id="header-meta")
         self._elapsed = QuietStatic(id="header-elapsed")
         self._update = QuietStatic(id="header-update")
         self._connection = QuietStatic(id="header-connection")
@@ -97,7 +98,7 @@ class IncidentHeader(Horizontal):
         if state is None:
             self._badge.show(Text("…"))
             self._title.show(Text("Loading incident…"))
-            self._meta.show(Text())
+            self._meta.show_parts(())
             return
         incident = state.incident
         self._badge.show(Text(incident.severity.label))
@@ -112,18 +113,19 @@ class IncidentHeader(Horizontal):
             title.append(summary, style="italic")
         self._title.tooltip = Text(summary) if summary else None
         self._title.show(title)
-        meta = Text(no_wrap=True, overflow="ellipsis")
+        parts: list[tuple[Text, Text]] = []
         drafts = self._drafts_waiting(state)
         if drafts:
             # First on the line, so a long channel name cannot push it out of sight.
-            meta.append(f" ✉ {drafts} ", style="bold reverse")
-            meta.append("  ")
-        meta.append(incident.phase.value.replace("_", " "), style="italic")
-        meta.append("  ·  ")
-        meta.append(clean(incident.channel))
-        meta.append("  ·  IC ")
-        meta.append(clean(state.roster.ic), style="bold")
-        self._meta.show(meta)
+            parts.append((Text(), Text(f" ✉ {drafts} ", style="bold reverse")))
+        dot = Text("  ·  ")
+        phase = Text(incident.phase.value.replace("_", " "), style="italic")
+        parts.append((Text("  ") if drafts else Text(), phase))
+        parts.append((dot, Text(clean(incident.channel))))
+        ic = Text("IC ")
+        ic.append(clean(state.roster.ic), style="bold")
+        parts.append((dot, ic))
+        self._meta.show_parts(parts)
 
     def _drafts_waiting(self, state: IncidentState) -> str:
         """What the public drafts waiting for a decision ask of whom, or "" when none do.

@@ -13,6 +13,14 @@ from textual.widgets._footer import FooterKey
 
 MOST_USED: tuple[str, ...] = (
     "show_help",
+    # The replay's keys (only offered there): playing, stepping and leaving come first, so
+    # space is never the key an 80-column footer leaves out.
+    "toggle_play",
+    "step_forward",
+    "step_back",
+    "close_replay",
+    "toggle_speed",
+    "next_severity_change",
     "accept_ic_role",
     "decline_ic_role",
     "focus_scribe_input",

@@ -19,7 +19,7 @@ from warroom.domain.time_window import before_declaration, check_occurred_at
 from warroom.domain.timeline import EntryKind
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.entry_syntax import EntrySyntaxError, ParsedEntry, parse_entry
-from warroom.tui.screens.backdate_dialog import BackdateDialog
+from warroom.tui.screens.backdate_dialog import BackdateDialog, placed_words
 
 PLACEHOLDER = (
     "Write to the timeline: /decision /action /todo /status · 14:02 back-dates · "
@@ -138,7 +138,10 @@ class ScribeInput(Input):
 
         def post_if_confirmed(confirmed: bool | None) -> None:
             if confirmed:
+                assert entry.occurred_at is not None
                 self._post(entry)
+                words = placed_words(entry.occurred_at, declared_at, before, now.tzinfo)
+                self.notify(words, title="Back-dated entry", markup=False)
 
         dialog = BackdateDialog(entry.occurred_at, declared_at, before, now.tzinfo)
         self.app.push_screen(dialog, post_if_confirmed)
