@@ -10,6 +10,10 @@ nodes (the case several nodes are for).
 Every node is its own process (`bench.serve_warroom`); the clients run in this process, spread
 round-robin over the nodes. The PostgreSQL server is a private one, started for the family with
 `initdb` + `pg_ctl` in a temporary directory (as the tests do), one fresh database per run.
+
+The paced phase makes 1,000 writes in full mode (after a warm-up), reports its p99 with a
+bootstrap interval and per fifth, and times each write stage by stage inside the nodes
+(`bench.delivery_trace`), printing where the slowest cross-node deliveries spent their time.
 """
 
 from __future__ import annotations
