@@ -10,6 +10,10 @@ nodes (the case several nodes are for).
 Every node is its own process (`bench.serve_warroom`); the clients run in this process, spread
 round-robin over the nodes. The PostgreSQL server is a private one, started for the family with
 `initdb` + `pg_ctl` in a temporary directory (as the tests do), one fresh database per run.
+
+The paced phase makes 1,000 writes in full mode (after a warm-up), reports its p99 with a
+bootstrap interval and per fifth, and times each write stage by stage inside the nodes
+(`bench.delivery_trace`), printing where the slowest cross-node deliveries spent their time.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import signal
 import statistics
 import time
@@ -30,7 +35,7 @@ import asyncpg
 from tests.support.client_sync import client_reached
 from tests.support.postgres import PostgresServer, running_postgres
 
-from bench import targets
+from bench import delivery_trace, targets
 from bench.clients import Recorder, WarroomBenchClient, writer_of
 from bench.harness import (
     CLOCK_TICKS,
@@ -56,14 +61,33 @@ KILLS = 3
 """Node kills for the failover figure (on the three-node run), each replaced by a new node."""
 FAILOVER_CONSOLES = 6
 """Consoles on the node to kill, each given every node's address (its own first)."""
+PACED_WRITES = 1_000
+"""Paced writes per run in full mode (50 s at 20/s): with 200, a p99 over the consoles was decided
+by the slowest two or three writes. Quick mode keeps its settings' count (30)."""
+WARM_UP = 20
+"""Paced writes made, at the same pace, before those measured: the first few after the consoles
+joined took 60-100 ms on a two-node run (a fresh node's first commits and sends), a tail of the
+start, not of the fan-out."""
+BLOCKS = 5
+"""Consecutive blocks of the paced writes whose p99s are shown apart, as a spread."""
+RESAMPLES = 200
+"""Bootstrap resamples of the paced writes (each with all its consoles) for the p99's interval."""
+SLOWEST = 5
+"""Slowest paced writes (by their last console on another node) shown stage by stage."""
 
 
 class LatencyRecorder(Recorder):
-    """Keeps every receiver's latency, not only the largest per entry."""
+    """Keeps every receiver's latency, not only the largest per entry, and per entry when the
+    last console of each node got it."""
 
-    def __init__(self) -> None:
+    def __init__(self, node_count: int) -> None:
         super().__init__()
         self.latencies_ns: list[int] = []
+        self.by_key: dict[str, list[int]] = {}
+        """key -> the latencies of its receivers (ns)."""
+        self.last_on: dict[str, dict[int, int]] = {}
+        """key -> node -> when its last console there got it (monotonic ns)."""
+        self._node_count = node_count
         self.expected = 0
         """How many receptions make the run complete; `all_in` is set on reaching it."""
         self.all_in = asyncio.Event()
@@ -71,12 +95,20 @@ class LatencyRecorder(Recorder):
     def applied(self, client: int, text: str, now_ns: int) -> None:
         key, _, sent = text.partition(" ")
         if key.startswith("w") and sent.isdigit() and writer_of(key) != client:
-            self.latencies_ns.append(now_ns - int(sent))
+            if "-p" not in key:  # the warm-up's and the bursts' writes reach them too
+                return
+            latency = now_ns - int(sent)
+            self.latencies_ns.append(latency)
+            self.by_key.setdefault(key, []).append(latency)
+            nodes = self.last_on.setdefault(key, {})
+            node = client % self._node_count
+            nodes[node] = max(nodes.get(node, 0), now_ns)
             if self.expected and len(self.latencies_ns) >= self.expected:
                 self.all_in.set()
 
 
 def run(settings: Settings, workdir: Path, results: Results) -> None:
+    breakdowns: list[str] = []
     with running_postgres() as postgres:
         for backend, count in RUNS:
             name = f"{backend}-{count}"
@@ -88,14 +120,23 @@ def run(settings: Settings, workdir: Path, results: Results) -> None:
             else:
                 location = asyncio.run(_fresh_database(postgres.server, name.replace("-", "_")))
             token = asyncio.run(targets.make_user(location))
+            traces = [folder / f"node{i}.trace" for i in range(count)]
             nodes = [
-                ServerProcess.launch(f"node{i}", "bench.serve_warroom", ["--db", location], folder)
+                ServerProcess.launch(
+                    f"node{i}",
+                    "bench.serve_warroom",
+                    ["--db", location, "--trace", str(traces[i])],
+                    folder,
+                )
                 for i in range(count)
             ]
+            stages = _Stages()
             try:
                 shared = None if backend == "sqlite" else location
                 meter = _CpuMeter(nodes, None if backend == "sqlite" else postgres.data)
-                asyncio.run(_measure(settings, nodes, token, name, results, shared, meter))
+                asyncio.run(
+                    _measure(settings, nodes, token, name, results, shared, meter, stages, traces)
+                )
                 if count == 3:
                     failovers = asyncio.run(_failovers(nodes, token, location, folder))
                     results.put("cluster.failover_p50_s", statistics.median(failovers))
@@ -105,7 +146,13 @@ def run(settings: Settings, workdir: Path, results: Results) -> None:
             finally:
                 for node in nodes:
                     node.stop()
+            if stages.remote is not None:
+                inside = [delivery_trace.read(trace) for trace in traces]
+                breakdowns.append(_slowest_writes(name, stages, inside))
     _print(results)
+    for breakdown in breakdowns:
+        print()
+        print(breakdown)
 
 
 async def _fresh_database(server: PostgresServer, name: str) -> str:
@@ -125,11 +172,13 @@ async def _measure(
     results: Results,
     database: str | None,
     meter: _CpuMeter,
+    stages: _Stages,
+    traces: list[Path],
 ) -> None:
     incident = await targets.declare(nodes[0].url(), token, f"cluster {name}")
     # With several nodes only consoles on another node than the writer's count: the cross-node
     # path. A single node's consoles are all on the writer's node.
-    remote, local = LatencyRecorder(), LatencyRecorder()
+    remote, local = LatencyRecorder(len(nodes)), LatencyRecorder(len(nodes))
     followers = []
     for gid in range(FOLLOWERS):
         node = gid % len(nodes)
@@ -138,14 +187,22 @@ async def _measure(
         client.deflate = settings.deflate
         followers.append(client)
     await asyncio.gather(*(f.open() for f in followers))
-    stages = _Stages()
+    stages.remote = remote
     try:
         async with _notifications_seen(database, stages):
             with meter.phase(results, f"cluster.{name}.cpu_paced"):
                 await _paced(settings, nodes, token, incident, remote, stages)
+        for process, trace in zip(nodes, traces, strict=True):
+            await asyncio.to_thread(delivery_trace.collect, process.pid, trace)
         latencies = [ns / 1e6 for ns in remote.latencies_ns]
         results.put(f"cluster.{name}.fanout_p50_ms", percentile(latencies, 50))
         results.put(f"cluster.{name}.fanout_p99_ms", percentile(latencies, 99))
+        low, high, blocks = _p99_spread(remote)
+        results.put(f"cluster.{name}.fanout_p99_low_ms", low)
+        results.put(f"cluster.{name}.fanout_p99_high_ms", high)
+        for b, block in enumerate(blocks):
+            results.put(f"cluster.{name}.fanout_p99_block{b}_ms", block)
+        results.put(f"cluster.{name}.paced_writes", len(remote.by_key))
         stages.local_ns = remote.latencies_ns if len(nodes) == 1 else local.latencies_ns
         stages.remote_ns = remote.latencies_ns if len(nodes) > 1 else []
         for stage, values in stages.by_name().items():
@@ -227,6 +284,13 @@ class _Stages:
     """Where a paced write's time goes, each from the moment the writer sent it (ns)."""
 
     sent: dict[str, int] = field(default_factory=dict)
+    """key -> when the writer sent it (monotonic ns)."""
+    acked: dict[str, int] = field(default_factory=dict)
+    """key -> when the writer got its ack (monotonic ns)."""
+    notified: dict[str, int] = field(default_factory=dict)
+    """key -> when the bench's own listener got its NOTIFY (monotonic ns)."""
+    remote: LatencyRecorder | None = None
+    """The consoles of the paced phase that count (other nodes' with several nodes)."""
     acked_ns: list[int] = field(default_factory=list)
     """The writer's ack: decided, committed (durably), answered."""
     notified_ns: list[int] = field(default_factory=list)
@@ -260,8 +324,9 @@ async def _notifications_seen(database: str | None, stages: _Stages) -> AsyncIte
         for line in filter(None, carried.split("\n")):
             text = json.loads(line)["body"].get("text", "")
             key, _, sent = str(text).partition(" ")
-            if key.startswith(f"w{WRITER}-") and sent.isdigit():
+            if key.startswith(f"w{WRITER}-p") and sent.isdigit():
                 stages.notified_ns.append(now - int(sent))
+                stages.notified[key] = now
 
     await conn.add_listener(CHANGES_CHANNEL, seen)
     try:
@@ -284,12 +349,15 @@ async def _paced(
 
     def acked(key: str) -> None:
         if key in stages.sent:
-            stages.acked_ns.append(time.monotonic_ns() - stages.sent[key])
+            stages.acked[key] = time.monotonic_ns()
+            stages.acked_ns.append(stages.acked[key] - stages.sent[key])
 
     writer.on_ack = acked
     await writer.open()
     try:
         writes = max(1, int(settings.paced_rate * settings.paced_seconds))
+        if not settings.quick:
+            writes = PACED_WRITES
         receivers = (
             FOLLOWERS
             if len(nodes) == 1
@@ -297,6 +365,9 @@ async def _paced(
         )
         remote.expected = writes * receivers
         interval = 1 / settings.paced_rate
+        for n in range(WARM_UP):
+            await writer.write(f"w{WRITER}-u{n}")
+            await asyncio.sleep(interval)
         start = time.monotonic()
         for n in range(writes):
             stages.sent[f"w{WRITER}-p{n}"] = time.monotonic_ns()
@@ -307,6 +378,160 @@ async def _paced(
                 await remote.all_in.wait()
     finally:
         await writer.close()
+
+
+def _nearest_rank(ordered: list[int], pct: float) -> int:
+    return ordered[max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5))) - 1]
+
+
+def _p99_spread(remote: LatencyRecorder) -> tuple[float | None, float | None, list[float]]:
+    """The fan-out p99's 90 % bootstrap interval (the paced writes resampled, each with all its
+    consoles: a write's consoles share its stalls) and the p99 of each of `BLOCKS` consecutive
+    blocks of writes, in ms."""
+    writes = [remote.by_key[key] for key in sorted(remote.by_key, key=_paced_number)]
+    if not writes:
+        return None, None, []
+    draw = random.Random(14)
+    resampled = (draw.choices(writes, k=len(writes)) for _ in range(RESAMPLES))
+    p99s = sorted(
+        _nearest_rank(sorted(itertools.chain.from_iterable(r)), 99) / 1e6 for r in resampled
+    )
+    size = max(1, len(writes) // BLOCKS)
+    blocks = [
+        _nearest_rank(sorted(itertools.chain.from_iterable(writes[b : b + size])), 99) / 1e6
+        for b in range(0, size * BLOCKS if len(writes) >= BLOCKS else len(writes), size)
+    ]
+    return _nearest_rank_f(p99s, 5), _nearest_rank_f(p99s, 95), blocks
+
+
+def _nearest_rank_f(ordered: list[float], pct: float) -> float:
+    return ordered[max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5))) - 1]
+
+
+def _paced_number(key: str) -> int:
+    return int(key.rpartition("-p")[2])
+
+
+MARKS = ("ack", "turn", "published", "NOTIFY", "heard", "applying", "queued", "written", "console")
+"""When a paced write passed each stage, ms from its send: the writer's ack; the writer's node's
+sequencer starting the turn that decides it; that node publishing it (committed, handed to its
+own consoles); the bench's own listener getting the NOTIFY (PostgreSQL wakes every node's listener
+with the same message); the other node's listener handing the notification to the hub; that
+node's sequencer starting to apply it; the frame queued to every console there; the last of them
+written to its socket; the last console there (in the bench process) having it."""
+
+
+def _marks(
+    key: str, stages: _Stages, inside: list[dict[str, dict[str, int]]]
+) -> tuple[int, list[float | None]] | None:
+    """For one paced write, the node whose last console got it last and when (ms from the send)
+    it passed each of `MARKS` on the way there; None if it reached no other node's console."""
+    assert stages.remote is not None
+    last_on = stages.remote.last_on.get(key)
+    sent = stages.sent.get(key)
+    if not last_on or sent is None:
+        return None
+    node = max(last_on, key=lambda n: last_on[n])
+    seen = inside[node].get(key, {})
+    at = [
+        stages.acked.get(key),
+        inside[0].get(key, {}).get("turn"),
+        inside[0].get(key, {}).get("published"),
+        stages.notified.get(key),
+        seen.get("heard"),
+        seen.get("applying"),
+        seen.get("queued"),
+        seen.get("written"),
+        last_on[node],
+    ]
+    return node, [None if ns is None else (ns - sent) / 1e6 for ns in at]
+
+
+def _slowest_writes(name: str, stages: _Stages, inside: list[dict[str, dict[str, int]]]) -> str:
+    """Stage by stage, the slowest paced writes of a several-node run (by their last console on
+    another node), beside the medians of every write and of the slowest 1 %."""
+    assert stages.remote is not None
+    worst = {key: max(values) for key, values in stages.remote.by_key.items()}
+    ranked = sorted(worst, key=lambda k: worst[k], reverse=True)
+    lines = [
+        f"{name}: when the slowest cross-node deliveries passed each stage, ms from the send "
+        f"({len(ranked)} paced writes; on the node whose last console got it last)",
+        f"{'write':<14}{'node':>5}" + "".join(f"{m:>10}" for m in MARKS),
+    ]
+
+    def row(title: str, node: str, at: list[float | None]) -> str:
+        cells = "".join(f"{'-' if v is None else f'{v:.1f}':>10}" for v in at)
+        return f"{title:<14}{node:>5}{cells}"
+
+    measured = {key: _marks(key, stages, inside) for key in ranked}
+    for key in ranked[:SLOWEST]:
+        found = measured[key]
+        if found is not None:
+            lines.append(row(key.partition("-")[2], str(found[0]), found[1]))
+    for title, keys in (
+        ("slowest 1 %", ranked[: max(1, len(ranked) // 100)]),
+        ("every write", ranked),
+    ):
+        found_all = [m[1] for key in keys if (m := measured[key]) is not None]
+        medians: list[float | None] = []
+        for s in range(len(MARKS)):
+            values = [v for at in found_all if (v := at[s]) is not None]
+            medians.append(statistics.median(values) if values else None)
+        lines.append(row(title, "", medians))
+    lines.append(_blame(ranked[: max(1, len(ranked) // 100)], measured))
+    return "\n".join(lines)
+
+
+SEGMENTS = {
+    "to turn": (None, "turn"),
+    "commit": ("turn", "NOTIFY"),
+    "wake-up": ("NOTIFY", "heard"),
+    "sequencer": ("heard", "applying"),
+    "apply": ("applying", "queued"),
+    "send": ("queued", "written"),
+    "console": ("written", "console"),
+}
+"""A cross-node delivery's legs, between two of `MARKS` (None: the send): reaching the writer's
+node's sequencer; deciding and committing until PostgreSQL delivers the NOTIFY; the other node
+waking to hand it on; its sequencer's queue; applying; its sender tasks writing to every console;
+the bench process reading. On one node: commit until published, then send from there."""
+ONE_NODE_SEGMENTS = {
+    "to turn": (None, "turn"),
+    "commit": ("turn", "published"),
+    "send": ("published", "written"),
+    "console": ("written", "console"),
+}
+
+
+def _blame(slowest: list[str], measured: dict[str, tuple[int, list[float | None]] | None]) -> str:
+    """For each of the slowest writes, the leg that took the most beyond its median over every
+    write; how many of them each leg was."""
+    found = {k: m[1] for k, m in measured.items() if m is not None}
+    several = any(at[MARKS.index("heard")] is not None for at in found.values())
+    segments = SEGMENTS if several else ONE_NODE_SEGMENTS
+
+    def leg(at: list[float | None], start: str | None, end: str) -> float | None:
+        begin = 0.0 if start is None else at[MARKS.index(start)]
+        finish = at[MARKS.index(end)]
+        return None if begin is None or finish is None else finish - begin
+
+    typical = {}
+    for name, (start, end) in segments.items():
+        values = [v for at in found.values() if (v := leg(at, start, end)) is not None]
+        typical[name] = statistics.median(values) if values else 0.0
+    blamed = dict.fromkeys(segments, 0)
+    for key in slowest:
+        if key not in found:
+            continue
+        excess = {
+            name: v - typical[name]
+            for name, (start, end) in segments.items()
+            if (v := leg(found[key], start, end)) is not None
+        }
+        if excess:
+            blamed[max(excess, key=lambda n: excess[n])] += 1
+    counts = ", ".join(f"{name} {n}" for name, n in blamed.items())
+    return f"the leg most over its median, among the slowest 1 %: {counts}"
 
 
 def _writer_count(settings: Settings, nodes: list[ServerProcess]) -> int:
@@ -443,6 +668,18 @@ def _print(results: Results) -> None:
         "(burst: every writer on one incident; many incidents: one incident per writer, "
         "writers spread over the nodes)"
     )
+    print()
+    print("fan-out p99, ms: 90 % bootstrap interval over the paced writes, and each fifth's p99")
+    for backend, count in RUNS:
+        name = f"{backend}-{count}"
+        low = results.get(f"cluster.{name}.fanout_p99_low_ms")
+        high = results.get(f"cluster.{name}.fanout_p99_high_ms")
+        blocks = [results.get(f"cluster.{name}.fanout_p99_block{b}_ms") for b in range(BLOCKS)]
+        writes = results.get(f"cluster.{name}.paced_writes")
+        if low is None or high is None or writes is None:
+            continue
+        shown = " ".join(f"{b:.1f}" for b in blocks if b is not None)
+        print(f"{name:<14}{low:>8.1f} - {high:<8.1f}  blocks {shown}  ({writes:.0f} writes)")
     print()
     print("where a paced write's time goes, ms from its send, p50 / p99")
     stage_names = {"ack": "writer's ack", "notify": "NOTIFY seen", "local": "writer's node"}

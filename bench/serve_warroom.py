@@ -9,6 +9,7 @@ import logging
 import signal
 from pathlib import Path
 
+from bench import delivery_trace
 from warroom.gc_pause import settle_started_process
 from warroom.node import start_node
 from warroom.server.app import ServerSettings
@@ -40,7 +41,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--db", required=True, help="a SQLite path or a postgresql:// URL")
     parser.add_argument("--profile", type=Path, help="write cProfile stats here on exit")
+    parser.add_argument(
+        "--trace", type=Path, help="write when each paced write passed each stage here on exit"
+    )
     args = parser.parse_args()
+    if args.trace is not None:
+        delivery_trace.install(args.trace)
     logging.basicConfig(level=logging.WARNING)
     settings = ServerSettings(
         host="127.0.0.1", port=args.port, rate=UNLIMITED, burst=UNLIMITED, limits=UNLIMITED_LIMITS

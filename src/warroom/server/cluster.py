@@ -8,7 +8,9 @@ An incident nobody follows on this node takes them without applying them, parsed
 its observers need (`IncidentCache.follow_on`): they are applied when its state is asked for. A
 check every `CHECK_EVERY` seconds, and one whenever the feed (re)connects, reads the last seq of
 each loaded incident and the summaries of incidents declared since (a few index probes, whatever
-the history's size) and repairs whatever a lost notification left behind. Writes need none of
+the history's size) and repairs whatever a lost notification left behind. It reads outside the
+sequencer (`Hub.check_other_nodes`), so the notifications and writes queued meanwhile do not
+wait for its round trips; only the incidents it finds behind take a turn. Writes need none of
 this to be right: a write decided against an out-of-date incident is refused by the store and
 decided again (`Hub`, `StaleAppend`).
 
@@ -20,11 +22,15 @@ it saw, on each notification, on each (re)connection and at each check.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from warroom.server.hub import Hub
+from warroom.store.base import StoreError
 from warroom.store.postgres import PostgresStore
 from warroom.store.postgres_listen import ChangeListener
+
+log = logging.getLogger(__name__)
 
 CHECK_EVERY = 3.0
 """Seconds between two checks for changes the notifications did not bring."""
@@ -39,8 +45,29 @@ async def follow_other_nodes(
     """Feed the other nodes' commits to `hub`, and tell `on_triage` of triage items written, until
     cancelled. `on_triage` must only schedule work."""
 
+    checking: asyncio.Task[None] | None = None
+    again = False
+
+    async def check_until_done() -> None:
+        nonlocal again
+        while True:
+            again = False
+            try:
+                await hub.check_other_nodes()
+            except StoreError as exc:  # the next check (or notification) repairs it
+                log.warning("cannot check the changes of other nodes: %s", exc)
+            except Exception:  # the feed must outlive a bad check
+                log.exception("unexpected failure checking the changes of other nodes")
+            if not again:
+                return
+
     def check() -> None:
-        hub.changed_elsewhere()
+        nonlocal checking, again
+        # One check at a time: asked for during one (the feed reconnected), it runs again after.
+        if checking is None or checking.done():
+            checking = asyncio.create_task(check_until_done(), name="warroom-check-other-nodes")
+        else:
+            again = True
         if on_triage is not None:
             on_triage()
 
@@ -52,4 +79,6 @@ async def follow_other_nodes(
             check()
     finally:
         feed.cancel()
-        await asyncio.gather(feed, return_exceptions=True)
+        if checking is not None:
+            checking.cancel()
+        await asyncio.gather(feed, *([checking] if checking else []), return_exceptions=True)

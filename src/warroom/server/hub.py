@@ -295,6 +295,33 @@ class Hub:
         before."""
         self._queue.put_nowait(_Refresh(incident_id, seq, frames))
 
+    async def check_other_nodes(self) -> None:
+        """Look for what other nodes committed that no notification brought (a lost one, a
+        declaration missed while the feed was down), and hand what this node lacks to
+        `changed_elsewhere`. The reads (the last seq of each loaded incident, the incidents
+        declared since) run here, outside the sequencer: in its turn they held up every
+        notification and write queued behind them for two round trips, at every check of every
+        node. Only the incidents found behind take a turn, as a notification does.
+
+        Raises:
+            StoreError: the store could not be read (the next check tries again).
+        """
+        if self._shared is None:
+            return
+        latest = await self._shared.last_seqs(list(self._incidents))
+        declared = await self._shared.summaries_changed([], max(self._cache.summaries, default=0))
+        # Compared now, against this node's copies as they are after both reads: an incident
+        # that caught up meanwhile takes no turn, and one read behind is brought up to the seq
+        # read (or beyond) by the turn, which reads the events itself.
+        for incident_id, seq in latest.items():
+            record = self._incidents.get(incident_id)
+            if record is not None and record.seq < seq:
+                self.changed_elsewhere(incident_id, seq)
+        for summary in declared:
+            known = self._cache.summaries.get(summary.id)
+            if summary.id not in self._incidents and (known is None or known.seq < summary.seq):
+                self.changed_elsewhere(summary.id, summary.seq)
+
     def add_observer(
         self,
         observer: Callable[[list[Event]], None],
