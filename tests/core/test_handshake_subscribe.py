@@ -26,7 +26,6 @@ from tests.domain.factories import Log
 from tests.support.client_sync import until
 from tests.support.clients import ClientAs, declare
 from warroom.client.session import CommandRefused, WarroomClient
-from warroom.domain.incident import IncidentState
 from warroom.node import WarroomNode
 from warroom.protocol.frames import Feature
 from warroom.protocol.handshake import (
@@ -222,22 +221,3 @@ async def test_a_welcome_naming_features_this_client_does_not_know_still_connect
             assert client.features == {Feature.COMPACT}
         finally:
             await client.close()
-
-
-async def test_a_follow_made_before_the_welcome_returns_the_state_caught_up_not_the_one_held(
-    server: WarroomNode, add_user: AddUser, client_as: ClientAs
-) -> None:
-    alice = await client_as(server.url, "alice")
-    incident_id = await declare(alice, "handshake")
-    await alice.follow(incident_id)
-    held = alice.states[incident_id].model_dump_json()
-    seq = await write_notes(alice, incident_id, 5)
-    bob = WarroomClient(server.url, await add_user("bob"))
-    bob.states[incident_id] = IncidentState.model_validate_json(held)
-    try:
-        await bob.start(wait=False, follow=[incident_id])
-        async with asyncio.timeout(10):
-            state = await bob.follow(incident_id)
-        assert state.seq == seq
-    finally:
-        await bob.close()

@@ -58,3 +58,28 @@ async def test_a_reconnect_forgets_an_unanswered_subscribe_and_subscribes_again(
         assert ack.incident_id not in client._subscribe_ids.values()
     finally:
         await client.close()
+
+
+async def test_an_incident_followed_again_while_offline_is_shown_as_held_at_once(
+    server: WarroomNode, proxy: ChaosProxy, add_user: AddUser
+) -> None:
+    """Opening again the incident a console follows while the server cannot be reached gives
+    the copy it holds, as the console promises to keep working when the network is what broke;
+    the reconnect's catch-up replaces it later."""
+    token = await add_user("alice")
+    client = WarroomClient(proxy.url, token, max_backoff=0.2)
+    await client.start()
+    try:
+        ack = await client.execute(DeclareIncident(id=new_id(), title="DNS down", severity=1))
+        held = await client.follow(ack.incident_id)
+
+        proxy.refuse_attempts = 1_000_000  # the server seems gone until the test ends
+        proxy.cut_all()
+        await until(client, lambda: client.status is not ConnectionStatus.CONNECTED, what="offline")
+        async with asyncio.timeout(10):  # a hang guard: the copy held is answered at once
+            state = await client.follow(ack.incident_id)
+        assert client.status is not ConnectionStatus.CONNECTED
+        assert state.incident.title == "DNS down"
+        assert state.seq == held.seq
+    finally:
+        await client.close()

@@ -284,13 +284,13 @@ class WarroomClient:
         if incident_id not in self._followed:
             self._followed.add(incident_id)
             await self._subscribe(incident_id)
-        elif (
-            incident_id in self.states
-            and self.status is ConnectionStatus.CONNECTED
-            and incident_id not in self._subscribe_ids.values()
+        elif incident_id in self.states and (
+            self.status is not ConnectionStatus.CONNECTED
+            or incident_id not in self._subscribe_ids.values()
         ):
-            # (Not yet connected, or with a subscribe of it on the way, the state held may be
-            # behind, as a console's that resumes is: wait for the answer.)
+            # Connected with a subscribe of it on the way, the state held may be behind: the
+            # answer is a moment away, so wait for it. Offline, the copy held is the best there
+            # is until the server is back (the catch-up then replaces it, as for any follower).
             waiter.set_result(self.states[incident_id])
         return await waiter
 
