@@ -66,7 +66,8 @@ async def test_q_question_mark_and_escape_close_the_help_which_says_so(
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         # At 80x24 the list covers the footer: its own frame names the keys that close it.
-        assert app.screen.query_one("#help-dialog").border_subtitle == "esc, q or ? closes"
+        subtitle = app.screen.query_one("#help-dialog").border_subtitle
+        assert subtitle == "j/k scroll · esc, q or ? closes"
         await pilot.press(key)
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)

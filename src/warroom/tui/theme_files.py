@@ -118,11 +118,47 @@ class ThemeFile(BaseModel):
 
 
 def severity_variables(colors: SeverityColors) -> dict[str, str]:
-    """The CSS variables the stylesheets use for severity colours."""
-    return {"sev1": colors.sev1, "sev2": colors.sev2, "sev3": colors.sev3}
+    """The CSS variables the stylesheets use for severity colours: `$sev1`..`$sev3`, and
+    `$sev1-foreground`..`$sev3-foreground` for text on them (the SEV badges)."""
+    levels = {"sev1": colors.sev1, "sev2": colors.sev2, "sev3": colors.sev3}
+    return {
+        **levels,
+        **{f"{name}-foreground": readable_text_on(value) for name, value in levels.items()},
+    }
 
 
-WARROOM_VARIABLES = ("sev1", "sev2", "sev3", "pane-border")
+def readable_text_on(background: str) -> str:
+    """Black or white, whichever contrasts more with `background` by the WCAG ratio.
+
+    Textual's `auto` colour picks by perceived brightness, which put white at 90% on red: 3.3:1
+    on the projector theme's pure red, where black is 5.3:1. The badge is what a room reads
+    first, so it gets the WCAG choice instead."""
+    color = Color.parse(background)
+    luminance = relative_luminance(color)
+    on_black = (luminance + 0.05) / 0.05
+    on_white = 1.05 / (luminance + 0.05)
+    return "#000000" if on_black > on_white else "#ffffff"
+
+
+def relative_luminance(color: Color) -> float:
+    """The WCAG relative luminance of an opaque colour, 0 (black) to 1 (white)."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
+
+
+WARROOM_VARIABLES = (
+    "sev1",
+    "sev2",
+    "sev3",
+    "sev1-foreground",
+    "sev2-foreground",
+    "sev3-foreground",
+    "pane-border",
+)
 """CSS variables the war-room stylesheets use beyond Textual's own; a theme that lacks one (any
 Textual built-in theme, or a user theme without `pane-border`) borrows the default theme's."""
 

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from rich.text import Text
 from textual import events, on
+from textual.containers import ScrollableContainer
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -39,8 +40,18 @@ class DialogScreen(ModalScreen[ResultT]):
         """Keys typed before this dialog had a field focused, typed into it once it has."""
 
     def on_mount(self) -> None:
+        self._keep_focus_off_frames()
         # After the subclass's own `on_mount` (which focuses its first field) has taken effect.
         self.call_after_refresh(self.type_ahead.start)
+
+    def _keep_focus_off_frames(self) -> None:
+        """Take the scrolling frame of a form out of the Tab order: it shows no cursor, so
+        Shift+Tab from the first field landed on it and what was typed next went nowhere. A
+        frame with no field in it (the help, an entry's details) keeps the focus it scrolls by;
+        a form still scrolls to the field that has the focus."""
+        for frame in self.query(".dialog").results(ScrollableContainer):
+            if any(widget.can_focus for widget in frame.query("*")):
+                frame.can_focus = False
 
     def on_key(self, event: events.Key) -> None:
         # Until then keys reach the screen unfocused or through the box Textual focuses first.

@@ -31,7 +31,7 @@ SCOPE_TITLES: dict[Scope, str] = {
 """Section headings, in the order the sections are listed."""
 
 
-CLOSE_HINT = "esc, q or ? closes"
+CLOSE_HINT = "j/k scroll · esc, q or ? closes"
 """Shown on the frame: at 80x24 the list covers the footer that would say it."""
 
 
@@ -43,6 +43,13 @@ class HelpScreen(FormDialog[None]):
     BINDINGS = [
         *FormDialog.BINDINGS,
         Binding("q,question_mark,f1", "cancel_dialog", "Close", show=False),
+        # A pager's keys, as in less, htop's help and k9s: the list is several screens long.
+        Binding("j", "scroll_help('down')", "Down", show=False),
+        Binding("k", "scroll_help('up')", "Up", show=False),
+        Binding("space", "scroll_help('page_down')", "Page down", show=False),
+        Binding("b", "scroll_help('page_up')", "Page up", show=False),
+        Binding("g", "scroll_help('home')", "Top", show=False),
+        Binding("G", "scroll_help('end')", "Bottom", show=False),
     ]
 
     def __init__(self, first: Scope | None = None) -> None:
@@ -60,6 +67,18 @@ class HelpScreen(FormDialog[None]):
                 if specs:
                     yield Static(Text(title, style="bold"), classes="help-heading")
                     yield Static(self._table(specs), classes="help-table")
+
+    def action_scroll_help(self, where: str) -> None:
+        box = self.query_one("#help-dialog", VerticalScroll)
+        moves = {
+            "down": box.scroll_down,
+            "up": box.scroll_up,
+            "page_down": box.scroll_page_down,
+            "page_up": box.scroll_page_up,
+            "home": box.scroll_home,
+            "end": box.scroll_end,
+        }
+        moves[where](animate=False)
 
     def _table(self, specs: list[CommandSpec]) -> Table:
         table = Table.grid(padding=(0, 2))
