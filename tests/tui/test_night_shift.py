@@ -9,11 +9,15 @@ from textual.color import Color
 from textual.containers import VerticalScroll
 from textual.widgets import Input
 
+from warroom.client.updates import ConnectionStatus
 from warroom.domain.severity import Severity
+from warroom.domain.timeline import EntryKind
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
+from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
 
-from .harness import Warroom, settle
+from .conftest import Notice
+from .harness import Warroom, settle, until, until_state
 
 SHIPPED_THEMES = ("warroom-dark", "warroom-light", "warroom-contrast")
 WCAG_AA = 4.5
@@ -99,3 +103,60 @@ async def test_the_sev_badge_is_readable_at_wcag_aa_in_every_shipped_theme(
             text = background + badge.styles.color
             ratio = contrast(text, background)
             assert ratio >= WCAG_AA, f"{theme} {level.label}: {ratio:.2f}"
+
+
+async def test_an_update_posted_offline_says_it_is_kept_and_then_that_it_got_through(
+    warroom: Warroom, incident: int, notices: list[Notice]
+) -> None:
+    # The form closed as if the update were posted; only "1 unsent" in the header's corner
+    # said otherwise, and nothing said when it finally went.
+    app = await warroom.app("bob", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        client = app.client
+        await warroom.server.close()
+        await until(client, lambda: client.status is not ConnectionStatus.CONNECTED)
+        await pilot.press("u")
+        dialog = app.screen
+        assert isinstance(dialog, StatusUpdateDialog)
+        dialog.query_one("#status", Input).value = "Rollback 60% done"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, StatusUpdateDialog)
+        kept = [n for n in notices if n.title == "Kept, not sent yet"]
+        assert len(kept) == 1
+        assert "goes out by itself" in kept[0].message
+        assert kept[0].severity == "warning"
+        assert not [n for n in notices if n.title == "Back online"]
+
+        await warroom.restart()
+        await until_state(
+            client, incident, lambda s: s.timeline[-1].kind is EntryKind.STATUS, timeout=20
+        )
+        await until(client, lambda: client.unsent == 0)
+        await settle(pilot)
+        back = [n for n in notices if n.title == "Back online"]
+        assert back == [
+            Notice(
+                "Back online",
+                "The 1 change kept while the server was not answering has reached it.",
+                "information",
+            )
+        ]
+
+
+async def test_a_change_made_online_gets_no_offline_notice(
+    warroom: Warroom, incident: int, notices: list[Notice]
+) -> None:
+    app = await warroom.app("bob", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        dialog = app.screen
+        assert isinstance(dialog, StatusUpdateDialog)
+        dialog.query_one("#status", Input).value = "Rollback 60% done"
+        await pilot.press("enter")
+        await until_state(app.client, incident, lambda s: s.timeline[-1].kind is EntryKind.STATUS)
+        await settle(pilot)
+        titles = {n.title for n in notices}
+        assert not titles & {"Kept, not sent yet", "Back online"}

@@ -28,6 +28,8 @@ from warroom.tui.messages import (
     TriageUpdated,
     WriteFailed,
 )
+from warroom.tui.offline_notices import Notice as OfflineNotice
+from warroom.tui.offline_notices import OfflineNotices
 from warroom.tui.palette import IncidentCommands, ThemeCommands, WarroomCommands
 from warroom.tui.pending import PendingEntries, PendingEntry
 from warroom.tui.refusals import describe_refusal
@@ -100,6 +102,8 @@ class WarroomApp(App[None]):
         """Entries posted from this console and not yet committed."""
         self._restored: set[str] = set()
         """Ids of the pending entries the outbox kept from an earlier run."""
+        self._offline_notices = OfflineNotices()
+        """Says when a change is kept for later, and when the kept ones got through."""
         self._sign_in = sign_in
         """The server and how to connect to it with a typed token, when there is no client yet."""
         self._sign_in_idle = sign_in_idle
@@ -231,6 +235,11 @@ class WarroomApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen | PickerScreen):
                 screen.connection = info
+        self._show_offline_notice(self._offline_notices.connection(message.status, message.unsent))
+
+    def _show_offline_notice(self, notice: OfflineNotice | None) -> None:
+        if notice is not None:
+            self.notify(notice.message, title=notice.title, severity=notice.severity, markup=False)
 
     def on_write_failed(self, message: WriteFailed) -> None:
         # Nothing changed on the server, and state only changes through its events, so showing
@@ -285,6 +294,7 @@ class WarroomApp(App[None]):
     # --- writes -------------------------------------------------------------------------------
 
     def send(self, command: Command) -> asyncio.Future[Ack]:
+        self._show_offline_notice(self._offline_notices.sent(command, self.client.status))
         future = self.client.submit(command)
         future.add_done_callback(self._report_send_failure)
         return future
