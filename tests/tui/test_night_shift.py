@@ -15,6 +15,7 @@ from warroom.domain.timeline import EntryKind
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
+from warroom.tui.widgets.scribe_input import ScribeInput
 
 from .conftest import Notice
 from .harness import Warroom, settle, until, until_state
@@ -160,3 +161,21 @@ async def test_a_change_made_online_gets_no_offline_notice(
         await settle(pilot)
         titles = {n.title for n in notices}
         assert not titles & {"Kept, not sent yet", "Back online"}
+
+
+@pytest.mark.parametrize("theme", SHIPPED_THEMES)
+async def test_the_scribe_lines_hint_is_readable_at_wcag_aa_in_every_shipped_theme(
+    warroom: Warroom, incident: int, theme: str
+) -> None:
+    # "Write to the timeline (press i)" is how a newcomer learns to write; it was 2.7:1 in the
+    # light theme and 3.3:1 in the projector one.
+    app = await warroom.app("alice", incident, theme=theme)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        scribe = app.screen.query_one(ScribeInput)
+        assert "press i" in scribe.placeholder
+        background = scribe.background_colors[1]
+        hint = scribe.get_component_rich_style("input--placeholder").color
+        assert hint is not None
+        ratio = contrast(Color.from_rich_color(hint), background)
+        assert ratio >= WCAG_AA, f"{theme}: {ratio:.2f}"
