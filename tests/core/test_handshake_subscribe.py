@@ -221,3 +221,24 @@ async def test_a_welcome_naming_features_this_client_does_not_know_still_connect
             assert client.features == {Feature.COMPACT}
         finally:
             await client.close()
+
+
+async def test_a_handshake_whose_headers_exceed_the_bound_is_refused_before_its_token(
+    server: WarroomNode, add_user: AddUser
+) -> None:
+    """The websocket library reads 128 header lines of 8 KiB and the server keeps an accepted
+    connection's request: 1.25 MiB of memory per open connection before the bound (hostile9).
+    The bound leaves room for every subscribe a handshake may carry."""
+    token = await add_user("bob")
+    junk = [(f"X-Junk-{n}", "a" * 8000) for n in range(5)]
+    for credentials in ({"Authorization": "Bearer nope"}, bearer(token)):
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(server.url, additional_headers=[*credentials.items(), *junk])
+        assert refused.value.response.status_code == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+    most = [
+        (SUBSCRIBE_HEADER, _subscribe(2**62, f"{n:032x}", since=2**62, compact=True))
+        for n in range(MAX_HANDSHAKE_SUBSCRIBES)
+    ]
+    async with connect(server.url, additional_headers=[*bearer(token).items(), *most]) as ws:
+        assert ws.response is not None
+        assert ws.response.headers[SUBSCRIBED_HEADER] == str(MAX_HANDSHAKE_SUBSCRIBES)

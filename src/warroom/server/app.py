@@ -29,6 +29,7 @@ from warroom.protocol.frames import ClientFrame, Feature, Subscribe, Welcome
 from warroom.protocol.handshake import (
     CONSOLE_HEADER,
     FEATURES_HEADER,
+    MAX_HANDSHAKE_HEADER_BYTES,
     MAX_HANDSHAKE_SUBSCRIBES,
     SUBSCRIBE_HEADER,
     SUBSCRIBED_HEADER,
@@ -337,6 +338,13 @@ class WarroomServer:
             )
             response.headers["Retry-After"] = "5"
             return response
+        # Before the token: junk headers cost no users read, and an accepted connection keeps
+        # its request (so its headers) as long as it is open.
+        if _header_bytes(request) > MAX_HANDSHAKE_HEADER_BYTES:
+            return conn.respond(
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                f"the handshake's headers exceed {MAX_HANDSHAKE_HEADER_BYTES} bytes\n",
+            )
         # get_all: a repeated header is a refusal like a wrong one, not a 500 (`get` raises).
         authorization = request.headers.get_all("Authorization")
         scheme, _, token = (
@@ -578,6 +586,11 @@ def _parse(raw: str | bytes) -> ClientFrame | _Refused:
         return parse_client_frame(raw)
     except DomainError as exc:
         return _Refused(frame_id(raw), exc)
+
+
+def _header_bytes(request: Request) -> int:
+    """The bytes of a handshake's header names and values (no separators)."""
+    return sum(len(name) + len(value) for name, value in request.headers.raw_items())
 
 
 def _refused_frame_id(raw: str | bytes) -> str | None:
