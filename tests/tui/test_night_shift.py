@@ -18,7 +18,7 @@ from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
 from .conftest import Notice
-from .harness import Warroom, settle, until, until_state
+from .harness import Warroom, settle, static_text, until, until_state
 
 SHIPPED_THEMES = ("warroom-dark", "warroom-light", "warroom-contrast")
 WCAG_AA = 4.5
@@ -179,3 +179,14 @@ async def test_the_scribe_lines_hint_is_readable_at_wcag_aa_in_every_shipped_the
         assert hint is not None
         ratio = contrast(Color.from_rich_color(hint), background)
         assert ratio >= WCAG_AA, f"{theme}: {ratio:.2f}"
+
+
+async def test_the_roster_marks_your_own_line(warroom: Warroom, incident: int) -> None:
+    # dave, the Scribe, opens the incident: which role is his should not take reading names.
+    app = await warroom.app("dave", incident)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await until(app.client, lambda: app.client.status is ConnectionStatus.CONNECTED)
+        await settle(pilot)
+        lines = static_text(app, "#roster-pane").splitlines()
+        assert [line for line in lines if "(you)" in line] == ["Scribe    ● dave (you)"]

@@ -101,7 +101,7 @@ async def test_roster_shows_roles_presence_and_observers(warroom: Warroom, incid
         await settle(pilot)
         lines = static_text(app, "#roster-pane").splitlines()
         assert lines[:5] == [
-            "IC        ● alice",
+            "IC        ● alice (you)",
             "CL        ○ bob",
             "TL        ○ carol (payments-api)",
             "Scribe    ○ dave",

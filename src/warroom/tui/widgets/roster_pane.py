@@ -83,6 +83,9 @@ class RosterPane(QuietStatic):
         online = user in self.online
         text.append(f"{ONLINE if online else OFFLINE} ", style="bold" if online else "dim")
         text.append(clean(user), style="bold" if user == self.me else "")
+        if user == self.me:
+            # Bold alone did not tell a Scribe joining at 3 a.m. which line was theirs.
+            text.append(" (you)", style="dim")
 
     def _offer_line(self, text: Text, roster: Roster) -> None:
         offer = roster.ic_offer
