@@ -17,6 +17,8 @@ async def test_user_add_prints_only_the_token(db_path: Path) -> None:
     assert result.code == 0
     assert result.out.startswith("wr_")
     assert result.out.count("\n") == 1
+    assert "alice's token, shown once" in result.err  # the person is told what to do with it
+    assert "--token-file" in result.err
     again = await warroom("user", "add", "alice", "--db", str(db_path))
     assert again.code == 1
     assert again.err == "warroom: a user named alice already exists\n"
@@ -77,11 +79,11 @@ async def test_errors_are_one_line_on_stderr(server: WarroomNode, add_user: AddU
     ).out.strip()
     refused = await warroom("severity", incident, "1", "--reason", "r", server=server, token=bob)
     assert refused.code == 1
-    assert refused.err == "warroom: forbidden: your role (observer) may not change the severity\n"
+    assert refused.err == "warroom: your role (observer) may not change the severity (forbidden)\n"
     bad = await warroom("incidents", server=server, token="wr_wrong")
     assert (bad.code, bad.err) == (1, "warroom: the server refused the token (401)\n")
     missing = await warroom("log", "99", "hello", server=server, token=alice)
-    assert (missing.code, missing.err) == (1, "warroom: unknown_incident: no incident 99\n")
+    assert (missing.code, missing.err) == (1, "warroom: no incident 99 (unknown_incident)\n")
     nowhere = await warroom("incidents", "--server", "ws://127.0.0.1:1", "--token", alice)
     assert nowhere.code == 1
     assert nowhere.err.startswith("warroom: cannot reach ws://127.0.0.1:1")
@@ -185,8 +187,8 @@ async def test_the_first_public_update_needs_a_title_and_resolve_offers_the_reso
     untitled = await external("We are investigating checkout errors.")
     assert untitled.code == 1
     assert untitled.err == (
-        "warroom: invalid: the first public update needs a public title (the incident's own "
-        "title is never published); for example 'Degraded performance: Checkout'\n"
+        "warroom: the first public update needs a public title (the incident's own "
+        "title is never published); for example 'Degraded performance: Checkout' (invalid)\n"
     )
     first = await external("We are investigating.", "--title", "Checkout degraded")
     assert (

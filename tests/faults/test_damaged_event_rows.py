@@ -47,7 +47,7 @@ async def test_a_damaged_event_row_of_a_closed_incident_is_refused_and_harms_not
     assert refused.code != 0
     assert "Traceback" not in refused.err
     assert refused.err.strip().splitlines()[-1] == (
-        "warroom: internal: the server's answer could not be read"
+        "warroom: the server's answer could not be read (internal)"
     )
     assert refused.out == ""
     assert sound.code == 0, sound.err

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from warroom.cli.parser import build_parser
 from warroom.client.errors import ClientError
+from warroom.client.session import CommandRefused
 from warroom.server.observability import configure_logging
 from warroom.settings import ConfigError
 from warroom.store.base import StoreError
@@ -29,6 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One line per problem, each one a complete sentence a reader can act on.
         for problem in exc.problems:
             print(f"warroom: {problem}", file=sys.stderr)
+        return 1
+    except CommandRefused as exc:
+        # The server's sentence first, for the person at the terminal; its code after it, for
+        # a script (and a search of docs/protocol.md).
+        print(f"warroom: {_inert(exc.message)} ({exc.code.value})", file=sys.stderr)
         return 1
     except (ClientError, StoreError) as exc:
         print(f"warroom: {_inert(str(exc))}", file=sys.stderr)

@@ -81,6 +81,14 @@ async def add_user(args: argparse.Namespace) -> int:
         database_for(args, config), args.name, password_file=config.db_password_file
     )
     print(token)
+    # Standard output keeps only the token, for `TOKEN=$(warroom user add ...)`; what to do with
+    # it goes to the person at the terminal.
+    print(
+        f"warroom: this is {args.name}'s token, shown once: hand it over privately; "
+        "they save it to a file only they can read and run "
+        "`warroom --server URL --token-file FILE` (or set WARROOM_TOKEN)",
+        file=sys.stderr,
+    )
     return 0
 
 
