@@ -13,7 +13,7 @@ Python object per text and time, not a tuple, its times and an entry per event (
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Final, overload
@@ -231,33 +231,49 @@ class _AppliedEvents(Sequence[Event]):
 
 
 class EventColumns:
-    """The server's side: a log's events as the values a run carries, converted once per event
-    and kept (an `entry_added` event's, or None for any other, or one whose times a column
-    cannot carry), so each far-behind console costs slicing, not parsing its events."""
+    """The server's side: a log's events as the columns a run carries, converted once per event
+    and kept (an `entry_added` event's values; placeholders for any other event, or one whose
+    times a column cannot carry), so each far-behind console costs slicing lists, not parsing
+    its events."""
 
     def __init__(self) -> None:
         self._kinds: dict[str, int] = {}
         self._actors: dict[str, int] = {}
-        self._values: list[tuple[Any, ...] | None] = []
-        """Per event: (kind, actor, at, text, command_id, occurred_at, correlation_id, tags,
-        typed_at) with the kind and actor as numbers, or None."""
+        self._is_entry = bytearray()
+        """Per event: 1 if the columns hold it (an `entry_added` event with UTC times)."""
+        self._columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
+        self._given: dict[str, list[int]] = {name: [] for name in _OPTIONAL}
+        """Per optional column, the positions (increasing) whose value is not the default: a
+        run leaves the column out if none falls in its range."""
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._is_entry)
 
     def forget_after(self, count: int) -> None:
         """Keep the first `count` events only (the log was cut back to them)."""
-        del self._values[count:]
+        del self._is_entry[count:]
+        for column in self._columns.values():
+            del column[count:]
+        for positions in self._given.values():
+            del positions[bisect_left(positions, count) :]
 
     def extend(self, event_jsons: Sequence[str]) -> None:
         """Convert the events after those held.
 
         Raises:
-            ValueError: a text is not an event object (a damaged stored row).
+            ValueError: a text is not an event object (a damaged stored row); the events before
+                it stay converted.
         """
-        values = self._values
         for event_json in event_jsons:
-            values.append(self._converted(event_json))
+            self._append(self._converted(event_json))
+
+    def _append(self, values: tuple[Any, ...] | None) -> None:
+        position = len(self._is_entry)
+        self._is_entry.append(values is not None)
+        for name, value in zip(_COLUMNS, values or _PLACEHOLDER, strict=True):
+            self._columns[name].append(value)
+            if name in _OPTIONAL and value is not None and value != []:
+                self._given[name].append(position)
 
     def _converted(self, event_json: str) -> tuple[Any, ...] | None:
         event = pydantic_core.from_json(event_json)
@@ -294,12 +310,11 @@ class EventColumns:
         `seq` (`event_jsons` the log's events as stored, these columns extended over them);
         fewer than `min_run` consecutive added entries go as objects."""
         parts: list[bytes] = []
-        values = self._values
+        is_entry = self._is_entry
         position = after
         while position < seq:
-            end = position
-            while end < seq and values[end] is not None:
-                end += 1
+            end = is_entry.find(0, position, seq)
+            end = seq if end < 0 else end
             if end - position >= min_run:
                 parts.append(self._run_json(position, end))
             else:
@@ -309,30 +324,35 @@ class EventColumns:
         return parts
 
     def _run_json(self, start: int, end: int) -> bytes:
-        rows: list[tuple[Any, ...]] = self._values[start:end]  # type: ignore[assignment]
-        kind, actor, at, text, command_id, occurred_at, correlation_id, tags, typed_at = (
-            list(column) for column in zip(*rows, strict=True)
-        )
         run: dict[str, Any] = {
             "seq": start + 1,
             "kinds": list(self._kinds),
             "actors": list(self._actors),
-            "kind": kind,
-            "actor": actor,
-            "at": at,
-            "text": text,
         }
-        optional = {
-            "command_id": command_id,
-            "occurred_at": occurred_at,
-            "correlation_id": correlation_id,
-            "tags": tags,
-            "typed_at": typed_at,
-        }
-        for name, column in optional.items():
-            if any(value is not None and value != [] for value in column):
-                run[name] = column
+        for name, column in self._columns.items():
+            positions = self._given.get(name)
+            if positions is not None:
+                first = bisect_left(positions, start)
+                if first == len(positions) or positions[first] >= end:
+                    continue  # every value in the run is the default
+            run[name] = column[start:end]
         return pydantic_core.to_json(run)
+
+
+_COLUMNS: Final = (
+    "kind",
+    "actor",
+    "at",
+    "text",
+    "command_id",
+    "occurred_at",
+    "correlation_id",
+    "tags",
+    "typed_at",
+)
+"""The columns in the order `EventColumns._converted` gives their values."""
+_PLACEHOLDER: Final[tuple[Any, ...]] = (0, 0, 0, "", None, None, None, [], None)
+"""The values held for an event the columns do not carry (never sent)."""
 
 
 def _is_utc_text(value: object) -> bool:
