@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import InvalidHandshake, InvalidStatus
 from websockets.http11 import Request, Response
 
 from tests.core.test_catch_up import AddUser, bearer, write_notes
@@ -30,6 +30,8 @@ from warroom.node import WarroomNode
 from warroom.protocol.frames import Feature
 from warroom.protocol.handshake import (
     FEATURES_HEADER,
+    MAX_HANDSHAKE_HEADER_LINE,
+    MAX_HANDSHAKE_HEADERS,
     MAX_HANDSHAKE_SUBSCRIBES,
     SUBSCRIBE_HEADER,
     SUBSCRIBED_HEADER,
@@ -221,3 +223,44 @@ async def test_a_welcome_naming_features_this_client_does_not_know_still_connect
             assert client.features == {Feature.COMPACT}
         finally:
             await client.close()
+
+
+async def test_a_handshake_whose_headers_exceed_the_bound_is_refused_before_its_token(
+    server: WarroomNode, add_user: AddUser
+) -> None:
+    """The websocket library reads 128 header lines of 8 KiB and the server keeps an accepted
+    connection's request: 1.25 MiB of memory per open connection before the bound (hostile9).
+    The bound leaves room for every subscribe a handshake may carry."""
+    token = await add_user("bob")
+    junk = [(f"X-Junk-{n}", "a" * 8000) for n in range(5)]
+    for credentials in ({"Authorization": "Bearer nope"}, bearer(token)):
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(server.url, additional_headers=[*credentials.items(), *junk])
+        assert refused.value.response.status_code == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+    most = [
+        (SUBSCRIBE_HEADER, _subscribe(2**62, f"{n:032x}", since=2**62, compact=True))
+        for n in range(MAX_HANDSHAKE_SUBSCRIBES)
+    ]
+    async with connect(server.url, additional_headers=[*bearer(token).items(), *most]) as ws:
+        assert ws.response is not None
+        assert ws.response.headers[SUBSCRIBED_HEADER] == str(MAX_HANDSHAKE_SUBSCRIBES)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [(f"X-Junk-{n}", "a") for n in range(MAX_HANDSHAKE_HEADERS)],
+        [("X-Junk", "a" * MAX_HANDSHAKE_HEADER_LINE)],
+    ],
+    ids=["too many lines", "a line too long"],
+)
+async def test_a_handshake_is_read_only_up_to_the_bounded_lines(
+    server: WarroomNode, add_user: AddUser, extra: list[tuple[str, str]]
+) -> None:
+    """websockets reads 128 lines of 8 KiB by default: 635 KiB of server memory per handshake
+    still being sent, before its token is read (hostile9)."""
+    headers = [*bearer(await add_user("bob")).items(), *extra]
+    with pytest.raises(InvalidHandshake):
+        await connect(server.url, additional_headers=headers)
+    async with connect(server.url, additional_headers=headers[:1]) as ws:
+        assert (await Peer(ws).recv())["type"] == "welcome"

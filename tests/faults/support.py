@@ -129,6 +129,10 @@ class ChaosProxy:
         self.swallow_next_upstream = False
         """Cut the connection on the client's next frame instead of passing it on: the server
         never sees that request, so it is never answered."""
+        self.downstream_open = asyncio.Event()
+        """Cleared, what the server sends is held (not lost) until it is set again: a client's
+        handshake is answered by the server but not yet seen by the client."""
+        self.downstream_open.set()
         self.ack_lost = asyncio.Event()
         self.truncated = asyncio.Event()
         self.swallowed = asyncio.Event()
@@ -212,6 +216,8 @@ class ChaosProxy:
                     self._cut(pair)
                     self.swallowed.set()
                     return
+                if not upstream:
+                    await self.downstream_open.wait()
                 if not upstream and self.lose_next_ack and b'"type":"ack"' in data:
                     self.lose_next_ack = False
                     self._cut(pair)

@@ -18,7 +18,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from tests.support.settings import TEST_SETTINGS
 from warroom.node import WarroomNode, start_node
-from warroom.protocol.handshake import CONSOLE_HEADER
+from warroom.protocol.handshake import CONSOLE_HEADER, MAX_HANDSHAKE_HEADER_LINE
 from warroom.server.sign_in_throttle import (
     ADDRESS_ALLOWANCE,
     MAX_CONSOLE_ID,
@@ -117,7 +117,7 @@ async def test_a_huge_console_id_is_cut_to_a_small_key_and_counted(
     db_path: Path, recorded_waits: list[float]
 ) -> None:
     good = await create_user(db_path, "alice")
-    value = "x" * 7_000  # under the server's line limit
+    value = "x" * (MAX_HANDSHAKE_HEADER_LINE - 100)  # under the server's line limit
     async with node_on_a_stopped_clock(db_path) as (node, throttle):
         wrong = [("Authorization", "Bearer wr_wrong"), (CONSOLE_HEADER, value)]
         assert await _status(node, wrong) == 401

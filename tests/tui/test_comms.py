@@ -8,8 +8,9 @@ from datetime import timedelta
 from textual.widgets import DataTable, Input, Select, TextArea
 
 from warroom.client.session import new_id
-from warroom.domain.commands import DraftExternalUpdate
+from warroom.domain.commands import DraftExternalUpdate, SetSeverity
 from warroom.domain.communications import DraftStatus, PublicState
+from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.tui.screens.comms import CommsScreen
 from warroom.tui.screens.prompt_dialog import PromptDialog
@@ -83,6 +84,37 @@ async def test_the_update_form_refuses_a_next_update_later_than_the_plan_allows_
         dialog.query_one("#next", Input).value = "15"
         await pilot.press("enter")
         await until_state(app.client, incident, lambda s: s.timeline[-1].kind is EntryKind.STATUS)
+
+
+async def test_the_update_form_holds_to_the_bound_of_a_severity_raised_while_it_is_open(
+    warroom: Warroom, incident: int
+) -> None:
+    """Opened on a SEV2 (30 min allowed), raised to SEV1 by the IC meanwhile: 30 minutes is
+    refused with the SEV1 bound, not posted and held to 15 by the server unseen (hostile9)."""
+    other = await warroom.client("alice")
+    lower = SetSeverity(id=new_id(), incident_id=incident, severity=Severity.SEV2,
+                        expected=Severity.SEV1, reason="EU recovered")  # fmt: skip
+    await other.execute(lower)
+    app = await warroom.app("bob", incident)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        dialog = app.screen
+        assert isinstance(dialog, StatusUpdateDialog)
+        assert dialog.query_one("#next", Input).value == "30"  # the SEV2 cadence
+        raise_it = SetSeverity(id=new_id(), incident_id=incident, severity=Severity.SEV1,
+                               expected=Severity.SEV2, reason="EU down again")  # fmt: skip
+        await other.execute(raise_it)
+        await until_state(app.client, incident, lambda s: s.incident.severity is Severity.SEV1)
+        dialog.query_one("#status", Input).value = "Rollback 60% done"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StatusUpdateDialog)
+        assert str(dialog.error_line.content) == (
+            "A SEV1 owes an internal update at least every 15 min: "
+            "the next one is 1 to 15 minutes away."
+        )
+        assert not app.pending
 
 
 async def test_the_cl_drafts_a_public_update_and_the_ic_approves_it(

@@ -465,7 +465,15 @@ class WarroomClient:
             # made while connecting were never sent, and left in place, one would keep a
             # followed incident from being asked for again (`_events_out_of_order`).
             self._subscribe_ids.clear()
-            self._subscribe_ids.update(self._handshake_subscribes)
+            for frame_id, incident_id in self._handshake_subscribes.items():
+                if incident_id in self._followed:
+                    self._subscribe_ids[frame_id] = incident_id
+                else:
+                    # Unfollowed while connecting: its unsubscribe was never sent, and the
+                    # server took the handshake's subscribe (it would keep sending it, and
+                    # showing this user in its presence).
+                    unsubscribe = Unsubscribe(id=new_id(), incident_id=incident_id)
+                    await self._send_unlocked(unsubscribe.model_dump_json())
             asked = set(self._handshake_subscribes.values())
             for incident_id in sorted(self._followed - asked):
                 await self._send_unlocked(self._subscribe_frame(incident_id))
@@ -517,6 +525,11 @@ class WarroomClient:
             case ErrorFrame():
                 self._on_error(frame)
             case Snapshot() | CompactSnapshot() | ColumnarSnapshot():
+                if frame.incident_id not in self._followed:
+                    # The answer to a subscribe made before an unfollow: kept, it would be a
+                    # copy never brought up to date (events of unfollowed incidents are skipped).
+                    self._subscribe_ids.pop(frame.id or "", None)
+                    return
                 self.states[frame.incident_id] = (
                     frame.state if isinstance(frame, Snapshot) else frame.state.to_state()
                 )
@@ -651,7 +664,8 @@ class WarroomClient:
     def _retry_later_subscribe(self, incident_id: int) -> None:
         async def resubscribe() -> None:
             await asyncio.sleep(self._rate_limit_pause)
-            await self._subscribe(incident_id)
+            if incident_id in self._followed:  # not unfollowed during the pause
+                await self._subscribe(incident_id)
 
         task = asyncio.create_task(resubscribe())
         self._retries.add(task)

@@ -20,6 +20,18 @@ MAX_HANDSHAKE_SUBSCRIBES: Final = 16
 """The most `SUBSCRIBE_HEADER` lines a handshake may carry (more: the handshake is refused with
 400); a client following more sends the rest after the `welcome`."""
 
+MAX_HANDSHAKE_HEADER_BYTES: Final = 32 * 1024
+"""The most bytes a handshake's header names and values may add up to (more: refused with 431,
+before the token is read). The websocket library reads up to 128 lines of 8 KiB and keeps the
+request for the connection's life: 1.25 MiB of server memory per open connection, 40 MiB for a
+user's 32, until this bound (hostile9). `MAX_HANDSHAKE_SUBSCRIBES` subscribes take about 4 KiB."""
+
+MAX_HANDSHAKE_HEADERS: Final = 48
+"""The most header lines a server reads in a handshake (more: the connection is refused): a
+client's own take about 10 and its subscribes 16, which leaves room for a proxy's."""
+MAX_HANDSHAKE_HEADER_LINE: Final = 2048
+"""The longest line a server reads in a handshake, in bytes (the request line included)."""
+
 SUBSCRIBED_HEADER: Final = "X-Warroom-Subscribed"
 """In the server's answer to the handshake: how many `SUBSCRIBE_HEADER` lines it took. A server
 older than them does not send it, and then a client sends those subscribes after the

@@ -15,6 +15,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Any, Protocol, get_args
 
+from websockets import http11
 from websockets.asyncio.server import Server, ServerConnection, serve, unix_serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -30,6 +31,9 @@ from warroom.protocol.handshake import (
     ACCEPT_HEADER,
     CONSOLE_HEADER,
     FEATURES_HEADER,
+    MAX_HANDSHAKE_HEADER_BYTES,
+    MAX_HANDSHAKE_HEADER_LINE,
+    MAX_HANDSHAKE_HEADERS,
     MAX_HANDSHAKE_SUBSCRIBES,
     SUBSCRIBE_HEADER,
     SUBSCRIBED_HEADER,
@@ -262,6 +266,7 @@ class WarroomServer:
     async def listen(self) -> None:
         """Start accepting connections on `settings.unix_socket`, or else on `settings.host` and
         `settings.port`."""
+        _bound_handshake_reading()
         options: dict[str, Any] = dict(
             process_request=self._process_request,
             process_response=self._process_response,
@@ -340,6 +345,13 @@ class WarroomServer:
             )
             response.headers["Retry-After"] = "5"
             return response
+        # Before the token: junk headers cost no users read, and an accepted connection keeps
+        # its request (so its headers) as long as it is open.
+        if _header_bytes(request) > MAX_HANDSHAKE_HEADER_BYTES:
+            return conn.respond(
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                f"the handshake's headers exceed {MAX_HANDSHAKE_HEADER_BYTES} bytes\n",
+            )
         # get_all: a repeated header is a refusal like a wrong one, not a 500 (`get` raises).
         authorization = request.headers.get_all("Authorization")
         scheme, _, token = (
@@ -594,6 +606,21 @@ def _parse(raw: str | bytes) -> ClientFrame | _Refused:
         return parse_client_frame(raw)
     except DomainError as exc:
         return _Refused(frame_id(raw), exc)
+
+
+def _bound_handshake_reading() -> None:
+    """Hold websockets' handshake reader to `MAX_HANDSHAKE_HEADERS` lines of at most
+    `MAX_HANDSHAKE_HEADER_LINE` bytes. Its limits are module-wide settings (its documented
+    `WEBSOCKETS_MAX_NUM_HEADERS` and `WEBSOCKETS_MAX_LINE_LENGTH`, read when it is imported), so
+    they are lowered here, never raised: a handshake still being sent held up to 128 lines of
+    8 KiB, 635 KiB of server memory per pending handshake before its token is read."""
+    http11.MAX_NUM_HEADERS = min(http11.MAX_NUM_HEADERS, MAX_HANDSHAKE_HEADERS)
+    http11.MAX_LINE_LENGTH = min(http11.MAX_LINE_LENGTH, MAX_HANDSHAKE_HEADER_LINE)
+
+
+def _header_bytes(request: Request) -> int:
+    """The bytes of a handshake's header names and values (no separators)."""
+    return sum(len(name) + len(value) for name, value in request.headers.raw_items())
 
 
 def _refused_frame_id(raw: str | bytes) -> str | None:

@@ -17,6 +17,7 @@ from warroom.domain.incident import POSTMORTEM_DUE_AFTER, IncidentState
 from warroom.domain.permissions import Permission, allows
 from warroom.domain.phase import Phase
 from warroom.domain.public_side import ClosingReminder, closing_reminder
+from warroom.domain.severity import Severity
 from warroom.tui.commands_table import key_hint
 from warroom.tui.comms_format import closing_words
 from warroom.tui.links import incident_services
@@ -47,7 +48,12 @@ class CommsActions(IncidentScreenBase):
     def action_post_internal_update(self) -> None:
         state = self.state
         if state is not None:
-            dialog = StatusUpdateDialog(self.incident_id, state.incident.severity, self.host.clock)
+            opened_with = state.incident.severity
+
+            def severity_now() -> Severity:
+                return self.state.incident.severity if self.state is not None else opened_with
+
+            dialog = StatusUpdateDialog(self.incident_id, severity_now, self.host.clock)
             self.app.push_screen(dialog, self.send_command)
 
     def action_draft_public_update(self) -> None:

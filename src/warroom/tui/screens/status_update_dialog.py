@@ -24,13 +24,18 @@ MAX_NEXT_MINUTES = 24 * 60
 class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
     """Builds a `PostStatusUpdate`; the next update defaults to the severity's cadence."""
 
-    def __init__(self, incident_id: int, severity: Severity, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, incident_id: int, severity: Callable[[], Severity], clock: Callable[[], datetime]
+    ) -> None:
+        """`severity` reads the incident's severity now: raised while the form is open, the
+        next update's bound on posting is the new severity's."""
         super().__init__()
         self._incident_id = incident_id
         self._clock = clock
-        every = severity.policy.internal_update_every
+        self._opened_with = severity()
+        every = self._opened_with.policy.internal_update_every
         self._default_minutes = str(int(every.total_seconds() // 60)) if every else ""
-        self._severity = severity
+        self._severity_now = severity
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="status-update-dialog") as box:
@@ -50,7 +55,7 @@ class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
             yield Input(placeholder="actions under way", max_length=MAX_SUMMARY, id="actions")
             cadence = ""
             if self._default_minutes:
-                cadence = f" ({self._severity.label}: every {self._default_minutes} min)"
+                cadence = f" ({self._opened_with.label}: every {self._default_minutes} min)"
             yield Label(f"Next update in minutes{cadence}; empty for none")
             yield Input(value=self._default_minutes, type="integer", max_length=4, id="next")
             yield self.error_line
@@ -64,7 +69,8 @@ class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
     def _next_update_error(self, minutes: int) -> str:
         """Why `minutes` cannot be the next update's distance, or "": the server holds a later
         time than the plan allows to the plan's bound, so the form says so before posting."""
-        longest = longest_next_update(self._severity)
+        severity = self._severity_now()
+        longest = longest_next_update(severity)
         if longest is None:
             if 1 <= minutes <= MAX_NEXT_MINUTES:
                 return ""
@@ -73,7 +79,7 @@ class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
         if 1 <= minutes <= most:
             return ""
         return (
-            f"A {self._severity.label} owes an internal update at least every {most} min: "
+            f"A {severity.label} owes an internal update at least every {most} min: "
             f"the next one is 1 to {most} minutes away."
         )
 
