@@ -76,8 +76,8 @@ def _warroom(settings: Settings, workdir: Path, results: Results) -> None:
 
 async def _reply_frames(url: str, token: str, incident_id: int, since: int | None) -> list[bytes]:
     """The frames the server answers a subscribe with, as the client asks for them, as text:
-    one `events` (or `compact_events`) frame, or a `snapshot` (or `compact_snapshot`) and maybe
-    its tail; undecoded, as the client reads them."""
+    one `events` (or `compact_events`, or `columnar_events`) frame, or a `snapshot` (or
+    `compact_snapshot`) and maybe its tail; undecoded, as the client reads them."""
     headers = {"Authorization": f"Bearer {token}"}
     async with connect(url, additional_headers=headers, max_size=None) as ws:
         welcome = json.loads(await ws.recv())
@@ -87,7 +87,7 @@ async def _reply_frames(url: str, token: str, incident_id: int, since: int | Non
         # (The handshake's answer names the features a welcome cannot: sync18's header, by
         # name, so that this bench also runs over older trees.)
         offered = [*welcome.get("features", []), *_handshake_features(ws)]
-        for feature in ("compact", "compact_snapshot", "columnar_snapshot"):
+        for feature in ("compact", "compact_snapshot", "columnar_snapshot", "columnar_events"):
             if feature in offered:
                 frame[feature] = True  # as the client asks when offered
         await ws.send(json.dumps(frame))

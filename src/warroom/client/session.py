@@ -55,12 +55,14 @@ from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.projection import ProjectionError, apply_events
 from warroom.gc_pause import LARGE_FRAME, paused_gc
+from warroom.protocol.columnar_events import apply_columnar
 from warroom.protocol.compact import apply_compact
 from warroom.protocol.endpoint import server_addresses, unix_socket_of
 from warroom.protocol.frames import (
     PROTOCOL_VERSION,
     SERVER_FRAME_ADAPTER,
     Ack,
+    ColumnarEvents,
     ColumnarSnapshot,
     CompactEvents,
     CompactSnapshot,
@@ -83,6 +85,7 @@ from warroom.protocol.frames import (
     Welcome,
 )
 from warroom.protocol.handshake import (
+    ACCEPT_HEADER,
     CONSOLE_HEADER,
     FEATURES_HEADER,
     MAX_HANDSHAKE_SUBSCRIBES,
@@ -108,8 +111,18 @@ def _proxy_for(url: str) -> str | None:
     return get_proxy(parse_uri(url))
 
 
-_FEATURE_FIELDS = ("compact", "compact_snapshot", "columnar_snapshot")
+_FEATURE_FIELDS = ("compact", "compact_snapshot", "columnar_snapshot", "columnar_events")
 """The subscribe fields a client sends only when set (each needs its feature)."""
+
+
+_HANDSHAKE_ENCODINGS = frozenset(
+    {Feature.COMPACT, Feature.COMPACT_SNAPSHOT, Feature.COLUMNAR_SNAPSHOT}
+)
+"""The encodings a handshake's subscribes ask for in their fields: every server that reads
+`SUBSCRIBE_HEADER` knows these. Newer ones are asked for in `ACCEPT_HEADER`, which a server
+that does not know them ignores (a field it did not know would refuse the subscribe)."""
+_HANDSHAKE_ACCEPTS = Feature.COLUMNAR_EVENTS.value
+"""What `ACCEPT_HEADER` asks for."""
 
 
 class AuthError(ClientError):
@@ -375,6 +388,8 @@ class WarroomClient:
         for incident_id in sorted(self._followed)[:MAX_HANDSHAKE_SUBSCRIBES]:
             headers.append((SUBSCRIBE_HEADER, self._subscribe_frame(incident_id, handshake=True)))
         self._handshake_subscribes = dict(self._subscribe_ids)
+        if self._handshake_subscribes:
+            headers.append((ACCEPT_HEADER, _HANDSHAKE_ACCEPTS))
         options: dict[str, Any] = dict(
             additional_headers=headers,
             max_size=None,  # a snapshot of a long incident is large; the server is trusted
@@ -490,7 +505,7 @@ class WarroomClient:
             )
             self._refuse_unreadable_reply(raw)
             return
-        if type(frame) is CompactEvents:
+        if type(frame) is CompactEvents or type(frame) is ColumnarEvents:
             self._on_compact_events(frame)
             return
         replies = Events | IncidentList | Unsubscribed | TriageList | MetricsReport
@@ -557,14 +572,17 @@ class WarroomClient:
             self._subscribe_ids.pop(frame.id, None)
             self._resolve_follow(frame.incident_id)
 
-    def _on_compact_events(self, frame: CompactEvents) -> None:
-        """A subscribe's catch-up in the compact encoding: applied as `_on_events` applies an
-        `events` frame, the timeline notes without building an event each."""
+    def _on_compact_events(self, frame: CompactEvents | ColumnarEvents) -> None:
+        """A subscribe's catch-up in the compact or columnar encoding: applied as `_on_events`
+        applies an `events` frame, the timeline notes without building an event each."""
         state = self.states.get(frame.incident_id)
         if state is None or frame.incident_id not in self._followed:
             return
         try:
-            applied = apply_compact(state, frame.incident_id, frame.events)
+            if isinstance(frame, ColumnarEvents):
+                applied = apply_columnar(state, frame.incident_id, frame.events)
+            else:
+                applied = apply_compact(state, frame.incident_id, frame.events)
         except ProjectionError as exc:
             self._events_out_of_order(frame.incident_id, frame.id, exc)
             return
@@ -684,7 +702,7 @@ class WarroomClient:
         reads `SUBSCRIBE_HEADER` knows them all, and one that does not never sees them)."""
         state = self.states.get(incident_id)
         since = state.seq if state is not None else None
-        features = self.features if not handshake else frozenset(Feature)
+        features = self.features if not handshake else _HANDSHAKE_ENCODINGS
         frame = Subscribe(
             id=new_id(),
             incident_id=incident_id,
@@ -692,6 +710,7 @@ class WarroomClient:
             compact=Feature.COMPACT in features,
             compact_snapshot=Feature.COMPACT_SNAPSHOT in features,
             columnar_snapshot=Feature.COLUMNAR_SNAPSHOT in features,
+            columnar_events=Feature.COLUMNAR_EVENTS in features,
         )
         self._subscribe_ids[frame.id] = incident_id
         # Left out unless asked for: a server without the feature would refuse the field.

@@ -60,6 +60,7 @@ from warroom.domain.timeline import (
     entry_when,
     find_mentions,
 )
+from warroom.domain.timeline_columns import TimelineColumns, time_of_micros
 from warroom.domain.timeline_list import Row, new_entry
 
 PROJECTION_VERSION = 1
@@ -180,6 +181,34 @@ def add_entry_rows(state: IncidentState, rows: list[Row]) -> None:
     state.seq += fitting
     if fitting < len(rows):
         raise ProjectionError(f"expected seq {state.seq + 1}, got {rows[fitting][0]}")
+
+
+def add_entry_columns(state: IncidentState, columns: TimelineColumns) -> None:
+    """Apply the validated columns of consecutive `entry_added` events (`from_events`, ids the
+    events' seqs) right after the state's seq, in place: the state `apply_events` makes of
+    those events, each entry built from the columns only when it is first read (`Timeline`).
+
+    Raises:
+        ProjectionError: the first seq is not the next one; nothing is applied.
+    """
+    if not columns.from_events:
+        raise ValueError("columns of entry_added events expected")
+    if not len(columns):
+        return
+    if columns.ids[0] != state.seq + 1:
+        raise ProjectionError(f"expected seq {state.seq + 1}, got {columns.ids[0]}")
+    state.timeline.extend_columns(columns)
+    status_codes = [n for n, kind in enumerate(columns.kinds) if kind is EntryKind.STATUS]
+    if status_codes:
+        codes = columns.kind_codes
+        last = max(
+            (len(codes) - 1 - codes[::-1].index(code) for code in status_codes if code in codes),
+            default=None,
+        )
+        if last is not None:
+            state.last_status_at = time_of_micros(columns.at[last])
+            state.next_update_promised = None
+    state.seq += len(columns)
 
 
 def _add_entry(state: IncidentState, event: Event, body: EntryAdded) -> None:

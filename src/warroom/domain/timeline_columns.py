@@ -11,11 +11,12 @@ whose every value is the default, which is left out. Times are integers: microse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final, TypeVar
 
-from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry
+from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
 from warroom.domain.trusted import trusted
 
 _T = TypeVar("_T")
@@ -44,9 +45,13 @@ class TimelineColumns:
     """The entries of a timeline, one list per `TimelineEntry` field, all of one length. A
     column given as None holds the field's default for every entry. Validated by whoever made
     it (the protocol's columnar snapshot): lengths equal, codes within their name lists, times
-    within range."""
+    within range.
 
-    ids: list[int]
+    Columns of `entry_added` events (a columnar catch-up's, `from_events`) are the entries
+    those events make: each one's mentions are found in its text when it is built, as the
+    projection finds them, and its ids (the events' seqs) are a `range`."""
+
+    ids: Sequence[int]
     kind_codes: list[int]
     kinds: list[EntryKind]
     """The kinds used, which `kind_codes` number from 0."""
@@ -64,6 +69,9 @@ class TimelineColumns:
     struck: list[bool] | None = None
     struck_reason: list[str | None] | None = None
     revisions: list[tuple[EntryRevision, ...]] | None = None
+    from_events: bool = False
+    """Made by `entry_added` events: mentions found in the text, the other fields an added
+    entry is not given left at their defaults (and out of its `model_fields_set`)."""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -99,12 +107,49 @@ class TimelineColumns:
                 "next_update_at": _time_at(self.next_update_at, index),
                 "correlation_id": _value_at(self.correlation_id, index),
                 "tags": _list_at(self.tags, index),
-                "mentions": _list_at(self.mentions, index),
+                "mentions": self.mentions_at(index),
                 "struck": False if self.struck is None else self.struck[index],
                 "struck_reason": _value_at(self.struck_reason, index),
                 "revisions": _list_at(self.revisions, index),
             },
+            None if not self.from_events else set(_ADDED_FIELDS),
         )
+
+    def tail(self, start: int) -> TimelineColumns:
+        """The columns of the entries from `start` on (a catch-up's run partly held already)."""
+        values = {
+            name: column[start:] for name in _SLICED if (column := getattr(self, name)) is not None
+        }
+        return replace(self, **values)
+
+    def mentions_at(self, index: int) -> list[str]:
+        """The mentions of the entry at `index`."""
+        if self.from_events:
+            return find_mentions(self.texts[index])
+        return _list_at(self.mentions, index)
+
+
+_SLICED: Final = (
+    "ids",
+    "kind_codes",
+    "texts",
+    "author_codes",
+    "at",
+    "occurred_at",
+    "typed_at",
+    "next_update_at",
+    "correlation_id",
+    "tags",
+    "mentions",
+    "struck",
+    "struck_reason",
+    "revisions",
+)
+"""The columns that hold one value per entry (the rest are the names they number)."""
+_ADDED_FIELDS: Final = frozenset(
+    TimelineEntry.model_fields.keys() - {"next_update_at", "struck", "struck_reason", "revisions"}
+)
+"""The fields an added entry is given (as `timeline_list.new_entry` sets them)."""
 
 
 def _time_at(column: list[int | None] | None, index: int) -> datetime | None:

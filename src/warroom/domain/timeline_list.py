@@ -16,14 +16,15 @@ tuples, the empty ones nearly every entry has are all one shared `()` instead of
 each (three lists per entry were a third of the memory a snapshot's rows took, and a console
 catching up pays for fresh memory in page faults: sync17). The entry built gets lists.
 
-A timeline may also start from columns (`TimelineColumns`, a columnar snapshot's): its first
-positions then hold None until read, and the entry is built from the columns at that position.
-Inserting or deleting (which would shift positions) builds every entry first.
+A timeline may also hold columns (`TimelineColumns`): a columnar snapshot's, from its first
+position, and a columnar catch-up's runs of added entries, appended. Their positions hold None
+until read, and the entry is built from the columns of the run holding that position. Inserting
+or deleting (which would shift positions) builds every entry first.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, MutableSequence
 from datetime import datetime, timedelta
 from typing import Any, Final, get_origin, overload
@@ -144,17 +145,20 @@ class Timeline(MutableSequence[TimelineEntry]):
     pydantic validation and dumps behave as for `list[TimelineEntry]`, which is what it is
     validated from and dumped as."""
 
-    __slots__ = ("_columns", "_items", "_rows")
+    __slots__ = ("_items", "_rows", "_runs", "_starts")
 
     def __init__(self, entries: Iterable[TimelineEntry] = ()) -> None:
         self._items: list[TimelineEntry | Row | None] = list(entries)
         """The entries, and rows not read yet in the places of theirs (None: the entry is in
-        `_columns` at the same position); never rebound, so `built()` hands out the same list
+        a run of `_runs`); never rebound, so `built()` hands out the same list
         for the timeline's whole life."""
         self._rows = 0
         """How many of `_items` are still rows (or None)."""
-        self._columns: TimelineColumns | None = None
-        """The columns the first `len(_columns)` positions are read from while not built."""
+        self._runs: list[TimelineColumns] = []
+        """Columns the positions holding None are read from while not built: each run from
+        the position in `_starts` at the same index, for its length; never changed, so shared
+        by copies."""
+        self._starts: list[int] = []
 
     @classmethod
     def of_rows(cls, rows: list[Row]) -> Timeline:
@@ -168,10 +172,24 @@ class Timeline(MutableSequence[TimelineEntry]):
     def of_columns(cls, columns: TimelineColumns) -> Timeline:
         """A timeline of validated columns, every entry built when first read."""
         timeline = cls()
-        timeline._items = [None] * len(columns)
-        timeline._rows = len(columns)
-        timeline._columns = columns
+        timeline.extend_columns(columns)
         return timeline
+
+    def extend_columns(self, columns: TimelineColumns) -> None:
+        """Append validated columns (whose ids follow this timeline's), built when read."""
+        self._starts.append(len(self._items))
+        self._runs.append(columns)
+        self._items.extend([None] * len(columns))
+        self._rows += len(columns)
+
+    def _run_at(self, index: int) -> tuple[TimelineColumns, int]:
+        """The columns holding the (non-negative) position, and its place in them."""
+        run = bisect_right(self._starts, index) - 1
+        return self._runs[run], index - self._starts[run]
+
+    def _entry_at(self, index: int) -> TimelineEntry:
+        columns, place = self._run_at(index)
+        return columns.entry(place)
 
     def extend_rows(self, rows: list[Row]) -> None:
         """Append validated added-entry rows (`ADDED_ROW_FIELDS`), built when read."""
@@ -188,15 +206,16 @@ class Timeline(MutableSequence[TimelineEntry]):
         readers that go over all of them and want a plain list's speed."""
         if self._rows:
             items = self._items
-            columns = self._columns
+            for start, columns in zip(self._starts, self._runs, strict=True):
+                for place in range(len(columns)):
+                    if items[start + place] is None:
+                        items[start + place] = columns.entry(place)
             for index, item in enumerate(items):
-                if item is None:
-                    assert columns is not None
-                    items[index] = columns.entry(index)
-                elif type(item) is tuple:
+                if type(item) is tuple:
                     items[index] = _entry_of(item)
             self._rows = 0
-        self._columns = None
+        self._runs = []
+        self._starts = []
         return self._items  # type: ignore[return-value]
 
     def copy(self) -> Timeline:
@@ -204,7 +223,8 @@ class Timeline(MutableSequence[TimelineEntry]):
         timeline = Timeline()
         timeline._items = list(self._items)
         timeline._rows = self._rows
-        timeline._columns = self._columns  # never changed, so shared
+        timeline._runs = list(self._runs)
+        timeline._starts = list(self._starts)
         return timeline
 
     __copy__ = copy
@@ -213,27 +233,28 @@ class Timeline(MutableSequence[TimelineEntry]):
         """The position of the entry with this id, found without building any entry: ids are
         increasing."""
         items = self._items
-        start = 0
-        columns = self._columns
-        if columns is not None and columns.ids:
-            # The first positions keep their columns' ids (`__setitem__` sees to it).
-            ids = columns.ids
-            if entry_id <= ids[-1]:
-                index = bisect_left(ids, entry_id)
-                return index if ids[index] == entry_id else None
-            start = len(ids)
-        # Past the columns' positions, every item is an entry or a row.
-        index = bisect_left(items, entry_id, lo=start, key=_id_of)  # type: ignore[arg-type]
-        if index < len(items) and _id_of(items[index]) == entry_id:  # type: ignore[arg-type]
+        if not self._runs:
+            index = bisect_left(items, entry_id, key=_id_of)  # type: ignore[arg-type]
+        else:
+            # A run's positions keep its ids (`__setitem__` sees to it).
+            index = bisect_left(range(len(items)), entry_id, key=self._id_at)
+        if index < len(items) and self._id_at(index) == entry_id:
             return index
         return None
+
+    def _id_at(self, index: int) -> int:
+        item = self._items[index]
+        if item is None:
+            columns, place = self._run_at(index)
+            return columns.ids[place]
+        return _id_of(item)
 
     def kind_at(self, index: int) -> EntryKind:
         """The kind of the entry at `index`, read without building it."""
         item = self._items[index]
         if item is None:
-            assert self._columns is not None
-            return self._columns.kind(index % len(self._items))
+            columns, place = self._run_at(index % len(self._items))
+            return columns.kind(place)
         return _kind_of(item)
 
     def newest_of_kind(self, kind: EntryKind) -> Iterator[TimelineEntry]:
@@ -246,40 +267,36 @@ class Timeline(MutableSequence[TimelineEntry]):
     def whens(self, start: int = 0) -> list[datetime]:
         """`TimelineEntry.when` of the entries from `start` on, read without building them (a
         console orders its timeline by these)."""
-        if self._columns is None:
+        if not self._runs:
             return [_when_of(item) for item in self._items[start:]]  # type: ignore[arg-type]
         return [self._when_at(index) for index in range(start, len(self._items))]
 
     def order_keys(self, start: int = 0) -> list[timedelta]:
         """`order_key(entry.when)` of the entries from `start` on, read without building them
         (a column's time is an integer, made into the key without a `datetime`)."""
-        columns = self._columns
-        if columns is None:
+        if not self._runs:
             return list(map(order_key, self.whens(start)))
         items = self._items
-        return [
-            _MICROSECOND * columns.when_micros(index)
-            if items[index] is None
-            else order_key(_when_of(items[index]))  # type: ignore[arg-type]
-            for index in range(start, len(items))
-        ]
+        keys: list[timedelta] = []
+        for index in range(start, len(items)):
+            item = items[index]
+            if item is None:
+                columns, place = self._run_at(index)
+                keys.append(_MICROSECOND * columns.when_micros(place))
+            else:
+                keys.append(order_key(_when_of(item)))
+        return keys
 
     def ids(self, start: int = 0) -> list[int]:
         """The ids of the entries from `start` on, read without building them."""
-        columns = self._columns
-        if columns is None:
+        if not self._runs:
             return [_id_of(item) for item in self._items[start:]]  # type: ignore[arg-type]
-        items = self._items
-        return [
-            columns.ids[index] if items[index] is None else _id_of(items[index])  # type: ignore[arg-type]
-            for index in range(start, len(items))
-        ]
+        return [self._id_at(index) for index in range(start, len(self._items))]
 
     def _when_at(self, index: int) -> datetime:
         item = self._items[index]
         if item is None:
-            assert self._columns is not None
-            return self._columns.entry(index).when
+            return self._entry_at(index).when
         return _when_of(item)
 
     def __len__(self) -> int:
@@ -294,8 +311,7 @@ class Timeline(MutableSequence[TimelineEntry]):
             return [self[n] for n in range(*index.indices(len(self._items)))]
         item = self._items[index]
         if item is None:
-            assert self._columns is not None
-            item = self._items[index] = self._columns.entry(index % len(self._items))
+            item = self._items[index] = self._entry_at(index % len(self._items))
             self._rows -= 1
         elif type(item) is tuple:
             item = self._items[index] = _entry_of(item)
@@ -312,11 +328,10 @@ class Timeline(MutableSequence[TimelineEntry]):
         if isinstance(index, slice):
             self.built()[index] = value  # type: ignore[assignment]
             return
-        columns = self._columns
-        if columns is not None and index % len(self._items) < len(columns):
+        if self._runs and index % len(self._items) >= self._starts[0]:
             assert isinstance(value, TimelineEntry)
-            if value.id != columns.ids[index % len(self._items)]:
-                # `index_of` reads the columns' ids for their positions: keep them true.
+            if value.id != self._id_at(index % len(self._items)):
+                # `index_of` reads the runs' ids for their positions: keep them true.
                 self.built()
         item = self._items[index]
         if item is None or type(item) is tuple:
@@ -327,14 +342,14 @@ class Timeline(MutableSequence[TimelineEntry]):
         if isinstance(index, slice):
             del self.built()[index]
             return
-        if self._columns is not None:
+        if self._runs:
             self.built()  # positions shift: the columns would no longer line up
         if type(self._items[index]) is tuple:
             self._rows -= 1
         del self._items[index]
 
     def insert(self, index: int, value: TimelineEntry) -> None:
-        if self._columns is not None:
+        if self._runs:
             self.built()
         self._items.insert(index, value)
 

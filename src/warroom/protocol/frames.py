@@ -20,6 +20,7 @@ from warroom.domain.links import ServiceLinks
 from warroom.domain.metrics import MetricsSnapshot
 from warroom.domain.triage import AlertSourceStatus, TriageItem
 from warroom.protocol.columnar import ColumnarState
+from warroom.protocol.columnar_events import EntryRun
 from warroom.protocol.compact import CompactState, EntryRow
 
 PROTOCOL_VERSION = 2
@@ -50,6 +51,10 @@ class Subscribe(_Frame):
     """Answer with `columnar_snapshot` instead of `snapshot` (only if `welcome.features` offers
     `columnar_snapshot`; a server without it refuses the field). Asked with `compact_snapshot`
     too, the columnar one is sent, and the compact one when a snapshot cannot be columnar."""
+    columnar_events: bool = False
+    """Answer with `columnar_events` instead of `events` (only if the server offers
+    `columnar_events`; a server without it refuses the field). Asked with `compact` too, the
+    columnar one is sent."""
 
 
 class Unsubscribe(_Frame):
@@ -119,6 +124,8 @@ class Feature(StrEnum):
     COLUMNAR_SNAPSHOT = "columnar_snapshot"
     """A subscribe may ask for its snapshot as `columnar_snapshot`
     (`subscribe.columnar_snapshot`)."""
+    COLUMNAR_EVENTS = "columnar_events"
+    """A subscribe may ask for its catch-up as `columnar_events` (`subscribe.columnar_events`)."""
 
 
 def _known_features(value: Any) -> Any:
@@ -207,6 +214,19 @@ class CompactEvents(_Frame):
     # both for each element cost a third of validating a frame of rows.
 
 
+class ColumnarEvents(_Frame):
+    """An `events` frame answering a `subscribe` that asked for `columnar_events`: the same
+    events, runs of consecutive `entry_added` ones as columns (`protocol.columnar_events`),
+    every other one as the same object as in `events`."""
+
+    type: Literal["columnar_events"] = "columnar_events"
+    id: str | None = None
+    incident_id: int
+    events: list[Annotated[EntryRun | Event, Field(union_mode="left_to_right")]]
+    # In order: a run is told from an event by its keys (it has no `body`), and trying a run
+    # first fails at once on an event's.
+
+
 class CompactSnapshot(_Frame):
     """A `snapshot` answering a `subscribe` that asked for `compact_snapshot`: the same state,
     each timeline entry an array of its values in `SNAPSHOT_ROW_FIELDS` order (see
@@ -289,6 +309,7 @@ ServerFrame = Annotated[
     | ColumnarSnapshot
     | Events
     | CompactEvents
+    | ColumnarEvents
     | Presence
     | IncidentList
     | Unsubscribed

@@ -28,6 +28,7 @@ from warroom.domain.links import ServiceLinks
 from warroom.protocol.endpoint import unix_url
 from warroom.protocol.frames import ClientFrame, Feature, Subscribe, Welcome
 from warroom.protocol.handshake import (
+    ACCEPT_HEADER,
     CONSOLE_HEADER,
     FEATURES_HEADER,
     MAX_HANDSHAKE_HEADER_BYTES,
@@ -50,7 +51,7 @@ from warroom.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
-_HANDSHAKE_FEATURES = ",".join(sorted({Feature.COLUMNAR_SNAPSHOT}))
+_HANDSHAKE_FEATURES = ",".join(sorted({Feature.COLUMNAR_SNAPSHOT, Feature.COLUMNAR_EVENTS}))
 """Features named in the handshake's answer rather than in `welcome` (`FEATURES_HEADER`)."""
 _STATUS_PAGES = frozenset({"/status", "/status/", "/status.json"})
 
@@ -165,6 +166,8 @@ class AuthenticatedConnection(ServerConnection):
     gate: ConnectionGate | None = None
     handshake_frames: tuple[str, ...] = ()
     """The `subscribe` frames its handshake carried (`SUBSCRIBE_HEADER`), handled first."""
+    handshake_columnar_events: bool = False
+    """Its handshake's subscribes ask for `columnar_events` too (`ACCEPT_HEADER`)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -394,6 +397,11 @@ class WarroomServer:
         assert isinstance(conn, AuthenticatedConnection)
         conn.user = user
         conn.handshake_frames = tuple(subscribes)
+        conn.handshake_columnar_events = any(
+            name.strip() == Feature.COLUMNAR_EVENTS
+            for value in request.headers.get_all(ACCEPT_HEADER)
+            for name in value.split(",")
+        )
         return None
 
     def _process_response(
@@ -457,7 +465,9 @@ class WarroomServer:
                 conn.send(welcome.model_dump_json())
                 # As if they were the first frames sent: the same budget, parsing and order.
                 for carried in ws.handshake_frames:
-                    await self._receive(conn, carried, handshake=True)
+                    await self._receive(
+                        conn, carried, handshake=True, columnar=ws.handshake_columnar_events
+                    )
             since_turn = 0
             async for raw in ws:
                 await self._receive(conn, raw)
@@ -502,16 +512,20 @@ class WarroomServer:
                 conn.revoked = True
                 conn.drop(f"user {user} was revoked", CLOSE_POLICY)
 
-    async def _receive(self, conn: Connection, raw: str | bytes, handshake: bool = False) -> None:
+    async def _receive(
+        self, conn: Connection, raw: str | bytes, handshake: bool = False, columnar: bool = False
+    ) -> None:
+        """Handle one frame (`handshake`: carried by the handshake; `columnar`: a subscribe
+        there asks for `columnar_events` too)."""
         try:
-            await self._receive_frame(conn, raw, handshake)
+            await self._receive_frame(conn, raw, handshake, columnar)
         except Exception:  # one bad frame must never take the connection (or server) down
             log.exception("unexpected failure on a frame from %s", conn.user)
             failure = DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed")
             conn.send(error_frame(None, failure))
 
     async def _receive_frame(
-        self, conn: Connection, raw: str | bytes, handshake: bool = False
+        self, conn: Connection, raw: str | bytes, handshake: bool, columnar: bool
     ) -> None:
         # Charged before parsing: a refused frame costs the same whatever it holds.
         over = conn.budget.take(len(raw))
@@ -537,6 +551,8 @@ class WarroomServer:
             )
             conn.send(error_frame(frame.id, only_subscribes))
             return
+        if handshake and columnar and isinstance(frame, Subscribe):
+            frame = frame.model_copy(update={"columnar_events": True})
         if isinstance(frame, _WRITES):
             refusal = self._refuse_write(conn, frame)
             if refusal is not None:

@@ -34,17 +34,20 @@ def catch_up_frames(
     compact: bool = False,
     compact_snapshot: bool = False,
     columnar_snapshot: bool = False,
+    columnar_events: bool = False,
 ) -> list[str | bytes]:
     """The frames answering a subscribe: one `events` frame, or a `snapshot` and, when the
     snapshot is older than the incident, an `events` frame with its tail (same `id`). With
     `compact` the events go as `compact_events`, with `compact_snapshot` the snapshot as
     `compact_snapshot` (`protocol.compact`), with `columnar_snapshot` as `columnar_snapshot`
-    (`protocol.columnar`; if it cannot be, as asked without it)."""
+    (`protocol.columnar`; if it cannot be, as asked without it), with `columnar_events` the
+    events as `columnar_events` (`protocol.columnar_events`)."""
+    encoding = "columnar" if columnar_events else "compact" if compact else "plain"
     seq = record.seq
     if since is not None and 0 <= since <= seq:
         missed = seq - since
         if missed <= EVENTS_ALWAYS or not _snapshot_is_cheaper(record, since):
-            return [_events_reply(frame_id, incident_id, record, since, seq, compact)]
+            return [_events_reply(frame_id, incident_id, record, since, seq, encoding)]
     snapshot_seq, state_json = record.latest_snapshot()
     kind, compact_json = "columnar_snapshot", None
     if columnar_snapshot:
@@ -64,13 +67,22 @@ def catch_up_frames(
     )
     if snapshot_seq == seq:
         return [snapshot]
-    return [snapshot, _events_reply(frame_id, incident_id, record, snapshot_seq, seq, compact)]
+    return [snapshot, _events_reply(frame_id, incident_id, record, snapshot_seq, seq, encoding)]
 
 
 def _events_reply(
-    frame_id: str, incident_id: int, record: LoadedIncident, after: int, seq: int, compact: bool
+    frame_id: str, incident_id: int, record: LoadedIncident, after: int, seq: int, encoding: str
 ) -> str | bytes:
-    if compact:
+    if encoding == "columnar":
+        parts = record.columnar_events(after, seq)
+        if parts is not None:
+            head = (
+                f'{{"type":"columnar_events","id":{json.dumps(frame_id)},'
+                f'"incident_id":{incident_id},"events":['
+            )
+            return _joined(head.encode(), parts, b"]}", b",")
+        encoding = "compact"
+    if encoding == "compact":
         elements = record.compact_frames(seq)
         if elements is not None:
             head = (

@@ -1107,6 +1107,7 @@ class Hub:
             compact=frame.compact,
             compact_snapshot=frame.compact_snapshot,
             columnar_snapshot=frame.columnar_snapshot,
+            columnar_events=frame.columnar_events,
         )
         for reply in replies:
             conn.send(reply)

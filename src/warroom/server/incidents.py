@@ -27,6 +27,7 @@ from warroom.domain.incident import IncidentState, IncidentSummary
 from warroom.domain.phase import Phase
 from warroom.domain.projection import ProjectionError, apply_event, replay, start_state
 from warroom.protocol.columnar import columnar_state_json
+from warroom.protocol.columnar_events import EventColumns
 from warroom.protocol.compact import compact_event_json, compact_state_json
 from warroom.server.connection import Connection
 from warroom.store.base import EventStore, StoredSnapshot, StoreError
@@ -90,6 +91,7 @@ class LoadedIncident:
         self.frames: list[str] = frames if frames is not None else []
         """Committed events as JSON; frames[n] is event seq n+1. Catch-up is a slice of this."""
         self._compact: list[bytes] = []
+        self._event_columns = EventColumns()
         """`frames` in the compact encoding, made when a console first asks for them; UTF-8,
         as they are sent (a reply is then one join, with no encoding of megabytes per reply)."""
         self._compact_snapshot: tuple[int, bytes | None] | None = None
@@ -175,6 +177,7 @@ class LoadedIncident:
                 applied = first + n
                 del self.frames[applied:]
                 del self._compact[applied:]
+                self._event_columns.forget_after(applied)
                 self._state = replay([Event.model_validate_json(f) for f in self.frames])
                 return
 
@@ -203,6 +206,19 @@ class LoadedIncident:
                 log.warning("incident has an unreadable stored event; caught up without compact")
                 return None
         return compact
+
+    def columnar_events(self, after: int, seq: int) -> list[bytes] | None:
+        """The events after seq `after` up to `seq` as elements of a `columnar_events` frame,
+        each event converted once and kept (`EventColumns`), or None if a stored event cannot be
+        read (the reply is then sent another way)."""
+        columns = self._event_columns
+        if len(columns) < seq:
+            try:
+                columns.extend(self.frames[len(columns) : seq])
+            except (ValueError, KeyError, TypeError):
+                log.warning("incident has an unreadable stored event; caught up without columns")
+                return None
+        return columns.elements(self.frames, after, seq)
 
     def compact_snapshot(self, seq: int, state_json: str) -> bytes | None:
         """The snapshot at `seq` (`state_json`) as a compact snapshot's state (UTF-8), converted
