@@ -224,14 +224,17 @@ async def _script(
             6,
         ),
     )
-    snapshot = metrics_snapshot(now)
+    # Read when the entry says it was pinned, not at the end of the script: a snapshot dated
+    # after its own entry is a story that contradicts itself.
+    pinned_at = now - timedelta(minutes=5)
+    snapshot = metrics_snapshot(pinned_at)
     minutes_ago(5)
     await server.hub.record(
         inc,
         EntryAdded(
             kind=EntryKind.METRICS,
             text=snapshot.to_text(include_queries=False),
-            occurred_at=now - timedelta(minutes=5),
+            occurred_at=pinned_at,
         ),
     )
     minutes_ago(4)

@@ -76,3 +76,20 @@ async def test_the_demo_is_played_in_over_minutes_so_a_replay_unfolds(tmp_path: 
             assert timedelta(0) <= event.at - body.occurred_at <= timedelta(seconds=30)
     # Once played in, the server keeps the wall clock.
     assert after_seeding >= before
+
+
+async def test_the_demos_metrics_entry_was_read_when_it_was_pinned_not_later(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "demo.db"
+    clock = PlayedInClock()
+    async with await start_node(db, ServerSettings(port=0), clock=clock, timers=True) as server:
+        token = await create_user(db, "you")
+        incident_id = await seed_demo(server, db, "you", token, clock)
+        state = server.hub.incident_state(incident_id)
+    assert state is not None
+    (pinned,) = [e for e in state.timeline if e.kind is EntryKind.METRICS]
+    read = re.match(r"Metrics at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) UTC", pinned.text)
+    assert read is not None, pinned.text
+    read_at = datetime.strptime(read[1], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert read_at == pinned.when.astimezone(UTC).replace(microsecond=0)
