@@ -79,7 +79,8 @@ async def test_offline_entries_wait_in_the_outbox_and_are_stored_once(
         assert [line[8:] for line in timeline_lines(app)[-3:]] == [
             f"  NOTE     dave         offline note {n}  (not sent yet)" for n in (1, 2, 3)
         ]
-        assert static_text(app, "#header-connection") == "○ cannot reach\n3 unsent"
+        corner = static_text(app, "#header-connection")
+        assert corner == "○ cannot reach server\nretrying · 3 unsent"
 
         await warroom.restart()
         await until_state(
@@ -136,7 +137,7 @@ async def test_the_app_opens_while_the_server_is_down_and_catches_up(
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.pause()
         assert static_text(app, "#header-title") == "Loading incident…"
-        assert static_text(app, "#header-connection") == "○ cannot reach\nthe server"
+        assert static_text(app, "#header-connection") == "○ cannot reach server\nretrying"
         assert app.screen.query_one(ScribeInput).disabled  # roles unknown until it loads
         await warroom.restart()
         await until_state(client, incident, lambda s: s.seq > 0, timeout=20)

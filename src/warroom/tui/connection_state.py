@@ -55,10 +55,13 @@ class ConnectionInfo:
         """The words on two short lines, for the header's narrow corner (no address)."""
         words, _ = _WORDS[self.status]
         dot = "●" if self.status is ConnectionStatus.CONNECTED else "○"
-        if self.unsent:
-            return f"{dot} {words}\n{self.unsent} unsent"
+        unsent = f"{self.unsent} unsent" if self.unsent else ""
         if self.status is ConnectionStatus.RECONNECTING:
-            return f"{dot} {words}\nthe server"
+            # Each line a whole phrase ("cannot reach / 3 unsent" read as one odd sentence), and
+            # the retrying the wide form says: the console is not giving up.
+            return f"{dot} {words} server\n{' · '.join(filter(None, ('retrying', unsent)))}"
+        if unsent:
+            return f"{dot} {words}\n{unsent}"
         if self.status is ConnectionStatus.CONNECTED and self.servers > 1:
             return f"{dot} {words}\n{short_address(self.target)}"
         return f"{dot} {words}"
