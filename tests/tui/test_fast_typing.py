@@ -69,3 +69,18 @@ async def test_an_update_typed_fast_with_tabs_lands_in_its_fields(
         assert fields["impact"] == "EU card payments fail"
         assert fields["actions"] == "scaling payments-api"
         assert dialog.query_one("#next", Input).has_focus
+
+
+async def test_a_title_typed_in_one_burst_on_the_empty_incident_list_lands_whole(
+    warroom: Warroom,
+) -> None:
+    """The first key starts the title from the list; the rest of the burst arrives before the
+    focus has moved, and must still go into the title, spaces and bound letters too."""
+    app = await warroom.app("alice", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#incident-list")
+        burst(app, "Checkout down, queue stuck")
+        await settle(pilot)
+        assert app.screen.query_one("#declare-title", Input).value == "Checkout down, queue stuck"
+        assert app.return_code is None

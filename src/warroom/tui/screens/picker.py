@@ -61,6 +61,8 @@ class PickerScreen(Screen[None]):
         super().__init__(id="picker")
         self.host = host
         self._focus_form = declare
+        self._title_started = False
+        """A title was started from the list and the focus is on its way to it."""
         self._refresh_timer: Timer | None = None
         self._status = Static(id="picker-status")
         self._summary = "loading incidents…"
@@ -204,13 +206,16 @@ class PickerScreen(Screen[None]):
         # "Declare one below" takes typing at once: a printable key on the list starts the
         # title rather than being lost. A key the screen binds (q quits, ? helps) keeps its
         # meaning: as in k9s and lazygit, q quits wherever no text is being edited, and the
-        # list holds the focus until the title is started.
+        # list holds the focus until the title is started. Once started, the rest of a fast
+        # typist's burst, queued before the focus arrived there, is title too, q included.
+        list_focused = self.focused is self.query_one("#incident-list")
         if (
             event.is_printable
             and event.character
-            and event.key not in self.active_bindings
-            and self.focused is self.query_one("#incident-list")
+            and list_focused
+            and (self._title_started or event.key not in self.active_bindings)
         ):
+            self._title_started = True
             title = self.query_one("#declare-title", Input)
             title.focus()
             title.insert_text_at_cursor(event.character)
@@ -218,6 +223,8 @@ class PickerScreen(Screen[None]):
             event.prevent_default()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "incident-list":
+            self._title_started = False  # back on the list by choice: q quits again
         # The field itself, or the field whose part took focus (the severity's open list).
         node: DOMNode | None = event.widget
         while node is not None and node.id not in FORM_HINTS:
