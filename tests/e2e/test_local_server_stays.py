@@ -43,7 +43,7 @@ def test_quitting_the_first_console_keeps_the_server_for_the_others(
     second.wait_for("no incidents yet: declare one below")
 
     # The first console quits.
-    first.keys("q")
+    first.keys("C-q")
     screen = first.wait_for("warroom: 1 other console uses the local server started here.")
     assert "warroom: it keeps serving until they quit; Ctrl+C stops it now." in screen
     assert not first.ended()

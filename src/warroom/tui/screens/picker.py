@@ -182,6 +182,10 @@ class PickerScreen(Screen[None]):
             )
         if table.row_count:
             table.move_cursor(row=min(max(selected, 0), table.row_count - 1))
+        if not incidents and self.focused is not None and self.focused.id == "incident-list":
+            # Nothing to pick: the title box is where the first key goes. Typing there from the
+            # list raced the focus in a real terminal, and a fast typist lost letters.
+            self.action_focus_declare_form()
         self._summary = (
             f"{count(len(incidents), 'incident')} · Enter opens one"
             if incidents
