@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
+import threading
 from pathlib import Path
 
 import asyncpg
@@ -49,11 +50,27 @@ async def test_handshake_is_answered_unavailable_while_the_user_table_cannot_be_
         incident = await alice.declare()  # a commit: the next handshake asks the store
         store = server.store
         assert isinstance(store, SqliteStore)
-        # The server's writer waits for the lock far longer than the test runs.
-        await store._db.execute("PRAGMA busy_timeout = 120000")
         holder = sqlite3.connect(db_path, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
+        on_the_thread = threading.Event()
+
+        def wait_for_the_file_lock() -> None:
+            # What a write does when another process holds the file: waits on the store's
+            # thread, and every read queued there waits behind it. Sending a write over the
+            # wire left it racing the handshake's read for the thread; the read sometimes won.
+            on_the_thread.set()
+            waiter = sqlite3.connect(db_path, timeout=120, isolation_level=None)
+            try:
+                waiter.execute("BEGIN IMMEDIATE")
+                waiter.execute("ROLLBACK")
+            finally:
+                waiter.close()
+
+        # aiosqlite's queue of work for the store's thread; it has no public, typed door to it.
+        queued = store._db._execute(wait_for_the_file_lock)  # type: ignore[no-untyped-call]
+        waiting = asyncio.ensure_future(queued)
         try:
+            assert await asyncio.to_thread(on_the_thread.wait, 30)
             stuck = await alice.send(
                 {"type": "add_entry", "incident_id": incident, "text": "while locked"}
             )
@@ -68,6 +85,7 @@ async def test_handshake_is_answered_unavailable_while_the_user_table_cannot_be_
         finally:
             holder.execute("ROLLBACK")
             holder.close()
+        await waiting
         assert (await alice.reply_to(stuck))["type"] == "ack"
         bob = await Peer.open(server.url, bob_token)
         await bob.close()
