@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from textual.color import Color
 from textual.containers import VerticalScroll
-from textual.widgets import Input
+from textual.widgets import Input, Select, Static
+from textual.widgets._select import SelectCurrent
 
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.severity import Severity
@@ -16,6 +17,7 @@ from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
+from warroom.tui.widgets.timeline_view import TimelineView
 
 from .conftest import Notice
 from .harness import Warroom, settle, static_text, until, until_state
@@ -190,3 +192,41 @@ async def test_the_roster_marks_your_own_line(warroom: Warroom, incident: int) -
         await settle(pilot)
         lines = static_text(app, "#roster-pane").splitlines()
         assert [line for line in lines if "(you)" in line] == ["Scribe    ● dave (you)"]
+
+
+@pytest.mark.parametrize("theme", SHIPPED_THEMES)
+async def test_the_timeline_filters_text_is_readable_at_wcag_aa_in_every_shipped_theme(
+    warroom: Warroom, incident: int, theme: str
+) -> None:
+    # "all kinds" and "search text, author or cid" are how a reader narrows a long timeline;
+    # the light theme drew them in a grey under 4.5:1 on their field.
+    app = await warroom.app("alice", incident, theme=theme)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        kind = app.screen.query_one("#timeline-kind", Select)
+        label = kind.query_one(SelectCurrent).query_one("#label", Static)
+        drawn = label.rich_style  # the colours as drawn, "auto" colours worked out
+        assert drawn.color is not None
+        assert drawn.bgcolor is not None
+        ratio = contrast(Color.from_rich_color(drawn.color), Color.from_rich_color(drawn.bgcolor))
+        assert ratio >= WCAG_AA, f"{theme} kind filter: {ratio:.2f}"
+        search = app.screen.query_one("#timeline-search", Input)
+        hint = search.get_component_rich_style("input--placeholder").color
+        assert hint is not None
+        ratio = contrast(Color.from_rich_color(hint), search.background_colors[1])
+        assert ratio >= WCAG_AA, f"{theme} search hint: {ratio:.2f}"
+
+
+@pytest.mark.parametrize("theme", SHIPPED_THEMES)
+async def test_the_timelines_author_names_are_readable_at_wcag_aa_in_every_shipped_theme(
+    warroom: Warroom, incident: int, theme: str
+) -> None:
+    # Who wrote an entry is read as often as what it says; the dark theme's violet was 4.1:1.
+    app = await warroom.app("alice", incident, theme=theme)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        view = app.screen.query_one(TimelineView)
+        author = view.get_component_rich_style("timeline--author").color
+        assert author is not None
+        ratio = contrast(Color.from_rich_color(author), view.background_colors[1])
+        assert ratio >= WCAG_AA, f"{theme}: {ratio:.2f}"
