@@ -132,6 +132,7 @@ async def test_assigning_an_unknown_user_is_refused_in_words(
         dialog = app.screen
         assert isinstance(dialog, RoleDialog)
         dialog.query_one("#user", Input).value = "zed"
+        dialog.query_one("#user", Input).focus()
         await pilot.press("enter")
         await pilot.pause()
         # Sent, then refused: the outbox empties when the refusal arrives.

@@ -14,6 +14,7 @@ from warroom.client.updates import ConnectionStatus
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.tui.screens.help_screen import HelpScreen
+from warroom.tui.screens.role_dialog import RoleDialog
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
@@ -230,3 +231,28 @@ async def test_the_timelines_author_names_are_readable_at_wcag_aa_in_every_shipp
         assert author is not None
         ratio = contrast(Color.from_rich_color(author), view.background_colors[1])
         assert ratio >= WCAG_AA, f"{theme}: {ratio:.2f}"
+
+
+async def test_the_assign_form_starts_on_the_role_list(warroom: Warroom, incident: int) -> None:
+    # The focus started on the name, below the role list, so the role was never chosen.
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, RoleDialog)
+        assert dialog.query_one("#role", Select).has_focus
+        await pilot.press("tab")
+        assert dialog.query_one("#user", Input).has_focus
+
+
+async def test_the_ic_handoff_form_starts_on_the_name(warroom: Warroom, incident: int) -> None:
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, RoleDialog)
+        assert dialog.query_one("#user", Input).has_focus

@@ -79,7 +79,11 @@ class RoleDialog(FormDialog[RoleChoice]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#user", Input).focus()
+        # The form reads top down: first which role, then who. Starting on the name left the
+        # role list above the cursor, and an IC who typed a name and pressed Enter named a CL
+        # whatever role they meant.
+        first = "#user" if self.is_handoff else "#role"
+        self.query_one(first).focus()
 
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)
