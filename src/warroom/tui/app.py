@@ -136,6 +136,8 @@ class WarroomApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._key_origins.read(event, self.screen)
+            if isinstance(self.screen, PickerScreen):
+                self.screen.key_read(event)
         await super().on_event(event)
 
     def on_key(self, event: events.Key) -> None:

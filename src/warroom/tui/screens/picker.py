@@ -61,8 +61,6 @@ class PickerScreen(Screen[None]):
         super().__init__(id="picker")
         self.host = host
         self._focus_form = declare
-        self._title_started = False
-        """A title was started from the list and the focus is on its way to it."""
         self._refresh_timer: Timer | None = None
         self._status = Static(id="picker-status")
         self._summary = "loading incidents…"
@@ -206,29 +204,25 @@ class PickerScreen(Screen[None]):
 
     # --- declaring ----------------------------------------------------------------------------
 
-    def on_key(self, event: events.Key) -> None:
-        # "Declare one below" takes typing at once: a printable key on the list starts the
-        # title rather than being lost. A key the screen binds (q quits, ? helps) keeps its
-        # meaning: as in k9s and lazygit, q quits wherever no text is being edited, and the
-        # list holds the focus until the title is started. Once started, the rest of a fast
-        # typist's burst, queued before the focus arrived there, is title too, q included.
-        list_focused = self.focused is self.query_one("#incident-list")
+    def key_read(self, key: events.Key) -> None:
+        """Called as the app reads each key, before handing it to the widget with the focus.
+
+        "Declare one below" takes typing at once: a printable key read while the list has the
+        focus starts the title, and the focus moves there before the key is handed on. Moved
+        later, once the list had handled the first key, the rest of a burst was already on
+        its way to the list and reached the picker after the focus had left it: a typist lost
+        all but the "C" of a title in a real terminal, and keys replayed from the list fell
+        in behind the ones typed after the move. A key the screen binds (q quits, ? helps)
+        keeps its meaning: as in k9s and lazygit, q quits wherever no text is being edited.
+        """
         if (
-            event.is_printable
-            and event.character
-            and list_focused
-            and (self._title_started or event.key not in self.active_bindings)
+            key.is_printable
+            and key.key not in self.active_bindings
+            and self.focused is self.query_one("#incident-list")
         ):
-            self._title_started = True
-            title = self.query_one("#declare-title", Input)
-            title.focus()
-            title.insert_text_at_cursor(event.character)
-            event.stop()
-            event.prevent_default()
+            self.set_focus(self.query_one("#declare-title", Input))
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if event.widget.id == "incident-list":
-            self._title_started = False  # back on the list by choice: q quits again
         # The field itself, or the field whose part took focus (the severity's open list).
         node: DOMNode | None = event.widget
         while node is not None and node.id not in FORM_HINTS:
