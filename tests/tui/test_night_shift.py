@@ -5,6 +5,7 @@ projector."""
 from __future__ import annotations
 
 import pytest
+from rich.text import Text
 from textual.color import Color
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Select, Static
@@ -17,6 +18,7 @@ from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.role_dialog import RoleDialog
 from warroom.tui.screens.severity_dialog import SeverityDialog
 from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
+from warroom.tui.widgets.parts_line import PartsLine
 from warroom.tui.widgets.scribe_input import ScribeInput
 from warroom.tui.widgets.timeline_view import TimelineView
 
@@ -256,3 +258,41 @@ async def test_the_ic_handoff_form_starts_on_the_name(warroom: Warroom, incident
         dialog = app.screen
         assert isinstance(dialog, RoleDialog)
         assert dialog.query_one("#user", Input).has_focus
+
+
+@pytest.mark.parametrize(
+    ("user", "role"), [("dave", "Scribe"), ("alice", "IC"), ("erin", "observer")]
+)
+async def test_your_role_is_in_the_header_at_80x24(
+    warroom: Warroom, incident: int, user: str, role: str
+) -> None:
+    # At 80 columns the roster, where "(you)" marks your line, is behind the side panes.
+    app = await warroom.app(user, incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        elapsed = app.screen.query_one("#header-elapsed", PartsLine)
+        drawn = elapsed.render()
+        assert isinstance(drawn, Text)
+        # "elapsed" shortens to the responders' "T+" where the whole does not fit.
+        assert drawn.plain.startswith(("elapsed ", "T+"))
+        assert drawn.plain.endswith(f" · you: {role}")
+        assert drawn.cell_len <= elapsed.size.width
+
+
+async def test_cannot_reach_server_and_retrying_are_whole_at_80x24(
+    warroom: Warroom, incident: int
+) -> None:
+    # At 80 columns the corner read "○ cannot reach / server", and "retrying" was cut off.
+    app = await warroom.app("dave", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        client = app.client
+        await warroom.server.close()
+        await until(client, lambda: client.status is ConnectionStatus.RECONNECTING)
+        await pilot.press("i")
+        await pilot.press("x", "enter")
+        await settle(pilot)
+        corner = app.screen.query_one("#header-connection")
+        lines = static_text(app, "#header-connection").splitlines()
+        assert lines == ["○ cannot reach server", "retrying · 1 unsent"]
+        assert corner.content_region.width >= max(len(line) for line in lines)

@@ -48,7 +48,7 @@ async def test_header_shows_title_badge_phase_channel_clock_and_connection(
         assert "IC alice" in meta
         state = app.client.states[incident]
         elapsed = duration(APP_NOW - state.incident.declared_at)
-        assert static_text(app, "#header-elapsed") == f"elapsed {elapsed}"
+        assert static_text(app, "#header-elapsed") == f"elapsed {elapsed} · you: IC"
         # Raised to SEV1 seconds after 14:00; a SEV1 owes an update every 15 minutes.
         raised = state.severity_history[-1].at
         late = duration(APP_NOW - raised - timedelta(minutes=15))

@@ -1,5 +1,5 @@
-"""The header: SEV badge, title, phase, channel, waiting drafts, elapsed time, update countdown
-(or the post-mortem's due time once resolved), connection."""
+"""The header: SEV badge, title, phase, channel, waiting drafts, elapsed time and your role,
+the update countdown (or the post-mortem's due time once resolved), connection."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from textual.reactive import Reactive, reactive
 from warroom.domain.communications import DraftStatus
 from warroom.domain.incident import IncidentState
 from warroom.domain.permissions import Permission, allows
+from warroom.domain.roles import Role
 from warroom.domain.update_clock import next_update_due
 from warroom.tui.commands_table import key_hint
 from warroom.tui.connection_state import ConnectionInfo
@@ -24,6 +25,15 @@ from warroom.tui.time_format import deadline_time, duration
 from warroom.tui.widgets.parts_line import PartsLine
 from warroom.tui.widgets.quiet_static import QuietStatic
 from warroom.tui.words import count
+
+_ROLE_SHORT = {
+    Role.IC: "IC",
+    Role.CL: "CL",
+    Role.TL: "TL",
+    Role.SCRIBE: "Scribe",
+    Role.OBSERVER: "observer",
+}
+"""Your roles as the roster names them, in its order."""
 
 
 class IncidentHeader(Horizontal):
@@ -52,7 +62,7 @@ class IncidentHeader(Horizontal):
         self._badge = QuietStatic(id="sev-badge")
         self._title = QuietStatic(id="header-title")
         self._meta = PartsLine(id="header-meta")
-        self._elapsed = QuietStatic(id="header-elapsed")
+        self._elapsed = PartsLine(id="header-elapsed")
         self._update = QuietStatic(id="header-update")
         self._connection = QuietStatic(id="header-connection")
         self._due_key: tuple[int, int] | None = None
@@ -145,6 +155,17 @@ class IncidentHeader(Horizontal):
             return f"{drafts} to approve ({key_hint(self, 'comms.show')})"
         return f"{drafts} {'awaits' if waiting == 1 else 'await'} the IC"
 
+    def _your_roles(self, state: IncidentState) -> list[tuple[Text, Text]]:
+        """ "you: IC" after the clock: at 80 columns the roster, where "(you)" marks your line,
+        is cut or hidden behind the side panes, and what you may do follows from your role."""
+        if self.me is None:
+            return []
+        roles = state.roster.roles_of(self.me)
+        names = [_ROLE_SHORT[role] for role in _ROLE_SHORT if role in roles]
+        you = Text("you: ")
+        you.append(", ".join(names), style="bold")
+        return [(Text(" · "), you)]
+
     def _owes_updates(self, state: IncidentState) -> bool:
         me = self.me
         return me is not None and allows(state.roster.roles_of(me), Permission.POST_STATUS)
@@ -152,15 +173,19 @@ class IncidentHeader(Horizontal):
     def _show_clock(self) -> None:
         state, now = self.state, self.now
         if state is None or now is None:
-            self._elapsed.show(Text())
+            self._elapsed.show_parts(())
             self._update.show(Text())
             return
         incident = state.incident
         if incident.resolved_at is not None:
             took = duration(incident.resolved_at - incident.declared_at)
-            self._elapsed.show(Text(f"resolved after {took}"))
+            elapsed, short = Text(f"resolved after {took}"), Text(f"took {took}")
         else:
-            self._elapsed.show(Text(f"elapsed {duration(now - incident.declared_at)}"))
+            took = duration(now - incident.declared_at)
+            # T+ is the responders' own shorthand for time since the start.
+            elapsed, short = Text(f"elapsed {took}"), Text(f"T+{took}")
+        you = self._your_roles(state)
+        self._elapsed.show_parts([(Text(), elapsed), *you], short=[(Text(), short), *you])
         due_at = self._due_at(state)
         overdue = due_at is not None and now >= due_at
         if incident.postmortem_due is not None and incident.postmortem_done_at is None:

@@ -21,10 +21,15 @@ class PartsLine(QuietStatic):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._parts: tuple[tuple[Text, Text], ...] = ()
+        self._short: tuple[tuple[Text, Text], ...] = ()
 
-    def show_parts(self, parts: Sequence[tuple[Text, Text]]) -> None:
-        """Show `(separator, part)` pairs; the first one's separator is usually empty."""
+    def show_parts(
+        self, parts: Sequence[tuple[Text, Text]], short: Sequence[tuple[Text, Text]] = ()
+    ) -> None:
+        """Show `(separator, part)` pairs; the first one's separator is usually empty. Where
+        not all of them fit, `short` (the same parts in fewer words), if given, is drawn."""
         self._parts = tuple(parts)
+        self._short = tuple(short)
         whole = Text(no_wrap=True)
         for separator, part in self._parts:
             whole.append_text(separator)
@@ -33,8 +38,10 @@ class PartsLine(QuietStatic):
 
     def render(self) -> RenderResult:
         width = self.size.width
+        whole = sum(separator.cell_len + part.cell_len for separator, part in self._parts)
+        parts = self._short if self._short and whole > width else self._parts
         line = Text(no_wrap=True)
-        for separator, part in self._parts:
+        for separator, part in parts:
             # A part that does not fit is left out; a shorter one after it may still fit (the
             # IC's name after a long channel name).
             if line.cell_len + separator.cell_len + part.cell_len <= width:
