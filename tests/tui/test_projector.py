@@ -148,3 +148,25 @@ async def test_the_latest_entries_are_in_time_order_and_the_way_back_is_shown(
         lines = static_text(app, "#projector-entries").splitlines()
         assert lines[-1].endswith("alice: EU only")
         assert not any("paged the DB team" in line for line in lines[-3:])
+
+
+async def test_the_big_room_view_at_200x50_gives_its_rows_to_entries_and_checklist(
+    warroom: Warroom, incident: int
+) -> None:
+    # Under the full width the checklist took rows from the entries, and the roles pane
+    # beside them stood mostly empty (4 of 40 rows used on a projector at 200x50).
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        screen = app.screen
+        top = screen.query_one("#projector-top").region
+        entries = screen.query_one("#projector-entries").region
+        roster = screen.query_one("#projector-roster").region
+        checklist = screen.query_one("#projector-checklist").region
+        assert entries.y == top.bottom
+        assert entries.bottom == 50  # the entries run to the bottom of the screen
+        assert checklist.y == roster.bottom  # under the roles, beside the entries
+        assert checklist.bottom == 50
+        assert checklist.right <= entries.x

@@ -37,6 +37,9 @@ class ProjectorScreen(Screen[None]):
 
     BINDINGS = bindings_for(Scope.PROJECTOR)
 
+    HORIZONTAL_BREAKPOINTS = [(0, "-compact"), (160, "-big")]
+    """A big screen gives the roles and the checklist a share of its width."""
+
     def __init__(self, incident: IncidentScreenBase) -> None:
         super().__init__(id="projector")
         self._incident = incident
@@ -50,10 +53,13 @@ class ProjectorScreen(Screen[None]):
                 yield Static("", id="projector-clock-label", classes="projector-label")
                 yield Digits("", id="projector-clock-digits")
             yield Static("", id="projector-title")
+        # The checklist under the roles, beside the entries: under the full width it left the
+        # roles pane mostly empty and took rows from the entries (at 200x50, 36 empty rows).
         with Horizontal(id="projector-body"):
-            yield Static("", id="projector-roster", classes="projector-pane")
+            with Vertical(id="projector-side"):
+                yield Static("", id="projector-roster", classes="projector-pane")
+                yield Static("", id="projector-checklist", classes="projector-pane")
             yield Static("", id="projector-entries", classes="projector-pane")
-        yield Static("", id="projector-checklist", classes="projector-pane")
 
     def on_mount(self) -> None:
         # Watching the incident screen's own state: the app keeps feeding it while this covers it.
