@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from textual.widgets import Static
 
-from warroom.tui.screens.backdate_dialog import BackdateDialog
+from warroom.tui.screens.backdate_dialog import BackdateDialog, placed_words
 from warroom.tui.widgets.scribe_input import ScribeInput
 
 from .conftest import Notice
@@ -74,9 +74,19 @@ async def test_a_time_before_the_declaration_is_posted_once_confirmed(
         assert (
             Notice(
                 "Back-dated entry",
-                "Placed at 2024-05-02 13:52, 8 min before the declaration (2024-05-02 14:00): "
-                "the timeline lists it there.",
+                "Listed at 13:52, 8 min before the declaration (14:00): above the first "
+                "entries, not at the end.",
                 "information",
             )
             in notices
         )
+
+
+def test_the_placed_words_give_dates_only_when_the_entry_is_on_another_day() -> None:
+    declared = datetime(2024, 5, 2, 0, 10, tzinfo=UTC)
+    occurred = datetime(2024, 5, 1, 23, 50, tzinfo=UTC)
+    words = placed_words(occurred, declared, declared - occurred, UTC)
+    assert words == (
+        "Listed at 2024-05-01 23:50, 20 min before the declaration (2024-05-02 00:10): above "
+        "the first entries, not at the end."
+    )

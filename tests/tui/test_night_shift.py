@@ -14,6 +14,7 @@ from textual.widgets._select import SelectCurrent
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
+from warroom.tui.offline_notices import OfflineNotices
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.role_dialog import RoleDialog
 from warroom.tui.screens.severity_dialog import SeverityDialog
@@ -23,7 +24,7 @@ from warroom.tui.widgets.scribe_input import ScribeInput
 from warroom.tui.widgets.timeline_view import TimelineView
 
 from .conftest import Notice
-from .harness import Warroom, settle, static_text, until, until_state
+from .harness import Warroom, settle, static_text, timeline_lines, until, until_state
 
 SHIPPED_THEMES = ("warroom-dark", "warroom-light", "warroom-contrast")
 WCAG_AA = 4.5
@@ -145,7 +146,7 @@ async def test_an_update_posted_offline_says_it_is_kept_and_then_that_it_got_thr
         assert back == [
             Notice(
                 "Back online",
-                "The 1 change kept while the server was not answering has reached it.",
+                "The change kept while the server was not answering has reached it.",
                 "information",
             )
         ]
@@ -296,3 +297,46 @@ async def test_cannot_reach_server_and_retrying_are_whole_at_80x24(
         lines = static_text(app, "#header-connection").splitlines()
         assert lines == ["○ cannot reach server", "retrying · 1 unsent"]
         assert corner.content_region.width >= max(len(line) for line in lines)
+
+
+async def test_an_update_posted_offline_shows_greyed_in_the_timeline_until_it_is_sent(
+    warroom: Warroom, incident: int
+) -> None:
+    # Only a toast and "1 unsent" said the update was kept; the timeline did not show it.
+    app = await warroom.app("bob", incident)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        client = app.client
+        await warroom.server.close()
+        await until(client, lambda: client.status is not ConnectionStatus.CONNECTED)
+        await pilot.press("u")
+        dialog = app.screen
+        assert isinstance(dialog, StatusUpdateDialog)
+        dialog.query_one("#status", Input).value = "Rollback 60% done"
+        await pilot.press("enter")
+        await settle(pilot)
+        waiting = [line for line in timeline_lines(app) if "Rollback 60% done" in line]
+        assert len(waiting) == 1
+        assert "STATUS" in waiting[0]
+        assert "bob" in waiting[0]
+        assert waiting[0].endswith("(not sent yet)")
+
+        await warroom.restart()
+        await until_state(
+            client, incident, lambda s: s.timeline[-1].kind is EntryKind.STATUS, timeout=20
+        )
+        await until(client, lambda: client.unsent == 0)
+        await settle(pilot)
+        sent = [line for line in timeline_lines(app) if "Rollback 60% done" in line]
+        assert len(sent) == 1
+        assert "(not sent yet)" not in sent[0]
+
+
+def test_back_online_counts_only_when_there_was_more_than_one_change() -> None:
+    notices = OfflineNotices()
+    assert notices.connection(ConnectionStatus.RECONNECTING, 3) is None
+    back = notices.connection(ConnectionStatus.CONNECTED, 0)
+    assert back is not None
+    assert back.message == (
+        "All 3 changes kept while the server was not answering have reached it."
+    )

@@ -16,7 +16,7 @@ from textual.worker import Worker
 
 from warroom.client.session import CommandRefused, WarroomClient
 from warroom.client.updates import ClientUpdate
-from warroom.domain.commands import AddEntry, Command
+from warroom.domain.commands import AddEntry, Command, PostStatusUpdate
 from warroom.protocol.frames import Ack
 from warroom.tui.commands_table import Scope, bindings_for
 from warroom.tui.connection_state import ConnectionInfo
@@ -31,7 +31,7 @@ from warroom.tui.messages import (
 from warroom.tui.offline_notices import Notice as OfflineNotice
 from warroom.tui.offline_notices import OfflineNotices
 from warroom.tui.palette import IncidentCommands, ThemeCommands, WarroomCommands
-from warroom.tui.pending import PendingEntries, PendingEntry
+from warroom.tui.pending import PendingCommand, PendingEntries, PendingEntry
 from warroom.tui.refusals import describe_refusal
 from warroom.tui.relay import message_for
 from warroom.tui.safe_text import clean
@@ -310,7 +310,7 @@ class WarroomApp(App[None]):
         if error is not None and not isinstance(error, CommandRefused):
             self.notify(clean(str(error)), title="Not sent", severity="error", markup=False)
 
-    def post_entry(self, command: AddEntry) -> None:
+    def post_entry(self, command: PendingCommand) -> None:
         author = self.client.user or "me"
         self.pending.add(PendingEntry(command, submitted_at=self.clock(), author=author))
         future = self.send(command)
@@ -322,17 +322,23 @@ class WarroomApp(App[None]):
         settled like any other when the server commits them."""
         author = self.client.user or "me"
         for frame in self.client.pending_frames:
-            if frame.get("type") != "add_entry":
+            kinds: dict[object, type[PendingCommand]] = {
+                "add_entry": AddEntry,
+                "post_status_update": PostStatusUpdate,
+            }
+            model = kinds.get(frame.get("type"))
+            if model is None:
                 continue
             try:
-                command = AddEntry.model_validate(frame)
+                command = model.model_validate(frame)
             except ValidationError:
                 continue  # the server will refuse it, and the refusal is shown then
-            submitted_at = command.typed_at or self.clock()
+            typed_at = command.typed_at if isinstance(command, AddEntry) else None
+            submitted_at = typed_at or self.clock()
             self.pending.add(PendingEntry(command, submitted_at=submitted_at, author=author))
             self._restored.add(command.id)
 
-    def _settle_entry(self, command: AddEntry) -> None:
+    def _settle_entry(self, command: PendingCommand) -> None:
         if self.pending.settle([command.id]):
             self.post_message(IncidentUpdated(command.incident_id))
 

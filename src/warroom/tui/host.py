@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Protocol
 
 from warroom.client.session import WarroomClient
-from warroom.domain.commands import AddEntry, Command
+from warroom.domain.commands import Command
 from warroom.protocol.frames import Ack
-from warroom.tui.pending import PendingEntries
+from warroom.tui.pending import PendingCommand, PendingEntries
 
 
 class WarroomHost(Protocol):
@@ -24,8 +24,9 @@ class WarroomHost(Protocol):
         """Hand a write to the client (queued while offline); refusals are shown by the app,
         so callers may ignore the future."""
 
-    def post_entry(self, command: AddEntry) -> None:
-        """Send a timeline entry and show it greyed until the server commits it."""
+    def post_entry(self, command: PendingCommand) -> None:
+        """Send a timeline entry or a status update and show it greyed until the server
+        commits it."""
 
     def open_incident(self, incident_id: int) -> None:
         """Show the incident screen for `incident_id`, following it live."""

@@ -22,12 +22,13 @@ class Notice:
 
 KEPT = Notice(
     "Kept, not sent yet",
-    "The server is not answering. This change waits on this machine and goes out by itself "
-    "when the server answers; nothing needs typing again.",
+    "The server is not answering. It goes out by itself when the server is back; nothing to "
+    "type again.",
     severity="warning",
 )
-"""For a change made offline that the timeline does not show greyed (an update, a severity, a
-role...): its dialog closes as if it were done, and only the header's count said otherwise."""
+"""For a change made offline in a dialog (an update, a severity, a role...): the dialog closes
+as if it were done, and only the header's count said otherwise. Four lines of an 80-column
+toast before; three now."""
 
 
 class OfflineNotices:
@@ -53,8 +54,10 @@ class OfflineNotices:
         if unsent or not self._kept:
             return None
         kept, self._kept = self._kept, 0
+        # "The 1 change kept..." read as a count where there was only one thing to tell.
+        what = "The change" if kept == 1 else f"All {count(kept, 'change')}"
         return Notice(
             "Back online",
-            f"The {count(kept, 'change')} kept while the server was not answering "
+            f"{what} kept while the server was not answering "
             f"{'has' if kept == 1 else 'have'} reached it.",
         )

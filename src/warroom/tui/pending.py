@@ -1,4 +1,5 @@
-"""Entries this console posted that the server has not yet committed (shown greyed)."""
+"""Entries and status updates this console posted that the server has not yet committed (shown
+greyed in the timeline)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,52 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from warroom.domain.commands import AddEntry
+from warroom.domain.commands import AddEntry, PostStatusUpdate
+from warroom.domain.communications import compose_status_text
+from warroom.domain.timeline import EntryKind
+
+PendingCommand = AddEntry | PostStatusUpdate
+"""The writes that become a timeline entry of their author's."""
 
 
 @dataclass(frozen=True)
 class PendingEntry:
-    """An `AddEntry` on its way: in flight, or waiting in the outbox while offline."""
+    """An entry or a status update on its way: in flight, or waiting in the outbox while
+    offline; shown as the entry the server will make of it."""
 
-    command: AddEntry
+    command: PendingCommand
     submitted_at: datetime
     author: str
 
     @property
     def command_id(self) -> str:
         return self.command.id
+
+    @property
+    def kind(self) -> EntryKind:
+        return self.command.kind if isinstance(self.command, AddEntry) else EntryKind.STATUS
+
+    @property
+    def text(self) -> str:
+        """The entry's text, as the domain composes a status update's."""
+        command = self.command
+        if isinstance(command, AddEntry):
+            return command.text
+        return compose_status_text(
+            command.status, command.impact, command.actions, command.next_update_at
+        )
+
+    @property
+    def occurred_at(self) -> datetime | None:
+        return self.command.occurred_at if isinstance(self.command, AddEntry) else None
+
+    @property
+    def typed_at(self) -> datetime | None:
+        return self.command.typed_at if isinstance(self.command, AddEntry) else None
+
+    @property
+    def correlation_id(self) -> str | None:
+        return self.command.correlation_id if isinstance(self.command, AddEntry) else None
 
 
 class PendingEntries:

@@ -48,8 +48,7 @@ def entry_key(entry: TimelineEntry) -> RowKey:
 
 def pending_when(pending: PendingEntry) -> datetime:
     """The time a pending entry is about: back-dated, else typed (as its event will say)."""
-    command = pending.command
-    return command.occurred_at or command.typed_at or pending.submitted_at
+    return pending.occurred_at or pending.typed_at or pending.submitted_at
 
 
 def pending_key(pending: PendingEntry) -> RowKey:
@@ -346,17 +345,16 @@ def pending_line(
 ) -> Text:
     """A posted entry the server has not committed yet, greyed as a whole, in the place its
     committed entry will take."""
-    command = pending.command
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(timeline_time(pending_when(pending), zone, today))
-    line.append("~ " if command.occurred_at is not None else "  ")
-    line.append(kind_label(command.kind))
+    line.append("~ " if pending.occurred_at is not None else "  ")
+    line.append(kind_label(pending.kind))
     line.append(" ")
     line.append(clean(pending.author)[:AUTHOR_WIDTH].ljust(AUTHOR_WIDTH))
     line.append(" ")
-    if command.correlation_id:
-        line.append(f"cid:{clean(command.correlation_id)} ")
-    line.append(clean(command.text))
+    if pending.correlation_id:
+        line.append(f"cid:{clean(pending.correlation_id)} ")
+    line.append(clean(pending.text))
     line.append("  (not sent yet)")
     # A span, not the base style: the view sets the base style to the widget's own.
     line.stylize(styles.pending)

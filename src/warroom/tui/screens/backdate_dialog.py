@@ -12,7 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
 from warroom.tui.screens.dialog_base import FormDialog
-from warroom.tui.time_format import day_and_time
+from warroom.tui.time_format import clock_time, day_and_time
 
 
 def span_words(span: timedelta) -> str:
@@ -33,9 +33,16 @@ def placed_words(
 ) -> str:
     """The confirmation once posted: where on the timeline the entry went, which is hours away
     from where the eye is when the time typed was a slip."""
+    # The time alone on the declaration's day: two full dates made three lines of an 80-column
+    # toast, and "the timeline lists it there" did not say where to look.
+    same_day = day_and_time(occurred_at, zone)[:10] == day_and_time(declared_at, zone)[:10]
+
+    def show(moment: datetime) -> str:
+        return clock_time(moment, zone, seconds=False) if same_day else day_and_time(moment, zone)
+
     return (
-        f"Placed at {day_and_time(occurred_at, zone)}, {span_words(before)} before the "
-        f"declaration ({day_and_time(declared_at, zone)}): the timeline lists it there."
+        f"Listed at {show(occurred_at)}, {span_words(before)} before the declaration "
+        f"({show(declared_at)}): above the first entries, not at the end."
     )
 
 

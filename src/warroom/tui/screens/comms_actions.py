@@ -11,7 +11,7 @@ from textual import on, work
 
 from warroom.client.session import new_id
 from warroom.domain.checklist import ItemState
-from warroom.domain.commands import SetPhase
+from warroom.domain.commands import PostStatusUpdate, SetPhase
 from warroom.domain.communications import DraftStatus, public_title
 from warroom.domain.incident import POSTMORTEM_DUE_AFTER, IncidentState
 from warroom.domain.permissions import Permission, allows
@@ -54,7 +54,13 @@ class CommsActions(IncidentScreenBase):
                 return self.state.incident.severity if self.state is not None else opened_with
 
             dialog = StatusUpdateDialog(self.incident_id, severity_now, self.host.clock)
-            self.app.push_screen(dialog, self.send_command)
+            self.app.push_screen(dialog, self.post_status_update)
+
+    def post_status_update(self, command: PostStatusUpdate | None) -> None:
+        """Post what the form built, shown greyed in the timeline until the server has it: an
+        update kept while offline said so only in a toast and the header's unsent count."""
+        if command is not None:
+            self.host.post_entry(command)
 
     def action_draft_public_update(self) -> None:
         state = self.state
