@@ -340,3 +340,26 @@ def test_back_online_counts_only_when_there_was_more_than_one_change() -> None:
     assert back.message == (
         "All 3 changes kept while the server was not answering have reached it."
     )
+
+
+async def test_the_helps_scroll_bar_is_whole_cells_on_a_track(
+    warroom: Warroom, incident: int
+) -> None:
+    # The thumb's ends were eighth-block glyphs: "▂▂" beside a line of help, like a glitch.
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        box = app.screen.query_one("#help-dialog", VerticalScroll)
+        for _ in range(4):
+            await pilot.press("j")
+            await pilot.pause()
+            bar = box.vertical_scrollbar
+            options = app.console.options.update_dimensions(bar.size.width, bar.size.height)
+            lines = app.console.render_lines(bar.render(), options)
+            assert {segment.text for line in lines for segment in line} == {" "}
+            backgrounds = {
+                segment.style.bgcolor for line in lines for segment in line if segment.style
+            }
+            assert len(backgrounds) == 2  # a thumb on a track

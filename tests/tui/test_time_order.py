@@ -181,9 +181,7 @@ async def test_unsent_entries_from_an_earlier_run_show_at_once(
     # ...the next console, on the same outbox, shows it before the server is even back...
     app = await dave_console()
     client = app.client
-    assert [p.text for p in app.pending.for_incident(incident)] == [
-        "typed before the laptop died"
-    ]
+    assert [p.text for p in app.pending.for_incident(incident)] == ["typed before the laptop died"]
     # ...and settles it once the server has it.
     await warroom.restart()
     async with app.run_test(size=(120, 30)) as pilot:
