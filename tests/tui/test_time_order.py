@@ -11,12 +11,14 @@ from warroom.client.outbox import Outbox
 from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.commands import AddEntry
-from warroom.domain.events import EntryAdded, SeverityChanged
+from warroom.domain.events import EntryAdded, SeverityChanged, StatusUpdatePosted
 from warroom.domain.projection import replay
 from warroom.domain.severity import Severity
+from warroom.domain.timeline import EntryKind
 from warroom.export.markdown import render_markdown
 from warroom.tui.app import WarroomApp, make_app
 from warroom.tui.screens.severity_dialog import SeverityDialog
+from warroom.tui.screens.status_update_dialog import StatusUpdateDialog
 from warroom.tui.widgets.scribe_input import ScribeInput
 
 from .harness import APP_NOW, T0, Warroom, settle, timeline_lines, until, until_state
@@ -116,6 +118,46 @@ async def test_a_severity_change_made_offline_keeps_when_it_was_made_like_an_ent
     assert change.body.typed_at == APP_NOW  # when made
     assert change.at >= APP_NOW + timedelta(minutes=5)  # when the server got it
     assert replay(events).severity_history[-1].at == APP_NOW
+
+
+async def test_a_status_update_posted_offline_keeps_when_it_was_written_like_an_entry(
+    warroom: Warroom, incident: int
+) -> None:
+    # It was timed at its arrival: written at 14:20 while the server was down, it sat after a
+    # note of 14:22 once the server got it at 14:25.
+    alice = await warroom.client("alice")
+    app = await warroom.app("bob", incident)  # bob is the CL
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        client = app.client
+        await warroom.server.close()
+        await until(client, lambda: client.status is not ConnectionStatus.CONNECTED)
+        await pilot.press("u")
+        dialog = app.screen
+        assert isinstance(dialog, StatusUpdateDialog)
+        dialog.query_one("#status", Input).value = "Rollback 60% done"
+        await pilot.press("enter")
+        await settle(pilot)
+
+        warroom.clock.jump_to(APP_NOW + timedelta(minutes=2))
+        await warroom.restart()
+        await alice.execute(AddEntry(id=new_id(), incident_id=incident, text="alice at 14:22"))
+        warroom.clock.jump_to(APP_NOW + timedelta(minutes=5))
+        await until_state(
+            client, incident, lambda s: s.timeline[-1].kind is EntryKind.STATUS, timeout=20
+        )
+        await until(client, lambda: client.unsent == 0)
+        await settle(pilot)
+        lines = timeline_lines(app)
+        assert lines[-2].startswith("14:20:00  STATUS   bob")
+        assert "Status: Rollback 60% done" in lines[-2]
+        assert lines[-1].endswith("alice at 14:22")
+
+    events = await alice.read_log(incident)
+    posted = next(e for e in reversed(events) if isinstance(e.body, StatusUpdatePosted))
+    assert isinstance(posted.body, StatusUpdatePosted)
+    assert posted.body.typed_at == APP_NOW  # when written
+    assert posted.at >= APP_NOW + timedelta(minutes=5)  # when the server got it
 
 
 async def test_the_timeline_is_in_the_order_things_happened_dated_and_backdating_marked(

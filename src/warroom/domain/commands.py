@@ -189,6 +189,10 @@ class PostStatusUpdate(_IncidentCommand):
     impact: Summary = ""
     actions: Summary = ""
     next_update_at: ClientTime | None = None
+    typed_at: ClientTime | None = None
+    """When the person posted it, by their console's clock: like an entry's `typed_at`, an
+    update posted while the server was unreachable is timed when it was written, not when it
+    got through."""
 
 
 class DraftExternalUpdate(_IncidentCommand):

@@ -138,6 +138,8 @@ class StatusUpdatePosted(_Body):
     impact: str = ""
     actions: str = ""
     next_update_at: UtcTime | None = None
+    typed_at: UtcTime | None = None
+    """When it was written (the client's clock), as an entry's; `at` is when the server got it."""
 
 
 class ExternalDrafted(_Body):

@@ -343,6 +343,7 @@ def _apply_body(state: IncidentState, event: Event) -> None:
                     author=event.actor,
                     at=event.at,
                     next_update_at=body.next_update_at,
+                    typed_at=body.typed_at,
                     mentions=find_mentions(text),
                 )
             )

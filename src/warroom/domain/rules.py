@@ -309,6 +309,8 @@ def _decide_communications(
                 impact=command.impact,
                 actions=command.actions,
                 next_update_at=command.next_update_at,
+                # Bounded like an entry's typing time: a wrong clock keeps the update, untimed.
+                typed_at=plausible_typed_at(command.typed_at, state.incident.declared_at, now),
             )
         case DraftExternalUpdate():
             _require(roles, Permission.DRAFT_EXTERNAL, "draft public updates")

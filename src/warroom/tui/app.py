@@ -333,8 +333,7 @@ class WarroomApp(App[None]):
                 command = model.model_validate(frame)
             except ValidationError:
                 continue  # the server will refuse it, and the refusal is shown then
-            typed_at = command.typed_at if isinstance(command, AddEntry) else None
-            submitted_at = typed_at or self.clock()
+            submitted_at = command.typed_at or self.clock()
             self.pending.add(PendingEntry(command, submitted_at=submitted_at, author=author))
             self._restored.add(command.id)
 

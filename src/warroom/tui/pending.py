@@ -48,7 +48,7 @@ class PendingEntry:
 
     @property
     def typed_at(self) -> datetime | None:
-        return self.command.typed_at if isinstance(self.command, AddEntry) else None
+        return self.command.typed_at
 
     @property
     def correlation_id(self) -> str | None:

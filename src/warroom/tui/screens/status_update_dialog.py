@@ -111,6 +111,7 @@ class StatusUpdateDialog(FormDialog[PostStatusUpdate]):
                 impact=value("impact"),
                 actions=value("actions"),
                 next_update_at=next_at,
+                typed_at=self._clock(),
             )
         except ValidationError as exc:
             self.show_error(f"Not valid: {exc.errors()[0]['msg']}")
