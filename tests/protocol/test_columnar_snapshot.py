@@ -10,8 +10,10 @@ skipped and the follow refused."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -31,10 +33,17 @@ from warroom.domain.events import EntryAdded, EntryAmended, EntryStruck, Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.instants import order_key
 from warroom.domain.projection import ProjectionError, apply_event, replay
-from warroom.domain.timeline import EntryKind, TimelineEntry
-from warroom.domain.timeline_columns import LATEST_MICROS
+from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry
+from warroom.domain.timeline_columns import (
+    COLUMN_OF_FIELD,
+    EPOCH,
+    LATEST_MICROS,
+    NAME_LISTS,
+    TimelineColumns,
+    unmatched_columns,
+)
 from warroom.node import WarroomNode, start_node
-from warroom.protocol.columnar import columnar_state_json
+from warroom.protocol.columnar import ColumnarTimeline, columnar_state_json
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, ColumnarSnapshot, Snapshot
 from warroom.protocol.handshake import FEATURES_HEADER
 from warroom.server.catch_up import catch_up_frames
@@ -281,3 +290,42 @@ def test_a_snapshot_whose_times_a_column_cannot_carry_is_sent_compact_or_plain()
         record.snapshot = (log.state.seq, json.dumps(offset))
         [reply] = catch_up_frames("s-2", 1, None, record, **asked)
         assert json.loads(reply)["type"] == sent
+
+
+def test_a_field_added_to_the_entry_or_to_its_columns_alone_is_caught() -> None:
+    """The entry's fields are listed once for the columns (`COLUMN_OF_FIELD`); the domain's
+    columns and the frame's are checked against it when imported (review finding D2)."""
+    entry_fields = set(TimelineEntry.model_fields)
+    columns = {f.name for f in dataclasses.fields(TimelineColumns)} - NAME_LISTS - {"from_events"}
+    assert unmatched_columns(entry_fields, columns) == set()
+    assert unmatched_columns(entry_fields | {"severity"}, columns) == {"severity"}
+    assert unmatched_columns(entry_fields, columns | {"severities"}) == {"severities"}
+    assert set(ColumnarTimeline.model_fields) - NAME_LISTS == set(COLUMN_OF_FIELD)
+
+
+def test_an_entry_with_every_field_set_reads_back_whole_from_the_columns() -> None:
+    """Every field away from its default, so one a column or `TimelineColumns.entry` left out
+    would come back as its default."""
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    entry = TimelineEntry(
+        id=7,
+        kind=EntryKind.STATUS,
+        text="db failing over, @bob on it",
+        author="alice",
+        at=at,
+        occurred_at=at.replace(minute=1),
+        typed_at=at.replace(minute=2),
+        next_update_at=at.replace(minute=30),
+        correlation_id="c-1",
+        tags=["db"],
+        mentions=["bob"],
+        struck=True,
+        struck_reason="wrong incident",
+        revisions=[EntryRevision(text="draft", changed_by="alice", changed_at=at)],
+    )
+    defaults = TimelineEntry(id=0, kind=EntryKind.NOTE, text="x", author="x", at=EPOCH)
+    assert all(getattr(entry, name) != getattr(defaults, name) for name in COLUMN_OF_FIELD)
+    state = _varied_log().state
+    state.timeline.append(entry)
+    [read] = [e for e in _columnar(state.model_dump_json()).timeline if e.id == entry.id]
+    assert read.model_dump() == entry.model_dump()
