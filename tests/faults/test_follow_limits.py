@@ -8,6 +8,8 @@ refuses; closed incidents nobody follows are dropped, least recently used first,
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -20,18 +22,24 @@ from warroom.node import WarroomNode, start_node
 from warroom.users import create_user
 
 
-async def _closed_incidents(db_path: Path, token: str, count: int) -> list[int]:
-    """`count` closed incidents in the database, none of them in any server's memory."""
-    async with await start_node(db_path, settings()) as node:
-        client = WarroomClient(node.url, token)
+@asynccontextmanager
+async def _node_after_closing(
+    db_path: Path, count: int, **limits: int
+) -> AsyncIterator[tuple[WarroomNode, str, list[int]]]:
+    """A node with `limits`, started on a database holding `count` closed incidents (none of
+    them in its memory), with alice's token."""
+    token = await create_user(db_path, "alice")
+    async with await start_node(db_path, settings()) as first:
+        client = WarroomClient(first.url, token)
         await client.start()
         try:
-            incidents = [await declare(client, f"closed {n}") for n in range(count)]
-            for incident_id in incidents:
+            closed = [await declare(client, f"closed {n}") for n in range(count)]
+            for incident_id in closed:
                 await close_incident(client, incident_id)
         finally:
             await client.close()
-    return incidents
+    async with await start_node(db_path, settings(**limits)) as node:
+        yield node, token, closed
 
 
 def _in_memory(node: WarroomNode, incidents: list[int]) -> list[int]:
@@ -41,9 +49,7 @@ def _in_memory(node: WarroomNode, incidents: list[int]) -> list[int]:
 async def test_a_subscribe_past_the_follow_limit_is_refused_and_loads_nothing(
     db_path: Path,
 ) -> None:
-    token = await create_user(db_path, "alice")
-    closed = await _closed_incidents(db_path, token, 5)
-    async with await start_node(db_path, settings(follows_per_connection=3)) as node:
+    async with _node_after_closing(db_path, 5, follows_per_connection=3) as (node, token, closed):
         assert _in_memory(node, closed) == []
         peer = await Peer.open(node.url, token)
         for incident_id in closed[:3]:
@@ -69,9 +75,7 @@ async def test_a_subscribe_past_the_follow_limit_is_refused_and_loads_nothing(
 
 
 async def test_the_client_drops_a_follow_the_limit_refuses(db_path: Path) -> None:
-    token = await create_user(db_path, "alice")
-    closed = await _closed_incidents(db_path, token, 2)
-    async with await start_node(db_path, settings(follows_per_connection=1)) as node:
+    async with _node_after_closing(db_path, 2, follows_per_connection=1) as (node, token, closed):
         client = WarroomClient(node.url, token, reconnect=False)
         await client.start()
         try:
@@ -88,9 +92,7 @@ async def test_the_client_drops_a_follow_the_limit_refuses(db_path: Path) -> Non
 async def test_closed_incidents_read_past_the_bound_are_dropped_oldest_first(
     db_path: Path,
 ) -> None:
-    token = await create_user(db_path, "alice")
-    closed = await _closed_incidents(db_path, token, 6)
-    async with await start_node(db_path, settings(closed_incidents_held=2)) as node:
+    async with _node_after_closing(db_path, 6, closed_incidents_held=2) as (node, token, closed):
         peer = await Peer.open(node.url, token)
         followed = await peer.request({"type": "subscribe", "incident_id": closed[0]})
         assert followed["type"] == "snapshot"

@@ -10,9 +10,7 @@ empty run, a seq of 0) is skipped and the follow refused, changing nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -27,17 +25,17 @@ from tests.core.test_catch_up import AddUser, bearer, write_notes
 from tests.core.wire import Peer
 from tests.domain.factories import Log
 from tests.domain.test_apply_events import _logs, _same_state
+from tests.protocol.support import refused_follow
 from tests.support.client_sync import seq_reached
 from tests.support.clients import ClientAs, declare
-from tests.support.settings import TEST_SETTINGS
-from warroom.client.session import CommandRefused, WarroomClient
+from warroom.client.session import WarroomClient
 from warroom.domain.events import EntryAdded, EntryAmended, EntryStruck, Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.instants import order_key
 from warroom.domain.projection import ProjectionError, apply_events, replay
 from warroom.domain.timeline import EntryKind
 from warroom.domain.timeline_columns import LATEST_MICROS
-from warroom.node import WarroomNode, start_node
+from warroom.node import WarroomNode
 from warroom.protocol.columnar_events import EntryRun, EventColumns, apply_columnar
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, ColumnarEvents, Events
 from warroom.protocol.handshake import ACCEPT_HEADER, FEATURES_HEADER, SUBSCRIBE_HEADER
@@ -237,32 +235,14 @@ async def test_a_columnar_frame_that_does_not_validate_refuses_the_follow_and_ch
     None
 ):
     """A stand-in server offering `columnar_events` answers with a kind past its list."""
-    log = _notes(10)
-    held = replay(log.events[:-10])
-    asked: list[dict[str, Any]] = []
+    held = replay(_notes(10).events[:-10])
     run = _damaged("kind past its list")
-
-    async def answer(ws: ServerConnection) -> None:
-        welcome = {"type": "welcome", "protocol": 2, "server": "stand-in", "user": "bob"}
-        await ws.send(json.dumps({**welcome, "features": ["columnar_events"]}))
-        async for raw in ws:
-            frame = json.loads(raw)
-            asked.append(frame)
-            reply = {"type": "columnar_events", "id": frame["id"], "incident_id": 1}
-            await ws.send(json.dumps({**reply, "events": [run]}))
-
-    async with serve(answer, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-        client = WarroomClient(f"ws://127.0.0.1:{port}", "token", reconnect=False)
-        client.states[1] = held.model_copy(deep=True)
-        await client.start()
-        with pytest.raises(CommandRefused, match="could not be read"):
-            async with asyncio.timeout(10):
-                await client.follow(1)
-        assert asked[0]["columnar_events"] is True
-        assert "compact" not in asked[0]  # not offered, so not asked for
-        _same_state(client.states[1], held)
-        await client.close()
+    reply = {"type": "columnar_events", "incident_id": 1, "events": [run]}
+    asked, kept = await refused_follow("columnar_events", reply, held)
+    assert asked["columnar_events"] is True
+    assert "compact" not in asked  # not offered, so not asked for
+    assert kept is not None
+    _same_state(kept, held)
 
 
 async def test_a_handshake_subscribe_never_carries_the_field_and_asks_in_the_accept_header() -> (
@@ -292,22 +272,16 @@ async def test_a_handshake_subscribe_never_carries_the_field_and_asks_in_the_acc
         await client.close()
 
 
-@pytest.fixture
-async def node(db_path: object) -> AsyncIterator[WarroomNode]:
-    async with await start_node(db_path, TEST_SETTINGS) as running:  # type: ignore[arg-type]
-        yield running
-
-
 async def test_a_server_answers_columnar_only_when_asked_and_the_follow_equals_the_live_copy(
-    node: WarroomNode, add_user: AddUser, client_as: ClientAs
+    server: WarroomNode, add_user: AddUser, client_as: ClientAs
 ) -> None:
-    live = await client_as(node.url, "alice")
+    live = await client_as(server.url, "alice")
     incident_id = await declare(live, "columnar events", severity=2)
     held = (await live.follow(incident_id)).model_copy(deep=True)
     head = await write_notes(live, incident_id, 300)
     await seq_reached(live, incident_id, head).wait()
 
-    ws = await connect(node.url, additional_headers=bearer(await add_user("bob")))
+    ws = await connect(server.url, additional_headers=bearer(await add_user("bob")))
     assert ws.response is not None
     assert "columnar_events" in ws.response.headers[FEATURES_HEADER].split(",")
     peer = Peer(ws)
@@ -331,13 +305,13 @@ async def test_a_server_answers_columnar_only_when_asked_and_the_follow_equals_t
         (SUBSCRIBE_HEADER, subscribe),
         (ACCEPT_HEADER, "columnar_events"),
     ]
-    peer = Peer(await connect(node.url, additional_headers=headers))
+    peer = Peer(await connect(server.url, additional_headers=headers))
     await peer.recv()  # welcome
     answer = await peer.recv()  # the first frame after the welcome
     assert (answer["type"], answer["id"]) == ("columnar_events", "h-1")
     await peer.close()
 
-    back = await client_as(node.url, "carol")
+    back = await client_as(server.url, "carol")
     back.states[incident_id] = held
     state = await back.follow(incident_id)
     assert state.timeline.unbuilt >= 300  # none of the notes caught up read yet
