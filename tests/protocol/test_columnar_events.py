@@ -10,7 +10,9 @@ empty run, a seq of 0) is skipped and the follow refused, changing nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -32,9 +34,9 @@ from warroom.client.session import WarroomClient
 from warroom.domain.events import EntryAdded, EntryAmended, EntryStruck, Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.instants import order_key
-from warroom.domain.projection import ProjectionError, apply_events, replay
+from warroom.domain.projection import ProjectionError, add_entry_columns, apply_events, replay
 from warroom.domain.timeline import EntryKind
-from warroom.domain.timeline_columns import LATEST_MICROS
+from warroom.domain.timeline_columns import LATEST_MICROS, time_of_micros
 from warroom.node import WarroomNode
 from warroom.protocol.columnar_events import EntryRun, EventColumns, apply_columnar
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, ColumnarEvents, Events
@@ -131,6 +133,61 @@ def test_a_run_names_each_kind_and_actor_once_and_leaves_out_all_default_columns
     assert [run["actors"][code] for code in run["actor"]] == ["scribe"] * 10
     assert all(isinstance(at, int) for at in run["at"])
     assert not {"command_id", "occurred_at", "correlation_id", "tags", "typed_at"} & set(run)
+
+
+class _CountedCodes(list[int]):
+    """Kind codes that count the codes each read of them goes through."""
+
+    touched = 0
+
+    def __getitem__(self, index: Any) -> Any:
+        span = len(range(*index.indices(len(self)))) if isinstance(index, slice) else 1
+        self.touched += span
+        return super().__getitem__(index)
+
+    def __contains__(self, value: object) -> bool:
+        self.touched += len(self)
+        return super().__contains__(value)
+
+    def __iter__(self) -> Iterator[int]:
+        self.touched += len(self)
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[int]:
+        self.touched += len(self)
+        return super().__reversed__()
+
+    def index(self, value: int, *bounds: Any) -> int:
+        self.touched += len(self)
+        return super().index(value, *bounds)
+
+
+def test_a_run_naming_the_status_kind_many_times_is_applied_in_one_pass_over_its_codes() -> None:
+    """A hostile server's run may name `status` in its kinds again and again: the codes were
+    searched once per such name, so a frame of 600 KB held a console's loop for 5 s, and one of
+    a few MB for minutes (hostile10)."""
+    log = Log()
+    entries, names = 2_000, 1_000
+    kind = [0] * entries
+    kind[entries // 2] = names  # one status update, halfway
+    run = {"seq": log.state.seq + 1, "kinds": ["note"] + ["status"] * names, "actors": ["x"]}
+    run |= {
+        "kind": kind,
+        "actor": [0] * entries,
+        "at": list(range(entries)),
+        "text": ["t"] * entries,
+    }
+    frame = SERVER_FRAME_ADAPTER.validate_json(
+        json.dumps({"type": "columnar_events", "id": "s", "incident_id": 1, "events": [run]})
+    )
+    assert isinstance(frame, ColumnarEvents)
+    [element] = frame.events
+    assert isinstance(element, EntryRun)
+    codes = _CountedCodes(element.kind)
+    add_entry_columns(log.state, dataclasses.replace(element.to_columns(), kind_codes=codes))
+    assert log.state.last_status_at == time_of_micros(entries // 2)
+    assert log.state.seq == element.last_seq
+    assert codes.touched <= 2 * entries, f"{codes.touched:,} codes read for {entries:,}"
 
 
 def test_entries_with_every_field_set_come_through_a_run_unchanged() -> None:
