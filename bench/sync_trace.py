@@ -150,10 +150,12 @@ def phases(client: list[Mark], server: list[Mark]) -> Iterator[tuple[str, float]
     written, written_end = at("s.write<", queued), at("s.write>", queued)
     first_bytes = at("c.data", written)
     followed = at("c.followed")
-    # The snapshot's is the last dispatch before the follow returns (the welcome's may come
-    # after the snapshot's first bytes).
-    dispatched = max(t for t, n, _ in both if n == "c.dispatch<" and t < followed)
-    dispatched_end = at("c.dispatch>", dispatched)
+    # The snapshot's is the longest dispatch before the follow returns: the welcome's may come
+    # after the snapshot's first bytes, and a presence frame before `follow` resumes.
+    dispatches = [
+        (at("c.dispatch>", t), t) for t, n, _ in both if n == "c.dispatch<" and t < followed
+    ]
+    dispatched_end, dispatched = max(dispatches, key=lambda span: span[0] - span[1])
     last_bytes = max(t for t, n, _ in both if n == "c.data" and first_bytes <= t < dispatched)
     yield "client: start until its TCP connect", tcp - start
     yield "TCP connect", connected - tcp
