@@ -128,6 +128,10 @@ async def test_a_status_update_posted_offline_keeps_when_it_was_written_like_an_
     # It was timed at its arrival: written at 14:20 while the server was down, it sat after a
     # note of 14:22 once the server got it at 14:25.
     alice = await warroom.client("alice")
+    # Written before the server goes down: written after the restart, the note raced bob's
+    # console resending its update (as in the severity test above).
+    warroom.clock.jump_to(APP_NOW + timedelta(minutes=2))
+    await alice.execute(AddEntry(id=new_id(), incident_id=incident, text="alice at 14:22"))
     app = await warroom.app("bob", incident)  # bob is the CL
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
@@ -141,10 +145,8 @@ async def test_a_status_update_posted_offline_keeps_when_it_was_written_like_an_
         await pilot.press("enter")
         await settle(pilot)
 
-        warroom.clock.jump_to(APP_NOW + timedelta(minutes=2))
-        await warroom.restart()
-        await alice.execute(AddEntry(id=new_id(), incident_id=incident, text="alice at 14:22"))
         warroom.clock.jump_to(APP_NOW + timedelta(minutes=5))
+        await warroom.restart()
         await until_state(
             client, incident, lambda s: s.timeline[-1].kind is EntryKind.STATUS, timeout=20
         )
