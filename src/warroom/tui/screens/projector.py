@@ -29,6 +29,10 @@ entry is recorded late but belongs further up, and sorting the whole timeline on
 would cost a long incident too much."""
 
 
+BIG_SCREEN = 160
+"""Columns from which the roles and the checklist get a share of the width."""
+
+
 class ProjectorScreen(Screen[None]):
     """Follows the incident screen beneath it: every change there is drawn here at once."""
 
@@ -37,7 +41,7 @@ class ProjectorScreen(Screen[None]):
 
     BINDINGS = bindings_for(Scope.PROJECTOR)
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-compact"), (160, "-big")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-compact"), (BIG_SCREEN, "-big")]
     """A big screen gives the roles and the checklist a share of its width."""
 
     def __init__(self, incident: IncidentScreenBase) -> None:
@@ -149,6 +153,7 @@ class ProjectorScreen(Screen[None]):
         state = self._incident.state
         if state is not None:
             self._show_entries(state)
+            self._show_checklist(state)
 
     def _show_entries(self, state: IncidentState) -> None:
         pane = self.query_one("#projector-entries", Static)
@@ -172,7 +177,11 @@ class ProjectorScreen(Screen[None]):
             if item.state is ItemState.NOT_APPLICABLE:
                 continue
             active = item.state is ItemState.IN_PROGRESS
-            text.append(f"{STATE_MARKS[item.state]:<14}", style="bold" if active else "")
+            # In the side column of a small screen the words ("in progress") left a title
+            # a third of the line; the mark alone says the state there.
+            mark = STATE_MARKS[item.state]
+            mark = f"{mark[0]} " if self.app.size.width < BIG_SCREEN else f"{mark:<14}"
+            text.append(mark, style="bold" if active else "")
             text.append(clean(item.title), style="bold" if active else "")
             if item.owner:
                 text.append(f"  ({clean(item.owner)})")
