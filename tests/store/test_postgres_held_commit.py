@@ -169,3 +169,29 @@ async def test_the_lock_never_outlives_the_block(pg_url: str) -> None:
 async def _enter_and_leave(store: PostgresStore, incident_id: int) -> None:
     async with store.holding([incident_id]):
         pass
+
+
+async def test_a_task_started_in_the_block_does_not_use_its_connection(pg_url: str) -> None:
+    """Tasks inherit the block's context (an observer scheduling a delivery while the sequencer
+    holds a lock): their reads go to the pool, never to the held connection, which asyncpg
+    would refuse while the block uses it, and their appends do not end the block's hold."""
+    log = Log()
+    store = await _postgres_store(pg_url)
+    try:
+        await store.append(log.events)
+        last = log.events[-1]
+        sent: list[str] = []
+        async with store.holding([last.incident_id]):
+            held = _held.get()
+            assert held is not None
+            held.conn.add_query_logger(lambda record: sent.append(record.query))
+            read = await asyncio.create_task(store.events_json(last.incident_id))
+            assert len(read) == len(log.events)
+            assert sent == []
+            assert not await _lock_is_free(pg_url, last.incident_id)
+            entry = _entry(last, last.seq + 1, "held")
+            await store.append([entry], [replay([*log.events, entry]).summary()])
+        assert len(sent) == 1
+        assert "warroom_append_held" in sent[0]
+    finally:
+        await store.close()

@@ -112,8 +112,15 @@ class _Held:
     """A transaction holding some incidents' write locks for the task that took it."""
 
     conn: Connection
+    owner: asyncio.Task[object] | None
+    """The task in the block: tasks it starts inherit the context variable, and would use the
+    connection alongside it (asyncpg refuses a second operation in progress), or after it."""
     done: bool = False
-    """Committed by an append, or to be rolled back."""
+    """Committed by an append, or to be unlocked."""
+
+    def serves_now(self) -> bool:
+        """Whether the current task may use the held connection now."""
+        return not self.done and self.owner is asyncio.current_task()
 
 
 _held: ContextVar[_Held | None] = ContextVar("warroom_held_incidents", default=None)
@@ -211,7 +218,7 @@ class PostgresStore:
     async def _fetch(self, what: str, sql: str, *args: object) -> list[asyncpg.Record]:
         held = _held.get()
         try:
-            if held is not None and not held.done:
+            if held is not None and held.serves_now():
                 return await held.conn.fetch(sql, *args)
             return await self._pool.fetch(sql, *args)
         except _DB_ERRORS as exc:
@@ -239,7 +246,7 @@ class PostgresStore:
         write = _Write.of(self.where, events, summaries, snapshots)
         held = _held.get()
         try:
-            if held is not None and not held.done and events:
+            if held is not None and held.serves_now() and events:
                 # The caller holds these incidents' locks (`holding`), so nobody could have
                 # committed to them since it read them; the commit lets them go.
                 try:
@@ -283,7 +290,7 @@ class PostgresStore:
         """
         try:
             async with self._pool.acquire() as conn:
-                held = _Held(conn)
+                held = _Held(conn, asyncio.current_task())
                 token = _held.set(held)
                 try:
                     # In id order, as every writer takes them: no deadlock. The ids are ints.
