@@ -59,6 +59,10 @@ _MIGRATION_LOCK = 0x77617272  # "warr": one node migrates at a time, the others 
 _EVENT_COLUMNS = "incident_id, seq, at, actor, command_id, body"
 _APPEND = "SELECT * FROM warroom_append(" + ", ".join(f"${n}" for n in range(1, 19)) + ")"
 """A commit of events in one statement (migration 4): see `_Write.args` for its arguments."""
+_APPEND_HELD = "SELECT * FROM warroom_append_held(" + ", ".join(f"${n}" for n in range(1, 19)) + ")"
+"""The same, under `holding`'s session locks, which it lets go of once its own are taken
+(migration 5): the commit ends the hold, with no statement after it."""
+_UNLOCK = "SELECT pg_advisory_unlock_all()"
 # A summary saved with new events marks the incident unarchived: those events are in the live
 # log, and the next archive run moves them too.
 _SAVE_SUMMARY = (
@@ -108,8 +112,15 @@ class _Held:
     """A transaction holding some incidents' write locks for the task that took it."""
 
     conn: Connection
+    owner: asyncio.Task[object] | None
+    """The task in the block: tasks it starts inherit the context variable, and would use the
+    connection alongside it (asyncpg refuses a second operation in progress), or after it."""
     done: bool = False
-    """Committed by an append, or to be rolled back."""
+    """Committed by an append, or to be unlocked."""
+
+    def serves_now(self) -> bool:
+        """Whether the current task may use the held connection now."""
+        return not self.done and self.owner is asyncio.current_task()
 
 
 _held: ContextVar[_Held | None] = ContextVar("warroom_held_incidents", default=None)
@@ -207,7 +218,7 @@ class PostgresStore:
     async def _fetch(self, what: str, sql: str, *args: object) -> list[asyncpg.Record]:
         held = _held.get()
         try:
-            if held is not None and not held.done:
+            if held is not None and held.serves_now():
                 return await held.conn.fetch(sql, *args)
             return await self._pool.fetch(sql, *args)
         except _DB_ERRORS as exc:
@@ -235,18 +246,19 @@ class PostgresStore:
         write = _Write.of(self.where, events, summaries, snapshots)
         held = _held.get()
         try:
-            if held is not None and not held.done and events:
-                # The caller holds these incidents' locks (`holding`): write and commit in its
-                # transaction, so nobody could have committed to them since it read them.
+            if held is not None and held.serves_now() and events:
+                # The caller holds these incidents' locks (`holding`), so nobody could have
+                # committed to them since it read them; the commit lets them go.
                 try:
-                    await self._append_on(held.conn, write)
-                    await held.conn.execute("COMMIT")
-                except Exception:
-                    # Refused (stale, a command id committed before) or failed: rolled back
-                    # now, so the block's later reads go to the pool as after a commit, and the
-                    # connection goes back to it without a transaction open.
-                    with contextlib.suppress(*_DB_ERRORS):
-                        await held.conn.execute("ROLLBACK")
+                    if write.needs_transaction:
+                        async with held.conn.transaction():
+                            await self._append_on(held.conn, write, _APPEND_HELD)
+                    else:
+                        await self._run_append(held.conn, write, _APPEND_HELD)
+                except BaseException:
+                    # Refused (stale, a command id committed before) or failed: unlocked now,
+                    # so the block's later reads go to the pool as after a commit.
+                    await _unlock(held.conn)
                     raise
                 finally:
                     held.done = True
@@ -268,47 +280,51 @@ class PostgresStore:
         the latest commits through the same connection. A writer that found its copy out of
         date decides again in here, so it cannot be overtaken again.
 
+        The locks are the session's, taken outside any transaction (each read in the block sees
+        what was committed before it), and the append's commit releases them (`_APPEND_HELD`):
+        with a transaction opened here, the commit was a `COMMIT` after the append, one more
+        round trip while every other node writing these incidents waited.
+
         Raises:
             StoreError: the database cannot be reached.
         """
         try:
             async with self._pool.acquire() as conn:
-                # BEGIN and the locks in one round trip (a simple query of two statements; the
-                # ids are ints, written out). The pool rolls back a transaction left open.
-                keys = ",".join(str(int(i)) for i in sorted(incident_ids))
-                await conn.execute(
-                    "BEGIN; SELECT pg_advisory_xact_lock(i) "
-                    f"FROM unnest('{{{keys}}}'::bigint[]) AS i"
-                )
-                held = _Held(conn)
+                held = _Held(conn, asyncio.current_task())
                 token = _held.set(held)
                 try:
+                    # In id order, as every writer takes them: no deadlock. The ids are ints.
+                    keys = ",".join(str(int(i)) for i in sorted(incident_ids))
+                    await conn.execute(
+                        f"SELECT pg_advisory_lock(i) FROM unnest('{{{keys}}}'::bigint[]) AS i"
+                    )
                     yield
                 finally:
                     _held.reset(token)
                     if not held.done:
-                        # Failing here would refuse writes the block has answered already; a
-                        # connection that cannot roll back is rolled back or dropped by the pool.
-                        with contextlib.suppress(*_DB_ERRORS):
-                            await conn.execute("ROLLBACK")
+                        # Also after a lock statement that failed or was cancelled midway: some
+                        # of the locks may be held.
+                        await _unlock(conn)
         except _DB_ERRORS as exc:
             raise StoreError(f"could not lock incidents in {self.where}: {_reason(exc)}") from None
 
-    async def _append_on(self, conn: Connection, write: _Write) -> None:
+    async def _append_on(self, conn: Connection, write: _Write, sql: str = _APPEND) -> None:
         """The commit's statement, and what `_APPEND` does not do, in the caller's transaction:
         triage items the events decide, and summaries derived for events written alone."""
-        await self._run_append(conn, write)
+        await self._run_append(conn, write, sql)
         await self._decide_triage_rows(conn, write.events)
         for incident_id in write.to_derive:
             await self._derive_summary(conn, incident_id)
 
-    async def _run_append(self, runner: Pool | Connection, write: _Write) -> None:
-        """Run `_APPEND` (on the pool: its own transaction), and raise if it wrote nothing because
-        some incident's events did not follow on from its last seq: `StaleAppend` when they
-        were decided against an older copy (another node committed first), a `StoreError` for
-        a gap."""
+    async def _run_append(
+        self, runner: Pool | Connection, write: _Write, sql: str = _APPEND
+    ) -> None:
+        """Run `sql` (`_APPEND`; on the pool: its own transaction), and raise if it wrote
+        nothing because some incident's events did not follow on from its last seq:
+        `StaleAppend` when they were decided against an older copy (another node committed
+        first), a `StoreError` for a gap."""
         try:
-            refused = await runner.fetch(_APPEND, *write.args)
+            refused = await runner.fetch(sql, *write.args)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name != "events_command":
                 raise
@@ -761,6 +777,18 @@ def _payloads(last: dict[int, int], rows: Sequence[columns.EventRow]) -> list[st
         # Too big: the listener reads the events back instead.
         payloads.append(carried if len(carried.encode()) <= NOTIFY_LIMIT else head)
     return payloads
+
+
+async def _unlock(conn: Connection) -> None:
+    """Let go of the session locks `holding` took on `conn`, before it goes back to the pool; if
+    that fails, close the connection: its session ends, and its locks with it. A pooled
+    connection holding an incident's lock would stop every node writing to it."""
+    try:
+        await conn.execute(_UNLOCK)
+    except BaseException as exc:
+        conn.terminate()
+        if not isinstance(exc, _DB_ERRORS):
+            raise
 
 
 async def _keep_session(_conn: asyncpg.Connection[asyncpg.Record]) -> None:

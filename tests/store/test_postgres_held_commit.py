@@ -1,0 +1,197 @@
+"""A commit under `PostgresStore.holding` (a node writing an incident another node wrote first):
+the append is the commit and ends the hold in one statement, every other writer waits for that
+commit, and the incident's lock never outlives the block, whatever ends it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from contextvars import Context
+
+import asyncpg
+import pytest
+
+from tests.domain.factories import Log
+from warroom.domain.events import EntryAdded, Event
+from warroom.domain.projection import replay
+from warroom.domain.timeline import EntryKind
+from warroom.store.base import StaleAppend, StoreError
+from warroom.store.open import open_store
+from warroom.store.postgres import PostgresStore, _held
+
+_ADVISORY_LOCKS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1"
+
+
+def _entry(last: Event, seq: int, command_id: str) -> Event:
+    return Event(
+        incident_id=last.incident_id,
+        seq=seq,
+        at=last.at,
+        actor="scribe",
+        command_id=command_id,
+        body=EntryAdded(kind=EntryKind.NOTE, text=command_id),
+    )
+
+
+async def _postgres_store(url: str) -> PostgresStore:
+    store = await open_store(url)
+    assert isinstance(store, PostgresStore)
+    return store
+
+
+async def _lock_is_free(url: str, incident_id: int) -> bool:
+    """Whether another session can take the incident's write lock at once (and let it go)."""
+    conn = await asyncpg.connect(url)
+    try:
+        taken = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", incident_id))
+        if taken:
+            await conn.execute("SELECT pg_advisory_unlock($1)", incident_id)
+        return taken
+    finally:
+        await conn.close()
+
+
+async def test_a_held_append_commits_and_lets_the_lock_go_in_one_statement(pg_url: str) -> None:
+    log = Log()
+    store = await _postgres_store(pg_url)
+    try:
+        await store.append(log.events)
+        last = log.events[-1]
+        sent: list[str] = []
+        async with store.holding([last.incident_id]):
+            held = _held.get()
+            assert held is not None
+            held.conn.add_query_logger(lambda record: sent.append(record.query))
+            entry = _entry(last, last.seq + 1, "held")
+            # With its summary, as a node writes (events alone get one derived, in more steps).
+            await store.append([entry], [replay([*log.events, entry]).summary()])
+            # Still in the block: committed, and another node may take the lock already.
+            assert await _lock_is_free(pg_url, last.incident_id)
+        assert len(sent) == 1, sent
+        assert "warroom_append_held" in sent[0]
+        stored = await store.events_json(last.incident_id, after=last.seq)
+        assert len(stored) == 1
+    finally:
+        await store.close()
+
+
+async def test_another_writer_waits_for_the_held_commit_and_is_then_refused_as_stale(
+    pg_url: str,
+) -> None:
+    log = Log()
+    first = await _postgres_store(pg_url)
+    second = await _postgres_store(pg_url)
+    watcher = await asyncpg.connect(pg_url)
+    try:
+        await first.append(log.events)
+        last = log.events[-1]
+        async with first.holding([last.incident_id]):
+            # In a context of its own, as another node's: not inside this block's hold.
+            racing = asyncio.create_task(
+                second.append([_entry(last, last.seq + 1, "racing")]), context=Context()
+            )
+            # Wait until the other writer is queued on the incident's lock (not a sleep).
+            while not await watcher.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 "
+                "AND NOT granted",
+                last.incident_id,
+            ):
+                assert not racing.done(), racing
+                await asyncio.sleep(0)
+            await first.append([_entry(last, last.seq + 1, "held")])
+        with pytest.raises(StaleAppend):
+            await racing
+        stored = await second.load_events()
+        assert [e.command_id for e in stored[len(log.events) :]] == ["held"]
+        assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+    finally:
+        await watcher.close()
+        await first.close()
+        await second.close()
+
+
+async def _refused_append(store: PostgresStore, events: Sequence[Event]) -> None:
+    with pytest.raises((StaleAppend, StoreError)):
+        await store.append(events)
+
+
+async def test_the_lock_never_outlives_the_block(pg_url: str) -> None:
+    """A refused append, a block that ends without writing, one that raises and one cancelled
+    while it waits for the lock: the incident's lock is free afterwards, and the pool's
+    connections hold no lock that would stop every node writing it."""
+    log = Log()
+    store = await _postgres_store(pg_url)
+    watcher = await asyncpg.connect(pg_url)
+    try:
+        await store.append(log.events)
+        last = log.events[-1]
+        incident = last.incident_id
+
+        async with store.holding([incident]):
+            await _refused_append(store, [_entry(last, last.seq, "stale")])
+        assert await _lock_is_free(pg_url, incident)
+
+        async with store.holding([incident]):
+            assert await store.events_json(incident, after=last.seq) == []
+        assert await _lock_is_free(pg_url, incident)
+
+        with pytest.raises(RuntimeError):
+            async with store.holding([incident]):
+                raise RuntimeError("the turn failed")
+        assert await _lock_is_free(pg_url, incident)
+
+        await watcher.execute("SELECT pg_advisory_lock($1)", incident)
+        waiting = asyncio.create_task(_enter_and_leave(store, incident))
+        while not await watcher.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 "
+            "AND NOT granted",
+            incident,
+        ):
+            await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await watcher.execute("SELECT pg_advisory_unlock($1)", incident)
+        # The cancelled wait ends on the server a moment later; a pooled session keeping the
+        # lock never lets it go, and this times out.
+        async with asyncio.timeout(10):
+            while await watcher.fetchval(_ADVISORY_LOCKS, incident):
+                await asyncio.sleep(0)
+        assert await _lock_is_free(pg_url, incident)
+
+        await store.append([_entry(last, last.seq + 1, "after")])
+        assert len(await store.events_json(incident, after=last.seq)) == 1
+    finally:
+        await watcher.close()
+        await store.close()
+
+
+async def _enter_and_leave(store: PostgresStore, incident_id: int) -> None:
+    async with store.holding([incident_id]):
+        pass
+
+
+async def test_a_task_started_in_the_block_does_not_use_its_connection(pg_url: str) -> None:
+    """Tasks inherit the block's context (an observer scheduling a delivery while the sequencer
+    holds a lock): their reads go to the pool, never to the held connection, which asyncpg
+    would refuse while the block uses it, and their appends do not end the block's hold."""
+    log = Log()
+    store = await _postgres_store(pg_url)
+    try:
+        await store.append(log.events)
+        last = log.events[-1]
+        sent: list[str] = []
+        async with store.holding([last.incident_id]):
+            held = _held.get()
+            assert held is not None
+            held.conn.add_query_logger(lambda record: sent.append(record.query))
+            read = await asyncio.create_task(store.events_json(last.incident_id))
+            assert len(read) == len(log.events)
+            assert sent == []
+            assert not await _lock_is_free(pg_url, last.incident_id)
+            entry = _entry(last, last.seq + 1, "held")
+            await store.append([entry], [replay([*log.events, entry]).summary()])
+        assert len(sent) == 1
+        assert "warroom_append_held" in sent[0]
+    finally:
+        await store.close()
