@@ -192,9 +192,18 @@ async def start_node(
         await auth.refresh()
         history = config.history
         cache = IncidentCache(
-            store, snapshot_every=history.snapshot_every, idle_after=history.idle_minutes * 60
+            store,
+            snapshot_every=history.snapshot_every,
+            idle_after=history.idle_minutes * 60,
+            closed_held=settings.limits.closed_incidents_held,
         )
-        hub = Hub(store, auth, clock, cache=cache)
+        hub = Hub(
+            store,
+            auth,
+            clock,
+            cache=cache,
+            follows_per_connection=settings.limits.follows_per_connection,
+        )
         await hub.load()
     except (ProjectionError, StoreError) as exc:
         await store.close()

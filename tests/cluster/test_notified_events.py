@@ -1,6 +1,6 @@
 """The change notifications carry the committed events when they fit: a node applies another
-node's write without reading it back, reads back what does not fit or follows a gap, and its
-periodic check repairs a lost notification by a few index probes."""
+node's write without reading it back, and reads back what does not fit or follows a gap (its
+periodic check, which repairs a lost notification, is tested in test_periodic_check.py)."""
 
 from __future__ import annotations
 
@@ -122,26 +122,6 @@ async def test_carried_events_after_a_gap_are_not_applied_the_gap_is_read_back(
         state = second.incident_state(incident)
         assert state is not None
         assert [e.text for e in state.timeline][-1] == "three"
-    finally:
-        await close_hubs(stores, tasks)
-
-
-async def test_the_periodic_check_repairs_lost_notifications_and_finds_new_incidents(
-    pg_url: str, token: str
-) -> None:
-    incident, barrier = await _declared(pg_url, token, 2)
-    stores, (first, second), tasks = await two_hubs(pg_url)
-    try:
-        assert await first.record(incident, _note("missed")) == 2
-        (later,) = await _declared(pg_url, token, 1)
-        # Nothing was notified to the second hub: the check finds both changes.
-        second.changed_elsewhere()
-        await second.record(barrier, _note("barrier"))
-        state = second.incident_state(incident)
-        assert state is not None
-        assert [e.text for e in state.timeline][-1] == "missed"
-        assert later in {s.id for s in second.summaries}
-        assert second.incident_state(later) is not None
     finally:
         await close_hubs(stores, tasks)
 

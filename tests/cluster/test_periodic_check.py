@@ -6,12 +6,15 @@ declared on another node."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
+
+import pytest
 
 from tests.cluster.test_notified_events import _declared, _note
 from tests.support.sequencers import close_hubs, two_hubs
 from warroom.domain.events import Event
 from warroom.server.cluster import follow_other_nodes
+from warroom.server.hub import Hub
 from warroom.store.postgres import PostgresStore
 
 GUARD = 30.0
@@ -67,17 +70,33 @@ async def test_a_notified_write_and_a_local_write_go_through_while_the_check_rea
         await close_hubs(stores, tasks)
 
 
-async def test_the_check_outside_the_sequencer_repairs_lost_notifications_and_finds_new_incidents(
-    pg_url: str, token: str
+async def _check_in_turn(hub: Hub) -> None:
+    hub.changed_elsewhere()  # every incident: the sequencer checks in its turn
+
+
+async def _check_outside_the_sequencer(hub: Hub) -> None:
+    await hub.check_other_nodes()
+
+
+@pytest.mark.parametrize(
+    "check",
+    [_check_in_turn, _check_outside_the_sequencer],
+    ids=["asked of the sequencer", "read outside the sequencer"],
+)
+async def test_the_check_repairs_lost_notifications_and_finds_new_incidents(
+    pg_url: str, token: str, check: Callable[[Hub], Awaitable[None]]
 ) -> None:
+    """Either way (the feed's periodic check reads outside the sequencer and hands what it
+    finds to it), a write whose notification was lost and an incident declared elsewhere are
+    found by a few index probes."""
     incident, barrier = await _declared(pg_url, token, 2)
     stores, (first, second), tasks = await two_hubs(pg_url)
     try:
         assert await first.record(incident, _note("missed")) == 2
         (later,) = await _declared(pg_url, token, 1)
-        # Nothing was notified to the second hub: the check finds both changes and hands them
-        # to the sequencer, which takes them in turn before the barrier.
-        await second.check_other_nodes()
+        # Nothing was notified to the second hub: the check finds both changes, taken by the
+        # sequencer in turn before the barrier.
+        await check(second)
         await second.record(barrier, _note("barrier"))
         state = second.incident_state(incident)
         assert state is not None

@@ -10,9 +10,9 @@ empty run, a seq of 0) is skipped and the follow refused, changing nothing."""
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -27,17 +27,17 @@ from tests.core.test_catch_up import AddUser, bearer, write_notes
 from tests.core.wire import Peer
 from tests.domain.factories import Log
 from tests.domain.test_apply_events import _logs, _same_state
+from tests.protocol.support import refused_follow
 from tests.support.client_sync import seq_reached
 from tests.support.clients import ClientAs, declare
-from tests.support.settings import TEST_SETTINGS
-from warroom.client.session import CommandRefused, WarroomClient
+from warroom.client.session import WarroomClient
 from warroom.domain.events import EntryAdded, EntryAmended, EntryStruck, Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.instants import order_key
-from warroom.domain.projection import ProjectionError, apply_events, replay
+from warroom.domain.projection import ProjectionError, add_entry_columns, apply_events, replay
 from warroom.domain.timeline import EntryKind
-from warroom.domain.timeline_columns import LATEST_MICROS
-from warroom.node import WarroomNode, start_node
+from warroom.domain.timeline_columns import LATEST_MICROS, time_of_micros
+from warroom.node import WarroomNode
 from warroom.protocol.columnar_events import EntryRun, EventColumns, apply_columnar
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, ColumnarEvents, Events
 from warroom.protocol.handshake import ACCEPT_HEADER, FEATURES_HEADER, SUBSCRIBE_HEADER
@@ -133,6 +133,61 @@ def test_a_run_names_each_kind_and_actor_once_and_leaves_out_all_default_columns
     assert [run["actors"][code] for code in run["actor"]] == ["scribe"] * 10
     assert all(isinstance(at, int) for at in run["at"])
     assert not {"command_id", "occurred_at", "correlation_id", "tags", "typed_at"} & set(run)
+
+
+class _CountedCodes(list[int]):
+    """Kind codes that count the codes each read of them goes through."""
+
+    touched = 0
+
+    def __getitem__(self, index: Any) -> Any:
+        span = len(range(*index.indices(len(self)))) if isinstance(index, slice) else 1
+        self.touched += span
+        return super().__getitem__(index)
+
+    def __contains__(self, value: object) -> bool:
+        self.touched += len(self)
+        return super().__contains__(value)
+
+    def __iter__(self) -> Iterator[int]:
+        self.touched += len(self)
+        return super().__iter__()
+
+    def __reversed__(self) -> Iterator[int]:
+        self.touched += len(self)
+        return super().__reversed__()
+
+    def index(self, value: int, *bounds: Any) -> int:
+        self.touched += len(self)
+        return super().index(value, *bounds)
+
+
+def test_a_run_naming_the_status_kind_many_times_is_applied_in_one_pass_over_its_codes() -> None:
+    """A hostile server's run may name `status` in its kinds again and again: the codes were
+    searched once per such name, so a frame of 600 KB held a console's loop for 5 s, and one of
+    a few MB for minutes (hostile10)."""
+    log = Log()
+    entries, names = 2_000, 1_000
+    kind = [0] * entries
+    kind[entries // 2] = names  # one status update, halfway
+    run = {"seq": log.state.seq + 1, "kinds": ["note"] + ["status"] * names, "actors": ["x"]}
+    run |= {
+        "kind": kind,
+        "actor": [0] * entries,
+        "at": list(range(entries)),
+        "text": ["t"] * entries,
+    }
+    frame = SERVER_FRAME_ADAPTER.validate_json(
+        json.dumps({"type": "columnar_events", "id": "s", "incident_id": 1, "events": [run]})
+    )
+    assert isinstance(frame, ColumnarEvents)
+    [element] = frame.events
+    assert isinstance(element, EntryRun)
+    codes = _CountedCodes(element.kind)
+    add_entry_columns(log.state, dataclasses.replace(element.to_columns(), kind_codes=codes))
+    assert log.state.last_status_at == time_of_micros(entries // 2)
+    assert log.state.seq == element.last_seq
+    assert codes.touched <= 2 * entries, f"{codes.touched:,} codes read for {entries:,}"
 
 
 def test_entries_with_every_field_set_come_through_a_run_unchanged() -> None:
@@ -237,32 +292,14 @@ async def test_a_columnar_frame_that_does_not_validate_refuses_the_follow_and_ch
     None
 ):
     """A stand-in server offering `columnar_events` answers with a kind past its list."""
-    log = _notes(10)
-    held = replay(log.events[:-10])
-    asked: list[dict[str, Any]] = []
+    held = replay(_notes(10).events[:-10])
     run = _damaged("kind past its list")
-
-    async def answer(ws: ServerConnection) -> None:
-        welcome = {"type": "welcome", "protocol": 2, "server": "stand-in", "user": "bob"}
-        await ws.send(json.dumps({**welcome, "features": ["columnar_events"]}))
-        async for raw in ws:
-            frame = json.loads(raw)
-            asked.append(frame)
-            reply = {"type": "columnar_events", "id": frame["id"], "incident_id": 1}
-            await ws.send(json.dumps({**reply, "events": [run]}))
-
-    async with serve(answer, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-        client = WarroomClient(f"ws://127.0.0.1:{port}", "token", reconnect=False)
-        client.states[1] = held.model_copy(deep=True)
-        await client.start()
-        with pytest.raises(CommandRefused, match="could not be read"):
-            async with asyncio.timeout(10):
-                await client.follow(1)
-        assert asked[0]["columnar_events"] is True
-        assert "compact" not in asked[0]  # not offered, so not asked for
-        _same_state(client.states[1], held)
-        await client.close()
+    reply = {"type": "columnar_events", "incident_id": 1, "events": [run]}
+    asked, kept = await refused_follow("columnar_events", reply, held)
+    assert asked["columnar_events"] is True
+    assert "compact" not in asked  # not offered, so not asked for
+    assert kept is not None
+    _same_state(kept, held)
 
 
 async def test_a_handshake_subscribe_never_carries_the_field_and_asks_in_the_accept_header() -> (
@@ -292,22 +329,16 @@ async def test_a_handshake_subscribe_never_carries_the_field_and_asks_in_the_acc
         await client.close()
 
 
-@pytest.fixture
-async def node(db_path: object) -> AsyncIterator[WarroomNode]:
-    async with await start_node(db_path, TEST_SETTINGS) as running:  # type: ignore[arg-type]
-        yield running
-
-
 async def test_a_server_answers_columnar_only_when_asked_and_the_follow_equals_the_live_copy(
-    node: WarroomNode, add_user: AddUser, client_as: ClientAs
+    server: WarroomNode, add_user: AddUser, client_as: ClientAs
 ) -> None:
-    live = await client_as(node.url, "alice")
+    live = await client_as(server.url, "alice")
     incident_id = await declare(live, "columnar events", severity=2)
     held = (await live.follow(incident_id)).model_copy(deep=True)
     head = await write_notes(live, incident_id, 300)
     await seq_reached(live, incident_id, head).wait()
 
-    ws = await connect(node.url, additional_headers=bearer(await add_user("bob")))
+    ws = await connect(server.url, additional_headers=bearer(await add_user("bob")))
     assert ws.response is not None
     assert "columnar_events" in ws.response.headers[FEATURES_HEADER].split(",")
     peer = Peer(ws)
@@ -331,13 +362,13 @@ async def test_a_server_answers_columnar_only_when_asked_and_the_follow_equals_t
         (SUBSCRIBE_HEADER, subscribe),
         (ACCEPT_HEADER, "columnar_events"),
     ]
-    peer = Peer(await connect(node.url, additional_headers=headers))
+    peer = Peer(await connect(server.url, additional_headers=headers))
     await peer.recv()  # welcome
     answer = await peer.recv()  # the first frame after the welcome
     assert (answer["type"], answer["id"]) == ("columnar_events", "h-1")
     await peer.close()
 
-    back = await client_as(node.url, "carol")
+    back = await client_as(server.url, "carol")
     back.states[incident_id] = held
     state = await back.follow(incident_id)
     assert state.timeline.unbuilt >= 300  # none of the notes caught up read yet

@@ -9,32 +9,41 @@ skipped and the follow refused."""
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import json
-from collections.abc import AsyncIterator
-from typing import Any
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from pydantic import ValidationError
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection, serve
 
-from tests.core.test_catch_up import AddUser, bearer, write_notes
+from tests.core.test_catch_up import AddUser, bearer
 from tests.core.wire import Peer
 from tests.domain.factories import Log
 from tests.domain.test_apply_events import _logs, _same_state
-from tests.support.clients import ClientAs, declare
-from tests.support.settings import TEST_SETTINGS
-from warroom.client.session import CommandRefused, WarroomClient
+from tests.protocol.support import (
+    a_fresh_follow_equals_the_live_copy,
+    fold,
+    followed_incident,
+    refused_follow,
+)
+from tests.support.clients import ClientAs
 from warroom.domain.events import EntryAdded, EntryAmended, EntryStruck, Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.instants import order_key
-from warroom.domain.projection import ProjectionError, apply_event, replay
-from warroom.domain.timeline import EntryKind, TimelineEntry
-from warroom.domain.timeline_columns import LATEST_MICROS
-from warroom.node import WarroomNode, start_node
-from warroom.protocol.columnar import columnar_state_json
+from warroom.domain.projection import replay
+from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry
+from warroom.domain.timeline_columns import (
+    COLUMN_OF_FIELD,
+    EPOCH,
+    LATEST_MICROS,
+    NAME_LISTS,
+    TimelineColumns,
+    unmatched_columns,
+)
+from warroom.node import WarroomNode
+from warroom.protocol.columnar import ColumnarTimeline, columnar_state_json
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, ColumnarSnapshot, Snapshot
 from warroom.protocol.handshake import FEATURES_HEADER
 from warroom.server.catch_up import catch_up_frames
@@ -57,15 +66,6 @@ def _plain(state_json: str) -> IncidentState:
     return frame.state
 
 
-def _fold(state: IncidentState, events: list[Event]) -> str | None:
-    for event in events:
-        try:
-            apply_event(state, event)
-        except ProjectionError as exc:
-            return str(exc)
-    return None
-
-
 def _has_a_time_no_column_carries(state_json: str) -> bool:
     entries = json.loads(state_json)["timeline"]
     times = [e[name] for e in entries for name in ("at", "occurred_at", "typed_at")]
@@ -80,7 +80,7 @@ def test_any_state_sent_columnar_is_the_state_sent_plain_and_folds_on_the_same(
     start, events, cuts = case
     cut = min(cuts, default=len(events) // 2)
     state = replay(start)
-    _fold(state, events[:cut])
+    fold(state, events[:cut])
     state_json = state.model_dump_json()
     try:
         by_columns = _columnar(state_json)
@@ -97,7 +97,7 @@ def test_any_state_sent_columnar_is_the_state_sent_plain_and_folds_on_the_same(
     assert by_columns.timeline.unbuilt == len(state.timeline)  # none of that built an entry
     _same_state(by_plain, by_columns)
     by_columns = _columnar(state_json)
-    assert _fold(by_columns, events[cut:]) == _fold(by_plain, events[cut:])
+    assert fold(by_columns, events[cut:]) == fold(by_plain, events[cut:])
     _same_state(by_plain, by_columns)
 
 
@@ -203,46 +203,20 @@ def test_a_columnar_snapshot_that_does_not_line_up_does_not_validate(change: str
 
 async def test_a_columnar_snapshot_that_does_not_validate_refuses_the_follow() -> None:
     """A stand-in server offering `columnar_snapshot` answers with a kind past its list."""
-    asked: list[dict[str, Any]] = []
     state = json.loads(_damaged("kind past its list"))
-
-    async def answer(ws: ServerConnection) -> None:
-        welcome = {"type": "welcome", "protocol": 2, "server": "stand-in", "user": "bob"}
-        await ws.send(json.dumps({**welcome, "features": ["columnar_snapshot"]}))
-        async for raw in ws:
-            frame = json.loads(raw)
-            asked.append(frame)
-            reply = {"type": "columnar_snapshot", "id": frame["id"], "incident_id": 1}
-            await ws.send(json.dumps({**reply, "seq": 9, "state": state}))
-
-    async with serve(answer, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-        client = WarroomClient(f"ws://127.0.0.1:{port}", "token", reconnect=False)
-        await client.start()
-        with pytest.raises(CommandRefused, match="could not be read"):
-            async with asyncio.timeout(10):
-                await client.follow(1)
-        assert asked[0]["columnar_snapshot"] is True
-        assert "compact_snapshot" not in asked[0]  # not offered, so not asked for
-        assert 1 not in client.states
-        await client.close()
-
-
-@pytest.fixture
-async def node(db_path: object) -> AsyncIterator[WarroomNode]:
-    async with await start_node(db_path, TEST_SETTINGS) as running:  # type: ignore[arg-type]
-        yield running
+    reply = {"type": "columnar_snapshot", "incident_id": 1, "seq": 9, "state": state}
+    asked, held = await refused_follow("columnar_snapshot", reply)
+    assert asked["columnar_snapshot"] is True
+    assert "compact_snapshot" not in asked  # not offered, so not asked for
+    assert held is None
 
 
 async def test_a_server_sends_columnar_snapshots_only_when_asked_and_a_follow_equals_the_live_copy(
-    node: WarroomNode, add_user: AddUser, client_as: ClientAs
+    server: WarroomNode, add_user: AddUser, client_as: ClientAs
 ) -> None:
-    live = await client_as(node.url, "alice")
-    incident_id = await declare(live, "columnar snapshot", severity=2)
-    await live.follow(incident_id)
-    await write_notes(live, incident_id, 50)
+    live, incident_id = await followed_incident(server, client_as, "columnar snapshot")
 
-    ws = await connect(node.url, additional_headers=bearer(await add_user("bob")))
+    ws = await connect(server.url, additional_headers=bearer(await add_user("bob")))
     assert ws.response is not None
     assert "columnar_snapshot" in ws.response.headers[FEATURES_HEADER].split(",")
     peer = Peer(ws)
@@ -257,10 +231,7 @@ async def test_a_server_sends_columnar_snapshots_only_when_asked_and_a_follow_eq
     assert columnar["state"]["timeline"]["id"] == [e["id"] for e in plain["state"]["timeline"]]
     await peer.close()
 
-    fresh = await client_as(node.url, "carol")
-    state = await fresh.follow(incident_id)
-    assert state.timeline.unbuilt == len(state.timeline)  # nothing read yet
-    assert state.model_dump_json() == live.states[incident_id].model_dump_json()
+    await a_fresh_follow_equals_the_live_copy(server, client_as, live, incident_id)
 
 
 def test_a_snapshot_whose_times_a_column_cannot_carry_is_sent_compact_or_plain() -> None:
@@ -281,3 +252,42 @@ def test_a_snapshot_whose_times_a_column_cannot_carry_is_sent_compact_or_plain()
         record.snapshot = (log.state.seq, json.dumps(offset))
         [reply] = catch_up_frames("s-2", 1, None, record, **asked)
         assert json.loads(reply)["type"] == sent
+
+
+def test_a_field_added_to_the_entry_or_to_its_columns_alone_is_caught() -> None:
+    """The entry's fields are listed once for the columns (`COLUMN_OF_FIELD`); the domain's
+    columns and the frame's are checked against it when imported (review finding D2)."""
+    entry_fields = set(TimelineEntry.model_fields)
+    columns = {f.name for f in dataclasses.fields(TimelineColumns)} - NAME_LISTS - {"from_events"}
+    assert unmatched_columns(entry_fields, columns) == set()
+    assert unmatched_columns(entry_fields | {"severity"}, columns) == {"severity"}
+    assert unmatched_columns(entry_fields, columns | {"severities"}) == {"severities"}
+    assert set(ColumnarTimeline.model_fields) - NAME_LISTS == set(COLUMN_OF_FIELD)
+
+
+def test_an_entry_with_every_field_set_reads_back_whole_from_the_columns() -> None:
+    """Every field away from its default, so one a column or `TimelineColumns.entry` left out
+    would come back as its default."""
+    at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    entry = TimelineEntry(
+        id=7,
+        kind=EntryKind.STATUS,
+        text="db failing over, @bob on it",
+        author="alice",
+        at=at,
+        occurred_at=at.replace(minute=1),
+        typed_at=at.replace(minute=2),
+        next_update_at=at.replace(minute=30),
+        correlation_id="c-1",
+        tags=["db"],
+        mentions=["bob"],
+        struck=True,
+        struck_reason="wrong incident",
+        revisions=[EntryRevision(text="draft", changed_by="alice", changed_at=at)],
+    )
+    defaults = TimelineEntry(id=0, kind=EntryKind.NOTE, text="x", author="x", at=EPOCH)
+    assert all(getattr(entry, name) != getattr(defaults, name) for name in COLUMN_OF_FIELD)
+    state = _varied_log().state
+    state.timeline.append(entry)
+    [read] = [e for e in _columnar(state.model_dump_json()).timeline if e.id == entry.id]
+    assert read.model_dump() == entry.model_dump()

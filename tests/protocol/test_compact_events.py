@@ -6,29 +6,25 @@ not validate is skipped and the follow refused, as a damaged `events` frame is."
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from pydantic import ValidationError
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection, serve
 
 from tests.core.test_catch_up import AddUser, bearer, write_notes
 from tests.core.wire import Peer
 from tests.domain.factories import Log
 from tests.domain.test_apply_events import _logs, _same_state
+from tests.protocol.support import refused_follow
 from tests.support.client_sync import seq_reached
 from tests.support.clients import ClientAs, declare
-from tests.support.settings import TEST_SETTINGS
-from warroom.client.session import CommandRefused, WarroomClient
 from warroom.domain.events import EntryAdded, Event
 from warroom.domain.projection import ProjectionError, apply_events, replay
 from warroom.domain.timeline import EntryKind
-from warroom.node import WarroomNode, start_node
+from warroom.node import WarroomNode
 from warroom.protocol.compact import ENTRY_ROW_FIELDS, apply_compact, compact_event_json
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, CompactEvents, Events
 from warroom.server.catch_up import catch_up_frames, events_frame
@@ -125,22 +121,16 @@ def test_events_already_held_are_skipped_as_in_a_plain_frame() -> None:
     _same_state(state, log.state)
 
 
-@pytest.fixture
-async def node(db_path: object) -> AsyncIterator[WarroomNode]:
-    async with await start_node(db_path, TEST_SETTINGS) as running:  # type: ignore[arg-type]
-        yield running
-
-
 async def test_a_server_answers_compact_only_when_asked_and_the_follow_equals_the_live_copy(
-    node: WarroomNode, add_user: AddUser, client_as: ClientAs
+    server: WarroomNode, add_user: AddUser, client_as: ClientAs
 ) -> None:
-    live = await client_as(node.url, "alice")
+    live = await client_as(server.url, "alice")
     incident_id = await declare(live, "compact", severity=2)
     held = (await live.follow(incident_id)).model_copy(deep=True)
     head = await write_notes(live, incident_id, 300)
     await seq_reached(live, incident_id, head).wait()
 
-    peer = Peer(await connect(node.url, additional_headers=bearer(await add_user("bob"))))
+    peer = Peer(await connect(server.url, additional_headers=bearer(await add_user("bob"))))
     welcome = await peer.recv()
     assert "compact" in welcome["features"]
     ask = {"type": "subscribe", "incident_id": incident_id, "since": held.seq}
@@ -152,7 +142,7 @@ async def test_a_server_answers_compact_only_when_asked_and_the_follow_equals_th
     assert all(len(row) == len(ENTRY_ROW_FIELDS) for row in compact["events"])
     await peer.close()
 
-    back = await client_as(node.url, "carol")
+    back = await client_as(server.url, "carol")
     back.states[incident_id] = held
     state = await back.follow(incident_id)
     assert state.model_dump_json() == live.states[incident_id].model_dump_json()
@@ -161,29 +151,12 @@ async def test_a_server_answers_compact_only_when_asked_and_the_follow_equals_th
 async def test_a_compact_frame_that_does_not_validate_refuses_the_follow() -> None:
     """A stand-in server offering `compact` answers with a row whose text is a number."""
     log = Log()
-    asked: list[dict[str, object]] = []
-
-    async def answer(ws: ServerConnection) -> None:
-        welcome = {"type": "welcome", "protocol": 2, "server": "stand-in", "user": "bob"}
-        await ws.send(json.dumps({**welcome, "features": ["compact"]}))
-        async for raw in ws:
-            frame = json.loads(raw)
-            asked.append(frame)
-            row = [log.state.seq + 1, T1.isoformat(), "x", None, "note", 5, None, None, [], None]
-            reply = {"type": "compact_events", "id": frame["id"], "incident_id": 1}
-            await ws.send(json.dumps({**reply, "events": [row]}))
-
-    async with serve(answer, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-        client = WarroomClient(f"ws://127.0.0.1:{port}", "token", reconnect=False)
-        client.states[1] = log.state.model_copy(deep=True)
-        await client.start()
-        with pytest.raises(CommandRefused, match="could not be read"):
-            async with asyncio.timeout(10):
-                await client.follow(1)
-        assert asked[0]["compact"] is True
-        _same_state(client.states[1], log.state)
-        await client.close()
+    row = [log.state.seq + 1, T1.isoformat(), "x", None, "note", 5, None, None, [], None]
+    reply = {"type": "compact_events", "incident_id": 1, "events": [row]}
+    asked, kept = await refused_follow("compact", reply, log.state)
+    assert asked["compact"] is True
+    assert kept is not None
+    _same_state(kept, log.state)
 
 
 def test_a_stored_event_the_server_cannot_read_makes_the_reply_a_plain_events_frame() -> None:

@@ -7,28 +7,28 @@ that does not validate is skipped and the follow refused, as a damaged snapshot 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 from hypothesis import given, settings
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection, serve
 
-from tests.core.test_catch_up import AddUser, bearer, write_notes
+from tests.core.test_catch_up import AddUser, bearer
 from tests.core.wire import Peer
 from tests.domain.factories import Log
 from tests.domain.test_apply_events import _logs, _same_state
-from tests.support.clients import ClientAs, declare
-from tests.support.settings import TEST_SETTINGS
-from warroom.client.session import CommandRefused, WarroomClient
+from tests.protocol.support import (
+    a_fresh_follow_equals_the_live_copy,
+    fold,
+    followed_incident,
+    refused_follow,
+)
+from tests.support.clients import ClientAs
 from warroom.domain.events import EntryAdded, EntryAmended, Event
 from warroom.domain.incident import IncidentState
-from warroom.domain.projection import ProjectionError, apply_event, replay
+from warroom.domain.projection import apply_event, replay
 from warroom.domain.timeline import EntryKind
 from warroom.domain.timeline_list import LIST_FIELDS
-from warroom.node import WarroomNode, start_node
+from warroom.node import WarroomNode
 from warroom.protocol.compact import SNAPSHOT_ROW_FIELDS, compact_state_json
 from warroom.protocol.frames import SERVER_FRAME_ADAPTER, CompactSnapshot, Snapshot
 from warroom.server.catch_up import catch_up_frames
@@ -48,15 +48,6 @@ def _snapshot_frames(state: IncidentState) -> tuple[IncidentState, IncidentState
     return plain.state, compact.state.to_state()
 
 
-def _fold(state: IncidentState, events: list[Event]) -> str | None:
-    for event in events:
-        try:
-            apply_event(state, event)
-        except ProjectionError as exc:
-            return str(exc)
-    return None
-
-
 @settings(max_examples=100, deadline=None)
 @given(_logs())
 def test_any_state_sent_compact_is_the_state_sent_plain_and_folds_on_the_same(
@@ -65,13 +56,13 @@ def test_any_state_sent_compact_is_the_state_sent_plain_and_folds_on_the_same(
     start, events, cuts = case
     cut = min(cuts, default=len(events) // 2)
     state = replay(start)
-    _fold(state, events[:cut])
+    fold(state, events[:cut])
     by_plain, by_compact = _snapshot_frames(state)
     assert by_compact.timeline.unbuilt == len(state.timeline)
     _same_state(by_plain, by_compact)
     # Then the rest of the log on both: amends and strikes reach entries still held as rows.
     by_compact = _snapshot_frames(state)[1]
-    assert _fold(by_compact, events[cut:]) == _fold(by_plain, events[cut:])
+    assert fold(by_compact, events[cut:]) == fold(by_plain, events[cut:])
     _same_state(by_plain, by_compact)
 
 
@@ -116,21 +107,12 @@ def test_rows_share_one_empty_tuple_for_empty_lists_and_built_entries_get_lists_
     assert state.model_dump_json() == log.state.model_dump_json()
 
 
-@pytest.fixture
-async def node(db_path: object) -> AsyncIterator[WarroomNode]:
-    async with await start_node(db_path, TEST_SETTINGS) as running:  # type: ignore[arg-type]
-        yield running
-
-
 async def test_a_server_sends_compact_snapshots_only_when_asked_and_the_follow_equals_the_live_copy(
-    node: WarroomNode, add_user: AddUser, client_as: ClientAs
+    server: WarroomNode, add_user: AddUser, client_as: ClientAs
 ) -> None:
-    live = await client_as(node.url, "alice")
-    incident_id = await declare(live, "compact snapshot", severity=2)
-    await live.follow(incident_id)
-    await write_notes(live, incident_id, 50)
+    live, incident_id = await followed_incident(server, client_as, "compact snapshot")
 
-    peer = Peer(await connect(node.url, additional_headers=bearer(await add_user("bob"))))
+    peer = Peer(await connect(server.url, additional_headers=bearer(await add_user("bob"))))
     welcome = await peer.recv()
     assert "compact_snapshot" in welcome["features"]
     ask = {"type": "subscribe", "incident_id": incident_id}
@@ -144,40 +126,20 @@ async def test_a_server_sends_compact_snapshots_only_when_asked_and_the_follow_e
     assert all(len(row) == len(SNAPSHOT_ROW_FIELDS) for row in compact["state"]["timeline"])
     await peer.close()
 
-    fresh = await client_as(node.url, "carol")
-    state = await fresh.follow(incident_id)
-    assert state.timeline.unbuilt == len(state.timeline)  # nothing read yet
-    assert state.model_dump_json() == live.states[incident_id].model_dump_json()
+    await a_fresh_follow_equals_the_live_copy(server, client_as, live, incident_id)
 
 
 async def test_a_compact_snapshot_that_does_not_validate_refuses_the_follow() -> None:
     """A stand-in server offering `compact_snapshot` answers with an entry whose text is a
     number."""
     log = Log()
-    asked: list[dict[str, object]] = []
     state = json.loads(compact_state_json(log.state.model_dump_json()))
     state["timeline"][0][SNAPSHOT_ROW_FIELDS.index("text")] = 5
-
-    async def answer(ws: ServerConnection) -> None:
-        welcome = {"type": "welcome", "protocol": 2, "server": "stand-in", "user": "bob"}
-        await ws.send(json.dumps({**welcome, "features": ["compact_snapshot"]}))
-        async for raw in ws:
-            frame = json.loads(raw)
-            asked.append(frame)
-            reply = {"type": "compact_snapshot", "id": frame["id"], "incident_id": 1}
-            await ws.send(json.dumps({**reply, "seq": log.state.seq, "state": state}))
-
-    async with serve(answer, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
-        client = WarroomClient(f"ws://127.0.0.1:{port}", "token", reconnect=False)
-        await client.start()
-        with pytest.raises(CommandRefused, match="could not be read"):
-            async with asyncio.timeout(10):
-                await client.follow(1)
-        assert asked[0]["compact_snapshot"] is True
-        assert "compact" not in asked[0]  # not offered, so not asked for
-        assert 1 not in client.states
-        await client.close()
+    reply = {"type": "compact_snapshot", "incident_id": 1, "seq": log.state.seq, "state": state}
+    asked, held = await refused_follow("compact_snapshot", reply)
+    assert asked["compact_snapshot"] is True
+    assert "compact" not in asked  # not offered, so not asked for
+    assert held is None
 
 
 def test_a_snapshot_the_server_cannot_convert_is_sent_plain() -> None:

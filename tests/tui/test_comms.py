@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, TextArea
 
 from warroom.client.session import new_id
@@ -12,6 +13,7 @@ from warroom.domain.commands import DraftExternalUpdate, SetSeverity
 from warroom.domain.communications import DraftStatus, PublicState
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
+from warroom.tui.app import WarroomApp
 from warroom.tui.screens.comms import CommsScreen
 from warroom.tui.screens.prompt_dialog import PromptDialog
 from warroom.tui.screens.public_update_dialog import PublicUpdateDialog
@@ -61,6 +63,20 @@ async def test_the_cl_posts_an_internal_update_that_restarts_the_clock(
         assert not app.screen.query_one(IncidentHeader).has_class("-update-yours")
 
 
+async def _refused_with_the_sev1_bound(
+    app: WarroomApp, pilot: Pilot[None], dialog: StatusUpdateDialog
+) -> None:
+    """Post the form: it stays open, saying the SEV1 bound, and nothing is sent."""
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(app.screen, StatusUpdateDialog)
+    assert str(dialog.error_line.content) == (
+        "A SEV1 owes an internal update at least every 15 min: "
+        "the next one is 1 to 15 minutes away."
+    )
+    assert not app.pending
+
+
 async def test_the_update_form_refuses_a_next_update_later_than_the_plan_allows_a_sev1(
     warroom: Warroom, incident: int
 ) -> None:
@@ -72,15 +88,8 @@ async def test_the_update_form_refuses_a_next_update_later_than_the_plan_allows_
         assert isinstance(dialog, StatusUpdateDialog)
         dialog.query_one("#status", Input).value = "Rollback 60% done"
         dialog.query_one("#next", Input).value = "30"
-        await pilot.press("enter")
-        await settle(pilot)
         # Said before posting, not silently held to 15 minutes by the server.
-        assert isinstance(app.screen, StatusUpdateDialog)
-        assert str(dialog.error_line.content) == (
-            "A SEV1 owes an internal update at least every 15 min: "
-            "the next one is 1 to 15 minutes away."
-        )
-        assert not app.pending
+        await _refused_with_the_sev1_bound(app, pilot, dialog)
         dialog.query_one("#next", Input).value = "15"
         await pilot.press("enter")
         await until_state(app.client, incident, lambda s: s.timeline[-1].kind is EntryKind.STATUS)
@@ -107,14 +116,7 @@ async def test_the_update_form_holds_to_the_bound_of_a_severity_raised_while_it_
         await other.execute(raise_it)
         await until_state(app.client, incident, lambda s: s.incident.severity is Severity.SEV1)
         dialog.query_one("#status", Input).value = "Rollback 60% done"
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, StatusUpdateDialog)
-        assert str(dialog.error_line.content) == (
-            "A SEV1 owes an internal update at least every 15 min: "
-            "the next one is 1 to 15 minutes away."
-        )
-        assert not app.pending
+        await _refused_with_the_sev1_bound(app, pilot, dialog)
 
 
 async def test_the_cl_drafts_a_public_update_and_the_ic_approves_it(

@@ -75,6 +75,11 @@ async def test_a_severity_change_made_offline_keeps_when_it_was_made_like_an_ent
     warroom: Warroom, incident: int
 ) -> None:
     alice = await warroom.client("alice")
+    # Bob writes at 14:22 by the server's clock, before the server goes down: written after the
+    # restart, his note raced alice's console resending its change.
+    warroom.clock.jump_to(APP_NOW + timedelta(minutes=2))
+    bob = await warroom.client("bob")
+    await bob.execute(AddEntry(id=new_id(), incident_id=incident, text="bob at 14:22"))
     app = await warroom.app("alice", incident)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)

@@ -11,9 +11,10 @@ whose every value is the default, which is left out. Times are integers: microse
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Final, TypeVar
 
 from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
@@ -129,23 +130,52 @@ class TimelineColumns:
         return _list_at(self.mentions, index)
 
 
-_SLICED: Final = (
-    "ids",
-    "kind_codes",
-    "texts",
-    "author_codes",
-    "at",
-    "occurred_at",
-    "typed_at",
-    "next_update_at",
-    "correlation_id",
-    "tags",
-    "mentions",
-    "struck",
-    "struck_reason",
-    "revisions",
+COLUMN_OF_FIELD: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "id": "ids",
+        "kind": "kind_codes",
+        "text": "texts",
+        "author": "author_codes",
+        "at": "at",
+        "occurred_at": "occurred_at",
+        "typed_at": "typed_at",
+        "next_update_at": "next_update_at",
+        "correlation_id": "correlation_id",
+        "tags": "tags",
+        "mentions": "mentions",
+        "struck": "struck",
+        "struck_reason": "struck_reason",
+        "revisions": "revisions",
+    }
 )
-"""The columns that hold one value per entry (the rest are the names they number)."""
+"""Each `TimelineEntry` field and the `TimelineColumns` column holding it, one value per entry:
+the one list of the entry's fields as columns. The protocol's columnar snapshot names its
+columns after the fields and takes them from here (`protocol.columnar`)."""
+NAME_LISTS: Final = frozenset({"kinds", "authors"})
+"""The columns that are the names `kind_codes` and `author_codes` number, not one per entry."""
+OPTIONAL_FIELDS: Final = tuple(
+    field
+    for field, column in COLUMN_OF_FIELD.items()
+    if next(f for f in fields(TimelineColumns) if f.name == column).default is None
+)
+"""The fields whose column may be left out, when every entry holds the field's default."""
+_SLICED: Final = tuple(COLUMN_OF_FIELD.values())
+
+
+def unmatched_columns(entry_fields: Iterable[str], columns: Iterable[str]) -> set[str]:
+    """The entry fields without a column in `COLUMN_OF_FIELD`, and the columns (of
+    `TimelineColumns` but its name lists and flags) that hold no entry field: empty while the
+    entry's fields and the columns match, whatever is added to either."""
+    listed_fields, listed_columns = set(COLUMN_OF_FIELD), set(COLUMN_OF_FIELD.values())
+    return (set(entry_fields) ^ listed_fields) | (set(columns) ^ listed_columns)
+
+
+def _per_entry_columns() -> set[str]:
+    return {f.name for f in fields(TimelineColumns)} - NAME_LISTS - {"from_events"}
+
+
+if unmatched := unmatched_columns(TimelineEntry.model_fields, _per_entry_columns()):
+    raise AssertionError(f"the entry's fields and its columns differ: {sorted(unmatched)}")
 _ADDED_FIELDS: Final = frozenset(
     TimelineEntry.model_fields.keys() - {"next_update_at", "struck", "struck_reason", "revisions"}
 )

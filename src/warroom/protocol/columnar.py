@@ -21,8 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from warroom.domain.incident import IncidentState
 from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry
 from warroom.domain.timeline_columns import (
+    COLUMN_OF_FIELD,
     EARLIEST_MICROS,
     LATEST_MICROS,
+    NAME_LISTS,
+    OPTIONAL_FIELDS,
     TimelineColumns,
     micros_of_time,
 )
@@ -34,17 +37,7 @@ Micros = Annotated[int, Field(ge=EARLIEST_MICROS, le=LATEST_MICROS)]
 Code = Annotated[int, Field(ge=0)]
 """A number into a column's list of names."""
 
-_OPTIONAL_COLUMNS: Final = (
-    "occurred_at",
-    "typed_at",
-    "next_update_at",
-    "correlation_id",
-    "tags",
-    "mentions",
-    "struck",
-    "struck_reason",
-    "revisions",
-)
+_OPTIONAL_COLUMNS: Final = OPTIONAL_FIELDS
 """The columns left out when every entry holds the field's default."""
 _TIMES: Final = ("at", "occurred_at", "typed_at", "next_update_at")
 
@@ -91,24 +84,8 @@ class ColumnarTimeline(BaseModel):
 
     def to_columns(self) -> TimelineColumns:
         """The validated columns as the timeline keeps them (the lists themselves, not copies)."""
-        return TimelineColumns(
-            ids=self.id,
-            kind_codes=self.kind,
-            kinds=self.kinds,
-            texts=self.text,
-            author_codes=self.author,
-            authors=self.authors,
-            at=self.at,
-            occurred_at=self.occurred_at,
-            typed_at=self.typed_at,
-            next_update_at=self.next_update_at,
-            correlation_id=self.correlation_id,
-            tags=self.tags,
-            mentions=self.mentions,
-            struck=self.struck,
-            struck_reason=self.struck_reason,
-            revisions=self.revisions,
-        )
+        columns = {column: getattr(self, field) for field, column in COLUMN_OF_FIELD.items()}
+        return TimelineColumns(kinds=self.kinds, authors=self.authors, **columns)
 
 
 class ColumnarState(IncidentState):
@@ -169,12 +146,9 @@ def _columns_of(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 _DEFAULTS: Final[dict[str, Any]] = {
-    "correlation_id": None,
-    "tags": [],
-    "mentions": [],
-    "struck": False,
-    "struck_reason": None,
-    "revisions": [],
+    name: TimelineEntry.model_fields[name].get_default(call_default_factory=True)
+    for name in _OPTIONAL_COLUMNS
+    if name not in _TIMES
 }
 
 
@@ -186,8 +160,6 @@ def _micros(text: object) -> int | None:
     return micros_of_time(datetime.fromisoformat(text))
 
 
-# The columns are the entry's fields, named as the model names them: all of them.
-if {"kinds", "authors"} | set(TimelineEntry.model_fields) != set(ColumnarTimeline.model_fields) or (
-    set(_DEFAULTS) | set(_TIMES) != {*_OPTIONAL_COLUMNS, "at"}
-):
-    raise AssertionError("the entry model changed: update the columnar snapshot to its fields")
+# The frame's columns are the entry's fields (`COLUMN_OF_FIELD`), named as the model names them.
+if unmatched := (set(ColumnarTimeline.model_fields) - NAME_LISTS) ^ set(COLUMN_OF_FIELD):
+    raise AssertionError(f"the columnar snapshot's columns differ: {sorted(unmatched)}")

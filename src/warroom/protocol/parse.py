@@ -43,7 +43,15 @@ def frame_id(raw: str | bytes) -> str | None:
 
     Read without building the rest of the frame: `json.loads` of a refused 256 KiB frame of
     25,000 keys cost the server 11-25 ms, 5-10x the refusal itself, and every connection may
-    send one such frame a second within its byte rate (docs/performance.md, hostile8)."""
+    send one such frame a second within its byte rate (docs/performance.md, hostile8). An `id`
+    that is an array or object is never read: the JSON reader skips the fields the model does
+    not name but builds the ones it does, so an `id` of 80,000 empty arrays cost 34 ms
+    (hostile10); it could not be echoed anyway."""
+    if isinstance(raw, bytes):
+        if _COMPOSITE_ID_BYTES.search(raw) is not None:
+            return None
+    elif _COMPOSITE_ID.search(raw) is not None:
+        return None
     try:
         value = _OnlyTheId.model_validate_json(raw).id
     except ValueError:  # not JSON, not an object, nested too deep
@@ -52,6 +60,12 @@ def frame_id(raw: str | bytes) -> str | None:
     if isinstance(value, str) and len(value) <= 64 and _encodable(value):
         return value
     return None
+
+
+_COMPOSITE_ID = re.compile(r'"(?:i|\\u0069)(?:d|\\u0064)"\s*:\s*[\[{]')
+"""A key `id` (as JSON may spell it, `\\u0069\\u0064` too) whose value opens an array or an
+object, anywhere in the frame: a client frame has no nested `id`, so this is the frame's own."""
+_COMPOSITE_ID_BYTES = re.compile(_COMPOSITE_ID.pattern.encode())
 
 
 def _encodable(text: str) -> bool:

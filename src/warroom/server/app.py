@@ -398,7 +398,7 @@ class WarroomServer:
         conn.user = user
         conn.handshake_frames = tuple(subscribes)
         conn.handshake_columnar_events = any(
-            name.strip() == Feature.COLUMNAR_EVENTS
+            name.strip(_HTTP_BLANKS) == Feature.COLUMNAR_EVENTS
             for value in request.headers.get_all(ACCEPT_HEADER)
             for name in value.split(",")
         )
@@ -533,6 +533,16 @@ class WarroomServer:
             limit = DomainError(ErrorCode.RATE_LIMITED, f"{over}; this one was not processed")
             conn.send(error_frame(_refused_frame_id(raw), limit))
             return
+        if handshake and not raw.isascii():
+            # websockets reads header bytes as ISO-8859-1: the UTF-8 of `"h-é"` would be read,
+            # and its id echoed, as `"h-Ã©"`. JSON escapes (`\u00e9`) carry any character.
+            not_ascii = DomainError(
+                ErrorCode.BAD_FRAME,
+                f"a {SUBSCRIBE_HEADER} header is ASCII (write other characters as JSON escapes, "
+                "\\uXXXX); this one was not processed",
+            )
+            conn.send(error_frame(None, not_ascii))
+            return
         if len(raw) > _COSTLY_FRAME_BYTES:
             async with self._costly_parse:
                 parsed = _parse(raw)
@@ -616,6 +626,11 @@ def _bound_handshake_reading() -> None:
     8 KiB, 635 KiB of server memory per pending handshake before its token is read."""
     http11.MAX_NUM_HEADERS = min(http11.MAX_NUM_HEADERS, MAX_HANDSHAKE_HEADERS)
     http11.MAX_LINE_LENGTH = min(http11.MAX_LINE_LENGTH, MAX_HANDSHAKE_HEADER_LINE)
+
+
+_HTTP_BLANKS = " \t"
+"""The blanks HTTP allows around a list's elements (RFC 9110 OWS); `str.strip()` would also take
+a no-break space, which is part of a name, not around it."""
 
 
 def _header_bytes(request: Request) -> int:

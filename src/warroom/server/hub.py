@@ -60,6 +60,7 @@ from warroom.server.connection import Connection, wire_frame
 from warroom.server.inbox import Inbox
 from warroom.server.incidents import IncidentCache
 from warroom.server.incidents import LoadedIncident as _Incident
+from warroom.server.limits import FOLLOWS_PER_CONNECTION
 from warroom.server.presence import PresenceSender
 from warroom.store.base import (
     CommandKey,
@@ -233,8 +234,11 @@ class Hub:
         clock: Clock = utc_now,
         *,
         cache: IncidentCache | None = None,
+        follows_per_connection: int = FOLLOWS_PER_CONNECTION,
     ) -> None:
         self._store = store
+        self._follows_per_connection = follows_per_connection
+        """Incidents one connection may follow at once (`[limits] follows_per_connection`)."""
         self._shared = store if isinstance(store, SharedEventStore) else None
         """The store when other nodes write to it too: refusals are checked against its latest
         state, and an incident this node has not heard of is looked up in it."""
@@ -676,6 +680,11 @@ class Hub:
         incident_ids: set[int] = set()
         written: set[int] = set()
         keys: set[CommandKey] = set()
+        leaving: dict[Connection, int] = {}
+        """Unsubscribes per connection in the batch: a subscribe after one may be answered."""
+        for request in batch:
+            if isinstance(request, _Request) and isinstance(request.frame, Unsubscribe):
+                leaving[request.conn] = leaving.get(request.conn, 0) + 1
         for request in batch:
             if isinstance(request, _ServerWrite):
                 incident_ids.add(request.incident_id)
@@ -684,6 +693,8 @@ class Hub:
                     keys.add((request.actor, request.command_id))
                 continue
             incident_id = getattr(request.frame, "incident_id", None)
+            if self._follows_too_many(request, leaving.get(request.conn, 0)):
+                continue  # refused when answered: it loads nothing
             if isinstance(incident_id, int) and incident_id > 0:
                 incident_ids.add(incident_id)
             if isinstance(request.frame, _WRITES):
@@ -1066,6 +1077,17 @@ class Hub:
             id=write.frame_id, incident_id=write.stream, seq=write.seq, duplicate=write.duplicate
         ).model_dump_json()
 
+    def _follows_too_many(self, request: _Request, leaving: int = 0) -> bool:
+        """Whether the request subscribes its connection to one incident more than it may
+        follow (resubscribing to one it follows is not one more), even once `leaving` of the
+        incidents it follows are unsubscribed."""
+        frame, conn = request.frame, request.conn
+        return (
+            isinstance(frame, Subscribe)
+            and frame.incident_id not in conn.subscriptions
+            and len(conn.subscriptions) - leaving >= self._follows_per_connection
+        )
+
     def _answer_read(self, request: _Request) -> None:
         conn, frame = request.conn, request.frame
         if conn.closed:
@@ -1085,6 +1107,15 @@ class Hub:
             conn.send(IncidentList(id=frame.id, incidents=summaries).model_dump_json())
             return
         assert isinstance(frame, Subscribe | Unsubscribe | ReadLog)
+        if self._follows_too_many(request):
+            most = self._follows_per_connection
+            too_many = DomainError(
+                ErrorCode.TOO_LARGE,
+                f"a connection follows at most {most} incidents at once; unsubscribe from one "
+                "first",
+            )
+            conn.send(error_frame(frame.id, too_many))
+            return
         record = self._incidents.get(frame.incident_id)
         if record is None:
             error = DomainError(ErrorCode.UNKNOWN_INCIDENT, f"no incident {frame.incident_id}")

@@ -30,6 +30,7 @@ from warroom.protocol.columnar import columnar_state_json
 from warroom.protocol.columnar_events import EventColumns
 from warroom.protocol.compact import compact_event_json, compact_state_json
 from warroom.server.connection import Connection
+from warroom.server.limits import CLOSED_INCIDENTS_HELD
 from warroom.store.base import EventStore, StoredSnapshot, StoreError
 
 log = logging.getLogger(__name__)
@@ -313,8 +314,11 @@ class IncidentCache:
         snapshot_every: int = SNAPSHOT_EVERY,
         idle_after: float = IDLE_AFTER,
         clock: Callable[[], float] = time.monotonic,
+        closed_held: int = CLOSED_INCIDENTS_HELD,
     ) -> None:
         self._store = store
+        self.closed_held = closed_held
+        """Closed incidents nobody follows kept at most (`[limits] closed_incidents_held`)."""
         self.snapshot_every = snapshot_every
         self.idle_after = idle_after
         self._clock = clock
@@ -349,7 +353,9 @@ class IncidentCache:
         One that cannot be loaded is logged and left out (requests for it find no incident);
         so is one about to be written whose stored snapshot and events make no state."""
         now = self._clock()
-        for incident_id in incident_ids:
+        named = list(incident_ids)
+        loaded_any = False
+        for incident_id in named:
             record = self.loaded.get(incident_id)
             if record is None and incident_id in self.summaries:
                 try:
@@ -357,8 +363,11 @@ class IncidentCache:
                 except StoreError as exc:
                     log.error("cannot load incident %d: %s", incident_id, exc)
                     continue
+                loaded_any = True
             if record is not None:
                 record.used_at = now
+        if loaded_any:
+            self._drop_closed_over_bound(keep=set(named))
         for incident_id in writing:
             record = self.loaded.get(incident_id)
             if record is None:
@@ -522,6 +531,33 @@ class IncidentCache:
     def live_states(self) -> list[IncidentState]:
         """The live incidents' states, in id order: what integrations watch."""
         return [r.state for _, r in sorted(self.loaded.items()) if r.live]
+
+    def _drop_closed_over_bound(self, keep: set[int]) -> None:
+        """Past `closed_held` closed incidents nobody follows, drop the least recently used of
+        them but those in `keep` (the turn's): a closed incident is loaded on demand, and one
+        connection reading thousands in a few minutes held them all until they went idle."""
+        unfollowed = [
+            (record.used_at, incident_id)
+            for incident_id, record in self.loaded.items()
+            if not record.subscribers and self._closed(incident_id)
+        ]
+        over = len(unfollowed) - self.closed_held
+        if over <= 0:
+            return
+        droppable = [i for _, i in sorted(unfollowed) if i not in keep]
+        for incident_id in droppable[:over]:
+            del self.loaded[incident_id]
+        log.info(
+            "dropped %d closed incidents from memory, over %d held",
+            len(droppable[:over]),
+            self.closed_held,
+        )
+
+    def _closed(self, incident_id: int) -> bool:
+        """Committed and closed by its line (the state is not read: it may be an unread
+        snapshot, or wait for other nodes' events)."""
+        summary = self.summaries.get(incident_id)
+        return summary is not None and summary.phase is Phase.POSTMORTEM_DONE
 
     def evict_idle(self) -> list[int]:
         """Drop closed incidents nobody follows and nobody used for `idle_after` seconds."""

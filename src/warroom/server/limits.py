@@ -11,6 +11,10 @@ from warroom.domain.limits import MAX_FRAME_BYTES
 MiB = 1024 * 1024
 USERS_READ_SECONDS = 2.0
 """How long a handshake waits for the store to say who the users are, by default."""
+FOLLOWS_PER_CONNECTION = 16
+"""Incidents one connection may follow at once, by default (`follows_per_connection`)."""
+CLOSED_INCIDENTS_HELD = 256
+"""Closed, unfollowed incidents kept in memory at most, by default (`closed_incidents_held`)."""
 
 
 class ServerLimits(BaseModel):
@@ -34,6 +38,16 @@ class ServerLimits(BaseModel):
     writes_per_second_per_user: float = Field(default=20.0, gt=0)
     """Writes per second one user may make on average, over all their connections."""
     write_burst_per_user: int = Field(default=200, ge=1)
+    follows_per_connection: int = Field(default=FOLLOWS_PER_CONNECTION, ge=1)
+    """Incidents one connection may follow (subscribe to) at once; a subscribe to one more is
+    refused `too_large` and loads nothing. A console follows the incident it shows; without a
+    bound, a connection subscribing to thousands of closed incidents made the server load them
+    all from the store and hold them while it stayed open (hostile10)."""
+    closed_incidents_held: int = Field(default=CLOSED_INCIDENTS_HELD, ge=1)
+    """Closed incidents nobody follows that the server keeps in memory after a read loaded them
+    (a `read_log`, a subscribe since ended), beside those dropped after `[history]
+    idle_minutes`: past it, the least recently used are dropped at once, so reading thousands
+    of closed incidents in a few minutes does not hold them all."""
     declarations_per_minute_per_user: int = Field(default=10, ge=1)
     """Incidents one user may declare per minute (each SEV1 or SEV2 pages on-call)."""
     handshake_timeout_seconds: float = Field(default=5.0, gt=0)
@@ -56,5 +70,7 @@ UNLIMITED = ServerLimits(
     writes_per_second_per_user=1e9,
     write_burst_per_user=1 << 30,
     declarations_per_minute_per_user=1 << 30,
+    follows_per_connection=1 << 20,
+    closed_incidents_held=1 << 20,
 )
 """For benchmarks and tests that drive the server flat out: the limits lifted, not removed."""
