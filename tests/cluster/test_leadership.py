@@ -116,9 +116,9 @@ async def test_only_the_leader_polls_alertmanager_and_a_follower_takes_over(pg_u
         first = await start_node(pg_url, TEST_SETTINGS, config=config(am_first))
         async with await start_node(pg_url, TEST_SETTINGS, config=config(am_second)) as second:
             try:
-                # Turns counted, not time: a turn ends at least `min_pause` (1 s) after the one
-                # before, so "40 requests within 20 s" asked for all but the last turn possible
-                # and failed on a busy machine. The follower's own turns are what it skipped.
+                # Turns counted, not time: a turn starts at least `min_pause` (1 s) after the
+                # last one ended, so "40 requests within 20 s" asked for nearly every turn the
+                # 20 s allow and failed on a busy machine. The follower's turns it skipped.
                 follower_turns = turns_taken(second, TURNS)
                 await am_first.wait_for_requests(2 * TURNS, timeout=TAKEOVER_WITHIN * TURNS)
                 async with asyncio.timeout(TAKEOVER_WITHIN * TURNS):
