@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from warroom.client.updates import ConnectionStatus
 from warroom.config import ServerConfig
 from warroom.domain.commands import DeclareIncident, SetPhase
 from warroom.domain.phase import Phase
+from warroom.monitoring.poller import PollOutcome
 from warroom.node import WarroomNode, start_node
 from warroom.server.http_endpoints import HttpSettings
 from warroom.store.leadership import LEADER_LOCK, RETRY_SECONDS
@@ -55,6 +56,29 @@ async def became_leader(node: WarroomNode) -> None:
     if not node.leadership.is_leader:
         async with asyncio.timeout(TAKEOVER_WITHIN):
             await led.wait()
+
+
+TURNS = 3
+"""Alertmanager polls each node takes in the test of who polls: the leader's ask twice each
+(the alert groups, then when Alertmanager started), the follower's skip without a request."""
+
+
+def turns_taken(node: WarroomNode, count: int) -> asyncio.Event:
+    """Set once `node`'s Alertmanager poller has ended `count` more turns (asking or skipping)."""
+    poller = node.integrations.alert_poller
+    assert poller is not None
+    ended = asyncio.Event()
+    target = poller.polls + count
+    deliver = poller._on_outcome
+
+    def counted(outcome: PollOutcome[None]) -> Awaitable[None] | None:
+        # `polls` counts a turn just after its outcome is delivered: this is that turn.
+        if poller.polls + 1 >= target:
+            ended.set()
+        return deliver(outcome)
+
+    poller._on_outcome = counted
+    return ended
 
 
 async def test_two_nodes_on_one_database_have_one_integrations_leader(pg_url: str) -> None:
@@ -92,9 +116,14 @@ async def test_only_the_leader_polls_alertmanager_and_a_follower_takes_over(pg_u
         first = await start_node(pg_url, TEST_SETTINGS, config=config(am_first))
         async with await start_node(pg_url, TEST_SETTINGS, config=config(am_second)) as second:
             try:
-                # Dozens of the leader's turns: the follower had as many and took none.
-                await am_first.wait_for_requests(40, timeout=20)
-                assert am_second.requests == []
+                # Turns counted, not time: a turn starts at least `min_pause` (1 s) after the
+                # last one ended, so "40 requests within 20 s" asked for nearly every turn the
+                # 20 s allow and failed on a busy machine. The follower's turns it skipped.
+                follower_turns = turns_taken(second, TURNS)
+                await am_first.wait_for_requests(2 * TURNS, timeout=TAKEOVER_WITHIN * TURNS)
+                async with asyncio.timeout(TAKEOVER_WITHIN * TURNS):
+                    await follower_turns.wait()
+                assert am_second.requests == [], "a follower polled Alertmanager"
             finally:
                 stopped = time.monotonic()
                 await first.close()

@@ -105,8 +105,11 @@ class Terminal:
         raise AssertionError(f"{key!r} never brought {text!r}; the screen was:\n{self.screen()}")
 
     def focus_scribe_line(self) -> None:
-        """Press `i` until the footer shows the input's own keys ("esc Leave")."""
+        """Press `i` until the footer shows the input's own keys ("esc Leave"), then empty the
+        line (ctrl+u): an `i` that took effect but was drawn after `press_until` gave up on it
+        sends another, which the focused line takes as text."""
         self.press_until("i", "esc Leave", literal=True)
+        self.keys("C-u")
 
     def _pane(self, field: str) -> str:
         result = subprocess.run(
