@@ -322,9 +322,10 @@ async def test_network_flapping_during_bursts_from_two_clients_loses_and_repeats
 async def test_client_close_is_prompt_even_with_unread_frames_waiting(
     server: WarroomNode, add_user: AddUser
 ) -> None:
-    """Quitting a console in a busy moment must not hang: frames it will never read now sit in
-    front of the server's close frame (and reading pauses once 16 wait), so a graceful close
-    handshake only ends at websockets' close timeout, 10 s later."""
+    """Quitting a console in a busy moment must not hang: frames it will never read sit in front
+    of the server's close frame, and a client that stopped reading there (a bounded queue, in
+    the websockets of the time this was found) ended the closing handshake only at its close
+    timeout, 10 s later, with the server's answer never read."""
     alice = WarroomClient(server.url, await add_user("alice"))
     bob = WarroomClient(server.url, await add_user("bob"))
     for client in (alice, bob):
@@ -334,12 +335,13 @@ async def test_client_close_is_prompt_even_with_unread_frames_waiting(
         for client in (alice, bob):
             await client.follow(ack.incident_id)
     await alice.close()  # the server tells bob, once per incident, that alice left
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     socket = bob._ws
-    async with asyncio.timeout(5):  # close() swallows the cancellation; the clock tells
+    assert socket is not None
+    # A guard, not a measure: close() swallows the cancellation, so a close still waiting for
+    # the server's close frame when it fires returns with the handshake cut short, which the
+    # socket then tells (no close frame received).
+    async with asyncio.timeout(5):
         await bob.close()
-    elapsed = loop.time() - started
-    if elapsed >= 2 and socket is not None:
+    if socket.protocol.close_rcvd is None:
         socket.transport.abort()  # spare the server's shutdown the same 10 s wait
-    assert elapsed < 2, f"WarroomClient.close() took {elapsed:.1f} s"
+    assert socket.protocol.close_rcvd is not None, "the closing handshake never got its answer"
