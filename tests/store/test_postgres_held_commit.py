@@ -12,25 +12,14 @@ import asyncpg
 import pytest
 
 from tests.domain.factories import Log
-from warroom.domain.events import EntryAdded, Event
+from tests.store.support import note_after
+from warroom.domain.events import Event
 from warroom.domain.projection import replay
-from warroom.domain.timeline import EntryKind
 from warroom.store.base import StaleAppend, StoreError
 from warroom.store.open import open_store
 from warroom.store.postgres import PostgresStore, _held
 
 _ADVISORY_LOCKS = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1"
-
-
-def _entry(last: Event, seq: int, command_id: str) -> Event:
-    return Event(
-        incident_id=last.incident_id,
-        seq=seq,
-        at=last.at,
-        actor="scribe",
-        command_id=command_id,
-        body=EntryAdded(kind=EntryKind.NOTE, text=command_id),
-    )
 
 
 async def _postgres_store(url: str) -> PostgresStore:
@@ -62,7 +51,7 @@ async def test_a_held_append_commits_and_lets_the_lock_go_in_one_statement(pg_ur
             held = _held.get()
             assert held is not None
             held.conn.add_query_logger(lambda record: sent.append(record.query))
-            entry = _entry(last, last.seq + 1, "held")
+            entry = note_after(last, last.seq + 1, "held")
             # With its summary, as a node writes (events alone get one derived, in more steps).
             await store.append([entry], [replay([*log.events, entry]).summary()])
             # Still in the block: committed, and another node may take the lock already.
@@ -88,7 +77,7 @@ async def test_another_writer_waits_for_the_held_commit_and_is_then_refused_as_s
         async with first.holding([last.incident_id]):
             # In a context of its own, as another node's: not inside this block's hold.
             racing = asyncio.create_task(
-                second.append([_entry(last, last.seq + 1, "racing")]), context=Context()
+                second.append([note_after(last, last.seq + 1, "racing")]), context=Context()
             )
             # Wait until the other writer is queued on the incident's lock (not a sleep).
             while not await watcher.fetchval(
@@ -98,7 +87,7 @@ async def test_another_writer_waits_for_the_held_commit_and_is_then_refused_as_s
             ):
                 assert not racing.done(), racing
                 await asyncio.sleep(0)
-            await first.append([_entry(last, last.seq + 1, "held")])
+            await first.append([note_after(last, last.seq + 1, "held")])
         with pytest.raises(StaleAppend):
             await racing
         stored = await second.load_events()
@@ -128,7 +117,7 @@ async def test_the_lock_never_outlives_the_block(pg_url: str) -> None:
         incident = last.incident_id
 
         async with store.holding([incident]):
-            await _refused_append(store, [_entry(last, last.seq, "stale")])
+            await _refused_append(store, [note_after(last, last.seq, "stale")])
         assert await _lock_is_free(pg_url, incident)
 
         async with store.holding([incident]):
@@ -159,7 +148,7 @@ async def test_the_lock_never_outlives_the_block(pg_url: str) -> None:
                 await asyncio.sleep(0)
         assert await _lock_is_free(pg_url, incident)
 
-        await store.append([_entry(last, last.seq + 1, "after")])
+        await store.append([note_after(last, last.seq + 1, "after")])
         assert len(await store.events_json(incident, after=last.seq)) == 1
     finally:
         await watcher.close()
@@ -189,7 +178,7 @@ async def test_a_task_started_in_the_block_does_not_use_its_connection(pg_url: s
             assert len(read) == len(log.events)
             assert sent == []
             assert not await _lock_is_free(pg_url, last.incident_id)
-            entry = _entry(last, last.seq + 1, "held")
+            entry = note_after(last, last.seq + 1, "held")
             await store.append([entry], [replay([*log.events, entry]).summary()])
         assert len(sent) == 1
         assert "warroom_append_held" in sent[0]

@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 
 from tests.domain.factories import Log
+from tests.store.support import note_after
 from tests.support.postgres import PASSWORD, PostgresServer
-from warroom.domain.events import EntryAdded, Event
-from warroom.domain.timeline import EntryKind
+from warroom.domain.events import Event
 from warroom.domain.triage_log import TRIAGE_LOG, TriageDismissed, TriageRecord
 from warroom.store.base import StaleAppend, StoreError
 from warroom.store.open import open_store
@@ -141,8 +141,8 @@ async def test_racing_writers_on_two_connections_keep_the_sequence_gap_free(pg_u
         for round_ in range(10):
             seq = log.events[-1].seq + 1
             a, b = (
-                _entry(log.events[-1], seq, f"a{round_}"),
-                _entry(log.events[-1], seq, f"b{round_}"),
+                note_after(log.events[-1], seq, f"a{round_}"),
+                note_after(log.events[-1], seq, f"b{round_}"),
             )
             results = await asyncio.gather(
                 first.append([a]), second.append([b]), return_exceptions=True
@@ -156,17 +156,6 @@ async def test_racing_writers_on_two_connections_keep_the_sequence_gap_free(pg_u
     finally:
         await first.close()
         await second.close()
-
-
-def _entry(last: Event, seq: int, command_id: str) -> Event:
-    return Event(
-        incident_id=last.incident_id,
-        seq=seq,
-        at=last.at,
-        actor="scribe",
-        command_id=command_id,
-        body=EntryAdded(kind=EntryKind.NOTE, text=command_id),
-    )
 
 
 async def test_committed_command_ids_are_found_with_their_stream_and_seq(pg_url: str) -> None:

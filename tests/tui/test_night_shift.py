@@ -8,12 +8,14 @@ import pytest
 from rich.text import Text
 from textual.color import Color
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 from textual.widgets._select import SelectCurrent
 
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
+from warroom.tui.app import WarroomApp
 from warroom.tui.offline_notices import OfflineNotices
 from warroom.tui.screens.help_screen import HelpScreen
 from warroom.tui.screens.role_dialog import RoleDialog
@@ -112,6 +114,21 @@ async def test_the_sev_badge_is_readable_at_wcag_aa_in_every_shipped_theme(
             assert ratio >= WCAG_AA, f"{theme} {level.label}: {ratio:.2f}"
 
 
+async def post_update_while_offline(
+    warroom: Warroom, app: WarroomApp, pilot: Pilot[None], status: str
+) -> None:
+    """Stop the server, wait until the console knows, and post `status` from the update form."""
+    await settle(pilot)
+    await warroom.server.close()
+    await until(app.client, lambda: app.client.status is not ConnectionStatus.CONNECTED)
+    await pilot.press("u")
+    dialog = app.screen
+    assert isinstance(dialog, StatusUpdateDialog)
+    dialog.query_one("#status", Input).value = status
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 async def test_an_update_posted_offline_says_it_is_kept_and_then_that_it_got_through(
     warroom: Warroom, incident: int, notices: list[Notice]
 ) -> None:
@@ -119,16 +136,8 @@ async def test_an_update_posted_offline_says_it_is_kept_and_then_that_it_got_thr
     # said otherwise, and nothing said when it finally went.
     app = await warroom.app("bob", incident)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+        await post_update_while_offline(warroom, app, pilot, "Rollback 60% done")
         client = app.client
-        await warroom.server.close()
-        await until(client, lambda: client.status is not ConnectionStatus.CONNECTED)
-        await pilot.press("u")
-        dialog = app.screen
-        assert isinstance(dialog, StatusUpdateDialog)
-        dialog.query_one("#status", Input).value = "Rollback 60% done"
-        await pilot.press("enter")
-        await settle(pilot)
         assert not isinstance(app.screen, StatusUpdateDialog)
         kept = [n for n in notices if n.title == "Kept, not sent yet"]
         assert len(kept) == 1
@@ -305,16 +314,8 @@ async def test_an_update_posted_offline_shows_greyed_in_the_timeline_until_it_is
     # Only a toast and "1 unsent" said the update was kept; the timeline did not show it.
     app = await warroom.app("bob", incident)
     async with app.run_test(size=(160, 40)) as pilot:
-        await settle(pilot)
+        await post_update_while_offline(warroom, app, pilot, "Rollback 60% done")
         client = app.client
-        await warroom.server.close()
-        await until(client, lambda: client.status is not ConnectionStatus.CONNECTED)
-        await pilot.press("u")
-        dialog = app.screen
-        assert isinstance(dialog, StatusUpdateDialog)
-        dialog.query_one("#status", Input).value = "Rollback 60% done"
-        await pilot.press("enter")
-        await settle(pilot)
         waiting = [line for line in timeline_lines(app) if "Rollback 60% done" in line]
         assert len(waiting) == 1
         assert "STATUS" in waiting[0]
