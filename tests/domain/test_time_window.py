@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from pydantic import ValidationError
 
 from tests.domain.factories import NOW, T0, USERS, Log
 from warroom.domain.commands import AddEntry, PostStatusUpdate, SetSeverity
@@ -213,3 +214,37 @@ def test_a_declaration_in_year_1_gives_a_window_not_an_overflow(declared_at: dat
     with pytest.raises(DomainError) as refused:
         check_occurred_at(NOW + timedelta(days=1), declared_at, NOW)
     assert refused.value.code is ErrorCode.INVALID
+
+
+def update_typed_at(typed_at: object) -> PostStatusUpdate:
+    return PostStatusUpdate.model_validate(
+        {"id": "u", "incident_id": 1, "status": "Rollback 60% done", "typed_at": typed_at}
+    )
+
+
+def test_a_status_update_posted_offline_keeps_when_it_was_written() -> None:
+    log = Log()
+    written = NOW - timedelta(minutes=5)
+    body = decide(log.state, update_typed_at(written), "cl", USERS, now=NOW)
+    assert isinstance(body, StatusUpdatePosted)
+    assert body.typed_at == written
+
+
+@pytest.mark.parametrize(
+    "typed_at",
+    ["0001-01-01T00:00:00Z", T0 - BACKDATE_LIMIT - timedelta(seconds=1), NOW + timedelta(hours=1)],
+)
+def test_an_implausible_status_update_typed_at_is_dropped_and_the_update_kept(
+    typed_at: datetime | str,
+) -> None:
+    # A console with a wrong clock (or a hostile one) must not lose the update or misdate it.
+    log = Log()
+    body = decide(log.state, update_typed_at(typed_at), "cl", USERS, now=NOW)
+    assert isinstance(body, StatusUpdatePosted)
+    assert (body.status, body.typed_at) == ("Rollback 60% done", None)
+
+
+@pytest.mark.parametrize("typed_at", [[], {"at": "now"}, "yesterday", True, "2026-13-01T00:00:00Z"])
+def test_a_status_update_typed_at_of_the_wrong_type_is_refused(typed_at: object) -> None:
+    with pytest.raises(ValidationError):
+        update_typed_at(typed_at)
