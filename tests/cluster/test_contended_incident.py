@@ -228,3 +228,28 @@ async def test_hostile_writes_joining_a_turn_under_the_lock_are_refused_alone(
         assert texts == ["from the first", "queued", "good 0", "good 1", "good 2"]
     finally:
         await close_hubs(stores, tasks)
+
+
+async def test_a_node_that_hears_another_commit_there_takes_the_lock_first(
+    pg_url: str,
+) -> None:
+    """Another node's commit heard of (not only one lost to it) makes this node's next writes
+    to the incident lock before deciding: on an incident written through several nodes this
+    node's copy is behind at nearly every turn, and deciding against it loses the commit."""
+    incident = await _incident(pg_url)
+    stores, (first, second), tasks = await two_hubs(pg_url)
+    try:
+        assert await first.record(incident, _note("first, 1")) == 2
+        # The second node hears of it, with the event carried as a notification carries it.
+        second.changed_elsewhere(incident, 2, tuple(await stores[0].events_json(incident, 1)))
+        # The first commits again; the second has not heard of this one when it writes.
+        assert await first.record(incident, _note("first, 2")) == 3
+        appends = _count_appends(stores[1])
+        assert await second.record(incident, _note("second")) == 4
+        assert appends == [1]  # decided under the lock at once: no commit lost as stale
+        events = await stores[0].load_events()
+        assert [e.seq for e in events] == [1, 2, 3, 4]
+        texts = [e.body.text for e in events[1:] if isinstance(e.body, EntryAdded)]
+        assert texts == ["first, 1", "first, 2", "second"]
+    finally:
+        await close_hubs(stores, tasks)

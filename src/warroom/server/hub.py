@@ -81,8 +81,9 @@ STALE_RETRIES = 8
 """Times a turn is decided again after another node committed to its incidents first (several
 nodes on one database) before its writers are told `unavailable` (they resend, same id)."""
 CONTENDED_FOR = 1.0
-"""Seconds after another node committed first to an incident during which this node's turns
-that write it take its lock before deciding (a shared database)."""
+"""Seconds after another node committed to an incident (this node heard of it, or lost a commit
+to it) during which this node's turns that write it take its lock before deciding (a shared
+database)."""
 _ANY_SEQ = 2**62
 """A seq beyond any incident's: catch up whatever the store holds."""
 READ_LOG_PAGE_BYTES = 512 * 1024
@@ -264,8 +265,8 @@ class Hub:
         rebuilds the incident with, on top of its committed log."""
         self._presence = PresenceSender(self._followers_of)
         self._contended: dict[int, float] = {}
-        """Incidents another node committed to before this one, until when their turns here
-        take their locks from the start (monotonic seconds)."""
+        """Incidents other nodes commit to, until when their turns here take their locks from
+        the start (monotonic seconds)."""
 
     async def load(self) -> None:
         """Load the live incidents and the incident list (see `warroom.server.incidents`).
@@ -506,8 +507,10 @@ class Hub:
         return set()
 
     def _contended_until(self, incident_ids: list[int], until: float) -> None:
-        now = time.monotonic()
-        self._contended = {i: t for i, t in self._contended.items() if t > now}
+        if any(i not in self._contended for i in incident_ids):
+            # Only when one is added: called at every commit heard of, the set stays small.
+            now = time.monotonic()
+            self._contended = {i: t for i, t in self._contended.items() if t > now}
         self._contended.update(dict.fromkeys(incident_ids, until))
 
     def _join_queued_writes(self, batch: list[_Request | _ServerWrite], held: set[int]) -> None:
@@ -609,6 +612,12 @@ class Hub:
         send them to its followers: the same frames as this node's own writes."""
         if not frames:
             return
+        # Another node writes here: this node's next turns that write it lock first. Deciding
+        # against this copy would be refused if that node commits again meanwhile (it does,
+        # at every commit, on an incident written through several nodes): a commit lost, and
+        # the turn's events undone (`_roll_back` replays the incident's log), before deciding
+        # again under the lock. Losing a commit first renewed this only once a second.
+        self._contended_until([incident_id], time.monotonic() + CONTENDED_FOR)
         events: list[Event] = []
         if not record.subscribers:
             # Nobody here follows it: its state takes the events when something asks for it,
