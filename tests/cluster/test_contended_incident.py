@@ -6,25 +6,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import asyncpg
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
+from tests.support.postgres import PostgresServer
+from tests.support.round_trips import counting_proxy
 from tests.support.sequencers import close_hubs, two_hubs
 from tests.support.settings import TEST_SETTINGS
 from warroom.client.session import WarroomClient, new_id
 from warroom.domain.commands import DeclareIncident
+from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import EntryAdded, Event
 from warroom.domain.incident import IncidentSummary
+from warroom.domain.projection import replay
 from warroom.domain.timeline import EntryKind
 from warroom.node import start_node
 from warroom.protocol.parse import parse_client_frame
 from warroom.server.connection import Connection
 from warroom.server.ratelimit import FrameBudget
-from warroom.store.base import StoredSnapshot
+from warroom.store.base import CommandKey, HeldRead, StoredSnapshot
 from warroom.store.postgres import PostgresStore
 from warroom.users import create_user
 
@@ -136,14 +142,18 @@ async def test_a_resend_that_joins_a_turn_under_the_lock_is_answered_with_its_or
         resent: list[asyncio.Task[int]] = []
         hold = stores[1].holding
 
-        def resend_meanwhile(incident_ids: Collection[int]) -> AbstractAsyncContextManager[None]:
+        def resend_meanwhile(
+            incident_ids: Collection[int],
+            after: Mapping[int, int] | None = None,
+            commands: Collection[CommandKey] = (),
+        ) -> AbstractAsyncContextManager[HeldRead]:
             if not resent:
                 resent.append(
                     asyncio.create_task(
                         second.record(incident, _note("sent once"), "alice", "command-1")
                     )
                 )
-            return hold(incident_ids)
+            return hold(incident_ids, after, commands)
 
         stores[1].holding = resend_meanwhile  # type: ignore[method-assign,assignment]
         appends = _count_appends(stores[1])
@@ -253,3 +263,75 @@ async def test_a_node_that_hears_another_commit_there_takes_the_lock_first(
         assert texts == ["first, 1", "first, 2", "second"]
     finally:
         await close_hubs(stores, tasks)
+
+
+async def test_a_turn_under_the_lock_reads_what_it_missed_and_its_command_ids_with_the_lock(
+    postgres_server: PostgresServer, pg_url: str
+) -> None:
+    """The contended turn costs the round trips one node's turn costs: one before deciding (it
+    takes the locks, reads the events missed and looks up the command ids, all once the locks
+    are granted) and the commit; each round trip more kept every node writing there waiting.
+    What it decides is decided against what it read: the latest."""
+    incident = await _incident(pg_url)
+    database = pg_url.split("?")[0].rsplit("/", 1)[1]
+    async with counting_proxy(postgres_server) as trips:
+        stores, (first, second), tasks = await two_hubs(pg_url, trips.url(database))
+        try:
+            # The second node hears of the first's writes there: its turns there lock first.
+            assert await first.record(incident, _note("first, 1")) == 2
+            carried = tuple(await stores[0].events_json(incident, 1))
+            second.changed_elsewhere(incident, 2, carried)
+            # One turn there first, so that every statement it uses is prepared.
+            assert await first.record(incident, _note("first, 2")) == 3
+            assert await second.record(incident, _note("second, 1"), "alice", "command-0") == 4
+            # Two commits it has not heard of, one of them the command it is about to resend.
+            assert await first.record(incident, _note("first, 3")) == 5
+            assert await first.record(incident, _note("sent"), "alice", "command-1") == 6
+            before = trips.by_application["warroom"]
+            resent = second.record(incident, _note("sent"), "alice", "command-1")
+            fresh = second.record(incident, _note("second, 2"), "alice", "command-2")
+            assert list(await asyncio.gather(resent, fresh)) == [6, 7]
+            assert trips.by_application["warroom"] - before == 2
+            events = await stores[0].load_events()
+            assert [e.seq for e in events] == list(range(1, 8))
+            assert [e.command_id for e in events].count("command-1") == 1
+            assert second.incident_state(incident) == replay(events)
+        finally:
+            await close_hubs(stores, tasks)
+
+
+async def test_a_damaged_row_read_with_the_lock_refuses_the_turn_and_the_node_goes_on(
+    pg_url: str,
+) -> None:
+    """An event row that is not an event, read with the locks: the writes are refused as
+    unavailable, nothing is committed, and once the row is mended the node writes there again."""
+    incident = await _incident(pg_url)
+    stores, (first, second), tasks = await two_hubs(pg_url)
+    try:
+        assert await first.record(incident, _note("first, 1")) == 2
+        second.changed_elsewhere(incident, 2, tuple(await stores[0].events_json(incident, 1)))
+        assert await first.record(incident, _note("first, 2")) == 3
+        conn = await asyncpg.connect(pg_url)
+        try:
+            mend = await conn.fetchval(
+                "SELECT body::text FROM events WHERE incident_id = $1 AND seq = 3", incident
+            )
+            damage = "UPDATE events SET body = $2::json WHERE incident_id = $1 AND seq = 3"
+            await conn.execute(damage, incident, '{"type": "entry_added", "kind": 7}')
+            with pytest.raises(DomainError) as refused:
+                await second.record(incident, _note("second"))
+            assert refused.value.code is ErrorCode.UNAVAILABLE
+            assert [r["seq"] for r in await _rows(conn, incident)] == [1, 2, 3]
+            await conn.execute(damage, incident, mend)
+        finally:
+            await conn.close()
+        assert await second.record(incident, _note("second, again")) == 4
+        events = await stores[0].load_events()
+        texts = [e.body.text for e in events[1:] if isinstance(e.body, EntryAdded)]
+        assert texts == ["first, 1", "first, 2", "second, again"]
+    finally:
+        await close_hubs(stores, tasks)
+
+
+async def _rows(conn: asyncpg.Connection[asyncpg.Record], incident: int) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT seq FROM events WHERE incident_id = $1 ORDER BY seq", incident)

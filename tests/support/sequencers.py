@@ -11,11 +11,14 @@ from warroom.store.postgres import PostgresStore
 from warroom.store.url import parse_postgres_url
 
 
-async def two_hubs(pg_url: str) -> tuple[list[PostgresStore], list[Hub], list[asyncio.Task[None]]]:
+async def two_hubs(
+    pg_url: str, second_url: str | None = None
+) -> tuple[list[PostgresStore], list[Hub], list[asyncio.Task[None]]]:
     """Each hub on a store of its own, loaded from the database and running; close them with
-    `close_hubs`."""
+    `close_hubs`. The second reaches the database by `second_url` if given (a proxy)."""
     url = parse_postgres_url(pg_url)
-    stores = [await PostgresStore.open(url), await PostgresStore.open(url)]
+    second = url if second_url is None else parse_postgres_url(second_url)
+    stores = [await PostgresStore.open(url), await PostgresStore.open(second)]
     hubs: list[Hub] = []
     tasks: list[asyncio.Task[None]] = []
     for store in stores:

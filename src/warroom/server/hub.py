@@ -63,8 +63,10 @@ from warroom.server.incidents import LoadedIncident as _Incident
 from warroom.server.limits import FOLLOWS_PER_CONNECTION
 from warroom.server.presence import PresenceSender
 from warroom.store.base import (
+    NOTHING_READ,
     CommandKey,
     EventStore,
+    HeldRead,
     SharedEventStore,
     StaleAppend,
     StoreError,
@@ -471,12 +473,13 @@ class Hub:
         held = self._contended_in(batch)
         for _ in range(STALE_RETRIES):
             try:
-                async with self._holding(held):
+                async with self._holding(held, batch) as read:
                     if held:
                         self._join_queued_writes(batch, held)
                         # Under the locks: what is read now stays the latest until the commit.
-                        await self._refresh(full=False, wanted=dict.fromkeys(held, _ANY_SEQ))
-                    await self._prepare(batch)
+                        wanted = self._wanted_while_held(held, read)
+                        await self._refresh(full=False, wanted=wanted, carried=read.events)
+                    await self._prepare(batch, read)
                     await self._decide_and_commit(batch)
                 return
             except _Stale as stale:
@@ -533,10 +536,32 @@ class Hub:
             else:
                 return
 
-    def _holding(self, incident_ids: set[int]) -> contextlib.AbstractAsyncContextManager[None]:
+    def _holding(
+        self, incident_ids: set[int], batch: list[_Request | _ServerWrite]
+    ) -> contextlib.AbstractAsyncContextManager[HeldRead]:
+        """The incidents' locks, and once they are granted, in the same round trip, what the turn
+        reads before deciding: the events this node misses of those it holds, and which of the
+        batch's command ids were committed."""
         if not incident_ids or self._shared is None:
-            return contextlib.nullcontext()
-        return self._shared.holding(incident_ids)
+            return contextlib.nullcontext(NOTHING_READ)
+        after = {i: self._incidents[i].seq for i in incident_ids if i in self._incidents}
+        return self._shared.holding(incident_ids, after, _command_keys(batch))
+
+    def _wanted_while_held(self, held: set[int], read: HeldRead) -> dict[int, int]:
+        """The seq `_refresh` brings each held incident up to: the last event read with the
+        locks (carried to it, as a notification carries them), or, for one not loaded when the
+        locks were asked for, whatever the store holds (read and loaded there)."""
+        wanted: dict[int, int] = {}
+        for incident_id in held:
+            record = self._incidents.get(incident_id)
+            frames = read.events.get(incident_id)
+            if record is None or incident_id not in read.read:
+                wanted[incident_id] = _ANY_SEQ
+            elif frames:
+                wanted[incident_id] = _seq_of(frames[-1])
+            else:
+                wanted[incident_id] = record.seq
+        return wanted
 
     async def _refresh_from(self, refreshes: list[_Refresh]) -> None:
         """Catch up on what other nodes committed, as their notifications and checks tell."""
@@ -682,10 +707,12 @@ class Hub:
             except Exception:  # an integration's bug must never stop the war room
                 log.exception("observer %r failed", watching.observer)
 
-    async def _prepare(self, batch: list[_Request | _ServerWrite]) -> None:
+    async def _prepare(
+        self, batch: list[_Request | _ServerWrite], read: HeldRead = NOTHING_READ
+    ) -> None:
         """Bring what the turn needs into memory: the incidents it names that are not loaded,
         and any earlier commit of its write's command ids (idempotency for every incident, in
-        memory or not, across restarts)."""
+        memory or not, across restarts), those `read` with the locks aside."""
         incident_ids: set[int] = set()
         written: set[int] = set()
         keys: set[CommandKey] = set()
@@ -725,6 +752,8 @@ class Hub:
             await self._refresh(full=True, wanted={})
         if incident_ids:
             await self._cache.ensure_loaded(sorted(incident_ids), writing=sorted(written))
+        self._commands.update(read.commands)
+        keys -= read.looked_up  # those of writes that joined the turn after the locks
         if keys:
             self._commands.update(await self._store.find_commands(keys))
 
@@ -1203,6 +1232,18 @@ def _written_incidents(batch: list[_Request | _ServerWrite]) -> set[int]:
         elif isinstance(request.frame, get_args(IncidentCommand)):
             written.add(request.frame.incident_id)
     return written
+
+
+def _command_keys(batch: list[_Request | _ServerWrite]) -> set[CommandKey]:
+    """The command keys of a batch's writes, whose earlier commits the turn looks up."""
+    keys: set[CommandKey] = set()
+    for request in batch:
+        if isinstance(request, _ServerWrite):
+            if request.command_id is not None:
+                keys.add((request.actor, request.command_id))
+        elif isinstance(request.frame, _WRITES):
+            keys.add((request.conn.user, request.frame.id))
+    return keys
 
 
 def _writes_only(request: _Request | _ServerWrite, incidents: set[int]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -241,11 +241,37 @@ class SharedEventStore(EventStore, Protocol):
         """
         ...
 
-    def holding(self, incident_ids: Collection[int]) -> AbstractAsyncContextManager[None]:
+    def holding(
+        self,
+        incident_ids: Collection[int],
+        after: Mapping[int, int] | None = None,
+        commands: Collection[CommandKey] = (),
+    ) -> AbstractAsyncContextManager[HeldRead]:
         """Hold these incidents' write locks until the block's first `append` of events
-        commits (or the block ends); the block's reads see the latest commits.
+        commits (or the block ends); the block's reads see the latest commits. Once the locks
+        are granted, and in the same round trip, read the events committed after `after`'s
+        seq of each incident it names and which of `commands` were committed (`HeldRead`).
 
         Raises:
             StoreError: the store cannot be reached.
         """
         ...
+
+
+@dataclass(frozen=True)
+class HeldRead:
+    """What `SharedEventStore.holding` read once it held the locks: the latest, since nobody
+    else can commit to those incidents until the block commits."""
+
+    read: frozenset[int]
+    """The incidents whose events were read (those `after` named)."""
+    events: dict[int, list[str]]
+    """Incident id -> its events (as `Event` JSON, in seq order) after the seq asked for; an
+    incident with none is left out."""
+    commands: dict[CommandKey, tuple[int, int]]
+    """The command keys asked for that were committed, as `find_commands` answers."""
+    looked_up: frozenset[CommandKey]
+    """The command keys asked for (found or not)."""
+
+
+NOTHING_READ: Final = HeldRead(frozenset(), {}, {}, frozenset())

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,8 +35,10 @@ from warroom.domain.triage import TriageItem, TriageStatus, keep_decision, mark_
 from warroom.domain.triage_log import TRIAGE_LOG, TriageRecord
 from warroom.store import columns
 from warroom.store.base import (
+    NOTHING_READ,
     STATE_VERSION,
     CommandKey,
+    HeldRead,
     StaleAppend,
     StoredSnapshot,
     StoreError,
@@ -63,6 +65,10 @@ _APPEND_HELD = "SELECT * FROM warroom_append_held(" + ", ".join(f"${n}" for n in
 """The same, under `holding`'s session locks, which it lets go of once its own are taken
 (migration 5): the commit ends the hold, with no statement after it."""
 _UNLOCK = "SELECT pg_advisory_unlock_all()"
+_LOCK_READ = "SELECT * FROM warroom_lock_read($1, $2, $3, $4, $5)"
+"""The locks, then the events after given seqs and the command ids found (migration 6)."""
+_NOTHING_AFTER = 2**62
+"""A seq after any incident's: `warroom_lock_read` reads none of its events."""
 # A summary saved with new events marks the incident unarchived: those events are in the live
 # log, and the next archive run moves them too.
 _SAVE_SUMMARY = (
@@ -274,11 +280,21 @@ class PostgresStore:
             self.observe_commit(time.perf_counter() - started)
 
     @contextlib.asynccontextmanager
-    async def holding(self, incident_ids: Collection[int]) -> AsyncIterator[None]:
+    async def holding(
+        self,
+        incident_ids: Collection[int],
+        after: Mapping[int, int] | None = None,
+        commands: Collection[CommandKey] = (),
+    ) -> AsyncIterator[HeldRead]:
         """Hold the write locks of these incidents from now until the block's first `append` of
         events commits (or the block ends); the store's reads in the block (in this task) see
         the latest commits through the same connection. A writer that found its copy out of
         date decides again in here, so it cannot be overtaken again.
+
+        With `after` or `commands`, the statement that takes the locks also reads, once they are
+        granted, the events after `after`'s seq of each incident it names and which of
+        `commands` were committed (`warroom_lock_read`): the writer needs both before deciding,
+        and as two more round trips they kept every other node writing these incidents waiting.
 
         The locks are the session's, taken outside any transaction (each read in the block sees
         what was committed before it), and the append's commit releases them (`_APPEND_HELD`):
@@ -294,11 +310,16 @@ class PostgresStore:
                 token = _held.set(held)
                 try:
                     # In id order, as every writer takes them: no deadlock. The ids are ints.
-                    keys = ",".join(str(int(i)) for i in sorted(incident_ids))
-                    await conn.execute(
-                        f"SELECT pg_advisory_lock(i) FROM unnest('{{{keys}}}'::bigint[]) AS i"
-                    )
-                    yield
+                    ids = sorted(int(i) for i in incident_ids)
+                    if after is None and not commands:
+                        keys = ",".join(str(i) for i in ids)
+                        await conn.execute(
+                            f"SELECT pg_advisory_lock(i) FROM unnest('{{{keys}}}'::bigint[]) AS i"
+                        )
+                        read = NOTHING_READ
+                    else:
+                        read = await _lock_and_read(conn, ids, after or {}, commands)
+                    yield read
                 finally:
                     _held.reset(token)
                     if not held.done:
@@ -777,6 +798,36 @@ def _payloads(last: dict[int, int], rows: Sequence[columns.EventRow]) -> list[st
         # Too big: the listener reads the events back instead.
         payloads.append(carried if len(carried.encode()) <= NOTIFY_LIMIT else head)
     return payloads
+
+
+async def _lock_and_read(
+    conn: Connection, ids: list[int], after: Mapping[int, int], commands: Collection[CommandKey]
+) -> HeldRead:
+    """`warroom_lock_read`'s rows as a `HeldRead`."""
+    keys = sorted(set(commands))
+    rows = await conn.fetch(
+        _LOCK_READ,
+        ids,
+        [after.get(i, _NOTHING_AFTER) for i in ids],
+        [actor for actor, _ in keys],
+        [command_id for _, command_id in keys],
+        TRIAGE_LOG,
+    )
+    events: dict[int, list[tuple[object, ...]]] = {}
+    found: list[tuple[object, ...]] = []
+    for incident_id, seq, at, actor, command_id, body in rows:
+        if body is None:
+            found.append((actor, command_id, incident_id, seq))
+        else:
+            events.setdefault(int(incident_id), []).append(
+                (incident_id, seq, at, actor, command_id, body)
+            )
+    return HeldRead(
+        frozenset(i for i in ids if i in after),
+        {i: columns.events_json(r) for i, r in events.items()},
+        columns.found_commands(found),
+        frozenset(keys),
+    )
 
 
 async def _unlock(conn: Connection) -> None:

@@ -221,4 +221,48 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         $$
         """,
     ),
+    # 6: the contended turn's reads in the statement that takes the locks. A writer holding an
+    # incident's session lock (`PostgresStore.holding`) read what it missed and looked up its
+    # writes' command ids in two more round trips, while every other node writing the incident
+    # waited. Here each query runs after the locks are granted and, in a volatile function,
+    # on a snapshot of its own: it sees the commit that let the lock go. Event rows have a body;
+    # command rows (stream, seq, actor, command id) have none. Not rolled back: an error in here
+    # may leave locks taken, and the caller unlocks.
+    (
+        """
+        CREATE FUNCTION warroom_lock_read(
+            ids bigint[], afters bigint[], actors text[], command_ids text[], triage bigint
+        ) RETURNS TABLE (
+            incident_id bigint, seq bigint, at text, actor text, command_id text, body text
+        )
+        LANGUAGE plpgsql AS $$
+        #variable_conflict use_column
+        BEGIN
+            -- In id order (the caller sorts `ids`), as every writer takes them: no deadlock.
+            PERFORM pg_advisory_lock(i) FROM unnest(ids) AS i;
+            RETURN QUERY
+                SELECT r.incident_id, r.seq, r.at, r.actor, r.command_id, r.body FROM (
+                    SELECT e.incident_id, e.seq, e.at, e.actor, e.command_id, e.body::text
+                    FROM unnest(ids, afters) AS h(i, after)
+                    JOIN events e ON e.incident_id = h.i AND e.seq > h.after
+                    UNION ALL
+                    SELECT a.incident_id, a.seq, a.at, a.actor, a.command_id, a.body::text
+                    FROM unnest(ids, afters) AS h(i, after)
+                    JOIN archived_events a ON a.incident_id = h.i AND a.seq > h.after
+                ) AS r
+                ORDER BY r.incident_id, r.seq;
+            RETURN QUERY
+                WITH k(actor, command_id) AS (SELECT * FROM unnest(actors, command_ids))
+                SELECT e.incident_id, e.seq, NULL::text, e.actor, e.command_id, NULL::text
+                FROM k JOIN events e USING (actor, command_id)
+                UNION ALL
+                SELECT a.incident_id, a.seq, NULL::text, a.actor, a.command_id, NULL::text
+                FROM k JOIN archived_events a USING (actor, command_id)
+                UNION ALL
+                SELECT triage, t.seq, NULL::text, t.actor, t.command_id, NULL::text
+                FROM k JOIN triage_log t USING (actor, command_id);
+        END
+        $$
+        """,
+    ),
 )
