@@ -15,6 +15,7 @@ from tests.domain.factories import Log
 from tests.store.support import note_after
 from warroom.domain.events import Event
 from warroom.domain.projection import replay
+from warroom.domain.triage_log import TriageDismissed, TriageRecord
 from warroom.store.base import StaleAppend, StoreError
 from warroom.store.open import open_store
 from warroom.store.postgres import PostgresStore, _held
@@ -182,5 +183,52 @@ async def test_a_task_started_in_the_block_does_not_use_its_connection(pg_url: s
             await store.append([entry], [replay([*log.events, entry]).summary()])
         assert len(sent) == 1
         assert "warroom_append_held" in sent[0]
+    finally:
+        await store.close()
+
+
+async def test_the_read_with_the_locks_answers_as_the_reads_it_replaces(pg_url: str) -> None:
+    """`holding` with `after` and `commands` reads, in the statement that takes the locks, the
+    events after the seq given (archived ones too) and the command ids committed (to the
+    events, to the archived events, to the triage log): the same as `events_json` and
+    `find_commands` read."""
+    log = Log()
+    store = await _postgres_store(pg_url)
+    try:
+        first = log.events[0]
+        log.events[2] = log.events[2].model_copy(update={"command_id": "assign-tl"})
+        closed = [e.model_copy(update={"incident_id": 9, "command_id": None}) for e in log.events]
+        closed[1] = closed[1].model_copy(update={"command_id": "closed-1"})
+        await store.append([*log.events, *closed])
+        archive = "WITH moved AS (DELETE FROM events WHERE incident_id = 9 RETURNING *) "
+        mover = await asyncpg.connect(pg_url)
+        try:
+            await mover.execute(archive + "INSERT INTO archived_events SELECT * FROM moved")
+        finally:
+            await mover.close()
+        record = TriageRecord(
+            seq=1, at=first.at, actor="oncall", command_id="dismiss-1",
+            body=TriageDismissed(triage_id=7, reason="noise"),
+        )  # fmt: skip
+        await store.append_triage([record], [])
+        keys = [
+            (log.events[2].actor, "assign-tl"),
+            (closed[1].actor, "closed-1"),
+            ("oncall", "dismiss-1"),
+            ("ic", "never-sent"),
+        ]
+        async with store.holding([1, 9], {1: 2, 9: 1}, keys) as read:
+            assert await _lock_is_free(pg_url, 1) is False
+            assert read.read == {1, 9}
+            assert read.events == {
+                1: await store.events_json(1, after=2),
+                9: await store.events_json(9, after=1),
+            }
+            assert len(read.events[1]) == len(log.events) - 2
+            assert len(read.events[9]) == len(log.events) - 1
+            assert read.commands == await store.find_commands(keys)
+            assert len(read.commands) == 3
+            assert read.looked_up == set(keys)
+        assert await _lock_is_free(pg_url, 1)
     finally:
         await store.close()

@@ -240,27 +240,33 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         BEGIN
             -- In id order (the caller sorts `ids`), as every writer takes them: no deadlock.
             PERFORM pg_advisory_lock(i) FROM unnest(ids) AS i;
-            RETURN QUERY
-                SELECT r.incident_id, r.seq, r.at, r.actor, r.command_id, r.body FROM (
-                    SELECT e.incident_id, e.seq, e.at, e.actor, e.command_id, e.body::text
-                    FROM unnest(ids, afters) AS h(i, after)
-                    JOIN events e ON e.incident_id = h.i AND e.seq > h.after
-                    UNION ALL
+            -- One incident at a time, each query the primary key's range: a join of the arrays
+            -- with the tables was planned afresh at every call and cost more than the two
+            -- round trips it saved. Archived events first: they are the older ones.
+            FOR n IN 1 .. coalesce(array_length(ids, 1), 0) LOOP
+                RETURN QUERY
                     SELECT a.incident_id, a.seq, a.at, a.actor, a.command_id, a.body::text
-                    FROM unnest(ids, afters) AS h(i, after)
-                    JOIN archived_events a ON a.incident_id = h.i AND a.seq > h.after
-                ) AS r
-                ORDER BY r.incident_id, r.seq;
-            RETURN QUERY
-                WITH k(actor, command_id) AS (SELECT * FROM unnest(actors, command_ids))
-                SELECT e.incident_id, e.seq, NULL::text, e.actor, e.command_id, NULL::text
-                FROM k JOIN events e USING (actor, command_id)
-                UNION ALL
-                SELECT a.incident_id, a.seq, NULL::text, a.actor, a.command_id, NULL::text
-                FROM k JOIN archived_events a USING (actor, command_id)
-                UNION ALL
-                SELECT triage, t.seq, NULL::text, t.actor, t.command_id, NULL::text
-                FROM k JOIN triage_log t USING (actor, command_id);
+                    FROM archived_events a WHERE a.incident_id = ids[n] AND a.seq > afters[n]
+                    ORDER BY a.seq;
+                RETURN QUERY
+                    SELECT e.incident_id, e.seq, e.at, e.actor, e.command_id, e.body::text
+                    FROM events e WHERE e.incident_id = ids[n] AND e.seq > afters[n]
+                    ORDER BY e.seq;
+            END LOOP;
+            IF coalesce(array_length(actors, 1), 0) > 0 THEN
+                RETURN QUERY
+                    SELECT e.incident_id, e.seq, NULL::text, e.actor, e.command_id, NULL::text
+                    FROM events e
+                    WHERE (e.actor, e.command_id) IN (SELECT * FROM unnest(actors, command_ids))
+                    UNION ALL
+                    SELECT a.incident_id, a.seq, NULL::text, a.actor, a.command_id, NULL::text
+                    FROM archived_events a
+                    WHERE (a.actor, a.command_id) IN (SELECT * FROM unnest(actors, command_ids))
+                    UNION ALL
+                    SELECT triage, t.seq, NULL::text, t.actor, t.command_id, NULL::text
+                    FROM triage_log t
+                    WHERE (t.actor, t.command_id) IN (SELECT * FROM unnest(actors, command_ids));
+            END IF;
         END
         $$
         """,
