@@ -333,6 +333,19 @@ async def test_an_update_posted_offline_shows_greyed_in_the_timeline_until_it_is
         assert "(not sent yet)" not in sent[0]
 
 
+async def test_the_not_sent_yet_marker_stays_whole_at_80x24(
+    warroom: Warroom, incident: int
+) -> None:
+    # At 80 columns a status update's text ran past the edge and cut "(not sent yet)" off.
+    app = await warroom.app("bob", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = "Rollback 60% done; EU checkout still degraded, US recovered, next step at 15:00"
+        await post_update_while_offline(warroom, app, pilot, status)
+        [waiting] = [line for line in timeline_lines(app) if "Rollback 60%" in line]
+        assert waiting.endswith("…  (not sent yet)")
+        assert "  STATUS   bob          Status: Rollback 60% done" in waiting
+
+
 def test_back_online_counts_only_when_there_was_more_than_one_change() -> None:
     notices = OfflineNotices()
     assert notices.connection(ConnectionStatus.RECONNECTING, 3) is None
