@@ -5,14 +5,18 @@ projector."""
 from __future__ import annotations
 
 import pytest
+from rich.color import Color as RichColor
 from rich.text import Text
 from textual.color import Color
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.scrollbar import ScrollBar
 from textual.widgets import Input, Select, Static
 from textual.widgets._select import SelectCurrent
 
+from warroom.client.session import new_id
 from warroom.client.updates import ConnectionStatus
+from warroom.domain.commands import AddChecklistItem, AddEntry
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.tui.app import WarroomApp
@@ -369,11 +373,54 @@ async def test_the_helps_scroll_bar_is_whole_cells_on_a_track(
         for _ in range(4):
             await pilot.press("j")
             await pilot.pause()
-            bar = box.vertical_scrollbar
-            options = app.console.options.update_dimensions(bar.size.width, bar.size.height)
-            lines = app.console.render_lines(bar.render(), options)
-            assert {segment.text for line in lines for segment in line} == {" "}
-            backgrounds = {
-                segment.style.bgcolor for line in lines for segment in line if segment.style
-            }
+            glyphs, backgrounds = scroll_bar_cells(app, box.vertical_scrollbar)
+            assert glyphs == {" "}
             assert len(backgrounds) == 2  # a thumb on a track
+
+
+def scroll_bar_cells(app: WarroomApp, bar: ScrollBar) -> tuple[set[str], set[RichColor | None]]:
+    """The characters a scroll bar draws as it stands, and its cells' backgrounds."""
+    options = app.console.options.update_dimensions(bar.size.width, bar.size.height)
+    segments = [
+        segment for line in app.console.render_lines(bar.render(), options) for segment in line
+    ]
+    backgrounds = {segment.style.bgcolor for segment in segments if segment.style}
+    return {glyph for segment in segments for glyph in segment.text}, backgrounds
+
+
+async def test_the_main_screens_scroll_bars_are_whole_cells(
+    warroom: Warroom, incident: int
+) -> None:
+    # Eighth-block glyphs at the thumb's ends, which projectors and some fonts draw badly; the
+    # help's scroll bar was already drawn in whole cells.
+    alice = await warroom.client("alice", outbox=False)
+    for n in range(40):
+        await alice.execute(AddEntry(id=new_id(), incident_id=incident, text=f"step {n}"))
+    for n in range(12):
+        await alice.execute(AddChecklistItem(id=new_id(), incident_id=incident, title=f"do {n}"))
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        scrolling = {
+            widget.id: widget
+            for widget in app.screen.query("*")
+            if widget.show_vertical_scrollbar or widget.show_horizontal_scrollbar
+        }
+        assert {"timeline-view", "checklist-pane"} <= set(scrolling)
+        for widget in scrolling.values():
+            bars = [
+                bar
+                for bar, shown in (
+                    (widget.vertical_scrollbar, widget.show_vertical_scrollbar),
+                    (widget.horizontal_scrollbar, widget.show_horizontal_scrollbar),
+                )
+                if shown
+            ]
+            # Every place the thumb stops, from the top: most start or end inside a cell.
+            for y in range(min(widget.max_scroll_y, 12) + 1):
+                widget.scroll_to(y=y, animate=False, immediate=True)
+                await pilot.pause()
+                for bar in bars:
+                    glyphs, backgrounds = scroll_bar_cells(app, bar)
+                    assert glyphs == {" "}, (widget.id, y)
+                    assert len(backgrounds) == 2, (widget.id, y)

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from warroom.tui.commands_table import COMMANDS, CommandSpec, Scope
 from warroom.tui.screens.dialog_base import FormDialog
-from warroom.tui.widgets.whole_cell_scrollbar import WholeCellScrollBarRender
+from warroom.tui.widgets.whole_cell_scrollbar import draw_scroll_bars_in_whole_cells
 
 SCOPE_TITLES: dict[Scope, str] = {
     Scope.APP: "Anywhere",
@@ -72,9 +72,7 @@ class HelpScreen(FormDialog[None]):
     def on_mount(self) -> None:
         # The list is longer than a screen: its scroll bar must look like one (a thumb on a
         # track), not like a glitch (see `whole_cell_scrollbar`).
-        box = self.query_one("#help-dialog", VerticalScroll)
-        # Per scroll bar, as Textual's ScrollBar docs show; typed as a ClassVar all the same.
-        box.vertical_scrollbar.renderer = WholeCellScrollBarRender  # type: ignore[misc]
+        draw_scroll_bars_in_whole_cells(self.query_one("#help-dialog", VerticalScroll))
 
     def action_scroll_help(self, where: str) -> None:
         box = self.query_one("#help-dialog", VerticalScroll)
