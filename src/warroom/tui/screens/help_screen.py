@@ -11,7 +11,6 @@ from textual.widgets import Static
 
 from warroom.tui.commands_table import COMMANDS, CommandSpec, Scope
 from warroom.tui.screens.dialog_base import FormDialog
-from warroom.tui.widgets.whole_cell_scrollbar import draw_scroll_bars_in_whole_cells
 
 SCOPE_TITLES: dict[Scope, str] = {
     Scope.APP: "Anywhere",
@@ -68,11 +67,6 @@ class HelpScreen(FormDialog[None]):
                 if specs:
                     yield Static(Text(title, style="bold"), classes="help-heading")
                     yield Static(self._table(specs), classes="help-table")
-
-    def on_mount(self) -> None:
-        # The list is longer than a screen: its scroll bar must look like one (a thumb on a
-        # track), not like a glitch (see `whole_cell_scrollbar`).
-        draw_scroll_bars_in_whole_cells(self.query_one("#help-dialog", VerticalScroll))
 
     def action_scroll_help(self, where: str) -> None:
         box = self.query_one("#help-dialog", VerticalScroll)

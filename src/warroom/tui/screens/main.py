@@ -53,7 +53,6 @@ from warroom.tui.widgets.scribe_input import ScribeInput
 from warroom.tui.widgets.severity_pane import SeverityPane
 from warroom.tui.widgets.timeline_pane import TimelinePane
 from warroom.tui.widgets.timeline_view import TimelineView
-from warroom.tui.widgets.whole_cell_scrollbar import draw_scroll_bars_in_whole_cells
 
 REPLAY_WAITS = "Replay is for the review: it opens once the incident is resolved."
 """Said when the replay's key is pressed on an open incident."""
@@ -96,11 +95,6 @@ class MainScreen(InvestigationActions, CommsActions, EntryActions):
         yield RoleFooter()
 
     def on_mount(self) -> None:
-        # Every pane that scrolls (the timeline, the checklist, the metrics): whole-cell thumbs,
-        # which a projector draws as well as a terminal does.
-        for widget in self.query("*"):
-            if {"auto", "scroll"} & {widget.styles.overflow_x, widget.styles.overflow_y}:
-                draw_scroll_bars_in_whole_cells(widget)
         self.now = self.host.clock()
         self.sync_from_client()
         self.sync_presence()

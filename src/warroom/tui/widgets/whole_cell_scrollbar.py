@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.scrollbar import ScrollBarRender
-from textual.widget import Widget
+from textual.scrollbar import ScrollBar, ScrollBarRender
 
 
 class WholeCellScrollBarRender(ScrollBarRender):
@@ -18,8 +17,8 @@ class WholeCellScrollBarRender(ScrollBarRender):
     HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * len(ScrollBarRender.HORIZONTAL_BARS)
 
 
-def draw_scroll_bars_in_whole_cells(widget: Widget) -> None:
-    """Give `widget`'s scroll bars (both, whichever it shows) whole-cell thumbs."""
-    # Per scroll bar, as Textual's ScrollBar docs show; typed as a ClassVar all the same.
-    widget.vertical_scrollbar.renderer = WholeCellScrollBarRender  # type: ignore[misc]
-    widget.horizontal_scrollbar.renderer = WholeCellScrollBarRender  # type: ignore[misc]
+def draw_every_scroll_bar_in_whole_cells() -> None:
+    """Give every scroll bar the console draws whole-cell thumbs: the panes', the dialogs' and
+    the replay's alike, including any added later."""
+    # The app-wide switch Textual's ScrollBar docs give; one console is one app per process.
+    ScrollBar.renderer = WholeCellScrollBarRender
