@@ -728,7 +728,6 @@ class Hub:
         memory or not, across restarts), those `read` with the locks aside."""
         incident_ids: set[int] = set()
         written: set[int] = set()
-        keys: set[CommandKey] = set()
         leaving: dict[Connection, int] = {}
         """Unsubscribes per connection in the batch: a subscribe after one may be answered."""
         users_leaving: dict[str, int] = {}
@@ -742,8 +741,6 @@ class Hub:
             if isinstance(request, _ServerWrite):
                 incident_ids.add(request.incident_id)
                 written.add(request.incident_id)
-                if request.command_id is not None:
-                    keys.add((request.actor, request.command_id))
                 continue
             incident_id = getattr(request.frame, "incident_id", None)
             if self._follow_refusal(
@@ -752,10 +749,8 @@ class Hub:
                 continue  # refused when answered: it loads nothing
             if isinstance(incident_id, int) and incident_id > 0:
                 incident_ids.add(incident_id)
-            if isinstance(request.frame, _WRITES):
-                keys.add((request.conn.user, request.frame.id))
-                if isinstance(incident_id, int):
-                    written.add(incident_id)
+            if isinstance(request.frame, _WRITES) and isinstance(incident_id, int):
+                written.add(incident_id)
         if (
             self._shared is not None
             and self._triage is not None
@@ -772,7 +767,8 @@ class Hub:
         if incident_ids:
             await self._cache.ensure_loaded(sorted(incident_ids), writing=sorted(written))
         self._commands.update(read.commands)
-        keys -= read.looked_up  # those of writes that joined the turn after the locks
+        # Those not read with the locks: of writes that joined the turn after the grant.
+        keys = _command_keys(batch) - read.looked_up
         if keys:
             self._commands.update(await self._store.find_commands(keys))
 
