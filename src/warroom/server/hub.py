@@ -1139,6 +1139,7 @@ class Hub:
             compact_snapshot=frame.compact_snapshot,
             columnar_snapshot=frame.columnar_snapshot,
             columnar_events=frame.columnar_events,
+            packed_snapshot=frame.packed_snapshot,
         )
         for reply in replies:
             conn.send(reply)
