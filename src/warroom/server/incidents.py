@@ -396,6 +396,12 @@ class IncidentCache:
                 log.error("cannot load incident %d: %s", incident_id, exc)
                 del self.loaded[incident_id]
 
+    def mark_used(self, incident_id: int) -> None:
+        """Mark a loaded incident used now, as `ensure_loaded` does (eviction reads it)."""
+        record = self.loaded.get(incident_id)
+        if record is not None:
+            record.used_at = self._clock()
+
     async def load(self, incident_id: int) -> LoadedIncident:
         """Bring one incident into memory: its latest snapshot, then the events after it.
 
