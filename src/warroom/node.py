@@ -203,6 +203,7 @@ async def start_node(
             clock,
             cache=cache,
             follows_per_connection=settings.limits.follows_per_connection,
+            follows_per_user=settings.limits.follows_per_user,
         )
         await hub.load()
     except (ProjectionError, StoreError) as exc:

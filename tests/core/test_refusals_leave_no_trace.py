@@ -84,6 +84,13 @@ def refused_writes(incident: int, now: datetime) -> list[tuple[str, dict[str, An
             "invalid",
         ),
         ("alice", {"type": "add_entry", "incident_id": str(incident), "text": "t"}, "invalid"),
+        # Times as Unix seconds, which lax pydantic would read: refused, not taken for 1970.
+        ("alice", {"type": "add_entry", **on, "text": "t", "typed_at": 1764428400}, "invalid"),
+        (
+            "alice",
+            {"type": "post_status_update", **on, "status": "ok", "typed_at": "1764428400"},
+            "invalid",
+        ),
         ("alice", {"type": "amend_entry", **on, "entry_id": 999, "text": "t"}, "unknown_entry"),
         ("alice", {"type": "strike_entry", **on, "entry_id": 1}, "invalid"),
         ("bob", {"type": "add_checklist_item", **on, "title": "Purge"}, "forbidden"),

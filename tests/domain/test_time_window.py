@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import get_args
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tests.domain.factories import NOW, T0, USERS, Log
-from warroom.domain.commands import AddEntry, PostStatusUpdate, SetSeverity
+from warroom.domain.commands import AddEntry, Command, PostStatusUpdate, SetSeverity
 from warroom.domain.errors import DomainError, ErrorCode
 from warroom.domain.events import EntryAdded, Event, SeverityChanged, StatusUpdatePosted
+from warroom.domain.instants import ClientTime
 from warroom.domain.rules import decide
 from warroom.domain.severity import Severity
 from warroom.domain.time_window import (
@@ -20,6 +23,7 @@ from warroom.domain.time_window import (
     check_occurred_at,
     plausible_typed_at,
 )
+from warroom.protocol.parse import parse_client_frame
 
 
 def add_entry(occurred_at: datetime | str) -> AddEntry:
@@ -248,3 +252,78 @@ def test_an_implausible_status_update_typed_at_is_dropped_and_the_update_kept(
 def test_a_status_update_typed_at_of_the_wrong_type_is_refused(typed_at: object) -> None:
     with pytest.raises(ValidationError):
         update_typed_at(typed_at)
+
+
+def client_time_fields() -> list[tuple[type[BaseModel], str]]:
+    """Every (command, field) typed as a client's time (`ClientTime`, or it or null), found from
+    the commands themselves, so that a time field added later is abused here too."""
+    return [
+        (command, name)
+        for command in get_args(Command)
+        for name, field in command.model_fields.items()
+        if ClientTime in (field.rebuild_annotation(), *get_args(field.annotation))
+    ]
+
+
+def test_the_client_time_fields_are_all_found() -> None:
+    found = {(command.__name__, name) for command, name in client_time_fields()}
+    assert found == {
+        ("AddEntry", "occurred_at"),
+        ("AddEntry", "typed_at"),
+        ("SetSeverity", "typed_at"),
+        ("PostStatusUpdate", "next_update_at"),
+        ("PostStatusUpdate", "typed_at"),
+    }
+
+
+UNIX_SECONDS = [int(NOW.timestamp()), NOW.timestamp(), str(int(NOW.timestamp())), "+123", "2026"]
+"""Times as Unix seconds, which lax pydantic would take: a number, or a string of one."""
+
+
+@pytest.mark.parametrize("seconds", UNIX_SECONDS, ids=repr)
+@pytest.mark.parametrize(
+    ("command", "field"), client_time_fields(), ids=lambda c: getattr(c, "__name__", c)
+)
+def test_a_client_time_given_as_unix_seconds_is_refused(
+    command: type[BaseModel], field: str, seconds: object
+) -> None:
+    """The protocol's times are ISO 8601 strings: a number is not read as Unix seconds (as lax
+    pydantic would), in a lax read or the server's strict one; the error says what is wanted."""
+    frame = {
+        "type": command.model_fields["type"].default,
+        "id": "t",
+        "incident_id": 1,
+        "text": "t",
+        "severity": 1,
+        "expected": 3,
+        "reason": "",
+        "status": "ok",
+        field: seconds,
+    }
+    sent = {key: value for key, value in frame.items() if key in command.model_fields}
+    with pytest.raises(ValidationError, match="ISO 8601 time string"):
+        command.model_validate(sent)  # lax, as a command is read outside the server
+    with pytest.raises(DomainError) as refused:
+        parse_client_frame(json.dumps(sent))  # strict, as the server reads a frame
+    assert refused.value.code is ErrorCode.INVALID
+    assert refused.value.message.startswith(
+        f"{field}: Input should be an ISO 8601 time string with a UTC offset"
+    )
+    if not isinstance(seconds, str):
+        assert refused.value.message.endswith("(got a number)")
+
+
+def test_a_client_time_as_an_iso_8601_string_is_still_taken() -> None:
+    frame = parse_client_frame(
+        json.dumps(
+            {
+                "type": "add_entry",
+                "id": "t",
+                "incident_id": 1,
+                "text": "t",
+                "typed_at": "2026-11-29T16:02:00+02:00",
+            }
+        )
+    )
+    assert isinstance(frame, AddEntry)
+    assert frame.typed_at == datetime(2026, 11, 29, 14, 2, tzinfo=UTC)

@@ -5,14 +5,18 @@ projector."""
 from __future__ import annotations
 
 import pytest
+from rich.color import Color as RichColor
 from rich.text import Text
 from textual.color import Color
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.scrollbar import ScrollBar
 from textual.widgets import Input, Select, Static
 from textual.widgets._select import SelectCurrent
 
+from warroom.client.session import new_id
 from warroom.client.updates import ConnectionStatus
+from warroom.domain.commands import AddChecklistItem, AddEntry
 from warroom.domain.severity import Severity
 from warroom.domain.timeline import EntryKind
 from warroom.tui.app import WarroomApp
@@ -333,6 +337,19 @@ async def test_an_update_posted_offline_shows_greyed_in_the_timeline_until_it_is
         assert "(not sent yet)" not in sent[0]
 
 
+async def test_the_not_sent_yet_marker_stays_whole_at_80x24(
+    warroom: Warroom, incident: int
+) -> None:
+    # At 80 columns a status update's text ran past the edge and cut "(not sent yet)" off.
+    app = await warroom.app("bob", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        status = "Rollback 60% done; EU checkout still degraded, US recovered, next step at 15:00"
+        await post_update_while_offline(warroom, app, pilot, status)
+        [waiting] = [line for line in timeline_lines(app) if "Rollback 60%" in line]
+        assert waiting.endswith("…  (not sent yet)")
+        assert "  STATUS   bob          Status: Rollback 60% done" in waiting
+
+
 def test_back_online_counts_only_when_there_was_more_than_one_change() -> None:
     notices = OfflineNotices()
     assert notices.connection(ConnectionStatus.RECONNECTING, 3) is None
@@ -356,11 +373,54 @@ async def test_the_helps_scroll_bar_is_whole_cells_on_a_track(
         for _ in range(4):
             await pilot.press("j")
             await pilot.pause()
-            bar = box.vertical_scrollbar
-            options = app.console.options.update_dimensions(bar.size.width, bar.size.height)
-            lines = app.console.render_lines(bar.render(), options)
-            assert {segment.text for line in lines for segment in line} == {" "}
-            backgrounds = {
-                segment.style.bgcolor for line in lines for segment in line if segment.style
-            }
+            glyphs, backgrounds = scroll_bar_cells(app, box.vertical_scrollbar)
+            assert glyphs == {" "}
             assert len(backgrounds) == 2  # a thumb on a track
+
+
+def scroll_bar_cells(app: WarroomApp, bar: ScrollBar) -> tuple[set[str], set[RichColor | None]]:
+    """The characters a scroll bar draws as it stands, and its cells' backgrounds."""
+    options = app.console.options.update_dimensions(bar.size.width, bar.size.height)
+    segments = [
+        segment for line in app.console.render_lines(bar.render(), options) for segment in line
+    ]
+    backgrounds = {segment.style.bgcolor for segment in segments if segment.style}
+    return {glyph for segment in segments for glyph in segment.text}, backgrounds
+
+
+async def test_the_main_screens_scroll_bars_are_whole_cells(
+    warroom: Warroom, incident: int
+) -> None:
+    # Eighth-block glyphs at the thumb's ends, which projectors and some fonts draw badly; the
+    # help's scroll bar was already drawn in whole cells.
+    alice = await warroom.client("alice", outbox=False)
+    for n in range(40):
+        await alice.execute(AddEntry(id=new_id(), incident_id=incident, text=f"step {n}"))
+    for n in range(12):
+        await alice.execute(AddChecklistItem(id=new_id(), incident_id=incident, title=f"do {n}"))
+    app = await warroom.app("alice", incident)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        scrolling = {
+            widget.id: widget
+            for widget in app.screen.query("*")
+            if widget.show_vertical_scrollbar or widget.show_horizontal_scrollbar
+        }
+        assert {"timeline-view", "checklist-pane"} <= set(scrolling)
+        for widget in scrolling.values():
+            bars = [
+                bar
+                for bar, shown in (
+                    (widget.vertical_scrollbar, widget.show_vertical_scrollbar),
+                    (widget.horizontal_scrollbar, widget.show_horizontal_scrollbar),
+                )
+                if shown
+            ]
+            # Every place the thumb stops, from the top: most start or end inside a cell.
+            for y in range(min(widget.max_scroll_y, 12) + 1):
+                widget.scroll_to(y=y, animate=False, immediate=True)
+                await pilot.pause()
+                for bar in bars:
+                    glyphs, backgrounds = scroll_bar_cells(app, bar)
+                    assert glyphs == {" "}, (widget.id, y)
+                    assert len(backgrounds) == 2, (widget.id, y)

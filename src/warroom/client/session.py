@@ -229,7 +229,16 @@ class WarroomClient:
             await self._first_contact
 
     async def close(self) -> None:
+        """Quit: close the connection with a normal closure (1000) and stop reconnecting."""
         self._reconnect = False
+        ws = self._ws
+        if ws is not None:
+            # Closed here, before the task is cancelled: cancelled inside websockets'
+            # `async with connect`, the connection would close with 1011 (internal error), which
+            # tells the server something broke when someone simply quit. CLOSED first, so the
+            # loop that sees this connection end returns instead of counting a failure.
+            self._set_status(ConnectionStatus.CLOSED)
+            await ws.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

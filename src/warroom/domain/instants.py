@@ -9,11 +9,12 @@ as the text that was stored, marked, instead of crashing.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime
-from pydantic_core import TzInfo
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError, TzInfo
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 """The first instant shown as a time: a day after the calendar's start, so it exists in every
@@ -89,5 +90,33 @@ def to_utc(when: datetime) -> datetime:
 
 UtcTime = Annotated[datetime, AfterValidator(to_utc)]
 """A stored time (events, state): kept in UTC, so the server writes every time with a `Z`."""
-ClientTime = Annotated[AwareDatetime, AfterValidator(to_utc)]
-"""A time a client sends: it must carry its zone (`Z` or `+02:00`) and is kept in UTC."""
+_SECONDS = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
+"""What pydantic would read as Unix seconds, even in a string (`"2026"` is 00:33:46 in 1970)."""
+_LAX_TIME = TypeAdapter(AwareDatetime)
+
+
+def _from_iso_8601(value: object) -> object:
+    """A client's time from its ISO 8601 string; anything else is refused.
+
+    Lax pydantic takes a number for Unix seconds: `"typed_at": 1764400000` would be a time in
+    2025 that nobody typed. The string is parsed here, laxly, because a strict `datetime` (how
+    the server reads frames) takes no string once a validator has handed it on. A `datetime` is
+    let through: a console builds its own commands from one.
+    """
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _SECONDS.fullmatch(value):
+        raise PydanticCustomError(
+            "time_format",
+            "Input should be an ISO 8601 time string with a UTC offset, e.g. 2026-11-29T17:39:04Z",
+        )
+    try:
+        return _LAX_TIME.validate_python(value, strict=False)
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]
+        raise PydanticCustomError(problem["type"], "{reason}", {"reason": problem["msg"]}) from None
+
+
+ClientTime = Annotated[AwareDatetime, BeforeValidator(_from_iso_8601), AfterValidator(to_utc)]
+"""A time a client sends: an ISO 8601 string (never a number) that carries its zone (`Z` or
+`+02:00`), kept in UTC."""

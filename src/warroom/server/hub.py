@@ -60,7 +60,7 @@ from warroom.server.connection import Connection, wire_frame
 from warroom.server.inbox import Inbox
 from warroom.server.incidents import IncidentCache
 from warroom.server.incidents import LoadedIncident as _Incident
-from warroom.server.limits import FOLLOWS_PER_CONNECTION
+from warroom.server.limits import FOLLOWS_PER_CONNECTION, FOLLOWS_PER_USER
 from warroom.server.presence import PresenceSender
 from warroom.store.base import (
     CommandKey,
@@ -235,10 +235,15 @@ class Hub:
         *,
         cache: IncidentCache | None = None,
         follows_per_connection: int = FOLLOWS_PER_CONNECTION,
+        follows_per_user: int = FOLLOWS_PER_USER,
     ) -> None:
         self._store = store
         self._follows_per_connection = follows_per_connection
         """Incidents one connection may follow at once (`[limits] follows_per_connection`)."""
+        self._follows_per_user = follows_per_user
+        """Follows one user may hold over all their connections (`[limits] follows_per_user`)."""
+        self._follows_by_user: dict[str, int] = {}
+        """Follows each user holds now, over all their connections (none: not listed)."""
         self._shared = store if isinstance(store, SharedEventStore) else None
         """The store when other nodes write to it too: refusals are checked against its latest
         state, and an incident this node has not heard of is looked up in it."""
@@ -445,7 +450,15 @@ class Hub:
             record = self._incidents.get(incident_id)
             if record is not None and record.subscribers.pop(conn, False) is None:
                 self._presence.changed(incident_id)
+        self._count_follows(conn.user, -len(conn.subscriptions))
         conn.subscriptions.clear()
+
+    def _count_follows(self, user: str, change: int) -> None:
+        held = self._follows_by_user.get(user, 0) + change
+        if held > 0:
+            self._follows_by_user[user] = held
+        else:
+            self._follows_by_user.pop(user, None)
 
     async def run(self) -> None:
         """Process requests until cancelled."""
@@ -702,9 +715,13 @@ class Hub:
         keys: set[CommandKey] = set()
         leaving: dict[Connection, int] = {}
         """Unsubscribes per connection in the batch: a subscribe after one may be answered."""
+        users_leaving: dict[str, int] = {}
+        """The same per user, over all their connections."""
         for request in batch:
             if isinstance(request, _Request) and isinstance(request.frame, Unsubscribe):
                 leaving[request.conn] = leaving.get(request.conn, 0) + 1
+                user = request.conn.user
+                users_leaving[user] = users_leaving.get(user, 0) + 1
         for request in batch:
             if isinstance(request, _ServerWrite):
                 incident_ids.add(request.incident_id)
@@ -713,7 +730,9 @@ class Hub:
                     keys.add((request.actor, request.command_id))
                 continue
             incident_id = getattr(request.frame, "incident_id", None)
-            if self._follows_too_many(request, leaving.get(request.conn, 0)):
+            if self._follow_refusal(
+                request, leaving.get(request.conn, 0), users_leaving.get(request.conn.user, 0)
+            ):
                 continue  # refused when answered: it loads nothing
             if isinstance(incident_id, int) and incident_id > 0:
                 incident_ids.add(incident_id)
@@ -1092,16 +1111,31 @@ class Hub:
             id=write.frame_id, incident_id=write.stream, seq=write.seq, duplicate=write.duplicate
         ).model_dump_json()
 
-    def _follows_too_many(self, request: _Request, leaving: int = 0) -> bool:
-        """Whether the request subscribes its connection to one incident more than it may
-        follow (resubscribing to one it follows is not one more), even once `leaving` of the
-        incidents it follows are unsubscribed."""
+    def _follow_refusal(
+        self, request: _Request, leaving: int = 0, user_leaving: int = 0
+    ) -> DomainError | None:
+        """Why the request may not subscribe its connection to one incident more, if it may
+        not: past what one connection, or its user over all their connections, may follow
+        (resubscribing to one it follows is not one more), even once `leaving` of the
+        connection's follows (`user_leaving` of the user's) are unsubscribed."""
         frame, conn = request.frame, request.conn
-        return (
-            isinstance(frame, Subscribe)
-            and frame.incident_id not in conn.subscriptions
-            and len(conn.subscriptions) - leaving >= self._follows_per_connection
-        )
+        if not isinstance(frame, Subscribe) or frame.incident_id in conn.subscriptions:
+            return None
+        if len(conn.subscriptions) - leaving >= self._follows_per_connection:
+            most = self._follows_per_connection
+            return DomainError(
+                ErrorCode.TOO_LARGE,
+                f"a connection follows at most {most} incidents at once; unsubscribe from one "
+                "first",
+            )
+        if self._follows_by_user.get(conn.user, 0) - user_leaving >= self._follows_per_user:
+            most = self._follows_per_user
+            return DomainError(
+                ErrorCode.TOO_LARGE,
+                f"a user follows at most {most} incidents at once over all their connections; "
+                "unsubscribe from one first",
+            )
+        return None
 
     def _answer_reads(self, reads: list[_Request]) -> None:
         for request in reads:
@@ -1130,13 +1164,8 @@ class Hub:
             conn.send(IncidentList(id=frame.id, incidents=summaries).model_dump_json())
             return
         assert isinstance(frame, Subscribe | Unsubscribe | ReadLog)
-        if self._follows_too_many(request):
-            most = self._follows_per_connection
-            too_many = DomainError(
-                ErrorCode.TOO_LARGE,
-                f"a connection follows at most {most} incidents at once; unsubscribe from one "
-                "first",
-            )
+        too_many = self._follow_refusal(request)
+        if too_many is not None:
             conn.send(error_frame(frame.id, too_many))
             return
         record = self._incidents.get(frame.incident_id)
@@ -1149,7 +1178,9 @@ class Hub:
             return
         if isinstance(frame, Unsubscribe):
             record.subscribers.pop(conn, None)
-            conn.subscriptions.discard(frame.incident_id)
+            if frame.incident_id in conn.subscriptions:
+                conn.subscriptions.discard(frame.incident_id)
+                self._count_follows(conn.user, -1)
             conn.send(Unsubscribed(id=frame.id, incident_id=frame.incident_id).model_dump_json())
             self._presence.changed(frame.incident_id)
             return
@@ -1167,7 +1198,9 @@ class Hub:
         for reply in replies:
             conn.send(reply)
         record.subscribers[conn] = None
-        conn.subscriptions.add(frame.incident_id)
+        if frame.incident_id not in conn.subscriptions:
+            conn.subscriptions.add(frame.incident_id)
+            self._count_follows(conn.user, 1)
         self._presence.changed(frame.incident_id)
         for hook in self._subscribe_hooks:
             hook(conn, frame.incident_id)

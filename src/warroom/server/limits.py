@@ -13,6 +13,9 @@ USERS_READ_SECONDS = 2.0
 """How long a handshake waits for the store to say who the users are, by default."""
 FOLLOWS_PER_CONNECTION = 16
 """Incidents one connection may follow at once, by default (`follows_per_connection`)."""
+FOLLOWS_PER_USER = 64
+"""Incidents one user may follow at once over all their connections, by default
+(`follows_per_user`)."""
 CLOSED_INCIDENTS_HELD = 256
 """Closed, unfollowed incidents kept in memory at most, by default (`closed_incidents_held`)."""
 
@@ -43,6 +46,11 @@ class ServerLimits(BaseModel):
     refused `too_large` and loads nothing. A console follows the incident it shows; without a
     bound, a connection subscribing to thousands of closed incidents made the server load them
     all from the store and hold them while it stayed open (hostile10)."""
+    follows_per_user: int = Field(default=FOLLOWS_PER_USER, ge=1)
+    """Follows one user may hold at once over all their connections (an incident followed on two
+    connections counts twice); a subscribe past it is refused `too_large` and loads nothing.
+    Without it, the per-connection bound times `connections_per_user` (32 x 16) was one user's
+    only bound. Four consoles each at `follows_per_connection` fit the default."""
     closed_incidents_held: int = Field(default=CLOSED_INCIDENTS_HELD, ge=1)
     """Closed incidents nobody follows that the server keeps in memory after a read loaded them
     (a `read_log`, a subscribe since ended), beside those dropped after `[history]
@@ -71,6 +79,7 @@ UNLIMITED = ServerLimits(
     write_burst_per_user=1 << 30,
     declarations_per_minute_per_user=1 << 30,
     follows_per_connection=1 << 20,
+    follows_per_user=1 << 30,
     closed_incidents_held=1 << 20,
 )
 """For benchmarks and tests that drive the server flat out: the limits lifted, not removed."""

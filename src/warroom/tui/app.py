@@ -50,6 +50,7 @@ from warroom.tui.theme_files import (
     warroom_variable_defaults,
 )
 from warroom.tui.triage_format import open_count
+from warroom.tui.widgets.whole_cell_scrollbar import draw_every_scroll_bar_in_whole_cells
 from warroom.tui.worker_errors import report_failed_worker
 
 Clock = Callable[[], datetime]
@@ -96,6 +97,8 @@ class WarroomApp(App[None]):
         # themes without severity colours (nord, gruvbox...) borrow the default theme's.
         self._variable_defaults = warroom_variable_defaults(catalog)
         super().__init__()
+        # Eighth-block thumb ends read as glitches on a projector and in some fonts.
+        draw_every_scroll_bar_in_whole_cells()
         self.clock = clock
         """Source of "now" for elapsed times, countdowns and back-dating; frozen in tests."""
         self.pending = PendingEntries()

@@ -340,11 +340,20 @@ def entry_line(
     return line
 
 
+NOT_SENT = "  (not sent yet)"
+"""The marker after a pending entry; it stays whole however narrow the timeline."""
+
+
 def pending_line(
-    pending: PendingEntry, zone: tzinfo | None, styles: TimelineStyles, today: date | None = None
+    pending: PendingEntry,
+    zone: tzinfo | None,
+    styles: TimelineStyles,
+    today: date | None = None,
+    width: int | None = None,
 ) -> Text:
     """A posted entry the server has not committed yet, greyed as a whole, in the place its
-    committed entry will take."""
+    committed entry will take. Fitted to `width`, its text is cut, never the marker: at 80
+    columns a status update's text would otherwise push "(not sent yet)" off the line."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(timeline_time(pending_when(pending), zone, today))
     line.append("~ " if pending.occurred_at is not None else "  ")
@@ -354,8 +363,11 @@ def pending_line(
     line.append(" ")
     if pending.correlation_id:
         line.append(f"cid:{clean(pending.correlation_id)} ")
-    line.append(clean(pending.text))
-    line.append("  (not sent yet)")
+    text = Text(clean(pending.text), no_wrap=True, end="")
+    if width is not None:
+        text.truncate(max(1, width - line.cell_len - len(NOT_SENT)), overflow="ellipsis")
+    line.append_text(text)
+    line.append(NOT_SENT)
     # A span, not the base style: the view sets the base style to the widget's own.
     line.stylize(styles.pending)
     return line

@@ -11,7 +11,6 @@ from textual.widgets import Static
 
 from warroom.tui.commands_table import COMMANDS, CommandSpec, Scope
 from warroom.tui.screens.dialog_base import FormDialog
-from warroom.tui.widgets.whole_cell_scrollbar import WholeCellScrollBarRender
 
 SCOPE_TITLES: dict[Scope, str] = {
     Scope.APP: "Anywhere",
@@ -68,13 +67,6 @@ class HelpScreen(FormDialog[None]):
                 if specs:
                     yield Static(Text(title, style="bold"), classes="help-heading")
                     yield Static(self._table(specs), classes="help-table")
-
-    def on_mount(self) -> None:
-        # The list is longer than a screen: its scroll bar must look like one (a thumb on a
-        # track), not like a glitch (see `whole_cell_scrollbar`).
-        box = self.query_one("#help-dialog", VerticalScroll)
-        # Per scroll bar, as Textual's ScrollBar docs show; typed as a ClassVar all the same.
-        box.vertical_scrollbar.renderer = WholeCellScrollBarRender  # type: ignore[misc]
 
     def action_scroll_help(self, where: str) -> None:
         box = self.query_one("#help-dialog", VerticalScroll)

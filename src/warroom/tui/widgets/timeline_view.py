@@ -261,7 +261,7 @@ class TimelineView(ScrollView, can_focus=True):
         if isinstance(item, TimelineEntry):
             text = entry_line(item, self._zone, styles, self._today)
         else:
-            text = pending_line(item, self._zone, styles, self._today)
+            text = pending_line(item, self._zone, styles, self._today, width)
         base = self._base_style
         text.style = base
         text.truncate(width, overflow="ellipsis", pad=True)
