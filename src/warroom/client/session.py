@@ -31,6 +31,7 @@ from websockets.exceptions import (
     InvalidHandshake,
     InvalidStatus,
 )
+from websockets.frames import CloseCode
 from websockets.proxy import get_proxy
 from websockets.uri import parse_uri
 
@@ -131,6 +132,11 @@ _HANDSHAKE_ENCODINGS = frozenset(
 that does not know them ignores (a field it did not know would refuse the subscribe)."""
 _HANDSHAKE_ACCEPTS = f"{Feature.COLUMNAR_EVENTS.value},{Feature.PACKED_SNAPSHOT.value}"
 """What `ACCEPT_HEADER` asks for."""
+MAX_FRAME_MIB = 256
+"""The largest message the client takes from a server, by default. A snapshot has no bound of
+its own (an incident has no entry cap), but the bench's 2,000 entries are 239 KB: 256 MiB is a
+thousand times any incident seen, and still bounds what a server gone wrong (or somebody
+else's) can make a console hold."""
 
 
 class AuthError(ClientError):
@@ -165,6 +171,7 @@ class WarroomClient:
         reconnect: bool = True,
         max_backoff: float = 5.0,
         rate_limit_pause: float = 1.0,
+        max_frame_mib: int = MAX_FRAME_MIB,
     ) -> None:
         self.urls = server_addresses(url) if isinstance(url, str) else list(url)
         """The servers to try, in order; several when the nodes of a cluster are given."""
@@ -184,6 +191,7 @@ class WarroomClient:
         self._outbox = outbox
         self._reconnect = reconnect
         self._max_backoff = max_backoff
+        self._max_frame_mib = max_frame_mib
         self._listeners: list[Callable[[ClientUpdate], None]] = []
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -376,7 +384,23 @@ class WarroomClient:
                     self._give_up(AuthError("the server refused the token (401)"))
                     return
                 error = Unreachable(f"{self.url}: {exc}")
-            except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
+            except ConnectionClosed as exc:
+                if (
+                    exc.rcvd is None
+                    and exc.sent is not None
+                    and exc.sent.code == CloseCode.MESSAGE_TOO_BIG
+                ):
+                    # It would send the same again on every reconnection: say so once, and why.
+                    self._give_up(
+                        ClientError(
+                            f"{self.url} sent a message over this console's limit of "
+                            f"{self._max_frame_mib} MiB; if an incident really is that large, "
+                            "raise max_frame_mib in console.toml (or WARROOM_MAX_FRAME_MIB)"
+                        )
+                    )
+                    return
+                error = Unreachable(f"cannot reach {self.url}: {exc}")
+            except (OSError, TimeoutError, InvalidHandshake) as exc:
                 error = Unreachable(f"cannot reach {self.url}: {exc}")
             finally:
                 self._ws = None
@@ -409,7 +433,7 @@ class WarroomClient:
             headers.append((ACCEPT_HEADER, _HANDSHAKE_ACCEPTS))
         options: dict[str, Any] = dict(
             additional_headers=headers,
-            max_size=None,  # a snapshot of a long incident is large; the server is trusted
+            max_size=self._max_frame_mib * 2**20,
             # Read everything the server sends: with a bounded queue a busy moment stops
             # reading, and then even the closing handshake waits for its timeout.
             max_queue=None,
