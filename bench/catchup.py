@@ -87,20 +87,46 @@ async def _reply_frames(url: str, token: str, incident_id: int, since: int | Non
         # (The handshake's answer names the features a welcome cannot: sync18's header, by
         # name, so that this bench also runs over older trees.)
         offered = [*welcome.get("features", []), *_handshake_features(ws)]
-        for feature in ("compact", "compact_snapshot", "columnar_snapshot", "columnar_events"):
+        for feature in _ENCODINGS:
             if feature in offered:
                 frame[feature] = True  # as the client asks when offered
         await ws.send(json.dumps(frame))
         replies: list[bytes] = []
         while True:
             raw = await ws.recv(decode=False)
-            reply = json.loads(raw)
+            reply = _json_of(raw)
             if reply.get("id") != "catch-up":
                 continue
             replies.append(raw)
-            snapshot = reply["type"] in ("snapshot", "compact_snapshot")
+            snapshot = reply["type"] in (
+                "snapshot",
+                "compact_snapshot",
+                "columnar_snapshot",
+                "packed_snapshot",
+            )
             if not snapshot or reply.get("head") in (None, reply["seq"]):
                 return replies
+
+
+_ENCODINGS = (
+    "compact",
+    "compact_snapshot",
+    "columnar_snapshot",
+    "columnar_events",
+    "packed_snapshot",
+)
+"""The subscribe fields of the encodings a client asks for when they are offered."""
+
+
+def _json_of(raw: bytes) -> dict[str, Any]:
+    """A frame's JSON; of a packed snapshot (a binary message, sync21), its JSON head, read by
+    its layout here so that this bench also runs over older trees."""
+    if raw[:1] == b"\x00":
+        length = int.from_bytes(raw[4:8], "little")
+        head: dict[str, Any] = json.loads(raw[8 : 8 + length])
+        return head
+    frame: dict[str, Any] = json.loads(raw)
+    return frame
 
 
 def _handshake_features(ws: ClientConnection) -> list[str]:

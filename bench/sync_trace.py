@@ -146,7 +146,9 @@ def phases(client: list[Mark], server: list[Mark]) -> Iterator[tuple[str, float]
     handled = at("s.handle<", checked_end)
     handshake_done = at("c.handshake>", connected)
     subscribe, subscribe_end = at("s.receive<", handled), at("s.receive>", handled)
-    queued = at("s.queue<", subscribe_end, 64 * 1024)
+    # Answered within `_receive` when the sequencer waits (sync21), else by its turn after.
+    queued = at("s.queue<", subscribe, 64 * 1024)
+    received = min(subscribe_end, queued)
     written, written_end = at("s.write<", queued), at("s.write>", queued)
     first_bytes = at("c.data", written)
     followed = at("c.followed")
@@ -166,8 +168,8 @@ def phases(client: list[Mark], server: list[Mark]) -> Iterator[tuple[str, float]
     yield "client: 101 arrives, handshake done", handshake_done - answered
     yield "server: 101 written until _handle", handled - answered
     yield "server: _handle until the subscribe", subscribe - handled
-    yield "server: the handshake's subscribe received", subscribe_end - subscribe
-    yield "server: subscribe until snapshot queued", queued - subscribe_end
+    yield "server: the handshake's subscribe received", received - subscribe
+    yield "server: subscribe until snapshot queued", queued - received
     yield "server: snapshot queued until written", written - queued
     yield "server: socket write of the snapshot", written_end - written
     yield "client: write until its first bytes", first_bytes - written

@@ -21,9 +21,11 @@ from __future__ import annotations
 import stat
 from collections.abc import Collection
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
+from warroom.client.session import MAX_FRAME_MIB
 from warroom.paths import config_dir, environment
 from warroom.protocol.endpoint import server_addresses
 from warroom.settings import ConfigError, WarroomSettings, load_settings, problem_line
@@ -37,6 +39,8 @@ class ConsoleConfig(WarroomSettings):
     """A file holding the user's token, readable by the user alone (like ssh keys)."""
     keys: dict[str, str] = {}
     """Binding id -> key(s); the ids are checked against the console's command table."""
+    max_frame_mib: Annotated[int, Field(ge=1, le=4096)] = MAX_FRAME_MIB
+    """The largest message taken from a server, in MiB (a snapshot of the incident followed)."""
 
     @field_validator("server")
     @classmethod

@@ -124,7 +124,8 @@ async def test_web_sessions_signing_in_through_one_address_are_throttled_apart(
         await sign_in(good, "session-b")
         with pytest.raises(InvalidStatus):
             await sign_in("wr_typo", "session-b")
-        assert recorded_waits == [0.0, 0.0], "session b is not slowed by session a's typos"
+        # (The right token is answered at once, without even a wait of 0: sync21.)
+        assert recorded_waits == [0.0], "session b is not slowed by session a's typos"
         assert node.auth.throttle.failures("127.0.0.1", "session-a")[0] == 6, "not wiped"
 
 

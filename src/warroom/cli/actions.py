@@ -151,7 +151,7 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[WarroomClient]:
             f"no token for {choice.url}: pass --token-file FILE or set WARROOM_TOKEN_FILE (an "
             "admin creates one with `warroom user add NAME`)"
         )
-    client = WarroomClient(choice.url, token, reconnect=False)
+    client = WarroomClient(choice.url, token, reconnect=False, max_frame_mib=settings.max_frame_mib)
     try:
         await client.start()
     except Unreachable as exc:

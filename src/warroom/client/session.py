@@ -31,6 +31,7 @@ from websockets.exceptions import (
     InvalidHandshake,
     InvalidStatus,
 )
+from websockets.frames import CloseCode
 from websockets.proxy import get_proxy
 from websockets.uri import parse_uri
 
@@ -92,6 +93,8 @@ from warroom.protocol.handshake import (
     SUBSCRIBE_HEADER,
     SUBSCRIBED_HEADER,
 )
+from warroom.protocol.packed import MAGIC as PACKED_MAGIC
+from warroom.protocol.packed import PackedSnapshot, read_packed_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,13 @@ def _proxy_for(url: str) -> str | None:
     return get_proxy(parse_uri(url))
 
 
-_FEATURE_FIELDS = ("compact", "compact_snapshot", "columnar_snapshot", "columnar_events")
+_FEATURE_FIELDS = (
+    "compact",
+    "compact_snapshot",
+    "columnar_snapshot",
+    "columnar_events",
+    "packed_snapshot",
+)
 """The subscribe fields a client sends only when set (each needs its feature)."""
 
 
@@ -121,8 +130,13 @@ _HANDSHAKE_ENCODINGS = frozenset(
 """The encodings a handshake's subscribes ask for in their fields: every server that reads
 `SUBSCRIBE_HEADER` knows these. Newer ones are asked for in `ACCEPT_HEADER`, which a server
 that does not know them ignores (a field it did not know would refuse the subscribe)."""
-_HANDSHAKE_ACCEPTS = Feature.COLUMNAR_EVENTS.value
+_HANDSHAKE_ACCEPTS = f"{Feature.COLUMNAR_EVENTS.value},{Feature.PACKED_SNAPSHOT.value}"
 """What `ACCEPT_HEADER` asks for."""
+MAX_FRAME_MIB = 256
+"""The largest message the client takes from a server, by default. A snapshot has no bound of
+its own (an incident has no entry cap), but the bench's 2,000 entries are 239 KB: 256 MiB is a
+thousand times any incident seen, and still bounds what a server gone wrong (or somebody
+else's) can make a console hold."""
 
 
 class AuthError(ClientError):
@@ -157,6 +171,7 @@ class WarroomClient:
         reconnect: bool = True,
         max_backoff: float = 5.0,
         rate_limit_pause: float = 1.0,
+        max_frame_mib: int = MAX_FRAME_MIB,
     ) -> None:
         self.urls = server_addresses(url) if isinstance(url, str) else list(url)
         """The servers to try, in order; several when the nodes of a cluster are given."""
@@ -176,6 +191,7 @@ class WarroomClient:
         self._outbox = outbox
         self._reconnect = reconnect
         self._max_backoff = max_backoff
+        self._max_frame_mib = max_frame_mib
         self._listeners: list[Callable[[ClientUpdate], None]] = []
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -368,7 +384,23 @@ class WarroomClient:
                     self._give_up(AuthError("the server refused the token (401)"))
                     return
                 error = Unreachable(f"{self.url}: {exc}")
-            except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
+            except ConnectionClosed as exc:
+                if (
+                    exc.rcvd is None
+                    and exc.sent is not None
+                    and exc.sent.code == CloseCode.MESSAGE_TOO_BIG
+                ):
+                    # It would send the same again on every reconnection: say so once, and why.
+                    self._give_up(
+                        ClientError(
+                            f"{self.url} sent a message over this console's limit of "
+                            f"{self._max_frame_mib} MiB; if an incident really is that large, "
+                            "raise max_frame_mib in console.toml (or WARROOM_MAX_FRAME_MIB)"
+                        )
+                    )
+                    return
+                error = Unreachable(f"cannot reach {self.url}: {exc}")
+            except (OSError, TimeoutError, InvalidHandshake) as exc:
                 error = Unreachable(f"cannot reach {self.url}: {exc}")
             finally:
                 self._ws = None
@@ -401,7 +433,7 @@ class WarroomClient:
             headers.append((ACCEPT_HEADER, _HANDSHAKE_ACCEPTS))
         options: dict[str, Any] = dict(
             additional_headers=headers,
-            max_size=None,  # a snapshot of a long incident is large; the server is trusted
+            max_size=self._max_frame_mib * 2**20,
             # Read everything the server sends: with a bounded queue a busy moment stops
             # reading, and then even the closing handshake waits for its timeout.
             max_queue=None,
@@ -500,6 +532,9 @@ class WarroomClient:
             await self._dispatch_frame(raw)
 
     async def _dispatch_frame(self, raw: str | bytes) -> None:
+        if raw[:4] == PACKED_MAGIC:
+            self._on_packed_snapshot(raw)
+            return
         try:
             frame = SERVER_FRAME_ADAPTER.validate_json(raw)
         except ValidationError as exc:
@@ -534,20 +569,10 @@ class WarroomClient:
             case ErrorFrame():
                 self._on_error(frame)
             case Snapshot() | CompactSnapshot() | ColumnarSnapshot():
-                if frame.incident_id not in self._followed:
-                    # The answer to a subscribe made before an unfollow: kept, it would be a
-                    # copy never brought up to date (events of unfollowed incidents are skipped).
-                    self._subscribe_ids.pop(frame.id or "", None)
-                    return
-                self.states[frame.incident_id] = (
-                    frame.state if isinstance(frame, Snapshot) else frame.state.to_state()
+                self._on_snapshot(
+                    frame,
+                    lambda: frame.state if isinstance(frame, Snapshot) else frame.state.to_state(),
                 )
-                self._emit(StateReplaced(frame.incident_id))
-                if frame.head is None or frame.head <= frame.seq:
-                    self._subscribe_ids.pop(frame.id or "", None)
-                    self._resolve_follow(frame.incident_id)
-                # else: a stored snapshot; the events after it follow in the next frame, which
-                # answers the subscribe.
             case Presence():
                 self.presence[frame.incident_id] = frame.users
                 self._emit(PresenceChanged(frame.incident_id))
@@ -560,6 +585,37 @@ class WarroomClient:
                 if frame.snapshot is not None:
                     self.metrics[frame.incident_id] = frame.snapshot
                 self._emit(MetricsChanged(frame.incident_id))
+
+    def _on_packed_snapshot(self, raw: str | bytes) -> None:
+        """A binary message beginning as a packed snapshot does (`protocol.packed`): taken
+        in whole, or skipped as any frame this client cannot read."""
+        try:
+            frame = read_packed_snapshot(raw.encode() if isinstance(raw, str) else raw)
+        except ValueError as exc:
+            log.warning("skipped a packed snapshot that does not hold together: %s", exc)
+            self._refuse_unreadable_reply(raw)
+            return
+        self._on_snapshot(frame, lambda: frame.state)
+
+    def _on_snapshot(
+        self,
+        frame: Snapshot | CompactSnapshot | ColumnarSnapshot | PackedSnapshot,
+        state_of: Callable[[], IncidentState],
+    ) -> None:
+        """A subscribe's snapshot, in any encoding; `state_of` makes the state it carries
+        (only for an incident still followed)."""
+        if frame.incident_id not in self._followed:
+            # The answer to a subscribe made before an unfollow: kept, it would be a copy
+            # never brought up to date (events of unfollowed incidents are skipped).
+            self._subscribe_ids.pop(frame.id or "", None)
+            return
+        self.states[frame.incident_id] = state_of()
+        self._emit(StateReplaced(frame.incident_id))
+        if frame.head is None or frame.head <= frame.seq:
+            self._subscribe_ids.pop(frame.id or "", None)
+            self._resolve_follow(frame.incident_id)
+        # else: a stored snapshot; the events after it follow in the next frame, which answers
+        # the subscribe.
 
     def _on_events(self, frame: Events) -> None:
         state = self.states.get(frame.incident_id)
@@ -720,6 +776,7 @@ class WarroomClient:
             compact_snapshot=Feature.COMPACT_SNAPSHOT in features,
             columnar_snapshot=Feature.COLUMNAR_SNAPSHOT in features,
             columnar_events=Feature.COLUMNAR_EVENTS in features,
+            packed_snapshot=Feature.PACKED_SNAPSHOT in features,
         )
         self._subscribe_ids[frame.id] = incident_id
         # Left out unless asked for: a server without the feature would refuse the field.

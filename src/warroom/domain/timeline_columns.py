@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import Final, TypeVar, overload
 
 from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry, find_mentions
 from warroom.domain.trusted import trusted
@@ -50,17 +51,18 @@ class TimelineColumns:
 
     Columns of `entry_added` events (a columnar catch-up's, `from_events`) are the entries
     those events make: each one's mentions are found in its text when it is built, as the
-    projection finds them, and its ids (the events' seqs) are a `range`."""
+    projection finds them, and its ids (the events' seqs) are a `range`. A packed snapshot's
+    (`protocol.packed`) are arrays and bytes as they came, its texts `JoinedTexts`."""
 
     ids: Sequence[int]
-    kind_codes: list[int]
+    kind_codes: Sequence[int]
     kinds: list[EntryKind]
     """The kinds used, which `kind_codes` number from 0."""
-    texts: list[str]
-    author_codes: list[int]
+    texts: Sequence[str]
+    author_codes: Sequence[int]
     authors: list[str]
     """The authors, which `author_codes` number from 0."""
-    at: list[int]
+    at: Sequence[int]
     occurred_at: list[int | None] | None = None
     typed_at: list[int | None] | None = None
     next_update_at: list[int | None] | None = None
@@ -128,6 +130,43 @@ class TimelineColumns:
         if self.from_events:
             return find_mentions(self.texts[index])
         return _list_at(self.mentions, index)
+
+
+class JoinedTexts(Sequence[str]):
+    """A column of texts held as one string and each text's length, a text cut out of the
+    string when read: taking in a packed snapshot makes one object for all its texts instead of
+    one per entry. The lengths must add up to the string's (whoever made it checked)."""
+
+    __slots__ = ("_ends", "_lengths", "_text")
+
+    def __init__(self, text: str, lengths: Sequence[int]) -> None:
+        self._text = text
+        self._lengths = lengths
+        self._ends: list[int] | None = None
+        """Where each text ends in `_text`, added up when a text is first read."""
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> JoinedTexts: ...
+    def __getitem__(self, index: int | slice) -> str | JoinedTexts:
+        ends = self._ends
+        if ends is None:
+            ends = self._ends = list(accumulate(self._lengths))
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(ends))
+            if step != 1 or start >= stop:
+                return JoinedTexts(
+                    "".join(self[n] for n in range(start, stop, step)),
+                    [self._lengths[n] for n in range(start, stop, step)],
+                )
+            begin = ends[start] - self._lengths[start]
+            return JoinedTexts(self._text[begin : ends[stop - 1]], self._lengths[start:stop])
+        end = ends[index]
+        return self._text[end - self._lengths[index] : end]
 
 
 COLUMN_OF_FIELD: Final[Mapping[str, str]] = MappingProxyType(

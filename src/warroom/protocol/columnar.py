@@ -42,9 +42,10 @@ _OPTIONAL_COLUMNS: Final = OPTIONAL_FIELDS
 _TIMES: Final = ("at", "occurred_at", "typed_at", "next_update_at")
 
 
-class ColumnarTimeline(BaseModel):
-    """A timeline as columns: `id`, `kind`, `text`, `author` and `at` for every entry, the
-    optional columns only when some entry's value is not the default."""
+class NamesAndOptionalColumns(BaseModel):
+    """What a columnar timeline holds besides its five columns every entry has values in: the
+    name lists the kind and author columns number into, and the optional columns, present only
+    when some entry's value is not the default (shared with `protocol.packed`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -52,11 +53,6 @@ class ColumnarTimeline(BaseModel):
     """The kinds used; `kind` holds numbers into this list."""
     authors: list[str]
     """The authors; `author` holds numbers into this list."""
-    id: list[int]
-    kind: list[Code]
-    text: list[str]
-    author: list[Code]
-    at: list[Micros]
     occurred_at: list[Micros | None] | None = None
     typed_at: list[Micros | None] | None = None
     next_update_at: list[Micros | None] | None = None
@@ -67,14 +63,33 @@ class ColumnarTimeline(BaseModel):
     struck_reason: list[str | None] | None = None
     revisions: list[tuple[EntryRevision, ...]] | None = None
 
+    def optional_columns_hold(self, count: int) -> bool:
+        """Whether every optional column present holds `count` values."""
+        return all(
+            column is None or len(column) == count
+            for column in (getattr(self, name) for name in _OPTIONAL_COLUMNS)
+        )
+
+    def optional_columns(self) -> dict[str, Any]:
+        """The optional columns, by their `TimelineColumns` names (None: all defaults)."""
+        return {COLUMN_OF_FIELD[name]: getattr(self, name) for name in _OPTIONAL_COLUMNS}
+
+
+class ColumnarTimeline(NamesAndOptionalColumns):
+    """A timeline as columns: `id`, `kind`, `text`, `author` and `at` for every entry, the
+    optional columns only when some entry's value is not the default."""
+
+    id: list[int]
+    kind: list[Code]
+    text: list[str]
+    author: list[Code]
+    at: list[Micros]
+
     @model_validator(mode="after")
     def _columns_line_up(self) -> ColumnarTimeline:
         count = len(self.id)
         columns = (self.kind, self.text, self.author, self.at)
-        if any(len(column) != count for column in columns) or any(
-            column is not None and len(column) != count
-            for column in (getattr(self, name) for name in _OPTIONAL_COLUMNS)
-        ):
+        if any(len(column) != count for column in columns) or not self.optional_columns_hold(count):
             raise ValueError("every column holds one value per entry")
         if self.kind and max(self.kind) >= len(self.kinds):
             raise ValueError("a kind's number is not in `kinds`")
@@ -106,6 +121,16 @@ def columnar_state_json(state_json: str) -> str:
     timeline as columns.
 
     Raises:
+        ValueError: as `columnar_state`.
+    """
+    return pydantic_core.to_json(columnar_state(state_json)).decode()
+
+
+def columnar_state(state_json: str) -> dict[str, Any]:
+    """A serialised `IncidentState` read as plain values, its timeline made columns (the JSON
+    a columnar snapshot carries, before it is written).
+
+    Raises:
         ValueError: the text is not a state's JSON (a damaged stored snapshot), or one of its
             entries' times is not a UTC time within the calendar (an old log's time with an
             offset, or out of range), which a column cannot carry: the snapshot is sent another
@@ -116,7 +141,8 @@ def columnar_state_json(state_json: str) -> str:
         state["timeline"] = _columns_of(state["timeline"])
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a state: {exc}") from exc
-    return pydantic_core.to_json(state).decode()
+    result: dict[str, Any] = state
+    return result
 
 
 def _columns_of(entries: list[dict[str, Any]]) -> dict[str, Any]:

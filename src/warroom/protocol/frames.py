@@ -55,6 +55,11 @@ class Subscribe(_Frame):
     """Answer with `columnar_events` instead of `events` (only if the server offers
     `columnar_events`; a server without it refuses the field). Asked with `compact` too, the
     columnar one is sent."""
+    packed_snapshot: bool = False
+    """Answer with a packed snapshot (a binary message, `protocol.packed`) instead of
+    `snapshot` (only if the server offers `packed_snapshot`; a server without it refuses the
+    field). Asked with `columnar_snapshot` or `compact_snapshot` too, the packed one is sent,
+    and those when a snapshot cannot be packed."""
 
 
 class Unsubscribe(_Frame):
@@ -126,6 +131,9 @@ class Feature(StrEnum):
     (`subscribe.columnar_snapshot`)."""
     COLUMNAR_EVENTS = "columnar_events"
     """A subscribe may ask for its catch-up as `columnar_events` (`subscribe.columnar_events`)."""
+    PACKED_SNAPSHOT = "packed_snapshot"
+    """A subscribe may ask for its snapshot packed, as a binary message
+    (`subscribe.packed_snapshot`)."""
 
 
 def _known_features(value: Any) -> Any:

@@ -39,9 +39,10 @@ older than them does not send it, and then a client sends those subscribes after
 
 ACCEPT_HEADER: Final = "X-Warroom-Accept"
 """Encodings the client's `SUBSCRIBE_HEADER` subscribes take beyond those every server that
-reads that header knows (`columnar_events`), comma-separated: a server that knows one asks for it
-in each of those subscribes, an older one ignores the header (and would have refused the
-subscribe's field). Frames sent after the `welcome` ask for what the server offers instead."""
+reads that header knows (`columnar_events`, `packed_snapshot`), comma-separated: a server that
+knows one asks for it in each of those subscribes, an older one ignores the header (and would
+have refused the subscribe's field). Frames sent after the `welcome` ask for what the server
+offers instead."""
 
 FEATURES_HEADER: Final = "X-Warroom-Features"
 """In the server's answer to the handshake: the features it offers that `welcome.features` does

@@ -51,8 +51,13 @@ from warroom.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
-_HANDSHAKE_FEATURES = ",".join(sorted({Feature.COLUMNAR_SNAPSHOT, Feature.COLUMNAR_EVENTS}))
+_HANDSHAKE_FEATURES = ",".join(
+    sorted({Feature.COLUMNAR_SNAPSHOT, Feature.COLUMNAR_EVENTS, Feature.PACKED_SNAPSHOT})
+)
 """Features named in the handshake's answer rather than in `welcome` (`FEATURES_HEADER`)."""
+_ACCEPTABLE = frozenset({Feature.COLUMNAR_EVENTS.value, Feature.PACKED_SNAPSHOT.value})
+"""The encodings a handshake's `ACCEPT_HEADER` may ask for: subscribe fields, each set in
+every subscribe the handshake carries."""
 _STATUS_PAGES = frozenset({"/status", "/status/", "/status.json"})
 
 _WRITES = (DeclareIncident, DismissTriage, *get_args(IncidentCommand))
@@ -166,8 +171,8 @@ class AuthenticatedConnection(ServerConnection):
     gate: ConnectionGate | None = None
     handshake_frames: tuple[str, ...] = ()
     """The `subscribe` frames its handshake carried (`SUBSCRIBE_HEADER`), handled first."""
-    handshake_columnar_events: bool = False
-    """Its handshake's subscribes ask for `columnar_events` too (`ACCEPT_HEADER`)."""
+    handshake_accepts: frozenset[str] = frozenset()
+    """The encodings its handshake's subscribes ask for too (`ACCEPT_HEADER`: `_ACCEPTABLE`)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -397,8 +402,8 @@ class WarroomServer:
         assert isinstance(conn, AuthenticatedConnection)
         conn.user = user
         conn.handshake_frames = tuple(subscribes)
-        conn.handshake_columnar_events = any(
-            name.strip(_HTTP_BLANKS) == Feature.COLUMNAR_EVENTS
+        conn.handshake_accepts = _ACCEPTABLE.intersection(
+            name.strip(_HTTP_BLANKS)
             for value in request.headers.get_all(ACCEPT_HEADER)
             for name in value.split(",")
         )
@@ -465,9 +470,7 @@ class WarroomServer:
                 conn.send(welcome.model_dump_json())
                 # As if they were the first frames sent: the same budget, parsing and order.
                 for carried in ws.handshake_frames:
-                    await self._receive(
-                        conn, carried, handshake=True, columnar=ws.handshake_columnar_events
-                    )
+                    await self._receive(conn, carried, handshake=True, accepts=ws.handshake_accepts)
             since_turn = 0
             async for raw in ws:
                 await self._receive(conn, raw)
@@ -513,19 +516,23 @@ class WarroomServer:
                 conn.drop(f"user {user} was revoked", CLOSE_POLICY)
 
     async def _receive(
-        self, conn: Connection, raw: str | bytes, handshake: bool = False, columnar: bool = False
+        self,
+        conn: Connection,
+        raw: str | bytes,
+        handshake: bool = False,
+        accepts: frozenset[str] = frozenset(),
     ) -> None:
-        """Handle one frame (`handshake`: carried by the handshake; `columnar`: a subscribe
-        there asks for `columnar_events` too)."""
+        """Handle one frame (`handshake`: carried by the handshake; `accepts`: the encodings a
+        subscribe there asks for too)."""
         try:
-            await self._receive_frame(conn, raw, handshake, columnar)
+            await self._receive_frame(conn, raw, handshake, accepts)
         except Exception:  # one bad frame must never take the connection (or server) down
             log.exception("unexpected failure on a frame from %s", conn.user)
             failure = DomainError(ErrorCode.INTERNAL, "internal error; nothing was changed")
             conn.send(error_frame(None, failure))
 
     async def _receive_frame(
-        self, conn: Connection, raw: str | bytes, handshake: bool, columnar: bool
+        self, conn: Connection, raw: str | bytes, handshake: bool, accepts: frozenset[str]
     ) -> None:
         # Charged before parsing: a refused frame costs the same whatever it holds.
         over = conn.budget.take(len(raw))
@@ -561,8 +568,8 @@ class WarroomServer:
             )
             conn.send(error_frame(frame.id, only_subscribes))
             return
-        if handshake and columnar and isinstance(frame, Subscribe):
-            frame = frame.model_copy(update={"columnar_events": True})
+        if handshake and accepts and isinstance(frame, Subscribe):
+            frame = frame.model_copy(update=dict.fromkeys(accepts, True))
         if isinstance(frame, _WRITES):
             refusal = self._refuse_write(conn, frame)
             if refusal is not None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from typing import AnyStr
 
+from warroom.protocol.packed import packed_frame
+from warroom.server.connection import BinaryFrame
 from warroom.server.incidents import LoadedIncident
 
 EVENTS_ALWAYS = 1_000
@@ -35,13 +37,15 @@ def catch_up_frames(
     compact_snapshot: bool = False,
     columnar_snapshot: bool = False,
     columnar_events: bool = False,
+    packed_snapshot: bool = False,
 ) -> list[str | bytes]:
     """The frames answering a subscribe: one `events` frame, or a `snapshot` and, when the
     snapshot is older than the incident, an `events` frame with its tail (same `id`). With
     `compact` the events go as `compact_events`, with `compact_snapshot` the snapshot as
     `compact_snapshot` (`protocol.compact`), with `columnar_snapshot` as `columnar_snapshot`
-    (`protocol.columnar`; if it cannot be, as asked without it), with `columnar_events` the
-    events as `columnar_events` (`protocol.columnar_events`)."""
+    (`protocol.columnar`; if it cannot be, as asked without it), with `packed_snapshot` as a
+    packed snapshot, a binary message (`protocol.packed`; if it cannot be, as asked without it),
+    with `columnar_events` the events as `columnar_events` (`protocol.columnar_events`)."""
     encoding = "columnar" if columnar_events else "compact" if compact else "plain"
     seq = record.seq
     if since is not None and 0 <= since <= seq:
@@ -49,6 +53,37 @@ def catch_up_frames(
         if missed <= EVENTS_ALWAYS or not _snapshot_is_cheaper(record, since):
             return [_events_reply(frame_id, incident_id, record, since, seq, encoding)]
     snapshot_seq, state_json = record.latest_snapshot()
+    packed = record.packed_snapshot(snapshot_seq, state_json) if packed_snapshot else None
+    snapshot: str | bytes
+    if packed is not None:
+        snapshot = BinaryFrame(packed_frame(frame_id, incident_id, snapshot_seq, seq, packed))
+    else:
+        snapshot = _snapshot_frame(
+            frame_id,
+            incident_id,
+            snapshot_seq,
+            seq,
+            state_json,
+            record,
+            compact_snapshot=compact_snapshot,
+            columnar_snapshot=columnar_snapshot,
+        )
+    if snapshot_seq == seq:
+        return [snapshot]
+    return [snapshot, _events_reply(frame_id, incident_id, record, snapshot_seq, seq, encoding)]
+
+
+def _snapshot_frame(
+    frame_id: str,
+    incident_id: int,
+    snapshot_seq: int,
+    seq: int,
+    state_json: str,
+    record: LoadedIncident,
+    *,
+    compact_snapshot: bool,
+    columnar_snapshot: bool,
+) -> str | bytes:
     kind, compact_json = "columnar_snapshot", None
     if columnar_snapshot:
         compact_json = record.columnar_snapshot(snapshot_seq, state_json)
@@ -60,14 +95,9 @@ def catch_up_frames(
         f'{{"type":"{kind}","id":{json.dumps(frame_id)},"incident_id":{incident_id},'
         f'"seq":{snapshot_seq},"head":{seq},"state":'
     )
-    snapshot: str | bytes = (
-        f"{head}{state_json}}}"
-        if compact_json is None
-        else b"".join((head.encode(), compact_json, b"}"))
-    )
-    if snapshot_seq == seq:
-        return [snapshot]
-    return [snapshot, _events_reply(frame_id, incident_id, record, snapshot_seq, seq, encoding)]
+    if compact_json is None:
+        return f"{head}{state_json}}}"
+    return b"".join((head.encode(), compact_json, b"}"))
 
 
 def _events_reply(

@@ -23,6 +23,11 @@ CLOSE_POLICY = 1008
 holds more connections than allowed."""
 
 
+class BinaryFrame(bytes):
+    """A frame sent as a binary message (a packed snapshot, `protocol.packed`); every other
+    frame is text."""
+
+
 def wire_frame(frame: str | bytes) -> str | bytes:
     """The frame in a form whose `len` is its size on the wire: an ASCII str as it is (`isascii`
     is a flag CPython keeps, not a scan), anything else encoded to UTF-8 here, once. The sender
@@ -113,4 +118,4 @@ class Connection:
                     await self._wakeup
                 frame = self._queue.popleft()
                 self._queued -= len(frame)
-                await self.ws.send(frame, text=True)
+                await self.ws.send(frame, text=type(frame) is not BinaryFrame)

@@ -29,6 +29,7 @@ from warroom.domain.projection import ProjectionError, apply_event, replay, star
 from warroom.protocol.columnar import columnar_state_json
 from warroom.protocol.columnar_events import EventColumns
 from warroom.protocol.compact import compact_event_json, compact_state_json
+from warroom.protocol.packed import packed_state
 from warroom.server.connection import Connection
 from warroom.server.limits import CLOSED_INCIDENTS_HELD
 from warroom.store.base import EventStore, StoredSnapshot, StoreError
@@ -99,6 +100,9 @@ class LoadedIncident:
         """The latest snapshot sent compact (its seq and JSON, None if it could not be read)."""
         self._columnar_snapshot: tuple[int, bytes | None] | None = None
         """The latest snapshot sent columnar (its seq and JSON, None if it could not be)."""
+        self._packed_snapshot: tuple[int, tuple[bytes, bytes] | None] | None = None
+        """The latest snapshot sent packed (its seq, head and columns, None if it could not
+        be)."""
         self.subscribers: dict[Connection, None] = {}
         self.snapshot: tuple[int, str] | None = None
         """The latest snapshot as JSON and its seq (the one in the store, or one made for a
@@ -249,6 +253,20 @@ class LoadedIncident:
             held = self._columnar_snapshot = (seq, converted)
         return held[1]
 
+    def packed_snapshot(self, seq: int, state_json: str) -> tuple[bytes, bytes] | None:
+        """The snapshot at `seq` (`state_json`) as a packed snapshot's state head and columns
+        (`protocol.packed`), converted once and kept while it is the latest, or None if it
+        cannot be packed (the reply is then sent another way)."""
+        held = self._packed_snapshot
+        if held is None or held[0] != seq:
+            try:
+                converted: tuple[bytes, bytes] | None = packed_state(state_json)
+            except ValueError as exc:
+                log.info("incident's snapshot sent without packing: %s", exc)
+                converted = None
+            held = self._packed_snapshot = (seq, converted)
+        return held[1]
+
     def latest_snapshot(self) -> tuple[int, str]:
         """The latest snapshot (seq, JSON), made now only if the incident has none yet."""
         if self.snapshot is None:
@@ -377,6 +395,12 @@ class IncidentCache:
             except StoreError as exc:
                 log.error("cannot load incident %d: %s", incident_id, exc)
                 del self.loaded[incident_id]
+
+    def mark_used(self, incident_id: int) -> None:
+        """Mark a loaded incident used now, as `ensure_loaded` does (eviction reads it)."""
+        record = self.loaded.get(incident_id)
+        if record is not None:
+            record.used_at = self._clock()
 
     async def load(self, incident_id: int) -> LoadedIncident:
         """Bring one incident into memory: its latest snapshot, then the events after it.

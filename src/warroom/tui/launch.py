@@ -92,7 +92,12 @@ async def open_console(
                 f"no token for {url}: pass --token-file FILE or set WARROOM_TOKEN_FILE "
                 "(the server's admin creates one with `warroom user add NAME`)"
             )
-    client = WarroomClient(url, token, outbox=Outbox(outbox_file(url, token)))
+    client = WarroomClient(
+        url,
+        token,
+        outbox=Outbox(outbox_file(url, token)),
+        max_frame_mib=settings.max_frame_mib,
+    )
     # With a server answering, a bad token should fail now with one clear line; without one,
     # the console opens anyway and works offline until the server is back.
     # The incident asked for is followed from the handshake on: its catch-up arrives while the
@@ -159,7 +164,7 @@ def _sign_in_console(args: argparse.Namespace, stack: AsyncExitStack) -> Warroom
         raise ClientError("--sign-in needs the server to sign in to: pass --server URL")
 
     async def connect(token: str) -> WarroomClient:
-        client = WarroomClient(choice.url, token)
+        client = WarroomClient(choice.url, token, max_frame_mib=settings.max_frame_mib)
         try:
             # Bounded: the person at the sign-in screen must hear back, even from a server
             # that accepts the connection and never answers.
