@@ -29,6 +29,7 @@ from warroom.domain.timeline import EntryKind
 from warroom.node import start_node
 from warroom.protocol.parse import parse_client_frame
 from warroom.server.connection import Connection
+from warroom.server.hub import Hub
 from warroom.server.ratelimit import FrameBudget
 from warroom.store.base import CommandKey, HeldRead, StoredSnapshot
 from warroom.store.postgres import PostgresStore
@@ -71,6 +72,12 @@ def _count_appends(
 
 def _note(text: str) -> EntryAdded:
     return EntryAdded(kind=EntryKind.NOTE, text=text)
+
+
+async def _hears_the_first_write(hub: Hub, store: PostgresStore, incident: int) -> None:
+    """`hub` hears of the incident's seq 2, with the event carried as a notification carries
+    it: its turns there now lock first."""
+    hub.changed_elsewhere(incident, 2, tuple(await store.events_json(incident, 1)))
 
 
 async def test_a_turn_decided_again_under_the_lock_commits_the_writes_queued_behind_it(
@@ -250,8 +257,7 @@ async def test_a_node_that_hears_another_commit_there_takes_the_lock_first(
     stores, (first, second), tasks = await two_hubs(pg_url)
     try:
         assert await first.record(incident, _note("first, 1")) == 2
-        # The second node hears of it, with the event carried as a notification carries it.
-        second.changed_elsewhere(incident, 2, tuple(await stores[0].events_json(incident, 1)))
+        await _hears_the_first_write(second, stores[0], incident)
         # The first commits again; the second has not heard of this one when it writes.
         assert await first.record(incident, _note("first, 2")) == 3
         appends = _count_appends(stores[1])
@@ -277,10 +283,8 @@ async def test_a_turn_under_the_lock_reads_what_it_missed_and_its_command_ids_wi
     async with counting_proxy(postgres_server) as trips:
         stores, (first, second), tasks = await two_hubs(pg_url, trips.url(database))
         try:
-            # The second node hears of the first's writes there: its turns there lock first.
             assert await first.record(incident, _note("first, 1")) == 2
-            carried = tuple(await stores[0].events_json(incident, 1))
-            second.changed_elsewhere(incident, 2, carried)
+            await _hears_the_first_write(second, stores[0], incident)
             # One turn there first, so that every statement it uses is prepared.
             assert await first.record(incident, _note("first, 2")) == 3
             assert await second.record(incident, _note("second, 1"), "alice", "command-0") == 4
@@ -309,7 +313,7 @@ async def test_a_damaged_row_read_with_the_lock_refuses_the_turn_and_the_node_go
     stores, (first, second), tasks = await two_hubs(pg_url)
     try:
         assert await first.record(incident, _note("first, 1")) == 2
-        second.changed_elsewhere(incident, 2, tuple(await stores[0].events_json(incident, 1)))
+        await _hears_the_first_write(second, stores[0], incident)
         assert await first.record(incident, _note("first, 2")) == 3
         conn = await asyncpg.connect(pg_url)
         try:

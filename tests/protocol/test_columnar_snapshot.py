@@ -14,24 +14,20 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
 from pydantic import ValidationError
 from websockets.asyncio.client import connect
 
 from tests.core.test_catch_up import AddUser, bearer
 from tests.core.wire import Peer
 from tests.domain.factories import Log
-from tests.domain.test_apply_events import _logs, _same_state
 from tests.protocol.support import (
     a_fresh_follow_equals_the_live_copy,
-    fold,
     followed_incident,
     refused_follow,
 )
 from tests.support.clients import ClientAs
-from warroom.domain.events import EntryAdded, EntryAmended, EntryStruck, Event
+from warroom.domain.events import EntryAdded, EntryAmended, EntryStruck
 from warroom.domain.incident import IncidentState
-from warroom.domain.instants import order_key
 from warroom.domain.projection import replay
 from warroom.domain.timeline import EntryKind, EntryRevision, TimelineEntry
 from warroom.domain.timeline_columns import (
@@ -70,35 +66,6 @@ def _has_a_time_no_column_carries(state_json: str) -> bool:
     entries = json.loads(state_json)["timeline"]
     times = [e[name] for e in entries for name in ("at", "occurred_at", "typed_at")]
     return any(t is not None and not t.endswith(("Z", "+00:00")) for t in times)
-
-
-@settings(max_examples=100, deadline=None)
-@given(_logs())
-def test_any_state_sent_columnar_is_the_state_sent_plain_and_folds_on_the_same(
-    case: tuple[list[Event], list[Event], list[int]],
-) -> None:
-    start, events, cuts = case
-    cut = min(cuts, default=len(events) // 2)
-    state = replay(start)
-    fold(state, events[:cut])
-    state_json = state.model_dump_json()
-    try:
-        by_columns = _columnar(state_json)
-    except ValueError:
-        assert _has_a_time_no_column_carries(state_json)
-        return
-    by_plain = _plain(state_json)
-    assert by_columns.timeline.unbuilt == len(state.timeline)
-    assert by_columns.timeline.ids() == by_plain.timeline.ids()
-    assert by_columns.timeline.order_keys() == [order_key(e.when) for e in by_plain.timeline]
-    assert [by_columns.timeline.kind_at(n) for n in range(len(state.timeline))] == [
-        e.kind for e in by_plain.timeline
-    ]
-    assert by_columns.timeline.unbuilt == len(state.timeline)  # none of that built an entry
-    _same_state(by_plain, by_columns)
-    by_columns = _columnar(state_json)
-    assert fold(by_columns, events[cut:]) == fold(by_plain, events[cut:])
-    _same_state(by_plain, by_columns)
 
 
 def _varied_log() -> Log:

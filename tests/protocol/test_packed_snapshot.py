@@ -1,6 +1,7 @@
-"""The packed snapshot makes exactly the state the plain snapshot makes: for any log, the same
-state, and the same again after more events are applied to it, its timeline answering ids,
-kinds and ordering keys without building an entry and its texts cut from one string. A packed
+"""The packed snapshot (and the columnar one, by the same property) makes exactly the state the
+plain snapshot makes: for any log, the same state, and the same again after more events are
+applied to it, its timeline answering ids, kinds and ordering keys without building an entry
+and its texts cut from one string. A packed
 snapshot that does not hold together (a short column, a code past its list, a time out of the
 calendar, lengths that do not add up, text that is not UTF-8, a head that does not validate) is
 refused whole and the follow with it. A real server sends it, as a binary message, only to a
@@ -25,7 +26,12 @@ from tests.core.test_catch_up import AddUser, bearer
 from tests.domain.factories import Log
 from tests.domain.test_apply_events import _logs, _same_state
 from tests.protocol.support import a_fresh_follow_equals_the_live_copy, fold, followed_incident
-from tests.protocol.test_columnar_snapshot import _has_a_time_no_column_carries, _varied_log
+from tests.protocol.test_columnar_snapshot import (
+    _columnar,
+    _has_a_time_no_column_carries,
+    _plain,
+    _varied_log,
+)
 from tests.support.clients import ClientAs
 from warroom.client.session import CommandRefused, WarroomClient
 from warroom.domain.events import EntryAdded, Event
@@ -35,7 +41,6 @@ from warroom.domain.projection import replay
 from warroom.domain.timeline import EntryKind
 from warroom.domain.timeline_columns import EARLIEST_MICROS, LATEST_MICROS, JoinedTexts
 from warroom.node import WarroomNode
-from warroom.protocol.frames import SERVER_FRAME_ADAPTER, Snapshot
 from warroom.protocol.handshake import ACCEPT_HEADER, FEATURES_HEADER, SUBSCRIBE_HEADER
 from warroom.protocol.packed import MAGIC, packed_frame, packed_state, read_packed_snapshot
 from warroom.server.catch_up import catch_up_frames
@@ -53,17 +58,11 @@ def plain_state(state: dict[str, Any]) -> str:
     return IncidentState.model_validate(state).model_dump_json()
 
 
-def _plain(state_json: str) -> IncidentState:
-    head = '"incident_id":1,"seq":1,"head":1'
-    frame = SERVER_FRAME_ADAPTER.validate_json(f'{{"type":"snapshot",{head},"state":{state_json}}}')
-    assert isinstance(frame, Snapshot)
-    return frame.state
-
-
+@pytest.mark.parametrize("read", [_columnar, _packed], ids=["columnar", "packed"])
 @settings(max_examples=100, deadline=None)
 @given(_logs())
-def test_any_state_sent_packed_is_the_state_sent_plain_and_folds_on_the_same(
-    case: tuple[list[Event], list[Event], list[int]],
+def test_any_state_sent_by_columns_is_the_state_sent_plain_and_folds_on_the_same(
+    read: Callable[[str], IncidentState], case: tuple[list[Event], list[Event], list[int]]
 ) -> None:
     start, events, cuts = case
     cut = min(cuts, default=len(events) // 2)
@@ -71,22 +70,22 @@ def test_any_state_sent_packed_is_the_state_sent_plain_and_folds_on_the_same(
     fold(state, events[:cut])
     state_json = state.model_dump_json()
     try:
-        packed = _packed(state_json)
+        by_columns = read(state_json)
     except ValueError:
         assert _has_a_time_no_column_carries(state_json)
         return
     plain = _plain(state_json)
-    assert packed.timeline.unbuilt == len(state.timeline)
-    assert packed.timeline.ids() == plain.timeline.ids()
-    assert packed.timeline.order_keys() == [order_key(e.when) for e in plain.timeline]
-    assert [packed.timeline.kind_at(n) for n in range(len(state.timeline))] == [
+    assert by_columns.timeline.unbuilt == len(state.timeline)
+    assert by_columns.timeline.ids() == plain.timeline.ids()
+    assert by_columns.timeline.order_keys() == [order_key(e.when) for e in plain.timeline]
+    assert [by_columns.timeline.kind_at(n) for n in range(len(state.timeline))] == [
         e.kind for e in plain.timeline
     ]
-    assert packed.timeline.unbuilt == len(state.timeline)  # none of that built an entry
-    _same_state(plain, packed)
-    packed = _packed(state_json)
-    assert fold(packed, events[cut:]) == fold(plain, events[cut:])
-    _same_state(plain, packed)
+    assert by_columns.timeline.unbuilt == len(state.timeline)  # none of that built an entry
+    _same_state(plain, by_columns)
+    by_columns = read(state_json)
+    assert fold(by_columns, events[cut:]) == fold(plain, events[cut:])
+    _same_state(plain, by_columns)
 
 
 def test_an_entry_with_every_field_set_and_texts_beyond_ascii_read_back_whole() -> None:
