@@ -1,10 +1,13 @@
 """Quitting a console closes its connection as a normal closure: the server hears 1000, not
-1011 (internal error), which a client cancelled inside websockets' `async with connect` sends."""
+1011 (internal error), which a client cancelled inside websockets' `async with connect` sends;
+and a server that never answers the close holds the quit 2 s, not 10."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +20,9 @@ from warroom.client.session import WarroomClient, new_id
 from warroom.client.updates import ConnectionStatus
 from warroom.domain.commands import AddEntry
 from warroom.protocol.frames import PROTOCOL_VERSION
+
+_WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+"""RFC 6455's constant for the handshake's accept key."""
 
 
 @asynccontextmanager
@@ -63,3 +69,47 @@ async def test_a_write_unanswered_at_quit_is_kept_not_failed() -> None:
     assert not write.done()
     assert [frame["text"] for frame in client.pending_frames] == ["typed before quitting"]
     assert client.status is ConnectionStatus.CLOSED
+
+
+async def test_quitting_while_the_server_never_answers_the_close_waits_two_seconds_not_ten() -> (
+    None
+):
+    """A server (or a network) that takes the close frame and never answers it: the quit waits
+    for the answer `close_timeout` (2 s), not websockets' default 10 s, then drops the socket."""
+    quiet = asyncio.Event()
+
+    async def never_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readuntil(b"\r\n\r\n")
+        lines = request.split(b"\r\n")
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in lines
+            if line.lower().startswith(b"sec-websocket-key")
+        )
+        accept = base64.b64encode(hashlib.sha1(key + _WEBSOCKET_GUID).digest())
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        welcome = {"type": "welcome", "protocol": PROTOCOL_VERSION, "server": "mute"}
+        payload = json.dumps({**welcome, "user": "alice"}).encode()
+        assert len(payload) < 126
+        writer.write(bytes([0x81, len(payload)]) + payload)  # one unmasked text frame
+        await writer.drain()
+        while await reader.read(65536):  # the close frame too: read, never answered
+            pass
+        quiet.set()
+        writer.close()
+
+    server = await asyncio.start_server(never_answers, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        client = WarroomClient(f"ws://127.0.0.1:{port}", "token", reconnect=False)
+        await client.start()
+        # A guard between the 2 s waited for and websockets' default of 10 s.
+        async with asyncio.timeout(6):
+            await client.close()
+            await quiet.wait()  # the client dropped the socket
+        assert client.status is ConnectionStatus.CLOSED
+    finally:
+        server.close()

@@ -132,11 +132,28 @@ _HANDSHAKE_ENCODINGS = frozenset(
 that does not know them ignores (a field it did not know would refuse the subscribe)."""
 _HANDSHAKE_ACCEPTS = f"{Feature.COLUMNAR_EVENTS.value},{Feature.PACKED_SNAPSHOT.value}"
 """What `ACCEPT_HEADER` asks for."""
-MAX_FRAME_MIB = 256
+MAX_FRAME_MIB = 64
 """The largest message the client takes from a server, by default. A snapshot has no bound of
-its own (an incident has no entry cap), but the bench's 2,000 entries are 239 KB: 256 MiB is a
-thousand times any incident seen, and still bounds what a server gone wrong (or somebody
-else's) can make a console hold."""
+its own (an incident has no entry cap); the bench's 2,000 entries are 226 KB packed, so 64 MiB
+is some 280 times that. It bounds one message, not what a console holds: a message of empty
+entries is about 22 bytes each on the wire and 1.5 KB each once every entry is built."""
+
+
+_ERRORS_DESCRIBED = 8
+"""A frame refused with more validation errors than this is described by their number only:
+each error described is an object made, and a hostile frame of a few megabytes holds a million
+(a list of a million bad items), which described cost a gigabyte and seconds (review24)."""
+
+
+def _why(exc: ValidationError) -> str:
+    """Where and why a server's frame did not validate, without its text (which could be
+    megabytes, or hostile) and at a cost bounded whatever the frame holds."""
+    count = exc.error_count()
+    if count > _ERRORS_DESCRIBED:
+        return f"{count} values are not what the protocol says"
+    first = exc.errors(include_input=False, include_url=False, include_context=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{first['msg'][:200]} at {where[:200]}"
 
 
 class AuthError(ClientError):
@@ -434,6 +451,8 @@ class WarroomClient:
         options: dict[str, Any] = dict(
             additional_headers=headers,
             max_size=self._max_frame_mib * 2**20,
+            # A server that never answers the closing handshake holds a quit this long.
+            close_timeout=2,
             # Read everything the server sends: with a bounded queue a busy moment stops
             # reading, and then even the closing handshake waits for its timeout.
             max_queue=None,
@@ -540,13 +559,7 @@ class WarroomClient:
         except ValidationError as exc:
             # A newer server may send frames this client does not know; they are skipped,
             # as docs/protocol.md asks of every client, rather than ending the connection.
-            # Only where and why: the frame's own text could be megabytes, or hostile.
-            first = exc.errors(include_input=False, include_url=False)[0]
-            log.warning(
-                "skipped a frame this client does not understand: %s at %s",
-                first["msg"][:200],
-                ".".join(str(part) for part in first["loc"])[:200],
-            )
+            log.warning("skipped a frame this client does not understand: %s", _why(exc))
             self._refuse_unreadable_reply(raw)
             return
         if type(frame) is CompactEvents or type(frame) is ColumnarEvents:
@@ -592,7 +605,8 @@ class WarroomClient:
         try:
             frame = read_packed_snapshot(raw.encode() if isinstance(raw, str) else raw)
         except ValueError as exc:
-            log.warning("skipped a packed snapshot that does not hold together: %s", exc)
+            why = _why(exc) if isinstance(exc, ValidationError) else str(exc)
+            log.warning("skipped a packed snapshot that does not hold together: %s", why)
             self._refuse_unreadable_reply(raw)
             return
         self._on_snapshot(frame, lambda: frame.state)
