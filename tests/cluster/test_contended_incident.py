@@ -74,10 +74,15 @@ def _note(text: str) -> EntryAdded:
     return EntryAdded(kind=EntryKind.NOTE, text=text)
 
 
-async def _hears_the_first_write(hub: Hub, store: PostgresStore, incident: int) -> None:
-    """`hub` hears of the incident's seq 2, with the event carried as a notification carries
-    it: its turns there now lock first."""
-    hub.changed_elsewhere(incident, 2, tuple(await store.events_json(incident, 1)))
+async def _second_hears_one_write_of_two(
+    first: Hub, second: Hub, store: PostgresStore, incident: int
+) -> None:
+    """`first` writes seq 2 and 3 to the incident; `second` hears of seq 2 only, with the event
+    carried as a notification carries it: its turns there now lock first, and its copy is
+    one write behind."""
+    assert await first.record(incident, _note("first, 1")) == 2
+    second.changed_elsewhere(incident, 2, tuple(await store.events_json(incident, 1)))
+    assert await first.record(incident, _note("first, 2")) == 3
 
 
 async def test_a_turn_decided_again_under_the_lock_commits_the_writes_queued_behind_it(
@@ -256,10 +261,7 @@ async def test_a_node_that_hears_another_commit_there_takes_the_lock_first(
     incident = await _incident(pg_url)
     stores, (first, second), tasks = await two_hubs(pg_url)
     try:
-        assert await first.record(incident, _note("first, 1")) == 2
-        await _hears_the_first_write(second, stores[0], incident)
-        # The first commits again; the second has not heard of this one when it writes.
-        assert await first.record(incident, _note("first, 2")) == 3
+        await _second_hears_one_write_of_two(first, second, stores[0], incident)
         appends = _count_appends(stores[1])
         assert await second.record(incident, _note("second")) == 4
         assert appends == [1]  # decided under the lock at once: no commit lost as stale
@@ -283,10 +285,8 @@ async def test_a_turn_under_the_lock_reads_what_it_missed_and_its_command_ids_wi
     async with counting_proxy(postgres_server) as trips:
         stores, (first, second), tasks = await two_hubs(pg_url, trips.url(database))
         try:
-            assert await first.record(incident, _note("first, 1")) == 2
-            await _hears_the_first_write(second, stores[0], incident)
+            await _second_hears_one_write_of_two(first, second, stores[0], incident)
             # One turn there first, so that every statement it uses is prepared.
-            assert await first.record(incident, _note("first, 2")) == 3
             assert await second.record(incident, _note("second, 1"), "alice", "command-0") == 4
             # Two commits it has not heard of, one of them the command it is about to resend.
             assert await first.record(incident, _note("first, 3")) == 5
@@ -312,9 +312,7 @@ async def test_a_damaged_row_read_with_the_lock_refuses_the_turn_and_the_node_go
     incident = await _incident(pg_url)
     stores, (first, second), tasks = await two_hubs(pg_url)
     try:
-        assert await first.record(incident, _note("first, 1")) == 2
-        await _hears_the_first_write(second, stores[0], incident)
-        assert await first.record(incident, _note("first, 2")) == 3
+        await _second_hears_one_write_of_two(first, second, stores[0], incident)
         conn = await asyncpg.connect(pg_url)
         try:
             mend = await conn.fetchval(

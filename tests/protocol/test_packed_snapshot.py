@@ -34,6 +34,7 @@ from tests.protocol.test_columnar_snapshot import (
 )
 from tests.support.clients import ClientAs
 from warroom.client.session import CommandRefused, WarroomClient
+from warroom.domain.errors import DomainError
 from warroom.domain.events import EntryAdded, Event
 from warroom.domain.incident import IncidentState
 from warroom.domain.instants import order_key
@@ -43,6 +44,7 @@ from warroom.domain.timeline_columns import EARLIEST_MICROS, LATEST_MICROS, Join
 from warroom.node import WarroomNode
 from warroom.protocol.handshake import ACCEPT_HEADER, FEATURES_HEADER, SUBSCRIBE_HEADER
 from warroom.protocol.packed import MAGIC, packed_frame, packed_state, read_packed_snapshot
+from warroom.protocol.parse import parse_client_frame
 from warroom.server.catch_up import catch_up_frames
 from warroom.server.incidents import LoadedIncident
 
@@ -289,3 +291,10 @@ def test_a_log_of_many_notes_packs_every_text_once() -> None:
     texts = "".join(e.text for e in log.state.timeline).encode()
     assert body.endswith(texts)
     assert json.loads(state_head)["timeline"]["count"] == len(log.state.timeline)
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", "[]", "null", '{"a": 1}'])
+def test_a_subscribe_asking_packed_with_a_value_not_a_boolean_is_refused(value: str) -> None:
+    raw = f'{{"type": "subscribe", "id": "s-1", "incident_id": 1, "packed_snapshot": {value}}}'
+    with pytest.raises(DomainError, match="packed_snapshot: Input should be a valid boolean"):
+        parse_client_frame(raw)
